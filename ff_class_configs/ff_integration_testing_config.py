@@ -1,0 +1,111 @@
+"""Configuration of the validation platform (names from the Phase 6 design, as pydantic models)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FFTestingLevel",
+    "FFTestEnvironment",
+    "FFPerformanceTestConfigDTO",
+    "FFSecurityTestConfigDTO",
+    "FFMigrationTestConfigDTO",
+    "FFQualityGatesConfigDTO",
+    "FFIntegrationTestingConfigDTO",
+    "SUITE_NAMES",
+]
+
+SUITE_NAMES = ("component", "use_cases", "performance", "security", "failure", "migration")
+
+
+class FFTestingLevel(StrEnum):
+    UNIT = "unit"
+    COMPONENT = "component"
+    INTEGRATION = "integration"
+    END_TO_END = "end_to_end"
+    PERFORMANCE = "performance"
+    SECURITY = "security"
+    MIGRATION = "migration"
+
+
+class FFTestEnvironment(StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION_LIKE = "production_like"
+    PERFORMANCE = "performance"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class FFPerformanceTestConfigDTO(_Section):
+    """Load test: simulated users, a target rate, and the thresholds that decide pass or fail."""
+
+    profile: Literal["quick", "full"] = "quick"
+    concurrent_users: int = Field(8, ge=1, le=1_000)
+    requests_per_second: float = Field(200.0, gt=0, description="target rate over all users")
+    test_duration_seconds: float = Field(10.0, gt=0)
+    ramp_up_seconds: float = Field(2.0, ge=0)
+    max_p95_ms: float = Field(250.0, gt=0, description="p95 ceiling per operation")
+    max_error_rate_percent: float = Field(1.0, ge=0, le=100)
+    max_memory_usage_mb: float = Field(1_024.0, gt=0)
+    max_cpu_usage_percent: float = Field(400.0, gt=0, description="process CPU, 100 = one core")
+    regression_margin_percent: float = Field(50.0, ge=0, description="slower than baseline by more is a regression")
+    full_duration_seconds: float = Field(120.0, gt=0, description="duration of the 'full' profile")
+
+
+class FFSecurityTestConfigDTO(_Section):
+    """Which groups of attacks to attempt."""
+
+    test_path_traversal: bool = True
+    test_injection: bool = True
+    test_user_isolation: bool = True
+    test_sandbox: bool = True
+    test_oversized_payloads: bool = True
+    test_audit_tampering: bool = True
+    test_data_encryption: bool = True
+
+
+class FFMigrationTestConfigDTO(_Section):
+    """Migration validation."""
+
+    migration_batch_size: int = Field(1_000, ge=1)
+    migration_timeout_minutes: float = Field(60.0, gt=0)
+    preserve_original_data: bool = True
+    corrupt_input_policy: Literal["abort", "quarantine"] = "quarantine"
+    test_rollback_procedures: bool = True
+    generated_users: int = Field(4, ge=1)
+    generated_sessions_per_user: int = Field(3, ge=1)
+
+
+class FFQualityGatesConfigDTO(_Section):
+    """What a run must achieve to be called green."""
+
+    min_pass_rate_percent: float = Field(100.0, ge=0, le=100)
+    no_failures_in: list[str] = Field(default_factory=lambda: ["security", "migration", "use_cases"])
+    max_p95_ms: float | None = Field(None, description="overrides performance_config.max_p95_ms when set")
+    max_security_findings: int = Field(0, ge=0)
+    allow_flaky: bool = True
+
+
+class FFIntegrationTestingConfigDTO(_Section):
+    """The validation platform as a whole."""
+
+    test_environment: FFTestEnvironment = FFTestEnvironment.DEVELOPMENT
+    seed: int = 20_250_101
+    max_parallel_tests: int = Field(4, ge=1, le=64)
+    test_timeout_seconds: float = Field(120.0, gt=0)
+    max_retry_attempts: int = Field(1, ge=0, le=10, description="extra attempts after a failure")
+    stop_on_first_failure: bool = False
+    report_output_formats: list[Literal["json", "html", "pdf", "junit"]] = Field(
+        default_factory=lambda: ["json", "html", "pdf", "junit"]
+    )
+    history_runs_shown: int = Field(10, ge=1)
+    performance_config: FFPerformanceTestConfigDTO = Field(default_factory=FFPerformanceTestConfigDTO)
+    security_config: FFSecurityTestConfigDTO = Field(default_factory=FFSecurityTestConfigDTO)
+    migration_config: FFMigrationTestConfigDTO = Field(default_factory=FFMigrationTestConfigDTO)
+    quality_gates: FFQualityGatesConfigDTO = Field(default_factory=FFQualityGatesConfigDTO)

@@ -1,0 +1,347 @@
+"""Results of the validation platform: one DTO per kind of outcome, one report that holds them.
+
+Names follow the Phase 6 design (``FFIntegrationTestResultDTO``, ``FFUseCaseValidationDTO``,
+``FFSystemIntegrationReportDTO``). Scores the design invented without a measurement behind them
+(``production_readiness_score``...) are left out: every number here is counted or timed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from ff_class_configs.ff_integration_testing_config import FFTestingLevel
+
+__all__ = [
+    "REPORT_SCHEMA_VERSION",
+    "FFTestStatus",
+    "FFAssertionDTO",
+    "FFStepTimingDTO",
+    "FFIntegrationTestResultDTO",
+    "FFUseCaseValidationDTO",
+    "FFOperationStatsDTO",
+    "FFResourceSampleDTO",
+    "FFPerformanceSummaryDTO",
+    "FFSecurityCheckDTO",
+    "FFMigrationSummaryDTO",
+    "FFQualityGateResultDTO",
+    "FFSuiteResultDTO",
+    "FFRunComparisonDTO",
+    "FFSystemIntegrationReportDTO",
+]
+
+REPORT_SCHEMA_VERSION = 1
+
+
+class _DTO(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FFTestStatus(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    FLAKY = "flaky"  # failed at least once, then passed on a retry
+    SKIPPED = "skipped"
+    ERROR = "error"  # the test itself broke (exception outside an assertion, timeout)
+
+
+class FFAssertionDTO(_DTO):
+    """One checked claim about the system under test."""
+
+    description: str
+    passed: bool
+    detail: str = Field("", description="expected vs. observed when it failed")
+
+
+class FFStepTimingDTO(_DTO):
+    """One step of a scenario and how long it took."""
+
+    name: str
+    duration_ms: float = Field(ge=0)
+    ok: bool = True
+
+
+class FFIntegrationTestResultDTO(_DTO):
+    """The outcome of one test of any suite."""
+
+    test_id: str
+    test_name: str
+    test_suite: str
+    status: FFTestStatus
+    test_level: FFTestingLevel = FFTestingLevel.INTEGRATION
+    start_timestamp: datetime
+    end_timestamp: datetime
+    execution_time_seconds: float = Field(ge=0)
+    attempts: int = Field(1, ge=0, description="0 when skipped before running")
+    error_message: str = ""
+    error_type: str = ""
+    skip_reason: str = ""
+    components: list[str] = Field(default_factory=list, description="managers the test exercised")
+    assertions: list[FFAssertionDTO] = Field(default_factory=list)
+    steps: list[FFStepTimingDTO] = Field(default_factory=list)
+    metrics: dict[str, float] = Field(default_factory=dict, description="measured figures, e.g. recovery_seconds")
+    warnings_generated: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict, description="suite-specific data for the report")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def success(self) -> bool:
+        return self.status in (FFTestStatus.PASSED, FFTestStatus.FLAKY)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_total(self) -> int:
+        return len(self.assertions)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_passed(self) -> int:
+        return sum(1 for a in self.assertions if a.passed)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_failed(self) -> int:
+        return sum(1 for a in self.assertions if not a.passed)
+
+
+class FFUseCaseValidationDTO(_DTO):
+    """The outcome of one of the 22 chat use cases."""
+
+    use_case_id: str
+    use_case_name: str
+    use_case_category: str
+    required_components: list[str]
+    status: FFTestStatus
+    validation_timestamp: datetime
+    execution_time_seconds: float = Field(ge=0)
+    attempts: int = 1
+    steps: list[FFStepTimingDTO] = Field(default_factory=list)
+    assertions: list[FFAssertionDTO] = Field(default_factory=list)
+    first_failure: str = ""
+    error_type: str = ""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def validation_successful(self) -> bool:
+        return self.status in (FFTestStatus.PASSED, FFTestStatus.FLAKY)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_total(self) -> int:
+        return len(self.assertions)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_passed(self) -> int:
+        return sum(1 for a in self.assertions if a.passed)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_failed(self) -> int:
+        return sum(1 for a in self.assertions if not a.passed)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def average_step_ms(self) -> float:
+        return sum(s.duration_ms for s in self.steps) / len(self.steps) if self.steps else 0.0
+
+
+class FFOperationStatsDTO(_DTO):
+    """Latency and volume of one operation under load."""
+
+    operation: str
+    count: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    throughput_ops: float
+
+
+class FFResourceSampleDTO(_DTO):
+    """One psutil sample of the test process while the load ran."""
+
+    elapsed_seconds: float
+    cpu_percent: float
+    rss_mb: float
+
+
+class FFPerformanceSummaryDTO(_DTO):
+    """What the load test measured, and how it compares with the previous run."""
+
+    profile: str
+    concurrent_users: int
+    duration_seconds: float
+    target_rps: float
+    achieved_rps: float
+    error_rate_percent: float
+    operations: list[FFOperationStatsDTO]
+    resource_samples: list[FFResourceSampleDTO] = Field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    peak_cpu_percent: float = 0.0
+    baseline_run_id: str | None = None
+    regressions: list[str] = Field(default_factory=list, description="operations slower than baseline by more than the margin")
+    threshold_failures: list[str] = Field(default_factory=list)
+
+
+class FFSecurityCheckDTO(_DTO):
+    """One named attack attempt, what should happen and what did."""
+
+    check_id: str
+    name: str
+    category: str
+    asvs_id: str = Field(description="OWASP ASVS requirement covered, e.g. V12.3.1")
+    attack: str
+    expected: str
+    observed: str
+    passed: bool
+    severity: str = "high"
+
+
+class FFMigrationSummaryDTO(_DTO):
+    """What the migration validator proved about a data root."""
+
+    source: str
+    from_version: int
+    to_version: int
+    records_source: dict[str, int] = Field(default_factory=dict)
+    records_target: dict[str, int] = Field(default_factory=dict)
+    files_before: int = 0
+    bytes_before: int = 0
+    manifest_digest_before: str = ""
+    manifest_digest_after_rollback: str = ""
+    differences: list[str] = Field(default_factory=list, description="unexplained source/target differences")
+    skipped_items: list[str] = Field(default_factory=list, description="irregular inputs not imported, with reasons")
+    rollback_identical: bool = False
+    reapply_identical: bool = False
+    duration_seconds: float = 0.0
+    timeout_minutes: float = 0.0
+
+
+class FFQualityGateResultDTO(_DTO):
+    """One quality gate and whether the run held it."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+class FFSuiteResultDTO(_DTO):
+    """One suite's tests and their counts."""
+
+    suite: str
+    results: list[FFIntegrationTestResultDTO] = Field(default_factory=list)
+    duration_seconds: float = 0.0
+
+    def _count(self, status: FFTestStatus) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> int:
+        return self._count(FFTestStatus.PASSED)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failed(self) -> int:
+        return self._count(FFTestStatus.FAILED) + self._count(FFTestStatus.ERROR)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def flaky(self) -> int:
+        return self._count(FFTestStatus.FLAKY)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def skipped(self) -> int:
+        return self._count(FFTestStatus.SKIPPED)
+
+
+class FFRunComparisonDTO(_DTO):
+    """What changed since the previous run (from the stored history)."""
+
+    previous_run_id: str
+    newly_failing: list[str] = Field(default_factory=list)
+    fixed: list[str] = Field(default_factory=list)
+    slower: list[str] = Field(default_factory=list, description="operations or tests slower beyond the margin")
+
+
+class FFSystemIntegrationReportDTO(_DTO):
+    """The one report object of a run; every writer (JSON, HTML, PDF, JUnit) only reads it."""
+
+    report_schema_version: int = REPORT_SCHEMA_VERSION
+    report_id: str
+    generation_timestamp: datetime
+    started_at: datetime
+    finished_at: datetime
+    seed: int
+    profile: str
+    environment: str
+    platform: dict[str, str] = Field(default_factory=dict, description="python, os, cpu count, package version")
+    suites: list[FFSuiteResultDTO] = Field(default_factory=list)
+    use_case_results: list[FFUseCaseValidationDTO] = Field(default_factory=list)
+    performance: FFPerformanceSummaryDTO | None = None
+    security_checks: list[FFSecurityCheckDTO] = Field(default_factory=list)
+    migration: FFMigrationSummaryDTO | None = None
+    quality_gates: list[FFQualityGateResultDTO] = Field(default_factory=list)
+    comparison: FFRunComparisonDTO | None = None
+    critical_issues: list[str] = Field(default_factory=list)
+
+    def _all_results(self) -> list[FFIntegrationTestResultDTO]:
+        return [r for s in self.suites for r in s.results]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_tests_executed(self) -> int:
+        return sum(1 for r in self._all_results() if r.status != FFTestStatus.SKIPPED)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tests_passed(self) -> int:
+        return sum(s.passed for s in self.suites)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tests_failed(self) -> int:
+        return sum(s.failed for s in self.suites)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tests_flaky(self) -> int:
+        return sum(s.flaky for s in self.suites)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tests_skipped(self) -> int:
+        return sum(s.skipped for s in self.suites)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def overall_success_rate(self) -> float:
+        executed = self.total_tests_executed
+        return (self.tests_passed + self.tests_flaky) / executed if executed else 0.0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def use_cases_passing(self) -> int:
+        return sum(1 for u in self.use_case_results if u.validation_successful)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def security_tests_passed(self) -> bool:
+        return bool(self.security_checks) and all(c.passed for c in self.security_checks)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def vulnerabilities_found(self) -> int:
+        return sum(1 for c in self.security_checks if not c.passed)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdict_passed(self) -> bool:
+        return bool(self.quality_gates) and all(g.passed for g in self.quality_gates)

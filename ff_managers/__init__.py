@@ -1,0 +1,16 @@
+"""The five domain managers, their shared base, and the event bus they meet on."""
+
+from ff_managers.ff_component_base import FFComponentBase, FFComponentHealthDTO, FFComponentState
+from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root, ff_read_meta
+from ff_managers.ff_event_bus import FFEvent, FFEventBus
+
+__all__ = [
+    "FFComponentBase",
+    "FFComponentHealthDTO",
+    "FFComponentState",
+    "FFEvent",
+    "FFEventBus",
+    "ff_data_root_status",
+    "ff_ensure_data_root",
+    "ff_read_meta",
+]

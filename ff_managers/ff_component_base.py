@@ -1,0 +1,170 @@
+"""What every manager shares: lifecycle, health counters, the data root, the clock and the bus.
+
+A manager starts lazily on first use (``await mem.create_session(...)`` works without an explicit
+``initialize()``), and is usable as ``async with Manager(config) as m:``. Every public operation
+runs inside :meth:`FFComponentBase._operation`, which counts requests, errors and response times,
+so the validation platform reads every manager's health the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+from pydantic import BaseModel
+
+from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_managers.ff_data_root import ff_ensure_data_root
+from ff_managers.ff_event_bus import FFEvent, FFEventBus
+from ff_utils.ff_errors import FFConflictError, FFError
+from ff_utils.ff_file_ops import ff_safe_path
+
+__all__ = ["FFComponentBase", "FFComponentState", "FFComponentHealthDTO", "Clock", "utc_now"]
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class FFComponentState(StrEnum):
+    INITIALIZING = "initializing"
+    RUNNING = "running"
+    DEGRADED = "degraded"
+    STOPPED = "stopped"
+    ERROR = "error"
+
+
+class FFComponentHealthDTO(BaseModel):
+    """A manager's state and its own counters."""
+
+    component: str
+    state: FFComponentState
+    requests: int
+    errors: int
+    mean_response_ms: float
+    p95_response_ms: float
+    details: dict[str, Any] = {}
+
+
+class FFComponentBase:
+    """Base class of the five managers."""
+
+    component_name = "component"
+    _RECENT = 1_000  # response times kept for the health percentiles
+
+    def __init__(
+        self,
+        config: FFConfigurationManagerConfigDTO,
+        *,
+        bus: FFEventBus | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.bus = bus if bus is not None else FFEventBus()
+        self.clock: Clock = clock or utc_now
+        self.state = FFComponentState.STOPPED
+        self._start_lock = asyncio.Lock()
+        self._requests = 0
+        self._errors = 0
+        self._durations_ms: deque[float] = deque(maxlen=self._RECENT)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def root(self) -> Path:
+        return Path(self.config.storage.base_path).resolve()
+
+    async def initialize(self) -> None:
+        """Create the data root (with ``ff_meta.json``) and the manager's own folders."""
+        async with self._start_lock:
+            if self.state == FFComponentState.RUNNING:
+                return
+            self.state = FFComponentState.INITIALIZING
+            try:
+                await asyncio.to_thread(ff_ensure_data_root, self.root)
+                await self._on_initialize()
+            except BaseException:
+                self.state = FFComponentState.ERROR
+                raise
+            self.state = FFComponentState.RUNNING
+
+    async def shutdown(self) -> None:
+        """Flush and release resources; the manager can be initialised again afterwards."""
+        if self.state == FFComponentState.STOPPED:
+            return
+        await self._on_shutdown()
+        self.state = FFComponentState.STOPPED
+
+    async def __aenter__(self) -> Self:
+        await self.initialize()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.shutdown()
+
+    async def _on_initialize(self) -> None:
+        """Subclasses create folders, load indexes, subscribe to events."""
+
+    async def _on_shutdown(self) -> None:
+        """Subclasses flush buffers and unsubscribe."""
+
+    def health(self) -> FFComponentHealthDTO:
+        durations = sorted(self._durations_ms)
+        p95 = durations[min(len(durations) - 1, int(len(durations) * 0.95))] if durations else 0.0
+        return FFComponentHealthDTO(
+            component=self.component_name,
+            state=self.state,
+            requests=self._requests,
+            errors=self._errors,
+            mean_response_ms=statistics.fmean(durations) if durations else 0.0,
+            p95_response_ms=p95,
+            details=self._health_details(),
+        )
+
+    def _health_details(self) -> dict[str, Any]:
+        return {}
+
+    # ------------------------------------------------------------------ helpers for subclasses
+
+    @contextlib.asynccontextmanager
+    async def _operation(self) -> AsyncIterator[None]:
+        """Wrap one public call: start lazily, count it, time it, count its errors."""
+        if self.state != FFComponentState.RUNNING:
+            if self.state == FFComponentState.ERROR:
+                raise FFConflictError(f"{self.component_name} failed to initialise; create a new one")
+            await self.initialize()
+        self._requests += 1
+        started = time.perf_counter()
+        try:
+            yield
+        except FFError:
+            self._errors += 1
+            raise
+        except Exception:
+            self._errors += 1
+            raise
+        finally:
+            self._durations_ms.append((time.perf_counter() - started) * 1000)
+
+    def _path(self, *parts: str) -> Path:
+        """A path under the data root built from validated parts (see ff_safe_path)."""
+        return ff_safe_path(self.root, *parts)
+
+    async def _io(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run blocking storage work in a worker thread so the event loop never waits on disk."""
+        return await asyncio.to_thread(partial(function, *args, **kwargs))
+
+    async def _publish(self, event_type: str, payload: dict[str, Any], *, user_id: str | None = None) -> None:
+        await self.bus.publish(FFEvent(event_type, self.component_name, payload, user_id, timestamp=self.clock()))

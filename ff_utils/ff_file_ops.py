@@ -1,0 +1,134 @@
+"""Safe paths and atomic file replacement: the only module that decides where bytes land.
+
+Two invariants every manager relies on:
+
+* :func:`ff_safe_path` is the one way to turn a data root plus untrusted parts into a path. It
+  refuses ``..``, absolute parts, NUL, backslashes and any existing symlink below the root, then
+  resolves the result and checks it is still inside the root.
+* :func:`ff_atomic_write` replaces a file so a reader sees the old bytes or the new bytes, never
+  a mix: temp file in the same directory, write, flush, fsync, ``os.replace``, fsync the directory.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from ff_utils.ff_errors import FFStorageError, FFValidationError, ff_translate_errors
+
+__all__ = ["ff_safe_path", "ff_atomic_write", "ff_ensure_directory", "ff_fsync_directory", "ff_remove_tree"]
+
+_MAX_PATH_BYTES = 4096
+
+
+def _refuse(message: str, part: object) -> FFValidationError:
+    return FFValidationError(f"unsafe path: {message}", field="path", value=part)
+
+
+def ff_safe_path(root: Path | str, *parts: str) -> Path:
+    """Join ``parts`` under ``root`` and return the resolved path, or raise FFValidationError.
+
+    Each part may hold several ``/``-separated segments (``"users/alice"``). Symlinks below the
+    root are refused even when they point inside it, because a later swap of their target would
+    redirect writes; the root itself may be a symlink (``/tmp`` often is).
+    """
+    root_path = Path(root).resolve()
+    segments: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise _refuse(f"path part must be a string, not {type(part).__name__}", part)
+        if part == "":
+            raise _refuse("empty path part", part)
+        if "\x00" in part:
+            raise _refuse("NUL byte in path part", part)
+        if "\\" in part:
+            raise _refuse("backslash in path part", part)
+        if part.startswith("/") or (len(part) > 1 and part[1] == ":"):
+            raise _refuse(f"absolute path part {part[:60]!r}", part)
+        for segment in part.split("/"):
+            if segment in ("", ".", ".."):
+                raise _refuse(f"segment {segment!r} in {part[:60]!r}", part)
+            if len(segment.encode("utf-8", "surrogatepass")) > 255:
+                raise _refuse("path segment longer than 255 bytes", part)
+            if any(ord(ch) < 32 for ch in segment):
+                raise _refuse(f"control character in {part[:60]!r}", part)
+            segments.append(segment)
+    candidate = root_path.joinpath(*segments)
+    if len(os.fsencode(str(candidate))) > _MAX_PATH_BYTES:
+        raise _refuse("path too long", str(candidate)[:80])
+    # Walk the existing prefix: any symlink (or special file) below the root is refused.
+    current = root_path
+    for segment in segments:
+        current = current / segment
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            break
+        except OSError as exc:  # e.g. ENOTDIR: a file where a directory should be
+            raise _refuse(f"cannot inspect {segment!r}: {exc.strerror}", segment) from exc
+        if stat.S_ISLNK(mode):
+            raise _refuse(f"symlink {segment!r} below the data root", segment)
+    resolved = candidate.resolve()
+    if resolved != root_path and root_path not in resolved.parents:
+        raise _refuse("path escapes the data root", str(resolved))
+    return resolved
+
+
+def ff_ensure_directory(path: Path | str) -> Path:
+    """Create ``path`` (and parents) if missing; return it. Raises FFStorageError on failure."""
+    directory = Path(path)
+    with ff_translate_errors("create directory", directory):
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def ff_fsync_directory(directory: Path | str) -> None:
+    """Make a rename or file creation in ``directory`` durable (POSIX needs the dir fsynced)."""
+    with ff_translate_errors("fsync directory", directory):
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def ff_atomic_write(path: Path | str, data: bytes, *, fsync: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically.
+
+    With ``fsync=False`` the replace is still atomic for readers and for a crashing process, but
+    not against power loss; that is the ``never``/``batch`` durability trade.
+    """
+    target = Path(path)
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise FFValidationError("ff_atomic_write takes bytes", field="data", value=type(data).__name__)
+    ff_ensure_directory(target.parent)
+    with ff_translate_errors("write file", target):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                if fsync:
+                    os.fsync(handle.fileno())
+            os.replace(tmp_name, target)
+        except BaseException:
+            try:
+                os.unlink(tmp_name)
+            except FileNotFoundError:
+                pass
+            raise
+    if fsync:
+        ff_fsync_directory(target.parent)
+
+
+def ff_remove_tree(path: Path | str) -> None:
+    """Delete a directory tree (used for knowledge bases, staging copies). Missing is fine."""
+    import shutil
+
+    target = Path(path)
+    if target.is_symlink():
+        raise FFStorageError("refusing to delete through a symlink", path=target)
+    with ff_translate_errors("remove directory", target):
+        shutil.rmtree(target, ignore_errors=False) if target.exists() else None

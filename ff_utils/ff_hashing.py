@@ -1,0 +1,178 @@
+"""Streaming SHA-256 of files and manifests of directory trees.
+
+A manifest lists every file under a root (relative POSIX path, size, digest) in sorted order, so
+two manifests of the same bytes are equal and serialise identically. Files are hashed in 1 MiB
+reads on a thread pool: ``hashlib`` releases the GIL while it digests, so both cores work and
+memory stays flat however large the tree is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ff_utils.ff_errors import FFValidationError, ff_translate_errors
+from ff_utils.ff_json_utils import ff_read_json, ff_write_json
+from ff_utils.ff_locks import FF_LOCK_SUFFIX
+
+__all__ = [
+    "FFManifestEntry",
+    "FFManifest",
+    "FFManifestDiff",
+    "ff_sha256_file",
+    "ff_sha256_bytes",
+    "ff_build_manifest",
+    "ff_diff_manifests",
+    "ff_verify_manifest",
+    "ff_default_manifest_exclude",
+    "ff_write_manifest",
+    "FF_MANIFEST_NAME",
+]
+
+FF_MANIFEST_NAME = "ff_manifest.json"
+_READ_SIZE = 1024 * 1024
+
+
+class FFManifestEntry(BaseModel):
+    """One file of a manifest."""
+
+    model_config = ConfigDict(frozen=True)
+    path: str = Field(description="path relative to the manifest root, POSIX separators")
+    size: int = Field(ge=0, description="size in bytes")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the content")
+
+
+class FFManifest(BaseModel):
+    """Every file under a root with its digest; equal manifests mean identical bytes."""
+
+    schema_version: int = 1
+    algorithm: str = "sha256"
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    entries: list[FFManifestEntry]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(entry.size for entry in self.entries)
+
+    @property
+    def file_count(self) -> int:
+        return len(self.entries)
+
+    def same_content(self, other: FFManifest) -> bool:
+        """True when both manifests list the same paths with the same digests."""
+        return self.entries == other.entries
+
+
+class FFManifestDiff(BaseModel):
+    """What differs between an expected manifest and an actual one."""
+
+    added: list[str] = Field(default_factory=list, description="in actual, not in expected")
+    removed: list[str] = Field(default_factory=list, description="in expected, not in actual")
+    changed: list[str] = Field(default_factory=list, description="in both, different digest or size")
+
+    @property
+    def identical(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def ff_sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def ff_sha256_file(path: Path | str) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (constant memory)."""
+    digest = hashlib.sha256()
+    target = Path(path)
+    with ff_translate_errors("hash file", target), target.open("rb", buffering=0) as handle:
+        buffer = bytearray(_READ_SIZE)
+        view = memoryview(buffer)
+        while read := handle.readinto(buffer):
+            digest.update(view[:read])
+    return digest.hexdigest()
+
+
+def ff_default_manifest_exclude(relative: str) -> bool:
+    """Skip lock files, temp files of atomic writes, and the manifest itself."""
+    name = relative.rsplit("/", 1)[-1]
+    return (
+        name == FF_MANIFEST_NAME
+        or (name.startswith(".") and (name.endswith(FF_LOCK_SUFFIX) or name.endswith(".tmp")))
+    )
+
+
+def _walk(root: Path, exclude: Callable[[str], bool]) -> Iterator[tuple[str, Path]]:
+    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        base = Path(directory)
+        for name in sorted(filenames):
+            full = base / name
+            if full.is_symlink() or not full.is_file():
+                continue
+            relative = full.relative_to(root).as_posix()
+            if not exclude(relative):
+                yield relative, full
+
+
+def ff_build_manifest(
+    root: Path | str,
+    *,
+    exclude: Callable[[str], bool] = ff_default_manifest_exclude,
+    workers: int | None = None,
+) -> FFManifest:
+    """Hash every regular file under ``root`` (symlinks are not followed) in parallel."""
+    base = Path(root)
+    if not base.is_dir():
+        raise FFValidationError(f"not a directory: {base}", field="root", path=base)
+    files = list(_walk(base, exclude))
+
+    def entry(item: tuple[str, Path]) -> FFManifestEntry:
+        relative, full = item
+        size = full.stat().st_size
+        return FFManifestEntry(path=relative, size=size, sha256=ff_sha256_file(full))
+
+    with ThreadPoolExecutor(max_workers=workers or max(2, os.cpu_count() or 2)) as pool:
+        entries = list(pool.map(entry, files))
+    entries.sort(key=lambda e: e.path)
+    return FFManifest(entries=entries)
+
+
+def ff_diff_manifests(expected: FFManifest, actual: FFManifest) -> FFManifestDiff:
+    """Compare two manifests path by path."""
+    before = {e.path: e for e in expected.entries}
+    after = {e.path: e for e in actual.entries}
+    return FFManifestDiff(
+        added=sorted(after.keys() - before.keys()),
+        removed=sorted(before.keys() - after.keys()),
+        changed=sorted(p for p in before.keys() & after.keys() if before[p] != after[p]),
+    )
+
+
+def ff_verify_manifest(root: Path | str, manifest: FFManifest | Path | str | None = None) -> FFManifestDiff:
+    """Recompute the manifest of ``root`` and diff it with a stored one.
+
+    ``manifest`` defaults to ``root/ff_manifest.json``; a path or an in-memory manifest also work.
+    """
+    base = Path(root)
+    if manifest is None or isinstance(manifest, (str, Path)):
+        source = Path(manifest) if manifest is not None else base / FF_MANIFEST_NAME
+        with ff_translate_errors("read manifest", source):
+            expected = FFManifest.model_validate(ff_read_json(source))
+    else:
+        expected = manifest
+    return ff_diff_manifests(expected, ff_build_manifest(base))
+
+
+def ff_write_manifest(root: Path | str, manifest: FFManifest, path: Path | str | None = None) -> Path:
+    """Store ``manifest`` (by default as ``root/ff_manifest.json``) atomically."""
+    target = Path(path) if path is not None else Path(root) / FF_MANIFEST_NAME
+    ff_write_json(target, manifest.model_dump(mode="json"))
+    return target
+
+
+

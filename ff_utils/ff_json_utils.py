@@ -1,0 +1,479 @@
+"""JSON documents (replaced atomically) and JSONL logs (append-only), with orjson.
+
+JSON documents: :func:`ff_write_json` replaces the whole file atomically; :func:`ff_update_json`
+is the one way to change a document (lock, read, apply a function to plain data, write), so
+locking and atomic replace live in one place (tinydb's ``_update_table`` idea).
+
+JSONL logs: :func:`ff_append_jsonl` appends whole lines. orjson escapes newlines inside strings,
+so one record is always one line. Appends to one file from many threads are *group committed*:
+the first writer to arrive becomes the leader, takes every line queued so far, writes them with
+one ``write()`` under the cross-process file lock and, with durability ``always``, one ``fsync``
+for the whole group; followers wait for their group and return only once it is durable. Readers
+(:func:`ff_read_jsonl`, :func:`ff_tail_jsonl`) skip a corrupt line or a torn last line and report
+it through ``on_bad_line`` instead of crashing; :func:`ff_repair_jsonl` truncates a torn tail.
+"""
+
+from __future__ import annotations
+
+import atexit
+import enum
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_fsync_directory
+from ff_utils.ff_locks import ff_file_lock
+from ff_utils.ff_logging import get_logger
+
+__all__ = [
+    "Durability",
+    "FFBadLine",
+    "FFJsonlHealth",
+    "ff_dumps",
+    "ff_loads",
+    "ff_write_json",
+    "ff_read_json",
+    "ff_update_json",
+    "ff_append_jsonl",
+    "ff_read_jsonl",
+    "ff_tail_jsonl",
+    "ff_check_jsonl",
+    "ff_repair_jsonl",
+    "ff_flush_jsonl",
+    "DEFAULT_MAX_RECORD_BYTES",
+]
+
+Durability = Literal["always", "batch", "never"]
+DEFAULT_MAX_RECORD_BYTES = 16 * 1024 * 1024
+_BATCH_FSYNC_INTERVAL_S = 0.2
+_TAIL_BLOCK = 16 * 1024
+_MISSING: Any = object()
+
+_log = get_logger("json")
+
+
+@dataclass(frozen=True, slots=True)
+class FFBadLine:
+    """A JSONL line a reader skipped: where it is and why."""
+
+    path: Path
+    offset: int
+    reason: str
+    torn: bool = False
+    line_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FFJsonlHealth:
+    """What :func:`ff_check_jsonl` found in one JSONL file."""
+
+    path: Path
+    records: int
+    bad_lines: tuple[FFBadLine, ...]
+    torn_tail_bytes: int
+
+    @property
+    def healthy(self) -> bool:
+        return not self.bad_lines
+
+
+def _default(value: Any) -> Any:
+    # Pydantic models, paths and sets show up in records often enough to accept them directly.
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        raise TypeError("bytes are not JSON; encode them (base64) first")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def ff_dumps(value: Any, *, indent: bool = False) -> bytes:
+    """Serialise to JSON bytes; FFValidationError for anything JSON cannot hold."""
+    option = orjson.OPT_SERIALIZE_NUMPY | (orjson.OPT_INDENT_2 if indent else 0)
+    try:
+        return orjson.dumps(value, default=_default, option=option)
+    except (orjson.JSONEncodeError, TypeError) as exc:
+        raise FFValidationError(f"value cannot be stored as JSON: {exc}", field="record") from exc
+
+
+def ff_loads(data: bytes | str, *, path: Path | None = None) -> Any:
+    """Parse JSON; FFCorruptionError (naming ``path``) when the bytes are not valid JSON."""
+    with ff_translate_errors("parse JSON", path):
+        return orjson.loads(data)
+
+
+# --------------------------------------------------------------------------- JSON documents
+
+
+def ff_write_json(path: Path | str, data: Any, *, durability: Durability = "always") -> None:
+    """Replace the JSON document at ``path`` atomically (indented, so people can read it)."""
+    ff_atomic_write(path, ff_dumps(data, indent=True) + b"\n", fsync=durability != "never")
+
+
+def ff_read_json(path: Path | str, default: Any = _MISSING) -> Any:
+    """Read a JSON document.
+
+    Raises FFNotFoundError when it is missing and no ``default`` is given, FFCorruptionError
+    naming the file when it does not parse.
+    """
+    target = Path(path)
+    try:
+        with ff_translate_errors("read JSON", target):
+            raw = target.read_bytes()
+    except FFNotFoundError:
+        if default is _MISSING:
+            raise
+        return default
+    return ff_loads(raw, path=target)
+
+
+def ff_update_json(
+    path: Path | str,
+    updater: Callable[[Any], Any],
+    *,
+    default: Any = _MISSING,
+    durability: Durability = "always",
+) -> Any:
+    """Read-modify-write a JSON document under its lock; return what was written.
+
+    ``updater`` gets the current plain data (or ``default`` when the file is missing) and returns
+    the new data. If it raises, nothing is written.
+    """
+    target = Path(path)
+    ff_ensure_directory(target.parent)
+    with ff_file_lock(target):
+        current = ff_read_json(target, default)
+        updated = updater(current)
+        ff_write_json(target, updated, durability=durability)
+        return updated
+
+
+# --------------------------------------------------------------------------- JSONL append
+
+
+class _GroupCommitAppender:
+    """Serialises appends to one file within this process and shares fsyncs between them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._cond = threading.Condition(threading.Lock())
+        self._pending: list[bytes] = []
+        self._open_group = 1  # the group new lines join
+        self._completed = 0  # every group <= this one is written
+        self._flushing = False
+        self._failures: dict[int, BaseException] = {}
+        self._dirty = False  # written but not fsynced (batch / never)
+        self._last_fsync = 0.0
+
+    def append(self, data: bytes, durability: Durability, batch_interval: float) -> None:
+        with self._cond:
+            group = self._open_group
+            self._pending.append(data)
+            while self._completed < group:
+                if self._flushing:
+                    self._cond.wait()
+                    continue
+                self._flushing = True
+                lines, self._pending = self._pending, []
+                flushing = self._open_group
+                self._open_group += 1
+                self._cond.release()
+                failure: BaseException | None = None
+                try:
+                    self._write_group(b"".join(lines), durability, batch_interval)
+                except BaseException as exc:  # handed to every writer in the group below
+                    failure = exc
+                finally:
+                    self._cond.acquire()
+                if failure is not None:
+                    self._failures[flushing] = failure
+                self._completed = flushing
+                self._flushing = False
+                self._cond.notify_all()
+            failure = self._failures.get(group)
+            if failure is not None and self._open_group - group > 1024:
+                self._failures.pop(group, None)
+        if failure is not None:
+            raise failure
+
+    def _write_group(self, payload: bytes, durability: Durability, batch_interval: float) -> None:
+        with ff_file_lock(self.path), ff_translate_errors("append JSONL", self.path):
+            created = not self.path.exists()
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                start = os.fstat(fd).st_size
+                if start and os.pread(fd, 1, start - 1) != b"\n":
+                    # A writer died mid-line: end its fragment so our records start on a fresh
+                    # line. The fragment stays as a bad line that readers report and repair drops.
+                    payload = b"\n" + payload
+                try:
+                    view = memoryview(payload)
+                    while view:
+                        written = os.write(fd, view)
+                        view = view[written:]
+                except BaseException:
+                    os.ftruncate(fd, start)  # never leave half a group behind
+                    raise
+                now = time.monotonic()
+                if durability == "always" or (
+                    durability == "batch" and now - self._last_fsync >= batch_interval
+                ):
+                    os.fsync(fd)
+                    self._last_fsync = now
+                    self._dirty = False
+                else:
+                    self._dirty = True
+            finally:
+                os.close(fd)
+            if created and durability != "never":
+                ff_fsync_directory(self.path.parent)
+
+    def flush(self) -> None:
+        with self._cond:
+            if not self._dirty:
+                return
+            with ff_translate_errors("fsync JSONL", self.path):
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            self._dirty = False
+            self._last_fsync = time.monotonic()
+
+
+_appenders_guard = threading.Lock()
+_appenders: dict[Path, _GroupCommitAppender] = {}
+
+
+def _appender_for(path: Path) -> _GroupCommitAppender:
+    key = path.absolute()
+    with _appenders_guard:
+        appender = _appenders.get(key)
+        if appender is None:
+            appender = _appenders[key] = _GroupCommitAppender(key)
+        return appender
+
+
+def _encode_line(record: Any, max_record_bytes: int) -> bytes:
+    line = ff_dumps(record)
+    if len(line) > max_record_bytes:
+        raise FFValidationError(
+            f"record of {len(line):,} bytes exceeds the limit of {max_record_bytes:,}", field="record"
+        )
+    return line + b"\n"
+
+
+def ff_append_jsonl(
+    path: Path | str,
+    records: Any,
+    *,
+    durability: Durability = "always",
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    batch_interval: float = _BATCH_FSYNC_INTERVAL_S,
+    many: bool = False,
+) -> None:
+    """Append one record (or, with ``many=True``, an iterable of records) as whole lines.
+
+    Every record is validated and encoded before anything is written, so bad input writes
+    nothing. Returns once the lines are written and, for ``always``, fsynced.
+    """
+    items: Iterable[Any] = records if many else (records,)
+    payload = b"".join(_encode_line(item, max_record_bytes) for item in items)
+    if not payload:
+        return
+    target = Path(path)
+    ff_ensure_directory(target.parent)
+    _appender_for(target).append(payload, durability, batch_interval)
+
+
+def ff_flush_jsonl(path: Path | str | None = None) -> None:
+    """fsync what ``batch``/``never`` appends left in the page cache (one file, or all)."""
+    with _appenders_guard:
+        if path is None:
+            targets = list(_appenders.values())
+        else:
+            found = _appenders.get(Path(path).absolute())
+            targets = [found] if found is not None else []
+    for appender in targets:
+        appender.flush()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    try:
+        ff_flush_jsonl()
+    except FFStorageError as exc:  # the process is ending; say so and carry on
+        _log.warning("final fsync failed: %s", exc)
+
+
+# --------------------------------------------------------------------------- JSONL read
+
+
+def _report(on_bad_line: Callable[[FFBadLine], None] | None, bad: FFBadLine) -> None:
+    if on_bad_line is None:
+        _log.warning("skipped %s line at byte %d of %s: %s", "torn" if bad.torn else "corrupt", bad.offset, bad.path, bad.reason)
+    else:
+        on_bad_line(bad)
+
+
+def _parse_line(line: bytes, path: Path, offset: int, line_number: int | None) -> tuple[Any, FFBadLine | None]:
+    try:
+        return orjson.loads(line), None
+    except orjson.JSONDecodeError as exc:
+        return None, FFBadLine(path, offset, f"invalid JSON: {exc}", False, line_number)
+
+
+def ff_read_jsonl(path: Path | str, *, on_bad_line: Callable[[FFBadLine], None] | None = None) -> Iterator[Any]:
+    """Stream the records of a JSONL file, oldest first, in constant memory.
+
+    A missing file reads as empty. Corrupt lines and a torn last line are skipped and passed to
+    ``on_bad_line`` (or logged). Blank lines are ignored.
+    """
+    target = Path(path)
+    try:
+        with ff_translate_errors("open JSONL", target):
+            handle = target.open("rb")
+    except FFNotFoundError:
+        return
+    with handle:
+        offset = 0
+        for number, line in enumerate(handle, start=1):
+            line_offset, offset = offset, offset + len(line)
+            if not line.endswith(b"\n"):
+                _report(on_bad_line, FFBadLine(target, line_offset, "torn last line (no newline)", True, number))
+                return
+            if not line.strip():
+                continue
+            record, bad = _parse_line(line, target, line_offset, number)
+            if bad is not None:
+                _report(on_bad_line, bad)
+            else:
+                yield record
+
+
+def _reverse_lines(handle: Any, size: int) -> Iterator[tuple[int, bytes, bool]]:
+    """Yield ``(offset, line, torn)`` from the end of the file backwards, one block at a time."""
+    position = size
+    carry = b""
+    first_block = True
+    while position > 0:
+        step = min(_TAIL_BLOCK, position)
+        position -= step
+        handle.seek(position)
+        chunk = handle.read(step) + carry
+        pieces = chunk.split(b"\n")
+        carry = pieces[0]
+        tail_end = position + len(chunk)
+        ends: list[tuple[int, bytes, bool]] = []
+        for piece in reversed(pieces[1:]):
+            tail_end -= len(piece)
+            ends.append((tail_end, piece, False))
+            tail_end -= 1  # the newline before it
+        if first_block:
+            first_block = False
+            # The last element after the final newline is empty for a well-formed file.
+            if ends and ends[0][1] == b"":
+                ends = ends[1:]
+            elif ends:
+                offset, piece, _ = ends[0]
+                ends[0] = (offset, piece, True)
+            elif position == 0 and carry:
+                yield (0, carry, True)  # a single line with no newline at all
+                return
+        yield from ends
+    if carry:
+        yield (0, carry, False)
+
+
+def ff_tail_jsonl(path: Path | str, n: int, *, on_bad_line: Callable[[FFBadLine], None] | None = None) -> list[Any]:
+    """The last ``n`` good records, oldest first, reading backwards from the end.
+
+    The cost depends on ``n`` and the record size, not on the file's length. A missing file
+    reads as empty; bad lines are skipped (and reported), so up to ``n`` good records return.
+    """
+    if n <= 0:
+        return []
+    target = Path(path)
+    try:
+        with ff_translate_errors("open JSONL", target):
+            handle = target.open("rb")
+    except FFNotFoundError:
+        return []
+    found: list[Any] = []
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        for offset, line, torn in _reverse_lines(handle, size):
+            if torn:
+                _report(on_bad_line, FFBadLine(target, offset, "torn last line (no newline)", True))
+                continue
+            if not line.strip():
+                continue
+            record, bad = _parse_line(line, target, offset, None)
+            if bad is not None:
+                _report(on_bad_line, bad)
+                continue
+            found.append(record)
+            if len(found) == n:
+                break
+    found.reverse()
+    return found
+
+
+def ff_check_jsonl(path: Path | str) -> FFJsonlHealth:
+    """Count good records and list every bad line (a full scan)."""
+    target = Path(path)
+    bad: list[FFBadLine] = []
+    records = sum(1 for _ in ff_read_jsonl(target, on_bad_line=bad.append))
+    torn = sum(1 for b in bad if b.torn)
+    torn_bytes = (target.stat().st_size - next(b.offset for b in bad if b.torn)) if torn else 0
+    return FFJsonlHealth(target, records, tuple(bad), torn_bytes)
+
+
+def ff_repair_jsonl(path: Path | str) -> int:
+    """Truncate a torn last line (left by a crash mid-write); return the bytes removed.
+
+    Runs under the file's lock, so it never races an appender. Corrupt complete lines in the
+    middle are left alone: they are reported by readers, and deleting data is not a repair.
+    """
+    target = Path(path)
+    if not target.exists():
+        return 0
+    with ff_file_lock(target), ff_translate_errors("repair JSONL", target):
+        with target.open("r+b") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                return 0
+            handle.seek(size - 1)
+            if handle.read(1) == b"\n":
+                return 0
+            # Find the last newline; everything after it is the torn fragment.
+            keep = 0
+            position = size
+            while position > 0:
+                step = min(_TAIL_BLOCK, position)
+                position -= step
+                handle.seek(position)
+                index = handle.read(step).rfind(b"\n")
+                if index >= 0:
+                    keep = position + index + 1
+                    break
+            handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+            removed = size - keep
+    _log.warning("repaired %s: removed a torn tail of %d bytes", target, removed)
+    return removed
+

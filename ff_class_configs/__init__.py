@@ -15,15 +15,11 @@ from ff_class_configs.ff_integration_testing_config import (
     FFTestEnvironment,
     FFTestingLevel,
 )
-from ff_class_configs.ff_manager_configs import (
-    MEMORY_LAYERS,
-    FFKnowledgeConfigDTO,
-    FFMemoryConfigDTO,
-    FFMetricsConfigDTO,
-    FFPanelConfigDTO,
-    FFToolConfigDTO,
-    MemoryLayer,
-)
+from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
+from ff_class_configs.ff_memory_config import MEMORY_LAYERS, FFMemoryConfigDTO, MemoryLayer
+from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
+from ff_class_configs.ff_panel_config import FFPanelConfigDTO
+from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION, FFStorageConfigDTO, default_data_root
 from ff_class_configs.ff_test_result_dtos import (
     REPORT_SCHEMA_VERSION,

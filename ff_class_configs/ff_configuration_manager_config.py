@@ -18,13 +18,11 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ff_class_configs.ff_integration_testing_config import FFIntegrationTestingConfigDTO, FFTestEnvironment
-from ff_class_configs.ff_manager_configs import (
-    FFKnowledgeConfigDTO,
-    FFMemoryConfigDTO,
-    FFMetricsConfigDTO,
-    FFPanelConfigDTO,
-    FFToolConfigDTO,
-)
+from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
+from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
+from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
+from ff_class_configs.ff_panel_config import FFPanelConfigDTO
+from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_storage_config import FFStorageConfigDTO
 from ff_utils.ff_errors import FFConfigError
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ff_class_configs._section import FFConfigSection
 
 __all__ = [
     "FFTestingLevel",
@@ -38,11 +40,7 @@ class FFTestEnvironment(StrEnum):
     PERFORMANCE = "performance"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class FFPerformanceTestConfigDTO(_Section):
+class FFPerformanceTestConfigDTO(FFConfigSection):
     """Load test: simulated users, a target rate, and the thresholds that decide pass or fail."""
 
     profile: Literal["quick", "full"] = "quick"
@@ -58,7 +56,7 @@ class FFPerformanceTestConfigDTO(_Section):
     full_duration_seconds: float = Field(120.0, gt=0, description="duration of the 'full' profile")
 
 
-class FFSecurityTestConfigDTO(_Section):
+class FFSecurityTestConfigDTO(FFConfigSection):
     """Which groups of attacks to attempt."""
 
     test_path_traversal: bool = True
@@ -70,7 +68,7 @@ class FFSecurityTestConfigDTO(_Section):
     test_data_encryption: bool = True
 
 
-class FFMigrationTestConfigDTO(_Section):
+class FFMigrationTestConfigDTO(FFConfigSection):
     """Migration validation."""
 
     migration_batch_size: int = Field(1_000, ge=1)
@@ -82,7 +80,7 @@ class FFMigrationTestConfigDTO(_Section):
     generated_sessions_per_user: int = Field(3, ge=1)
 
 
-class FFQualityGatesConfigDTO(_Section):
+class FFQualityGatesConfigDTO(FFConfigSection):
     """What a run must achieve to be called green."""
 
     min_pass_rate_percent: float = Field(100.0, ge=0, le=100)
@@ -92,7 +90,7 @@ class FFQualityGatesConfigDTO(_Section):
     allow_flaky: bool = True
 
 
-class FFIntegrationTestingConfigDTO(_Section):
+class FFIntegrationTestingConfigDTO(FFConfigSection):
     """The validation platform as a whole."""
 
     test_environment: FFTestEnvironment = FFTestEnvironment.DEVELOPMENT

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ff_class_configs._section import FFConfigSection
 
 __all__ = ["FFStorageConfigDTO", "FF_SCHEMA_VERSION", "default_data_root"]
 
@@ -18,10 +20,8 @@ def default_data_root() -> Path:
     return Path.cwd() / "ff_data"
 
 
-class FFStorageConfigDTO(BaseModel):
+class FFStorageConfigDTO(FFConfigSection):
     """Storage settings shared by every manager."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     base_path: Path = Field(default_factory=default_data_root, description="the data root")
     durability: Literal["always", "batch", "never"] = Field(

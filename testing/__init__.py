@@ -1,0 +1,3 @@
+"""The validation platform: integration tests, use cases, performance, security, migration, reports."""
+
+__all__: list[str] = []

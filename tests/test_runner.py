@@ -1,0 +1,198 @@
+"""The runner's statuses, ordering, parallelism, retries and stop-on-failure, with toy tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ff_class_configs import FFTestStatus
+from testing.runner import FFChecker, FFRunnerError, FFSuiteRegistry, FFTestRunner
+
+
+def _suite() -> FFSuiteRegistry:
+    return FFSuiteRegistry("toy")
+
+
+async def _run(registry: FFSuiteRegistry, **kwargs):
+    return await FFTestRunner(**kwargs).run(registry.specs, context={})
+
+
+async def test_statuses_follow_the_evidence():
+    reg = _suite()
+
+    @reg.test("passes")
+    async def passes(ctx, check: FFChecker):
+        check.equal(1 + 1, 2, "arithmetic")
+
+    @reg.test("fails")
+    async def fails(ctx, check: FFChecker):
+        check.equal(1 + 1, 3, "wrong arithmetic")
+        check.that(True, "a later claim is still recorded")
+
+    @reg.test("breaks")
+    async def breaks(ctx, check: FFChecker):
+        raise RuntimeError("boom")
+
+    @reg.test("checks nothing")
+    async def checks_nothing(ctx, check: FFChecker):
+        pass
+
+    results = {r.test_id: r for r in await _run(reg)}
+    assert results["toy.passes"].status == FFTestStatus.PASSED
+    failed = results["toy.fails"]
+    assert failed.status == FFTestStatus.FAILED
+    assert failed.assertions_total == 2 and failed.assertions_failed == 1
+    assert "expected 3, got 2" in failed.error_message
+    assert results["toy.breaks"].status == FFTestStatus.ERROR
+    assert results["toy.breaks"].error_type == "RuntimeError"
+    assert results["toy.checks_nothing"].status == FFTestStatus.ERROR
+    assert results["toy.checks_nothing"].error_type == "NoAssertions"
+
+
+async def test_timeout_is_an_error():
+    reg = _suite()
+
+    @reg.test("slow", timeout_seconds=0.05)
+    async def slow(ctx, check: FFChecker):
+        await asyncio.sleep(5)
+        check.that(True, "never reached")
+
+    (result,) = await _run(reg)
+    assert result.status == FFTestStatus.ERROR and result.error_type == "Timeout"
+
+
+async def test_pass_after_retry_is_flaky_not_passed():
+    reg = _suite()
+    calls = {"n": 0}
+
+    @reg.test("flaky")
+    async def flaky(ctx, check: FFChecker):
+        calls["n"] += 1
+        check.that(calls["n"] >= 2, "works the second time")
+
+    (result,) = await _run(reg, max_retries=2)
+    assert result.status == FFTestStatus.FLAKY
+    assert result.attempts == 2 and result.success
+    assert "passed only after a retry" in result.warnings_generated[0]
+
+
+async def test_retries_exhausted_is_failed():
+    reg = _suite()
+
+    @reg.test("always fails")
+    async def always(ctx, check: FFChecker):
+        check.that(False, "never holds")
+
+    (result,) = await _run(reg, max_retries=2)
+    assert result.status == FFTestStatus.FAILED and result.attempts == 3
+
+
+async def test_dependencies_run_first_and_failures_skip_dependents():
+    reg = _suite()
+    order: list[str] = []
+
+    @reg.test("base")
+    async def base(ctx, check: FFChecker):
+        await asyncio.sleep(0.02)
+        order.append("base")
+        check.that(True, "ok")
+
+    @reg.test("broken base")
+    async def broken(ctx, check: FFChecker):
+        check.that(False, "broken")
+
+    @reg.test("needs base", depends_on=["base"])
+    async def needs_base(ctx, check: FFChecker):
+        order.append("needs_base")
+        check.that(True, "ok")
+
+    @reg.test("needs broken", depends_on=["broken"])
+    async def needs_broken(ctx, check: FFChecker):
+        order.append("needs_broken")
+        check.that(True, "ok")
+
+    results = {r.test_id: r for r in await _run(reg, max_parallel=4)}
+    assert order == ["base", "needs_base"]
+    skipped = results["toy.needs_broken"]
+    assert skipped.status == FFTestStatus.SKIPPED and skipped.attempts == 0
+    assert "toy.broken" in skipped.skip_reason
+
+
+async def test_parallelism_is_bounded():
+    reg = _suite()
+    running = {"now": 0, "peak": 0}
+
+    for index in range(8):
+
+        async def work(ctx, check: FFChecker):
+            running["now"] += 1
+            running["peak"] = max(running["peak"], running["now"])
+            await asyncio.sleep(0.02)
+            running["now"] -= 1
+            check.that(True, "ok")
+
+        work.__name__ = f"work_{index}"
+        reg.test(f"work {index}")(work)
+
+    await _run(reg, max_parallel=3)
+    assert running["peak"] == 3
+
+
+async def test_stop_on_first_failure_skips_the_rest():
+    reg = _suite()
+
+    @reg.test("fails first")
+    async def first(ctx, check: FFChecker):
+        check.that(False, "broken")
+
+    @reg.test("later")
+    async def later(ctx, check: FFChecker):
+        check.that(True, "ok")
+
+    results = await _run(reg, max_parallel=1, stop_on_first_failure=True)
+    assert [r.status for r in results] == [FFTestStatus.FAILED, FFTestStatus.SKIPPED]
+    assert "stopped" in results[1].skip_reason
+
+
+async def test_results_are_handed_over_as_they_complete_and_cleanup_always_runs():
+    reg = _suite()
+    seen: list[str] = []
+    cleaned: list[str] = []
+
+    async def cleanup(ctx):
+        cleaned.append("x")
+
+    @reg.test("fails", cleanup=cleanup)
+    async def fails(ctx, check: FFChecker):
+        raise ValueError("bad")
+
+    async def sink(result):
+        seen.append(result.test_id)
+
+    await FFTestRunner(on_result=sink).run(reg.specs, context={})
+    assert seen == ["toy.fails"] and cleaned == ["x"]
+
+
+def test_inconsistent_specs_are_refused():
+    reg = _suite()
+
+    @reg.test("a", depends_on=["b"])
+    async def a(ctx, check):
+        check.that(True, "ok")
+
+    @reg.test("b", depends_on=["a"])
+    async def b(ctx, check):
+        check.that(True, "ok")
+
+    with pytest.raises(FFRunnerError, match="cycle"):
+        asyncio.run(FFTestRunner().run(reg.specs, context={}))
+
+    lone = _suite()
+
+    @lone.test("c", depends_on=["missing"])
+    async def c(ctx, check):
+        check.that(True, "ok")
+
+    with pytest.raises(FFRunnerError, match="unknown"):
+        asyncio.run(FFTestRunner().run(lone.specs, context={}))

@@ -18,7 +18,14 @@ from pathlib import Path
 
 from ff_utils.ff_errors import FFStorageError, FFValidationError, ff_translate_errors
 
-__all__ = ["ff_safe_path", "ff_atomic_write", "ff_ensure_directory", "ff_fsync_directory", "ff_remove_tree"]
+__all__ = [
+    "ff_safe_path",
+    "ff_atomic_write",
+    "ff_ensure_directory",
+    "ff_fsync_directory",
+    "ff_read_bytes",
+    "ff_remove_tree",
+]
 
 _MAX_PATH_BYTES = 4096
 
@@ -121,6 +128,24 @@ def ff_atomic_write(path: Path | str, data: bytes, *, fsync: bool = True) -> Non
             raise
     if fsync:
         ff_fsync_directory(target.parent)
+
+
+def ff_read_bytes(path: Path | str, *, max_bytes: int | None = None) -> bytes:
+    """Read a whole file (attachments, blobs).
+
+    Raises FFNotFoundError when it is missing, FFValidationError when it is larger than
+    ``max_bytes`` (checked before reading, so a huge file is never pulled into memory), and
+    FFStorageError on other I/O failures.
+    """
+    target = Path(path)
+    with ff_translate_errors("read file", target), target.open("rb") as handle:
+        if max_bytes is not None:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise FFValidationError(
+                    f"file of {size:,} bytes exceeds the limit of {max_bytes:,}", field="path", value=str(target)
+                )
+        return handle.read()
 
 
 def ff_remove_tree(path: Path | str) -> None:

@@ -45,6 +45,7 @@ __all__ = [
     "ff_read_jsonl",
     "ff_tail_jsonl",
     "ff_check_jsonl",
+    "ff_count_jsonl_lines",
     "ff_repair_jsonl",
     "ff_flush_jsonl",
     "DEFAULT_MAX_RECORD_BYTES",
@@ -440,6 +441,26 @@ def ff_check_jsonl(path: Path | str) -> FFJsonlHealth:
     torn = sum(1 for b in bad if b.torn)
     torn_bytes = (target.stat().st_size - next(b.offset for b in bad if b.torn)) if torn else 0
     return FFJsonlHealth(target, records, tuple(bad), torn_bytes)
+
+
+def ff_count_jsonl_lines(path: Path | str) -> int:
+    """Count the complete (newline-terminated) lines of a JSONL file without parsing them.
+
+    A fast, constant-memory count (1 MiB blocks, counted in C) for "how many records" questions
+    that must not parse every record. A torn last line is not counted; a corrupt complete line
+    is (a full parse, :func:`ff_check_jsonl`, tells them apart). A missing file counts 0.
+    """
+    target = Path(path)
+    try:
+        with ff_translate_errors("open JSONL", target):
+            handle = target.open("rb", buffering=0)
+    except FFNotFoundError:
+        return 0
+    count = 0
+    with handle, ff_translate_errors("count JSONL lines", target):
+        while block := handle.read(1024 * 1024):
+            count += block.count(b"\n")
+    return count
 
 
 def ff_repair_jsonl(path: Path | str) -> int:

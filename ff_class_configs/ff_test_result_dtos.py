@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
 
@@ -38,6 +38,20 @@ REPORT_SCHEMA_VERSION = 1
 
 class _DTO(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed_fields(cls, data: Any) -> Any:
+        """Let a dumped report validate again: its computed figures are derived, so drop them.
+
+        ``model_dump`` writes computed fields (counts, rates) so JSON readers need not recount,
+        but ``extra="forbid"`` would refuse them on the way back in. They are recomputed from
+        the stored results, so nothing is lost and a tampered count cannot survive a reload.
+        """
+        computed = cls.model_computed_fields
+        if isinstance(data, dict) and computed and any(name in data for name in computed):
+            return {key: value for key, value in data.items() if key not in computed}
+        return data
 
 
 class FFTestStatus(StrEnum):
@@ -184,6 +198,7 @@ class FFPerformanceSummaryDTO(_DTO):
     resource_samples: list[FFResourceSampleDTO] = Field(default_factory=list)
     peak_rss_mb: float = 0.0
     peak_cpu_percent: float = 0.0
+    p95_threshold_ms: float | None = Field(None, description="the p95 ceiling the run was held to, drawn on the latency chart")
     baseline_run_id: str | None = None
     regressions: list[str] = Field(default_factory=list, description="operations slower than baseline by more than the margin")
     threshold_failures: list[str] = Field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Configuration of metrics, analytics and audit."""
+"""Configuration of metrics, per-user analytics and the audit log."""
 
 from __future__ import annotations
 
@@ -10,10 +10,35 @@ from ff_class_configs._section import FFConfigSection
 
 __all__ = ["FFMetricsConfigDTO"]
 
+Durability = Literal["always", "batch", "never"]
+
 
 class FFMetricsConfigDTO(FFConfigSection):
-    """Metrics, analytics and audit."""
+    """Metrics, analytics and audit.
 
-    bucket: Literal["hour", "day"] = "hour"
-    audit_enabled: bool = True
-    subscribe_to_events: bool = True
+    The three logs have different durability defaults on purpose. Metrics and analytics are
+    high-volume observations written on every manager operation (the event bus feeds them), so
+    an fsync per sample would cost more than the operation being measured; ``batch`` still
+    group-commits and fsyncs at most every ``storage.batch_fsync_interval_ms``, so a power cut
+    loses at most that window of samples and a process crash loses nothing (the bytes are in the
+    page cache). The audit log is security evidence and stays ``always``.
+    """
+
+    bucket: Literal["hour", "day"] = Field(
+        "hour",
+        description="time bucket of metric files: metrics/<name>/<YYYY-MM-DD>/<HH>.jsonl (hour) "
+        "or metrics/<name>/<YYYY-MM-DD>/day.jsonl (day); readers accept both",
+    )
+    audit_enabled: bool = Field(True, description="False makes audit() refuse and the bus skip auditing")
+    subscribe_to_events: bool = Field(True, description="count every event on the bus ('*')")
+    metrics_durability: Durability = Field("batch", description="fsync policy of metric samples")
+    analytics_durability: Durability = Field("batch", description="fsync policy of per-user analytics events")
+    audit_durability: Durability = Field("always", description="fsync policy of the audit log")
+    session_gap_minutes: float = Field(
+        30.0, gt=0, description="inactivity after which a user's next event starts a new analytics session"
+    )
+    max_tags: int = Field(16, ge=0, le=64, description="most tags one sample may carry")
+    max_tag_value_chars: int = Field(256, ge=1, le=4096)
+    max_event_data_bytes: int = Field(
+        16 * 1024, ge=256, description="largest analytics event data / audit details, as JSON bytes"
+    )

@@ -3,6 +3,8 @@
 from ff_managers.ff_component_base import FFComponentBase, FFComponentHealthDTO, FFComponentState
 from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root, ff_read_meta
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
+from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
+from ff_managers.ff_metrics_collection_manager import FFMetricsCollectionManager
 
 __all__ = [
     "FFComponentBase",
@@ -10,6 +12,8 @@ __all__ = [
     "FFComponentState",
     "FFEvent",
     "FFEventBus",
+    "FFKnowledgeBaseManager",
+    "FFMetricsCollectionManager",
     "ff_data_root_status",
     "ff_ensure_data_root",
     "ff_read_meta",

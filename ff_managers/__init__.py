@@ -4,6 +4,7 @@ from ff_managers.ff_component_base import FFComponentBase, FFComponentHealthDTO,
 from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root, ff_read_meta
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
+from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
 from ff_managers.ff_metrics_collection_manager import FFMetricsCollectionManager
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "FFEvent",
     "FFEventBus",
     "FFKnowledgeBaseManager",
+    "FFMemoryLayerManager",
     "FFMetricsCollectionManager",
     "ff_data_root_status",
     "ff_ensure_data_root",

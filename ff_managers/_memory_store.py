@@ -1,0 +1,190 @@
+"""The disk side of memory layers: one append-only JSONL file per layer, plus an archive.
+
+Layout under ``users/<user_id>/memory/``::
+
+    immediate.jsonl  short_term.jsonl  medium_term.jsonl  long_term.jsonl  permanent.jsonl
+    archive.jsonl        every entry that left the active layers, with why and when
+    retention_log.jsonl  one line per retention pass that changed something (counts, ids)
+
+Why JSONL per layer: :meth:`MemoryStore.append` is one :func:`ff_append_jsonl` call, so storing a
+memory costs the same with ten or ten thousand entries in the layer. Retention is the only
+writer that rewrites a layer: it holds the locks of every layer file (always taken in
+``MEMORY_LAYERS`` order, so two passes cannot deadlock) while it reads, plans and replaces them
+atomically; an append arriving meanwhile waits on the same lock (``ff_append_jsonl`` takes it
+per write) and then lands in the new file, so it is never lost. Archive records are appended
+*before* layers are rewritten, and destination layers are rewritten before source layers:
+a crash in between leaves a duplicate (removed by the next pass), never a loss.
+
+Reads are cached per file and keyed by ``(inode, size, mtime)``: an append changes the size, an
+atomic rewrite changes the inode, so a stale cache entry cannot be served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from ff_class_configs.ff_memory_config import MEMORY_LAYERS, RETENTION_CHAIN, FFMemoryConfigDTO, MemoryLayer
+from ff_class_configs.ff_memory_dtos import MEMORY_SCHEMA_VERSION, FFArchivedMemoryDTO, FFMemoryEntryDTO
+from ff_managers._conversation_store import StorageSettings, parse_record
+from ff_managers._memory_retention import RetentionPlan, dedupe_layers, plan_retention
+from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_atomic_write, ff_safe_path
+from ff_utils.ff_json_utils import FFBadLine, ff_append_jsonl, ff_dumps, ff_read_jsonl, ff_repair_jsonl, ff_tail_jsonl
+from ff_utils.ff_locks import ff_file_lock
+
+__all__ = ["ARCHIVE_LOG", "RETENTION_LOG", "MemoryStore"]
+
+ARCHIVE_LOG = "archive.jsonl"
+RETENTION_LOG = "retention_log.jsonl"
+
+_CacheKey = tuple[int, int, int]
+_CACHE_FILES = 512  # layer files kept parsed in memory (least recently used dropped first)
+
+
+class MemoryStore:
+    """One user's memory folder. Cheap to create; the read cache is shared per process."""
+
+    _cache: OrderedDict[Path, tuple[_CacheKey, list[FFMemoryEntryDTO]]] = OrderedDict()
+    _cache_guard = threading.Lock()
+
+    def __init__(self, directory: Path, settings: StorageSettings) -> None:
+        self.directory = directory
+        self.settings = settings
+
+    # ------------------------------------------------------------------ paths
+
+    def layer_path(self, layer: MemoryLayer) -> Path:
+        return ff_safe_path(self.directory, f"{layer}.jsonl")
+
+    @property
+    def archive_path(self) -> Path:
+        return ff_safe_path(self.directory, ARCHIVE_LOG)
+
+    @property
+    def retention_log_path(self) -> Path:
+        return ff_safe_path(self.directory, RETENTION_LOG)
+
+    # ------------------------------------------------------------------ reads
+
+    def _parse_layer(self, path: Path, *, strict: bool) -> list[FFMemoryEntryDTO]:
+        bad: list[FFBadLine] = []
+        entries = [parse_record(FFMemoryEntryDTO, record, path) for record in ff_read_jsonl(path, on_bad_line=bad.append)]
+        if bad and strict:
+            raise FFCorruptionError(
+                f"{len(bad)} unreadable line(s) in a memory layer (first at byte {bad[0].offset}: {bad[0].reason}); "
+                "retention will not rewrite it until it is repaired",
+                path=path,
+            )
+        return entries
+
+    def load_layer(self, layer: MemoryLayer) -> list[FFMemoryEntryDTO]:
+        """Every entry of ``layer`` in stored order (unreadable lines are skipped and logged)."""
+        path = self.layer_path(layer)
+        try:
+            with ff_translate_errors("stat memory layer", path):
+                info = os.stat(path)
+        except FFNotFoundError:
+            return []
+        key = (info.st_ino, info.st_size, info.st_mtime_ns)
+        with self._cache_guard:
+            cached = self._cache.get(path)
+            if cached is not None:
+                self._cache.move_to_end(path)
+        if cached is not None and cached[0] == key:
+            return list(cached[1])
+        entries = self._parse_layer(path, strict=False)
+        with self._cache_guard:
+            self._cache[path] = (key, entries)
+            while len(self._cache) > _CACHE_FILES:
+                self._cache.popitem(last=False)
+        return list(entries)
+
+    def load_active(self, layers: tuple[MemoryLayer, ...] = MEMORY_LAYERS) -> list[FFMemoryEntryDTO]:
+        """The entries of ``layers``, each id once (see :func:`dedupe_layers`)."""
+        cleaned, _changed, _dropped = dedupe_layers({layer: self.load_layer(layer) for layer in MEMORY_LAYERS})
+        return [entry for layer in layers for entry in cleaned[layer]]
+
+    def tail_archive(self, limit: int) -> list[FFArchivedMemoryDTO]:
+        path = self.archive_path
+        return [parse_record(FFArchivedMemoryDTO, record, path) for record in ff_tail_jsonl(path, limit)]
+
+    def archived_ids(self) -> set[str]:
+        """Distinct ids in the archive (a full scan; used by stats, not on hot paths)."""
+        path = self.archive_path
+        return {parse_record(FFArchivedMemoryDTO, record, path).entry.memory_id for record in ff_read_jsonl(path)}
+
+    # ------------------------------------------------------------------ writes
+
+    def append(self, entry: FFMemoryEntryDTO) -> None:
+        """Store one entry: one append to its layer's log."""
+        ff_append_jsonl(
+            self.layer_path(entry.layer),
+            entry.model_dump(mode="json"),
+            durability=self.settings.durability,
+            max_record_bytes=self.settings.max_record_bytes,
+            batch_interval=self.settings.batch_interval_s,
+        )
+
+    def _rewrite(self, layer: MemoryLayer, entries: list[FFMemoryEntryDTO]) -> None:
+        # Caller holds this layer's lock; ff_atomic_write does not take it, so no self-deadlock.
+        payload = b"".join(ff_dumps(entry.model_dump(mode="json")) + b"\n" for entry in entries)
+        ff_atomic_write(self.layer_path(layer), payload, fsync=self.settings.durability != "never")
+
+    def apply_retention(
+        self,
+        now: datetime,
+        policy: FFMemoryConfigDTO,
+        *,
+        max_content_chars: int,
+        new_id: Callable[[], str],
+    ) -> tuple[RetentionPlan, dict[str, int]]:
+        """Plan and apply one retention pass for this user; return the plan and the counts before.
+
+        Raises FFCorruptionError (writing nothing) if a layer has unreadable lines beyond a torn
+        tail, because rewriting it would silently drop them.
+        """
+        paths = {layer: self.layer_path(layer) for layer in MEMORY_LAYERS}
+        for path in paths.values():
+            ff_repair_jsonl(path)  # a torn tail is an append that never returned: safe to drop
+        with contextlib.ExitStack() as held:
+            for layer in MEMORY_LAYERS:  # one fixed order for every pass: no deadlock
+                held.enter_context(ff_file_lock(paths[layer]))
+            current = {layer: self._parse_layer(paths[layer], strict=True) for layer in MEMORY_LAYERS}
+            before = {layer: len(entries) for layer, entries in current.items()}
+            plan = plan_retention(current, now, policy, max_content_chars=max_content_chars, new_id=new_id)
+            if plan.archived:
+                ff_append_jsonl(
+                    self.archive_path,
+                    [record.model_dump(mode="json") for record in plan.archived],
+                    many=True,
+                    durability=self.settings.durability,
+                    max_record_bytes=self.settings.max_record_bytes,
+                    batch_interval=self.settings.batch_interval_s,
+                )
+            # Destinations first (moves only go down the chain), sources last: see module docstring.
+            for layer in ("permanent", *reversed(RETENTION_CHAIN)):
+                if layer in plan.changed:
+                    self._rewrite(layer, plan.layers[layer])
+        if plan.changed:
+            ff_append_jsonl(
+                self.retention_log_path,
+                {
+                    "schema_version": MEMORY_SCHEMA_VERSION,
+                    "now": now.isoformat(),
+                    "moved": [m.memory_id for m in plan.moved],
+                    "archived": [a.entry.memory_id for a in plan.archived],
+                    "summaries": [c.summary_id for c in plan.compressed],
+                    "duplicates_removed": plan.duplicates_removed,
+                    "counts_before": before,
+                    "counts_after": {layer: len(entries) for layer, entries in plan.layers.items()},
+                },
+                durability=self.settings.durability,
+                max_record_bytes=self.settings.max_record_bytes,
+            )
+        return plan, before

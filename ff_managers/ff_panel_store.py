@@ -1,0 +1,313 @@
+"""Blocking storage of panels: where files live, who owns a panel id, and the locked append.
+
+Layout (under the data root)::
+
+    panels_index/<panel_id>.json                 {"panel_id", "user_id", ...}: resolves an id to its owner
+    users/<user_id>/panels/<panel_id>/panel.json    the panel document (participants, policy, status)
+    users/<user_id>/panels/<panel_id>/messages.jsonl  messages, sequence 1, 2, 3... in file order
+    users/<user_id>/panels/<panel_id>/insights.jsonl  decisions.jsonl  votes.jsonl
+    users/<user_id>/panels/<panel_id>/state.json    free-form panel state (a game's world, a task's plan)
+    users/<user_id>/panels/<panel_id>/analytics.json  written when the panel closes
+
+Every change to a panel happens inside :meth:`FFPanelStore.locked`, which holds the lock of the
+panel's ``panel.json``: a different path from the JSONL logs, because ``ff_append_jsonl`` takes
+the log's own lock inside and the locks are not re-entrant. Under that lock the last message is
+read back (one tail read) to number the next one, so numbering is gap-free across threads and
+processes; closing the panel takes the same lock, so no message lands after a close.
+
+Nothing here validates user input; the manager does that first. This module only refuses data
+on disk that is not what it wrote (FFCorruptionError).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import pydantic
+
+from ff_class_configs.ff_panel_dtos import PANEL_SCHEMA_VERSION, FFPanelDTO
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_safe_path
+from ff_utils.ff_ids import ff_is_valid_id
+from ff_utils.ff_json_utils import (
+    Durability,
+    ff_append_jsonl,
+    ff_read_json,
+    ff_read_jsonl,
+    ff_tail_jsonl,
+    ff_update_json,
+    ff_write_json,
+)
+from ff_utils.ff_locks import ff_file_lock
+
+__all__ = ["FFPanelStore", "FFLockedPanel", "PanelLog", "PanelDocument", "PANELS_DIR", "PANELS_INDEX_DIR"]
+
+PANELS_DIR = "panels"
+PANELS_INDEX_DIR = "panels_index"
+PanelLog = Literal["messages", "insights", "decisions", "votes"]
+PanelDocument = Literal["panel", "state", "analytics"]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def ff_load_record(model: type[M], data: Any, path: Path) -> M:
+    """Validate stored data; a mismatch means the file is not what we wrote (FFCorruptionError)."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "record"
+        raise FFCorruptionError(f"stored {model.__name__} is invalid: {where}: {first['msg']}", path=path) from exc
+
+
+def _sequence_of(record: Any, path: Path) -> int:
+    sequence = record.get("sequence") if isinstance(record, dict) else None
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+        raise FFCorruptionError(f"last message has no valid sequence number: {sequence!r}", path=path)
+    return sequence
+
+
+@dataclass(slots=True)
+class _PanelCache:
+    """What this process remembers of one panel's log; trusted only after a check under the lock."""
+
+    last_sequence: int
+    last_message_id: str | None
+    known_ids: set[str] = field(default_factory=set)
+    complete: bool = False  # known_ids holds every id up to last_sequence
+
+
+class FFLockedPanel:
+    """A panel while its lock is held: the one place that reads the log's tail and appends."""
+
+    def __init__(self, store: FFPanelStore, user_id: str, panel_id: str, panel: FFPanelDTO) -> None:
+        self._store = store
+        self.user_id = user_id
+        self.panel_id = panel_id
+        self.panel = panel
+        self._last: dict[str, Any] | None = None
+        self._synced = False
+
+    def _cache(self) -> _PanelCache:
+        """The cache, re-validated against the log's last record (read once per lock hold)."""
+        key = (self.user_id, self.panel_id)
+        if self._synced:
+            return self._store._caches[key]
+        path = self._store.log_path(self.user_id, self.panel_id, "messages")
+        tail = ff_tail_jsonl(path, 1)
+        self._last = tail[0] if tail else None
+        sequence = _sequence_of(self._last, path) if self._last is not None else 0
+        last_id = self._last.get("message_id") if self._last is not None else None
+        cache = self._store._caches.get(key)
+        if cache is None or sequence < cache.last_sequence or (
+            sequence == cache.last_sequence and last_id != cache.last_message_id
+        ):
+            # First use, or the log was replaced (a restore, a rollback): forget what we knew.
+            cache = self._store._caches[key] = _PanelCache(sequence, last_id, complete=sequence == 0)
+        elif sequence > cache.last_sequence:
+            # Another process appended. Ids we know are still there (the log is append-only),
+            # but we no longer know them all.
+            cache.last_sequence, cache.last_message_id, cache.complete = sequence, last_id, False
+        self._synced = True
+        return cache
+
+    @property
+    def last_message(self) -> dict[str, Any] | None:
+        """The last stored message record, or None for an empty panel."""
+        self._cache()
+        return self._last
+
+    @property
+    def last_sequence(self) -> int:
+        return self._cache().last_sequence
+
+    def missing_message_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` no message of this panel has. Scans the log only when the cache can't tell."""
+        wanted = set(ids)
+        cache = self._cache()
+        missing = wanted - cache.known_ids
+        if not missing or cache.complete:
+            return missing
+        path = self._store.log_path(self.user_id, self.panel_id, "messages")
+        cache.known_ids = {record["message_id"] for record in ff_read_jsonl(path) if isinstance(record, dict) and "message_id" in record}
+        cache.complete = True
+        return wanted - cache.known_ids
+
+    def append_messages(self, records: list[dict[str, Any]]) -> None:
+        """Append numbered message records in one write; the cache follows only on success."""
+        cache = self._cache()
+        self._store.append(self.user_id, self.panel_id, "messages", records)
+        cache.known_ids.update(record["message_id"] for record in records)
+        cache.last_sequence = records[-1]["sequence"]
+        cache.last_message_id = records[-1]["message_id"]
+        self._last = records[-1]
+
+    def append(self, log: PanelLog, records: list[dict[str, Any]]) -> None:
+        """Append records to another log of the panel (insights, decisions, votes)."""
+        if log == "messages":
+            raise ValueError("messages are appended with append_messages, which numbers them")
+        self._store.append(self.user_id, self.panel_id, log, records)
+
+    def write_document(self, name: PanelDocument, data: Any) -> None:
+        """Replace one of the panel's JSON documents (atomic). panel.json only through write_panel."""
+        if name == "panel":
+            raise ValueError("panel.json is written with write_panel")
+        ff_write_json(self._store.document_path(self.user_id, self.panel_id, name), data, durability=self._store.durability)
+
+    def write_panel(self, panel: FFPanelDTO) -> None:
+        """Replace panel.json. We hold its lock, so ff_update_json (which locks) must not be used."""
+        ff_write_json(
+            self._store.document_path(self.user_id, self.panel_id, "panel"),
+            panel.model_dump(mode="json", exclude={"message_count"}),
+            durability=self._store.durability,
+        )
+        self.panel = panel
+
+
+class FFPanelStore:
+    """Paths, the owner index, panel documents and logs, and the per-panel lock."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        durability: Durability = "always",
+        batch_interval: float = 0.2,
+        max_record_bytes: int = 16 * 1024 * 1024,
+        lock_timeout: float = 30.0,
+    ) -> None:
+        self.root = root
+        self.durability: Durability = durability
+        self._batch_interval = batch_interval
+        self._max_record_bytes = max_record_bytes
+        self._lock_timeout = lock_timeout
+        self._caches: dict[tuple[str, str], _PanelCache] = {}
+
+    # ------------------------------------------------------------------ paths (ids validated by the caller)
+
+    def index_path(self, panel_id: str) -> Path:
+        return ff_safe_path(self.root, PANELS_INDEX_DIR, f"{panel_id}.json")
+
+    def user_panels_dir(self, user_id: str) -> Path:
+        return ff_safe_path(self.root, "users", user_id, PANELS_DIR)
+
+    def panel_dir(self, user_id: str, panel_id: str) -> Path:
+        return ff_safe_path(self.root, "users", user_id, PANELS_DIR, panel_id)
+
+    def log_path(self, user_id: str, panel_id: str, log: PanelLog) -> Path:
+        return ff_safe_path(self.root, "users", user_id, PANELS_DIR, panel_id, f"{log}.jsonl")
+
+    def document_path(self, user_id: str, panel_id: str, name: PanelDocument) -> Path:
+        return ff_safe_path(self.root, "users", user_id, PANELS_DIR, panel_id, f"{name}.json")
+
+    # ------------------------------------------------------------------ ownership
+
+    def owner_of(self, panel_id: str) -> str:
+        """The user who owns ``panel_id``. Raises FFNotFoundError when no panel has this id."""
+        path = self.index_path(panel_id)
+        entry = ff_read_json(path, default=None)
+        if entry is None:
+            raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
+        owner = entry.get("user_id") if isinstance(entry, dict) else None
+        if not ff_is_valid_id(owner) or entry.get("panel_id") != panel_id:
+            raise FFCorruptionError(f"panel index entry for {panel_id!r} is invalid", path=path)
+        return owner  # type: ignore[return-value]
+
+    def create(self, panel: FFPanelDTO) -> None:
+        """Claim the panel id in the index, then write panel.json.
+
+        Raises FFConflictError when the id is taken. A claim whose panel.json never got written
+        (a crash between the two writes) may be claimed again by the same owner.
+        """
+        document = self.document_path(panel.user_id, panel.panel_id, "panel")
+
+        def claim(current: Any) -> dict[str, Any]:
+            if current is not None and (
+                not isinstance(current, dict) or current.get("user_id") != panel.user_id or document.exists()
+            ):
+                raise FFConflictError(f"a panel with id {panel.panel_id!r} already exists", kind="panel", key=panel.panel_id)
+            return {
+                "panel_id": panel.panel_id,
+                "user_id": panel.user_id,
+                "created_at": panel.created_at.isoformat(),
+                "schema_version": PANEL_SCHEMA_VERSION,
+            }
+
+        ff_update_json(self.index_path(panel.panel_id), claim, default=None, durability=self.durability)
+        # Taking the panel lock here also creates its lock file, so later refused calls that
+        # only lock (and write nothing) leave the data root byte-identical.
+        with ff_file_lock(document, timeout=self._lock_timeout):
+            ff_write_json(document, panel.model_dump(mode="json", exclude={"message_count"}), durability=self.durability)
+
+    # ------------------------------------------------------------------ reads (no lock: documents are replaced atomically)
+
+    def read_panel(self, user_id: str, panel_id: str, *, with_count: bool = True) -> FFPanelDTO:
+        """panel.json as a DTO, with ``message_count`` from the log's last sequence number."""
+        path = self.document_path(user_id, panel_id, "panel")
+        data = ff_read_json(path, default=None)
+        if data is None:
+            raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
+        panel = ff_load_record(FFPanelDTO, data, path)
+        if panel.panel_id != panel_id or panel.user_id != user_id:
+            raise FFCorruptionError(f"panel.json names panel {panel.panel_id!r} of {panel.user_id!r}", path=path)
+        if with_count:
+            panel.message_count = self.last_sequence(user_id, panel_id)
+        return panel
+
+    def last_sequence(self, user_id: str, panel_id: str) -> int:
+        path = self.log_path(user_id, panel_id, "messages")
+        tail = ff_tail_jsonl(path, 1)
+        return _sequence_of(tail[0], path) if tail else 0
+
+    def list_panel_ids(self, user_id: str) -> list[str]:
+        """Ids of the panel folders of one user (only folders with a valid id name)."""
+        folder = self.user_panels_dir(user_id)
+        if not folder.is_dir():
+            return []
+        with ff_translate_errors("list panels", folder):
+            return sorted(
+                entry.name
+                for entry in os.scandir(folder)
+                if entry.is_dir(follow_symlinks=False) and ff_is_valid_id(entry.name)
+            )
+
+    def tail(self, user_id: str, panel_id: str, log: PanelLog, n: int) -> list[Any]:
+        return ff_tail_jsonl(self.log_path(user_id, panel_id, log), n)
+
+    def read_log(self, user_id: str, panel_id: str, log: PanelLog) -> Iterator[Any]:
+        return ff_read_jsonl(self.log_path(user_id, panel_id, log))
+
+    def read_document(self, user_id: str, panel_id: str, name: PanelDocument, default: Any = None) -> Any:
+        return ff_read_json(self.document_path(user_id, panel_id, name), default=default)
+
+    # ------------------------------------------------------------------ writes
+
+    def append(self, user_id: str, panel_id: str, log: PanelLog, records: list[dict[str, Any]]) -> None:
+        ff_append_jsonl(
+            self.log_path(user_id, panel_id, log),
+            records,
+            many=True,
+            durability=self.durability,
+            max_record_bytes=self._max_record_bytes,
+            batch_interval=self._batch_interval,
+        )
+
+    @contextlib.contextmanager
+    def locked(self, user_id: str, panel_id: str) -> Iterator[FFLockedPanel]:
+        """Hold the panel's lock (its panel.json's) and yield the panel as it is now."""
+        document = self.document_path(user_id, panel_id, "panel")
+        with ff_file_lock(document, timeout=self._lock_timeout):
+            yield FFLockedPanel(self, user_id, panel_id, self.read_panel(user_id, panel_id, with_count=False))
+
+    def forget(self) -> None:
+        """Drop every cache (on shutdown); the next lock hold rebuilds what it needs."""
+        self._caches.clear()
+
+    @property
+    def cached_panels(self) -> int:
+        return len(self._caches)

@@ -6,6 +6,8 @@ from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
 from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
 from ff_managers.ff_metrics_collection_manager import FFMetricsCollectionManager
+from ff_managers.ff_panel_session_manager import FFPanelSessionManager
+from ff_managers.ff_persona_registry import FFPersonaRegistry
 
 __all__ = [
     "FFComponentBase",
@@ -16,6 +18,8 @@ __all__ = [
     "FFKnowledgeBaseManager",
     "FFMemoryLayerManager",
     "FFMetricsCollectionManager",
+    "FFPanelSessionManager",
+    "FFPersonaRegistry",
     "ff_data_root_status",
     "ff_ensure_data_root",
     "ff_read_meta",

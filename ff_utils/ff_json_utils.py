@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import enum
+import math
 import os
 import threading
 import time
@@ -164,17 +165,29 @@ def ff_update_json(
 # --------------------------------------------------------------------------- JSONL append
 
 
+_STRENGTH: dict[str, int] = {"never": 0, "batch": 1, "always": 2}
+
+
 class _GroupCommitAppender:
-    """Serialises appends to one file within this process and shares fsyncs between them."""
+    """Serialises appends to one file within this process and shares fsyncs between them.
+
+    A group is written with the strongest durability any of its writers asked for: the leader
+    may have asked for ``never`` while a follower in its group asked for ``always``, and that
+    follower must not return before its bytes are fsynced.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._cond = threading.Condition(threading.Lock())
         self._pending: list[bytes] = []
+        self._pending_durability: Durability = "never"
+        self._pending_interval = math.inf
+        self._pending_writers = 0
         self._open_group = 1  # the group new lines join
         self._completed = 0  # every group <= this one is written
         self._flushing = False
-        self._failures: dict[int, BaseException] = {}
+        # group -> [error, writers of that group yet to collect it]; dropped by the last one.
+        self._failures: dict[int, list[Any]] = {}
         self._dirty = False  # written but not fsynced (batch / never)
         self._last_fsync = 0.0
 
@@ -182,30 +195,41 @@ class _GroupCommitAppender:
         with self._cond:
             group = self._open_group
             self._pending.append(data)
+            self._pending_writers += 1
+            if _STRENGTH[durability] > _STRENGTH[self._pending_durability]:
+                self._pending_durability = durability
+            self._pending_interval = min(self._pending_interval, batch_interval)
             while self._completed < group:
                 if self._flushing:
                     self._cond.wait()
                     continue
                 self._flushing = True
                 lines, self._pending = self._pending, []
+                group_durability, self._pending_durability = self._pending_durability, "never"
+                interval, self._pending_interval = self._pending_interval, math.inf
+                writers, self._pending_writers = self._pending_writers, 0
                 flushing = self._open_group
                 self._open_group += 1
                 self._cond.release()
                 failure: BaseException | None = None
                 try:
-                    self._write_group(b"".join(lines), durability, batch_interval)
+                    self._write_group(b"".join(lines), group_durability, interval)
                 except BaseException as exc:  # handed to every writer in the group below
                     failure = exc
                 finally:
                     self._cond.acquire()
                 if failure is not None:
-                    self._failures[flushing] = failure
+                    self._failures[flushing] = [failure, writers]
                 self._completed = flushing
                 self._flushing = False
                 self._cond.notify_all()
-            failure = self._failures.get(group)
-            if failure is not None and self._open_group - group > 1024:
-                self._failures.pop(group, None)
+            failure = None
+            entry = self._failures.get(group)
+            if entry is not None:
+                failure = entry[0]
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del self._failures[group]
         if failure is not None:
             raise failure
 
@@ -219,19 +243,21 @@ class _GroupCommitAppender:
                     # A writer died mid-line: end its fragment so our records start on a fresh
                     # line. The fragment stays as a bad line that readers report and repair drops.
                     payload = b"\n" + payload
+                now = time.monotonic()
+                sync = durability == "always" or (durability == "batch" and now - self._last_fsync >= batch_interval)
                 try:
                     view = memoryview(payload)
                     while view:
                         written = os.write(fd, view)
                         view = view[written:]
+                    if sync:
+                        os.fsync(fd)
                 except BaseException:
-                    os.ftruncate(fd, start)  # never leave half a group behind
+                    # Never leave half a group behind, nor a group its writers were told failed
+                    # (a failed fsync included): they may retry, and must not find duplicates.
+                    os.ftruncate(fd, start)
                     raise
-                now = time.monotonic()
-                if durability == "always" or (
-                    durability == "batch" and now - self._last_fsync >= batch_interval
-                ):
-                    os.fsync(fd)
+                if sync:
                     self._last_fsync = now
                     self._dirty = False
                 else:
@@ -243,6 +269,10 @@ class _GroupCommitAppender:
 
     def flush(self) -> None:
         with self._cond:
+            # Wait out a group being written: fsyncing mid-write and then clearing ``_dirty``
+            # would leave that group's bytes unsynced yet marked clean.
+            while self._flushing:
+                self._cond.wait()
             if not self._dirty:
                 return
             with ff_translate_errors("fsync JSONL", self.path):
@@ -366,10 +396,14 @@ def ff_read_jsonl(path: Path | str, *, on_bad_line: Callable[[FFBadLine], None] 
 
 
 def _reverse_lines(handle: Any, size: int) -> Iterator[tuple[int, bytes, bool]]:
-    """Yield ``(offset, line, torn)`` from the end of the file backwards, one block at a time."""
+    """Yield ``(offset, line, torn)`` from the end of the file backwards, one block at a time.
+
+    Only the file's last line can be torn (no newline after it). It is flagged by position, not
+    by block: a torn tail longer than one block spans several reads and must still be flagged.
+    """
     position = size
     carry = b""
-    first_block = True
+    at_last_line = True  # the next piece yielded is the text after the file's final newline
     while position > 0:
         step = min(_TAIL_BLOCK, position)
         position -= step
@@ -377,26 +411,18 @@ def _reverse_lines(handle: Any, size: int) -> Iterator[tuple[int, bytes, bool]]:
         chunk = handle.read(step) + carry
         pieces = chunk.split(b"\n")
         carry = pieces[0]
-        tail_end = position + len(chunk)
-        ends: list[tuple[int, bytes, bool]] = []
+        end = position + len(chunk)
         for piece in reversed(pieces[1:]):
-            tail_end -= len(piece)
-            ends.append((tail_end, piece, False))
-            tail_end -= 1  # the newline before it
-        if first_block:
-            first_block = False
-            # The last element after the final newline is empty for a well-formed file.
-            if ends and ends[0][1] == b"":
-                ends = ends[1:]
-            elif ends:
-                offset, piece, _ = ends[0]
-                ends[0] = (offset, piece, True)
-            elif position == 0 and carry:
-                yield (0, carry, True)  # a single line with no newline at all
-                return
-        yield from ends
+            start = end - len(piece)
+            if at_last_line:
+                at_last_line = False
+                if piece:  # a well-formed file ends with a newline, leaving nothing after it
+                    yield (start, piece, True)
+            else:
+                yield (start, piece, False)
+            end = start - 1  # the newline before it
     if carry:
-        yield (0, carry, False)
+        yield (0, carry, at_last_line)  # the first line (torn if it is also the only one)
 
 
 def ff_tail_jsonl(path: Path | str, n: int, *, on_bad_line: Callable[[FFBadLine], None] | None = None) -> list[Any]:

@@ -57,9 +57,13 @@ def ff_safe_path(root: Path | str, *parts: str) -> Path:
         for segment in part.split("/"):
             if segment in ("", ".", ".."):
                 raise _refuse(f"segment {segment!r} in {part[:60]!r}", part)
-            if len(segment.encode("utf-8", "surrogatepass")) > 255:
+            try:
+                encoded = segment.encode("utf-8")
+            except UnicodeEncodeError as exc:  # a lone surrogate cannot become a file name
+                raise _refuse(f"not valid Unicode in {part[:60]!r}", part) from exc
+            if len(encoded) > 255:
                 raise _refuse("path segment longer than 255 bytes", part)
-            if any(ord(ch) < 32 for ch in segment):
+            if any(ord(ch) < 32 or ord(ch) == 127 for ch in segment):
                 raise _refuse(f"control character in {part[:60]!r}", part)
             segments.append(segment)
     candidate = root_path.joinpath(*segments)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import filelock
 
-from ff_utils.ff_errors import FFStorageError
+from ff_utils.ff_errors import FFStorageError, ff_translate_errors
 
 __all__ = ["ff_lock_path", "ff_file_lock", "ff_async_file_lock", "FF_LOCK_SUFFIX"]
 
@@ -43,7 +43,8 @@ def _thread_lock_for(lock_file: Path) -> threading.Lock:
 
 def _acquire(path: Path, timeout: float) -> tuple[threading.Lock, filelock.BaseFileLock]:
     lock_file = ff_lock_path(path)
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with ff_translate_errors("create lock directory", lock_file.parent):
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
     thread_lock = _thread_lock_for(lock_file)
     if not thread_lock.acquire(timeout=timeout):
         raise FFStorageError(f"lock not acquired within {timeout:.1f}s", path=path)

@@ -1,0 +1,246 @@
+"""Backup, staging, swap and rollback of a migration target, with a journal that survives SIGKILL.
+
+Everything for target ``T`` lives in a sibling work directory ``.T.ff_migration/`` (same file
+system, so the swap is two ``rename`` calls)::
+
+    .T.ff_migration/state.json          the journal of the last run (phase, backup, manifests)
+    .T.ff_migration/staging/            the migration writes here, never into T
+    .T.ff_migration/<run_id>/backup/    independent copy of T as it was (when T existed)
+    .T.ff_migration/<run_id>/manifest_before.json
+    .T.ff_migration/<run_id>/quarantine/  corrupt inputs copied aside (quarantine policy)
+
+Phases: ``prepared`` -> ``staged`` -> ``swapping`` -> ``done`` (-> ``rolled_back``). A process
+killed before ``swapping`` left T untouched: the next run discards the staging copy. Killed while
+``swapping``: :func:`recover` finishes the swap from the verified staging copy. Files are copied
+with ``shutil.copyfile`` (kernel copy, constant memory) and hashed in 1 MiB reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFStorageError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree
+from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_diff_manifests, ff_sha256_bytes
+from ff_utils.ff_json_utils import ff_dumps, ff_read_json, ff_write_json
+
+__all__ = [
+    "FFMigrationState",
+    "work_dir_for",
+    "read_state",
+    "write_state",
+    "copy_tree",
+    "copy_file_atomic",
+    "manifest_digest",
+    "recover",
+    "swap_in",
+    "rollback",
+    "describe_diff",
+]
+
+Phase = Literal["prepared", "staged", "swapping", "done", "rolled_back"]
+STATE_NAME = "state.json"
+
+
+class FFMigrationState(BaseModel):
+    """The journal of one migration run of a target (``state.json``)."""
+
+    run_id: str
+    source: str
+    target: str
+    in_place: bool
+    target_existed: bool
+    phase: Phase
+    started_at: datetime
+    backup_dir: str = Field("", description="copy of the target as it was; empty when it did not exist")
+    manifest_before_path: str = Field("", description="manifest of the target as it was")
+    manifest_before_digest: str = ""
+    staging_digest: str = Field("", description="manifest digest of the verified staging copy")
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+def work_dir_for(target: Path | str) -> Path:
+    """The sibling work directory of a target (hidden, same file system)."""
+    path = Path(target).resolve()
+    return path.parent / f".{path.name}.ff_migration"
+
+
+def read_state(target: Path | str) -> FFMigrationState | None:
+    data = ff_read_json(work_dir_for(target) / STATE_NAME, default=None)
+    return FFMigrationState.model_validate(data) if data is not None else None
+
+
+def write_state(state: FFMigrationState) -> None:
+    state.updated_at = datetime.now(UTC)
+    ff_write_json(work_dir_for(state.target) / STATE_NAME, state.model_dump(mode="json"))
+
+
+def manifest_digest(manifest: FFManifest) -> str:
+    """SHA-256 of a manifest's entries (not its timestamp): equal digests mean identical trees."""
+    return ff_sha256_bytes(ff_dumps([e.model_dump() for e in manifest.entries]))
+
+
+def describe_diff(expected: FFManifest, actual: FFManifest, limit: int = 50) -> list[str]:
+    """Human-readable lines for every difference between two manifests (capped at ``limit``)."""
+    diff = ff_diff_manifests(expected, actual)
+    lines = [f"added: {p}" for p in diff.added] + [f"removed: {p}" for p in diff.removed] + [f"changed: {p}" for p in diff.changed]
+    return lines[:limit] + ([f"... and {len(lines) - limit} more"] if len(lines) > limit else [])
+
+
+def copy_tree(source: Path, destination: Path) -> int:
+    """Copy a tree file by file (kernel copy, constant memory), fsync each file; return bytes.
+
+    Symlinks are not followed (they are refused: a data root holds none). Raises FFStorageError.
+    """
+    total = 0
+    with ff_translate_errors("copy tree", source):
+        destination.mkdir(parents=True, exist_ok=False)
+        for directory, dirnames, filenames in os.walk(source, followlinks=False):
+            dirnames.sort()
+            base = Path(directory)
+            out_dir = destination / base.relative_to(source)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name in sorted(dirnames):
+                if (base / name).is_symlink():
+                    raise FFStorageError("refusing to copy a symlink", path=base / name)
+            for name in sorted(filenames):
+                src = base / name
+                if src.is_symlink():
+                    raise FFStorageError("refusing to copy a symlink", path=src)
+                dst = out_dir / name
+                shutil.copyfile(src, dst)
+                shutil.copystat(src, dst)
+                fd = os.open(dst, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                total += dst.stat().st_size
+            ff_fsync_directory(out_dir)
+    return total
+
+
+def copy_file_atomic(source: Path, destination: Path, *, chunk: int = 1024 * 1024) -> int:
+    """Copy one file in ``chunk``-sized reads to a temp sibling, fsync, rename into place; return bytes.
+
+    A reader (or a crash) sees no file or the whole file, never a prefix. Raises FFStorageError.
+    """
+    ff_ensure_directory(destination.parent)
+    with ff_translate_errors("copy file", source):
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
+        try:
+            copied = 0
+            with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
+                while block := src.read(chunk):
+                    dst.write(block)
+                    copied += len(block)
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp_name, destination)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+    ff_fsync_directory(destination.parent)
+    return copied
+
+
+def _rename(src: Path, dst: Path) -> None:
+    with ff_translate_errors("rename", src):
+        os.rename(src, dst)
+    ff_fsync_directory(dst.parent)
+
+
+def recover(target: Path | str) -> FFMigrationState | None:
+    """Bring a target out of an interrupted run; return the (updated) journal, if any.
+
+    * killed before the swap: the target was never touched; the staging copy is discarded.
+    * killed during the swap: the staging copy was verified before the swap began, so the swap
+      is completed (the target is either still the old tree, or missing, or already the new one).
+    """
+    state = read_state(target)
+    if state is None:
+        return None
+    work = work_dir_for(target)
+    staging = work / "staging"
+    target_path = Path(state.target)
+    if state.phase in ("prepared", "staged"):
+        ff_remove_tree(staging)
+        return state
+    if state.phase == "swapping":
+        previous = work / state.run_id / "previous"
+        if staging.exists():
+            if target_path.exists():
+                if previous.exists():
+                    raise FFConflictError("both the previous tree and the target exist mid-swap; inspect by hand", path=work)
+                _rename(target_path, previous)
+            _rename(staging, target_path)
+        ff_remove_tree(previous)
+        state.phase = "done"
+        write_state(state)
+    return state
+
+
+def swap_in(state: FFMigrationState) -> None:
+    """Replace the target with the verified staging copy (two renames, journalled)."""
+    work = work_dir_for(state.target)
+    staging = work / "staging"
+    target_path = Path(state.target)
+    previous = work / state.run_id / "previous"
+    state.phase = "swapping"
+    write_state(state)
+    ff_ensure_directory(previous.parent)
+    if target_path.exists():
+        _rename(target_path, previous)
+    _rename(staging, target_path)
+    ff_remove_tree(previous)  # the backup is the independent copy; this was the same bytes
+    state.phase = "done"
+    write_state(state)
+
+
+def rollback(target: Path | str) -> tuple[FFMigrationState, FFManifest]:
+    """Restore the target as it was before its last migration; return the journal and the new manifest.
+
+    The backup is copied to a sibling first and checked against the manifest taken before the
+    migration, so a damaged backup never replaces the target. Raises FFNotFoundError when the
+    target has no migration to roll back, FFStorageError when the restored tree differs.
+    """
+    state = recover(target)
+    if state is None:
+        raise FFNotFoundError(f"no migration recorded for {target}", kind="migration", key=str(target))
+    if state.phase != "done":
+        raise FFConflictError(f"the last migration of {target} is {state.phase}; nothing to roll back")
+    work = work_dir_for(target)
+    target_path = Path(state.target)
+    expected = FFManifest.model_validate(ff_read_json(Path(state.manifest_before_path)))
+    if state.target_existed:
+        restore = work / state.run_id / "restore"
+        ff_remove_tree(restore)
+        copy_tree(Path(state.backup_dir), restore)
+        restored = ff_build_manifest(restore)
+        if manifest_digest(restored) != state.manifest_before_digest:
+            ff_remove_tree(restore)
+            raise FFStorageError("the backup does not match the manifest taken before the migration: " + "; ".join(describe_diff(expected, restored, 5)), path=state.backup_dir)
+        discarded = work / state.run_id / "rolled_back"
+        ff_remove_tree(discarded)
+        if target_path.exists():
+            _rename(target_path, discarded)
+        _rename(restore, target_path)
+        ff_remove_tree(discarded)
+        after = ff_build_manifest(target_path)
+    else:
+        ff_remove_tree(target_path)
+        after = FFManifest(entries=[])
+    if manifest_digest(after) != state.manifest_before_digest:
+        raise FFStorageError("rollback did not restore the manifest: " + "; ".join(describe_diff(expected, after, 5)), path=target_path)
+    state.phase = "rolled_back"
+    write_state(state)
+    return state, after

@@ -1,0 +1,328 @@
+"""Run the registered migrations on a data root: backup, staging, verify, swap; dry run; verify; rollback.
+
+``migrate_root(source, target)`` is what ``main.py migrate`` and the validator call:
+
+1. recover from an interrupted earlier run (see :mod:`._backup`);
+2. read the source (legacy v1 or a v2 root) and its SHA-256 manifest;
+3. back up the target as it is (an independent, manifest-checked copy) when it exists;
+4. run the migration chain into a fresh staging directory through the managers;
+5. verify: field-by-field comparison of source and staging, source manifest unchanged;
+6. only then swap staging in (journalled renames) and check the target's manifest.
+
+A SIGKILL anywhere leaves the source untouched (it is only read) and the target either as it was
+or fully migrated; the next run finishes the job, and gives the same bytes: ids come from the
+legacy data and the managers run on a clock fixed to the newest legacy timestamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_migration_dtos import (
+    FFIrregularAction,
+    FFIrregularItemDTO,
+    FFMigrationPlanDTO,
+    FFMigrationRunDTO,
+)
+from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION
+from ff_managers.ff_data_root import FF_META_NAME, FFDataRootMetaDTO, ff_read_meta
+from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError
+from ff_utils.ff_file_ops import ff_ensure_directory, ff_remove_tree, ff_safe_path
+from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
+from ff_utils.ff_ids import ff_new_id
+from ff_utils.ff_json_utils import ff_write_json
+from ff_utils.ff_logging import get_logger
+from testing.migration._backup import (
+    FFMigrationState,
+    copy_tree,
+    describe_diff,
+    manifest_digest,
+    read_state,
+    recover,
+    swap_in,
+    work_dir_for,
+    write_state,
+)
+from testing.migration._compare import compare_source_target
+from testing.migration._legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
+from testing.migration._legacy_reader import CORRUPT_KINDS, FFLegacyReader, is_legacy_root
+from testing.migration._manager_adapter import FFManagerTarget
+from testing.migration._registry import FFMigration, FFMigrationRegistry, append_applied
+
+__all__ = [
+    "FFMigrationContext",
+    "LEGACY_IMPORT_ID",
+    "default_registry",
+    "detect_version",
+    "migrate_root",
+    "plan_migration",
+    "VOLATILE_FILES",
+]
+
+LEGACY_IMPORT_ID = "0001_legacy_v1_import"
+#: Files that legitimately differ between two runs of the same migration (they record *when*).
+VOLATILE_FILES = ("system/migrations.jsonl",)
+_log = get_logger("migration")
+
+
+@dataclass
+class FFMigrationContext:
+    """What a migration step needs: where to read, where to write, how."""
+
+    source: Path
+    staging: Path
+    config: FFConfigurationManagerConfigDTO
+    reader: FFLegacyReader
+    importer: FFLegacyImport
+    clock_value: datetime
+
+
+async def legacy_v1_import_forward(context: FFMigrationContext) -> FFImportStats:
+    """Import the legacy v1 layout into the staging root through the managers' public APIs."""
+    async with FFManagerTarget(context.config, clock=lambda: context.clock_value) as target:
+        return await context.importer.run(target, context.clock_value)
+
+
+def default_registry() -> FFMigrationRegistry:
+    """The migrations this version of FF Platform knows, in order."""
+    return FFMigrationRegistry([
+        FFMigration(
+            migration_id=LEGACY_IMPORT_ID,
+            from_version=1,
+            to_version=2,
+            description="import the legacy flat-file chat layout (users, sessions, panels, documents, vectors, personas)",
+            forward=legacy_v1_import_forward,
+            backward=None,  # v1 cannot be rebuilt from v2 alone; rollback restores the backup
+        )
+    ])
+
+
+def detect_version(root: Path) -> int:
+    """Schema version of a root: ``ff_meta.json``'s, or 1 for a legacy root. Raises FFValidationError."""
+    meta = ff_read_meta(root) if (root / FF_META_NAME).exists() else None
+    if meta is not None:
+        return meta.schema_version
+    if is_legacy_root(root):
+        return 1
+    raise FFValidationError(f"neither a legacy v1 root nor an FF data root: {root}", field="source", path=root)
+
+
+def _clock_for(newest: str) -> datetime:
+    """The import's fixed clock: the newest legacy timestamp (deterministic for a given source)."""
+    try:
+        moment = datetime.fromisoformat(newest.replace("Z", "+00:00")) if newest else datetime(2000, 1, 1)
+    except ValueError:
+        moment = datetime(2000, 1, 1)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _check_paths(source: Path, target: Path) -> None:
+    if not source.is_dir():
+        raise FFValidationError(f"source is not a directory: {source}", field="source", path=source)
+    if source != target and (target in source.parents or source in target.parents):
+        raise FFValidationError("source and target must not contain each other", field="target", path=target)
+    if target.exists() and not target.is_dir():
+        raise FFValidationError(f"target exists and is not a directory: {target}", field="target", path=target)
+
+
+def _staging_config(config: FFConfigurationManagerConfigDTO, staging: Path) -> FFConfigurationManagerConfigDTO:
+    updated = config.model_copy(deep=True)
+    updated.storage.base_path = staging
+    return updated
+
+
+def _prepare(source: Path, config: FFConfigurationManagerConfigDTO) -> tuple[FFLegacyReader, FFLegacyImport]:
+    reader = FFLegacyReader(source)
+    inventory = reader.scan()
+    migration_cfg = config.integration_testing.migration_config
+    # A batch never exceeds what one manager call accepts (panel imports are validated in memory).
+    batch = min(migration_cfg.migration_batch_size, config.memory.max_import_messages)
+    importer = FFLegacyImport(reader, inventory, batch_size=batch, policy=migration_cfg.corrupt_input_policy,
+                              panel_batch_limit=config.panel.max_import_messages)
+    return reader, importer
+
+
+async def plan_migration(source: Path | str, target: Path | str, config: FFConfigurationManagerConfigDTO) -> FFMigrationPlanDTO:
+    """Dry run: the same import against a counting sink. Writes nothing (the tests prove it by manifest)."""
+    src, dst = Path(source).resolve(), Path(target).resolve()
+    _check_paths(src, dst)
+    version = detect_version(src)
+    chain = default_registry().path(version, FF_SCHEMA_VERSION)
+    if not chain:
+        return FFMigrationPlanDTO(source=str(src), target=str(dst), from_version=version, to_version=version,
+                                  migrations=[], records={}, files_to_write=0, bytes_to_copy=0, source_bytes=0)
+    reader, importer = _prepare(src, config)
+    importer.check_policy()
+    stats = await importer.run(FFCountingSink())
+    c = stats.counts
+    # Files the managers create per record (profile, session.json + messages.jsonl, panel.json +
+    # messages.jsonl, persona file, catalog, document files) plus the copied vector files.
+    files = (c["users"] + 2 * c["sessions"] + 2 * c["panels"] + c["personas"] + c["knowledge_bases"]
+             + 2 * c["documents"] + c["vector_files"] + 2)
+    doc_bytes = sum(d.size for s in importer.inventory.sessions() for d in s.documents)
+    return FFMigrationPlanDTO(
+        source=str(src), target=str(dst), from_version=version, to_version=chain[-1].to_version,
+        migrations=[m.migration_id for m in chain], records=dict(c), files_to_write=files,
+        bytes_to_copy=stats.bytes_copied + doc_bytes, source_bytes=importer.inventory.bytes,
+        irregular=[*importer.inventory.irregular, *importer.explained],
+    )
+
+
+def _quarantine(importer: FFLegacyImport, source: Path, quarantine: Path) -> list[FFIrregularItemDTO]:
+    """Copy each corrupt input aside (the original stays where it is) and mark it quarantined."""
+    marked: list[FFIrregularItemDTO] = []
+    for item in importer.inventory.irregular:
+        if item.kind in CORRUPT_KINDS:
+            src = source / item.path
+            if src.is_file():
+                dst = ff_safe_path(ff_ensure_directory(quarantine), item.path)
+                ff_ensure_directory(dst.parent)
+                if not dst.exists():
+                    shutil.copyfile(src, dst)
+            item = item.model_copy(update={"action": FFIrregularAction.QUARANTINED,
+                                           "reason": item.reason + f" (copied to quarantine; good records imported)"})
+        marked.append(item)
+    return marked
+
+
+async def migrate_root(
+    source: Path | str,
+    target: Path | str,
+    config: FFConfigurationManagerConfigDTO,
+    *,
+    registry: FFMigrationRegistry | None = None,
+) -> FFMigrationRunDTO:
+    """Migrate ``source`` into ``target`` (the same path for an in-place upgrade).
+
+    Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
+    the abort policy), FFTimeoutError (past migration_timeout_minutes; nothing swapped in),
+    FFStorageError (verification failed; the target is left as it was).
+    """
+    started = time.perf_counter()
+    src, dst = Path(source).resolve(), Path(target).resolve()
+    in_place = src == dst
+    _check_paths(src, dst)
+    recover(dst)
+    registry = registry or default_registry()
+    version = detect_version(src)
+    chain = registry.path(version, registry.latest_version)
+    previous = read_state(dst)
+    migration_cfg = config.integration_testing.migration_config
+    if not chain or (previous is not None and previous.phase == "done" and not in_place and previous.source == str(src)
+                     and dst.exists() and previous.staging_digest == manifest_digest(ff_build_manifest(dst))
+                     and _source_digest(dst) == manifest_digest(ff_build_manifest(src))):
+        return _already_current(src, dst, in_place, version, started, previous)
+    reader, importer = _prepare(src, config)
+    importer.check_policy()  # abort policy: raise before a single byte is written
+    source_manifest = ff_build_manifest(src)
+    work = ff_ensure_directory(work_dir_for(dst))
+    run_id = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{ff_new_id()[:8]}"
+    run_dir = ff_ensure_directory(work / run_id)
+    target_existed = dst.exists() and any(dst.iterdir())
+    before = ff_build_manifest(dst) if target_existed else FFManifest(entries=[])
+    ff_write_manifest(run_dir, before, run_dir / "manifest_before.json")
+    ff_write_manifest(run_dir, source_manifest, run_dir / "manifest_source.json")
+    state = FFMigrationState(
+        run_id=run_id, source=str(src), target=str(dst), in_place=in_place, target_existed=target_existed,
+        phase="prepared", started_at=datetime.now(UTC), manifest_before_path=str(run_dir / "manifest_before.json"),
+        manifest_before_digest=manifest_digest(before),
+    )
+    write_state(state)
+    if target_existed:
+        backup = run_dir / "backup"
+        copy_tree(dst, backup)
+        if manifest_digest(ff_build_manifest(backup)) != state.manifest_before_digest:
+            raise FFStorageError("the backup copy does not match the target's manifest", path=backup)
+        state.backup_dir = str(backup)
+        write_state(state)
+    staging = work / "staging"
+    ff_remove_tree(staging)
+    ff_ensure_directory(staging)
+    irregular = _quarantine(importer, src, run_dir / "quarantine") if importer.corrupt_items() else list(importer.inventory.irregular)
+    clock_value = _clock_for(importer.inventory.newest_timestamp)
+    ff_write_json(staging / FF_META_NAME, FFDataRootMetaDTO(
+        schema_version=chain[-1].to_version, created_at=clock_value, created_by="ff-platform migration",
+    ).model_dump(mode="json"))
+    context = FFMigrationContext(source=src, staging=staging, config=_staging_config(config, staging),
+                                 reader=reader, importer=importer, clock_value=clock_value)
+    timeout = migration_cfg.migration_timeout_minutes * 60
+    applied: list[str] = []
+    for migration in chain:
+        step_started = time.perf_counter()
+        try:
+            await asyncio.wait_for(migration.forward(context), timeout=max(1.0, timeout - (time.perf_counter() - started)))
+        except TimeoutError as exc:
+            raise FFTimeoutError(f"migration {migration.migration_id} ran past {migration_cfg.migration_timeout_minutes} min; "
+                                 "the target was not touched", path=dst) from exc
+        append_applied(staging, registry.new_log_entry(migration, datetime.now(UTC), time.perf_counter() - step_started, str(src)))
+        applied.append(migration.migration_id)
+    ff_write_json(staging / FF_META_NAME, FFDataRootMetaDTO(
+        schema_version=chain[-1].to_version, created_at=clock_value, created_by="ff-platform migration",
+        migrations_applied=applied,
+    ).model_dump(mode="json"))
+    async with FFManagerTarget(context.config, clock=lambda: clock_value) as view:
+        comparison = await compare_source_target(reader, importer.inventory, view, importer.explained, importer.skipped)
+    source_after = ff_build_manifest(src)
+    if not source_after.same_content(source_manifest):
+        comparison.differences.append("the source changed during the migration: " + "; ".join(describe_diff(source_manifest, source_after, 5)))
+    staged = ff_build_manifest(staging)
+    ff_write_manifest(staging, staged)
+    state.staging_digest = manifest_digest(staged)
+    state.phase = "staged"
+    write_state(state)
+    if not comparison.equivalent:
+        raise_report = FFMigrationRunDTO(
+            run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
+            to_version=chain[-1].to_version, migrations_applied=[], counts=dict(importer.stats.counts),
+            irregular=irregular, comparison=comparison, manifest_digest_source=manifest_digest(source_manifest),
+            manifest_digest_target="", backup_dir=state.backup_dir, duration_seconds=time.perf_counter() - started,
+            batches_written=importer.stats.batches, batch_size=importer.batch_size, largest_batch=importer.stats.largest_batch,
+        )
+        _log.error("migration of %s not swapped in: %d difference(s)", src, len(comparison.differences))
+        return raise_report
+    swap_in(state)
+    after = ff_build_manifest(dst)
+    if manifest_digest(after) != state.staging_digest:
+        raise FFStorageError("the target's manifest differs from the verified staging copy: " + "; ".join(describe_diff(staged, after, 5)), path=dst)
+    return FFMigrationRunDTO(
+        run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
+        to_version=chain[-1].to_version, migrations_applied=applied, counts=dict(importer.stats.counts),
+        irregular=[*irregular, *importer.explained, *importer.skipped], comparison=comparison,
+        manifest_digest_source=manifest_digest(source_manifest), manifest_digest_target=state.staging_digest,
+        backup_dir=state.backup_dir, batches_written=importer.stats.batches, batch_size=importer.batch_size,
+        largest_batch=importer.stats.largest_batch, duration_seconds=time.perf_counter() - started,
+    )
+
+
+def _source_digest(target: Path) -> str:
+    """Digest of the source manifest recorded by the last run of ``target`` ('' when unknown)."""
+    state = read_state(target)
+    if state is None:
+        return ""
+    path = work_dir_for(target) / state.run_id / "manifest_source.json"
+    if not path.exists():
+        return ""
+    from ff_utils.ff_json_utils import ff_read_json
+
+    return manifest_digest(FFManifest.model_validate(ff_read_json(path)))
+
+
+def _already_current(src: Path, dst: Path, in_place: bool, version: int, started: float,
+                     previous: FFMigrationState | None) -> FFMigrationRunDTO:
+    """Nothing to do: the root is at the latest version, or this exact source was migrated here."""
+    from ff_class_configs.ff_migration_dtos import FFComparisonDTO
+
+    digest = manifest_digest(ff_build_manifest(dst)) if dst.exists() else ""
+    return FFMigrationRunDTO(
+        run_id=previous.run_id if previous else "none", source=str(src), target=str(dst), in_place=in_place,
+        from_version=version, to_version=FF_SCHEMA_VERSION if previous else version, migrations_applied=[],
+        comparison=FFComparisonDTO(), manifest_digest_source=manifest_digest(ff_build_manifest(src)),
+        manifest_digest_target=digest, backup_dir=previous.backup_dir if previous else "",
+        duration_seconds=time.perf_counter() - started, already_current=True,
+    )

@@ -57,14 +57,20 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         if delta == 0:
             return float(sorted_values[lower])
         low, high = sorted_values[lower], sorted_values[lower + 1]
-        return float((low * (100 - delta) + high * delta) / 100)
+        return _between(low, high, (low * (100 - delta) + high * delta) / 100)
     position = last * (q / 100)
     lower = math.floor(position)
     fraction = position - lower
     if fraction == 0 or lower >= last:
         return float(sorted_values[min(lower, last)])
     low, high = sorted_values[lower], sorted_values[lower + 1]
-    return float(low * (1 - fraction) + high * fraction)
+    return _between(low, high, low * (1 - fraction) + high * fraction)
+
+
+def _between(low: float, high: float, value: float) -> float:
+    """Clamp an interpolated value to its neighbours: float rounding of the weighted sum can
+    otherwise land a last bit outside them (two equal samples giving a p50 below both)."""
+    return float(min(max(value, low), high))
 
 
 def summarize(values: Iterable[float]) -> FFSampleStats | None:

@@ -18,8 +18,9 @@ Chain semantics (``RETENTION_CHAIN``: immediate -> short_term -> medium_term -> 
    runs: a month-old entry cascades through every layer it outlived in one pass.
 3. **Permanent** entries never expire and never move.
 4. **Compression**: a layer holding more than ``layer_max_entries`` merges its oldest entries
-   (unimportant before important, then by ``layer_entered_at``), ``compression_batch`` at a
-   time, into one summary entry each until it fits. A summary keeps its sources' ids in
+   (unimportant before important, plain entries before earlier summaries, then by
+   ``layer_entered_at``), ``compression_batch`` at a time, into one summary entry each until it
+   fits; summaries are merged again only once no plain entry is left to merge. A summary keeps its sources' ids in
    ``source_ids``, the highest importance among them, their tags, and the latest
    ``layer_entered_at`` (it lives as long as its youngest source would). The sources are
    archived (reason ``compressed``, with ``summary_id``).
@@ -123,8 +124,14 @@ def _expire(plan: RetentionPlan, now: datetime, policy: FFMemoryConfigDTO) -> No
         plan.layers[layer] = kept
 
 
-def _compression_order(entry: FFMemoryEntryDTO, policy: FFMemoryConfigDTO) -> tuple[bool, datetime, datetime, str]:
-    return (entry.importance >= policy.importance_keep_threshold, entry.layer_entered_at, entry.created_at, entry.memory_id)
+def _compression_order(entry: FFMemoryEntryDTO, policy: FFMemoryConfigDTO) -> tuple[bool, bool, datetime, datetime, str]:
+    return (
+        entry.importance >= policy.importance_keep_threshold,
+        entry.kind == "summary",
+        entry.layer_entered_at,
+        entry.created_at,
+        entry.memory_id,
+    )
 
 
 def _compress(

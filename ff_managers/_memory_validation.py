@@ -45,11 +45,14 @@ _ATTACHMENT_KEYS = {"attachment_id", "name", "mime_type", "data", "metadata", "s
 _MESSAGE_KEYS = {"message_id", "session_id", "role", "content", "timestamp", "attachments", "metadata", "extra", "schema_version"}
 
 
-def check_content(content: object, max_chars: int, *, field: str = "content") -> str:
-    """Non-empty text (not only whitespace) of at most ``max_chars`` characters, returned as is."""
+def check_content(content: object, max_chars: int, *, field: str = "content", allow_empty: bool = False) -> str:
+    """Non-empty text (not only whitespace) of at most ``max_chars`` characters, returned as is.
+
+    ``allow_empty`` is for imports only: a historical record is kept even if its text is empty.
+    """
     if not isinstance(content, str):
         raise FFValidationError(f"{field} must be text, not {type(content).__name__}", field=field)
-    if not content.strip():
+    if not allow_empty and not content.strip():
         raise FFValidationError(f"{field} is empty", field=field)
     if len(content) > max_chars:
         raise FFValidationError(f"{field} has {len(content):,} characters; the limit is {max_chars:,}", field=field)
@@ -240,8 +243,10 @@ def message_from_import(
     """Turn one imported message (a dict or DTO) into a stored message, keeping every field.
 
     Known keys map to fields; any other top-level key goes to ``extra`` verbatim. A missing
-    ``message_id`` or ``timestamp`` is generated. A ``session_id`` naming another session, a bad
-    role, empty content or an invalid id raises FFValidationError (``field`` names the index).
+    ``message_id`` or ``timestamp`` is generated. Empty content is accepted here (unlike
+    add_message): an imported record is history, and refusing it would lose it. A ``session_id``
+    naming another session, a role outside ``allowed_roles``, non-text content, or an invalid
+    id raises FFValidationError (``field`` names the index).
     """
     where = f"messages[{index}]"
     if isinstance(raw, FFChatMessageDTO):
@@ -263,7 +268,7 @@ def message_from_import(
             message_id=message_id,
             session_id=session_id,
             role=check_role(raw.get("role"), allowed_roles),
-            content=check_content(raw.get("content"), max_chars, field=f"{where}.content"),
+            content=check_content(raw.get("content"), max_chars, field=f"{where}.content", allow_empty=True),
             timestamp=now() if timestamp is None else check_timestamp(timestamp, field=f"{where}.timestamp"),
             attachments=[{"attachment_id": a.get("attachment_id") or new_id(), **a} for a in attachments],
             metadata=check_metadata(raw.get("metadata"), metadata_bytes, field=f"{where}.metadata"),

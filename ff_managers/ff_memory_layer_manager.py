@@ -73,6 +73,8 @@ from ff_utils.ff_json_utils import ff_dumps
 
 __all__ = ["FFMemoryLayerManager"]
 
+_MAX_MESSAGES_READ = 1_000_000  # get_messages holds them in memory; a whole legacy session fits
+
 
 class FFMemoryLayerManager(FFComponentBase):
     """Conversations, profiles and layered memories of every user under one data root."""
@@ -302,8 +304,8 @@ class FFMemoryLayerManager(FFComponentBase):
         """Append many existing messages (a legacy import) in ONE append, keeping every field.
 
         Every message is validated first (see :func:`message_from_import`: unknown top-level keys
-        go to ``extra``, ids and timestamps are kept); one bad message refuses the whole batch
-        and nothing is written. Attachments are recorded as given (metadata only; use
+        go to ``extra``, ids and timestamps are kept as given, naive ones stay naive, empty
+        content is kept); one bad message refuses the whole batch and nothing is written. Attachments are recorded as given (metadata only; use
         add_message for bytes). Raises FFValidationError, or FFNotFoundError for a missing session.
         """
         async with self._operation():
@@ -355,7 +357,7 @@ class FFMemoryLayerManager(FFComponentBase):
         Raises FFNotFoundError if the session does not exist for this user.
         """
         async with self._operation():
-            check_limit(limit)
+            check_limit(limit, maximum=_MAX_MESSAGES_READ)
             session_dir = self._session_dir(user_id, session_id)
 
             def read() -> list[FFChatMessageDTO]:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import pydantic
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_metrics_dtos import (
@@ -62,6 +63,7 @@ from ff_managers._audit_chain import (
 from ff_managers._metrics_buckets import FFTimeWindow, WindowSpec, bucket_parts, day_span, file_span, resolve_window, to_utc
 from ff_managers._metrics_stats import PERCENTILE_METHOD, summarize
 from ff_managers._metrics_validation import (
+    METRIC_KINDS,
     MetricKind,
     validate_event_type,
     validate_kind,
@@ -289,7 +291,7 @@ class FFMetricsCollectionManager(FFComponentBase):
             meta = ff_read_json(meta_path, default=None)
             if meta is None:  # first sample of this name anywhere: create under the file's lock
                 meta = ff_update_json(meta_path, create_if_missing, default=None)
-            if not isinstance(meta, dict) or meta.get("kind") not in ("timing", "counter", "gauge"):
+            if not isinstance(meta, dict) or meta.get("kind") not in METRIC_KINDS:
                 raise FFCorruptionError(f"metric {name!r} has an unreadable {_METRIC_META}", path=meta_path)
             known = self._kinds[name] = meta["kind"]
         if known != kind:
@@ -316,7 +318,7 @@ class FFMetricsCollectionManager(FFComponentBase):
     def _summarize(self, name: str, window: FFTimeWindow, wanted: dict[str, str]) -> FFMetricSummaryDTO:
         base = self._path("metrics", name)
         meta = ff_read_json(base / _METRIC_META, default=None)
-        kind = meta.get("kind") if isinstance(meta, dict) else None
+        kind = meta.get("kind") if isinstance(meta, dict) and meta.get("kind") in METRIC_KINDS else None
         values: list[float] = []
         last_time: datetime | None = None
         last_value: float | None = None
@@ -366,9 +368,14 @@ class FFMetricsCollectionManager(FFComponentBase):
             names = sorted(e.name for e in base.iterdir() if e.is_dir() and not e.is_symlink()) if base.is_dir() else []
         found = []
         for name in names:
-            meta = ff_read_json(self._path("metrics", name, _METRIC_META), default=None)
-            if isinstance(meta, dict) and "kind" in meta:
+            meta_path = self._path("metrics", name, _METRIC_META)
+            meta = ff_read_json(meta_path, default=None)
+            if meta is None:
+                continue  # a directory without metric.json is not a metric (nothing was recorded)
+            try:
                 found.append(FFMetricInfoDTO(name=name, kind=meta["kind"], created_at=meta["created_at"]))
+            except (TypeError, KeyError, pydantic.ValidationError) as exc:
+                raise FFCorruptionError(f"metric {name!r} has an unreadable {_METRIC_META}", path=meta_path) from exc
         return found
 
     # ------------------------------------------------------------------ user analytics

@@ -18,7 +18,7 @@ import pytest
 
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
 from ff_managers import FFEvent, FFEventBus, FFMetricsCollectionManager
-from ff_utils.ff_errors import FFConflictError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
 
 T0 = datetime(2026, 3, 4, 10, 15, tzinfo=UTC)
 
@@ -592,3 +592,15 @@ async def test_flush_and_shutdown(metrics: FFMetricsCollectionManager) -> None:
     await metrics.record_metric("lat", 1)
     await metrics.flush()
     assert metrics._unflushed == set()
+
+
+async def test_corrupt_metric_meta_is_a_corruption_error(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
+    await metrics.record_metric("lat", 1)
+    (config.storage.base_path / "metrics" / "lat" / "metric.json").write_bytes(b'{"kind": "nonsense"}')
+    with pytest.raises(FFCorruptionError):
+        await metrics.list_metrics()
+    fresh = FFMetricsCollectionManager(config, bus=FFEventBus())
+    with pytest.raises(FFCorruptionError):
+        await fresh.record_metric("lat", 2)
+    assert (await fresh.get_summary("lat")).kind is None
+    await fresh.shutdown()

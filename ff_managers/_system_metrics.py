@@ -1,14 +1,18 @@
 """A psutil sample of this process, the machine, and the data root (its file system and size).
 
-CPU percentages from psutil are "since the previous call" (``interval=None``); the manager
-primes them when it starts, so the first sample it returns already covers a real interval
-instead of reading 0.0. The data root's size is a walk with ``os.scandir`` that never follows
+CPU percentages are "since the previous sample"; the manager primes them when it starts, so the
+first sample it returns already covers a real interval instead of reading 0.0. The process figure
+comes from ``Process.cpu_percent`` (its state lives on the Process object). The machine figure is
+computed here from ``psutil.cpu_times()`` deltas, because ``psutil.cpu_percent(None)`` keeps its
+previous sample per calling thread, and samples are taken on whichever worker thread is free
+(the first call on each thread would read 0.0). The data root's size is a walk with ``os.scandir`` that never follows
 symlinks and tolerates files vanishing mid-walk (other writers replace temp files all the time).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -17,13 +21,44 @@ import psutil
 from ff_class_configs.ff_metrics_dtos import FFSystemMetricsDTO
 from ff_utils.ff_errors import FFPermissionError, FFStorageError, ff_translate_errors
 
-__all__ = ["prime_cpu_counters", "tree_usage", "sample_system_metrics"]
+__all__ = ["FFCpuMeter", "busy_percent", "tree_usage", "sample_system_metrics"]
+
+_NOT_IN_TOTAL = ("guest", "guest_nice")  # already counted in user / nice on Linux
+_IDLE = ("idle", "iowait")
 
 
-def prime_cpu_counters(process: psutil.Process) -> None:
-    """Start the CPU-percent intervals so the next sample measures from now."""
-    process.cpu_percent(interval=None)
-    psutil.cpu_percent(interval=None)
+def busy_percent(before: object, after: object) -> float:
+    """Share of CPU time not idle between two ``psutil.cpu_times()`` samples, 0..100 (psutil's formula)."""
+
+    def split(times: object) -> tuple[float, float]:
+        fields = times._asdict()  # type: ignore[attr-defined]
+        total = sum(value for name, value in fields.items() if name not in _NOT_IN_TOTAL)
+        idle = sum(fields.get(name, 0.0) for name in _IDLE)
+        return total, total - idle
+
+    total_before, busy_before = split(before)
+    total_after, busy_after = split(after)
+    elapsed = total_after - total_before
+    if elapsed <= 0:
+        return 0.0
+    return round(min(100.0, max(0.0, (busy_after - busy_before) / elapsed * 100)), 1)
+
+
+class FFCpuMeter:
+    """CPU use of the process and the machine between successive reads, from any thread."""
+
+    def __init__(self, process: psutil.Process) -> None:
+        self.process = process
+        self._guard = threading.Lock()
+        self._last_times = psutil.cpu_times()
+        process.cpu_percent(interval=None)  # starts the process interval
+
+    def read(self) -> tuple[float, float]:
+        """``(process percent, machine percent)`` since the previous read (or construction)."""
+        with self._guard:
+            now = psutil.cpu_times()
+            before, self._last_times = self._last_times, now
+            return self.process.cpu_percent(interval=None), busy_percent(before, now)
 
 
 def tree_usage(root: Path) -> tuple[int, int]:
@@ -48,12 +83,13 @@ def tree_usage(root: Path) -> tuple[int, int]:
     return total, files
 
 
-def sample_system_metrics(process: psutil.Process, root: Path, now: datetime) -> FFSystemMetricsDTO:
+def sample_system_metrics(meter: FFCpuMeter, root: Path, now: datetime) -> FFSystemMetricsDTO:
     """One sample. Raises FFPermissionError if psutil may not inspect the process, FFStorageError
     if the data root's file system cannot be read."""
+    process = meter.process
     try:
         with process.oneshot():
-            cpu = process.cpu_percent(interval=None)
+            cpu, system_cpu = meter.read()
             rss = process.memory_info().rss
             open_files = len(process.open_files())
             threads = process.num_threads()
@@ -71,7 +107,7 @@ def sample_system_metrics(process: psutil.Process, root: Path, now: datetime) ->
         process_rss_bytes=rss,
         process_open_files=open_files,
         process_threads=threads,
-        system_cpu_percent=psutil.cpu_percent(interval=None),
+        system_cpu_percent=system_cpu,
         system_memory_percent=psutil.virtual_memory().percent,
         disk_total_bytes=disk.total,
         disk_used_bytes=disk.used,

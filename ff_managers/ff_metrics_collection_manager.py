@@ -73,7 +73,7 @@ from ff_managers._metrics_validation import (
     validate_text,
     validate_value,
 )
-from ff_managers._system_metrics import prime_cpu_counters, sample_system_metrics
+from ff_managers._system_metrics import FFCpuMeter, sample_system_metrics
 from ff_managers._user_analytics import build_user_analytics, event_record
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
@@ -126,7 +126,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         self._paths: dict[tuple[str, str, str], Path] = {}  # (name, day, file) -> checked path
         self._unflushed: set[Path] = set()  # files appended with batch/never durability
         self._guard = threading.Lock()
-        self._process = psutil.Process()
+        self._cpu = FFCpuMeter(psutil.Process())  # CPU percentages are measured from here on
         self._unsubscribe: Callable[[], None] | None = None
         self._counts = {"samples": 0, "events": 0, "bus_events": 0, "audit_records": 0}
         if self._settings.subscribe_to_events:
@@ -139,7 +139,6 @@ class FFMetricsCollectionManager(FFComponentBase):
             self._unsubscribe = self.bus.subscribe("*", self._on_event)
 
     async def _on_initialize(self) -> None:
-        await self._io(prime_cpu_counters, self._process)
         if self._settings.subscribe_to_events:
             self._subscribe()
 
@@ -558,7 +557,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         """psutil: process CPU % (since the previous sample), RSS, open files, threads; machine
         CPU and memory; disk usage of the data root's file system; the data root's own size."""
         async with self._operation():
-            return await self._io(sample_system_metrics, self._process, self.root, self.clock())
+            return await self._io(sample_system_metrics, self._cpu, self.root, self.clock())
 
     # ------------------------------------------------------------------ event bus
 

@@ -275,8 +275,15 @@ class _GroupCommitAppender:
                 self._cond.wait()
             if not self._dirty:
                 return
+            try:
+                with ff_translate_errors("fsync JSONL", self.path):
+                    fd = os.open(self.path, os.O_RDONLY)
+            except FFNotFoundError:
+                # Deleted or renamed away since the append (a temp tree, a swapped staging copy):
+                # nothing is left at this path to make durable.
+                self._dirty = False
+                return
             with ff_translate_errors("fsync JSONL", self.path):
-                fd = os.open(self.path, os.O_RDONLY)
                 try:
                     os.fsync(fd)
                 finally:

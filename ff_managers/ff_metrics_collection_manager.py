@@ -92,14 +92,12 @@ from ff_utils.ff_json_utils import (
     ff_write_json,
 )
 from ff_utils.ff_locks import ff_file_lock
-from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFMetricsCollectionManager", "METRIC_SCHEMA_VERSION"]
 
 METRIC_SCHEMA_VERSION = 1
 _METRIC_META = "metric.json"
 _PATH_CACHE_SIZE = 4096
-_log = get_logger("metrics")
 
 
 def _security_outcome(event_type: str) -> str | None:
@@ -471,7 +469,7 @@ class FFMetricsCollectionManager(FFComponentBase):
             if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000:
                 raise FFValidationError(f"limit must be an int in 1..10000, not {limit!r}", field="limit", value=limit)
             records = await self._io(ff_tail_jsonl, self._audit_log_path(), limit)
-            return [FFAuditRecordDTO.model_validate(r) for r in records if isinstance(r, dict) and "hash" in r]
+            return [dto for dto in map(_audit_dto, records) if dto is not None]
 
     async def verify_audit_log(self) -> FFAuditVerificationDTO:
         """Check the whole chain and the head: ok, records checked, first bad record and why.
@@ -605,6 +603,14 @@ class FFMetricsCollectionManager(FFComponentBase):
         if len(encoded) > self._settings.max_event_data_bytes:
             return {"payload_bytes": len(encoded), "payload_dropped": True}
         return validate_payload(event.payload, "payload", max_bytes=self._settings.max_event_data_bytes)
+
+
+def _audit_dto(record: Any) -> FFAuditRecordDTO | None:
+    """A stored audit record as a DTO, or None for a line that is not one (verify reports those)."""
+    try:
+        return FFAuditRecordDTO.model_validate(record)
+    except pydantic.ValidationError:
+        return None
 
 
 def _chain_entries(log_path: Path) -> Iterator[FFChainEntry]:

@@ -609,3 +609,12 @@ async def test_corrupt_metric_meta_is_a_corruption_error(metrics: FFMetricsColle
         await fresh.record_metric("lat", 2)
     assert (await fresh.get_summary("lat")).kind is None
     await fresh.shutdown()
+
+
+async def test_get_audit_records_skips_lines_that_are_not_records(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
+    await fill_audit(metrics, 2)
+    with audit_log(config.storage.base_path).open("ab") as handle:
+        handle.write(b'{"hash": "nope"}\n')
+    assert [r.target for r in await metrics.get_audit_records(limit=3)] == ["tool0", "tool1"]
+    assert [r.target for r in await metrics.get_audit_records(limit=1)] == []
+    assert not (await metrics.verify_audit_log()).ok

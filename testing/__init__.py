@@ -1,3 +1,5 @@
 """The validation platform: integration tests, use cases, performance, security, migration, reports."""
 
-__all__: list[str] = []
+from testing.ff_migration_validator import FFMigrationValidator
+
+__all__: list[str] = ["FFMigrationValidator"]

@@ -17,6 +17,7 @@ legacy data and the managers run on a clock fixed to the newest legacy timestamp
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -32,11 +33,11 @@ from ff_class_configs.ff_migration_dtos import (
 )
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION
 from ff_managers.ff_data_root import FF_META_NAME, FFDataRootMetaDTO, ff_read_meta
-from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError
-from ff_utils.ff_file_ops import ff_ensure_directory, ff_remove_tree, ff_safe_path
+from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree, ff_safe_path
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
 from ff_utils.ff_ids import ff_new_id
-from ff_utils.ff_json_utils import ff_write_json
+from ff_utils.ff_json_utils import ff_flush_jsonl, ff_write_json
 from ff_utils.ff_logging import get_logger
 from testing.migration._backup import (
     FFMigrationState,
@@ -132,9 +133,30 @@ def _check_paths(source: Path, target: Path) -> None:
 
 
 def _staging_config(config: FFConfigurationManagerConfigDTO, staging: Path) -> FFConfigurationManagerConfigDTO:
+    """The managers' config for the staging root. Durability "never" per write: the staging copy
+    is made durable once, file by file, before it is swapped in (see :func:`_fsync_tree`), which
+    is as safe (nothing is visible before the swap) and an order of magnitude faster."""
     updated = config.model_copy(deep=True)
     updated.storage.base_path = staging
+    updated.storage.durability = "never"
     return updated
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every file and directory of a tree (before it replaces a live target)."""
+    with ff_translate_errors("fsync tree", root):
+        for directory, _dirs, names in os.walk(root):
+            for name in names:
+                if name.endswith(".jsonl"):
+                    # also clears the appender's "unsynced" mark, so nothing tries to fsync the
+                    # staging path after it has been renamed into the target
+                    ff_flush_jsonl(os.path.join(directory, name))
+                fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            ff_fsync_directory(directory)
 
 
 def _prepare(source: Path, config: FFConfigurationManagerConfigDTO) -> tuple[FFLegacyReader, FFLegacyImport]:
@@ -271,6 +293,7 @@ async def migrate_root(
     source_after = ff_build_manifest(src)
     if not source_after.same_content(source_manifest):
         comparison.differences.append("the source changed during the migration: " + "; ".join(describe_diff(source_manifest, source_after, 5)))
+    _fsync_tree(staging)
     staged = ff_build_manifest(staging)
     ff_write_manifest(staging, staged)
     state.staging_digest = manifest_digest(staged)
@@ -287,6 +310,9 @@ async def migrate_root(
         _log.error("migration of %s not swapped in: %d difference(s)", src, len(comparison.differences))
         return raise_report
     swap_in(state)
+    for old_run in work.glob("run-*"):  # keep only this run's backup: rollback restores the last one
+        if old_run.name != run_id and old_run.is_dir():
+            ff_remove_tree(old_run)
     after = ff_build_manifest(dst)
     if manifest_digest(after) != state.staging_digest:
         raise FFStorageError("the target's manifest differs from the verified staging copy: " + "; ".join(describe_diff(staged, after, 5)), path=dst)

@@ -1,0 +1,184 @@
+"""FFMigrationValidator: proves data survives an upgrade.
+
+``validate_existing_data_migration()`` runs the Liquibase-style "update, test, rollback, update
+again" cycle on a working copy of a data root (a generated legacy one when no source is given):
+
+1. SHA-256 manifest of the data as it is; a dry run, proven to write nothing;
+2. in-place migration: independent backup, import into a staging copy through the managers,
+   field-by-field comparison of source and staging, swap only when verified;
+3. rollback from the backup, proven by a manifest identical to step 1;
+4. the migration applied again, proven to give the same target (byte-identical except the files
+   that record *when* it ran: :data:`VOLATILE_FILES`);
+5. the registry's checksums validated against the applied-migrations log; timing against
+   ``migration_timeout_minutes``.
+
+The other public methods are what ``main.py migrate / verify / rollback`` call.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_migration_dtos import (
+    FFIrregularAction,
+    FFInterruptionTrialDTO,
+    FFMigrationPlanDTO,
+    FFMigrationRunDTO,
+    FFMigrationValidationDTO,
+    FFRegistryProblemDTO,
+)
+from ff_class_configs.ff_test_result_dtos import FFMigrationSummaryDTO
+from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_hashing import FF_MANIFEST_NAME, FFManifest, FFManifestDiff, ff_build_manifest, ff_verify_manifest
+from ff_utils.ff_logging import get_logger
+from testing.migration._backup import copy_tree, describe_diff, manifest_digest, rollback, work_dir_for
+from testing.migration._engine import VOLATILE_FILES, default_registry, migrate_root, plan_migration
+from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
+from testing.migration._interrupt import run_interruption_trials, stable_digest
+from testing.migration._registry import FFMigrationRegistry
+
+__all__ = ["FFMigrationValidator"]
+
+_log = get_logger("migration")
+
+
+class FFMigrationValidator:
+    """Backup, checksums, migration, verification and rollback of a data root."""
+
+    def __init__(self, config: FFConfigurationManagerConfigDTO, *, registry: FFMigrationRegistry | None = None) -> None:
+        self.config = config
+        self.registry = registry or default_registry()
+        self.last_validation: FFMigrationValidationDTO | None = None
+
+    @property
+    def _settings(self):  # noqa: ANN202 - the migration section of the config
+        return self.config.integration_testing.migration_config
+
+    # ------------------------------------------------------------------ the CLI's operations
+
+    async def migrate(self, source: Path | str, target: Path | str) -> FFMigrationRunDTO:
+        """Migrate ``source`` into ``target`` (see :func:`migrate_root` for what it raises)."""
+        return await migrate_root(source, target, self.config, registry=self.registry)
+
+    async def dry_run(self, source: Path | str, target: Path | str) -> FFMigrationPlanDTO:
+        """What a migration would write, computed without writing; proven by manifests taken
+        before and after (source, target and the target's work directory)."""
+        watched = [Path(source), Path(target), work_dir_for(target)]
+        before = [ff_build_manifest(p) if p.is_dir() else None for p in watched]
+        plan = await plan_migration(source, target, self.config)
+        after = [ff_build_manifest(p) if p.is_dir() else None for p in watched]
+        changed = 0
+        for old, new in zip(before, after, strict=True):
+            if old is None or new is None:
+                changed += (old is None) != (new is None)
+            else:
+                changed += len(describe_diff(old, new, limit=10_000))
+        return plan.model_copy(update={"writes_performed": changed})
+
+    @staticmethod
+    def verify(root: Path | str) -> FFManifestDiff:
+        """Recompute the SHA-256 manifest of ``root`` and diff it with its ``ff_manifest.json``.
+
+        Raises FFValidationError when ``root`` is not a directory, FFNotFoundError when it has
+        no manifest.
+        """
+        base = Path(root)
+        if not base.is_dir():
+            raise FFValidationError(f"not a directory: {base}", field="root", path=base)
+        return ff_verify_manifest(base, base / FF_MANIFEST_NAME)
+
+    @staticmethod
+    def rollback(root: Path | str) -> FFManifest:
+        """Restore ``root`` from the backup taken by its last migration; return its manifest."""
+        _state, manifest = rollback(root)
+        return manifest
+
+    def validate_registry(self, root: Path | str) -> list[FFRegistryProblemDTO]:
+        """Changed or missing migrations in ``root``'s applied log (empty: all consistent)."""
+        return self.registry.validate_root(root)
+
+    def test_interruptions(self, source: Path | str, *, trials: int = 3, seed: int | None = None) -> list[FFInterruptionTrialDTO]:
+        """SIGKILL child processes mid-migration; see :mod:`testing.migration._interrupt`."""
+        return run_interruption_trials(source, self.config, trials=trials,
+                                       seed=self.config.integration_testing.seed if seed is None else seed)
+
+    # ------------------------------------------------------------------ the full validation
+
+    async def validate_existing_data_migration(
+        self,
+        source: Path | str | None = None,
+        *,
+        work_dir: Path | str | None = None,
+        generator: FFLegacyGeneratorConfig | None = None,
+    ) -> FFMigrationSummaryDTO:
+        """Run the whole cycle on a working copy of ``source`` (never on ``source`` itself).
+
+        With no source, a legacy root is generated from the configured seed. The richer result
+        is kept in :attr:`last_validation`. Raises FFValidationError for a bad source,
+        FFCorruptionError under the abort policy when the source is corrupt.
+        """
+        if work_dir is not None:
+            return await self._validate(source, Path(work_dir), generator)
+        with tempfile.TemporaryDirectory(prefix="ff-migration-") as tmp:
+            return await self._validate(source, Path(tmp), generator)
+
+    async def _validate(self, source: Path | str | None, work: Path, generator: FFLegacyGeneratorConfig | None) -> FFMigrationSummaryDTO:
+        started = time.perf_counter()
+        seed: int | None = None
+        if source is None:
+            cfg = generator or FFLegacyGeneratorConfig(
+                seed=self.config.integration_testing.seed, users=self._settings.generated_users,
+                sessions_per_user=self._settings.generated_sessions_per_user,
+            )
+            seed = cfg.seed
+            source = generate_legacy_root(work / "generated", cfg).root
+        data = work / "data"
+        copy_tree(Path(source), data)
+        before = ff_build_manifest(data)
+        digest_before = manifest_digest(before)
+
+        plan = await self.dry_run(data, data)
+        run = await self.migrate(data, data)
+        migrated_digest = stable_digest(data)
+        registry_problems = self.validate_registry(data)
+
+        rollback_identical = False
+        digest_after_rollback = ""
+        reapply_identical = False
+        reapply_differences: list[str] = []
+        if self._settings.test_rollback_procedures:
+            restored = self.rollback(data)
+            digest_after_rollback = manifest_digest(restored)
+            rollback_identical = digest_after_rollback == digest_before
+            again = await self.migrate(data, data)
+            reapply_identical = again.comparison.equivalent and stable_digest(data) == migrated_digest
+            if not reapply_identical:
+                reapply_differences = again.comparison.differences[:20] or ["manifest of the re-applied target differs"]
+        duration = time.perf_counter() - started
+        within = duration <= self._settings.migration_timeout_minutes * 60
+        self.last_validation = FFMigrationValidationDTO(
+            run=run, dry_run=plan, dry_run_wrote_nothing=plan.writes_performed == 0,
+            rollback_identical=rollback_identical, reapply_identical=reapply_identical,
+            reapply_differences=reapply_differences, volatile_files=list(VOLATILE_FILES),
+            registry_problems=registry_problems, within_timeout=within, generated_seed=seed,
+        )
+        differences = list(run.comparison.differences)
+        differences += [f"registry: {p.migration_id} {p.problem}: {p.detail}" for p in registry_problems]
+        if plan.writes_performed:
+            differences.append(f"dry run changed {plan.writes_performed} file(s)")
+        if not within:
+            differences.append(f"validation took {duration:.1f}s, over migration_timeout_minutes")
+        skipped = [f"{i.path}{f':{i.line_number}' if i.line_number else ''}: {i.kind}: {i.reason}"
+                   for i in run.irregular if i.action in (FFIrregularAction.SKIPPED, FFIrregularAction.QUARANTINED)]
+        return FFMigrationSummaryDTO(
+            source=str(source), from_version=run.from_version, to_version=run.to_version,
+            records_source=run.comparison.counts_source, records_target=run.comparison.counts_target,
+            files_before=before.file_count, bytes_before=before.total_bytes,
+            manifest_digest_before=digest_before, manifest_digest_after_rollback=digest_after_rollback,
+            differences=differences, skipped_items=skipped, rollback_identical=rollback_identical,
+            reapply_identical=reapply_identical, duration_seconds=round(duration, 3),
+            timeout_minutes=self._settings.migration_timeout_minutes,
+        )

@@ -27,6 +27,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 
 from ff_class_configs.ff_memory_dtos import FFMemoryEntryDTO
@@ -42,6 +43,7 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 
+@lru_cache(maxsize=200_000)
 def _fold_plural(word: str) -> str:
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -52,8 +54,15 @@ def _fold_plural(word: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """The search terms of ``text``, in order (see the module docstring for the rules)."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=100_000)
+def _terms(text: str) -> tuple[str, ...]:
+    # Memories are searched again and again with the same texts: caching their terms makes a
+    # search over thousands of entries cost the BM25 arithmetic, not the tokenising.
     normalised = unicodedata.normalize("NFKC", text).casefold()
-    return [_fold_plural(word) for word in _WORD.findall(normalised) if word not in STOP_WORDS]
+    return tuple(_fold_plural(word) for word in _WORD.findall(normalised) if word not in STOP_WORDS)
 
 
 def bm25_scores(
@@ -114,7 +123,7 @@ def rank_entries(
 ) -> list[RankedEntry]:
     """Entries sharing a term with ``query``, best first (see the module docstring)."""
     query_terms = tokenize(query)
-    documents = [tokenize(entry.content) + [t for tag in entry.tags for t in tokenize(tag)] for entry in entries]
+    documents = [_terms(entry.content) + tuple(t for tag in entry.tags for t in _terms(tag)) for entry in entries]
     scores = bm25_scores(query_terms, documents, k1=k1, b=b)
     wanted = dict.fromkeys(query_terms)
     ranked: list[RankedEntry] = []

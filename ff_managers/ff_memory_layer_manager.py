@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
-from ff_class_configs.ff_memory_config import MEMORY_LAYERS
+from ff_class_configs.ff_memory_config import MEMORY_LAYERS, MemoryLayer
 from ff_class_configs.ff_memory_dtos import (
     FFArchivedMemoryDTO,
     FFChatMessageDTO,
@@ -48,7 +48,7 @@ from ff_class_configs.ff_memory_dtos import (
     FFUserRetentionReportDTO,
 )
 from ff_managers import _conversation_store as conv
-from ff_managers._memory_ranking import rank_entries
+from ff_managers._memory_ranking import RankedEntry, rank_entries
 from ff_managers._memory_store import MemoryStore
 from ff_managers._memory_validation import (
     check_content,
@@ -543,13 +543,17 @@ class FFMemoryLayerManager(FFComponentBase):
             check_content(query, self._max_chars, field="query")
             check_limit(limit)
             wanted = check_layers(layers)
-            entries = await self._io(self._memory(user_id).load_active, wanted)
+            ranked = await self._io(self._load_and_rank, user_id, wanted, query)
             return [
                 FFMemorySearchHitDTO(entry=r.entry, score=r.score, bm25=r.bm25, matched_terms=list(r.matched_terms))
-                for r in self._rank(entries, query)[:limit]
+                for r in ranked[:limit]
             ]
 
-    def _rank(self, entries: list[FFMemoryEntryDTO], query: str) -> list[Any]:
+    def _load_and_rank(self, user_id: str, layers: tuple[MemoryLayer, ...], query: str) -> list[RankedEntry]:
+        # Runs in a worker thread: ranking thousands of entries must not stall the event loop.
+        return self._rank(self._memory(user_id).load_active(layers), query)
+
+    def _rank(self, entries: list[FFMemoryEntryDTO], query: str) -> list[RankedEntry]:
         policy = self._policy
         now = self._now()
         return rank_entries(
@@ -582,11 +586,11 @@ class FFMemoryLayerManager(FFComponentBase):
             budget = budget_chars if budget_chars is not None else self._policy.context_budget_chars
             check_limit(budget, field="budget_chars", maximum=10_000_000)
             wanted = check_layers(layers)
-            entries = await self._io(self._memory(user_id).load_active, wanted)
+            ranked_entries = await self._io(self._load_and_rank, user_id, wanted, query)
             lines: list[str] = []
             hits: list[FFMemorySearchHitDTO] = []
             used = omitted = 0
-            for ranked in self._rank(entries, query):
+            for ranked in ranked_entries:
                 line = f"- [{ranked.entry.layer}] {' '.join(ranked.entry.content.split())}"
                 cost = len(line) + (1 if lines else 0)
                 if used + cost > budget:

@@ -39,4 +39,4 @@ def _configure() -> None:
 def get_logger(name: str) -> logging.Logger:
     """The logger ``ff.<name>``; the first call installs the handler."""
     _configure()
-    return logging.getLogger(name if name.startswith("ff") else f"ff.{name}")
+    return logging.getLogger(name if name == "ff" or name.startswith("ff.") else f"ff.{name}")

@@ -1,0 +1,197 @@
+"""Static SVG charts for the reports, drawn with matplotlib's SVG backend.
+
+Why matplotlib: it is the most widely maintained Python plotting library, its SVG backend emits
+plain static SVG (no JavaScript, no external resources), and WeasyPrint draws that SVG in the
+PDF exactly as a browser draws it in the HTML, so one chart serves both formats. Text stays text
+(``svg.fonttype = none``), so it is selectable in the HTML and extractable from the PDF.
+
+Each function takes plain numbers and returns an SVG fragment ready to inline in HTML. The
+fragment is cleaned so the report stays self-contained: no XML prolog, no DOCTYPE, no RDF
+metadata, no namespace URLs (an inline ``<svg>`` in HTML gets the SVG namespace from the HTML
+parser) and plain ``href`` instead of ``xlink:href``. ``svg.hashsalt`` is fixed, so the same data
+always gives the same bytes. Labels are never parsed as mathtext, so a ``$`` in an operation
+name is just a dollar sign.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+__all__ = [
+    "ChartPoint",
+    "latency_chart",
+    "throughput_chart",
+    "resource_chart",
+    "recovery_chart",
+    "trend_chart",
+    "clean_svg",
+]
+
+ChartPoint = tuple[str, float]
+
+# Restrained palette: slate for context, one blue for the measured figure, red for limits/failures.
+_SLATE = "#94a3b8"
+_BLUE = "#2563eb"
+_NAVY = "#1e3a8a"
+_RED = "#dc2626"
+_GREEN = "#15803d"
+_INK = "#1f2937"
+_GRID = "#e5e7eb"
+
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "ff-platform-report",
+    "text.parse_math": False,
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 9,
+    "axes.edgecolor": _SLATE,
+    "axes.labelcolor": _INK,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": _GRID,
+    "grid.linewidth": 0.6,
+    "xtick.color": _INK,
+    "ytick.color": _INK,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+}
+_WIDTH_IN = 7.2
+_LABEL_CHARS = 34
+
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
+_NAMESPACES = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+
+
+def clean_svg(svg: str) -> str:
+    """Strip what an inline SVG in HTML does not need and what would point outside the file."""
+    svg = _PROLOG.sub("", svg, count=1)
+    svg = _METADATA.sub("", svg)
+    svg = _NAMESPACES.sub("", svg)
+    return svg.replace("xlink:href=", "href=").strip()
+
+
+def _render(fig: Figure, title: str) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+    svg = clean_svg(buffer.getvalue())
+    # An accessible name for screen readers; the title text is escaped like any label.
+    label = title.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+
+
+def _bar_height(rows: int) -> float:
+    return 1.0 + 0.3 * max(rows, 1)
+
+
+def latency_chart(rows: Sequence[tuple[str, float, float, float]], threshold_ms: float | None = None) -> str:
+    """Grouped horizontal bars of p50/p95/p99 latency (ms) per operation, with the p95 ceiling."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(_WIDTH_IN, 1.1 + 0.42 * max(len(rows), 1)), layout="constrained")
+        ax = fig.add_subplot()
+        names = [_short(name) for name, *_ in rows]
+        positions = list(range(len(rows)))
+        height = 0.26
+        for offset, index, colour, label in ((-height, 1, _SLATE, "p50"), (0.0, 2, _BLUE, "p95"), (height, 3, _NAVY, "p99")):
+            values = [row[index] for row in rows]
+            ax.barh([p + offset for p in positions], values, height=height, color=colour, label=label)
+        if threshold_ms is not None:
+            ax.axvline(threshold_ms, color=_RED, linestyle="--", linewidth=1.2, label=f"p95 ceiling {threshold_ms:g} ms")
+        ax.set_yticks(positions, names)
+        ax.invert_yaxis()
+        ax.set_xlabel("latency (ms)")
+        ax.set_title("Latency percentiles per operation")
+        ax.grid(axis="y", visible=False)
+        fig.legend(loc="outside upper right", ncols=4)
+        return _render(fig, "Latency percentiles per operation, milliseconds")
+
+
+def throughput_chart(rows: Sequence[ChartPoint]) -> str:
+    """Horizontal bars of achieved throughput (operations per second) per operation."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(_WIDTH_IN, _bar_height(len(rows))), layout="constrained")
+        ax = fig.add_subplot()
+        positions = list(range(len(rows)))
+        values = [value for _, value in rows]
+        bars = ax.barh(positions, values, height=0.6, color=_BLUE)
+        ax.bar_label(bars, labels=[f"{v:,.1f}" for v in values], padding=3, fontsize=8, color=_INK)
+        ax.set_yticks(positions, [_short(name) for name, _ in rows])
+        ax.invert_yaxis()
+        ax.set_xlabel("throughput (operations/s)")
+        ax.set_title("Throughput per operation")
+        ax.grid(axis="y", visible=False)
+        ax.margins(x=0.12)
+        return _render(fig, "Throughput per operation, operations per second")
+
+
+def resource_chart(samples: Sequence[tuple[float, float, float]]) -> str:
+    """Process CPU (%) and resident memory (MB) over the load test's elapsed seconds."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(_WIDTH_IN, 3.6), layout="constrained")
+        cpu_ax, rss_ax = fig.subplots(2, 1, sharex=True)
+        elapsed = [s[0] for s in samples]
+        cpu_ax.plot(elapsed, [s[1] for s in samples], color=_BLUE, linewidth=1.4)
+        cpu_ax.set_ylabel("CPU (%)")
+        cpu_ax.set_title("CPU and memory of the test process during the load")
+        cpu_ax.set_ylim(bottom=0)
+        rss_ax.plot(elapsed, [s[2] for s in samples], color=_NAVY, linewidth=1.4)
+        rss_ax.set_ylabel("RSS (MB)")
+        rss_ax.set_xlabel("elapsed (s)")
+        rss_ax.set_ylim(bottom=0)
+        return _render(fig, "CPU percent and resident memory in megabytes over elapsed seconds")
+
+
+def recovery_chart(rows: Sequence[tuple[str, float, bool]]) -> str:
+    """Horizontal bars of recovery time (s) per failure scenario; red where the scenario failed."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(_WIDTH_IN, _bar_height(len(rows))), layout="constrained")
+        ax = fig.add_subplot()
+        positions = list(range(len(rows)))
+        values = [seconds for _, seconds, _ in rows]
+        colours = [_BLUE if ok else _RED for _, _, ok in rows]
+        bars = ax.barh(positions, values, height=0.6, color=colours)
+        ax.bar_label(bars, labels=[f"{v:.2f} s" for v in values], padding=3, fontsize=8, color=_INK)
+        ax.set_yticks(positions, [_short(name) for name, _, _ in rows])
+        ax.invert_yaxis()
+        ax.set_xlabel("time to recover (s)")
+        ax.set_title("Recovery time per failure scenario")
+        ax.grid(axis="y", visible=False)
+        ax.margins(x=0.15)
+        return _render(fig, "Recovery time per failure scenario, seconds")
+
+
+def trend_chart(points: Sequence[ChartPoint], *, title: str, unit: str, good_up: bool = True) -> str:
+    """A small line chart of one figure over the last runs, oldest left; the latest point marked."""
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(3.4, 1.9), layout="constrained")
+        ax = fig.add_subplot()
+        xs = list(range(len(points)))
+        ys = [value for _, value in points]
+        ax.plot(xs, ys, color=_BLUE, linewidth=1.4, marker="o", markersize=3)
+        if len(ys) >= 2:
+            better = (ys[-1] >= ys[-2]) == good_up
+            ax.plot([xs[-1]], [ys[-1]], marker="o", markersize=6, color=_GREEN if better else _RED)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(unit)
+        ax.set_xlabel("run (oldest → latest)")
+        ax.set_xticks(xs, [str(i + 1) for i in xs])
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+        ax.grid(axis="x", visible=False)
+        if ys and min(ys) >= 0:
+            ax.set_ylim(bottom=0, top=max(ys) * 1.15 or 1.0)
+        return _render(fig, f"{title} ({unit}) over the last {len(points)} runs")

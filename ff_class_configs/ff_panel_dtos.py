@@ -162,7 +162,7 @@ class FFPanelParticipantDTO(_DTO):
     participant_id: FFId
     role: FFPanelRole = FFPanelRole.PARTICIPANT
     kind: FFParticipantKind = Field("ai", description="ai: a model plays it; human: a person types")
-    name: str | None = Field(None, max_length=200, description="display name; defaults to the persona's name, then the id")
+    name: str | None = Field(None, description="display name; defaults to the persona's name, then the id")
     persona_id: FFId | None = Field(None, description="the persona this participant plays, if any")
     expertise: list[str] = Field(
         default_factory=list, description="topics for routing; defaults to the persona's expertise"

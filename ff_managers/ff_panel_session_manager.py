@@ -22,7 +22,9 @@ Events (payloads carry ids and counts, never content): ``panel.created``, ``pane
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
@@ -52,15 +54,22 @@ from ff_managers.ff_panel_rules import ff_check_composition, ff_resolve_turn_ord
 from ff_managers.ff_panel_store import FFLockedPanel, FFPanelStore, ff_load_record
 from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState, ff_turn_policy_for
 from ff_managers.ff_persona_registry import FFPersonaRegistry
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFValidationError, ff_translate_errors
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
 from ff_utils.ff_json_utils import ff_dumps
-from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFPanelSessionManager"]
 
-_log = get_logger("panel")
 _TURN_POLICIES: tuple[str, ...] = get_args(FFTurnPolicyName)
+
+
+@dataclass(slots=True)
+class _AppendRequest:
+    """One add_message / import_messages call waiting for its group commit."""
+
+    items: list[FFPanelMessageInputDTO]
+    now: datetime
+    future: asyncio.Future[list[FFPanelMessageDTO]]
 
 
 class FFPanelSessionManager(FFComponentBase):
@@ -86,9 +95,14 @@ class FFPanelSessionManager(FFComponentBase):
             max_record_bytes=storage.max_record_bytes,
             lock_timeout=storage.lock_timeout_seconds,
         )
+        self._owners: dict[str, str] = {}
+        self._pending: dict[str, list[_AppendRequest]] = {}
+        self._flushers: dict[str, asyncio.Task[None]] = {}
 
     async def _on_shutdown(self) -> None:
+        await asyncio.gather(*self._flushers.values(), return_exceptions=True)
         self._store.forget()
+        self._owners.clear()
         await self.personas.shutdown()
 
     def _health_details(self) -> dict[str, Any]:
@@ -150,6 +164,7 @@ class FFPanelSessionManager(FFComponentBase):
                     metadata=self._metadata(metadata),
                 )
             await self._io(self._store.create, panel)
+            self._owners[panel.panel_id] = user_id
             await self._publish(
                 "panel.created",
                 {
@@ -716,7 +731,11 @@ class FFPanelSessionManager(FFComponentBase):
         ff_validate_id(panel_id, "panel_id")
         if user_id is not None:
             ff_validate_id(user_id, "user_id")
-        owner = self._store.owner_of(panel_id)
+        owner = self._owners.get(panel_id)
+        if owner is None:
+            # Owners never change, so the index is read once per panel; panel.json (read under
+            # the lock for every change) must agree with it, or the read fails as corrupt.
+            owner = self._owners[panel_id] = self._store.owner_of(panel_id)
         if user_id is not None and user_id != owner:
             raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
         return owner
@@ -731,58 +750,14 @@ class FFPanelSessionManager(FFComponentBase):
     async def _append(
         self, panel_id: str, items: Sequence[FFPanelMessageInputDTO], *, user_id: str | None, imported: bool
     ) -> list[FFPanelMessageDTO]:
+        """Queue one append request and wait for the group commit that numbers and writes it."""
         owner = await self._io(self._owner, panel_id, user_id)
-        panel = await self._io(self._store.read_panel, owner, panel_id, with_count=False)
-        drafts = self._drafts(panel, items)
-        now = self.clock()
-        stored: list[FFPanelMessageDTO] = []
-
-        def write(locked: FFLockedPanel) -> None:
-            policy = ff_turn_policy_for(locked.panel)
-            last = locked.last_message
-            state = FFTurnState.from_record(last)
-            sequence = locked.last_sequence
-            explicit = {d.message_id for d in drafts if d.message_id is not None}
-            earlier: set[str] = set()
-            outside: set[str] = set()
-            for draft in drafts:
-                if draft.reply_to is not None and draft.reply_to not in earlier:
-                    outside.add(draft.reply_to)
-                if draft.message_id is not None:
-                    earlier.add(draft.message_id)
-            missing = locked.missing_message_ids(explicit | outside)
-            taken = sorted(explicit - missing)
-            if taken:
-                raise FFConflictError(f"message ids already used in this panel: {', '.join(taken)}", field="message_id")
-            unknown = sorted(outside & missing)
-            if unknown:
-                raise FFValidationError(
-                    f"reply_to names messages not in this panel (or later in the batch): {', '.join(unknown)}",
-                    field="reply_to",
-                )
-            messages = []
-            for draft in drafts:
-                state = policy.advance(state, draft.participant_id, draft.next_speaker)
-                sequence += 1
-                messages.append(
-                    FFPanelMessageDTO(
-                        message_id=draft.message_id or ff_new_id("msg_"),
-                        panel_id=panel_id,
-                        sequence=sequence,
-                        participant_id=draft.participant_id,
-                        role=draft.role,  # type: ignore[arg-type]
-                        content=draft.content,
-                        timestamp=draft.timestamp or now,
-                        reply_to=draft.reply_to,
-                        rotation=state.rotation,
-                        floor=state.floor,
-                        metadata=draft.metadata,
-                    )
-                )
-            locked.append_messages([m.model_dump(mode="json") for m in messages])
-            stored.extend(messages)
-
-        await self._io(self._mutate, owner, panel_id, write)
+        request = _AppendRequest(list(items), self.clock(), asyncio.get_running_loop().create_future())
+        self._pending.setdefault(panel_id, []).append(request)
+        flusher = self._flushers.get(panel_id)
+        if flusher is None or flusher.done():
+            self._flushers[panel_id] = asyncio.create_task(self._flush(owner, panel_id))
+        stored = await request.future
         for message in stored:
             await self._publish(
                 "panel.message_added",
@@ -798,6 +773,120 @@ class FFPanelSessionManager(FFComponentBase):
                 user_id=owner,
             )
         return stored
+
+    async def _flush(self, owner: str, panel_id: str) -> None:
+        """Write queued requests of one panel, a group at a time, until the queue is empty.
+
+        Like the JSONL group commit below it: requests that arrive while a group is being written
+        form the next group, so N concurrent callers cost a few lock holds and fsyncs, not N.
+        Each request still succeeds or fails on its own.
+        """
+        while True:
+            batch = self._pending.pop(panel_id, None)
+            if not batch:
+                # No await between the empty check and this removal, so no request is stranded.
+                if self._flushers.get(panel_id) is asyncio.current_task():
+                    del self._flushers[panel_id]
+                return
+            try:
+                outcomes = await self._io(self._write_batch, owner, panel_id, batch)
+            except asyncio.CancelledError:
+                for request in batch + self._pending.pop(panel_id, []):
+                    request.future.cancel()
+                raise
+            except Exception as exc:  # a storage failure fails the whole group; each caller gets it
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(exc)
+                continue
+            for request, outcome in zip(batch, outcomes, strict=True):
+                if request.future.done():  # the caller was cancelled while we wrote
+                    continue
+                if isinstance(outcome, FFError):
+                    request.future.set_exception(outcome)
+                else:
+                    request.future.set_result(outcome)
+
+    def _write_batch(self, owner: str, panel_id: str, batch: list[_AppendRequest]) -> list[list[FFPanelMessageDTO] | FFError]:
+        """Under one hold of the panel's lock: number each request in arrival order, then append all.
+
+        A request that fails validation or its turn check gets its error and leaves no trace; the
+        ones after it are checked against the state without it.
+        """
+        outcomes: list[list[FFPanelMessageDTO] | FFError] = []
+        with self._store.locked(owner, panel_id) as locked:
+            if locked.panel.status == "closed":
+                return [FFConflictError(f"panel {panel_id!r} is closed", kind="panel", key=panel_id) for _ in batch]
+            policy = ff_turn_policy_for(locked.panel)
+            state = FFTurnState.from_record(locked.last_message)
+            sequence = locked.last_sequence
+            grouped_ids: set[str] = set()
+            records: list[FFPanelMessageDTO] = []
+            for request in batch:
+                try:
+                    messages = self._number(locked, policy, state, sequence, grouped_ids, request)
+                except FFError as exc:
+                    outcomes.append(exc)
+                    continue
+                state = FFTurnState(messages[-1].rotation, messages[-1].floor)
+                sequence = messages[-1].sequence
+                grouped_ids.update(m.message_id for m in messages)
+                records.extend(messages)
+                outcomes.append(messages)
+            if records:
+                locked.append_messages([m.model_dump(mode="json") for m in records])
+        return outcomes
+
+    def _number(
+        self,
+        locked: FFLockedPanel,
+        policy: Any,
+        state: FFTurnState,
+        sequence: int,
+        grouped_ids: set[str],
+        request: _AppendRequest,
+    ) -> list[FFPanelMessageDTO]:
+        """Validate one request against the panel and the log, and number its messages."""
+        drafts = self._drafts(locked.panel, request.items)
+        explicit = {d.message_id for d in drafts if d.message_id is not None}
+        earlier: set[str] = set()
+        outside: set[str] = set()
+        for draft in drafts:
+            if draft.reply_to is not None and draft.reply_to not in earlier:
+                outside.add(draft.reply_to)
+            if draft.message_id is not None:
+                earlier.add(draft.message_id)
+        outside -= grouped_ids  # replies to messages queued just before this request are fine
+        missing = locked.missing_message_ids(explicit | outside)
+        taken = sorted((explicit - missing) | (explicit & grouped_ids))
+        if taken:
+            raise FFConflictError(f"message ids already used in this panel: {', '.join(taken)}", field="message_id")
+        unknown = sorted(outside & missing)
+        if unknown:
+            raise FFValidationError(
+                f"reply_to names messages not in this panel (or later in the batch): {', '.join(unknown)}",
+                field="reply_to",
+            )
+        messages = []
+        for draft in drafts:
+            state = policy.advance(state, draft.participant_id, draft.next_speaker)
+            sequence += 1
+            messages.append(
+                FFPanelMessageDTO(
+                    message_id=draft.message_id or ff_new_id("msg_"),
+                    panel_id=locked.panel_id,
+                    sequence=sequence,
+                    participant_id=draft.participant_id,
+                    role=draft.role,  # type: ignore[arg-type]
+                    content=draft.content,
+                    timestamp=draft.timestamp or request.now,
+                    reply_to=draft.reply_to,
+                    rotation=state.rotation,
+                    floor=state.floor,
+                    metadata=draft.metadata,
+                )
+            )
+        return messages
 
     def _read_messages(self, owner: str, panel_id: str, limit: int, after: int | None) -> list[FFPanelMessageDTO]:
         path = self._store.log_path(owner, panel_id, "messages")

@@ -90,6 +90,7 @@ class FFLockedPanel:
         self.user_id = user_id
         self.panel_id = panel_id
         self.panel = panel
+        self._messages = store.log_path(user_id, panel_id, "messages")  # checked once per lock hold
         self._last: dict[str, Any] | None = None
         self._synced = False
 
@@ -98,7 +99,7 @@ class FFLockedPanel:
         key = (self.user_id, self.panel_id)
         if self._synced:
             return self._store._caches[key]
-        path = self._store.log_path(self.user_id, self.panel_id, "messages")
+        path = self._messages
         tail = ff_tail_jsonl(path, 1)
         self._last = tail[0] if tail else None
         sequence = _sequence_of(self._last, path) if self._last is not None else 0
@@ -133,15 +134,16 @@ class FFLockedPanel:
         missing = wanted - cache.known_ids
         if not missing or cache.complete:
             return missing
-        path = self._store.log_path(self.user_id, self.panel_id, "messages")
-        cache.known_ids = {record["message_id"] for record in ff_read_jsonl(path) if isinstance(record, dict) and "message_id" in record}
+        cache.known_ids = {
+            record["message_id"] for record in ff_read_jsonl(self._messages) if isinstance(record, dict) and "message_id" in record
+        }
         cache.complete = True
         return wanted - cache.known_ids
 
     def append_messages(self, records: list[dict[str, Any]]) -> None:
         """Append numbered message records in one write; the cache follows only on success."""
         cache = self._cache()
-        self._store.append(self.user_id, self.panel_id, "messages", records)
+        self._store.append_to(self._messages, records)
         cache.known_ids.update(record["message_id"] for record in records)
         cache.last_sequence = records[-1]["sequence"]
         cache.last_message_id = records[-1]["message_id"]
@@ -248,15 +250,19 @@ class FFPanelStore:
 
     def read_panel(self, user_id: str, panel_id: str, *, with_count: bool = True) -> FFPanelDTO:
         """panel.json as a DTO, with ``message_count`` from the log's last sequence number."""
-        path = self.document_path(user_id, panel_id, "panel")
+        panel = self._read_panel_at(self.document_path(user_id, panel_id, "panel"), user_id, panel_id)
+        if with_count:
+            panel.message_count = self.last_sequence(user_id, panel_id)
+        return panel
+
+    @staticmethod
+    def _read_panel_at(path: Path, user_id: str, panel_id: str) -> FFPanelDTO:
         data = ff_read_json(path, default=None)
         if data is None:
             raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
         panel = ff_load_record(FFPanelDTO, data, path)
         if panel.panel_id != panel_id or panel.user_id != user_id:
             raise FFCorruptionError(f"panel.json names panel {panel.panel_id!r} of {panel.user_id!r}", path=path)
-        if with_count:
-            panel.message_count = self.last_sequence(user_id, panel_id)
         return panel
 
     def last_sequence(self, user_id: str, panel_id: str) -> int:
@@ -288,8 +294,12 @@ class FFPanelStore:
     # ------------------------------------------------------------------ writes
 
     def append(self, user_id: str, panel_id: str, log: PanelLog, records: list[dict[str, Any]]) -> None:
+        self.append_to(self.log_path(user_id, panel_id, log), records)
+
+    def append_to(self, path: Path, records: list[dict[str, Any]]) -> None:
+        """Append records (whole lines, one write) to a log path built by :meth:`log_path`."""
         ff_append_jsonl(
-            self.log_path(user_id, panel_id, log),
+            path,
             records,
             many=True,
             durability=self.durability,
@@ -302,7 +312,7 @@ class FFPanelStore:
         """Hold the panel's lock (its panel.json's) and yield the panel as it is now."""
         document = self.document_path(user_id, panel_id, "panel")
         with ff_file_lock(document, timeout=self._lock_timeout):
-            yield FFLockedPanel(self, user_id, panel_id, self.read_panel(user_id, panel_id, with_count=False))
+            yield FFLockedPanel(self, user_id, panel_id, self._read_panel_at(document, user_id, panel_id))
 
     def forget(self) -> None:
         """Drop every cache (on shutdown); the next lock hold rebuilds what it needs."""

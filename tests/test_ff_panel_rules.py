@@ -1,0 +1,69 @@
+"""Panel composition rules (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ff_class_configs.ff_panel_dtos import FFPanelParticipantDTO, FFPanelType
+from ff_managers.ff_panel_rules import PANEL_TYPE_RULES, ff_check_composition, ff_resolve_turn_order
+from ff_utils.ff_errors import FFValidationError
+
+
+def seats(*specs: str) -> list[FFPanelParticipantDTO]:
+    """'role' or 'role:human' per participant, ids p0, p1..."""
+    result = []
+    for i, spec in enumerate(specs):
+        role, _, kind = spec.partition(":")
+        result.append(FFPanelParticipantDTO(participant_id=f"p{i}", role=role, kind=kind or "ai"))
+    return result
+
+
+def check(panel_type: str, participants: list[FFPanelParticipantDTO]) -> None:
+    ff_check_composition(FFPanelType(panel_type), participants, min_participants=2, max_participants=4)
+
+
+def test_every_panel_type_has_a_rule():
+    assert set(PANEL_TYPE_RULES) == set(FFPanelType)
+
+
+@pytest.mark.parametrize(
+    ("panel_type", "ok", "bad"),
+    [
+        ("generic", ("participant", "participant:human"), None),
+        ("multi_ai_panel", ("expert", "expert"), ("expert", "participant:human")),
+        ("ai_debate", ("pro", "con", "judge"), ("pro", "pro")),
+        ("topic_delegation", ("moderator", "expert"), ("moderator", "participant")),
+        ("ai_game_master", ("game_master", "player:human", "player"), ("game_master", "game_master", "player")),
+        ("auto_task_agent", ("agent", "participant:human"), ("participant", "participant")),
+    ],
+)
+def test_type_rules(panel_type, ok, bad):
+    check(panel_type, seats(*ok))
+    if bad is not None:
+        with pytest.raises(FFValidationError, match=panel_type):
+            check(panel_type, seats(*bad))
+
+
+def test_counts_and_duplicates():
+    with pytest.raises(FFValidationError, match="at least 2"):
+        check("generic", seats("participant"))
+    with pytest.raises(FFValidationError, match="too many"):
+        check("generic", seats(*["participant"] * 5))
+    twins = [FFPanelParticipantDTO(participant_id="x"), FFPanelParticipantDTO(participant_id="x")]
+    with pytest.raises(FFValidationError, match="duplicate participant ids: x"):
+        check("generic", twins)
+
+
+def test_turn_order_resolution():
+    people = seats("pro", "con", "moderator")
+    assert ff_resolve_turn_order("round_robin", people, None) == ["p0", "p1", "p2"]
+    assert ff_resolve_turn_order("round_robin", people, ["p1", "p0"]) == ["p1", "p0"]
+    assert ff_resolve_turn_order("free", people, None) == []
+    assert ff_resolve_turn_order("moderated", people, None) == []
+    for order in (["p0", "ghost"], ["p0", "p0"], []):
+        with pytest.raises(FFValidationError):
+            ff_resolve_turn_order("round_robin", people, order)
+    with pytest.raises(FFValidationError, match="only applies to round_robin"):
+        ff_resolve_turn_order("free", people, ["p0"])
+    with pytest.raises(FFValidationError, match="exactly one 'moderator'"):
+        ff_resolve_turn_order("moderated", seats("pro", "con"), None)

@@ -121,7 +121,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         super().__init__(config, bus=bus, clock=clock)
         self._settings = config.metrics
         self._kinds: dict[str, str] = {}  # metric name -> kind, as fixed in metric.json
-        self._paths: dict[tuple[str, str, str], Path] = {}  # (name, day, file) -> checked path
+        self._paths: dict[tuple[str, ...], Path] = {}  # path parts -> path checked by ff_safe_path
         self._unflushed: set[Path] = set()  # files appended with batch/never durability
         self._guard = threading.Lock()
         self._cpu = FFCpuMeter(psutil.Process())  # CPU percentages are measured from here on
@@ -238,7 +238,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         targets = []
         for name, kind, value, tags in samples:
             self._ensure_kind(name, kind, stamp)
-            targets.append((self._sample_path(name, day, file_name), {"t": stamp, "value": value, "tags": tags}))
+            targets.append((self._cached_path("metrics", name, day, file_name), {"t": stamp, "value": value, "tags": tags}))
         durability = self._settings.metrics_durability
         for path, record in targets:
             ff_append_jsonl(
@@ -251,22 +251,22 @@ class FFMetricsCollectionManager(FFComponentBase):
             self._note_unflushed(path, durability)
             self._bump("samples")
 
-    def _sample_path(self, name: str, day: str, file_name: str) -> Path:
-        """The bucket file of a sample, built by ff_safe_path once per (name, bucket).
+    def _cached_path(self, *parts: str) -> Path:
+        """A bucket file's path, built by ff_safe_path once per bucket (hot paths only).
 
         ff_safe_path resolves and lstat-walks the path (about a quarter of a millisecond here),
-        which on the hot path would cost as much as the append itself. Its result only changes
-        when someone swaps a directory under the root for a symlink, which a fresh check would
-        not prevent either (the swap can follow the check), so one check per bucket is kept.
+        which on every sample would cost a large share of the append itself. Its answer only
+        changes when someone swaps a directory under the root for a symlink, which a fresh check
+        would not prevent either (the swap can follow the check), so one check per bucket file
+        is kept. The cache is cleared when it grows past a few thousand buckets.
         """
-        key = (name, day, file_name)
-        path = self._paths.get(key)
+        path = self._paths.get(parts)
         if path is None:
-            path = self._path("metrics", name, day, file_name)
+            path = self._path(*parts)
             with self._guard:
                 if len(self._paths) >= _PATH_CACHE_SIZE:
                     self._paths.clear()  # old buckets are rarely written again
-                self._paths[key] = path
+                self._paths[parts] = path
         return path
 
     def _note_unflushed(self, path: Path, durability: str) -> None:
@@ -402,7 +402,7 @@ class FFMetricsCollectionManager(FFComponentBase):
 
     def _append_user_event(self, user_id: str, event_type: str, data: dict[str, Any], moment: datetime) -> None:
         day, _ = bucket_parts(moment, "day")
-        path = self._path("users", user_id, "analytics", "events", f"{day}.jsonl")
+        path = self._cached_path("users", user_id, "analytics", "events", f"{day}.jsonl")
         durability = self._settings.analytics_durability
         ff_append_jsonl(
             path,

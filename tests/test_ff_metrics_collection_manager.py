@@ -618,3 +618,14 @@ async def test_get_audit_records_skips_lines_that_are_not_records(metrics: FFMet
     assert [r.target for r in await metrics.get_audit_records(limit=3)] == ["tool0", "tool1"]
     assert [r.target for r in await metrics.get_audit_records(limit=1)] == []
     assert not (await metrics.verify_audit_log()).ok
+
+
+async def test_symlinked_user_directory_is_refused(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (config.storage.base_path / "users").mkdir(exist_ok=True)
+    os.symlink(outside, config.storage.base_path / "users" / "eve")
+    with pytest.raises(FFValidationError):
+        await metrics.record_event("eve", "login")
+    with pytest.raises(FFValidationError):
+        await metrics.get_user_analytics("eve")
+    assert list(outside.iterdir()) == []

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ff_utils.ff_errors import FFStorageError
+from ff_utils.ff_errors import FFError
 from ff_utils.ff_json_utils import ff_append_jsonl
 from ff_utils.ff_logging import get_logger
 
@@ -124,5 +124,5 @@ class FFEventBus:
         record = {"handler": letter.handler, "error": letter.error, "event": letter.event.to_record()}
         try:
             await asyncio.to_thread(ff_append_jsonl, self._dead_letter_path, record)
-        except FFStorageError as exc:
+        except FFError as exc:  # the log is best effort: a handler's failure never reaches the publisher
             _log.error("dead-letter log unwritable: %s", exc)

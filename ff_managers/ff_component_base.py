@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import statistics
 import time
 from collections import deque
@@ -122,7 +123,8 @@ class FFComponentBase:
 
     def health(self) -> FFComponentHealthDTO:
         durations = sorted(self._durations_ms)
-        p95 = durations[min(len(durations) - 1, int(len(durations) * 0.95))] if durations else 0.0
+        # Nearest rank: the smallest value at or above 95% of the samples (the 95th of 100).
+        p95 = durations[math.ceil(len(durations) * 0.95) - 1] if durations else 0.0
         return FFComponentHealthDTO(
             component=self.component_name,
             state=self.state,

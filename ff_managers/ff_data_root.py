@@ -80,11 +80,16 @@ def ff_data_root_status(root: Path | str) -> FFDataRootStatusDTO:
         for name in names:
             if name.startswith("."):
                 continue
+            try:
+                # lstat: a symlink (dangling, or pointing outside the root) is counted, not followed.
+                info = os.lstat(Path(directory) / name)
+            except FileNotFoundError:  # removed while we walked
+                continue
             files += 1
-            size += (Path(directory) / name).stat().st_size
+            size += info.st_size
             areas[area] = areas.get(area, 0) + 1
     users_dir = base / "users"
-    users = sum(1 for p in users_dir.iterdir() if p.is_dir()) if users_dir.is_dir() else 0
+    users = sum(1 for p in users_dir.iterdir() if p.is_dir() and not p.is_symlink()) if users_dir.is_dir() else 0
     return FFDataRootStatusDTO(
         path=str(base), schema_version=meta.schema_version if meta else None, users=users, files=files, bytes=size, areas=areas
     )

@@ -22,9 +22,7 @@ Events (payloads carry ids and counts, never content): ``panel.created``, ``pane
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, get_args
 
@@ -51,25 +49,18 @@ from ff_managers.ff_event_bus import FFEventBus
 from ff_managers.ff_panel_analytics import ff_panel_analytics, ff_tally_decisions, ff_word_count
 from ff_managers.ff_panel_routing import ff_rank_experts
 from ff_managers.ff_panel_rules import ff_check_composition, ff_resolve_turn_order
+from ff_managers.ff_panel_message_writer import FFPanelMessageWriter
 from ff_managers.ff_panel_store import FFLockedPanel, FFPanelStore, ff_load_record
 from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState, ff_turn_policy_for
+from ff_managers.ff_panel_validation import FFPanelInputChecker
 from ff_managers.ff_persona_registry import FFPersonaRegistry
-from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError, ff_translate_errors
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
 from ff_utils.ff_json_utils import ff_dumps
 
 __all__ = ["FFPanelSessionManager"]
 
 _TURN_POLICIES: tuple[str, ...] = get_args(FFTurnPolicyName)
-
-
-@dataclass(slots=True)
-class _AppendRequest:
-    """One add_message / import_messages call waiting for its group commit."""
-
-    items: list[FFPanelMessageInputDTO]
-    now: datetime
-    future: asyncio.Future[list[FFPanelMessageDTO]]
 
 
 class FFPanelSessionManager(FFComponentBase):
@@ -86,6 +77,8 @@ class FFPanelSessionManager(FFComponentBase):
         personas: FFPersonaRegistry | None = None,
     ) -> None:
         super().__init__(config, bus=bus, clock=clock)
+        # A registry handed in is shared with its creator, who shuts it down; ours we shut down.
+        self._owns_personas = personas is None
         self.personas = personas if personas is not None else FFPersonaRegistry(config, bus=self.bus, clock=self.clock)
         storage = config.storage
         self._store = FFPanelStore(
@@ -95,15 +88,16 @@ class FFPanelSessionManager(FFComponentBase):
             max_record_bytes=storage.max_record_bytes,
             lock_timeout=storage.lock_timeout_seconds,
         )
+        self._check = FFPanelInputChecker(config.panel)
+        self._writer = FFPanelMessageWriter(self._store, self._check, self._io)
         self._owners: dict[str, str] = {}
-        self._pending: dict[str, list[_AppendRequest]] = {}
-        self._flushers: dict[str, asyncio.Task[None]] = {}
 
     async def _on_shutdown(self) -> None:
-        await asyncio.gather(*self._flushers.values(), return_exceptions=True)
+        await self._writer.drain()  # a caller awaiting a queued append gets its answer, not a hang
         self._store.forget()
         self._owners.clear()
-        await self.personas.shutdown()
+        if self._owns_personas:
+            await self.personas.shutdown()
 
     def _health_details(self) -> dict[str, Any]:
         return {"cached_panels": self._store.cached_panels}
@@ -136,13 +130,13 @@ class FFPanelSessionManager(FFComponentBase):
         """
         async with self._operation():
             ff_validate_id(user_id, "user_id")
-            kind = self._panel_type(panel_type)
+            kind = self._check.panel_type(panel_type)
             policy = self.config.panel.default_turn_policy if turn_policy is None else turn_policy
             if policy not in _TURN_POLICIES:
                 raise FFValidationError(
                     f"unknown turn policy {policy!r}; use one of {', '.join(_TURN_POLICIES)}", field="turn_policy", value=policy
                 )
-            seats = self._participants(participants)
+            seats = self._check.participants(participants)
             ff_check_composition(
                 kind,
                 seats,
@@ -157,11 +151,11 @@ class FFPanelSessionManager(FFComponentBase):
                     user_id=user_id,
                     panel_type=kind,
                     participants=seats,
-                    created_at=self._time(created_at, "created_at"),
-                    title=self._text(title, "title", self.config.panel.max_title_chars, allow_empty=True),
+                    created_at=self._check.moment(created_at, "created_at", self.clock()),
+                    title=self._check.text(title, "title", self.config.panel.max_title_chars, allow_empty=True),
                     turn_policy=policy,
                     turn_order=order,
-                    metadata=self._metadata(metadata),
+                    metadata=self._check.metadata(metadata),
                 )
             await self._io(self._store.create, panel)
             self._owners[panel.panel_id] = user_id
@@ -195,7 +189,7 @@ class FFPanelSessionManager(FFComponentBase):
             ff_validate_id(user_id, "user_id")
             if status not in (None, "open", "closed"):
                 raise FFValidationError(f"unknown status {status!r}; use open or closed", field="status", value=status)
-            kind = self._panel_type(panel_type) if panel_type is not None else None
+            kind = self._check.panel_type(panel_type) if panel_type is not None else None
 
             def read_all() -> list[FFPanelDTO]:
                 panels = []
@@ -245,7 +239,7 @@ class FFPanelSessionManager(FFComponentBase):
                     next_speaker=next_speaker,
                     message_id=message_id,
                     timestamp=timestamp,
-                    metadata=self._metadata(metadata),
+                    metadata=self._check.metadata(metadata),
                 )
             stored = await self._append(panel_id, [item], user_id=user_id, imported=False)
             return stored[0]
@@ -273,8 +267,8 @@ class FFPanelSessionManager(FFComponentBase):
             for index, raw in enumerate(messages):
                 with ff_translate_errors(f"read message {index}"):
                     item = raw if isinstance(raw, FFPanelMessageInputDTO) else FFPanelMessageInputDTO.model_validate(raw)
-                item.metadata = self._metadata(item.metadata, field=f"messages.{index}.metadata")
-                items.append(item)
+                metadata = self._check.metadata(item.metadata, field=f"messages.{index}.metadata")
+                items.append(item.model_copy(update={"metadata": metadata}))  # never change the caller's object
             return await self._append(panel_id, items, user_id=user_id, imported=True)
 
     async def get_messages(
@@ -291,9 +285,9 @@ class FFPanelSessionManager(FFComponentBase):
         panel's length.
         """
         async with self._operation():
-            limit = self._count(limit, "limit")
+            limit = self._check.count(limit, "limit")
             if after_sequence is not None:
-                after_sequence = self._count(after_sequence, "after_sequence", minimum=0)
+                after_sequence = self._check.count(after_sequence, "after_sequence", minimum=0)
             owner = await self._io(self._owner, panel_id, user_id)
             return await self._io(self._read_messages, owner, panel_id, limit, after_sequence)
 
@@ -339,7 +333,7 @@ class FFPanelSessionManager(FFComponentBase):
         confidence outside 0..1), FFNotFoundError, FFConflictError (closed panel).
         """
         async with self._operation():
-            text = self._text(content, "content", self.config.panel.max_insight_chars)
+            text = self._check.text(content, "content", self.config.panel.max_insight_chars)
             sources = list(source_message_ids or [])
             owner = await self._io(self._owner, panel_id, user_id)
             with ff_translate_errors("record insight"):
@@ -349,14 +343,14 @@ class FFPanelSessionManager(FFComponentBase):
                     content=text,
                     created_at=self.clock(),
                     participant_id=participant_id,
-                    category=self._text(category, "category", self.config.panel.max_name_chars),
+                    category=self._check.text(category, "category", self.config.panel.max_name_chars),
                     source_message_ids=sources,
                     confidence=confidence,
-                    metadata=self._metadata(metadata),
+                    metadata=self._check.metadata(metadata),
                 )
 
             def write(locked: FFLockedPanel) -> None:
-                self._require_member(locked.panel, participant_id, "participant_id")
+                self._check.require_member(locked.panel, participant_id, "participant_id")
                 missing = locked.missing_message_ids(sources)
                 if missing:
                     raise FFValidationError(
@@ -399,8 +393,8 @@ class FFPanelSessionManager(FFComponentBase):
     ) -> FFPanelDecisionDTO:
         """Put a question with 2 or more distinct options to the panel; participants then vote."""
         async with self._operation():
-            text = self._text(question, "question", self.config.panel.max_insight_chars)
-            choices = self._options(options)
+            text = self._check.text(question, "question", self.config.panel.max_insight_chars)
+            choices = self._check.options(options)
             owner = await self._io(self._owner, panel_id, user_id)
             with ff_translate_errors("record decision"):
                 decision = FFPanelDecisionDTO(
@@ -410,11 +404,11 @@ class FFPanelSessionManager(FFComponentBase):
                     options=choices,
                     created_at=self.clock(),
                     proposed_by=proposed_by,
-                    metadata=self._metadata(metadata),
+                    metadata=self._check.metadata(metadata),
                 )
 
             def write(locked: FFLockedPanel) -> None:
-                self._require_member(locked.panel, proposed_by, "proposed_by")
+                self._check.require_member(locked.panel, proposed_by, "proposed_by")
                 locked.append("decisions", [decision.model_dump(mode="json")])
 
             await self._io(self._mutate, owner, panel_id, write)
@@ -438,7 +432,7 @@ class FFPanelSessionManager(FFComponentBase):
         async with self._operation():
             ff_validate_id(decision_id, "decision_id")
             if rationale is not None:
-                rationale = self._text(rationale, "rationale", self.config.panel.max_insight_chars)
+                rationale = self._check.text(rationale, "rationale", self.config.panel.max_insight_chars)
             owner = await self._io(self._owner, panel_id, user_id)
             with ff_translate_errors("cast vote"):
                 vote = FFPanelVoteDTO(
@@ -452,7 +446,7 @@ class FFPanelSessionManager(FFComponentBase):
                 )
 
             def write(locked: FFLockedPanel) -> None:
-                self._require_member(locked.panel, participant_id, "participant_id")
+                self._check.require_member(locked.panel, participant_id, "participant_id")
                 path = self._store.log_path(owner, panel_id, "decisions")
                 decision = next(
                     (
@@ -488,7 +482,7 @@ class FFPanelSessionManager(FFComponentBase):
         FFNotFoundError(kind="expert") when no candidate's expertise matches.
         """
         async with self._operation():
-            text = self._text(question, "question", self.config.panel.max_message_chars)
+            text = self._check.text(question, "question", self.config.panel.max_message_chars)
             owner = await self._io(self._owner, panel_id, user_id)
             panel = await self._io(self._store.read_panel, owner, panel_id, with_count=False)
             experts = [p for p in panel.participants if p.role == FFPanelRole.EXPERT] or [
@@ -511,7 +505,10 @@ class FFPanelSessionManager(FFComponentBase):
         async with self._operation():
             if not isinstance(changes, Mapping) or not changes or not all(isinstance(k, str) for k in changes):
                 raise FFValidationError("changes must be a non-empty mapping with string keys", field="changes")
-            ff_dumps(dict(changes))  # refuse what JSON cannot hold before locking
+            try:
+                ff_dumps(dict(changes))  # refuse what JSON cannot hold before locking
+            except FFValidationError as exc:
+                raise FFValidationError(f"changes: {exc.message}", field="changes") from exc
             owner = await self._io(self._owner, panel_id, user_id)
             limit = self.config.panel.max_state_bytes
             result: dict[str, Any] = {}
@@ -548,7 +545,7 @@ class FFPanelSessionManager(FFComponentBase):
         """
         async with self._operation():
             if summary is not None:
-                summary = self._text(summary, "summary", self.config.panel.max_insight_chars)
+                summary = self._check.text(summary, "summary", self.config.panel.max_insight_chars)
             owner = await self._io(self._owner, panel_id, user_id)
             closed_at = self.clock()
             analytics: list[FFPanelAnalyticsDTO] = []
@@ -599,31 +596,7 @@ class FFPanelSessionManager(FFComponentBase):
 
             return await self._io(read)
 
-    # ================================================================== internals: validation (pure)
-
-    @staticmethod
-    def _panel_type(value: FFPanelType | str) -> FFPanelType:
-        try:
-            return FFPanelType(value)
-        except ValueError:
-            allowed = ", ".join(t.value for t in FFPanelType)
-            raise FFValidationError(f"unknown panel type {value!r}; use one of {allowed}", field="panel_type", value=value) from None
-
-    def _participants(self, participants: Any) -> list[FFPanelParticipantDTO]:
-        if isinstance(participants, (str, bytes, Mapping)) or not isinstance(participants, Sequence):
-            raise FFValidationError("participants must be a list", field="participants")
-        seats = []
-        for index, raw in enumerate(participants):
-            with ff_translate_errors(f"read participant {index}"):
-                seat = raw if isinstance(raw, FFPanelParticipantDTO) else FFPanelParticipantDTO.model_validate(raw)
-                seat = FFPanelParticipantDTO.model_validate(seat.model_dump())  # a DTO built elsewhere is re-checked too
-            if seat.name is not None:
-                self._text(seat.name, f"participants.{index}.name", self.config.panel.max_name_chars)
-            for area in seat.expertise:
-                self._text(area, f"participants.{index}.expertise", self.config.panel.max_name_chars)
-            seat.metadata = self._metadata(seat.metadata, field=f"participants.{index}.metadata")
-            seats.append(seat)
-        return seats
+    # ================================================================== internals
 
     async def _with_persona(self, seat: FFPanelParticipantDTO) -> FFPanelParticipantDTO:
         """Fill name and expertise from the persona; FFNotFoundError for an unregistered one."""
@@ -637,91 +610,6 @@ class FFPanelSessionManager(FFComponentBase):
         name = seat.name or (persona.name if persona else None) or seat.participant_id
         expertise = seat.expertise or (list(persona.expertise) if persona else [])
         return seat.model_copy(update={"name": name, "expertise": expertise})
-
-    def _text(self, value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
-        if not isinstance(value, str):
-            raise FFValidationError(f"{field} must be text, not {type(value).__name__}", field=field)
-        if not allow_empty and not value.strip():
-            raise FFValidationError(f"{field} is empty", field=field)
-        if len(value) > max_chars:
-            raise FFValidationError(f"{field} has {len(value):,} characters (at most {max_chars:,})", field=field)
-        if "\x00" in value:
-            raise FFValidationError(f"{field} contains a NUL character", field=field)
-        return value
-
-    def _metadata(self, metadata: Mapping[str, Any] | None, *, field: str = "metadata") -> dict[str, Any]:
-        if metadata is None:
-            return {}
-        if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
-            raise FFValidationError(f"{field} must be a mapping with string keys", field=field)
-        data = dict(metadata)
-        size = len(ff_dumps(data))
-        limit = self.config.panel.max_metadata_bytes
-        if size > limit:
-            raise FFValidationError(f"{field} of {size:,} bytes exceeds {limit:,}", field=field)
-        return data
-
-    def _options(self, options: Any) -> list[str]:
-        if isinstance(options, (str, bytes)) or not isinstance(options, Sequence):
-            raise FFValidationError("options must be a list of text", field="options")
-        limit = self.config.panel.max_decision_options
-        if not 2 <= len(options) <= limit:
-            raise FFValidationError(f"a decision needs 2 to {limit} options, got {len(options)}", field="options")
-        choices = [self._text(o, "options", self.config.panel.max_name_chars) for o in options]
-        if len(set(choices)) != len(choices):
-            raise FFValidationError("options must be distinct", field="options", value=choices)
-        return choices
-
-    def _time(self, value: datetime | None, field: str) -> datetime:
-        if value is None:
-            return self.clock()
-        if not isinstance(value, datetime):
-            raise FFValidationError(f"{field} must be a datetime", field=field, value=value)
-        return value
-
-    @staticmethod
-    def _count(value: Any, field: str, *, minimum: int = 1) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise FFValidationError(f"{field} must be an integer >= {minimum}", field=field, value=value)
-        return value
-
-    @staticmethod
-    def _require_member(panel: FFPanelDTO, participant_id: str | None, field: str) -> None:
-        if participant_id is not None and panel.participant(participant_id) is None:
-            raise FFValidationError(
-                f"{participant_id!r} is not a participant of panel {panel.panel_id!r}", field=field, value=participant_id
-            )
-
-    def _drafts(self, panel: FFPanelDTO, items: Sequence[FFPanelMessageInputDTO]) -> list[FFPanelMessageInputDTO]:
-        """Check messages against the panel's (immutable) participants; fill the role."""
-        max_chars = self.config.panel.max_message_chars
-        batch_ids: set[str] = set()
-        drafts = []
-        for index, item in enumerate(items):
-            where = f"messages.{index}" if len(items) > 1 else "message"
-            self._text(item.content, f"{where}.content", max_chars)
-            seat = panel.participant(item.participant_id)
-            if seat is None:
-                raise FFValidationError(
-                    f"{where}: {item.participant_id!r} is not a participant of panel {panel.panel_id!r}",
-                    field="participant_id",
-                    value=item.participant_id,
-                )
-            if item.next_speaker is not None and panel.participant(item.next_speaker) is None:
-                raise FFValidationError(
-                    f"{where}: next_speaker {item.next_speaker!r} is not a participant", field="next_speaker"
-                )
-            if item.message_id is not None:
-                if item.message_id in batch_ids:
-                    raise FFValidationError(f"{where}: message_id {item.message_id!r} repeats", field="message_id")
-                batch_ids.add(item.message_id)
-            if item.reply_to is not None and item.reply_to == item.message_id:
-                raise FFValidationError(f"{where}: a message cannot reply to itself", field="reply_to")
-            role = item.role or ("user" if seat.kind == "human" else "assistant")
-            drafts.append(item.model_copy(update={"role": role}))
-        return drafts
-
-    # ================================================================== internals: storage (threads)
 
     def _owner(self, panel_id: str, user_id: str | None) -> str:
         """Resolve ``panel_id`` to its owner, checking ``user_id`` when given.
@@ -750,14 +638,9 @@ class FFPanelSessionManager(FFComponentBase):
     async def _append(
         self, panel_id: str, items: Sequence[FFPanelMessageInputDTO], *, user_id: str | None, imported: bool
     ) -> list[FFPanelMessageDTO]:
-        """Queue one append request and wait for the group commit that numbers and writes it."""
+        """Hand the messages to the group-commit writer, then announce each one."""
         owner = await self._io(self._owner, panel_id, user_id)
-        request = _AppendRequest(list(items), self.clock(), asyncio.get_running_loop().create_future())
-        self._pending.setdefault(panel_id, []).append(request)
-        flusher = self._flushers.get(panel_id)
-        if flusher is None or flusher.done():
-            self._flushers[panel_id] = asyncio.create_task(self._flush(owner, panel_id))
-        stored = await request.future
+        stored = await self._writer.submit(owner, panel_id, items, self.clock())
         for message in stored:
             await self._publish(
                 "panel.message_added",
@@ -773,120 +656,6 @@ class FFPanelSessionManager(FFComponentBase):
                 user_id=owner,
             )
         return stored
-
-    async def _flush(self, owner: str, panel_id: str) -> None:
-        """Write queued requests of one panel, a group at a time, until the queue is empty.
-
-        Like the JSONL group commit below it: requests that arrive while a group is being written
-        form the next group, so N concurrent callers cost a few lock holds and fsyncs, not N.
-        Each request still succeeds or fails on its own.
-        """
-        while True:
-            batch = self._pending.pop(panel_id, None)
-            if not batch:
-                # No await between the empty check and this removal, so no request is stranded.
-                if self._flushers.get(panel_id) is asyncio.current_task():
-                    del self._flushers[panel_id]
-                return
-            try:
-                outcomes = await self._io(self._write_batch, owner, panel_id, batch)
-            except asyncio.CancelledError:
-                for request in batch + self._pending.pop(panel_id, []):
-                    request.future.cancel()
-                raise
-            except Exception as exc:  # a storage failure fails the whole group; each caller gets it
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
-                continue
-            for request, outcome in zip(batch, outcomes, strict=True):
-                if request.future.done():  # the caller was cancelled while we wrote
-                    continue
-                if isinstance(outcome, FFError):
-                    request.future.set_exception(outcome)
-                else:
-                    request.future.set_result(outcome)
-
-    def _write_batch(self, owner: str, panel_id: str, batch: list[_AppendRequest]) -> list[list[FFPanelMessageDTO] | FFError]:
-        """Under one hold of the panel's lock: number each request in arrival order, then append all.
-
-        A request that fails validation or its turn check gets its error and leaves no trace; the
-        ones after it are checked against the state without it.
-        """
-        outcomes: list[list[FFPanelMessageDTO] | FFError] = []
-        with self._store.locked(owner, panel_id) as locked:
-            if locked.panel.status == "closed":
-                return [FFConflictError(f"panel {panel_id!r} is closed", kind="panel", key=panel_id) for _ in batch]
-            policy = ff_turn_policy_for(locked.panel)
-            state = FFTurnState.from_record(locked.last_message)
-            sequence = locked.last_sequence
-            grouped_ids: set[str] = set()
-            records: list[FFPanelMessageDTO] = []
-            for request in batch:
-                try:
-                    messages = self._number(locked, policy, state, sequence, grouped_ids, request)
-                except FFError as exc:
-                    outcomes.append(exc)
-                    continue
-                state = FFTurnState(messages[-1].rotation, messages[-1].floor)
-                sequence = messages[-1].sequence
-                grouped_ids.update(m.message_id for m in messages)
-                records.extend(messages)
-                outcomes.append(messages)
-            if records:
-                locked.append_messages([m.model_dump(mode="json") for m in records])
-        return outcomes
-
-    def _number(
-        self,
-        locked: FFLockedPanel,
-        policy: Any,
-        state: FFTurnState,
-        sequence: int,
-        grouped_ids: set[str],
-        request: _AppendRequest,
-    ) -> list[FFPanelMessageDTO]:
-        """Validate one request against the panel and the log, and number its messages."""
-        drafts = self._drafts(locked.panel, request.items)
-        explicit = {d.message_id for d in drafts if d.message_id is not None}
-        earlier: set[str] = set()
-        outside: set[str] = set()
-        for draft in drafts:
-            if draft.reply_to is not None and draft.reply_to not in earlier:
-                outside.add(draft.reply_to)
-            if draft.message_id is not None:
-                earlier.add(draft.message_id)
-        outside -= grouped_ids  # replies to messages queued just before this request are fine
-        missing = locked.missing_message_ids(explicit | outside)
-        taken = sorted((explicit - missing) | (explicit & grouped_ids))
-        if taken:
-            raise FFConflictError(f"message ids already used in this panel: {', '.join(taken)}", field="message_id")
-        unknown = sorted(outside & missing)
-        if unknown:
-            raise FFValidationError(
-                f"reply_to names messages not in this panel (or later in the batch): {', '.join(unknown)}",
-                field="reply_to",
-            )
-        messages = []
-        for draft in drafts:
-            state = policy.advance(state, draft.participant_id, draft.next_speaker)
-            sequence += 1
-            messages.append(
-                FFPanelMessageDTO(
-                    message_id=draft.message_id or ff_new_id("msg_"),
-                    panel_id=locked.panel_id,
-                    sequence=sequence,
-                    participant_id=draft.participant_id,
-                    role=draft.role,  # type: ignore[arg-type]
-                    content=draft.content,
-                    timestamp=draft.timestamp or request.now,
-                    reply_to=draft.reply_to,
-                    rotation=state.rotation,
-                    floor=state.floor,
-                    metadata=draft.metadata,
-                )
-            )
-        return messages
 
     def _read_messages(self, owner: str, panel_id: str, limit: int, after: int | None) -> list[FFPanelMessageDTO]:
         path = self._store.log_path(owner, panel_id, "messages")

@@ -130,7 +130,7 @@ def generate_legacy_root(root: Path | str, config: FFLegacyGeneratorConfig | Non
         sdir = base / "users" / user_id / session_id
         records = _messages(rng, messages, clock, cfg.words_per_message, None, f"{user_id}_{index}")
         clock += messages * 1.5 + 60
-        with_json = not (cfg.irregular and index % 5 == 4)  # every fifth session lost its session.json
+        with_json = not (cfg.irregular and counts["sessions"] % 5 == 4)  # every fifth session lost its session.json
         if with_json:
             ff_write_json(sdir / "session.json", {
                 "session_id": session_id, "user_id": user_id, "title": _text(rng, 4), "message_count": len(records),

@@ -22,9 +22,11 @@ Events (payloads carry ids and counts, never content): ``panel.created``, ``pane
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
+
+from pydantic import BaseModel
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_panel_config import FFTurnPolicyName
@@ -50,7 +52,7 @@ from ff_managers.ff_panel_analytics import ff_panel_analytics, ff_tally_decision
 from ff_managers.ff_panel_routing import ff_rank_experts
 from ff_managers.ff_panel_rules import ff_check_composition, ff_resolve_turn_order
 from ff_managers.ff_panel_message_writer import FFPanelMessageWriter
-from ff_managers.ff_panel_store import FFLockedPanel, FFPanelStore, ff_load_record
+from ff_managers.ff_panel_store import FFLockedPanel, FFPanelStore, PanelLog, ff_load_record
 from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState, ff_turn_policy_for
 from ff_managers.ff_panel_validation import FFPanelInputChecker
 from ff_managers.ff_persona_registry import FFPersonaRegistry
@@ -61,6 +63,7 @@ from ff_utils.ff_json_utils import ff_dumps
 __all__ = ["FFPanelSessionManager"]
 
 _TURN_POLICIES: tuple[str, ...] = get_args(FFTurnPolicyName)
+M = TypeVar("M", bound=BaseModel)
 
 
 class FFPanelSessionManager(FFComponentBase):
@@ -628,7 +631,7 @@ class FFPanelSessionManager(FFComponentBase):
             raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
         return owner
 
-    def _mutate(self, owner: str, panel_id: str, change: Any) -> None:
+    def _mutate(self, owner: str, panel_id: str, change: Callable[[FFLockedPanel], None]) -> None:
         """Run ``change(locked)`` under the panel's lock, refusing a closed panel first."""
         with self._store.locked(owner, panel_id) as locked:
             if locked.panel.status == "closed":
@@ -682,7 +685,7 @@ class FFPanelSessionManager(FFComponentBase):
                 break
         return result
 
-    def _read_log(self, owner: str, panel_id: str, log: Any, model: Any) -> list[Any]:
+    def _read_log(self, owner: str, panel_id: str, log: PanelLog, model: type[M]) -> list[M]:
         path = self._store.log_path(owner, panel_id, log)
         return [ff_load_record(model, record, path) for record in self._store.read_log(owner, panel_id, log)]
 

@@ -1,0 +1,66 @@
+"""main.py migrate / verify / rollback, run in-process: output, exit codes, and what lands on disk."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import main
+from ff_utils.ff_hashing import ff_build_manifest
+from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
+
+
+def _run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main.main(list(argv), console=Console(file=out, width=200))
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> Path:
+    generate_legacy_root(tmp_path / "legacy", FFLegacyGeneratorConfig(seed=3, users=2, sessions_per_user=2, messages_per_session=4))
+    return tmp_path / "legacy"
+
+
+def test_migrate_dry_run_then_migrate_verify_rollback(tmp_path: Path, legacy: Path) -> None:
+    target = tmp_path / "target"
+    before = ff_build_manifest(legacy)
+    code, out = _run("migrate", "--source", str(legacy), "--target", str(target), "--dry-run")
+    assert code == 0 and "files written by this dry run: 0" in out and "users: 2" in out
+    assert not target.exists()
+
+    code, out = _run("migrate", "--source", str(legacy), "--target", str(target))
+    assert code == 0 and "0 differences" in out and "skipped: users/user_000/notes.txt" in out
+    assert (target / "ff_manifest.json").is_file()
+
+    assert _run("verify", str(target))[0] == 0
+    (target / "users" / "user_001" / "profile.json").write_text("{}")
+    code, out = _run("verify", str(target))
+    assert code == 1 and "changed: users/user_001/profile.json" in out
+
+    code, out = _run("rollback", str(target))
+    assert code == 0 and not target.exists()  # the target did not exist before the migration
+    assert ff_build_manifest(legacy).same_content(before)
+
+
+def test_in_place_migrate_and_rollback_restore_the_legacy_bytes(tmp_path: Path, legacy: Path) -> None:
+    before = ff_build_manifest(legacy)
+    assert _run("migrate", "--source", str(legacy), "--target", str(legacy))[0] == 0
+    assert (legacy / "ff_meta.json").is_file() and not (legacy / "personas_global").exists()
+    code, out = _run("migrate", "--source", str(legacy), "--target", str(legacy))
+    assert code == 0 and "nothing to do" in out
+    code, out = _run("rollback", str(legacy))
+    assert code == 0 and "manifest identical" in out
+    assert ff_build_manifest(legacy).same_content(before)
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _run("migrate", "--source", str(tmp_path / "missing"), "--target", str(tmp_path / "t"))
+    assert code == 2
+    assert capsys.readouterr().err.strip().startswith("FFValidationError: source is not a directory")
+    (tmp_path / "empty").mkdir()
+    assert _run("verify", str(tmp_path / "empty"))[0] == 2  # no manifest
+    assert _run("rollback", str(tmp_path / "empty"))[0] == 2  # no migration recorded

@@ -8,6 +8,7 @@ from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
 from ff_managers.ff_metrics_collection_manager import FFMetricsCollectionManager
 from ff_managers.ff_panel_session_manager import FFPanelSessionManager
 from ff_managers.ff_persona_registry import FFPersonaRegistry
+from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 
 __all__ = [
     "FFComponentBase",
@@ -20,6 +21,7 @@ __all__ = [
     "FFMetricsCollectionManager",
     "FFPanelSessionManager",
     "FFPersonaRegistry",
+    "FFToolExecutionManager",
     "ff_data_root_status",
     "ff_ensure_data_root",
     "ff_read_meta",

@@ -1,0 +1,152 @@
+"""Resilience of tool runs: a circuit breaker per tool, a rate limit per user, retries with backoff.
+
+Why these are written here rather than taken from a library:
+
+* Circuit breaker. ``pybreaker`` counts *exceptions* of synchronous calls (its async support
+  goes through Tornado); ``aiobreaker`` has had no release since 2021; ``purgatory`` reads the
+  wall clock itself. Our failures are run *results* (status error/timeout/killed, not
+  exceptions) and the tests drive the cool-down with an injected clock, so a 60-line state
+  machine is smaller than any adapter.
+* Rate limit. ``aiolimiter`` is a leaky bucket whose ``acquire()`` *waits* for capacity, timed by
+  the event loop's clock; we must *refuse* at once (and audit the refusal) and test the refill
+  exactly, so a token bucket with an injected clock does the job in 30 lines.
+* Retries use ``tenacity`` (pinned): retry-on-result, exponential backoff and an injectable
+  ``sleep``, so backoff is tested without waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
+
+__all__ = ["FFBreakerState", "FFCircuitBreaker", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
+
+T = TypeVar("T")
+Seconds = Callable[[], float]
+
+
+class FFBreakerState(StrEnum):
+    CLOSED = "closed"  # runs pass; consecutive failures are counted
+    OPEN = "open"  # runs are refused until the cool-down has passed
+    HALF_OPEN = "half_open"  # one trial run is let through; its result closes or reopens
+
+
+class FFCircuitBreaker:
+    """Opens after ``threshold`` consecutive failures; after ``cooldown`` seconds lets one trial through.
+
+    ``now`` returns seconds on any monotonic scale (the manager passes its injected clock).
+    """
+
+    def __init__(self, *, threshold: int, cooldown: float, now: Seconds) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._now = now
+        self._state = FFBreakerState.CLOSED
+        self._failures = 0
+        self._opened_at = 0.0
+        self._trial_running = False
+
+    @property
+    def state(self) -> FFBreakerState:
+        if self._state == FFBreakerState.OPEN and self._now() - self._opened_at >= self.cooldown:
+            self._state = FFBreakerState.HALF_OPEN
+            self._trial_running = False
+        return self._state
+
+    @property
+    def consecutive_failures(self) -> int:
+        return self._failures
+
+    def allow(self) -> bool:
+        """True if a run may start now; in half-open state only the first caller gets True."""
+        state = self.state
+        if state == FFBreakerState.CLOSED:
+            return True
+        if state == FFBreakerState.HALF_OPEN and not self._trial_running:
+            self._trial_running = True
+            return True
+        return False
+
+    def record_success(self) -> None:
+        self._state = FFBreakerState.CLOSED
+        self._failures = 0
+        self._trial_running = False
+
+    def record_failure(self) -> None:
+        self._failures += 1
+        if self._state == FFBreakerState.HALF_OPEN or self._failures >= self.threshold:
+            self._state = FFBreakerState.OPEN
+            self._opened_at = self._now()
+        self._trial_running = False
+
+    def release_trial(self) -> None:
+        """A trial that ended without a verdict (e.g. refused later) frees the half-open slot."""
+        self._trial_running = False
+
+
+@dataclass(slots=True)
+class FFTokenBucket:
+    """``capacity`` tokens, refilled continuously at ``rate`` per second."""
+
+    capacity: float
+    rate: float
+    tokens: float
+    updated: float
+
+    def take(self, now: float) -> bool:
+        elapsed = max(0.0, now - self.updated)
+        self.tokens = min(self.capacity, self.tokens + elapsed * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+class FFUserRateLimiter:
+    """A token bucket per user: ``per_minute`` runs a minute, bursts up to ``per_minute``."""
+
+    def __init__(self, per_minute: int, *, now: Seconds) -> None:
+        self.per_minute = per_minute
+        self._now = now
+        self._buckets: dict[str, FFTokenBucket] = {}
+
+    def try_acquire(self, user_id: str) -> bool:
+        now = self._now()
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            bucket = self._buckets[user_id] = FFTokenBucket(self.per_minute, self.per_minute / 60.0, self.per_minute, now)
+        return bucket.take(now)
+
+
+async def ff_retry(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    is_transient: Callable[[T], bool],
+    max_attempts: int,
+    backoff: float,
+    backoff_max: float,
+    sleep: Callable[[float], Awaitable[None]],
+) -> T:
+    """Call ``attempt`` until its result is not transient or ``max_attempts`` ran; return the last result.
+
+    Waits ``backoff``, ``2*backoff``, ``4*backoff``... (capped at ``backoff_max``) between attempts.
+    """
+
+    def last_result(state: RetryCallState) -> T:
+        assert state.outcome is not None
+        return state.outcome.result()
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max_attempts),
+        wait=wait_exponential(multiplier=backoff, min=backoff, max=backoff_max),
+        retry=retry_if_result(is_transient),
+        sleep=sleep,
+        retry_error_callback=last_result,
+        reraise=True,
+    )
+    return await retrying(attempt)

@@ -1,20 +1,33 @@
 """Per-file locks that hold across threads, processes and inside one asyncio event loop.
 
-Across processes we use ``filelock`` (``flock`` on POSIX) on a hidden sibling lock file
-``.<name>.lock``; the lock file is kept, because deleting it on release lets a third process lock
-a fresh inode while a second still holds the old one. Inside a process a plain ``threading.Lock``
-per path sits in front, so waiting threads sleep instead of polling the file lock.
+Across processes: ``portalocker`` (``flock`` on POSIX, ``LockFileEx`` on Windows) on a hidden
+sibling lock file ``.<name>.lock``. The lock file is never deleted, because deleting it on release
+lets a third process lock a fresh inode while a second still holds the old one.
+
+Inside a process: a ``threading.Lock`` per lock file sits in front, so waiting threads sleep
+instead of polling, and only one thread at a time uses the file handle.
+
+Why portalocker on a cached handle rather than ``filelock``: every durable append takes this
+lock, and ``filelock`` 4.x measured ~480 µs per acquire/release on this machine against ~17 µs
+for portalocker on an open handle (raw ``flock`` ~3 µs). Handles are cached (bounded, LRU) and
+dropped in a forked child: a child must never share its parent's open file description, or both
+would "hold" the same flock at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
-import filelock
+import portalocker
 
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
 
@@ -22,68 +35,131 @@ __all__ = ["ff_lock_path", "ff_file_lock", "ff_async_file_lock", "FF_LOCK_SUFFIX
 
 FF_LOCK_SUFFIX = ".lock"
 _DEFAULT_TIMEOUT_S = 30.0
+_MAX_OPEN_HANDLES = 256
+_POLL_START_S = 0.0002
+_POLL_MAX_S = 0.005
+
+
+@dataclass(eq=False)
+class _Entry:
+    """The in-process half of one lock file: a thread lock and the (lazily opened) handle."""
+
+    thread_lock: threading.Lock = field(default_factory=threading.Lock)
+    handle: IO[bytes] | None = None
+
 
 _registry_guard = threading.Lock()
-_thread_locks: dict[Path, threading.Lock] = {}
+_entries: OrderedDict[str, _Entry] = OrderedDict()  # keyed by str: pathlib hashing is slow
+
+
+def _forget_after_fork() -> None:
+    # The child gets fresh locks and no handles: inherited handles share the parent's flock, and a
+    # thread lock held by another parent thread at fork time would stay locked forever here.
+    global _registry_guard, _entries
+    _registry_guard = threading.Lock()
+    _entries = OrderedDict()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _lock_file_name(path: Path | str) -> str:
+    directory, name = os.path.split(os.fspath(path))
+    return os.path.join(directory, f".{name}{FF_LOCK_SUFFIX}")
 
 
 def ff_lock_path(path: Path | str) -> Path:
     """Where the cross-process lock for ``path`` lives: a hidden sibling file."""
-    target = Path(path)
-    return target.with_name(f".{target.name}{FF_LOCK_SUFFIX}")
+    return Path(_lock_file_name(path))
 
 
-def _thread_lock_for(lock_file: Path) -> threading.Lock:
+def _entry_for(lock_file: str) -> _Entry:
     with _registry_guard:
-        lock = _thread_locks.get(lock_file)
-        if lock is None:
-            lock = _thread_locks[lock_file] = threading.Lock()
-        return lock
+        entry = _entries.get(lock_file)
+        if entry is None:
+            entry = _entries[lock_file] = _Entry()
+        _entries.move_to_end(lock_file)
+        _close_idle_handles()
+        return entry
 
 
-def _acquire(path: Path, timeout: float) -> tuple[threading.Lock, filelock.BaseFileLock]:
-    lock_file = ff_lock_path(path)
-    with ff_translate_errors("create lock directory", lock_file.parent):
-        lock_file.parent.mkdir(parents=True, exist_ok=True)
-    thread_lock = _thread_lock_for(lock_file)
-    if not thread_lock.acquire(timeout=timeout):
+def _close_idle_handles() -> None:
+    """Keep at most _MAX_OPEN_HANDLES handles open; only entries nobody holds are closed."""
+    open_count = sum(1 for e in _entries.values() if e.handle is not None)
+    if open_count <= _MAX_OPEN_HANDLES:
+        return
+    for entry in list(_entries.values()):
+        if open_count <= _MAX_OPEN_HANDLES:
+            break
+        if entry.handle is not None and entry.thread_lock.acquire(blocking=False):
+            try:
+                entry.handle.close()
+                entry.handle = None
+                open_count -= 1
+            finally:
+                entry.thread_lock.release()
+
+
+def _lock_handle(handle: IO[bytes], path: Path | str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pause = _POLL_START_S
+    while True:
+        try:
+            portalocker.lock(handle, portalocker.LOCK_EX | portalocker.LOCK_NB)
+            return
+        except portalocker.AlreadyLocked:
+            if time.monotonic() >= deadline:
+                raise FFStorageError(f"lock held by another process for over {timeout:.1f}s", path=path) from None
+            time.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX_S)
+        except portalocker.LockException as exc:
+            raise FFStorageError(f"cannot lock: {exc}", path=path) from exc
+
+
+def _acquire(path: Path | str, timeout: float) -> _Entry:
+    lock_file = _lock_file_name(path)
+    entry = _entry_for(lock_file)
+    if not entry.thread_lock.acquire(timeout=timeout):
         raise FFStorageError(f"lock not acquired within {timeout:.1f}s", path=path)
-    process_lock = filelock.FileLock(
-        lock_file, timeout=timeout, thread_local=False, preserve_lock_file=True, poll_interval=0.001
-    )
     try:
-        process_lock.acquire()
-    except filelock.Timeout as exc:
-        thread_lock.release()
-        raise FFStorageError(f"lock held by another process for over {timeout:.1f}s", path=path) from exc
+        if entry.handle is None or entry.handle.closed:
+            with ff_translate_errors("open lock file", lock_file):
+                os.makedirs(os.path.dirname(lock_file) or ".", exist_ok=True)
+                entry.handle = open(lock_file, "ab")  # noqa: SIM115 - cached on purpose, see module doc
+        _lock_handle(entry.handle, path, timeout)
     except BaseException:
-        thread_lock.release()
+        entry.thread_lock.release()
         raise
-    return thread_lock, process_lock
+    return entry
 
 
-def _release(thread_lock: threading.Lock, process_lock: filelock.BaseFileLock) -> None:
+def _release(entry: _Entry) -> None:
     try:
-        process_lock.release()
+        if entry.handle is not None:
+            portalocker.unlock(entry.handle)
     finally:
-        thread_lock.release()
+        entry.thread_lock.release()
 
 
 @contextlib.contextmanager
 def ff_file_lock(path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S) -> Iterator[None]:
-    """Hold the lock for ``path`` (the data file, not the lock file) for the ``with`` body."""
-    held = _acquire(Path(path), timeout)
+    """Hold the lock for ``path`` (the data file, not the lock file) for the ``with`` body.
+
+    Not re-entrant: taking the same path's lock twice in one thread waits for ``timeout`` and
+    raises FFStorageError. Raises FFStorageError when another process holds it past ``timeout``.
+    """
+    entry = _acquire(path, timeout)
     try:
         yield
     finally:
-        _release(*held)
+        _release(entry)
 
 
 @contextlib.asynccontextmanager
 async def ff_async_file_lock(path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S) -> AsyncIterator[None]:
     """The same lock for coroutines: waiting happens in a worker thread, never on the loop."""
-    held = await asyncio.to_thread(_acquire, Path(path), timeout)
+    entry = await asyncio.to_thread(_acquire, path, timeout)
     try:
         yield
     finally:
-        await asyncio.to_thread(_release, *held)
+        await asyncio.to_thread(_release, entry)

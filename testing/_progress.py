@@ -1,0 +1,95 @@
+"""Live progress for long runs: a rich bar per suite, the test in flight, a summary table at the end."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFSuiteResultDTO, FFSystemIntegrationReportDTO
+
+__all__ = ["FFRichProgress", "gates_table", "summary_table"]
+
+_STATUS_STYLE = {"passed": "green", "flaky": "yellow", "failed": "red", "error": "red", "skipped": "dim"}
+
+
+class FFRichProgress:
+    """An FFProgressListener that draws on a rich console (use as a context manager)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[suite]:<11}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[current]}", style="dim"),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> FFRichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._progress.stop()
+
+    def suite_started(self, suite: str, total: int) -> None:
+        self._tasks[suite] = self._progress.add_task(suite, total=total, suite=suite, current="")
+
+    def test_started(self, suite: str, test_name: str) -> None:
+        if suite in self._tasks:
+            self._progress.update(self._tasks[suite], current=test_name[:48])
+
+    def test_finished(self, result: FFIntegrationTestResultDTO) -> None:
+        if result.test_suite in self._tasks:
+            self._progress.advance(self._tasks[result.test_suite])
+        if not result.success and result.status.value != "skipped":
+            self._progress.console.print(
+                f"  [red]{result.status.value}[/] {result.test_suite}: {result.test_name}: {result.error_message[:160]}",
+                markup=True,
+                highlight=False,
+            )
+
+    def suite_finished(self, suite: FFSuiteResultDTO) -> None:
+        if suite.suite in self._tasks:
+            verdict = "[green]ok[/]" if suite.failed == 0 else f"[red]{suite.failed} failed[/]"
+            self._progress.update(self._tasks[suite.suite], current=verdict)
+
+
+def summary_table(report: FFSystemIntegrationReportDTO) -> Table:
+    """Suite, passed, failed, flaky, skipped, duration; then the gates and the verdict."""
+    table = Table(title=f"run {report.report_id}  (seed {report.seed}, profile {report.profile})")
+    for column, justify in (("suite", "left"), ("passed", "right"), ("failed", "right"), ("flaky", "right"), ("skipped", "right"), ("duration", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for suite in report.suites:
+        table.add_row(
+            suite.suite,
+            f"[green]{suite.passed}[/]",
+            f"[red]{suite.failed}[/]" if suite.failed else "0",
+            f"[yellow]{suite.flaky}[/]" if suite.flaky else "0",
+            str(suite.skipped),
+            f"{suite.duration_seconds:.1f}s",
+        )
+    table.add_section()
+    table.add_row(
+        "total", str(report.tests_passed), str(report.tests_failed), str(report.tests_flaky), str(report.tests_skipped),
+        f"{(report.finished_at - report.started_at).total_seconds():.1f}s",
+    )
+    return table
+
+
+def gates_table(report: FFSystemIntegrationReportDTO) -> Table:
+    table = Table(title="quality gates: " + ("[green]PASSED[/]" if report.verdict_passed else "[red]FAILED[/]"))
+    table.add_column("gate")
+    table.add_column("result")
+    table.add_column("detail", overflow="fold")
+    for gate in report.quality_gates:
+        table.add_row(gate.name, "[green]held[/]" if gate.passed else "[red]broken[/]", gate.detail)
+    return table
+
+
+

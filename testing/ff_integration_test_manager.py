@@ -1,0 +1,303 @@
+"""FFIntegrationTestManager: runs the validation suites against the wired managers.
+
+Each suite is a registry of small test specs in ``testing/suites/<suite>.py``. Every suite runs
+through the same :class:`FFTestRunner` (dependencies, parallelism, timeouts, retries -> flaky),
+and every result is appended to ``<run_dir>/results.jsonl`` the moment it completes, so an
+interrupted run keeps what it finished. Suite-specific evidence travels in a result's ``details``
+under one key (``use_case``, ``security_check``, ``performance``, ``migration``) and is lifted into
+the typed report fields here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import platform
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_integration_testing_config import SUITE_NAMES
+from ff_class_configs.ff_test_result_dtos import (
+    FFIntegrationTestResultDTO,
+    FFMigrationSummaryDTO,
+    FFPerformanceSummaryDTO,
+    FFSecurityCheckDTO,
+    FFSuiteResultDTO,
+    FFSystemIntegrationReportDTO,
+    FFTestStatus,
+    FFUseCaseValidationDTO,
+)
+from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_file_ops import ff_ensure_directory
+from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_json
+from testing._context import FFTestContext
+from testing._quality_gates import evaluate_quality_gates
+from testing._synthetic_data import generate_synthetic_data
+from testing.runner import FFTestRunner, FFTestSpec
+
+__all__ = ["FFIntegrationTestManager", "FFProgressListener", "DEFAULT_OUTPUT_DIR"]
+
+DEFAULT_OUTPUT_DIR = Path("ff_reports")
+
+
+class FFProgressListener(Protocol):
+    """What a progress display implements (the CLI's rich bars; tests use none)."""
+
+    def suite_started(self, suite: str, total: int) -> None: ...
+    def test_started(self, suite: str, test_name: str) -> None: ...
+    def test_finished(self, result: FFIntegrationTestResultDTO) -> None: ...
+    def suite_finished(self, suite: FFSuiteResultDTO) -> None: ...
+
+
+def _suite_specs(suite: str) -> list[FFTestSpec]:
+    if suite not in SUITE_NAMES:
+        raise FFValidationError(f"unknown suite {suite!r}; choose from {', '.join(SUITE_NAMES)}", field="suite", value=suite)
+    module = importlib.import_module(f"testing.suites.{suite}")
+    return list(module.REGISTRY.specs)
+
+
+def _new_run_id() -> str:
+    return datetime.now(UTC).strftime("run_%Y%m%dT%H%M%SZ_") + uuid.uuid4().hex[:6]
+
+
+class FFIntegrationTestManager:
+    """Owns one validation run: its id, folder, data root, context and results."""
+
+    def __init__(
+        self,
+        config: FFConfigurationManagerConfigDTO,
+        *,
+        output_dir: Path | str | None = None,
+        data_dir: Path | str | None = None,
+        run_id: str | None = None,
+        listener: FFProgressListener | None = None,
+    ) -> None:
+        self.base_config = config
+        self.testing = config.integration_testing
+        self.output_dir = Path(output_dir) if output_dir is not None else DEFAULT_OUTPUT_DIR
+        self.run_id = run_id or _new_run_id()
+        self.run_dir = self.output_dir / "runs" / self.run_id
+        # A test run never touches a real data root: it works in a fresh folder of its own.
+        data_parent = Path(data_dir) if data_dir is not None else self.run_dir
+        self.data_root = data_parent / "test_data" if data_dir is None else data_parent / "ff_test_runs" / self.run_id
+        self.listener = listener
+        self.context: FFTestContext | None = None
+        self.suite_results: dict[str, FFSuiteResultDTO] = {}
+        self.started_at = datetime.now(UTC)
+        self._results_path = self.run_dir / "results.jsonl"
+
+    # ------------------------------------------------------------------ environment
+
+    async def initialize_testing_environment(self) -> FFTestContext:
+        """Create the run folder and a fresh data root, generate the seeded data, wire the managers."""
+        if self.context is not None:
+            return self.context
+        if self.data_root.exists() and any(self.data_root.iterdir()):
+            raise FFValidationError(f"test data root {self.data_root} is not empty", field="data_dir", path=self.data_root)
+        await asyncio.to_thread(ff_ensure_directory, self.data_root)
+        config = self.base_config.with_base_path(self.data_root)
+        data = generate_synthetic_data(self.testing.seed)
+        self.context = await FFTestContext.create(config, self.run_dir, data)
+        self.context.baseline = self._load_baseline()
+        return self.context
+
+    def _load_baseline(self) -> tuple[str, FFPerformanceSummaryDTO] | None:
+        """The most recent earlier run's performance summary, from the output folder's history."""
+        history = self.output_dir / "history"
+        if not history.is_dir():
+            return None
+        for path in sorted(history.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+            data = ff_read_json(path, default=None)
+            if isinstance(data, dict) and data.get("performance") and data.get("report_id") != self.run_id:
+                return data["report_id"], FFPerformanceSummaryDTO.model_validate(data["performance"])
+        return None
+
+    async def close(self) -> None:
+        if self.context is not None:
+            await self.context.close()
+
+    # ------------------------------------------------------------------ suites
+
+    async def run_suite(self, suite: str) -> FFSuiteResultDTO:
+        """Run one suite; its results are persisted as they complete and kept for the report."""
+        specs = _suite_specs(suite)
+        context = await self.initialize_testing_environment()
+        if self.listener is not None:
+            self.listener.suite_started(suite, len(specs))
+
+        async def persist(result: FFIntegrationTestResultDTO) -> None:
+            await asyncio.to_thread(ff_append_jsonl, self._results_path, result.model_dump(mode="json"))
+            if self.listener is not None:
+                self.listener.test_finished(result)
+
+        def started(spec: FFTestSpec) -> None:
+            if self.listener is not None:
+                self.listener.test_started(spec.suite, spec.name)
+
+        runner = FFTestRunner(
+            max_parallel=self.testing.max_parallel_tests if suite not in ("performance", "failure") else 1,
+            default_timeout=self.testing.test_timeout_seconds,
+            max_retries=self.testing.max_retry_attempts,
+            stop_on_first_failure=self.testing.stop_on_first_failure,
+            on_result=persist,
+            on_start=started,
+        )
+        began = time.perf_counter()
+        results = await runner.run(specs, context)
+        outcome = FFSuiteResultDTO(suite=suite, results=results, duration_seconds=time.perf_counter() - began)
+        self.suite_results[suite] = outcome
+        if self.listener is not None:
+            self.listener.suite_finished(outcome)
+        return outcome
+
+    async def run_component_integration_tests(self) -> list[FFIntegrationTestResultDTO]:
+        return (await self.run_suite("component")).results
+
+    async def run_use_case_validation_tests(self) -> list[FFUseCaseValidationDTO]:
+        await self.run_suite("use_cases")
+        return self.use_case_results()
+
+    async def run_performance_tests(self) -> FFIntegrationTestResultDTO:
+        return _single(await self.run_suite("performance"), "performance")
+
+    async def run_security_validation_tests(self) -> FFIntegrationTestResultDTO:
+        return _aggregate(await self.run_suite("security"), "security validation")
+
+    async def run_failure_simulation_tests(self) -> list[FFIntegrationTestResultDTO]:
+        return (await self.run_suite("failure")).results
+
+    async def run_migration_validation_tests(self) -> FFIntegrationTestResultDTO:
+        return _aggregate(await self.run_suite("migration"), "migration validation")
+
+    # ------------------------------------------------------------------ typed evidence
+
+    def use_case_results(self) -> list[FFUseCaseValidationDTO]:
+        suite = self.suite_results.get("use_cases")
+        return [_use_case_dto(r) for r in suite.results] if suite else []
+
+    def security_checks(self) -> list[FFSecurityCheckDTO]:
+        suite = self.suite_results.get("security")
+        return [FFSecurityCheckDTO.model_validate(r.details["security_check"]) for r in suite.results if "security_check" in r.details] if suite else []
+
+    def performance_summary(self) -> FFPerformanceSummaryDTO | None:
+        suite = self.suite_results.get("performance")
+        found = [r.details["performance"] for r in suite.results if "performance" in r.details] if suite else []
+        return FFPerformanceSummaryDTO.model_validate(found[0]) if found else None
+
+    def migration_summary(self) -> FFMigrationSummaryDTO | None:
+        suite = self.suite_results.get("migration")
+        found = [r.details["migration"] for r in suite.results if "migration" in r.details] if suite else []
+        return FFMigrationSummaryDTO.model_validate(found[0]) if found else None
+
+    # ------------------------------------------------------------------ the report
+
+    async def generate_system_integration_report(self, suites: Sequence[str] | None = None) -> FFSystemIntegrationReportDTO:
+        """Run the suites not yet run (all by default) and build the one report object with its verdict."""
+        for suite in suites or SUITE_NAMES:
+            if suite not in self.suite_results:
+                await self.run_suite(suite)
+        return self.build_report()
+
+    def build_report(self) -> FFSystemIntegrationReportDTO:
+        """The report of what has run so far, with quality gates evaluated."""
+        now = datetime.now(UTC)
+        report = FFSystemIntegrationReportDTO(
+            report_id=self.run_id,
+            generation_timestamp=now,
+            started_at=self.started_at,
+            finished_at=now,
+            seed=self.testing.seed,
+            profile=self.testing.performance_config.profile,
+            environment=self.testing.test_environment.value,
+            platform=_platform_info(),
+            suites=[self.suite_results[s] for s in SUITE_NAMES if s in self.suite_results],
+            use_case_results=self.use_case_results(),
+            performance=self.performance_summary(),
+            security_checks=self.security_checks(),
+            migration=self.migration_summary(),
+        )
+        report.quality_gates = evaluate_quality_gates(report, self.testing)
+        report.critical_issues = [
+            f"{r.test_suite}: {r.test_name}: {r.error_message}"
+            for s in report.suites
+            for r in s.results
+            if r.status in (FFTestStatus.FAILED, FFTestStatus.ERROR)
+        ]
+        return report
+
+
+def _platform_info() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        package = version("ff-platform")
+    except PackageNotFoundError:
+        package = "unknown"
+    return {
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "machine": platform.machine(),
+        "cpu_count": str(os.cpu_count() or 0),
+        "ff_platform": package,
+    }
+
+
+def _use_case_dto(result: FFIntegrationTestResultDTO) -> FFUseCaseValidationDTO:
+    meta = result.details.get("use_case", {})
+    return FFUseCaseValidationDTO(
+        use_case_id=meta.get("id", result.test_id.split(".", 1)[-1]),
+        use_case_name=result.test_name,
+        use_case_category=meta.get("category", ""),
+        required_components=list(result.components),
+        status=result.status,
+        validation_timestamp=result.start_timestamp,
+        execution_time_seconds=result.execution_time_seconds,
+        attempts=result.attempts,
+        steps=result.steps,
+        assertions=result.assertions,
+        first_failure=result.error_message or result.skip_reason,
+        error_type=result.error_type,
+    )
+
+
+def _single(suite: FFSuiteResultDTO, name: str) -> FFIntegrationTestResultDTO:
+    return suite.results[0] if len(suite.results) == 1 else _aggregate(suite, name)
+
+
+def _aggregate(suite: FFSuiteResultDTO, name: str) -> FFIntegrationTestResultDTO:
+    """One result standing for a whole suite (the Phase 6 API returns one per suite)."""
+    results = suite.results
+    statuses = {r.status for r in results}
+    if not results:
+        status = FFTestStatus.ERROR
+    elif statuses & {FFTestStatus.ERROR}:
+        status = FFTestStatus.ERROR
+    elif statuses & {FFTestStatus.FAILED, FFTestStatus.SKIPPED}:
+        status = FFTestStatus.FAILED
+    elif FFTestStatus.FLAKY in statuses:
+        status = FFTestStatus.FLAKY
+    else:
+        status = FFTestStatus.PASSED
+    first_bad = next((r for r in results if not r.success), None)
+    starts = [r.start_timestamp for r in results] or [datetime.now(UTC)]
+    ends = [r.end_timestamp for r in results] or starts
+    return FFIntegrationTestResultDTO(
+        test_id=f"{suite.suite}.all",
+        test_name=name,
+        test_suite=suite.suite,
+        status=status,
+        start_timestamp=min(starts),
+        end_timestamp=max(ends),
+        execution_time_seconds=suite.duration_seconds,
+        error_message="" if first_bad is None else f"{first_bad.test_name}: {first_bad.error_message or first_bad.skip_reason}",
+        error_type="" if first_bad is None else (first_bad.error_type or first_bad.status.value),
+        components=sorted({c for r in results for c in r.components}),
+        assertions=[a for r in results for a in r.assertions],
+        metrics={"tests": float(len(results)), "failed": float(suite.failed), "skipped": float(suite.skipped)},
+    )

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from testing.reporting._charts import clean_svg, latency_chart, recovery_chart, resource_chart, throughput_chart, trend_chart
+from testing.reporting._charts import (
+    clean_svg,
+    latency_chart,
+    recovery_chart,
+    resource_chart,
+    throughput_chart,
+    trend_chart,
+)
 
 
 def _parse(svg: str) -> ET.Element:

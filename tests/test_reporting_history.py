@@ -14,7 +14,9 @@ from testing.reporting import FFRunHistory, compare_runs, rerender, trend_points
 from testing.reporting.sample import build_sample_history, build_sample_report
 
 
-def _with_status(report: FFSystemIntegrationReportDTO, suite: str, test_id: str, status: FFTestStatus, seconds: float | None = None):
+def _with_status(
+    report: FFSystemIntegrationReportDTO, suite: str, test_id: str, status: FFTestStatus, seconds: float | None = None
+):
     suites = []
     for s in report.suites:
         results = []
@@ -196,7 +198,9 @@ def test_a_given_comparison_is_kept(tmp_path: Path) -> None:
     write_reports(build_sample_history(1)[0], tmp_path, ["json"])
     current = build_sample_report()  # carries its own comparison
     paths = write_reports(current, tmp_path, ["json"])
-    assert json.loads(paths["json"].read_text(encoding="utf-8"))["comparison"] == current.comparison.model_dump(mode="json")  # type: ignore[union-attr]
+    assert json.loads(paths["json"].read_text(encoding="utf-8"))["comparison"] == current.comparison.model_dump(
+        mode="json"
+    )  # type: ignore[union-attr]
 
 
 def test_unknown_format_writes_nothing(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO
 from testing.reporting import render_html
 from testing.reporting.sample import build_sample_history, build_sample_report
 
-HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(2)>', "{{ 7*7 }}"]
+HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "{{ 7*7 }}"]
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,9 @@ def test_verdict_and_failures_come_first(html: str, report: FFSystemIntegrationR
 
 def test_passing_report_says_so() -> None:
     report = build_sample_report(failing=frozenset(), with_comparison=False)
-    passing = report.model_copy(update={"quality_gates": [g.model_copy(update={"passed": True}) for g in report.quality_gates]})
+    passing = report.model_copy(
+        update={"quality_gates": [g.model_copy(update={"passed": True}) for g in report.quality_gates]}
+    )
     html = render_html(passing)
     assert "PASSED</div>" in html
     assert "All 6 quality gates held." in html

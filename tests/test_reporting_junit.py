@@ -53,7 +53,10 @@ def test_per_suite_counts_match_the_report(report: FFSystemIntegrationReportDTO,
         element = _suite(root, suite.suite)
         assert _counts(element) == _expected([r.status for r in suite.results]), suite.suite
         assert len(element.findall("testcase")) == len(suite.results)
-        assert len(element.findall("testcase/failure")) == suite.failed - _expected([r.status for r in suite.results])["errors"]
+        assert (
+            len(element.findall("testcase/failure"))
+            == suite.failed - _expected([r.status for r in suite.results])["errors"]
+        )
     use_cases = _suite(root, "use_cases")
     assert _counts(use_cases) == _expected([u.status for u in report.use_case_results])
     assert len(use_cases.findall("testcase")) == len(report.use_case_results) == 22
@@ -102,7 +105,10 @@ def test_durations_are_written(report: FFSystemIntegrationReportDTO, root: ET.El
 def test_hostile_names_and_control_characters_still_parse(report: FFSystemIntegrationReportDTO) -> None:
     suite = report.suites[0]
     bad = suite.results[0].model_copy(
-        update={"test_name": '<script>alert(1)</script>"><img src=x onerror=alert(1)>\x00\x1b[31m', "error_message": "]]>\x07&amp;"}
+        update={
+            "test_name": '<script>alert(1)</script>"><img src=x onerror=alert(1)>\x00\x1b[31m',
+            "error_message": "]]>\x07&amp;",
+        }
     )
     hostile = report.model_copy(update={"suites": [suite.model_copy(update={"results": [bad]})]})
     root = ET.fromstring(render_junit(hostile))

@@ -30,7 +30,13 @@ def test_manager_key_normalises_component_names() -> None:
 
 def test_status_rank_puts_errors_first() -> None:
     ordered = sorted(FFTestStatus, key=status_rank)
-    assert ordered == [FFTestStatus.ERROR, FFTestStatus.FAILED, FFTestStatus.FLAKY, FFTestStatus.SKIPPED, FFTestStatus.PASSED]
+    assert ordered == [
+        FFTestStatus.ERROR,
+        FFTestStatus.FAILED,
+        FFTestStatus.FLAKY,
+        FFTestStatus.SKIPPED,
+        FFTestStatus.PASSED,
+    ]
 
 
 def test_failures_are_listed_once_errors_first(view: ReportView) -> None:
@@ -46,7 +52,14 @@ def test_failures_are_listed_once_errors_first(view: ReportView) -> None:
 
 def test_a_failed_check_without_a_suite_result_is_still_listed(report: FFSystemIntegrationReportDTO) -> None:
     extra = FFSecurityCheckDTO(
-        check_id="sec.extra", name="Extra", category="x", asvs_id="V1.1.1", attack="a", expected="e", observed="o", passed=False
+        check_id="sec.extra",
+        name="Extra",
+        category="x",
+        asvs_id="V1.1.1",
+        attack="a",
+        expected="e",
+        observed="o",
+        passed=False,
     )
     view = build_view(report.model_copy(update={"security_checks": [*report.security_checks, extra]}))
     item = next(f for f in view.failures if f.ident == "sec.extra")
@@ -59,7 +72,9 @@ def test_matrix_columns_rows_and_totals(report: FFSystemIntegrationReportDTO, vi
     notetaker = next(r for r in view.matrix_rows if r.use_case.use_case_id == "ai_notetaker")
     assert notetaker.cells == ["failed", None, "failed", "failed", None]
     memory_total = view.matrix_totals[0]
-    touching_memory = [u for u in report.use_case_results if any(manager_key(c) == "memory" for c in u.required_components)]
+    touching_memory = [
+        u for u in report.use_case_results if any(manager_key(c) == "memory" for c in u.required_components)
+    ]
     assert memory_total == (sum(1 for u in touching_memory if u.validation_successful), len(touching_memory))
 
 

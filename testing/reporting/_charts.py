@@ -15,9 +15,11 @@ name is just a dollar sign.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -44,7 +46,7 @@ _GREEN = "#15803d"
 _INK = "#1f2937"
 _GRID = "#e5e7eb"
 
-_RC = {
+_RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "ff-platform-report",
     "text.parse_math": False,
@@ -74,6 +76,11 @@ _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _NAMESPACES = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
 
 
+def _style() -> contextlib.AbstractContextManager[None]:
+    """The report's chart style, applied only while one chart is drawn (no global state)."""
+    return matplotlib.rc_context(_RC)  # type: ignore[arg-type]  # stubs type keys as a Literal of every rc name
+
+
 def clean_svg(svg: str) -> str:
     """Strip what an inline SVG in HTML does not need and what would point outside the file."""
     svg = _PROLOG.sub("", svg, count=1)
@@ -101,17 +108,23 @@ def _bar_height(rows: int) -> float:
 
 def latency_chart(rows: Sequence[tuple[str, float, float, float]], threshold_ms: float | None = None) -> str:
     """Grouped horizontal bars of p50/p95/p99 latency (ms) per operation, with the p95 ceiling."""
-    with matplotlib.rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(_WIDTH_IN, 1.1 + 0.42 * max(len(rows), 1)), layout="constrained")
         ax = fig.add_subplot()
         names = [_short(name) for name, *_ in rows]
         positions = list(range(len(rows)))
         height = 0.26
-        for offset, index, colour, label in ((-height, 1, _SLATE, "p50"), (0.0, 2, _BLUE, "p95"), (height, 3, _NAVY, "p99")):
+        for offset, index, colour, label in (
+            (-height, 1, _SLATE, "p50"),
+            (0.0, 2, _BLUE, "p95"),
+            (height, 3, _NAVY, "p99"),
+        ):
             values = [row[index] for row in rows]
             ax.barh([p + offset for p in positions], values, height=height, color=colour, label=label)
         if threshold_ms is not None:
-            ax.axvline(threshold_ms, color=_RED, linestyle="--", linewidth=1.2, label=f"p95 ceiling {threshold_ms:g} ms")
+            ax.axvline(
+                threshold_ms, color=_RED, linestyle="--", linewidth=1.2, label=f"p95 ceiling {threshold_ms:g} ms"
+            )
         ax.set_yticks(positions, names)
         ax.invert_yaxis()
         ax.set_xlabel("latency (ms)")
@@ -123,7 +136,7 @@ def latency_chart(rows: Sequence[tuple[str, float, float, float]], threshold_ms:
 
 def throughput_chart(rows: Sequence[ChartPoint]) -> str:
     """Horizontal bars of achieved throughput (operations per second) per operation."""
-    with matplotlib.rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(_WIDTH_IN, _bar_height(len(rows))), layout="constrained")
         ax = fig.add_subplot()
         positions = list(range(len(rows)))
@@ -141,7 +154,7 @@ def throughput_chart(rows: Sequence[ChartPoint]) -> str:
 
 def resource_chart(samples: Sequence[tuple[float, float, float]]) -> str:
     """Process CPU (%) and resident memory (MB) over the load test's elapsed seconds."""
-    with matplotlib.rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(_WIDTH_IN, 3.6), layout="constrained")
         cpu_ax, rss_ax = fig.subplots(2, 1, sharex=True)
         elapsed = [s[0] for s in samples]
@@ -158,7 +171,7 @@ def resource_chart(samples: Sequence[tuple[float, float, float]]) -> str:
 
 def recovery_chart(rows: Sequence[tuple[str, float, bool]]) -> str:
     """Horizontal bars of recovery time (s) per failure scenario; red where the scenario failed."""
-    with matplotlib.rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(_WIDTH_IN, _bar_height(len(rows))), layout="constrained")
         ax = fig.add_subplot()
         positions = list(range(len(rows)))
@@ -177,7 +190,7 @@ def recovery_chart(rows: Sequence[tuple[str, float, bool]]) -> str:
 
 def trend_chart(points: Sequence[ChartPoint], *, title: str, unit: str, good_up: bool = True) -> str:
     """A small line chart of one figure over the last runs, oldest left; the latest point marked."""
-    with matplotlib.rc_context(_RC):
+    with _style():
         fig = Figure(figsize=(3.4, 1.9), layout="constrained")
         ax = fig.add_subplot()
         xs = list(range(len(points)))

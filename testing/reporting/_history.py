@@ -31,7 +31,14 @@ from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_json, ff_read_jsonl, ff_write_json
 from ff_utils.ff_logging import get_logger
 
-__all__ = ["FFRunHistory", "FFTrendPoint", "compare_runs", "trend_points", "report_to_json_data", "report_from_json_data"]
+__all__ = [
+    "FFRunHistory",
+    "FFTrendPoint",
+    "compare_runs",
+    "trend_points",
+    "report_to_json_data",
+    "report_from_json_data",
+]
 
 _HISTORY_DIR = "history"
 _INDEX = "runs.jsonl"
@@ -146,10 +153,14 @@ def compare_runs(
         raise FFValidationError("margin_percent must be >= 0", field="margin_percent", value=margin_percent)
     now, before = _outcomes(current), _outcomes(previous)
     newly_failing = sorted(
-        key for key, outcome in now.items() if outcome.status in _FAILING and (key not in before or before[key].status not in _FAILING)
+        key
+        for key, outcome in now.items()
+        if outcome.status in _FAILING and (key not in before or before[key].status not in _FAILING)
     )
     fixed = sorted(
-        key for key, outcome in now.items() if outcome.status in _SUCCEEDED and key in before and before[key].status in _FAILING
+        key
+        for key, outcome in now.items()
+        if outcome.status in _SUCCEEDED and key in before and before[key].status in _FAILING
     )
     factor = 1.0 + margin_percent / 100.0
     slower = []
@@ -158,7 +169,9 @@ def compare_runs(
         if FFTestStatus.SKIPPED in (new.status, old.status) or old.seconds <= 0:
             continue
         if new.seconds > old.seconds * factor and new.seconds - old.seconds >= min_delta_seconds:
-            slower.append(f"{key}: {old.seconds:.2f} s → {new.seconds:.2f} s (+{_percent_slower(old.seconds, new.seconds):.0f}%)")
+            slower.append(
+                f"{key}: {old.seconds:.2f} s → {new.seconds:.2f} s (+{_percent_slower(old.seconds, new.seconds):.0f}%)"
+            )
     if current.performance is not None and previous.performance is not None:
         old_ops = {op.operation: op for op in previous.performance.operations}
         for op in current.performance.operations:
@@ -170,7 +183,9 @@ def compare_runs(
                     f"performance/{op.operation}: p95 {old_op.p95_ms:.1f} ms → {op.p95_ms:.1f} ms "
                     f"(+{_percent_slower(old_op.p95_ms, op.p95_ms):.0f}%)"
                 )
-    return FFRunComparisonDTO(previous_run_id=previous.report_id, newly_failing=newly_failing, fixed=fixed, slower=slower)
+    return FFRunComparisonDTO(
+        previous_run_id=previous.report_id, newly_failing=newly_failing, fixed=fixed, slower=slower
+    )
 
 
 # --------------------------------------------------------------------------- storage

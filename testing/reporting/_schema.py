@@ -27,7 +27,9 @@ def build_report_schema() -> dict[str, Any]:
     schema = FFSystemIntegrationReportDTO.model_json_schema(mode="serialization")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$comment": f"FF Platform report, report_schema_version {REPORT_SCHEMA_VERSION}; generated from the pydantic models",
+        "$comment": (
+            f"FF Platform report, report_schema_version {REPORT_SCHEMA_VERSION}; generated from the pydantic models"
+        ),
         **schema,
     }
 

@@ -16,7 +16,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ff_utils.ff_errors import FFConfigError
 
-__all__ = ["TEMPLATES_DIR", "REPORT_TEMPLATE", "report_environment", "format_duration", "format_datetime", "format_bytes"]
+__all__ = [
+    "TEMPLATES_DIR",
+    "REPORT_TEMPLATE",
+    "report_environment",
+    "format_duration",
+    "format_datetime",
+    "format_bytes",
+]
 
 #: ``templates/`` at the top of the project (a fixed top-level folder, see ARCHITECTURE.md).
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"

@@ -200,7 +200,9 @@ def _collect(report: FFSystemIntegrationReportDTO, statuses: tuple[FFTestStatus,
     results = [r for s in _shown_suites(report) for r in s.results if r.status in statuses]
     results.sort(key=lambda r: status_rank(r.status))
     items = [_failure_from_result(r) for r in results]
-    use_cases = sorted((u for u in report.use_case_results if u.status in statuses), key=lambda u: status_rank(u.status))
+    use_cases = sorted(
+        (u for u in report.use_case_results if u.status in statuses), key=lambda u: status_rank(u.status)
+    )
     items += [_failure_from_use_case(u) for u in use_cases]
     return items
 
@@ -309,7 +311,9 @@ def _cards(report: FFSystemIntegrationReportDTO) -> list[Card]:
             )
         )
     seconds = max(0.0, (report.finished_at - report.started_at).total_seconds())
-    cards.append(Card("Duration", format_duration(seconds), f"profile {report.profile} · seed {report.seed}", "neutral"))
+    cards.append(
+        Card("Duration", format_duration(seconds), f"profile {report.profile} · seed {report.seed}", "neutral")
+    )
     return cards
 
 
@@ -343,7 +347,9 @@ def _trend_charts(points: list[FFTrendPoint]) -> list[TrendChart]:
     charts.append(
         TrendChart(
             "Run duration",
-            _charts.trend_chart([(p.report_id, p.duration_seconds) for p in points], title="Run duration", unit="s", good_up=False),
+            _charts.trend_chart(
+                [(p.report_id, p.duration_seconds) for p in points], title="Run duration", unit="s", good_up=False
+            ),
         )
     )
     return charts
@@ -359,7 +365,9 @@ def _performance_charts(report: FFSystemIntegrationReportDTO) -> dict[str, str]:
             [(op.operation, op.p50_ms, op.p95_ms, op.p99_ms) for op in performance.operations],
             threshold_ms=performance.p95_threshold_ms,
         )
-        charts["throughput"] = _charts.throughput_chart([(op.operation, op.throughput_ops) for op in performance.operations])
+        charts["throughput"] = _charts.throughput_chart(
+            [(op.operation, op.throughput_ops) for op in performance.operations]
+        )
     if len(performance.resource_samples) >= 2:
         charts["resources"] = _charts.resource_chart(
             [(s.elapsed_seconds, s.cpu_percent, s.rss_mb) for s in performance.resource_samples]

@@ -81,7 +81,7 @@ class _Clock:
 
 
 def _assertions(passed: list[str], failed: list[tuple[str, str]] = ()) -> list[FFAssertionDTO]:  # type: ignore[assignment]
-    return [FFAssertionDTO(description=d, passed=True) for d in passed] + [
+    return [FFAssertionDTO(description=d, passed=True, detail="") for d in passed] + [
         FFAssertionDTO(description=d, passed=False, detail=detail) for d, detail in failed
     ]
 
@@ -129,7 +129,9 @@ def _result(
 
 
 def _suite(suite: str, results: list[FFIntegrationTestResultDTO]) -> FFSuiteResultDTO:
-    return FFSuiteResultDTO(suite=suite, results=results, duration_seconds=round(sum(r.execution_time_seconds for r in results), 3))
+    return FFSuiteResultDTO(
+        suite=suite, results=results, duration_seconds=round(sum(r.execution_time_seconds for r in results), 3)
+    )
 
 
 def _component_suite(clock: _Clock, failing: frozenset[str]) -> FFSuiteResultDTO:
@@ -157,21 +159,39 @@ def _component_suite(clock: _Clock, failing: frozenset[str]) -> FFSuiteResultDTO
             status = K
             message = "attempt 1: tool exited after 2.31 s, limit 2.00 s (machine under load); attempt 2 passed"
         results.append(
-            _result(clock, "component", test_id, name, status, seconds, level=c, components=components,
-                    failed=failed, error_type=kind, error_message=message)
+            _result(
+                clock,
+                "component",
+                test_id,
+                name,
+                status,
+                seconds,
+                level=c,
+                components=components,
+                failed=failed,
+                error_type=kind,
+                error_message=message,
+            )
         )
     return _suite("component", results)
 
 
 def _use_cases(clock: _Clock, failing: frozenset[str]) -> tuple[list[FFUseCaseValidationDTO], FFSuiteResultDTO]:
-    use_cases, results = [], []
+    use_cases: list[FFUseCaseValidationDTO] = []
+    results: list[FFIntegrationTestResultDTO] = []
     for index, (uc_id, name, category, managers) in enumerate(SAMPLE_USE_CASES):
         steps = [
             FFStepTimingDTO(name=step, duration_ms=round(9.0 + 6.5 * ((index * 3 + k) % 7) + 2.3 * k + 1.9 * index, 1))
-            for k, step in enumerate(("set up data", "run scripted turns", "read back", "restart managers", "verify on disk"))
+            for k, step in enumerate(
+                ("set up data", "run scripted turns", "read back", "restart managers", "verify on disk")
+            )
         ]
         status, first_failure, kind = P, "", ""
-        checks = [f"{name}: turns stored in order", f"{name}: data read back after restart", "no other user's data returned"]
+        checks = [
+            f"{name}: turns stored in order",
+            f"{name}: data read back after restart",
+            "no other user's data returned",
+        ]
         failed: list[tuple[str, str]] = []
         if uc_id in failing:
             status, kind = F, "AssertionError"
@@ -278,8 +298,12 @@ def _performance(latency_factor: float) -> FFPerformanceSummaryDTO:
         peak_cpu_percent=max(s.cpu_percent for s in samples),
         p95_threshold_ms=150.0,
         baseline_run_id="run-20250228T101500Z-9f8e7d",
-        regressions=["knowledge.search p95 68.2 ms vs 41.0 ms baseline (+66%, margin 50%)"] if latency_factor >= 1 else [],
-        threshold_failures=[f"{op.operation} p95 {op.p95_ms:.1f} ms > 150 ms" for op in operations if op.p95_ms > 150.0],
+        regressions=["knowledge.search p95 68.2 ms vs 41.0 ms baseline (+66%, margin 50%)"]
+        if latency_factor >= 1
+        else [],
+        threshold_failures=[
+            f"{op.operation} p95 {op.p95_ms:.1f} ms > 150 ms" for op in operations if op.p95_ms > 150.0
+        ],
     )
 
 
@@ -287,53 +311,191 @@ def _performance_suite(clock: _Clock, performance: FFPerformanceSummaryDTO) -> F
     lvl = FFTestingLevel.PERFORMANCE
     over = "; ".join(performance.threshold_failures)
     results = [
-        _result(clock, "performance", "load_quick_profile", "Load: 8 users for 10 s at 200 ops/s", F if over else P, 12.4,
-                level=lvl, components=("memory", "knowledge", "panel", "tools", "analytics"),
-                checks=("error rate below 1%", "memory below 1024 MB", "CPU below 400%"),
-                failed=(("p95 of every operation below 150 ms", over),) if over else (),
-                error_type="ThresholdExceeded" if over else "", error_message=over),
-        _result(clock, "performance", "jsonl_tail_flat", "JSONL tail cost is flat in file length", P, 3.2, level=lvl,
-                components=("memory",), checks=("tail of 50 from 10k lines within 2x of tail from 100 lines",)),
+        _result(
+            clock,
+            "performance",
+            "load_quick_profile",
+            "Load: 8 users for 10 s at 200 ops/s",
+            F if over else P,
+            round(10.0 + 2.4 * max(op.p95_ms for op in performance.operations) / 188.3, 2),
+            level=lvl,
+            components=("memory", "knowledge", "panel", "tools", "analytics"),
+            checks=("error rate below 1%", "memory below 1024 MB", "CPU below 400%"),
+            failed=(("p95 of every operation below 150 ms", over),) if over else (),
+            error_type="ThresholdExceeded" if over else "",
+            error_message=over,
+        ),
+        _result(
+            clock,
+            "performance",
+            "jsonl_tail_flat",
+            "JSONL tail cost is flat in file length",
+            P,
+            3.2,
+            level=lvl,
+            components=("memory",),
+            checks=("tail of 50 from 10k lines within 2x of tail from 100 lines",),
+        ),
     ]
     return _suite("performance", results)
 
 
 _SECURITY = (
-    ("sec.path_traversal.user_id", "Path traversal through a user id", "path traversal", "V12.3.1",
-     "create_session('../../etc', ...)", "FFValidationError; nothing written", "FFValidationError; no file created", True, "high"),
-    ("sec.path_traversal.attachment", "Path traversal through an attachment name", "path traversal", "V12.3.2",
-     "attachment named '../../ff_meta.json'", "refused before any write", "FFValidationError; data root unchanged", True, "high"),
-    ("sec.symlink_escape", "Symlink inside the data root pointing outside", "path traversal", "V12.3.2",
-     "users/mallory/sessions -> /tmp", "write refused", "FFValidationError: symlink below the data root", True, "high"),
-    ("sec.isolation.session_read", "Read another user's session by id", "access control", "V4.2.1",
-     "bob asks for alice's session id", "not found for bob", "FFNotFoundError; no content returned", True, "critical"),
-    ("sec.isolation.kb_search", "Search another team's knowledge base", "access control", "V4.2.1",
-     "search(user='bob', kb_id=alice_kb)", "refused", "FFPermissionError", True, "critical"),
-    ("sec.injection.tool_args", "Shell metacharacters in tool arguments", "injection", "V5.3.8",
-     "{'text': '; rm -rf / #'}", "passed as data, no shell", "argv passed verbatim; exit 0; nothing deleted", True, "critical"),
-    ("sec.injection.jsonl_newline", "Newline injection into a JSONL log", "injection", "V7.3.1",
-     "message content with '\\n{\"role\":\"system\"}'", "one record per line", "one record; newline escaped", True, "high"),
-    ("sec.sandbox.escape_workspace", "Tool reads outside its workspace", "sandbox", "V12.3.5",
-     "open('/etc/passwd') inside a tool", "sandbox violation", "FFSandboxViolationError; run logged", True, "high"),
-    ("sec.oversized.message", "Oversized message payload", "resource limits", "V12.1.1",
-     "32 MiB message content", "refused before writing", "FFValidationError: record exceeds 16 MiB", True, "medium"),
-    ("sec.deserialization.pickle", "Pickle payload offered as a document", "deserialization", "V5.5.3",
-     "document with a pickle opcode stream", "stored as inert text", "stored as text; never unpickled", True, "high"),
-    ("sec.audit.tamper", "Edit an audit log line in place", "audit integrity", "V7.3.3",
-     "rewrite line 12 of audit.jsonl with a new actor", "verify reports the edit", "verify passed: edit not detected", False, "medium"),
+    (
+        "sec.path_traversal.user_id",
+        "Path traversal through a user id",
+        "path traversal",
+        "V12.3.1",
+        "create_session('../../etc', ...)",
+        "FFValidationError; nothing written",
+        "FFValidationError; no file created",
+        True,
+        "high",
+    ),
+    (
+        "sec.path_traversal.attachment",
+        "Path traversal through an attachment name",
+        "path traversal",
+        "V12.3.2",
+        "attachment named '../../ff_meta.json'",
+        "refused before any write",
+        "FFValidationError; data root unchanged",
+        True,
+        "high",
+    ),
+    (
+        "sec.symlink_escape",
+        "Symlink inside the data root pointing outside",
+        "path traversal",
+        "V12.3.2",
+        "users/mallory/sessions -> /tmp",
+        "write refused",
+        "FFValidationError: symlink below the data root",
+        True,
+        "high",
+    ),
+    (
+        "sec.isolation.session_read",
+        "Read another user's session by id",
+        "access control",
+        "V4.2.1",
+        "bob asks for alice's session id",
+        "not found for bob",
+        "FFNotFoundError; no content returned",
+        True,
+        "critical",
+    ),
+    (
+        "sec.isolation.kb_search",
+        "Search another team's knowledge base",
+        "access control",
+        "V4.2.1",
+        "search(user='bob', kb_id=alice_kb)",
+        "refused",
+        "FFPermissionError",
+        True,
+        "critical",
+    ),
+    (
+        "sec.injection.tool_args",
+        "Shell metacharacters in tool arguments",
+        "injection",
+        "V5.3.8",
+        "{'text': '; rm -rf / #'}",
+        "passed as data, no shell",
+        "argv passed verbatim; exit 0; nothing deleted",
+        True,
+        "critical",
+    ),
+    (
+        "sec.injection.jsonl_newline",
+        "Newline injection into a JSONL log",
+        "injection",
+        "V7.3.1",
+        'message content with \'\\n{"role":"system"}\'',
+        "one record per line",
+        "one record; newline escaped",
+        True,
+        "high",
+    ),
+    (
+        "sec.sandbox.escape_workspace",
+        "Tool reads outside its workspace",
+        "sandbox",
+        "V12.3.5",
+        "open('/etc/passwd') inside a tool",
+        "sandbox violation",
+        "FFSandboxViolationError; run logged",
+        True,
+        "high",
+    ),
+    (
+        "sec.oversized.message",
+        "Oversized message payload",
+        "resource limits",
+        "V12.1.1",
+        "32 MiB message content",
+        "refused before writing",
+        "FFValidationError: record exceeds 16 MiB",
+        True,
+        "medium",
+    ),
+    (
+        "sec.deserialization.pickle",
+        "Pickle payload offered as a document",
+        "deserialization",
+        "V5.5.3",
+        "document with a pickle opcode stream",
+        "stored as inert text",
+        "stored as text; never unpickled",
+        True,
+        "high",
+    ),
+    (
+        "sec.audit.tamper",
+        "Edit an audit log line in place",
+        "audit integrity",
+        "V7.3.3",
+        "rewrite line 12 of audit.jsonl with a new actor",
+        "verify reports the edit",
+        "verify passed: edit not detected",
+        False,
+        "medium",
+    ),
 )
 
 
 def _security(clock: _Clock) -> tuple[list[FFSecurityCheckDTO], FFSuiteResultDTO]:
-    checks, results = [], []
+    checks: list[FFSecurityCheckDTO] = []
+    results: list[FFIntegrationTestResultDTO] = []
     for check_id, name, category, asvs, attack, expected, observed, passed, severity in _SECURITY:
-        checks.append(FFSecurityCheckDTO(check_id=check_id, name=name, category=category, asvs_id=asvs, attack=attack,
-                                         expected=expected, observed=observed, passed=passed, severity=severity))
+        checks.append(
+            FFSecurityCheckDTO(
+                check_id=check_id,
+                name=name,
+                category=category,
+                asvs_id=asvs,
+                attack=attack,
+                expected=expected,
+                observed=observed,
+                passed=passed,
+                severity=severity,
+            )
+        )
         results.append(
-            _result(clock, "security", check_id, name, P if passed else F, 0.08 + 0.01 * len(results),
-                    level=FFTestingLevel.SECURITY, checks=(f"{asvs}: {expected}",) if passed else (),
-                    failed=() if passed else ((f"{asvs}: {expected}", f"observed: {observed}"),),
-                    error_type="" if passed else "SecurityFinding", error_message="" if passed else observed)
+            _result(
+                clock,
+                "security",
+                check_id,
+                name,
+                P if passed else F,
+                0.08 + 0.01 * len(results),
+                level=FFTestingLevel.SECURITY,
+                checks=(f"{asvs}: {expected}",) if passed else (),
+                failed=() if passed else ((f"{asvs}: {expected}", f"observed: {observed}"),),
+                error_type="" if passed else "SecurityFinding",
+                error_message="" if passed else observed,
+            )
         )
     return checks, _suite("security", results)
 
@@ -343,13 +505,28 @@ def _failure_suite(clock: _Clock) -> FFSuiteResultDTO:
         ("kill_during_append", "Process killed mid-append: torn line repaired", P, 0.84, ""),
         ("disk_full_on_write", "Disk full during atomic write: old file intact", P, 0.31, ""),
         ("lock_holder_crash", "Lock holder crashes: lock released, next writer proceeds", P, 1.27, ""),
-        ("corrupt_session_json", "Corrupt session.json: reported, other sessions readable", E, 2.05,
-         "FFCorruptionError escaped the recovery path: users/u2/sessions/s1/session.json: invalid JSON"),
+        (
+            "corrupt_session_json",
+            "Corrupt session.json: reported, other sessions readable",
+            E,
+            2.05,
+            "FFCorruptionError escaped the recovery path: users/u2/sessions/s1/session.json: invalid JSON",
+        ),
     ]
     results = [
-        _result(clock, "failure", test_id, name, status, seconds, level=FFTestingLevel.INTEGRATION, components=("memory",),
-                error_type="FFCorruptionError" if status == E else "", error_message=message,
-                metrics={"recovery_seconds": seconds})
+        _result(
+            clock,
+            "failure",
+            test_id,
+            name,
+            status,
+            seconds,
+            level=FFTestingLevel.INTEGRATION,
+            components=("memory",),
+            error_type="FFCorruptionError" if status == E else "",
+            error_message=message,
+            metrics={"recovery_seconds": seconds},
+        )
         for test_id, name, status, seconds, message in rows
     ]
     return _suite("failure", results)
@@ -369,20 +546,54 @@ def _migration_suite(clock: _Clock) -> tuple[FFMigrationSummaryDTO, FFSuiteResul
         manifest_digest_before="sha256:6f1c0e2b9d7a4f35c8e1b0a9d2f4e6c8b1a3d5f7e9c0b2a4d6f8e0c2b4a6d8f0",
         manifest_digest_after_rollback="sha256:6f1c0e2b9d7a4f35c8e1b0a9d2f4e6c8b1a3d5f7e9c0b2a4d6f8e0c2b4a6d8f0",
         differences=[],
-        skipped_items=["complex/users/bob/sessions/s3/messages.jsonl line 17: torn record at end of file (quarantined)"],
+        skipped_items=[
+            "complex/users/bob/sessions/s3/messages.jsonl line 17: torn record at end of file (quarantined)"
+        ],
         rollback_identical=True,
         reapply_identical=True,
         duration_seconds=4.62,
         timeout_minutes=60.0,
     )
     results = [
-        _result(clock, "migration", "legacy_import", "Legacy v1 layout imports with every record accounted for", P, 2.1, level=lvl,
-                checks=("record counts equal per kind", "every message text equal after import")),
-        _result(clock, "migration", "rollback_identical", "Rollback restores byte-identical files", P, 1.3, level=lvl,
-                checks=("SHA-256 manifest equal after rollback",)),
-        _result(clock, "migration", "reapply_identical", "Re-applying after rollback gives the same result", P, 1.2, level=lvl),
-        _result(clock, "migration", "encrypted_archive", "Encrypted legacy archive import", S, 0.0, level=lvl,
-                skip_reason="no archive key configured (FF_MIGRATION__ARCHIVE_KEY unset)"),
+        _result(
+            clock,
+            "migration",
+            "legacy_import",
+            "Legacy v1 layout imports with every record accounted for",
+            P,
+            2.1,
+            level=lvl,
+            checks=("record counts equal per kind", "every message text equal after import"),
+        ),
+        _result(
+            clock,
+            "migration",
+            "rollback_identical",
+            "Rollback restores byte-identical files",
+            P,
+            1.3,
+            level=lvl,
+            checks=("SHA-256 manifest equal after rollback",),
+        ),
+        _result(
+            clock,
+            "migration",
+            "reapply_identical",
+            "Re-applying after rollback gives the same result",
+            P,
+            1.2,
+            level=lvl,
+        ),
+        _result(
+            clock,
+            "migration",
+            "encrypted_archive",
+            "Encrypted legacy archive import",
+            S,
+            0.0,
+            level=lvl,
+            skip_reason="no archive key configured (FF_MIGRATION__ARCHIVE_KEY unset)",
+        ),
     ]
     return summary, _suite("migration", results)
 
@@ -412,22 +623,47 @@ def build_sample_report(
     suites = [component, use_case_suite, performance_suite, security_suite, failure_suite, migration_suite]
     executed = [r for s in suites for r in s.results if r.status != S]
     good = [r for r in executed if r.status in (P, K)]
-    broken_named = [f"{r.test_suite}:{r.test_id}" for s in suites if s.suite in ("security", "migration", "use_cases")
-                    for r in s.results if r.status in (F, E)]
+    broken_named = [
+        f"{r.test_suite}:{r.test_id}"
+        for s in suites
+        if s.suite in ("security", "migration", "use_cases")
+        for r in s.results
+        if r.status in (F, E)
+    ]
     over = [op for op in performance.operations if op.p95_ms > 150.0]
     gates = [
-        FFQualityGateResultDTO(name="minimum pass rate", passed=len(good) == len(executed),
-                               detail=f"{100.0 * len(good) / len(executed):.1f}% of {len(executed)} executed tests passed (minimum 100%)"),
-        FFQualityGateResultDTO(name="no failures in security, migration, use_cases", passed=not broken_named,
-                               detail="none failed" if not broken_named else f"{len(broken_named)} failed: " + ", ".join(broken_named)),
-        FFQualityGateResultDTO(name="p95 latency at most 150 ms", passed=not over,
-                               detail="; ".join(f"{op.operation} p95 {op.p95_ms:.1f} ms" for op in over) or "all operations within the ceiling"),
-        FFQualityGateResultDTO(name="no regression beyond 50% of the baseline", passed=not performance.regressions,
-                               detail=f"baseline {performance.baseline_run_id}: " + ("; ".join(performance.regressions) or "no regression")),
-        FFQualityGateResultDTO(name="at most 0 security finding(s)", passed=False,
-                               detail=f"1 finding(s) in {len(checks)} attempts: sec.audit.tamper"),
-        FFQualityGateResultDTO(name="migration verified, rollback byte-identical", passed=True,
-                               detail="verified: no differences, rollback identical, re-apply identical"),
+        FFQualityGateResultDTO(
+            name="minimum pass rate",
+            passed=len(good) == len(executed),
+            detail=f"{100.0 * len(good) / len(executed):.1f}% of {len(executed)} executed tests passed (minimum 100%)",
+        ),
+        FFQualityGateResultDTO(
+            name="no failures in security, migration, use_cases",
+            passed=not broken_named,
+            detail="none failed" if not broken_named else f"{len(broken_named)} failed: " + ", ".join(broken_named),
+        ),
+        FFQualityGateResultDTO(
+            name="p95 latency at most 150 ms",
+            passed=not over,
+            detail="; ".join(f"{op.operation} p95 {op.p95_ms:.1f} ms" for op in over)
+            or "all operations within the ceiling",
+        ),
+        FFQualityGateResultDTO(
+            name="no regression beyond 50% of the baseline",
+            passed=not performance.regressions,
+            detail=f"baseline {performance.baseline_run_id}: "
+            + ("; ".join(performance.regressions) or "no regression"),
+        ),
+        FFQualityGateResultDTO(
+            name="at most 0 security finding(s)",
+            passed=False,
+            detail=f"1 finding(s) in {len(checks)} attempts: sec.audit.tamper",
+        ),
+        FFQualityGateResultDTO(
+            name="migration verified, rollback byte-identical",
+            passed=True,
+            detail="verified: no differences, rollback identical, re-apply identical",
+        ),
     ]
     comparison = None
     if with_comparison:
@@ -445,8 +681,13 @@ def build_sample_report(
         seed=20_250_101,
         profile="quick",
         environment="development",
-        platform={"python": "3.11.9", "os": "Linux 6.1.0 x86_64", "cpu_count": "2", "package_version": "0.1.0",
-                  "durability": "always"},
+        platform={
+            "python": "3.11.9",
+            "os": "Linux 6.1.0 x86_64",
+            "cpu_count": "2",
+            "package_version": "0.1.0",
+            "durability": "always",
+        },
         suites=suites,
         use_case_results=use_cases,
         performance=performance,
@@ -466,7 +707,9 @@ def build_sample_history(count: int = 5, *, before: datetime = _START) -> list[F
     runs = []
     for k in range(count):
         age = count - k
-        failing = frozenset({"panel_turn_order"} if k % 2 else {"knowledge_reindex", "ai_notetaker"} if k == 0 else set())
+        failing = frozenset(
+            {"panel_turn_order"} if k % 2 else {"knowledge_reindex", "ai_notetaker"} if k == 0 else set()
+        )
         runs.append(
             build_sample_report(
                 report_id=f"run-{(before - timedelta(days=age)).strftime('%Y%m%dT%H%M%SZ')}-h{k:02d}",

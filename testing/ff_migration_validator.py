@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_integration_testing_config import FFMigrationTestConfigDTO
 from ff_class_configs.ff_migration_dtos import (
     FFIrregularAction,
     FFInterruptionTrialDTO,
@@ -54,7 +55,7 @@ class FFMigrationValidator:
         self.last_validation: FFMigrationValidationDTO | None = None
 
     @property
-    def _settings(self):  # noqa: ANN202 - the migration section of the config
+    def _settings(self) -> FFMigrationTestConfigDTO:
         return self.config.integration_testing.migration_config
 
     # ------------------------------------------------------------------ the CLI's operations

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_migration_dtos import (
+    FFComparisonDTO,
     FFIrregularAction,
     FFIrregularItemDTO,
     FFMigrationPlanDTO,
@@ -37,7 +38,7 @@ from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree, ff_safe_path
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
 from ff_utils.ff_ids import ff_new_id
-from ff_utils.ff_json_utils import ff_flush_jsonl, ff_write_json
+from ff_utils.ff_json_utils import ff_flush_jsonl, ff_read_json, ff_write_json
 from ff_utils.ff_logging import get_logger
 from testing.migration._backup import (
     FFMigrationState,
@@ -208,7 +209,7 @@ def _quarantine(importer: FFLegacyImport, source: Path, quarantine: Path) -> lis
                 if not dst.exists():
                     shutil.copyfile(src, dst)
             item = item.model_copy(update={"action": FFIrregularAction.QUARANTINED,
-                                           "reason": item.reason + f" (copied to quarantine; good records imported)"})
+                                           "reason": item.reason + " (copied to quarantine; good records imported)"})
         marked.append(item)
     return marked
 
@@ -300,15 +301,17 @@ async def migrate_root(
     state.phase = "staged"
     write_state(state)
     if not comparison.equivalent:
-        raise_report = FFMigrationRunDTO(
+        # Not swapped in: the target stays as it was; the caller (CLI: exit 1) shows the differences.
+        _log.error("migration of %s not swapped in: %d difference(s)", src, len(comparison.differences))
+        return FFMigrationRunDTO(
             run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
             to_version=chain[-1].to_version, migrations_applied=[], counts=dict(importer.stats.counts),
-            irregular=irregular, comparison=comparison, manifest_digest_source=manifest_digest(source_manifest),
-            manifest_digest_target="", backup_dir=state.backup_dir, duration_seconds=time.perf_counter() - started,
-            batches_written=importer.stats.batches, batch_size=importer.batch_size, largest_batch=importer.stats.largest_batch,
+            irregular=[*irregular, *importer.explained, *importer.skipped], comparison=comparison,
+            manifest_digest_source=manifest_digest(source_manifest), manifest_digest_target="",
+            backup_dir=state.backup_dir, duration_seconds=time.perf_counter() - started,
+            batches_written=importer.stats.batches, batch_size=importer.batch_size,
+            largest_batch=importer.stats.largest_batch,
         )
-        _log.error("migration of %s not swapped in: %d difference(s)", src, len(comparison.differences))
-        return raise_report
     swap_in(state)
     for old_run in work.glob("run-*"):  # keep only this run's backup: rollback restores the last one
         if old_run.name != run_id and old_run.is_dir():
@@ -334,16 +337,12 @@ def _source_digest(target: Path) -> str:
     path = work_dir_for(target) / state.run_id / "manifest_source.json"
     if not path.exists():
         return ""
-    from ff_utils.ff_json_utils import ff_read_json
-
     return manifest_digest(FFManifest.model_validate(ff_read_json(path)))
 
 
 def _already_current(src: Path, dst: Path, in_place: bool, version: int, started: float,
                      previous: FFMigrationState | None) -> FFMigrationRunDTO:
     """Nothing to do: the root is at the latest version, or this exact source was migrated here."""
-    from ff_class_configs.ff_migration_dtos import FFComparisonDTO
-
     digest = manifest_digest(ff_build_manifest(dst)) if dst.exists() else ""
     return FFMigrationRunDTO(
         run_id=previous.run_id if previous else "none", source=str(src), target=str(dst), in_place=in_place,

@@ -135,3 +135,12 @@ def test_sigkill_mid_migration_leaves_source_untouched_and_rerun_converges(tmp_p
     assert len(trials) == 4
     assert all(t.source_untouched and t.rerun_converged for t in trials)
     assert any(not t.child_finished_first for t in trials)  # at least one kill landed mid-migration
+
+
+async def test_a_long_session_is_compared_by_streaming(tmp_path: Path, validator: FFMigrationValidator) -> None:
+    legacy = tmp_path / "long"
+    generate_legacy_root(legacy, FFLegacyGeneratorConfig(seed=2, users=1, sessions_per_user=1, messages_per_session=2_500,
+                                                         words_per_message=3, irregular=False))
+    run = await validator.migrate(legacy, tmp_path / "target")
+    assert run.comparison.equivalent and run.comparison.counts_source["messages"] == 2_500
+    assert run.comparison.fields_compared >= 2_500 * 6

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
 from ff_managers.ff_component_base import Clock
 from ff_managers.ff_event_bus import FFEventBus
 from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
@@ -23,12 +24,14 @@ from ff_managers.ff_panel_session_manager import FFPanelSessionManager
 from ff_managers.ff_persona_registry import FFPersonaRegistry
 from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_file_ops import ff_read_bytes, ff_safe_path
+from ff_utils.ff_json_utils import ff_read_jsonl
 from testing.migration._backup import copy_file_atomic
 from testing.migration._legacy_import import vector_target_dir
 
 __all__ = ["FFManagerTarget"]
 
 _PAGE = 1_000
+_API_READ_MAX = 2_000
 
 
 class FFManagerTarget:
@@ -104,11 +107,22 @@ class FFManagerTarget:
             return None
 
     async def iter_messages(self, user_id: str, session_id: str) -> AsyncIterator[dict[str, Any]]:
+        """A session's messages in stored order.
+
+        Up to ``_API_READ_MAX`` through ``get_messages``; a longer session is streamed from the
+        memory manager's documented log (``users/<u>/sessions/<s>/messages.jsonl``, one
+        FFChatMessageDTO a line) because ``get_messages`` has no paging and holding the whole
+        session would break the migration's flat memory.
+        """
         session = await self.memory.get_session(user_id, session_id)
         count = session.message_count or 0
-        if count:
+        if 0 < count <= _API_READ_MAX:
             for message in await self.memory.get_messages(user_id, session_id, limit=count):
                 yield message.model_dump(mode="json")
+        elif count:
+            log = ff_safe_path(self.root, "users", user_id, "sessions", session_id, "messages.jsonl")
+            for record in ff_read_jsonl(log):
+                yield FFChatMessageDTO.model_validate(record).model_dump(mode="json")
 
     async def get_panel(self, user_id: str, panel_id: str) -> dict[str, Any] | None:
         try:

@@ -105,11 +105,12 @@ def ff_fsync_directory(directory: Path | str) -> None:
             os.close(fd)
 
 
-def ff_atomic_write(path: Path | str, data: bytes, *, fsync: bool = True) -> None:
+def ff_atomic_write(path: Path | str, data: bytes, *, fsync: bool = True, mode: int = 0o644) -> None:
     """Replace ``path`` with ``data`` atomically.
 
     With ``fsync=False`` the replace is still atomic for readers and for a crashing process, but
-    not against power loss; that is the ``never``/``batch`` durability trade.
+    not against power loss; that is the ``never``/``batch`` durability trade. ``mode`` is set
+    explicitly because the temp file is created 0600, and JSONL logs are created 0644 too.
     """
     target = Path(path)
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -118,6 +119,7 @@ def ff_atomic_write(path: Path | str, data: bytes, *, fsync: bool = True) -> Non
     with ff_translate_errors("write file", target):
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
+            os.fchmod(fd, mode)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -35,7 +35,7 @@ from ff_class_configs.ff_test_result_dtos import (
 )
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_ensure_directory
-from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_json
+from ff_utils.ff_json_utils import ff_append_jsonl
 from testing._context import FFTestContext
 from testing._quality_gates import evaluate_quality_gates
 from testing._synthetic_data import generate_synthetic_data
@@ -108,14 +108,12 @@ class FFIntegrationTestManager:
         return self.context
 
     def _load_baseline(self) -> tuple[str, FFPerformanceSummaryDTO] | None:
-        """The most recent earlier run's performance summary, from the output folder's history."""
-        history = self.output_dir / "history"
-        if not history.is_dir():
-            return None
-        for path in sorted(history.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
-            data = ff_read_json(path, default=None)
-            if isinstance(data, dict) and data.get("performance") and data.get("report_id") != self.run_id:
-                return data["report_id"], FFPerformanceSummaryDTO.model_validate(data["performance"])
+        """The latest earlier run's performance summary, from the output folder's history."""
+        from testing.reporting import FFRunHistory
+
+        for report in reversed(FFRunHistory(self.output_dir).recent(5, before=self.run_id)):
+            if report.performance is not None and report.report_id != self.run_id:
+                return report.report_id, report.performance
         return None
 
     async def close(self) -> None:

@@ -1,0 +1,95 @@
+"""run-all: every suite on a fresh test data root, then the reports, then a verdict.
+
+The library side of ``python main.py run-all`` and ``python main.py run SUITE``; the CLI only
+parses options into :class:`FFRunOptions` and prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_integration_testing_config import SUITE_NAMES, FFIntegrationTestingConfigDTO
+from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO
+from ff_utils.ff_errors import FFValidationError, ff_translate_errors
+from testing.ff_integration_test_manager import DEFAULT_OUTPUT_DIR, FFIntegrationTestManager, FFProgressListener
+from testing.reporting import write_reports
+
+__all__ = ["FFRunOptions", "FFRunOutcome", "apply_run_options", "run_suites"]
+
+EXIT_OK, EXIT_CHECK_FAILED = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class FFRunOptions:
+    """What the user chose on the command line (None keeps the configured value)."""
+
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    data_dir: Path | None = None
+    profile: Literal["quick", "full"] | None = None
+    formats: tuple[str, ...] | None = None
+    parallel: int | None = None
+    seed: int | None = None
+    stop_on_first_failure: bool = False
+    suites: tuple[str, ...] = SUITE_NAMES
+
+
+@dataclass(slots=True)
+class FFRunOutcome:
+    report: FFSystemIntegrationReportDTO
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.report.verdict_passed else EXIT_CHECK_FAILED
+
+
+def apply_run_options(config: FFConfigurationManagerConfigDTO, options: FFRunOptions) -> FFConfigurationManagerConfigDTO:
+    """A copy of ``config`` with the command-line choices applied, validated like the config.
+
+    Raises FFValidationError for an unknown suite or a value the config would refuse.
+    """
+    unknown = [s for s in options.suites if s not in SUITE_NAMES]
+    if unknown:
+        raise FFValidationError(f"unknown suite {unknown[0]!r}; choose from {', '.join(SUITE_NAMES)}", field="suite")
+    testing = config.integration_testing.model_dump()
+    if options.profile is not None:
+        performance = testing["performance_config"]
+        performance["profile"] = options.profile
+        if options.profile == "full":
+            performance["test_duration_seconds"] = performance["full_duration_seconds"]
+    if options.formats is not None:
+        testing["report_output_formats"] = list(options.formats)
+    if options.parallel is not None:
+        testing["max_parallel_tests"] = options.parallel
+    if options.seed is not None:
+        testing["seed"] = options.seed
+    if options.stop_on_first_failure:
+        testing["stop_on_first_failure"] = True
+    copy = config.model_copy(deep=True)
+    with ff_translate_errors("apply run options"):
+        copy.integration_testing = FFIntegrationTestingConfigDTO.model_validate(testing)
+    return copy
+
+
+async def run_suites(
+    config: FFConfigurationManagerConfigDTO, options: FFRunOptions, listener: FFProgressListener | None = None
+) -> FFRunOutcome:
+    """Run the chosen suites, write the reports in the configured formats, return the outcome."""
+    config = apply_run_options(config, options)
+    manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener)
+    try:
+        report = await manager.generate_system_integration_report(options.suites)
+    finally:
+        await manager.close()
+    testing = config.integration_testing
+    paths = write_reports(
+        report,
+        options.output_dir,
+        testing.report_output_formats,
+        history_runs=testing.history_runs_shown,
+        margin_percent=testing.performance_config.regression_margin_percent,
+    )
+    return FFRunOutcome(report=report, paths=paths)

@@ -1,0 +1,107 @@
+"""Migration suite: prove data survives an upgrade, on legacy data generated from the run's seed.
+
+The project cannot ship real user data, so the suite generates a legacy (v1) root with the seeded
+generator, including the irregularities real legacy roots have, and runs the validator on it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ff_class_configs.ff_integration_testing_config import FFTestingLevel
+from ff_utils.ff_hashing import ff_build_manifest
+from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl
+from testing._context import FFTestContext
+from testing.ff_migration_validator import FFMigrationValidator
+from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
+from testing.migration._registry import MIGRATION_LOG
+from testing.runner import FFChecker, FFSuiteRegistry
+
+__all__ = ["REGISTRY"]
+
+REGISTRY = FFSuiteRegistry("migration", level=FFTestingLevel.MIGRATION)
+
+
+def _legacy_root(ctx: FFTestContext, name: str) -> Path:
+    settings = ctx.config.integration_testing.migration_config
+    generated = generate_legacy_root(
+        ctx.run_dir / "migration" / name,
+        FFLegacyGeneratorConfig(
+            seed=ctx.config.integration_testing.seed,
+            users=settings.generated_users,
+            sessions_per_user=settings.generated_sessions_per_user,
+        ),
+    )
+    return Path(generated.root)
+
+
+@REGISTRY.test("update, verify, rollback and re-apply a legacy data root")
+async def full_cycle(ctx: FFTestContext, check: FFChecker) -> None:
+    validator = FFMigrationValidator(ctx.config)
+    with check.step("validate existing data migration"):
+        summary = await validator.validate_existing_data_migration(work_dir=ctx.run_dir / "migration" / "cycle")
+    check.details["migration"] = summary.model_dump(mode="json")
+    check.equal(summary.differences, [], "no unexplained difference between source and target")
+    check.that(summary.rollback_identical, "rollback restores a byte-identical data root (manifest equal)")
+    check.that(summary.reapply_identical, "re-applying after the rollback gives the same result")
+    check.at_most(summary.duration_seconds, summary.timeout_minutes * 60, "migration finished within migration_timeout_minutes")
+    check.that(summary.files_before > 0 and summary.manifest_digest_before, "a manifest of the source was taken")
+    for kind, count in summary.records_source.items():
+        if kind in summary.records_target:
+            check.equal(summary.records_target[kind], count, f"{kind}: every source record reached the target")
+    check.metric("migration_seconds", summary.duration_seconds)
+
+
+@REGISTRY.test("dry run reports what would change and writes nothing")
+async def dry_run_writes_nothing(ctx: FFTestContext, check: FFChecker) -> None:
+    source = _legacy_root(ctx, "dry_run_source")
+    target = ctx.run_dir / "migration" / "dry_run_target"
+    before = ff_build_manifest(source)
+    with check.step("dry run"):
+        plan = await FFMigrationValidator(ctx.config).dry_run(source, target)
+    check.equal(plan.writes_performed, 0, "the dry run says it wrote nothing")
+    check.that(not target.exists(), "the target folder was not created")
+    check.that(ff_build_manifest(source).same_content(before), "the source is byte-identical after the dry run")
+    check.at_least(plan.records.get("messages", 0), 1, "the plan counts the messages it would import")
+    check.at_least(plan.files_to_write, 1, "the plan counts the files it would write")
+
+
+@REGISTRY.test("corrupt legacy input is quarantined and the original left untouched")
+async def corrupt_input_quarantined(ctx: FFTestContext, check: FFChecker) -> None:
+    source = _legacy_root(ctx, "corrupt_source")
+    messages = sorted(source.rglob("messages.jsonl"))
+    profiles = sorted(source.rglob("profile.json"))
+    check.require(messages and profiles, "the generated root has messages and profiles to corrupt")
+    with messages[0].open("ab") as handle:  # a writer that died mid-line
+        handle.write(b'{"role": "user", "content": "torn')
+    profiles[0].write_bytes(b"\x00\xff garbage \x89PNG")
+    before = ff_build_manifest(source)
+    config = ctx.config.model_copy(deep=True)
+    config.integration_testing.migration_config.corrupt_input_policy = "quarantine"
+    with check.step("migrate with the quarantine policy"):
+        run = await FFMigrationValidator(config).migrate(source, ctx.run_dir / "migration" / "corrupt_target")
+    kinds = {(item.path.rsplit("/", 1)[-1], item.action.value) for item in run.irregular}
+    check.that(any(name == "messages.jsonl" and action == "quarantined" for name, action in kinds),
+               "the torn messages line is reported as quarantined", f"irregular items: {sorted(kinds)}")
+    check.that(any(name == "profile.json" and action == "quarantined" for name, action in kinds),
+               "the garbage profile is reported as quarantined", f"irregular items: {sorted(kinds)}")
+    check.that(run.comparison.equivalent, "everything that was readable migrated without difference",
+               "; ".join(run.comparison.differences[:3]))
+    check.that(ff_build_manifest(source).same_content(before), "the original legacy root is byte-identical")
+
+
+@REGISTRY.test("the applied-migrations log detects a changed migration")
+async def registry_detects_tampering(ctx: FFTestContext, check: FFChecker) -> None:
+    source = _legacy_root(ctx, "registry_source")
+    target = ctx.run_dir / "migration" / "registry_target"
+    validator = FFMigrationValidator(ctx.config)
+    await validator.migrate(source, target)
+    check.equal(validator.validate_registry(target), [], "a freshly migrated root's log matches the registry")
+    log = target / MIGRATION_LOG
+    entries = list(ff_read_jsonl(log))
+    check.require(entries, "the migration was logged")
+    entries[0]["checksum"] = "0" * 64  # as if the migration's code had changed since it was applied
+    log.unlink()
+    ff_append_jsonl(log, entries, many=True)
+    problems = validator.validate_registry(target)
+    check.that(any(p.problem == "changed" for p in problems), "validate reports the changed migration", f"got {problems}")

@@ -123,8 +123,10 @@ def ff_translate_errors(action: str, path: Path | str | None = None) -> Iterator
     except pydantic.ValidationError as exc:
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ())) or None
+        got = first.get("input")
+        shown = f" (got {got!r})" if isinstance(got, (str, int, float, bool)) and len(repr(got)) <= 80 else ""
         raise FFValidationError(
-            f"cannot {action}: {field or 'value'}: {first.get('msg', str(exc))}", field=field, path=path
+            f"cannot {action}: {field or 'value'}: {first.get('msg', str(exc))}{shown}", field=field, path=path
         ) from exc
     except FileNotFoundError as exc:
         raise FFNotFoundError(f"cannot {action}: no such file", kind="file", key=str(path), path=path) from exc

@@ -1,0 +1,67 @@
+"""``main.py run`` / ``run-all`` / ``report`` in-process: reports written, exit code follows the gates."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from rich.console import Console
+
+import main
+from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main.main(argv, console=Console(file=out, width=160, force_terminal=False))
+    return code, out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    for name in [n for n in __import__("os").environ if n.startswith("FF_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_run_one_suite_writes_every_report_and_exits_zero(tmp_path):
+    code, out = _run(["run", "migration", "--output", str(tmp_path / "out"), "--formats", "json,junit"])
+    assert code == 0, out
+    reports = list((tmp_path / "out").glob("run_*.json"))
+    assert len(reports) == 1 and list((tmp_path / "out").glob("run_*.junit.xml"))
+    data = json.loads(reports[0].read_text())
+    assert data["verdict_passed"] is True and data["report_schema_version"] == 1
+    assert {s["suite"] for s in data["suites"]} == {"migration"}
+    assert "quality gates" in out and "migration" in out
+
+
+def test_a_real_defect_turns_the_exit_code_to_one(tmp_path, monkeypatch):
+    original = FFMemoryLayerManager.import_messages
+
+    async def drops_the_last_message(self, user_id, session_id, messages):
+        return await original(self, user_id, session_id, list(messages)[:-1])
+
+    monkeypatch.setattr(FFMemoryLayerManager, "import_messages", drops_the_last_message)
+    code, out = _run(["run", "migration", "--output", str(tmp_path / "out"), "--formats", "json"])
+    assert code == 1, out
+    data = json.loads(next((tmp_path / "out").glob("run_*.json")).read_text())
+    assert data["verdict_passed"] is False
+    assert any(not g["passed"] for g in data["quality_gates"])
+
+
+def test_report_rerenders_a_stored_run(tmp_path):
+    code, _ = _run(["run", "migration", "--output", str(tmp_path / "out"), "--formats", "json"])
+    assert code == 0
+    run_id = next((tmp_path / "out").glob("run_*.json")).stem
+    code, out = _run(["report", run_id, "--formats", "junit", "--output", str(tmp_path / "out")])
+    assert code == 0 and (tmp_path / "out" / f"{run_id}.junit.xml").exists()
+    code, _ = _run(["report", "run_does_not_exist", "--output", str(tmp_path / "out")])
+    assert code == 2
+
+
+def test_bad_options_exit_two_with_one_line(tmp_path, capsys):
+    code, _ = _run(["run", "migration", "--output", str(tmp_path / "o"), "--formats", "json,docx"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "docx" in err[0]

@@ -256,6 +256,8 @@ def _limit_from_exit(signal_number: int | None, stderr_tail: bytes) -> str | Non
         return "file_size"
     if b"MemoryError" in stderr_tail or b"Cannot allocate memory" in stderr_tail:
         return "memory"
+    if b"File too large" in stderr_tail:  # Python ignores SIGXFSZ: the write fails with EFBIG
+        return "file_size"
     return None
 
 

@@ -396,12 +396,13 @@ class FFToolExecutionManager(FFComponentBase):
         limit = outcome.limit_exceeded
         if limit == "wall_time":
             status, error = FFToolRunStatus.TIMEOUT, limits_note[limit]
-        elif limit in ("output", "processes", "cpu_time", "file_size"):
+        elif limit in ("output", "processes"):
             status, error = FFToolRunStatus.KILLED, limits_note[limit]
         elif outcome.launch_error:
             error = f"tool could not be started: {outcome.launch_error}"
         elif outcome.signal is not None:
-            status, error = FFToolRunStatus.KILLED, f"killed by signal {outcome.signal}"
+            note = limits_note.get(limit or "", "killed")
+            status, error = FFToolRunStatus.KILLED, f"{note} (signal {outcome.signal})"
         elif outcome.exit_code == 0 and parsed:
             status, output = FFToolRunStatus.SUCCESS, document
         elif outcome.exit_code == 0:
@@ -409,7 +410,7 @@ class FFToolExecutionManager(FFComponentBase):
         else:
             declared = _declared_error(document) if parsed else None
             output = document if parsed else None
-            if limit == "memory":
+            if limit in ("memory", "file_size"):  # refused by the kernel; the tool failed on it
                 error = limits_note[limit]
             elif declared and isinstance(declared.get("message"), str):
                 error = f"{declared.get('type', 'error')}: {declared['message']}"

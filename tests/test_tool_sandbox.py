@@ -5,6 +5,7 @@ The hostile programs are test-only tool definitions whose fixed argv is ``python
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
@@ -41,6 +42,25 @@ def _live_processes_of_run(run_id: str) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return found
+
+
+async def test_live_process_probe_sees_a_running_tool(tools: FFToolExecutionManager) -> None:
+    """The containment checks below rely on this probe; prove it finds a tool while it runs."""
+    tools.register_tool(code_tool("napper", "import time; time.sleep(0.8); print('{}')"))
+    run = asyncio.create_task(tools.execute_tool("alice", "napper", {}))
+    seen: set[str | None] = set()
+    while not run.done() and not seen - {None}:
+        await asyncio.sleep(0.05)
+        seen = {_run_id_of(p) for p in psutil.process_iter()}
+    result = await run
+    assert result.run_id in seen
+
+
+def _run_id_of(process: psutil.Process) -> str | None:
+    try:
+        return process.environ().get("FF_TOOL_RUN_ID")
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
 
 
 # --------------------------------------------------------------------------- no shell, literal arguments

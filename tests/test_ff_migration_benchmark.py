@@ -14,6 +14,7 @@ def test_small_benchmark_runs_and_measures(tmp_path: Path) -> None:
     result = run_migration_benchmark(tmp_path, load_config(base_path=tmp_path / "u", environ={}), target_bytes=300_000)
     assert result.exit_code == 0
     assert result.source_bytes >= 300_000 and result.messages > 0
+    # measured by the child itself, so it holds even under a large parent (a full pytest run)
     assert 0 < result.peak_rss_mb < 150
 
 

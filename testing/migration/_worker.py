@@ -1,7 +1,8 @@
-"""Child process entry point for the interruption trials: ``python -m testing.migration._worker SRC DST CONFIG``.
+"""Child process entry point: ``python -m testing.migration._worker SRC DST CONFIG [REPORT]``.
 
-It only parses its three arguments and runs :func:`migrate_root`, so a SIGKILL lands somewhere
-inside the real migration code. Exit 0 when the run finished and verified, 1 otherwise.
+It only parses its arguments and runs :func:`migrate_root`, so a SIGKILL (interruption trials)
+lands somewhere inside the real migration code. With ``REPORT`` it writes its own peak RSS there
+(the benchmark). Exit 0 when the run finished and verified, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -11,16 +12,35 @@ import sys
 from pathlib import Path
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
-from ff_utils.ff_json_utils import ff_read_json
+from ff_utils.ff_json_utils import ff_read_json, ff_write_json
 from testing.migration._engine import migrate_root
 
-__all__ = ["main"]
+__all__ = ["main", "peak_rss_mb"]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size since it exec'd (Linux ``VmHWM``).
+
+    ``ru_maxrss`` is not used on Linux: it also counts the pages the child shared with its parent
+    between fork and exec, so a child of a large parent (pytest) would report the parent's size.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def main(argv: list[str]) -> int:
-    source, target, config_file = (Path(a) for a in argv)
+    source, target, config_file = (Path(a) for a in argv[:3])
     config = FFConfigurationManagerConfigDTO.model_validate(ff_read_json(config_file))
     run = asyncio.run(migrate_root(source, target, config))
+    if len(argv) > 3:
+        ff_write_json(Path(argv[3]), {"peak_rss_mb": peak_rss_mb(), "equivalent": run.comparison.equivalent})
     return 0 if run.comparison.equivalent else 1
 
 

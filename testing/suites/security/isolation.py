@@ -1,1 +1,284 @@
-"""stub"""
+"""User isolation: user B, holding the ids of user A's objects, tries to read and change them.
+
+Ids leak (logs, shared links, guessable prefixes), so each check hands B the real ids of A's
+session, memory, panel, knowledge base, document and tool run and makes every read and write call
+a manager offers with them. The expected answer is the one a missing id gets (FFNotFoundError, or
+FFPermissionError), so B can neither read A's data nor learn that it exists; searches and lists
+run as B must return nothing of A's (a unique canary word in A's data is looked for); and A's
+data must be unchanged afterwards. ASVS 4.0.3 V4.2.1 (IDOR on create, read, update, delete).
+"""
+
+from __future__ import annotations
+
+from ff_utils.ff_errors import FFNotFoundError, FFPermissionError
+from ff_utils.ff_file_ops import ff_safe_path
+from ff_utils.ff_ids import ff_new_id
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+from testing.suites.security._support import (
+    FFAttack,
+    FFObservation,
+    FFProbe,
+    jsonl_census,
+    run_probes,
+    security_check,
+)
+
+__all__ = [
+    "isolation_chat_sessions",
+    "isolation_memories_and_search",
+    "isolation_panels",
+    "isolation_knowledge_bases",
+    "isolation_tool_runs",
+    "isolation_analytics",
+]
+
+_DENIED = (FFNotFoundError, FFPermissionError)
+_EXPECTED = "every call as B raises FFNotFoundError (as for a missing id) or FFPermissionError; "
+
+
+def _canary() -> str:
+    """A word no other test writes, so finding it proves where data came from."""
+    return "canary" + ff_new_id()[:12]
+
+
+def _denied(label: str, call: object) -> FFProbe:
+    return FFProbe(label, call, _DENIED)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- memory
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-ISO-01",
+        name="user B reads and writes user A's chat session",
+        category="access control",
+        asvs_id="V4.2.1",
+        attack="as B with A's session_id: get_session, get_messages, add_message, update_session; list_sessions as B",
+        expected=_EXPECTED + "list_sessions(B) holds none of A's sessions; A's session keeps its title and one message",
+        severity="critical",
+    ),
+    group="test_user_isolation",
+    components=("memory",),
+)
+async def isolation_chat_sessions(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
+    secret = _canary()
+    session = await ctx.memory.create_session(alice, title="private plans")
+    await ctx.memory.add_message(alice, session.session_id, "user", f"my secret is {secret}")
+    sid = session.session_id
+    report = await run_probes(
+        [
+            _denied("get_session(B, A's session)", lambda: ctx.memory.get_session(bob, sid)),
+            _denied("get_messages(B, A's session)", lambda: ctx.memory.get_messages(bob, sid)),
+            _denied("add_message(B, A's session)", lambda: ctx.memory.add_message(bob, sid, "user", "injected by B")),
+            _denied("update_session(B, A's session)", lambda: ctx.memory.update_session(bob, sid, title="owned by B")),
+        ]
+    )
+    listed = [s.session_id for s in await ctx.memory.list_sessions(bob)]
+    after = await ctx.memory.get_session(alice, sid)
+    messages = await ctx.memory.get_messages(alice, sid)
+    seen.note(f"as B: {report.summary()}")
+    seen.note(f"list_sessions(B): {len(listed)} sessions, A's among them: {'yes' if sid in listed else 'no'}")
+    seen.note(f"A's session afterwards: title {after.title!r}, {len(messages)} message(s)")
+    check.equal(report.refused, report.total, "every call with A's session id refused as B")
+    check.that(sid not in listed, "B's session list does not show A's session")
+    check.equal((after.title, [m.content for m in messages]), ("private plans", [f"my secret is {secret}"]), "A's session unchanged")
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-ISO-02",
+        name="user B reads user A's memories (search included)",
+        category="access control",
+        asvs_id="V4.2.1",
+        attack="as B: search_memories and get_memory_context for a word only A's memory holds, get_memories, "
+        "memory_stats, and get_memory with A's memory_id",
+        expected=_EXPECTED + "B's search, context, list and stats hold nothing of A's",
+        severity="critical",
+    ),
+    group="test_user_isolation",
+    components=("memory",),
+)
+async def isolation_memories_and_search(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
+    secret = _canary()
+    entry = await ctx.memory.store_memory(alice, f"A's bank PIN hint is {secret}", layer="long_term", importance=0.9)
+    own = await ctx.memory.search_memories(alice, secret)
+    check.require([h.entry.memory_id for h in own] == [entry.memory_id], "precondition: A finds A's own memory by the canary")
+    report = await run_probes([_denied("get_memory(B, A's memory_id)", lambda: ctx.memory.get_memory(bob, entry.memory_id))])
+    hits = await ctx.memory.search_memories(bob, secret)
+    context = await ctx.memory.get_memory_context(bob, secret)
+    listed = await ctx.memory.get_memories(bob)
+    stats = await ctx.memory.memory_stats(bob)
+    leaked = [h.entry.memory_id for h in hits] + [h.entry.memory_id for h in context.hits] + [e.memory_id for e in listed]
+    seen.note(f"as B: {report.summary()}")
+    seen.note(
+        f"search_memories(B, canary): {len(hits)} hit(s); get_memory_context(B): {len(context.hits)} hit(s), "
+        f"canary in text: {'yes' if secret in context.text else 'no'}; get_memories(B): {len(listed)}; memory_stats(B).active={stats.active}"
+    )
+    check.equal(report.refused, report.total, "get_memory with A's id refused as B")
+    check.equal(leaked, [], "no search, context or list call as B returns A's memory")
+    check.that(secret not in context.text, "A's canary is not in B's memory context")
+    check.equal(stats.active, 0, "B's stats count none of A's memories")
+
+
+# ---------------------------------------------------------------------------- panels
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-ISO-03",
+        name="user B reads and writes user A's panel",
+        category="access control",
+        asvs_id="V4.2.1",
+        attack="with A's panel_id and user_id=B: get_panel, get_messages, add_message, get_analytics, close_panel; "
+        "list_panels as B",
+        expected=_EXPECTED + "list_panels(B) holds none of A's panels; A's panel stays open with its one message",
+        severity="critical",
+    ),
+    group="test_user_isolation",
+    components=("panel",),
+)
+async def isolation_panels(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
+    secret = _canary()
+    panel = await ctx.panel.create_panel(alice, [{"participant_id": "host"}, {"participant_id": "guest"}], title="board")
+    await ctx.panel.add_message(panel.panel_id, "host", f"acquisition target is {secret}", user_id=alice)
+    pid = panel.panel_id
+    report = await run_probes(
+        [
+            _denied("get_panel(user_id=B)", lambda: ctx.panel.get_panel(pid, user_id=bob)),
+            _denied("get_messages(user_id=B)", lambda: ctx.panel.get_messages(pid, user_id=bob)),
+            _denied("add_message(user_id=B)", lambda: ctx.panel.add_message(pid, "guest", "injected by B", user_id=bob)),
+            _denied("get_analytics(user_id=B)", lambda: ctx.panel.get_analytics(pid, user_id=bob)),
+            _denied("close_panel(user_id=B)", lambda: ctx.panel.close_panel(pid, user_id=bob)),
+        ]
+    )
+    listed = [p.panel_id for p in await ctx.panel.list_panels(bob)]
+    after = await ctx.panel.get_panel(pid, user_id=alice)
+    messages = await ctx.panel.get_messages(pid, user_id=alice)
+    seen.note(f"as B: {report.summary()}")
+    seen.note(f"list_panels(B): {len(listed)} panels, A's among them: {'yes' if pid in listed else 'no'}")
+    seen.note(f"A's panel afterwards: status {after.status}, {len(messages)} message(s)")
+    check.equal(report.refused, report.total, "every call with A's panel id refused for user B")
+    check.that(pid not in listed, "B's panel list does not show A's panel")
+    check.equal((after.status, [m.content for m in messages]), ("open", [f"acquisition target is {secret}"]), "A's panel unchanged")
+
+
+# ---------------------------------------------------------------------------- knowledge bases
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-ISO-04",
+        name="user B reads and deletes user A's knowledge base documents",
+        category="access control",
+        asvs_id="V4.2.1",
+        attack="as B with A's kb_id and doc_id: search, list_documents, get_document, get_document_text, get_knowledge_base, "
+        "delete_document; list_knowledge_bases as B; B creates a base with A's kb_id and searches it",
+        expected=_EXPECTED + "B's own base of the same id finds nothing of A's; A's document is still there",
+        severity="critical",
+    ),
+    group="test_user_isolation",
+    components=("knowledge",),
+)
+async def isolation_knowledge_bases(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
+    secret = _canary()
+    base = await ctx.knowledge.create_knowledge_base(alice, "contracts")
+    doc = await ctx.knowledge.add_document(alice, base.kb_id, content=f"The settlement amount is {secret} dollars.", title="settlement")
+    kb, did = base.kb_id, doc.doc_id
+    report = await run_probes(
+        [
+            _denied("search(B, A's kb)", lambda: ctx.knowledge.search(bob, kb, secret)),
+            _denied("list_documents(B, A's kb)", lambda: ctx.knowledge.list_documents(bob, kb)),
+            _denied("get_document(B, A's doc)", lambda: ctx.knowledge.get_document(bob, kb, did)),
+            _denied("get_document_text(B, A's doc)", lambda: ctx.knowledge.get_document_text(bob, kb, did)),
+            _denied("get_knowledge_base(B, A's kb)", lambda: ctx.knowledge.get_knowledge_base(bob, kb)),
+            _denied("delete_document(B, A's doc)", lambda: ctx.knowledge.delete_document(bob, kb, did)),
+        ]
+    )
+    listed = [b.kb_id for b in await ctx.knowledge.list_knowledge_bases(bob)]
+    await ctx.knowledge.create_knowledge_base(bob, "mine", kb_id=kb)
+    await ctx.knowledge.add_document(bob, kb, content="Bob's own notes about gardening.", title="garden")
+    same_id_hits = await ctx.knowledge.search(bob, kb, secret)
+    alice_docs = [d.doc_id for d in await ctx.knowledge.list_documents(alice, kb)]
+    alice_hits = await ctx.knowledge.search(alice, kb, secret)
+    seen.note(f"as B: {report.summary()}")
+    seen.note(f"list_knowledge_bases(B) before creating its own: {len(listed)} bases, A's among them: {'yes' if kb in listed else 'no'}")
+    seen.note(f"B's own base with A's kb_id: {len(same_id_hits)} hit(s) for A's canary; A afterwards: {len(alice_docs)} document(s), {len(alice_hits)} hit(s)")
+    check.equal(report.refused, report.total, "every call with A's knowledge base ids refused as B")
+    check.that(kb not in listed, "B's list does not show A's knowledge base")
+    check.equal(len(same_id_hits), 0, "a base of B's with the same id holds nothing of A's")
+    check.equal((alice_docs, len(alice_hits) > 0), ([did], True), "A's document survived B's delete attempt")
+
+
+# ---------------------------------------------------------------------------- tool runs
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-ISO-05",
+        name="user B reads user A's tool run log",
+        category="access control",
+        asvs_id="V4.2.1",
+        attack="A runs word_count on text holding a canary; as B: get_run with A's run_id, list_runs",
+        expected=_EXPECTED + "list_runs(B) holds none of A's runs and B's run log on disk holds no canary",
+        severity="high",
+    ),
+    group="test_user_isolation",
+    components=("tools",),
+)
+async def isolation_tool_runs(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
+    secret = _canary()
+    run = await ctx.tools.execute_tool(alice, "word_count", {"text": f"confidential draft {secret} for the board"})
+    check.require(run.ok, "precondition: A's word_count run succeeded", run.error or "")
+    await ctx.tools.execute_tool(bob, "word_count", {"text": "bob's own text"})
+    report = await run_probes([_denied("get_run(B, A's run_id)", lambda: ctx.tools.get_run(bob, run.run_id))])
+    runs = await ctx.tools.list_runs(bob, limit=100)
+    leaked = [r.run_id for r in runs if r.user_id != bob or r.run_id == run.run_id]
+    census = await jsonl_census(ff_safe_path(ctx.root, "users", bob, "tools", "runs.jsonl"))
+    on_disk = secret in str(census.records)
+    seen.note(f"as B: {report.summary()}")
+    seen.note(f"list_runs(B): {len(runs)} run(s), {len(leaked)} not B's; B's runs.jsonl ({census.describe()}) holds the canary: {'yes' if on_disk else 'no'}")
+    check.equal(report.refused, report.total, "get_run with A's run id refused as B")
+    check.equal(leaked, [], "B's run list holds only B's runs")
+    check.that(not on_disk, "B's run log on disk holds nothing of A's")
+
+
+# ---------------------------------------------------------------------------- analytics
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-ISO-06",
+        name="user B reads user A's analytics",
+        category="access control",
+        asvs_id="V4.2.1",
+        attack="A records analytics events carrying a canary; B asks get_user_analytics for itself",
+        expected="B's analytics count none of A's events and B has no analytics file holding A's data",
+        severity="medium",
+    ),
+    group="test_user_isolation",
+    components=("metrics",),
+)
+async def isolation_analytics(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
+    secret = _canary()
+    for _ in range(3):
+        await ctx.metrics.record_event(alice, "purchase", {"item": secret})
+    await ctx.metrics.record_event(bob, "login")
+    mine = await ctx.metrics.get_user_analytics(alice)
+    check.require(mine.event_counts.get("purchase") == 3, "precondition: A's analytics count A's 3 purchases")
+    theirs = await ctx.metrics.get_user_analytics(bob)
+    events_dir = ff_safe_path(ctx.root, "users", bob, "analytics", "events")
+    bob_files = sorted(events_dir.glob("*.jsonl")) if events_dir.is_dir() else []
+    censuses = [await jsonl_census(path) for path in bob_files]
+    on_disk = any(secret in str(c.records) for c in censuses)
+    seen.note(f"get_user_analytics(B): {theirs.total_events} event(s) {dict(sorted(theirs.event_counts.items()))}")
+    seen.note(f"B's analytics files: {len(bob_files)}, holding A's canary: {'yes' if on_disk else 'no'}")
+    check.equal(dict(theirs.event_counts), {"login": 1}, "B's analytics count only B's own event")
+    check.that(not on_disk, "B's analytics files hold nothing of A's")

@@ -17,4 +17,4 @@ from testing.suites.use_cases._registry import REGISTRY
 _POSITION = {spec.use_case_id: index for index, spec in enumerate(USE_CASE_CATALOG)}
 REGISTRY.specs.sort(key=lambda spec: _POSITION[spec.test_id.split(".", 1)[1]])
 
-__all__ = ["REGISTRY", "USE_CASE_CATALOG", "CATEGORIES", "FFUseCaseSpec", "use_case_spec"]
+__all__ = ["CATEGORIES", "REGISTRY", "USE_CASE_CATALOG", "FFUseCaseSpec", "use_case_spec"]

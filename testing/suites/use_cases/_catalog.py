@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["FFUseCaseSpec", "USE_CASE_CATALOG", "CATEGORIES", "use_case_spec"]
+__all__ = ["CATEGORIES", "USE_CASE_CATALOG", "FFUseCaseSpec", "use_case_spec"]
 
 CATEGORIES = ("basic", "specialized", "multi-participant", "context & memory", "development")
 

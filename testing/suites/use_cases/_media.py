@@ -17,7 +17,7 @@ import struct
 import wave
 import zlib
 
-__all__ = ["png_bytes", "png_size", "wav_bytes", "pdf_bytes"]
+__all__ = ["pdf_bytes", "png_bytes", "png_size", "wav_bytes"]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

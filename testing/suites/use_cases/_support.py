@@ -23,15 +23,15 @@ from testing.suites.use_cases._registry import REGISTRY
 
 __all__ = [
     "UseCase",
-    "use_case",
     "data_path",
-    "read_jsonl",
-    "read_json",
-    "read_bytes",
-    "session_log",
     "panel_file",
+    "read_bytes",
+    "read_json",
+    "read_jsonl",
     "register_persona",
     "reopened",
+    "session_log",
+    "use_case",
 ]
 
 UseCase = Callable[[FFTestContext, FFChecker], Awaitable[None]]
@@ -47,7 +47,9 @@ def use_case(use_case_id: str) -> Callable[[UseCase], UseCase]:
 
     def register(function: UseCase) -> UseCase:
         if function.__name__ != use_case_id:
-            raise ValueError(f"use case {use_case_id!r} must be defined by a function of that name, not {function.__name__!r}")
+            raise ValueError(
+                f"use case {use_case_id!r} must be defined by a function of that name, not {function.__name__!r}"
+            )
 
         @functools.wraps(function)
         async def run(ctx: FFTestContext, check: FFChecker) -> None:

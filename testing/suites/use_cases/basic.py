@@ -33,11 +33,19 @@ async def basic_chat(ctx: FFTestContext, check: FFChecker) -> None:
         added = [await ctx.memory.add_message(user, session.session_id, role, content) for role, content in script]
     with check.step("read history back"):
         history = await ctx.memory.get_messages(user, session.session_id, limit=50)
-        check.equal([(m.role, m.content) for m in history], list(script), "every turn reads back in the order it was added")
-        check.equal([m.message_id for m in history], [m.message_id for m in added], "message ids read back as returned by add_message")
+        check.equal(
+            [(m.role, m.content) for m in history], list(script), "every turn reads back in the order it was added"
+        )
+        check.equal(
+            [m.message_id for m in history],
+            [m.message_id for m in added],
+            "message ids read back as returned by add_message",
+        )
         check.equal(len({m.message_id for m in history}), len(script), "every turn has its own id")
         last_two = await ctx.memory.get_messages(user, session.session_id, limit=2)
-        check.equal([m.content for m in last_two], [c for _, c in script[-2:]], "limit=2 gives the last two turns, oldest first")
+        check.equal(
+            [m.content for m in last_two], [c for _, c in script[-2:]], "limit=2 gives the last two turns, oldest first"
+        )
         stored = await ctx.memory.get_session(user, session.session_id)
         check.equal(stored.message_count, len(script), "the session counts its turns")
     with check.step("restart the memory manager"):
@@ -87,13 +95,19 @@ async def multimodal_chat(ctx: FFTestContext, check: FFChecker) -> None:
             session.session_id,
             "user",
             "Here are my receipt photo, the invoice and a voice note.",
-            attachments=[{"name": n, "mime_type": t, "metadata": meta, "data": data} for n, (t, data, meta) in files.items()],
+            attachments=[
+                {"name": n, "mime_type": t, "metadata": meta, "data": data} for n, (t, data, meta) in files.items()
+            ],
         )
     with check.step("list attachments with the turn"):
         turn = (await ctx.memory.get_messages(user, session.session_id))[-1]
         check.equal(turn.message_id, sent.message_id, "the turn reads back")
         listed = {a.name: a for a in turn.attachments}
-        check.require(sorted(listed) == sorted(files), "all three attachments are listed with the turn", f"listed {sorted(listed)}")
+        check.require(
+            sorted(listed) == sorted(files),
+            "all three attachments are listed with the turn",
+            f"listed {sorted(listed)}",
+        )
         for name, (mime, data, meta) in files.items():
             record = listed[name]
             check.that(
@@ -101,7 +115,9 @@ async def multimodal_chat(ctx: FFTestContext, check: FFChecker) -> None:
                 f"{name}: type and metadata stored",
                 f"got {record.mime_type}, {record.metadata}, stored={record.stored}",
             )
-            check.equal((record.size_bytes, record.sha256), (len(data), _sha256(data)), f"{name}: size and SHA-256 recorded")
+            check.equal(
+                (record.size_bytes, record.sha256), (len(data), _sha256(data)), f"{name}: size and SHA-256 recorded"
+            )
     with check.step("read the bytes back"):
         for name, (_, data, _) in files.items():
             got = await ctx.memory.get_attachment(user, session.session_id, listed[name].attachment_id)
@@ -112,7 +128,9 @@ async def multimodal_chat(ctx: FFTestContext, check: FFChecker) -> None:
             check.equal(_sha256(on_disk), _sha256(data), f"{name}: bytes on disk are identical")
     with check.step("extract the PDF's text with a tool"):
         pdf_back = await ctx.memory.get_attachment(user, session.session_id, listed["invoice.pdf"].attachment_id)
-        run = await ctx.tools.execute_tool(user, "extract_text", {"path": "invoice.pdf"}, files={"invoice.pdf": pdf_back})
+        run = await ctx.tools.execute_tool(
+            user, "extract_text", {"path": "invoice.pdf"}, files={"invoice.pdf": pdf_back}
+        )
         check.require(run.ok, "extract_text succeeded", f"{run.status}: {run.error}")
         text = " ".join(str(run.output.get("text", "")).split())
         check.that(fact in text, "the tool extracted the invoice's sentence from the PDF", f"extracted {text[:160]!r}")
@@ -177,7 +195,9 @@ async def rag_chat(ctx: FFTestContext, check: FFChecker) -> None:
         text = await ctx.knowledge.get_document_text(user, kb.kb_id, chunk.doc_id)
         check.equal(text[chunk.char_start : chunk.char_end], chunk.text, "the chunk's offsets quote the document text")
         records = await read_jsonl(session_log(ctx, user, session.session_id))
-        check.equal(records[-1].get("metadata", {}).get("citations"), [citation], "the citation is in messages.jsonl on disk")
+        check.equal(
+            records[-1].get("metadata", {}).get("citations"), [citation], "the citation is in messages.jsonl on disk"
+        )
 
 
 @use_case("multimodal_rag")
@@ -203,10 +223,14 @@ async def multimodal_rag(ctx: FFTestContext, check: FFChecker) -> None:
         stored_pdf = await ctx.memory.get_attachment(user, session.session_id, attachment.attachment_id)
         check.equal(_sha256(stored_pdf), _sha256(pdf), "the uploaded PDF is stored byte for byte")
     with check.step("extract with a tool"):
-        run = await ctx.tools.execute_tool(user, "extract_text", {"path": "manual.pdf"}, files={"manual.pdf": stored_pdf})
+        run = await ctx.tools.execute_tool(
+            user, "extract_text", {"path": "manual.pdf"}, files={"manual.pdf": stored_pdf}
+        )
         check.require(run.ok, "extract_text succeeded", f"{run.status}: {run.error}")
         extracted = str(run.output.get("text", ""))
-        check.that(fact in " ".join(extracted.split()), "the extracted text holds the fact", f"extracted {extracted[:160]!r}")
+        check.that(
+            fact in " ".join(extracted.split()), "the extracted text holds the fact", f"extracted {extracted[:160]!r}"
+        )
     with check.step("ingest the extracted text"):
         kb = await ctx.knowledge.create_knowledge_base(user, "manuals")
         doc = await ctx.knowledge.add_document(
@@ -218,13 +242,19 @@ async def multimodal_rag(ctx: FFTestContext, check: FFChecker) -> None:
             metadata={"attachment_id": attachment.attachment_id, "attachment_sha256": attachment.sha256},
         )
         listed = await ctx.knowledge.list_documents(user, kb.kb_id)
-        check.equal([d.doc_id for d in listed], [doc.doc_id], "the extracted document is the knowledge base's only document")
-        check.equal(listed[0].metadata.get("attachment_sha256"), _sha256(pdf), "the document records which upload it came from")
+        check.equal(
+            [d.doc_id for d in listed], [doc.doc_id], "the extracted document is the knowledge base's only document"
+        )
+        check.equal(
+            listed[0].metadata.get("attachment_sha256"), _sha256(pdf), "the document records which upload it came from"
+        )
     with check.step("retrieve"):
         hits = await ctx.knowledge.search(user, kb.kb_id, "at what pressure does the relief valve open?", top_k=3)
         check.require(bool(hits), "the question retrieves chunks")
         check.equal(hits[0].doc_id, doc.doc_id, "the hit comes from the ingested upload")
-        check.that("42 kilopascal" in " ".join(hits[0].text.split()), "the best chunk holds the answer", hits[0].text[:160])
+        check.that(
+            "42 kilopascal" in " ".join(hits[0].text.split()), "the best chunk holds the answer", hits[0].text[:160]
+        )
     with check.step("answer with citation"):
         await ctx.memory.add_message(
             user,

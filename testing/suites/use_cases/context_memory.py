@@ -20,15 +20,28 @@ async def memory_chat(ctx: FFTestContext, check: FFChecker) -> None:
     t0 = ctx.memory.clock()
     with check.step("session 1: the user shares things"):
         first = await ctx.memory.create_session(user, title="Catching up")
-        said = await ctx.memory.add_message(user, first.session_id, "user", "My sister Priyanka is moving to Lisbon in May.")
+        said = await ctx.memory.add_message(
+            user, first.session_id, "user", "My sister Priyanka is moving to Lisbon in May."
+        )
         await ctx.memory.add_message(user, first.session_id, "assistant", "How exciting for her!")
         fact = await ctx.memory.store_memory(
-            user, "The user's sister Priyanka is moving to Lisbon in May.", layer="long_term", importance=0.9,
-            tags=["family"], session_id=first.session_id, message_id=said.message_id,
-        )  # fmt: skip
-        small_talk = await ctx.memory.store_memory(user, "The user said the weather is grey today.", layer="immediate", importance=0.1)
-        mood = await ctx.memory.store_memory(user, "The user felt tired this afternoon.", layer="short_term", importance=0.3)
-        taste = await ctx.memory.store_memory(user, "The user enjoys late-night jazz.", layer="immediate", importance=0.5)
+            user,
+            "The user's sister Priyanka is moving to Lisbon in May.",
+            layer="long_term",
+            importance=0.9,
+            tags=["family"],
+            session_id=first.session_id,
+            message_id=said.message_id,
+        )
+        small_talk = await ctx.memory.store_memory(
+            user, "The user said the weather is grey today.", layer="immediate", importance=0.1
+        )
+        mood = await ctx.memory.store_memory(
+            user, "The user felt tired this afternoon.", layer="short_term", importance=0.3
+        )
+        taste = await ctx.memory.store_memory(
+            user, "The user enjoys late-night jazz.", layer="immediate", importance=0.5
+        )
     with check.step("session 2: recall"):
         async with reopened(ctx, "memory") as memory:
             second = await memory.create_session(user, title="A week later")
@@ -36,10 +49,20 @@ async def memory_chat(ctx: FFTestContext, check: FFChecker) -> None:
             hits = await memory.search_memories(user, question.content, limit=3)
             check.require(bool(hits), "the question finds memories")
             check.equal(hits[0].entry.memory_id, fact.memory_id, "the best memory is the fact from session 1")
-            check.equal((hits[0].entry.session_id, hits[0].entry.message_id), (first.session_id, said.message_id), "the fact points at where it was said")
+            check.equal(
+                (hits[0].entry.session_id, hits[0].entry.message_id),
+                (first.session_id, said.message_id),
+                "the fact points at where it was said",
+            )
             context = await memory.get_memory_context(user, question.content)
             check.that("Lisbon" in context.text, "the prompt context carries the fact", context.text[:200])
-            await memory.add_message(user, second.session_id, "assistant", "She is moving to Lisbon in May.", metadata={"memory_ids": [fact.memory_id]})
+            await memory.add_message(
+                user,
+                second.session_id,
+                "assistant",
+                "She is moving to Lisbon in May.",
+                metadata={"memory_ids": [fact.memory_id]},
+            )
             answer = (await memory.get_messages(user, second.session_id))[-1]
             check.equal(answer.metadata.get("memory_ids"), [fact.memory_id], "the answer records the memory it used")
     with check.step("retention three hours later"):
@@ -53,7 +76,11 @@ async def memory_chat(ctx: FFTestContext, check: FFChecker) -> None:
         archived_now = [a.entry.memory_id for r in report.users for a in r.archived]
         check.equal(archived_now, [mood.memory_id], "the short-term mood expired into the archive")
         layers = {m.memory_id: m.layer for m in await ctx.memory.get_memories(user, limit=50)}
-        check.equal(layers, {fact.memory_id: "long_term", taste.memory_id: "medium_term"}, "what stays active sits in the right layers")
+        check.equal(
+            layers,
+            {fact.memory_id: "long_term", taste.memory_id: "medium_term"},
+            "what stays active sits in the right layers",
+        )
         stats = await ctx.memory.memory_stats(user)
         check.equal((stats.active, stats.archived), (2, 2), "two active and two archived memories")
         archive = await ctx.memory.get_archived_memories(user)
@@ -63,7 +90,11 @@ async def memory_chat(ctx: FFTestContext, check: FFChecker) -> None:
             "the archive says what left, why and from where",
         )
         on_disk = await read_jsonl(data_path(ctx, "users", user, "memory", "archive.jsonl"))
-        check.equal([r["entry"]["memory_id"] for r in on_disk], [small_talk.memory_id, mood.memory_id], "archive.jsonl on disk holds both")
+        check.equal(
+            [r["entry"]["memory_id"] for r in on_disk],
+            [small_talk.memory_id, mood.memory_id],
+            "archive.jsonl on disk holds both",
+        )
         again = await ctx.memory.search_memories(user, "sister moving Lisbon", limit=1)
         check.equal([h.entry.memory_id for h in again], [fact.memory_id], "the fact is still recalled after retention")
 
@@ -80,23 +111,38 @@ async def thought_partner(ctx: FFTestContext, check: FFChecker) -> None:
     themes = ["morning walks", "old friends", "my teachers", "quiet evenings", "good coffee"]
     with check.step(f"write {limit + 1} reflections"):
         session = await ctx.memory.create_session(user, title="Evening journal")
-        await ctx.memory.add_message(user, session.session_id, "user", "Let me think out loud about what I am grateful for.")
+        await ctx.memory.add_message(
+            user, session.session_id, "user", "Let me think out loud about what I am grateful for."
+        )
         # the oldest `batch` reflections are about gratitude: the ones compression takes first
-        gratitude = await asyncio.gather(*(
-            ctx.memory.store_memory(
-                user, f"I feel deep gratitude for {themes[i % len(themes)]}; gratitude reflection {i}.", layer="immediate",
-                importance=0.7, tags=["reflection", "gratitude"], session_id=session.session_id,
-                created_at=t0 - timedelta(minutes=60) + timedelta(seconds=i),
+        gratitude = await asyncio.gather(
+            *(
+                ctx.memory.store_memory(
+                    user,
+                    f"I feel deep gratitude for {themes[i % len(themes)]}; gratitude reflection {i}.",
+                    layer="immediate",
+                    importance=0.7,
+                    tags=["reflection", "gratitude"],
+                    session_id=session.session_id,
+                    created_at=t0 - timedelta(minutes=60) + timedelta(seconds=i),
+                )
+                for i in range(batch)
             )
-            for i in range(batch)
-        ))  # fmt: skip
-        others = await asyncio.gather(*(
-            ctx.memory.store_memory(
-                user, f"Reflection {i} on planning the week and the commute.", layer="immediate", importance=0.7,
-                tags=["reflection"], session_id=session.session_id, created_at=t0 - timedelta(minutes=30) + timedelta(seconds=i),
+        )
+        others = await asyncio.gather(
+            *(
+                ctx.memory.store_memory(
+                    user,
+                    f"Reflection {i} on planning the week and the commute.",
+                    layer="immediate",
+                    importance=0.7,
+                    tags=["reflection"],
+                    session_id=session.session_id,
+                    created_at=t0 - timedelta(minutes=30) + timedelta(seconds=i),
+                )
+                for i in range(limit + 1 - batch)
             )
-            for i in range(limit + 1 - batch)
-        ))  # fmt: skip
+        )
         stats = await ctx.memory.memory_stats(user)
         check.equal(stats.layers["immediate"], limit + 1, "the immediate layer is one over its limit")
     with check.step("compress"):
@@ -104,9 +150,17 @@ async def thought_partner(ctx: FFTestContext, check: FFChecker) -> None:
         compressed = [c for r in report.users for c in r.compressed]
         check.require(len(compressed) == 1, "one summary replaced the overflow", f"compressions {compressed}")
         summary_id = compressed[0].summary_id
-        check.equal(sorted(compressed[0].source_ids), sorted(m.memory_id for m in gratitude), "the oldest reflections were compressed")
+        check.equal(
+            sorted(compressed[0].source_ids),
+            sorted(m.memory_id for m in gratitude),
+            "the oldest reflections were compressed",
+        )
         summary = await ctx.memory.get_memory(user, summary_id)
-        check.that(summary.kind == "summary" and "gratitude" in summary.content.lower(), "the summary keeps the reflections' theme", summary.content[:200])
+        check.that(
+            summary.kind == "summary" and "gratitude" in summary.content.lower(),
+            "the summary keeps the reflections' theme",
+            summary.content[:200],
+        )
         archive = await ctx.memory.get_archived_memories(user, limit=100)
         check.equal(
             sorted(a.entry.memory_id for a in archive if a.reason == "compressed" and a.summary_id == summary_id),
@@ -119,11 +173,19 @@ async def thought_partner(ctx: FFTestContext, check: FFChecker) -> None:
         check.that(summary_id in long_term, "the summary reached long-term memory")
         check.equal(len(long_term), len(others) + 1, "every reflection not compressed reached long-term memory too")
         hits = await ctx.memory.search_memories(user, "what am I grateful for? gratitude", limit=3, layers="long_term")
-        check.equal([h.entry.memory_id for h in hits[:1]], [summary_id], "search finds the compressed reflections' summary first")
+        check.equal(
+            [h.entry.memory_id for h in hits[:1]],
+            [summary_id],
+            "search finds the compressed reflections' summary first",
+        )
     with check.step("publish the insight to the journal knowledge base"):
         kb = await ctx.knowledge.create_knowledge_base(user, "journal insights")
         doc = await ctx.knowledge.add_document(
-            user, kb.kb_id, content=summary.content, title="Gratitude", metadata={"memory_id": summary_id, "source_ids": summary.source_ids}
+            user,
+            kb.kb_id,
+            content=summary.content,
+            title="Gratitude",
+            metadata={"memory_id": summary_id, "source_ids": summary.source_ids},
         )
         found = await ctx.knowledge.search(user, kb.kb_id, "gratitude friends", top_k=1)
         check.equal([h.doc_id for h in found], [doc.doc_id], "the knowledge base finds the published insight")
@@ -149,13 +211,22 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
         session = await ctx.memory.create_session(user, title="Chapter 1", metadata={"panel_id": panel.panel_id})
         for cid, (name, traits) in characters.items():
             line = f"{name} has {traits['eyes']} eyes, sails the {traits['ship']} and calls {traits['home']} home."
-            message = await ctx.panel.add_message(panel.panel_id, "narrator", line, user_id=user, metadata={"claims": {cid: traits}})
-            await ctx.memory.add_message(user, session.session_id, "assistant", line, metadata={"panel_message_id": message.message_id})
+            message = await ctx.panel.add_message(
+                panel.panel_id, "narrator", line, user_id=user, metadata={"claims": {cid: traits}}
+            )
+            await ctx.memory.add_message(
+                user, session.session_id, "assistant", line, metadata={"panel_message_id": message.message_id}
+            )
             for attribute, value in traits.items():
                 await ctx.memory.store_memory(
-                    user, f"{name}'s {attribute}: {value}.", layer="permanent", importance=1.0, tags=["canon", f"character-{cid}"],
-                    session_id=session.session_id, metadata={"character": cid, "attribute": attribute, "value": value},
-                )  # fmt: skip
+                    user,
+                    f"{name}'s {attribute}: {value}.",
+                    layer="permanent",
+                    importance=1.0,
+                    tags=["canon", f"character-{cid}"],
+                    session_id=session.session_id,
+                    metadata={"character": cid, "attribute": attribute, "value": value},
+                )
         await ctx.panel.update_state(panel.panel_id, {"chapter": 1}, user_id=user)
     with check.step("two years later: retention"):
         await ctx.memory.process_retention(now=t0 + timedelta(days=730), user_id=user)
@@ -163,7 +234,11 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
         async with reopened(ctx, "memory") as memory:
             canon, contradictions = await _canon(memory, user)
             check.equal(contradictions, [], "no attribute is remembered with two values")
-            check.equal(canon, {cid: traits for cid, (_, traits) in characters.items()}, "the canon survived two years and a restart")
+            check.equal(
+                canon,
+                {cid: traits for cid, (_, traits) in characters.items()},
+                "the canon survived two years and a restart",
+            )
             for cid, (name, _) in characters.items():
                 persona = await ctx.panel.personas.get_persona(f"{user}-{cid}")
                 check.equal(persona.traits, canon[cid], f"{name}: the persona and the remembered canon agree")
@@ -181,9 +256,15 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
                 accepted.append(line)
                 await ctx.panel.add_message(panel.panel_id, cid, line, user_id=user, metadata={"claims": {cid: claims}})
                 await memory.add_message(user, session2.session_id, "assistant", line)
-            check.equal(accepted, [drafts[0][2], drafts[2][2]], "the draft contradicting Oskar's home was caught by the canon")
+            check.equal(
+                accepted, [drafts[0][2], drafts[2][2]], "the draft contradicting Oskar's home was caught by the canon"
+            )
             context = await memory.get_memory_context(user, "Mira eyes ship")
-            check.that("green" in context.text and "Kestrel" in context.text, "the prompt context recalls Mira's canon", context.text[:200])
+            check.that(
+                "green" in context.text and "Kestrel" in context.text,
+                "the prompt context recalls Mira's canon",
+                context.text[:200],
+            )
     with check.step("read the story back"):
         messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
         for message in messages:
@@ -194,7 +275,11 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
                 )
         check.equal(len(messages), 4, "two canon lines and two consistent story lines are in the panel")
         sessions = await ctx.memory.list_sessions(user)
-        check.equal(sorted((s.title, s.message_count) for s in sessions), [("Chapter 1", 2), ("Chapter 2", 2)], "both chapters are in memory")
+        check.equal(
+            sorted((s.title, s.message_count) for s in sessions),
+            [("Chapter 1", 2), ("Chapter 2", 2)],
+            "both chapters are in memory",
+        )
 
 
 async def _canon(memory: Any, user: str) -> tuple[dict[str, dict[str, str]], list[str]]:

@@ -29,7 +29,10 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             zip(
                 variants,
                 await asyncio.gather(
-                    *(ctx.tools.execute_tool(user, "summarize", {"text": _INPUT, "max_sentences": n}) for n in variants.values())
+                    *(
+                        ctx.tools.execute_tool(user, "summarize", {"text": _INPUT, "max_sentences": n})
+                        for n in variants.values()
+                    )
                 ),
                 strict=True,
             )
@@ -41,10 +44,16 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             tags = {"experiment": experiment, "variant": variant}
             await ctx.metrics.record_metric("sandbox.run_ms", run.duration_ms, tags=tags)
             await ctx.metrics.record_event(
-                user, "sandbox.run",
-                {"experiment": experiment, "variant": variant, "run_id": run.run_id, "duration_ms": run.duration_ms,
-                 "output_chars": len(run.output["summary"])},
-            )  # fmt: skip
+                user,
+                "sandbox.run",
+                {
+                    "experiment": experiment,
+                    "variant": variant,
+                    "run_id": run.run_id,
+                    "duration_ms": run.duration_ms,
+                    "output_chars": len(run.output["summary"]),
+                },
+            )
     with check.step("compare the variants"):
         kept = {v: [s["text"] for s in run.output["sentences"]] for v, run in runs.items()}
         check.equal({v: len(s) for v, s in kept.items()}, variants, "each variant kept its number of sentences")
@@ -57,7 +66,11 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("read the traces back"):
         everything = await ctx.metrics.get_summary("sandbox.run_ms", tags={"experiment": experiment})
         durations = [r.duration_ms for r in runs.values()]
-        check.equal((everything.count, everything.max, everything.min), (3, max(durations), min(durations)), "the experiment's timings are all recorded")
+        check.equal(
+            (everything.count, everything.max, everything.min),
+            (3, max(durations), min(durations)),
+            "the experiment's timings are all recorded",
+        )
         for variant, run in runs.items():
             one = await ctx.metrics.get_summary("sandbox.run_ms", tags={"experiment": experiment, "variant": variant})
             check.equal((one.count, one.last), (1, run.duration_ms), f"variant {variant}: its own timing is recorded")

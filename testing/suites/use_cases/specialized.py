@@ -34,9 +34,12 @@ async def translation_chat(ctx: FFTestContext, check: FFChecker) -> None:
     ]
     with check.step("register the translator persona"):
         persona = await register_persona(
-            ctx, f"{user}-translator", "Lucía the translator", expertise=["translation", "spanish"],
+            ctx,
+            f"{user}-translator",
+            "Lucía the translator",
+            expertise=["translation", "spanish"],
             system_prompt="Translate every English message into Spanish.",
-        )  # fmt: skip
+        )
         session = await ctx.memory.create_session(
             user, title="Trip phrases", metadata={"persona_id": persona.persona_id, "target_language": "es"}
         )
@@ -64,7 +67,9 @@ async def translation_chat(ctx: FFTestContext, check: FFChecker) -> None:
             )
     with check.step("read the bilingual transcript back"):
         history = await ctx.memory.get_messages(user, session.session_id)
-        check.equal([m.role for m in history], ["user", "assistant"] * len(script), "every turn is followed by its translation")
+        check.equal(
+            [m.role for m in history], ["user", "assistant"] * len(script), "every turn is followed by its translation"
+        )
         for index, (english, word, spanish) in enumerate(script):
             source, answer = history[2 * index], history[2 * index + 1]
             check.equal(source.content, english, f"turn {index + 1}: the English source is stored")
@@ -78,13 +83,26 @@ async def translation_chat(ctx: FFTestContext, check: FFChecker) -> None:
                 f"turn {index + 1}: '{word}' is translated to '{spanish}'",
                 f"translation {answer.content!r}",
             )
-            check.equal(answer.metadata.get("in_reply_to"), source.message_id, f"turn {index + 1}: the translation answers its turn")
+            check.equal(
+                answer.metadata.get("in_reply_to"),
+                source.message_id,
+                f"turn {index + 1}: the translation answers its turn",
+            )
     with check.step("tool runs and persona are on record"):
         logged = await ctx.tools.list_runs(user)
-        check.equal([r.run_id for r in logged], [r.run_id for r in runs], "the tool log holds one translate run per turn, in order")
-        check.that(all(r.tool == "translate" and r.status == FFToolRunStatus.SUCCESS for r in logged), "every logged run is a successful translate")
+        check.equal(
+            [r.run_id for r in logged],
+            [r.run_id for r in runs],
+            "the tool log holds one translate run per turn, in order",
+        )
+        check.that(
+            all(r.tool == "translate" and r.status == FFToolRunStatus.SUCCESS for r in logged),
+            "every logged run is a successful translate",
+        )
         stored_persona = await ctx.panel.personas.get_persona(persona.persona_id)
-        check.equal(stored_persona.expertise, ["translation", "spanish"], "the translator persona reads back from the registry")
+        check.equal(
+            stored_persona.expertise, ["translation", "spanish"], "the translator persona reads back from the registry"
+        )
 
 
 @use_case("personal_assistant")
@@ -93,13 +111,22 @@ async def personal_assistant(ctx: FFTestContext, check: FFChecker) -> None:
     user = ctx.new_user("assistant")
     with check.step("first session: a preference and two tasks"):
         first = await ctx.memory.create_session(user, title="Planning")
-        said = await ctx.memory.add_message(user, first.session_id, "user", "I prefer meetings in the morning, before ten.")
+        said = await ctx.memory.add_message(
+            user, first.session_id, "user", "I prefer meetings in the morning, before ten."
+        )
         preference = await ctx.memory.store_memory(
-            user, "Prefers meetings in the morning, before ten o'clock.", layer="permanent", importance=0.9,
-            tags=["preference"], session_id=first.session_id, message_id=said.message_id,
-        )  # fmt: skip
+            user,
+            "Prefers meetings in the morning, before ten o'clock.",
+            layer="permanent",
+            importance=0.9,
+            tags=["preference"],
+            session_id=first.session_id,
+            message_id=said.message_id,
+        )
         renew = await ctx.tools.execute_tool(
-            user, "create_task", {"title": "Renew passport", "priority": "high", "due": "2026-12-01", "tags": ["travel"]}
+            user,
+            "create_task",
+            {"title": "Renew passport", "priority": "high", "due": "2026-12-01", "tags": ["travel"]},
         )
         check.require(renew.ok, "create_task made the first task", f"{renew.status}: {renew.error}")
         book = await ctx.tools.execute_tool(
@@ -108,17 +135,28 @@ async def personal_assistant(ctx: FFTestContext, check: FFChecker) -> None:
         check.require(book.ok, "create_task made the dependent task", f"{book.status}: {book.error}")
         tasks = [renew.output, book.output]
         for task in tasks:
-            await ctx.memory.add_message(user, first.session_id, "tool", f"Task created: {task['title']}", metadata={"task": task})
+            await ctx.memory.add_message(
+                user, first.session_id, "tool", f"Task created: {task['title']}", metadata={"task": task}
+            )
             await ctx.memory.store_memory(
-                user, f"Open task: {task['title']}", layer="long_term", importance=0.7, tags=["task"],
-                session_id=first.session_id, metadata={"task": task},
-            )  # fmt: skip
+                user,
+                f"Open task: {task['title']}",
+                layer="long_term",
+                importance=0.7,
+                tags=["task"],
+                session_id=first.session_id,
+                metadata={"task": task},
+            )
     with check.step("tasks persist"):
         check.equal(tasks[1]["depends_on"], [tasks[0]["task_id"]], "the second task depends on the first")
         async with reopened(ctx, "memory") as memory:  # a new process reading the same data root
-            stored_tasks = [m.metadata["task"] for m in await memory.get_memories(user, layers="long_term") if "task" in m.tags]
+            stored_tasks = [
+                m.metadata["task"] for m in await memory.get_memories(user, layers="long_term") if "task" in m.tags
+            ]
         check.equal(
-            sorted(t["task_id"] for t in stored_tasks), sorted(t["task_id"] for t in tasks), "both tasks read back from long-term memory"
+            sorted(t["task_id"] for t in stored_tasks),
+            sorted(t["task_id"] for t in tasks),
+            "both tasks read back from long-term memory",
         )
         on_disk = await read_json(data_path(ctx, "users", user, "tools", "work", renew.run_id, "task.json"))
         check.equal(on_disk, renew.output, "the tool's task.json in its work dir matches the stored task")
@@ -138,7 +176,11 @@ async def personal_assistant(ctx: FFTestContext, check: FFChecker) -> None:
         await ctx.memory.process_retention(now=later, user_id=user)
         kept = {m.memory_id for m in await ctx.memory.get_memories(user, limit=50)}
         check.that(preference.memory_id in kept, "the permanent preference survives 40 days of retention")
-        check.equal(sum(1 for m in await ctx.memory.get_memories(user, layers="long_term") if "task" in m.tags), 2, "the tasks stay in long-term memory")
+        check.equal(
+            sum(1 for m in await ctx.memory.get_memories(user, layers="long_term") if "task" in m.tags),
+            2,
+            "the tasks stay in long-term memory",
+        )
 
 
 @use_case("interactive_tutor")
@@ -147,11 +189,17 @@ async def interactive_tutor(ctx: FFTestContext, check: FFChecker) -> None:
     user = ctx.new_user("student")
     # lesson -> (topic, question, expected answer, the student's scripted answer)
     lessons = [
-        [("algebra", "Solve 2x + 3 = 11.", "4", "4"), ("geometry", "Angles in a triangle sum to?", "180", "180"),
-         ("algebra", "Solve 5x = 35.", "7", "5")],
-        [("algebra", "Solve x - 9 = 3.", "12", "12"), ("geometry", "Sides of a hexagon?", "6", "8"),
-         ("geometry", "Degrees in a right angle?", "90", "90")],
-    ]  # fmt: skip
+        [
+            ("algebra", "Solve 2x + 3 = 11.", "4", "4"),
+            ("geometry", "Angles in a triangle sum to?", "180", "180"),
+            ("algebra", "Solve 5x = 35.", "7", "5"),
+        ],
+        [
+            ("algebra", "Solve x - 9 = 3.", "12", "12"),
+            ("geometry", "Sides of a hexagon?", "6", "8"),
+            ("geometry", "Degrees in a right angle?", "90", "90"),
+        ],
+    ]
     with check.step("register the tutor persona"):
         tutor = await register_persona(ctx, f"{user}-tutor", "Professor Ada", expertise=["algebra", "geometry"])
     sessions = []
@@ -159,19 +207,28 @@ async def interactive_tutor(ctx: FFTestContext, check: FFChecker) -> None:
         sessions.append(await _lesson(ctx, ctx.memory, user, tutor.persona_id, 1, lessons[0]))
     with check.step("progress after lesson 1"):
         progress = await _topic_progress(ctx, user)
-        check.equal(progress, {"algebra": (1, 2), "geometry": (1, 1)}, "lesson 1 progress per topic (correct, attempts)")
+        check.equal(
+            progress, {"algebra": (1, 2), "geometry": (1, 1)}, "lesson 1 progress per topic (correct, attempts)"
+        )
     with check.step("lesson 2 after the app restarted"):
         async with reopened(ctx, "memory", shared_bus=True) as memory:
             sessions.append(await _lesson(ctx, memory, user, tutor.persona_id, 2, lessons[1]))
     with check.step("progress across both lessons"):
         progress = await _topic_progress(ctx, user)
         check.equal(progress, {"algebra": (2, 3), "geometry": (2, 3)}, "progress per topic spans both sessions")
-        per_lesson = Counter(m.metadata["lesson"] for m in await ctx.memory.get_memories(user, layers="long_term") if "progress" in m.tags)
+        per_lesson = Counter(
+            m.metadata["lesson"]
+            for m in await ctx.memory.get_memories(user, layers="long_term")
+            if "progress" in m.tags
+        )
         check.equal(dict(per_lesson), {1: 3, 2: 3}, "each lesson's three answers are tracked")
         stored_sessions = {s.session_id: s for s in await ctx.memory.list_sessions(user)}
         check.equal(sorted(stored_sessions), sorted(sessions), "both lesson sessions are listed")
         check.that(
-            all(s.metadata.get("persona_id") == tutor.persona_id and s.message_count == 9 for s in stored_sessions.values()),
+            all(
+                s.metadata.get("persona_id") == tutor.persona_id and s.message_count == 9
+                for s in stored_sessions.values()
+            ),
             "each lesson was run by the tutor persona and holds nine turns",
         )
     with check.step("analytics"):
@@ -187,20 +244,31 @@ async def _lesson(
     """One tutoring session: ask, take the scripted answer, grade, record progress; the session id."""
     session = await memory.create_session(user, title=f"Lesson {number}", metadata={"persona_id": persona_id})
     for topic, question, expected, answer in quiz:
-        await memory.add_message(user, session.session_id, "assistant", question, metadata={"persona_id": persona_id, "topic": topic})
+        await memory.add_message(
+            user, session.session_id, "assistant", question, metadata={"persona_id": persona_id, "topic": topic}
+        )
         reply = await memory.add_message(user, session.session_id, "user", answer)
         correct = answer == expected
         await memory.add_message(
-            user, session.session_id, "assistant", "Correct!" if correct else f"Not quite: the answer is {expected}.",
+            user,
+            session.session_id,
+            "assistant",
+            "Correct!" if correct else f"Not quite: the answer is {expected}.",
             metadata={"persona_id": persona_id, "graded": reply.message_id, "correct": correct},
-        )  # fmt: skip
+        )
         await memory.store_memory(
-            user, f"{topic} question '{question}' answered {'correctly' if correct else 'incorrectly'}",
-            layer="long_term", importance=0.6, tags=["progress", f"topic-{topic}"],
-            session_id=session.session_id, message_id=reply.message_id,
+            user,
+            f"{topic} question '{question}' answered {'correctly' if correct else 'incorrectly'}",
+            layer="long_term",
+            importance=0.6,
+            tags=["progress", f"topic-{topic}"],
+            session_id=session.session_id,
+            message_id=reply.message_id,
             metadata={"topic": topic, "correct": correct, "lesson": number},
-        )  # fmt: skip
-        await ctx.metrics.record_event(user, "tutor.answer_graded", {"topic": topic, "correct": correct, "session_id": session.session_id})
+        )
+        await ctx.metrics.record_event(
+            user, "tutor.answer_graded", {"topic": topic, "correct": correct, "session_id": session.session_id}
+        )
     return session.session_id
 
 
@@ -228,7 +296,10 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
         coach = await register_persona(ctx, f"{user}-coach", "Coach Emma", expertise=["english grammar"])
         panel = await ctx.panel.create_panel(
             user,
-            [{"participant_id": "learner", "kind": "human"}, {"participant_id": "coach", "persona_id": coach.persona_id}],
+            [
+                {"participant_id": "learner", "kind": "human"},
+                {"participant_id": "coach", "persona_id": coach.persona_id},
+            ],
             title="Grammar practice",
             turn_policy="round_robin",
             turn_order=["learner", "coach"],
@@ -243,18 +314,34 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
             runs.append(run)
             feedback = run.output["corrected_text"] if run.output["error_count"] else "Perfect sentence!"
             await ctx.panel.add_message(
-                panel.panel_id, "coach", feedback, reply_to=said.message_id, user_id=user,
-                metadata={"corrections": run.output["corrections"], "corrected_text": run.output["corrected_text"], "tool_run_id": run.run_id},
-            )  # fmt: skip
+                panel.panel_id,
+                "coach",
+                feedback,
+                reply_to=said.message_id,
+                user_id=user,
+                metadata={
+                    "corrections": run.output["corrections"],
+                    "corrected_text": run.output["corrected_text"],
+                    "tool_run_id": run.run_id,
+                },
+            )
     with check.step("read the lesson back"):
         messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
-        check.equal([m.sequence for m in messages], list(range(1, 2 * len(script) + 1)), "messages are numbered without gaps")
-        check.equal([m.participant_id for m in messages], ["learner", "coach"] * len(script), "learner and coach alternate")
+        check.equal(
+            [m.sequence for m in messages], list(range(1, 2 * len(script) + 1)), "messages are numbered without gaps"
+        )
+        check.equal(
+            [m.participant_id for m in messages], ["learner", "coach"] * len(script), "learner and coach alternate"
+        )
         for index, (sentence, fixes) in enumerate(script):
             said, feedback = messages[2 * index], messages[2 * index + 1]
-            check.equal(feedback.reply_to, said.message_id, f"turn {index + 1}: the correction is linked to the learner's turn")
+            check.equal(
+                feedback.reply_to, said.message_id, f"turn {index + 1}: the correction is linked to the learner's turn"
+            )
             corrections = feedback.metadata.get("corrections", [])
-            check.equal(corrections, runs[index].output["corrections"], f"turn {index + 1}: the tool's corrections are stored")
+            check.equal(
+                corrections, runs[index].output["corrections"], f"turn {index + 1}: the tool's corrections are stored"
+            )
             corrected = feedback.metadata.get("corrected_text", "")
             if fixes:
                 check.that(
@@ -267,7 +354,9 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
                     f"turn {index + 1}: every correction's offset points at the learner's words",
                 )
             else:
-                check.equal((corrections, corrected), ([], sentence), f"turn {index + 1}: a correct sentence gets no correction")
+                check.equal(
+                    (corrections, corrected), ([], sentence), f"turn {index + 1}: a correct sentence gets no correction"
+                )
     with check.step("turn policy and analytics"):
         status = await ctx.panel.get_turn_status(panel.panel_id, user_id=user)
         check.equal(status.next_speakers, ["learner"], "after the coach it is the learner's turn")
@@ -285,7 +374,9 @@ async def exam_assistant(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("load the syllabus"):
         kb = await ctx.knowledge.create_knowledge_base(user, "syllabus")
         doc_ids = [
-            (await ctx.knowledge.add_document(user, kb.kb_id, content=d.content, title=d.title, format="markdown")).doc_id
+            (
+                await ctx.knowledge.add_document(user, kb.kb_id, content=d.content, title=d.title, format="markdown")
+            ).doc_id
             for d in documents
         ]
         session = await ctx.memory.create_session(user, title="Mock exam", metadata={"kb_id": kb.kb_id})
@@ -298,19 +389,28 @@ async def exam_assistant(ctx: FFTestContext, check: FFChecker) -> None:
             check.equal(source.doc_id, doc_id, f"question {number} is drawn from its own document")
             key = document.fact.rsplit(" ", 1)[-1].rstrip(".")  # the reference code the answer must name
             await ctx.memory.add_message(
-                user, session.session_id, "assistant", f"Question {number}: what is the {document.probe}?",
+                user,
+                session.session_id,
+                "assistant",
+                f"Question {number}: what is the {document.probe}?",
                 metadata={"question": number, "chunk_id": source.chunk_id, "doc_id": source.doc_id},
-            )  # fmt: skip
+            )
             answer = key if number != 3 else "I do not remember"  # the student misses question 3
             await ctx.memory.add_message(user, session.session_id, "user", answer)
             correct = answer in source.text and bool(answer.strip())
             answers.append(correct)
-            await ctx.metrics.record_event(user, "exam.answer_graded", {"question": number, "correct": correct, "session_id": session.session_id})
+            await ctx.metrics.record_event(
+                user, "exam.answer_graded", {"question": number, "correct": correct, "session_id": session.session_id}
+            )
         score = 100.0 * sum(answers) / len(answers)
         await ctx.metrics.record_metric("exam.score_percent", score, kind="gauge", tags={"exam": session.session_id})
-        await ctx.metrics.record_event(user, "exam.completed", {"score_percent": score, "session_id": session.session_id})
+        await ctx.metrics.record_event(
+            user, "exam.completed", {"score_percent": score, "session_id": session.session_id}
+        )
     with check.step("grades and scores"):
-        check.equal(answers, [True, True, False, True], "grading against the knowledge base marks only question 3 wrong")
+        check.equal(
+            answers, [True, True, False, True], "grading against the knowledge base marks only question 3 wrong"
+        )
         summary = await ctx.metrics.get_summary("exam.score_percent", tags={"exam": session.session_id})
         check.equal((summary.count, summary.last), (1, 75.0), "the exam's score is recorded as a metric")
         analytics = await ctx.metrics.get_user_analytics(user)
@@ -318,7 +418,11 @@ async def exam_assistant(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(analytics.event_counts.get("exam.completed"), 1, "analytics recorded the completed exam")
         history = await ctx.memory.get_messages(user, session.session_id)
         questions = [m for m in history if m.role == "assistant"]
-        check.equal([m.metadata.get("doc_id") for m in questions], doc_ids, "every stored question cites the document it was drawn from")
+        check.equal(
+            [m.metadata.get("doc_id") for m in questions],
+            doc_ids,
+            "every stored question cites the document it was drawn from",
+        )
         check.equal(len(history), 8, "four questions and four answers are stored")
 
 
@@ -341,36 +445,61 @@ async def ai_notetaker(ctx: FFTestContext, check: FFChecker) -> None:
         for speaker, line in transcript:
             await ctx.memory.add_message(user, session.session_id, "user", line, metadata={"speaker": speaker})
         history = await ctx.memory.get_messages(user, session.session_id)
-        check.equal([(m.metadata.get("speaker"), m.content) for m in history], transcript, "the transcript is stored in speaking order")
+        check.equal(
+            [(m.metadata.get("speaker"), m.content) for m in history],
+            transcript,
+            "the transcript is stored in speaking order",
+        )
     with check.step("summarise with a tool"):
         text = "\n".join(m.content for m in history)
         run = await ctx.tools.execute_tool(user, "summarize", {"text": text, "max_sentences": 2})
         check.require(run.ok, "summarize ran", f"{run.status}: {run.error}")
         notes = run.output["summary"]
         kept = [s["text"] for s in run.output["sentences"]]
-        check.that(all(sentence in text for sentence in kept) and len(kept) <= 2, "the notes are at most two sentences of the transcript")
+        check.that(
+            all(sentence in text for sentence in kept) and len(kept) <= 2,
+            "the notes are at most two sentences of the transcript",
+        )
         check.that(decision in kept, "the notes keep the decision", f"notes {notes!r}")
     with check.step("file the notes"):
-        note_turn = await ctx.memory.add_message(user, session.session_id, "assistant", notes, metadata={"kind": "notes", "tool_run_id": run.run_id})
+        note_turn = await ctx.memory.add_message(
+            user, session.session_id, "assistant", notes, metadata={"kind": "notes", "tool_run_id": run.run_id}
+        )
         kb = await ctx.knowledge.create_knowledge_base(user, "meeting notes")
         doc = await ctx.knowledge.add_document(
-            user, kb.kb_id, content=notes, title="Spring launch sync: notes",
-            source=f"summarize:{run.run_id}", metadata={"session_id": session.session_id, "message_id": note_turn.message_id},
-        )  # fmt: skip
+            user,
+            kb.kb_id,
+            content=notes,
+            title="Spring launch sync: notes",
+            source=f"summarize:{run.run_id}",
+            metadata={"session_id": session.session_id, "message_id": note_turn.message_id},
+        )
         note_memory = await ctx.memory.store_memory(
-            user, f"Meeting notes (spring launch sync): {notes}", layer="long_term", importance=0.7,
-            tags=["meeting-notes"], session_id=session.session_id, message_id=note_turn.message_id, metadata={"doc_id": doc.doc_id},
-        )  # fmt: skip
+            user,
+            f"Meeting notes (spring launch sync): {notes}",
+            layer="long_term",
+            importance=0.7,
+            tags=["meeting-notes"],
+            session_id=session.session_id,
+            message_id=note_turn.message_id,
+            metadata={"doc_id": doc.doc_id},
+        )
     with check.step("search the notes later"):
         hits = await ctx.knowledge.search(user, kb.kb_id, "how much budget was approved?", top_k=3)
         check.require(bool(hits), "the knowledge base finds the notes")
         check.equal(hits[0].doc_id, doc.doc_id, "the hit is the meeting's notes")
         check.that("forty thousand euros" in hits[0].text, "the hit holds the approved amount")
         stored = await ctx.knowledge.get_document(user, kb.kb_id, doc.doc_id)
-        check.equal(stored.metadata.get("session_id"), session.session_id, "the notes point back to the meeting session")
+        check.equal(
+            stored.metadata.get("session_id"), session.session_id, "the notes point back to the meeting session"
+        )
         async with reopened(ctx, "memory") as memory:
             recalled = await memory.search_memories(user, "launch budget decision", limit=3)
-        check.equal([h.entry.memory_id for h in recalled[:1]], [note_memory.memory_id], "memory search finds the notes after a restart")
+        check.equal(
+            [h.entry.memory_id for h in recalled[:1]],
+            [note_memory.memory_id],
+            "memory search finds the notes after a restart",
+        )
 
 
 @use_case("chatops_assistant")
@@ -380,16 +509,34 @@ async def chatops_assistant(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("grant the operator"):
         await ctx.tools.assign_role(operator, "ops")
         access = await ctx.tools.grant_tool(operator, "restart_service")
-        check.equal((access.roles, access.grants), (["ops"], ["restart_service"]), "the operator holds the ops role and the grant")
+        check.equal(
+            (access.roles, access.grants),
+            (["ops"], ["restart_service"]),
+            "the operator holds the ops role and the grant",
+        )
     with check.step("permitted restart"):
-        run = await ctx.tools.execute_tool(operator, "restart_service", {"service": "indexer", "reason": "stale search index"})
+        run = await ctx.tools.execute_tool(
+            operator, "restart_service", {"service": "indexer", "reason": "stale search index"}
+        )
         check.require(run.ok, "the operator's restart request ran", f"{run.status}: {run.error}")
-        check.equal((run.output["service"], run.output["state"]), ("indexer", "requested"), "the restart request names the service")
-        request = await read_json(data_path(ctx, "users", operator, "tools", "work", run.run_id, "restart_request.json"))
+        check.equal(
+            (run.output["service"], run.output["state"]),
+            ("indexer", "requested"),
+            "the restart request names the service",
+        )
+        request = await read_json(
+            data_path(ctx, "users", operator, "tools", "work", run.run_id, "restart_request.json")
+        )
         check.equal(request, run.output, "the request file the tool wrote matches its result")
     with check.step("forbidden attempts"):
-        denied = await ctx.tools.execute_tool(intern, "restart_service", {"service": "chat-api", "reason": "it feels slow"})
-        check.equal((denied.status, denied.refusal), (FFToolRunStatus.REFUSED, FFToolRefusal.NOT_PERMITTED), "the intern is refused")
+        denied = await ctx.tools.execute_tool(
+            intern, "restart_service", {"service": "chat-api", "reason": "it feels slow"}
+        )
+        check.equal(
+            (denied.status, denied.refusal),
+            (FFToolRunStatus.REFUSED, FFToolRefusal.NOT_PERMITTED),
+            "the intern is refused",
+        )
         check.equal((denied.attempts, denied.exit_code), (0, None), "the refused tool never started")
         ungranted = await ctx.tools.execute_tool(operator, "disk_usage", {})
         check.equal(
@@ -401,15 +548,30 @@ async def chatops_assistant(ctx: FFTestContext, check: FFChecker) -> None:
         check.that(not work.exists() or not any(work.iterdir()), "no work directory was created for the refused run")
     with check.step("audit"):
         records = await ctx.metrics.get_audit_records(limit=10_000)
-        refusals = {(r.actor, r.target, r.outcome, r.details.get("payload", {}).get("reason")) for r in records if r.action == "tool.refused"}
-        check.that((intern, "restart_service", "refused", "not_permitted") in refusals, "the intern's refusal is audited", f"refusals {sorted(refusals)}")
+        refusals = {
+            (r.actor, r.target, r.outcome, r.details.get("payload", {}).get("reason"))
+            for r in records
+            if r.action == "tool.refused"
+        }
+        check.that(
+            (intern, "restart_service", "refused", "not_permitted") in refusals,
+            "the intern's refusal is audited",
+            f"refusals {sorted(refusals)}",
+        )
         check.that((operator, "disk_usage", "refused", "grant_required") in refusals, "the missing grant is audited")
-        check.that(not any(r.actor == operator and r.target == "restart_service" for r in records), "the permitted run is not audited as a refusal")
+        check.that(
+            not any(r.actor == operator and r.target == "restart_service" for r in records),
+            "the permitted run is not audited as a refusal",
+        )
         verdict = await ctx.metrics.verify_audit_log()
         check.that(verdict.ok, "the audit chain verifies", f"{verdict.reason} at {verdict.first_bad_index}")
     with check.step("run logs and analytics"):
         logged = await ctx.tools.list_runs(intern)
-        check.equal([(r.run_id, r.status) for r in logged], [(denied.run_id, FFToolRunStatus.REFUSED)], "the refusal is in the intern's run log")
+        check.equal(
+            [(r.run_id, r.status) for r in logged],
+            [(denied.run_id, FFToolRunStatus.REFUSED)],
+            "the refusal is in the intern's run log",
+        )
         intern_stats = await ctx.metrics.get_user_analytics(intern)
         operator_stats = await ctx.metrics.get_user_analytics(operator)
         check.equal(intern_stats.event_counts.get("tool.refused"), 1, "analytics counted the intern's refusal")
@@ -434,8 +596,12 @@ async def cross_team_concierge(ctx: FFTestContext, check: FFChecker) -> None:
         for team, (user, fact) in teams.items():
             kb = await ctx.knowledge.create_knowledge_base(user, f"{team} handbook")
             docs = [
-                await ctx.knowledge.add_document(user, kb.kb_id, content=f"# Remote access\n\n{fact}", title=f"{team} remote access"),
-                await ctx.knowledge.add_document(user, kb.kb_id, content=f"# Onboarding\n\n{filler} Team {team}.", title=f"{team} onboarding"),
+                await ctx.knowledge.add_document(
+                    user, kb.kb_id, content=f"# Remote access\n\n{fact}", title=f"{team} remote access"
+                ),
+                await ctx.knowledge.add_document(
+                    user, kb.kb_id, content=f"# Onboarding\n\n{filler} Team {team}.", title=f"{team} onboarding"
+                ),
             ]
             kbs[team] = (kb.kb_id, {d.doc_id for d in docs})
     with check.step("each team asks the same question"):
@@ -443,7 +609,9 @@ async def cross_team_concierge(ctx: FFTestContext, check: FFChecker) -> None:
             other = "beta" if team == "alpha" else "alpha"
             kb_id, own_docs = kbs[team]
             session = await ctx.memory.create_session(user, title="IT concierge")
-            question = await ctx.memory.add_message(user, session.session_id, "user", "Which VPN gateway do remote staff use?")
+            question = await ctx.memory.add_message(
+                user, session.session_id, "user", "Which VPN gateway do remote staff use?"
+            )
             hits = await ctx.knowledge.search(user, kb_id, question.content, top_k=5)
             check.require(bool(hits), f"{team}: the question finds material")
             check.that(
@@ -451,15 +619,26 @@ async def cross_team_concierge(ctx: FFTestContext, check: FFChecker) -> None:
                 f"{team}: every hit comes from the team's own knowledge base",
                 f"hits {[(h.kb_id, h.doc_id) for h in hits]}",
             )
-            check.that(fact in hits[0].text and teams[other][1] not in " ".join(h.text for h in hits), f"{team}: the answer is the team's own fact")
+            check.that(
+                fact in hits[0].text and teams[other][1] not in " ".join(h.text for h in hits),
+                f"{team}: the answer is the team's own fact",
+            )
             run = await ctx.tools.execute_tool(user, "summarize", {"text": hits[0].text, "max_sentences": 1})
             check.require(run.ok, f"{team}: the answer was composed", f"{run.status}: {run.error}")
             await ctx.memory.add_message(
-                user, session.session_id, "assistant", run.output["summary"],
-                metadata={"citations": [{"kb_id": kb_id, "doc_id": hits[0].doc_id, "chunk_id": hits[0].chunk_id}], "tool_run_id": run.run_id},
-            )  # fmt: skip
+                user,
+                session.session_id,
+                "assistant",
+                run.output["summary"],
+                metadata={
+                    "citations": [{"kb_id": kb_id, "doc_id": hits[0].doc_id, "chunk_id": hits[0].chunk_id}],
+                    "tool_run_id": run.run_id,
+                },
+            )
             answer = (await ctx.memory.get_messages(user, session.session_id))[-1]
-            check.that(fact in answer.content, f"{team}: the stored answer states the team's own gateway", answer.content)
+            check.that(
+                fact in answer.content, f"{team}: the stored answer states the team's own gateway", answer.content
+            )
             sessions[team] = session.session_id
     with check.step("no way across"):
         alpha_user, beta_user = teams["alpha"][0], teams["beta"][0]
@@ -482,37 +661,58 @@ async def scene_critic(ctx: FFTestContext, check: FFChecker) -> None:
     scenes = [
         "INT. LIGHTHOUSE - NIGHT. Mara climbs the spiral stairs. The lamp is dark. She strikes a match.",
         "EXT. HARBOUR - DAWN. Fishing boats return. Old Tomas waves, then freezes when he sees the dark lamp.",
-        "INT. LIGHTHOUSE - DAY. Mara and Tomas argue about who let the light die, while the radio crackles a storm warning.",
+        "INT. LIGHTHOUSE - DAY. Mara and Tomas argue about who let the light die. The radio crackles a storm warning.",
     ]
     with check.step("open the writers' room"):
         critic = await register_persona(ctx, f"{user}-critic", "Vera the critic", expertise=["screenwriting", "pacing"])
         panel = await ctx.panel.create_panel(
-            user, [{"participant_id": "writer", "kind": "human"}, {"participant_id": "critic", "persona_id": critic.persona_id}],
+            user,
+            [
+                {"participant_id": "writer", "kind": "human"},
+                {"participant_id": "critic", "persona_id": critic.persona_id},
+            ],
             title="Lighthouse draft",
-        )  # fmt: skip
+        )
     critiques = []
     with check.step("post scenes and measure them side by side"):
         posted = [
             await ctx.panel.add_message(panel.panel_id, "writer", scene, user_id=user, metadata={"scene": n})
             for n, scene in enumerate(scenes, 1)
         ]
-        measured = await asyncio.gather(*(ctx.tools.execute_tool(user, "word_count", {"text": s, "top": 3}) for s in scenes))
+        measured = await asyncio.gather(
+            *(ctx.tools.execute_tool(user, "word_count", {"text": s, "top": 3}) for s in scenes)
+        )
         for scene_message, scene, run in zip(posted, scenes, measured, strict=True):
-            check.require(run.ok, f"word_count measured scene {scene_message.metadata['scene']}", f"{run.status}: {run.error}")
-            check.equal(run.output["words"], len(_words(scene)), f"scene {scene_message.metadata['scene']}: the word count is right")
+            check.require(
+                run.ok, f"word_count measured scene {scene_message.metadata['scene']}", f"{run.status}: {run.error}"
+            )
+            check.equal(
+                run.output["words"],
+                len(_words(scene)),
+                f"scene {scene_message.metadata['scene']}: the word count is right",
+            )
     with check.step("one critique per scene"):
         for scene_message, run in zip(posted, measured, strict=True):
             number = scene_message.metadata["scene"]
             verdict = "tight" if run.output["words"] <= 18 else "could be trimmed"
-            text = f"Scene {number} runs {run.output['words']} words and is {verdict}; key images: {', '.join(w for w, _ in run.output['top_words'])}."
+            images = ", ".join(word for word, _ in run.output["top_words"])
+            text = f"Scene {number} runs {run.output['words']} words and is {verdict}; key images: {images}."
             message = await ctx.panel.add_message(
-                panel.panel_id, "critic", text, reply_to=scene_message.message_id, user_id=user,
+                panel.panel_id,
+                "critic",
+                text,
+                reply_to=scene_message.message_id,
+                user_id=user,
                 metadata={"scene": number, "words": run.output["words"], "tool_run_id": run.run_id},
-            )  # fmt: skip
+            )
             insight = await ctx.panel.record_insight(
-                panel.panel_id, f"Scene {number} is {verdict}.", participant_id="critic", category="critique",
-                source_message_ids=[scene_message.message_id, message.message_id], user_id=user,
-            )  # fmt: skip
+                panel.panel_id,
+                f"Scene {number} is {verdict}.",
+                participant_id="critic",
+                category="critique",
+                source_message_ids=[scene_message.message_id, message.message_id],
+                user_id=user,
+            )
             critiques.append((scene_message, message, insight))
     with check.step("read the critiques back"):
         messages = {m.message_id: m for m in await ctx.panel.get_messages(panel.panel_id, user_id=user)}
@@ -520,10 +720,26 @@ async def scene_critic(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(len(insights), len(scenes), "one critique insight per scene")
         for (scene_message, message, insight), stored in zip(critiques, insights, strict=True):
             number = scene_message.metadata["scene"]
-            check.equal(messages[message.message_id].reply_to, scene_message.message_id, f"scene {number}: the critique replies to its scene")
-            check.equal(stored.source_message_ids[0], scene_message.message_id, f"scene {number}: the insight is linked to the scene")
-            check.equal(messages[message.message_id].participant_id, "critic", f"scene {number}: the critic persona wrote it")
+            check.equal(
+                messages[message.message_id].reply_to,
+                scene_message.message_id,
+                f"scene {number}: the critique replies to its scene",
+            )
+            check.equal(
+                (stored.insight_id, stored.source_message_ids),
+                (insight.insight_id, [scene_message.message_id, message.message_id]),
+                f"scene {number}: the stored insight links the scene and its critique",
+            )
+            check.equal(
+                messages[message.message_id].participant_id, "critic", f"scene {number}: the critic persona wrote it"
+            )
         stored_panel = await ctx.panel.get_panel(panel.panel_id, user_id=user)
-        check.equal(stored_panel.participant("critic").name, "Vera the critic", "the critic seat plays the registered persona")
+        check.equal(
+            stored_panel.participant("critic").name, "Vera the critic", "the critic seat plays the registered persona"
+        )
         records = await read_jsonl(data_path(ctx, "users", user, "panels", panel.panel_id, "insights.jsonl"))
-        check.equal([r.get("insight_id") for r in records], [i.insight_id for _, _, i in critiques], "insights.jsonl holds every critique")
+        check.equal(
+            [r.get("insight_id") for r in records],
+            [i.insight_id for _, _, i in critiques],
+            "insights.jsonl holds every critique",
+        )

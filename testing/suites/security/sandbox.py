@@ -1,1 +1,416 @@
-"""stub"""
+"""Tool sandbox escapes: shell injection, paths outside the work dir, secrets, runaway processes.
+
+Arguments reach a tool as JSON on stdin and the command is a fixed argv run without a shell,
+so shell metacharacters must stay inert text; path arguments must stay inside the run's work
+directory; the tool's environment is an allow-list, so a secret in the FF process's environment
+must not reach it; and a tool that sleeps, floods stdout or forks must be stopped at its limits.
+
+The attacks on limits and the environment need hostile *programs*: they are registered as probe
+tools (``python -c <code>``, the tool manager's own registration API) on a second tool manager
+instance over the same data root (``ctx.fresh_manager("tools")``), so the shared registry the
+other suites see is not changed. Each run is bounded by a limit of a second or less.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import textwrap
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psutil
+from pydantic import BaseModel, ConfigDict
+
+from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, FFToolRunStatus
+from ff_utils.ff_errors import FFSandboxViolationError
+from ff_utils.ff_file_ops import ff_ensure_directory, ff_safe_path
+from ff_utils.ff_ids import ff_new_id
+from ff_utils.ff_json_utils import ff_dumps
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+from testing.suites.security._support import (
+    FFAttack,
+    FFObservation,
+    FFProbe,
+    jsonl_census,
+    run_probes,
+    security_check,
+    shown,
+)
+
+__all__ = [
+    "probe_tool",
+    "sandbox_shell_metacharacters",
+    "sandbox_paths_outside_work_dir",
+    "sandbox_environment_secret",
+    "sandbox_wall_time",
+    "sandbox_output_flood",
+    "sandbox_process_flood",
+    "sandbox_calculator_code_injection",
+]
+
+
+class _AnyArguments(BaseModel):
+    """Probe tools take any JSON object: the attack is in their code, not their arguments."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def probe_tool(name: str, code: str, **limits: Any) -> FFToolDefinitionDTO:
+    """A tool whose fixed argv is ``python -c <code>``, with the given limits."""
+    return FFToolDefinitionDTO(
+        name=name,
+        description=f"security probe {name}",
+        argv=(sys.executable, "-c", textwrap.dedent(code)),
+        parameters=_AnyArguments,
+        limits=FFToolLimitsDTO(**limits),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _probe_manager(ctx: FFTestContext, *definitions: FFToolDefinitionDTO) -> AsyncIterator[Any]:
+    tools = ctx.fresh_manager("tools")
+    for definition in definitions:
+        tools.register_tool(definition)
+    try:
+        yield tools
+    finally:
+        await tools.shutdown()
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` is a running (not zombie) process."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _pids(text: str) -> list[int]:
+    return [int(token) for token in text.split() if token.isdigit()]
+
+
+# ---------------------------------------------------------------------------- shell injection
+
+_ECHO = """
+import json, sys
+args = json.load(sys.stdin)
+print(json.dumps({"argv": sys.argv[1:], "text": args.get("text")}))
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-01",
+        name="shell metacharacters in tool arguments",
+        category="OS command injection",
+        asvs_id="V5.3.8",
+        attack="word_count with text \"x; touch F1 && echo F2 | tee F2 $(touch F3) `touch F4` > F5\" (F1..F5 absolute "
+        "paths of canary files), and the same text to a probe tool that echoes its argv and stdin",
+        expected="the run succeeds and counts the text literally (characters == len(text)); the probe gets the text "
+        "byte-identical on stdin and an argv without it; none of the five canary files exists",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+)
+async def sandbox_shell_metacharacters(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_shell")
+    scratch = ctx.run_dir / "security" / "SEC-SBX-01"
+    await asyncio.to_thread(ff_ensure_directory, scratch)
+    f1, f2, f3, f4, f5 = (scratch / f"pwned_{i}" for i in range(1, 6))
+    text = f"x; touch {f1} && echo {f2} | tee {f2} $(touch {f3}) `touch {f4}` > {f5}"
+    with check.step("word_count"):
+        counted = await ctx.tools.execute_tool(user, "word_count", {"text": text})
+    async with _probe_manager(ctx, probe_tool("sec_probe_echo", _ECHO, wall_time_seconds=3.0)) as tools:
+        with check.step("echo probe"):
+            echoed = await tools.execute_tool(user, "sec_probe_echo", {"text": text})
+    created = [p.name for p in (f1, f2, f3, f4, f5) if p.exists()]
+    chars = counted.output.get("characters") if isinstance(counted.output, dict) else None
+    echo = echoed.output if isinstance(echoed.output, dict) else {}
+    seen.note(f"word_count: status {counted.status.value}, characters {chars} of {len(text)}")
+    seen.note(f"echo probe: status {echoed.status.value}, stdin text identical: {echo.get('text') == text}, argv {echo.get('argv')}")
+    seen.note(f"canary files created: {created or 'none'}")
+    check.equal((counted.status, chars), (FFToolRunStatus.SUCCESS, len(text)), "word_count counted the text literally")
+    check.equal(echo.get("text"), text, "the payload reached the tool as data on stdin, unchanged")
+    check.equal(echo.get("argv"), [], "the payload never entered the command line")
+    check.equal(created, [], "no shell ran the payload (no canary file exists)")
+
+
+# ---------------------------------------------------------------------------- paths
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-02",
+        name="tool path arguments outside the work directory",
+        category="path traversal",
+        asvs_id="V12.3.2",
+        attack="word_count, summarize and extract_text with path '../../../../etc/passwd', '/etc/passwd', '..', "
+        "'a/../../x', 'sub/../../runs.jsonl' and '/proc/self/environ'",
+        expected="every call raises FFSandboxViolationError before anything runs; the user's tools folder is not "
+        "even created (no work dir, no run logged)",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+)
+async def sandbox_paths_outside_work_dir(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_path")
+    paths = ["../../../../etc/passwd", "/etc/passwd", "..", "a/../../x", "sub/../../runs.jsonl", "/proc/self/environ"]
+    probes = [
+        FFProbe(f"{tool}(path={shown(path)})", lambda t=tool, p=path: ctx.tools.execute_tool(user, t, {"path": p}), (FFSandboxViolationError,))
+        for tool in ("word_count", "summarize", "extract_text")
+        for path in paths
+    ]
+    with check.step(f"{len(probes)} path attacks"):
+        report = await run_probes(probes)
+    tools_dir = ff_safe_path(ctx.root, "users", user, "tools")
+    audited = [r for r in await ctx.metrics.get_audit_records(limit=10_000) if r.actor == user and r.action == "tool.refused"]
+    seen.note(report.summary())
+    seen.note(f"users/{user}/tools exists afterwards: {'yes' if tools_dir.exists() else 'no'}; refusals in the audit log: {len(audited)}")
+    check.equal(report.refused, report.total, "every path outside the work dir refused with FFSandboxViolationError")
+    check.that(not tools_dir.exists(), "nothing was written for the refused runs")
+
+
+# ---------------------------------------------------------------------------- environment
+
+_ENVIRONMENT = """
+import json, os
+ancestors = []
+pid = os.getpid()
+for _ in range(8):
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            ppid = int(next(l for l in handle if l.startswith("PPid:")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        break
+    if ppid <= 1:
+        break
+    try:
+        with open(f"/proc/{ppid}/environ", "rb") as handle:
+            ancestors.append(len([e for e in handle.read().split(b"\\0") if e]))
+    except OSError:
+        pass
+    pid = ppid
+print(json.dumps({"environ": dict(os.environ), "readable_ancestor_environs": ancestors}))
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-03",
+        name="tool reads a secret from the application's environment",
+        category="least privilege",
+        asvs_id="V4.1.3",
+        attack="set FF_SECURITY_PROBE_SECRET_<random> to a random value in os.environ of the FF process, then run a "
+        "probe tool that dumps its whole environment",
+        expected="neither the variable's name nor its value appears in the tool's environment or output; the "
+        "environment holds only the sandbox's allow-list",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+)
+async def sandbox_environment_secret(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_env")
+    name, secret = f"FF_SECURITY_PROBE_SECRET_{ff_new_id()[:8].upper()}", "sk-" + ff_new_id()
+    async with _probe_manager(ctx, probe_tool("sec_probe_env", _ENVIRONMENT, wall_time_seconds=3.0)) as tools:
+        os.environ[name] = secret
+        try:
+            with check.step("dump the tool's environment"):
+                run = await tools.execute_tool(user, "sec_probe_env", {})
+        finally:
+            del os.environ[name]
+    output = run.output if isinstance(run.output, dict) else {}
+    environ: dict[str, str] = output.get("environ") or {}
+    leaked = name in environ or any(secret in value for value in environ.values()) or secret in ff_dumps(run.model_dump(mode="json")).decode()
+    unexpected = sorted(k for k in environ if k not in _ALLOWED_ENVIRONMENT)
+    readable = output.get("readable_ancestor_environs") or []
+    seen.note(f"probe status {run.status.value}; tool environment: {len(environ)} variables {sorted(environ)}")
+    seen.note(f"secret name or value visible to the tool: {'yes' if leaked else 'no'}; variables outside the allow-list: {unexpected or 'none'}")
+    if readable:
+        # Not this check's claim (the secret set at run time is not in any /proc environ), but the
+        # report must say it: hostile tool code running as the same uid can read the start-up
+        # environment of the FF process through /proc, so secrets there are not shielded.
+        check.warn(
+            f"tool code can read the start-up environment of {len(readable)} ancestor process(es) through "
+            "/proc/<pid>/environ (same uid): secrets in the FF process's start-up environment are not shielded from tool code"
+        )
+    check.require(run.status == FFToolRunStatus.SUCCESS and environ, "the probe ran and reported its environment", run.error or "")
+    check.that(not leaked, "the secret set in the FF process's environment did not reach the tool")
+    check.equal(unexpected, [], "the tool's environment holds only allow-listed variables")
+
+
+_ALLOWED_ENVIRONMENT = frozenset(
+    {
+        "PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING",
+        "PYTHONNOUSERSITE", "FF_TOOL_RUN_ID", "FF_TOOL_NAME",
+    }
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- runaway tools
+
+_SLEEPER = """
+import os, sys, time
+print(os.getpid(), file=sys.stderr, flush=True)
+time.sleep(60)
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-04",
+        name="tool sleeps past its wall-time limit",
+        category="sandbox resource limits",
+        asvs_id="V5.2.4",
+        attack="a probe tool that reports its pid and sleeps 60 s, run with wall_time_seconds=0.5",
+        expected="the run ends as status timeout (limit wall_time) within 3 s and the tool process no longer exists",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+    timeout_seconds=30,
+)
+async def sandbox_wall_time(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_sleep")
+    async with _probe_manager(ctx, probe_tool("sec_probe_sleep", _SLEEPER, wall_time_seconds=0.5)) as tools:
+        started = time.perf_counter()
+        with check.step("run the sleeper"):
+            run = await tools.execute_tool(user, "sec_probe_sleep", {})
+        elapsed = time.perf_counter() - started
+    pids = _pids(run.stderr_tail)
+    alive = [pid for pid in pids if _alive(pid)]
+    check.metric("elapsed_seconds", elapsed)
+    seen.note(f"status {run.status.value}, limit {run.limit_exceeded}, returned after {elapsed:.2f} s; tool pid {pids or 'not reported'} alive: {alive or 'none'}")
+    check.equal((run.status, run.limit_exceeded), (FFToolRunStatus.TIMEOUT, "wall_time"), "the run was stopped at its wall-time limit")
+    check.at_most(elapsed, 3.0, "execute_tool returned within 3 s")
+    check.that(pids and not alive, "the tool process was killed", f"pids {pids}, alive {alive}")
+
+
+_FLOOD = """
+import sys
+chunk = b"A" * 65536
+for _ in range(800):
+    sys.stdout.buffer.write(chunk)
+sys.stdout.flush()
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-05",
+        name="tool floods stdout",
+        category="sandbox resource limits",
+        asvs_id="V12.1.1",
+        attack="a probe tool writing 50 MiB to stdout, run with max_output_bytes=65,536",
+        expected="the run is killed (limit output, stdout_truncated) within 3 s and the run record logged on disk "
+        "is smaller than the output cap",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+    timeout_seconds=30,
+)
+async def sandbox_output_flood(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_flood")
+    cap = 65_536
+    async with _probe_manager(ctx, probe_tool("sec_probe_flood", _FLOOD, wall_time_seconds=5.0, max_output_bytes=cap)) as tools:
+        started = time.perf_counter()
+        with check.step("run the flood"):
+            run = await tools.execute_tool(user, "sec_probe_flood", {})
+        elapsed = time.perf_counter() - started
+    census = await jsonl_census(ff_safe_path(ctx.root, "users", user, "tools", "runs.jsonl"))
+    logged = [r for r in census.records if isinstance(r, dict) and r.get("run_id") == run.run_id]
+    record_bytes = len(ff_dumps(logged[0])) if logged else 0
+    check.metric("elapsed_seconds", elapsed)
+    check.metric("logged_record_bytes", record_bytes)
+    seen.note(
+        f"status {run.status.value}, limit {run.limit_exceeded}, stdout_truncated {run.stdout_truncated}, "
+        f"returned after {elapsed:.2f} s; logged record {record_bytes:,} bytes (cap {cap:,})"
+    )
+    check.equal((run.status, run.limit_exceeded, run.stdout_truncated), (FFToolRunStatus.KILLED, "output", True), "the flood was cut at the output cap")
+    check.at_most(elapsed, 3.0, "execute_tool returned within 3 s")
+    check.that(logged and record_bytes < cap, "the logged run record stays below the output cap", f"{record_bytes} bytes, {len(logged)} record(s)")
+
+
+_FORKER = """
+import os, sys, time
+for _ in range(40):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    print(pid, file=sys.stderr, flush=True)
+time.sleep(60)
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-06",
+        name="tool forks a swarm of processes",
+        category="sandbox resource limits",
+        asvs_id="V5.2.4",
+        attack="a probe tool forking 40 sleeping children, run with max_processes=4",
+        expected="the run is killed (limit processes) within 3 s and none of the children it reported survives",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+    timeout_seconds=30,
+)
+async def sandbox_process_flood(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_fork")
+    async with _probe_manager(ctx, probe_tool("sec_probe_fork", _FORKER, wall_time_seconds=5.0, max_processes=4)) as tools:
+        started = time.perf_counter()
+        with check.step("run the forker"):
+            run = await tools.execute_tool(user, "sec_probe_fork", {})
+        elapsed = time.perf_counter() - started
+    children = _pids(run.stderr_tail)
+    await asyncio.sleep(0.2)  # the supervisor reaps asynchronously; give the kernel a moment
+    alive = [pid for pid in children if _alive(pid)]
+    check.metric("elapsed_seconds", elapsed)
+    seen.note(f"status {run.status.value}, limit {run.limit_exceeded}, returned after {elapsed:.2f} s; children reported {len(children)}, alive afterwards {len(alive)}")
+    check.equal((run.status, run.limit_exceeded), (FFToolRunStatus.KILLED, "processes"), "the run was stopped at its process limit")
+    check.at_most(elapsed, 3.0, "execute_tool returned within 3 s")
+    check.equal(alive, [], "no child of the tool survived")
+
+
+# ---------------------------------------------------------------------------- code injection
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-07",
+        name="code injection into the calculator tool",
+        category="code injection",
+        asvs_id="V5.2.4",
+        attack="calculator with expressions \"__import__('os').system('touch F')\", "
+        "\"().__class__.__base__.__subclasses__()\", \"open('/etc/passwd').read()\" and \"(lambda: 1)()\"",
+        expected="every run ends without success (the evaluator refuses anything but arithmetic) and the canary file "
+        "F does not exist",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+)
+async def sandbox_calculator_code_injection(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_calc")
+    scratch = ctx.run_dir / "security" / "SEC-SBX-07"
+    await asyncio.to_thread(ff_ensure_directory, scratch)
+    canary = scratch / "pwned"
+    expressions = [
+        f"__import__('os').system('touch {canary}')",
+        "().__class__.__base__.__subclasses__()",
+        "open('/etc/passwd').read()",
+        "(lambda: 1)()",
+    ]
+    runs = [await ctx.tools.execute_tool(user, "calculator", {"expression": e}) for e in expressions]
+    outcomes = [f"{r.status.value}/exit {r.exit_code}" for r in runs]
+    succeeded = [shown(e) for e, r in zip(expressions, runs) if r.ok]
+    seen.note(f"runs: {outcomes}; succeeded: {succeeded or 'none'}; canary created: {'yes' if canary.exists() else 'no'}")
+    check.equal(succeeded, [], "no injected expression was evaluated")
+    check.that(not canary.exists(), "no code ran (no canary file)")

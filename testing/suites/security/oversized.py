@@ -1,1 +1,288 @@
-"""stub"""
+"""Oversized payloads: one byte or character over each configured limit must be refused untouched.
+
+Limits are read from the run's configuration (never hard-coded here), so the checks follow a
+deployment that tunes them. Every attack runs on a data root of its own; the whole sandbox is
+snapshotted before and after the oversized calls, so "refused" also means "nothing written".
+Text lengths are structured-input validation (ASVS V5.1.4); documents, attachments and staged
+files are uploads that could fill the disk (ASVS V12.1.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+from testing.suites.security._support import (
+    FFAttack,
+    FFObservation,
+    FFProbe,
+    FFSandboxRoot,
+    describe_changes,
+    run_probes,
+    sandbox_root,
+    security_check,
+    tree_diff,
+    tree_snapshot,
+)
+from testing.suites.security.sandbox import probe_tool
+
+__all__ = [
+    "oversized_chat_message",
+    "oversized_memory",
+    "oversized_panel_message",
+    "oversized_document",
+    "oversized_attachment",
+    "oversized_tool_input",
+    "oversized_metrics_payloads",
+]
+
+Setup = Callable[[FFSandboxRoot], Any]
+_EXPECTED = "every call raises FFValidationError and no file is added, removed or changed"
+
+
+async def _refuse_oversized(
+    ctx: FFTestContext,
+    check: FFChecker,
+    seen: FFObservation,
+    label: str,
+    manager: str,
+    setup: Callable[[FFSandboxRoot], Any],
+    probes: Callable[[FFSandboxRoot, Any], list[FFProbe]],
+) -> None:
+    """Set up, snapshot, make the oversized calls, snapshot again; claim refusal and no change."""
+    async with sandbox_root(ctx, label, manager) as box:
+        with check.step("set up"):
+            anchor = await setup(box)
+        before = await tree_snapshot(box.sandbox)
+        calls = probes(box, anchor)
+        with check.step(f"{len(calls)} oversized calls"):
+            report = await run_probes(calls)
+        after = await tree_snapshot(box.sandbox)
+    changes = tree_diff(before, after)
+    seen.note(report.summary())
+    seen.note(f"sandbox ({len(before)} entries before): {describe_changes(changes)}")
+    check.equal(report.refused, report.total, f"all {report.total} oversized calls refused with FFValidationError")
+    check.equal(changes, [], "nothing written by the refused calls")
+
+
+async def _session(box: FFSandboxRoot) -> str:
+    return (await box["memory"].create_session("victim", title="limits")).session_id
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-01",
+        name="chat message over the content limit",
+        category="oversized payload",
+        asvs_id="V5.1.4",
+        attack="add_message with content of storage.max_content_chars + 1 characters, and with metadata of "
+        "memory.max_metadata_bytes + 1 bytes as JSON",
+        expected=_EXPECTED,
+        severity="medium",
+    ),
+    group="test_oversized_payloads",
+    components=("memory",),
+)
+async def oversized_chat_message(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    limit, meta = ctx.config.storage.max_content_chars, ctx.config.memory.max_metadata_bytes
+    seen.note(f"limits: content {limit:,} chars, metadata {meta:,} bytes")
+
+    def probes(box: FFSandboxRoot, sid: str) -> list[FFProbe]:
+        memory = box["memory"]
+        return [
+            FFProbe("add_message(content=limit+1)", lambda: memory.add_message("victim", sid, "user", "x" * (limit + 1))),
+            FFProbe("add_message(metadata=limit+1)", lambda: memory.add_message("victim", sid, "user", "hi", metadata={"k": "x" * meta})),
+        ]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-01", "memory", _session, probes)
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-02",
+        name="memory over the content limit",
+        category="oversized payload",
+        asvs_id="V5.1.4",
+        attack="store_memory with content of storage.max_content_chars + 1 characters (every layer tried)",
+        expected=_EXPECTED,
+        severity="medium",
+    ),
+    group="test_oversized_payloads",
+    components=("memory",),
+)
+async def oversized_memory(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    limit = ctx.config.storage.max_content_chars
+    seen.note(f"limit: {limit:,} chars")
+
+    async def setup(box: FFSandboxRoot) -> None:
+        await box["memory"].store_memory("victim", "a small memory", layer="short_term")
+
+    def probes(box: FFSandboxRoot, _: None) -> list[FFProbe]:
+        memory = box["memory"]
+        layers = ("immediate", "short_term", "medium_term", "long_term", "permanent")
+        return [FFProbe(f"store_memory({layer}, limit+1)", lambda layer=layer: memory.store_memory("victim", "x" * (limit + 1), layer=layer)) for layer in layers]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-02", "memory", setup, probes)
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-03",
+        name="panel message over the message limit",
+        category="oversized payload",
+        asvs_id="V5.1.4",
+        attack="panel add_message with content of panel.max_message_chars + 1 characters",
+        expected=_EXPECTED,
+        severity="medium",
+    ),
+    group="test_oversized_payloads",
+    components=("panel",),
+)
+async def oversized_panel_message(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    limit = ctx.config.panel.max_message_chars
+    seen.note(f"limit: {limit:,} chars")
+
+    async def setup(box: FFSandboxRoot) -> str:
+        panel = await box["panel"].create_panel("victim", [{"participant_id": "host"}, {"participant_id": "guest"}])
+        await box["panel"].add_message(panel.panel_id, "host", "a small message")
+        return panel.panel_id
+
+    def probes(box: FFSandboxRoot, pid: str) -> list[FFProbe]:
+        return [FFProbe("add_message(limit+1)", lambda: box["panel"].add_message(pid, "guest", "x" * (limit + 1)))]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-03", "panel", setup, probes)
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-04",
+        name="knowledge document over the size limit",
+        category="oversized upload",
+        asvs_id="V12.1.1",
+        attack="add_document with text (content=) and with bytes (data=) of knowledge.max_document_bytes + 1",
+        expected=_EXPECTED,
+    ),
+    group="test_oversized_payloads",
+    components=("knowledge",),
+)
+async def oversized_document(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    limit = ctx.config.knowledge.max_document_bytes
+    seen.note(f"limit: {limit:,} bytes")
+
+    async def setup(box: FFSandboxRoot) -> str:
+        base = await box["knowledge"].create_knowledge_base("victim", "limits")
+        await box["knowledge"].add_document("victim", base.kb_id, content="A small document.", title="small")
+        return base.kb_id
+
+    def probes(box: FFSandboxRoot, kb: str) -> list[FFProbe]:
+        knowledge = box["knowledge"]
+        return [
+            FFProbe("add_document(content=limit+1)", lambda: knowledge.add_document("victim", kb, content="word " * (limit // 5) + "x" * (limit % 5 + 1))),
+            FFProbe("add_document(data=limit+1)", lambda: knowledge.add_document("victim", kb, data=b"word " * (limit // 5) + b"x" * (limit % 5 + 1), format="text")),
+        ]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-04", "knowledge", setup, probes)
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-05",
+        name="chat attachment over the size limit",
+        category="oversized upload",
+        asvs_id="V12.1.1",
+        attack="add_message with one attachment of memory.max_attachment_bytes + 1 bytes, and with "
+        "memory.max_attachments_per_message + 1 small attachments",
+        expected=_EXPECTED,
+    ),
+    group="test_oversized_payloads",
+    components=("memory",),
+)
+async def oversized_attachment(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    limit, count = ctx.config.memory.max_attachment_bytes, ctx.config.memory.max_attachments_per_message
+    seen.note(f"limits: {limit:,} bytes per attachment, {count} attachments per message")
+
+    def probes(box: FFSandboxRoot, sid: str) -> list[FFProbe]:
+        memory = box["memory"]
+        big = [{"name": "big.bin", "mime_type": "application/octet-stream", "data": b"\x00" * (limit + 1)}]
+        many = [{"name": f"f{i}.txt", "mime_type": "text/plain", "data": b"x"} for i in range(count + 1)]
+        return [
+            FFProbe("add_message(attachment=limit+1 bytes)", lambda: memory.add_message("victim", sid, "user", "see file", attachments=big)),
+            FFProbe("add_message(attachments=count+1)", lambda: memory.add_message("victim", sid, "user", "see files", attachments=many)),
+        ]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-05", "memory", _session, probes)
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-06",
+        name="tool arguments and staged files over their limits",
+        category="oversized payload",
+        asvs_id="V12.1.1",
+        attack="execute_tool with an arguments document of tools.max_argument_bytes + 1 bytes (a probe tool taking "
+        "any object, and word_count), and with staged files totalling tools.max_input_file_bytes + 1 bytes",
+        expected=_EXPECTED + " (no work directory, no process, no run logged)",
+    ),
+    group="test_oversized_payloads",
+    components=("tools",),
+)
+async def oversized_tool_input(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    args_limit, files_limit = ctx.config.tools.max_argument_bytes, ctx.config.tools.max_input_file_bytes
+    seen.note(f"limits: arguments {args_limit:,} bytes, staged files {files_limit:,} bytes")
+
+    async def setup(box: FFSandboxRoot) -> None:
+        box["tools"].register_tool(probe_tool("sec_probe_noop", "import json; print(json.dumps({}))", wall_time_seconds=3.0))
+        await box["tools"].execute_tool("victim", "word_count", {"text": "a small run"})
+
+    def probes(box: FFSandboxRoot, _: None) -> list[FFProbe]:
+        tools = box["tools"]
+        blob = "x" * (args_limit + 1)
+        files = {"big.txt": b"x" * (files_limit + 1)}
+        return [
+            FFProbe("execute_tool(probe, arguments=limit+1)", lambda: tools.execute_tool("victim", "sec_probe_noop", {"blob": blob})),
+            FFProbe("execute_tool(word_count, text=limit+1)", lambda: tools.execute_tool("victim", "word_count", {"text": blob})),
+            FFProbe("execute_tool(word_count, files=limit+1)", lambda: tools.execute_tool("victim", "word_count", {"path": "big.txt"}, files=files)),
+        ]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-06", "tools", setup, probes)
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SIZE-07",
+        name="metric tags, analytics data and audit details over their limits",
+        category="oversized payload",
+        asvs_id="V5.1.4",
+        attack="record_metric with metrics.max_tags + 1 tags and with a tag value of max_tag_value_chars + 1; "
+        "record_event with data and audit with details of max_event_data_bytes + 1 bytes as JSON",
+        expected=_EXPECTED,
+        severity="medium",
+    ),
+    group="test_oversized_payloads",
+    components=("metrics",),
+)
+async def oversized_metrics_payloads(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    settings = ctx.config.metrics
+    seen.note(f"limits: {settings.max_tags} tags, {settings.max_tag_value_chars} chars per tag value, {settings.max_event_data_bytes:,} bytes of data")
+
+    async def setup(box: FFSandboxRoot) -> None:
+        await box["metrics"].record_metric("limits.latency_ms", 1.0, tags={"op": "setup"})
+        await box["metrics"].record_event("victim", "login")
+        await box["metrics"].audit("victim", "login", "session")
+
+    def probes(box: FFSandboxRoot, _: None) -> list[FFProbe]:
+        metrics = box["metrics"]
+        many_tags = {f"t{i}": "v" for i in range(settings.max_tags + 1)}
+        long_tag = {"op": "x" * (settings.max_tag_value_chars + 1)}
+        data = {"blob": "x" * settings.max_event_data_bytes}
+        return [
+            FFProbe("record_metric(tags=max_tags+1)", lambda: metrics.record_metric("limits.latency_ms", 1.0, tags=many_tags)),
+            FFProbe("record_metric(tag value=limit+1)", lambda: metrics.record_metric("limits.latency_ms", 1.0, tags=long_tag)),
+            FFProbe("increment(tag value=limit+1)", lambda: metrics.increment("limits.count", tags=long_tag)),
+            FFProbe("record_event(data=limit+1)", lambda: metrics.record_event("victim", "upload", data)),
+            FFProbe("audit(details=limit+1)", lambda: metrics.audit("victim", "upload", "file", details=data)),
+        ]
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-07", "metrics", setup, probes)

@@ -18,10 +18,13 @@ from ff_class_configs.ff_test_result_dtos import FFTestStatus, FFUseCaseValidati
 from ff_managers import (
     FFKnowledgeBaseManager,
     FFMemoryLayerManager,
+    FFToolExecutionManager,
+    _memory_retention,
     _memory_store,
     ff_metrics_collection_manager,
     ff_tool_execution_manager,
 )
+from ff_managers.ff_panel_store import FFLockedPanel
 from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState
 from ff_utils.ff_json_utils import ff_read_jsonl
 from testing import FFIntegrationTestManager
@@ -238,3 +241,53 @@ async def test_unaudited_refusals_fail_chatops(run_use_cases: RunUseCases, monke
     result = (await run_use_cases("chatops_assistant"))["chatops_assistant"]
     assert result.status in BROKEN
     assert "refusal is audited" in result.first_failure
+
+
+async def test_worst_first_search_fails_rag_chat(run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = FFKnowledgeBaseManager.search
+
+    async def worst_first(self: FFKnowledgeBaseManager, *args: Any, **kwargs: Any) -> Any:
+        return list(reversed(await real(self, *args, **kwargs)))
+
+    monkeypatch.setattr(FFKnowledgeBaseManager, "search", worst_first)
+    result = (await run_use_cases("rag_chat"))["rag_chat"]
+    assert result.status in BROKEN
+    assert "the best chunk comes from the document holding the answer" in result.first_failure
+
+
+async def test_panel_state_never_written_fails_the_game_master(
+    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = FFLockedPanel.write_document
+
+    def forget_state(self: FFLockedPanel, name: Any, data: Any) -> None:
+        if name != "state":  # the state is merged and returned, but never reaches the disk
+            real(self, name, data)
+
+    monkeypatch.setattr(FFLockedPanel, "write_document", forget_state)
+    result = (await run_use_cases("ai_game_master"))["ai_game_master"]
+    assert result.status in BROKEN
+    assert "world state survived the restart" in result.first_failure
+
+
+async def test_retention_without_compression_fails_the_thought_partner(
+    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_memory_retention, "_compress", lambda plan, now, policy, **kwargs: None)
+    result = (await run_use_cases("thought_partner"))["thought_partner"]
+    assert result.status in BROKEN
+    assert "one summary replaced the overflow" in result.first_failure
+
+
+async def test_unlogged_tool_runs_fail_translation_and_sandbox(
+    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def not_logged(self: FFToolExecutionManager, result: Any) -> None:
+        return None
+
+    monkeypatch.setattr(FFToolExecutionManager, "_record", not_logged)
+    results = await run_use_cases("translation_chat", "prompt_sandbox")
+    assert results["translation_chat"].status in BROKEN
+    assert "tool log holds one translate run per turn" in results["translation_chat"].first_failure
+    assert results["prompt_sandbox"].status in BROKEN
+    assert "runs.jsonl on disk holds every run" in results["prompt_sandbox"].first_failure

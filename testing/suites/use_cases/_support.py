@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ff_utils.ff_file_ops import ff_read_bytes, ff_safe_path
 from ff_utils.ff_json_utils import ff_read_json, ff_read_jsonl
 from testing._context import FFTestContext
+from testing._synthetic_data import FFSyntheticDocument
 from testing.runner import FFChecker
 from testing.suites.use_cases._catalog import use_case_spec
 from testing.suites.use_cases._registry import REGISTRY
@@ -109,3 +110,24 @@ async def reopened(ctx: FFTestContext, name: str, *, shared_bus: bool = False) -
         yield manager
     finally:
         await manager.shutdown()
+
+
+def distinct_documents(
+    documents: Sequence[FFSyntheticDocument], count: int, *, skip: int = 0
+) -> list[FFSyntheticDocument]:
+    """``count`` seeded documents (after the first ``skip`` eligible ones) whose subjects differ.
+
+    A document's probe names its subject; two documents on one subject would make "which
+    document answers this probe" ambiguous whatever the seed, so such pairs are never picked.
+    """
+    picked: list[FFSyntheticDocument] = []
+    seen: set[str] = set()
+    for document in documents:
+        subject = document.title.rsplit(": ", 1)[-1]
+        if subject in seen:
+            continue
+        seen.add(subject)
+        picked.append(document)
+    if len(picked) < skip + count:
+        raise ValueError(f"the seeded data has {len(picked)} documents with distinct subjects, {skip + count} needed")
+    return picked[skip : skip + count]

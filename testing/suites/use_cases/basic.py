@@ -9,6 +9,7 @@ from testing.runner import FFChecker
 from testing.suites.use_cases._media import pdf_bytes, png_bytes, png_size, wav_bytes
 from testing.suites.use_cases._support import (
     data_path,
+    distinct_documents,
     read_bytes,
     read_jsonl,
     session_log,
@@ -155,7 +156,7 @@ async def multimodal_chat(ctx: FFTestContext, check: FFChecker) -> None:
 async def rag_chat(ctx: FFTestContext, check: FFChecker) -> None:
     """Ingested documents are retrieved for a question; the answer turn cites chunk and doc ids."""
     user = ctx.new_user("rag")
-    documents = ctx.data.documents[:4]
+    documents = distinct_documents(ctx.data.documents, 4)
     target = documents[2]
     with check.step("ingest documents"):
         kb = await ctx.knowledge.create_knowledge_base(user, "team handbook")

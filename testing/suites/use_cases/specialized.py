@@ -12,7 +12,15 @@ from ff_class_configs.ff_tool_dtos import FFToolRefusal, FFToolRunStatus
 from ff_utils.ff_errors import FFNotFoundError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._support import data_path, read_json, read_jsonl, register_persona, reopened, use_case
+from testing.suites.use_cases._support import (
+    data_path,
+    distinct_documents,
+    read_json,
+    read_jsonl,
+    register_persona,
+    reopened,
+    use_case,
+)
 
 __all__: list[str] = []
 
@@ -370,7 +378,7 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
 async def exam_assistant(ctx: FFTestContext, check: FFChecker) -> None:
     """Questions are drawn from a knowledge base, answers graded against it, scores recorded in analytics."""
     user = ctx.new_user("exam")
-    documents = ctx.data.documents[4:8]
+    documents = distinct_documents(ctx.data.documents, 4, skip=4)
     with check.step("load the syllabus"):
         kb = await ctx.knowledge.create_knowledge_base(user, "syllabus")
         doc_ids = [

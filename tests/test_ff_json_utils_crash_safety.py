@@ -77,7 +77,12 @@ def test_sigkill_loop_loses_nothing_acknowledged(tmp_path: Path) -> None:
         child = ctx.Process(target=_writer, args=(str(tmp_path), next_version, ready))
         child.start()
         assert ready.wait(30)
-        time.sleep(rng.uniform(0.0, 0.06))  # kill at a random point of the write/append/ack cycle
+        # Wait for this child's first acknowledged record (a loaded machine may starve it), then
+        # kill at a random point of the following write/append/ack cycles.
+        deadline = time.monotonic() + 30
+        while not any(v >= first for v in _acked(tmp_path)) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0.0, 0.06))
         os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
         child.join(10)
         assert child.exitcode == -signal.SIGKILL

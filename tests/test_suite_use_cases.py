@@ -98,7 +98,9 @@ async def test_all_22_use_cases_pass_through_the_test_manager(tmp_path: Path) ->
         assert result.assertions_total >= 5 and result.assertions_failed == 0, result.use_case_id
         assert len(result.steps) >= 3 and all(step.ok for step in result.steps), result.use_case_id
     assert report.use_cases_passing == 22
-    assert elapsed < 30, f"the suite took {elapsed:.1f}s"
+    # ~10 s on an idle 2-core machine (4 in parallel); the bound leaves room for other suites'
+    # processes sharing the machine (23 s was measured at a load average of 8).
+    assert elapsed < 45, f"the suite took {elapsed:.1f}s"
     stored = list(ff_read_jsonl(manager.run_dir / "results.jsonl"))
     assert sorted(r["details"]["use_case"]["id"] for r in stored) == sorted(c.use_case_id for c in USE_CASE_CATALOG)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up FF Platform on a fresh machine: system libraries WeasyPrint needs (if missing),
-# a virtualenv in .venv, and the project with its test extra. Safe to run again.
+# a virtualenv in .venv, and the project with its test and bench extras. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,5 +14,5 @@ fi
 VENV="${FF_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[test]"
+"$VENV/bin/python" -m pip install -q -e ".[test,bench]"
 echo "setup: done. Activate with: . $VENV/bin/activate"

@@ -16,7 +16,7 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -122,9 +122,19 @@ class FFIntegrationTestManager:
 
     # ------------------------------------------------------------------ suites
 
-    async def run_suite(self, suite: str) -> FFSuiteResultDTO:
-        """Run one suite; its results are persisted as they complete and kept for the report."""
+    async def run_suite(self, suite: str, *, only: Collection[str] | None = None) -> FFSuiteResultDTO:
+        """Run one suite (or, with ``only``, the named test ids of it and nothing else).
+
+        Results are persisted as they complete and kept for the report. Raises
+        FFValidationError for an unknown suite or test id.
+        """
         specs = _suite_specs(suite)
+        if only is not None:
+            known = {spec.test_id for spec in specs}
+            unknown = sorted(set(only) - known)
+            if unknown:
+                raise FFValidationError(f"unknown test id(s) in suite {suite}: {', '.join(unknown)}", field="only")
+            specs = [spec for spec in specs if spec.test_id in set(only)]
         context = await self.initialize_testing_environment()
         if self.listener is not None:
             self.listener.suite_started(suite, len(specs))

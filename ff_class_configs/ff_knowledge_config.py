@@ -58,10 +58,34 @@ class FFKnowledgeConfigDTO(FFConfigSection):
         "so 'how do I...' does not favour chunks that happen to say 'how'",
     )
     max_chunks_per_document: int | None = Field(
-        2,
+        1,
         ge=1,
         description="most chunks of one document in one result list, so a long document cannot fill "
-        "every slot with overlapping passages; None for no cap",
+        "every slot with overlapping passages and the top k names k sources; None for no cap "
+        "(a caller wanting more of one document passes per_document to search)",
+    )
+    fold_duplicates: bool = Field(
+        True,
+        description="index a passage that several documents hold verbatim once, in the shortest "
+        "(most specific) of them; its hits list the others in also_in_doc_ids",
+    )
+    feedback_docs: int = Field(
+        10,
+        ge=0,
+        le=1_000,
+        description="RM3 pseudo-relevance feedback: best chunks of a first pass that expand the "
+        "query with their typical words (bridges questions worded unlike the text); 0 turns it off",
+    )
+    feedback_terms: int = Field(10, ge=1, le=1_000, description="RM3: words added to the query")
+    feedback_query_weight: float = Field(
+        0.5, gt=0, le=1, description="RM3: share of the weight the original query keeps (1: no expansion)"
+    )
+    feedback_max_df_ratio: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="RM3: words in more than this share of the chunks are never feedback words "
+        "(the collection's own stopwords)",
     )
 
     @model_validator(mode="after")

@@ -86,7 +86,16 @@ class FFKnowledgeSearchHitDTO(FFKnowledgeChunkDTO):
     """A chunk that matched a query, ranked by BM25 score (higher is better)."""
 
     rank: int = Field(ge=1, description="1 for the best hit")
-    score: float = Field(gt=0, description="BM25 score; only chunks sharing a term with the query appear")
+    score: float = Field(
+        gt=0,
+        description="BM25 score of the query (expanded by pseudo-relevance feedback when that is on); "
+        "only chunks sharing a term with it appear",
+    )
+    also_in_doc_ids: list[str] = Field(
+        default_factory=list,
+        description="other documents of this knowledge base that hold this passage verbatim (near-"
+        "duplicates folded into this hit, e.g. a chapter that embeds this page); cite them too",
+    )
 
 
 class FFKnowledgeIndexStatsDTO(_Frozen):

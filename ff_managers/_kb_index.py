@@ -1,8 +1,13 @@
 """The BM25 index of one knowledge base: tokenising, building, scoring, saving and loading.
 
-Ranking is bm25s's (Lucene's BM25 variant over a sparse score matrix); this module only feeds it
+Term weights are bm25s's (Lucene's BM25 variant over a sparse score matrix); this module feeds it
 tokens and keeps, beside it, the chunk each row stands for so a hit can cite its document and
-offsets without touching the disk.
+offsets without touching the disk. Two things sit on top of plain BM25, each measured on the
+pydoc benchmark (tests/test_kb_retrieval_quality.py):
+
+* near-duplicate folding (:mod:`._kb_dedup`): a passage several documents hold verbatim is
+  indexed once, in its most specific document, and the hit names the others (``also_in``);
+* pseudo-relevance feedback (:mod:`._kb_feedback`, RM3) against vocabulary mismatch.
 
 On disk the index is a cache derived from the documents, kept per knowledge base as
 ``index/current.json`` (the pointer, written atomically) plus one generation directory of
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +31,10 @@ import numpy as np
 import Stemmer
 
 from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION
+from ff_managers._kb_dedup import find_passage_owners
+from ff_managers._kb_feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 from ff_utils.ff_errors import FFError
-from ff_utils.ff_file_ops import ff_remove_tree
+from ff_utils.ff_file_ops import ff_atomic_write, ff_read_bytes, ff_remove_tree
 from ff_utils.ff_json_utils import ff_read_json, ff_write_json
 from ff_utils.ff_logging import get_logger
 
@@ -36,6 +43,7 @@ __all__ = [
     "FFTokenizer",
     "FFChunkRecord",
     "FFKbIndex",
+    "FFFeedbackSettings",
     "build_index",
     "save_index",
     "load_index",
@@ -43,7 +51,10 @@ __all__ = [
 ]
 
 INDEX_POINTER_NAME = "current.json"
-_TOKENIZER_VERSION = 1  # bump when the token rule changes: saved indexes then rebuild
+_FEEDBACK_FILE = "feedback.npz"
+# Bump when what a row indexes changes (token rule, folding rule): saved indexes then rebuild.
+# v2: near-duplicate passages are folded into their most specific document.
+_TOKENIZER_VERSION = 2
 _WORD = re.compile(r"\w\w+")
 
 QUESTION_WORDS: frozenset[str] = frozenset(
@@ -93,6 +104,15 @@ class FFChunkRecord:
     char_end: int
     heading: str
     text: str
+    owner: str = ""
+    """The document that carries this passage in the index; "" or ``doc_id`` when it is this one."""
+    also_in: tuple[str, ...] = field(default=())
+    """Other documents holding this passage verbatim (for an indexed row: folded into it)."""
+
+    @property
+    def folded(self) -> bool:
+        """True when another document carries this passage in the index (this row scores 0)."""
+        return bool(self.owner) and self.owner != self.doc_id
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +123,8 @@ class FFChunkRecord:
             "char_end": self.char_end,
             "heading": self.heading,
             "text": self.text,
+            "owner": self.owner,
+            "also_in": list(self.also_in),
         }
 
     @classmethod
@@ -115,42 +137,89 @@ class FFChunkRecord:
             int(data["char_end"]),
             str(data["heading"]),
             str(data["text"]),
+            str(data.get("owner", "")),
+            tuple(str(d) for d in data.get("also_in", ())),
         )
 
 
 class FFKbIndex:
-    """A built BM25 index over the chunks of one knowledge base, held in memory."""
+    """A built BM25 index over the chunks of one knowledge base, held in memory.
 
-    def __init__(self, revision: int, signature: str, records: list[FFChunkRecord], retriever: bm25s.BM25 | None) -> None:
+    ``feedback`` holds the per-row term frequencies RM3 expands from; without it (None) search
+    is plain BM25.
+    """
+
+    def __init__(
+        self,
+        revision: int,
+        signature: str,
+        records: list[FFChunkRecord],
+        retriever: bm25s.BM25 | None,
+        feedback: FFFeedbackRows | None = None,
+    ) -> None:
         self.revision = revision
         self.signature = signature
         self.records = records
         self.retriever = retriever
+        self.feedback = feedback
         self.row_of = {record.chunk_id: row for row, record in enumerate(records)}
         self._vocab: dict[str, int] = retriever.vocab_dict if retriever is not None else {}
+        if retriever is not None:
+            matrix = retriever.scores
+            self._data, self._indices, self._indptr = matrix["data"], matrix["indices"], matrix["indptr"]
 
     def __len__(self) -> int:
         return len(self.records)
 
     def search(
-        self, query_tokens: list[str], top_k: int, *, per_document: int | None = None
+        self,
+        query_tokens: list[str],
+        top_k: int,
+        *,
+        per_document: int | None = None,
+        feedback: FFFeedbackSettings | None = None,
     ) -> list[tuple[FFChunkRecord, float]]:
         """The best ``top_k`` chunks with a positive score, best first (ties: document order).
 
         ``per_document`` caps how many chunks of one document the answer holds, so one long
         document cannot fill every slot with near-copies of the same passage; None means no cap.
+        ``feedback`` turns on RM3 query expansion (see :mod:`._kb_feedback`); it needs the
+        index's feedback rows and is skipped without them.
         """
-        known = [token for token in query_tokens if token in self._vocab]
-        if not known or self.retriever is None or top_k <= 0:
+        if self.retriever is None or top_k <= 0:
             return []
-        scores = self.retriever.get_scores(known)
+        query: dict[int, float] = {}
+        for token in query_tokens:
+            term = self._vocab.get(token)
+            if term is not None:
+                query[term] = query.get(term, 0.0) + 1.0
+        if not query:
+            return []
+        rows = len(self.records)
+        scores = weighted_scores(self._data, self._indices, self._indptr, rows, query)
+        if feedback is not None and self.feedback is not None:
+            expanded = expand_query(query, scores, self.feedback, len(self._indptr) - 1, feedback)
+            if expanded is not query:
+                scores = weighted_scores(self._data, self._indices, self._indptr, rows, expanded)
         candidates = np.flatnonzero(scores > 0)
-        if per_document is None and candidates.size > top_k:
-            # argpartition picks the best k in linear time; only those are sorted. (With a cap
-            # per document any candidate may be needed, so then all positive rows are sorted.)
-            part = np.argpartition(-scores[candidates], top_k - 1)[:top_k]
-            candidates = np.sort(candidates[part])
-        order = candidates[np.argsort(-scores[candidates], kind="stable")].tolist()
+        # Only the best few rows are sorted: argpartition finds them in linear time. With a cap
+        # per document more may be needed, so the window doubles until the answer is full.
+        window = top_k if per_document is None else 4 * top_k
+        while True:
+            if candidates.size > window:
+                part = np.sort(candidates[np.argpartition(-scores[candidates], window - 1)[:window]])
+            else:
+                part = candidates
+            chosen = self._pick(part, scores, top_k, per_document)
+            if len(chosen) == top_k or part.size == candidates.size:
+                return chosen
+            window *= 2
+
+    def _pick(
+        self, rows: np.ndarray, scores: np.ndarray, top_k: int, per_document: int | None
+    ) -> list[tuple[FFChunkRecord, float]]:
+        """The best of ``rows`` (ties: document order) within the per-document cap."""
+        order = rows[np.argsort(-scores[rows], kind="stable")].tolist()
         chosen: list[tuple[FFChunkRecord, float]] = []
         taken: dict[str, int] = {}
         for row in order:
@@ -165,6 +234,32 @@ class FFKbIndex:
         return chosen
 
 
+def fold_duplicates(records: list[FFChunkRecord], tokens: list[list[str]]) -> tuple[list[FFChunkRecord], list[list[str]]]:
+    """Mark each record's owner and ``also_in``; folded rows index no tokens (see :mod:`._kb_dedup`)."""
+    doc_lengths: dict[str, int] = {}
+    for record in records:
+        doc_lengths[record.doc_id] = max(doc_lengths.get(record.doc_id, 0), record.char_end)
+    owners = find_passage_owners([(r.doc_id, r.text) for r in records], doc_lengths)
+    marked: list[FFChunkRecord] = []
+    indexed: list[list[str]] = []
+    for record, row_tokens, ownership in zip(records, tokens, owners, strict=True):
+        marked.append(
+            FFChunkRecord(
+                record.chunk_id,
+                record.doc_id,
+                record.chunk_index,
+                record.char_start,
+                record.char_end,
+                record.heading,
+                record.text,
+                ownership.owner,
+                ownership.also_in,
+            )
+        )
+        indexed.append(row_tokens if ownership.owner == record.doc_id else [])
+    return marked, indexed
+
+
 def build_index(
     revision: int,
     signature: str,
@@ -173,15 +268,28 @@ def build_index(
     *,
     k1: float,
     b: float,
+    fold: bool = True,
+    feedback_max_df_ratio: float = 0.1,
 ) -> FFKbIndex:
-    """Index ``records`` (row i has tokens ``tokens[i]``) with bm25s; an empty list is allowed."""
+    """Index ``records`` (row i has tokens ``tokens[i]``) with bm25s; an empty list is allowed.
+
+    ``fold`` collapses near-duplicate passages into their most specific document first.
+    """
     if len(records) != len(tokens):
         raise ValueError("records and tokens must align")
     if not records:
         return FFKbIndex(revision, signature, [], None)
+    if fold:
+        records, tokens = fold_duplicates(records, tokens)
+    else:
+        records = [replace(r, owner="", also_in=()) if r.owner or r.also_in else r for r in records]
     retriever = bm25s.BM25(k1=k1, b=b)
     retriever.index(tokens, show_progress=False)
-    return FFKbIndex(revision, signature, records, retriever)
+    vocab = retriever.vocab_dict
+    feedback = FFFeedbackRows.build(
+        [[vocab[t] for t in row] for row in tokens], len(vocab), max_df_ratio=feedback_max_df_ratio
+    )
+    return FFKbIndex(revision, signature, records, retriever, feedback)
 
 
 def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always") -> str:
@@ -199,6 +307,10 @@ def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always")
             show_progress=False,
             raise_on_serialization_error=True,
         )
+        if index.feedback is not None:
+            ff_atomic_write(
+                index_dir / generation / _FEEDBACK_FILE, index.feedback.to_bytes(), fsync=durability != "never"
+            )
     pointer = {
         "schema_version": KB_SCHEMA_VERSION,
         "revision": index.revision,
@@ -236,12 +348,13 @@ def load_index(index_dir: Path, *, revision: int, signature: str) -> FFKbIndex |
     try:
         retriever = bm25s.BM25.load(str(index_dir / generation), load_corpus=True, show_progress=False)
         records = [FFChunkRecord.from_json(item) for item in retriever.corpus or []]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        # Unreadable numpy arrays, JSON or corpus lines: the index is rebuilt from the documents.
+        feedback = FFFeedbackRows.from_bytes(ff_read_bytes(index_dir / generation / _FEEDBACK_FILE), rows=len(records))
+    except (OSError, ValueError, KeyError, TypeError, FFError) as exc:
+        # Unreadable numpy arrays, JSON, corpus lines or feedback file: rebuilt from the documents.
         _log.warning("index %s unreadable, rebuilding: %s", index_dir / generation, exc)
         return None
     if len(records) != retriever.scores["num_docs"] or len(records) != pointer.get("chunk_count"):
         _log.warning("index %s has %d records for %s rows, rebuilding", generation, len(records), retriever.scores["num_docs"])
         return None
     retriever.corpus = None  # the records hold the text; keep one copy in memory
-    return FFKbIndex(revision, signature, records, retriever)
+    return FFKbIndex(revision, signature, records, retriever, feedback)

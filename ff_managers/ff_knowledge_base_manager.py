@@ -58,7 +58,15 @@ from ff_class_configs.ff_knowledge_dtos import (
 )
 from ff_managers._kb_chunking import chunk_text
 from ff_managers._kb_extract import FFExtractedText, extract_text, resolve_format
-from ff_managers._kb_index import FFChunkRecord, FFKbIndex, FFTokenizer, build_index, load_index, save_index
+from ff_managers._kb_index import (
+    FFChunkRecord,
+    FFFeedbackSettings,
+    FFKbIndex,
+    FFTokenizer,
+    build_index,
+    load_index,
+    save_index,
+)
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError, ff_translate_errors
@@ -141,6 +149,21 @@ class FFKnowledgeBaseManager(FFComponentBase):
             stemming=self._settings.stemming,
             stopwords=self._settings.stopwords,
             question_words=self._settings.drop_question_words,
+        )
+        # What a saved index was built with: a change of any of these rebuilds it.
+        self._index_signature = (
+            f"{self._tokenizer.signature}:fold={int(self._settings.fold_duplicates)}"
+            f":fbdf={self._settings.feedback_max_df_ratio}:k1={self._settings.bm25_k1}:b={self._settings.bm25_b}"
+        )
+        self._feedback = (
+            FFFeedbackSettings(
+                docs=self._settings.feedback_docs,
+                terms=self._settings.feedback_terms,
+                original_weight=self._settings.feedback_query_weight,
+                max_df_ratio=self._settings.feedback_max_df_ratio,
+            )
+            if self._settings.feedback_docs > 0 and self._settings.feedback_query_weight < 1
+            else None
         )
         self._states: dict[tuple[str, str], _KbState] = {}
         self._tokens: dict[tuple[str, str], _TokenCache] = {}
@@ -555,7 +578,9 @@ class FFKnowledgeBaseManager(FFComponentBase):
             state, rebuilt = await self._current_state(user_id, kb_id)
             # Scoring a few hundred chunks takes microseconds of numpy work: cheaper on the loop
             # than a thread hop, so the fast path never leaves it.
-            found = state.index.search(self._tokenizer.query_tokens(query), k, per_document=per_document)
+            found = state.index.search(
+                self._tokenizer.query_tokens(query), k, per_document=per_document, feedback=self._feedback
+            )
             hits = [
                 FFKnowledgeSearchHitDTO(
                     chunk_id=record.chunk_id,
@@ -569,6 +594,7 @@ class FFKnowledgeBaseManager(FFComponentBase):
                     heading=record.heading,
                     rank=rank,
                     score=score,
+                    also_in_doc_ids=[d for d in record.also_in if d in state.titles],
                 )
                 for rank, (record, score) in enumerate(found, start=1)
             ]
@@ -666,7 +692,7 @@ class FFKnowledgeBaseManager(FFComponentBase):
             self._states[key] = state
             return state, False
         index_dir = kb_dir / "index"
-        index = None if force else load_index(index_dir, revision=revision, signature=self._tokenizer.signature)
+        index = None if force else load_index(index_dir, revision=revision, signature=self._index_signature)
         rebuilt = index is None
         if index is None:
             with self._write_lock(user_id, kb_id):
@@ -708,11 +734,13 @@ class FFKnowledgeBaseManager(FFComponentBase):
             del cache.by_doc[stale]
         index = build_index(
             int(catalog["revision"]),
-            self._tokenizer.signature,
+            self._index_signature,
             records,
             tokens,
             k1=self._settings.bm25_k1,
             b=self._settings.bm25_b,
+            fold=self._settings.fold_duplicates,
+            feedback_max_df_ratio=self._settings.feedback_max_df_ratio,
         )
         elapsed = (time.perf_counter() - started) * 1000
         self._rebuilds += 1

@@ -12,6 +12,7 @@ Two invariants every manager relies on:
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -34,14 +35,36 @@ def _refuse(message: str, part: object) -> FFValidationError:
     return FFValidationError(f"unsafe path: {message}", field="path", value=part)
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}")
+
+
+def _check_segment(segment: str, part: str) -> None:
+    """Refuse a segment no file name under the root may be (the slow path of :func:`ff_safe_path`)."""
+    if segment in ("", ".", ".."):
+        raise _refuse(f"segment {segment!r} in {part[:60]!r}", part)
+    try:
+        encoded = segment.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate cannot become a file name
+        raise _refuse(f"not valid Unicode in {part[:60]!r}", part) from exc
+    if len(encoded) > 255:
+        raise _refuse("path segment longer than 255 bytes", part)
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in segment):
+        raise _refuse(f"control character in {part[:60]!r}", part)
+
+
 def ff_safe_path(root: Path | str, *parts: str) -> Path:
     """Join ``parts`` under ``root`` and return the resolved path, or raise FFValidationError.
 
     Each part may hold several ``/``-separated segments (``"users/alice"``). Symlinks below the
     root are refused even when they point inside it, because a later swap of their target would
     redirect writes; the root itself may be a symlink (``/tmp`` often is).
+
+    The result needs no second ``resolve()``: the root is resolved, no segment is ``.``, ``..``
+    or empty, and every existing segment was checked not to be a symlink, so the joined path is
+    already canonical. (Every manager call builds paths here, on the event loop: the second
+    resolve and pathlib joins per segment were a third of ``add_message``'s own CPU time.)
     """
-    root_path = Path(root).resolve()
+    root_text = os.path.realpath(root)
     segments: list[str] = []
     for part in parts:
         if not isinstance(part, str):
@@ -55,24 +78,16 @@ def ff_safe_path(root: Path | str, *parts: str) -> Path:
         if part.startswith("/") or (len(part) > 1 and part[1] == ":"):
             raise _refuse(f"absolute path part {part[:60]!r}", part)
         for segment in part.split("/"):
-            if segment in ("", ".", ".."):
-                raise _refuse(f"segment {segment!r} in {part[:60]!r}", part)
-            try:
-                encoded = segment.encode("utf-8")
-            except UnicodeEncodeError as exc:  # a lone surrogate cannot become a file name
-                raise _refuse(f"not valid Unicode in {part[:60]!r}", part) from exc
-            if len(encoded) > 255:
-                raise _refuse("path segment longer than 255 bytes", part)
-            if any(ord(ch) < 32 or ord(ch) == 127 for ch in segment):
-                raise _refuse(f"control character in {part[:60]!r}", part)
+            if _PLAIN_SEGMENT.fullmatch(segment) is None:  # ids always match; anything else is checked in full
+                _check_segment(segment, part)
             segments.append(segment)
-    candidate = root_path.joinpath(*segments)
-    if len(os.fsencode(str(candidate))) > _MAX_PATH_BYTES:
-        raise _refuse("path too long", str(candidate)[:80])
+    candidate = os.path.join(root_text, *segments)
+    if len(os.fsencode(candidate)) > _MAX_PATH_BYTES:
+        raise _refuse("path too long", candidate[:80])
     # Walk the existing prefix: any symlink (or special file) below the root is refused.
-    current = root_path
+    current = root_text
     for segment in segments:
-        current = current / segment
+        current = os.path.join(current, segment)
         try:
             mode = os.lstat(current).st_mode
         except FileNotFoundError:
@@ -81,10 +96,9 @@ def ff_safe_path(root: Path | str, *parts: str) -> Path:
             raise _refuse(f"cannot inspect {segment!r}: {exc.strerror}", segment) from exc
         if stat.S_ISLNK(mode):
             raise _refuse(f"symlink {segment!r} below the data root", segment)
-    resolved = candidate.resolve()
-    if resolved != root_path and root_path not in resolved.parents:
-        raise _refuse("path escapes the data root", str(resolved))
-    return resolved
+    if candidate != root_text and not candidate.startswith(root_text.rstrip("/") + "/"):
+        raise _refuse("path escapes the data root", candidate)
+    return Path(candidate)
 
 
 def ff_ensure_directory(path: Path | str) -> Path:

@@ -19,6 +19,21 @@ def test_safe_path_joins_inside_root(tmp_path: Path) -> None:
     assert ff_safe_path(tmp_path) == tmp_path.resolve()
 
 
+def test_safe_path_result_is_already_canonical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No second resolve() is needed: the result equals a full resolve, for existing and new parts,
+    plain ids (fast path) and unusual but legal names (full checks) alike."""
+    (tmp_path / "users" / "alice").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    for parts in (("users", "alice", "new.json"), ("users/alice",), (".hidden", "x"), ("a" * 255,), ("caf\u00e9",)):
+        got = ff_safe_path(".", *parts)  # a relative root resolves like any other
+        assert got == Path(tmp_path, *parts).resolve(), parts
+        assert got.is_absolute()
+    with pytest.raises(FFValidationError):
+        ff_safe_path(tmp_path, "a" * 256)
+    with pytest.raises(FFValidationError):
+        ff_safe_path(tmp_path, "users", "tab\there")
+
+
 def test_safe_path_allows_root_that_is_a_symlink(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()

@@ -80,12 +80,17 @@ class FFComponentBase:
         self._requests = 0
         self._errors = 0
         self._durations_ms: deque[float] = deque(maxlen=self._RECENT)
+        self._root: Path | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def root(self) -> Path:
-        return Path(self.config.storage.base_path).resolve()
+        """The data root, resolved once: every path of every call is built from it on the event
+        loop, and resolving it each time was a seventh of ``add_message``'s CPU time (py-spy)."""
+        if self._root is None:
+            self._root = Path(self.config.storage.base_path).resolve()
+        return self._root
 
     async def initialize(self) -> None:
         """Create the data root (with ``ff_meta.json``) and the manager's own folders."""

@@ -131,3 +131,21 @@ def test_default_bus_and_clock(config: FFConfigurationManagerConfigDTO) -> None:
     assert isinstance(demo.bus, FFEventBus)
     assert demo.clock().tzinfo is not None
     assert _Demo(config).bus is not demo.bus
+
+
+def test_root_is_resolved_once(config: FFConfigurationManagerConfigDTO, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every path is built from the root on the event loop: it is resolved once, not per call."""
+    demo = _Demo(config)
+    expected = tmp_path.resolve() / "users" / "alice"
+    assert demo.root == tmp_path.resolve()
+    calls = []
+    real_resolve = Path.resolve
+
+    def counting(self: Path, strict: bool = False) -> Path:
+        calls.append(self)
+        return real_resolve(self, strict=strict)
+
+    monkeypatch.setattr(Path, "resolve", counting)
+    for _ in range(3):
+        assert demo._path("users", "alice") == expected
+    assert calls == []

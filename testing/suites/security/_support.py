@@ -74,6 +74,7 @@ _CLASSES: dict[str, type[FFComponentBase]] = {
     "metrics": FFMetricsCollectionManager,
 }
 _SHOWN = 48
+_ROOT_IN_SANDBOX = "l1/l2/root"
 
 
 def shown(value: object) -> str:
@@ -169,7 +170,7 @@ def security_check(
             f"{attack.check_id} {attack.name}",
             components=components,
             timeout_seconds=timeout_seconds,
-            tags={"group": group, "asvs": attack.asvs_id, "category": attack.category},
+            tags={"check_id": attack.check_id, "group": group, "asvs": attack.asvs_id, "category": attack.category},
         )(run)
         return function
 
@@ -206,6 +207,12 @@ class FFProbeReport:
         return text
 
 
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    """An exception's message on one line, cut to ``limit`` characters (pydantic's span several)."""
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 async def run_probes(probes: Iterable[FFProbe]) -> FFProbeReport:
     """Make every call; a call counts as refused only when it raises one of its ``refused_by`` types."""
     report = FFProbeReport()
@@ -219,10 +226,10 @@ async def run_probes(probes: Iterable[FFProbe]) -> FFProbeReport:
         except FFError as exc:
             report.error_types[type(exc).__name__] += 1
             wanted = "/".join(t.__name__ for t in probe.refused_by)
-            report.deviations.append(f"{probe.label} raised {type(exc).__name__} instead of {wanted}: {exc}")
+            report.deviations.append(f"{probe.label} raised {type(exc).__name__} instead of {wanted}: {_one_line(exc)}")
         except Exception as exc:  # an untyped error is itself a finding: record it, do not crash
             report.error_types[type(exc).__name__] += 1
-            report.deviations.append(f"{probe.label} raised untyped {type(exc).__name__}: {exc}")
+            report.deviations.append(f"{probe.label} raised untyped {type(exc).__name__}: {_one_line(exc)}")
         else:
             report.deviations.append(f"{probe.label} was accepted (returned {type(result).__name__})")
     return report
@@ -268,11 +275,23 @@ def tree_diff(before: Snapshot, after: Snapshot, *, ignore: Callable[[str], bool
     return changes
 
 
-def describe_changes(changes: list[str]) -> str:
+def describe_changes(changes: list[str], *, root_prefix: str = _ROOT_IN_SANDBOX) -> str:
+    """Changes in plain words, those outside the data root (escapes) first, a few examples each."""
     if not changes:
         return "no file added, removed or changed"
-    more = f" (+{len(changes) - 5} more)" if len(changes) > 5 else ""
-    return f"{len(changes)} change(s): " + ", ".join(changes[:5]) + more
+    inside = [c for c in changes if c.split(" ", 1)[1].startswith(root_prefix + "/") or c.split(" ", 1)[1] == root_prefix]
+    outside = [c for c in changes if c not in inside]
+
+    def some(items: list[str]) -> str:
+        more = f" (+{len(items) - 3} more)" if len(items) > 3 else ""
+        return ", ".join(items[:3]) + more
+
+    parts = []
+    if outside:
+        parts.append(f"{len(outside)} outside the data root: {some(outside)}")
+    if inside:
+        parts.append(f"{len(inside)} inside it: {some(inside)}")
+    return f"{len(changes)} change(s), " + "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------- sandboxed data roots
@@ -307,7 +326,7 @@ async def sandbox_root(ctx: FFTestContext, label: str, *names: str) -> AsyncIter
     sandbox = (ctx.run_dir / "security" / label).resolve()
     if sandbox.exists():
         raise FFValidationError(f"security sandbox {sandbox} already exists", field="label", value=label)
-    root = sandbox / "l1" / "l2" / "root"
+    root = sandbox / _ROOT_IN_SANDBOX
     outside = sandbox / "outside"
 
     def prepare() -> None:

@@ -206,7 +206,7 @@ async def _attack_ids(
     seen.note(f"sandbox ({len(before)} entries before): {describe_changes(changes)}")
     check.metric("hostile_calls", report.total)
     check.equal(report.refused, report.total, f"all {report.total} hostile-id calls refused with a typed FFError")
-    check.equal(changes, [], "nothing written inside the data root or outside it")
+    check.equal(len(changes), 0, "files added, removed or changed inside or outside the data root")
 
 
 def _register(manager: str, family: str, number: int) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_errors import FFError, FFValidationError
 from ff_utils.ff_file_ops import ff_safe_path
 from testing._context import FFTestContext
 from testing.runner import FFChecker
@@ -82,6 +82,16 @@ async def _store_each(payloads: list[str], store: Callable[[str], Awaitable[Any]
     return outcome
 
 
+async def _read_api(check: FFChecker, seen: FFObservation, label: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    """Read back through the API; a read the injected content broke is itself a finding."""
+    try:
+        return await call()
+    except FFError as exc:
+        seen.note(f"{label} raised {type(exc).__name__}: {' '.join(exc.message.split())[:160]}")
+        check.that(False, f"{label} reads the data back after the injection attempt", type(exc).__name__)
+        return None
+
+
 def _count_changed(before: FFJsonlCensus, after: FFJsonlCensus) -> str:
     return f"{before.lines} -> {after.lines} lines (+{after.lines - before.lines}), {len(after.records)} records parse, {after.bad_lines} bad"
 
@@ -117,7 +127,7 @@ async def injection_chat_messages(ctx: FFTestContext, check: FFChecker, seen: FF
     with check.step("store the payloads"):
         stored = await _store_each(payloads, lambda p: ctx.memory.add_message(user, session.session_id, "user", p))
     after = await jsonl_census(log)
-    messages = await ctx.memory.get_messages(user, session.session_id, limit=50)
+    messages = await _read_api(check, seen, "get_messages", lambda: ctx.memory.get_messages(user, session.session_id, limit=50)) or []
     read_back = [m.content for m in messages[1:]]
     roles = sorted({m.role for m in messages})
     forged_present = any(m.message_id == "msg_forged" for m in messages) or any(
@@ -167,7 +177,7 @@ async def injection_panel_messages(ctx: FFTestContext, check: FFChecker, seen: F
     with check.step("store the payloads"):
         stored = await _store_each(payloads, lambda p: ctx.panel.add_message(panel.panel_id, "guest", p, user_id=user))
     after = await jsonl_census(log)
-    messages = await ctx.panel.get_messages(panel.panel_id, limit=100, user_id=user)
+    messages = await _read_api(check, seen, "get_messages", lambda: ctx.panel.get_messages(panel.panel_id, limit=100, user_id=user)) or []
     read_back = [m.content for m in messages[1:]]
     speakers = sorted({m.participant_id for m in messages})
     sequences = [m.sequence for m in messages]
@@ -212,7 +222,7 @@ async def injection_memory_entries(ctx: FFTestContext, check: FFChecker, seen: F
         stored = await _store_each(payloads, lambda p: ctx.memory.store_memory(user, p, layer="short_term", importance=0.5))
     after = await jsonl_census(memory_dir / "short_term.jsonl")
     permanent = await jsonl_census(memory_dir / "permanent.jsonl")
-    entries = await ctx.memory.get_memories(user, limit=50)
+    entries = await _read_api(check, seen, "get_memories", lambda: ctx.memory.get_memories(user, limit=50)) or []
     by_id = {e.memory_id: e for e in entries}
     read_back = [by_id[s.memory_id].content if s.memory_id in by_id else None for s in stored.results]
     layers = sorted({e.layer for e in entries})

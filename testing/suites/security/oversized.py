@@ -9,7 +9,7 @@ files are uploads that could fill the disk (ASVS V12.1.1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from testing._context import FFTestContext
@@ -38,7 +38,6 @@ __all__ = [
     "oversized_metrics_payloads",
 ]
 
-Setup = Callable[[FFSandboxRoot], Any]
 _EXPECTED = "every call raises FFValidationError and no file is added, removed or changed"
 
 
@@ -48,7 +47,7 @@ async def _refuse_oversized(
     seen: FFObservation,
     label: str,
     manager: str,
-    setup: Callable[[FFSandboxRoot], Any],
+    setup: Callable[[FFSandboxRoot], Awaitable[Any]],
     probes: Callable[[FFSandboxRoot, Any], list[FFProbe]],
 ) -> None:
     """Set up, snapshot, make the oversized calls, snapshot again; claim refusal and no change."""
@@ -64,7 +63,7 @@ async def _refuse_oversized(
     seen.note(report.summary())
     seen.note(f"sandbox ({len(before)} entries before): {describe_changes(changes)}")
     check.equal(report.refused, report.total, f"all {report.total} oversized calls refused with FFValidationError")
-    check.equal(changes, [], "nothing written by the refused calls")
+    check.equal(len(changes), 0, "files added, removed or changed by the refused calls")
 
 
 async def _session(box: FFSandboxRoot) -> str:

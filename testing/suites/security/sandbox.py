@@ -44,6 +44,7 @@ from testing.suites.security._support import (
 
 __all__ = [
     "probe_tool",
+    "run_survivors",
     "sandbox_shell_metacharacters",
     "sandbox_paths_outside_work_dir",
     "sandbox_environment_secret",
@@ -92,6 +93,22 @@ def _alive(pid: int) -> bool:
 
 def _pids(text: str) -> list[int]:
     return [int(token) for token in text.split() if token.isdigit()]
+
+
+def run_survivors(run_id: str) -> list[int]:
+    """Live processes still carrying the run's FF_TOOL_RUN_ID (the tool and anything it forked).
+
+    Found through the process table rather than pids the tool reported, so a tool killed before
+    it could report anything is still accounted for.
+    """
+    found = []
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("FF_TOOL_RUN_ID") == run_id and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
 
 
 # ---------------------------------------------------------------------------- shell injection
@@ -230,7 +247,8 @@ async def sandbox_environment_secret(ctx: FFTestContext, check: FFChecker, seen:
     environ: dict[str, str] = output.get("environ") or {}
     leaked = name in environ or any(secret in value for value in environ.values()) or secret in ff_dumps(run.model_dump(mode="json")).decode()
     unexpected = sorted(k for k in environ if k not in _ALLOWED_ENVIRONMENT)
-    readable = output.get("readable_ancestor_environs") or []
+    # Ancestors whose environment is bigger than the tool's own are not the sandbox's launcher.
+    readable = [n for n in output.get("readable_ancestor_environs") or [] if n > len(environ)]
     seen.note(f"probe status {run.status.value}; tool environment: {len(environ)} variables {sorted(environ)}")
     seen.note(f"secret name or value visible to the tool: {'yes' if leaked else 'no'}; variables outside the allow-list: {unexpected or 'none'}")
     if readable:
@@ -270,7 +288,8 @@ time.sleep(60)
         category="sandbox resource limits",
         asvs_id="V5.2.4",
         attack="a probe tool that reports its pid and sleeps 60 s, run with wall_time_seconds=0.5",
-        expected="the run ends as status timeout (limit wall_time) within 3 s and the tool process no longer exists",
+        expected="the run ends as status timeout (limit wall_time) within 3 s and no process carrying the run's id "
+        "(FF_TOOL_RUN_ID) is left alive",
     ),
     group="test_sandbox",
     components=("tools",),
@@ -284,12 +303,16 @@ async def sandbox_wall_time(ctx: FFTestContext, check: FFChecker, seen: FFObserv
             run = await tools.execute_tool(user, "sec_probe_sleep", {})
         elapsed = time.perf_counter() - started
     pids = _pids(run.stderr_tail)
-    alive = [pid for pid in pids if _alive(pid)]
+    survivors = await asyncio.to_thread(run_survivors, run.run_id)
+    alive = sorted({pid for pid in pids if _alive(pid)} | set(survivors))
     check.metric("elapsed_seconds", elapsed)
-    seen.note(f"status {run.status.value}, limit {run.limit_exceeded}, returned after {elapsed:.2f} s; tool pid {pids or 'not reported'} alive: {alive or 'none'}")
+    seen.note(
+        f"status {run.status.value}, limit {run.limit_exceeded}, returned after {elapsed:.2f} s; tool pid "
+        f"{pids or 'not reported (killed before it started)'}; processes of the run alive afterwards: {alive or 'none'}"
+    )
     check.equal((run.status, run.limit_exceeded), (FFToolRunStatus.TIMEOUT, "wall_time"), "the run was stopped at its wall-time limit")
     check.at_most(elapsed, 3.0, "execute_tool returned within 3 s")
-    check.that(pids and not alive, "the tool process was killed", f"pids {pids}, alive {alive}")
+    check.equal(alive, [], "no process of the run survived")
 
 
 _FLOOD = """
@@ -356,7 +379,8 @@ time.sleep(60)
         category="sandbox resource limits",
         asvs_id="V5.2.4",
         attack="a probe tool forking 40 sleeping children, run with max_processes=4",
-        expected="the run is killed (limit processes) within 3 s and none of the children it reported survives",
+        expected="the run is killed (limit processes) within 3 s and no process carrying the run's id (FF_TOOL_RUN_ID: "
+        "the tool and every child) is left alive",
     ),
     group="test_sandbox",
     components=("tools",),
@@ -370,8 +394,9 @@ async def sandbox_process_flood(ctx: FFTestContext, check: FFChecker, seen: FFOb
             run = await tools.execute_tool(user, "sec_probe_fork", {})
         elapsed = time.perf_counter() - started
     children = _pids(run.stderr_tail)
-    await asyncio.sleep(0.2)  # the supervisor reaps asynchronously; give the kernel a moment
-    alive = [pid for pid in children if _alive(pid)]
+    await asyncio.sleep(0.2)  # a SIGKILLed process leaves the table asynchronously; give the kernel a moment
+    survivors = await asyncio.to_thread(run_survivors, run.run_id)
+    alive = sorted({pid for pid in children if _alive(pid)} | set(survivors))
     check.metric("elapsed_seconds", elapsed)
     seen.note(f"status {run.status.value}, limit {run.limit_exceeded}, returned after {elapsed:.2f} s; children reported {len(children)}, alive afterwards {len(alive)}")
     check.equal((run.status, run.limit_exceeded), (FFToolRunStatus.KILLED, "processes"), "the run was stopped at its process limit")

@@ -1,0 +1,260 @@
+"""The security suite: it passes on the real managers, and it catches real vulnerabilities.
+
+Each vulnerability is injected with monkeypatch into the manager code the suite attacks (a
+manager that forgets to validate ids while the safe-path helper accepts ``..``, a memory search
+that ignores the user, a sandbox that passes the parent's environment, a JSONL writer that lets
+newlines through, a verify_audit_log that always says ok...). The matching checks must then
+report ``passed=False`` with an observation that names what happened, and the "security findings"
+quality gate of the report must fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+import testing.ff_integration_test_manager as test_manager_module
+from ff_class_configs import load_config
+from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigDTO
+from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
+from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO, FFSystemIntegrationReportDTO, FFTestStatus
+from ff_managers import FFMemoryLayerManager, FFMetricsCollectionManager, FFPanelSessionManager
+from testing.ff_integration_test_manager import FFIntegrationTestManager
+from testing.suites.security import REGISTRY
+from testing.suites.security.encryption import encryption_settings
+
+ASVS_4_0_3 = re.compile(r"V(?:[1-9]|1[0-4])\.\d{1,2}\.\d{1,2}")
+GATE = "security finding"
+
+Runner = Callable[..., Awaitable[tuple[dict[str, Any], FFSystemIntegrationReportDTO]]]
+
+
+def _by_name(test_names: Iterable[str]) -> list[Any]:
+    wanted = set(test_names)
+    specs = [s for s in REGISTRY.specs if s.test_id.split(".", 1)[1] in wanted]
+    assert {s.test_id.split(".", 1)[1] for s in specs} == wanted, "unknown security test name"
+    return specs
+
+
+@pytest.fixture
+def run_security(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    """Run chosen security tests (all by default) through FFIntegrationTestManager; return results by name and the report."""
+
+    async def run(*names: str, security: dict[str, bool] | None = None) -> tuple[dict[str, Any], FFSystemIntegrationReportDTO]:
+        if names:
+            specs = _by_name(names)
+            monkeypatch.setattr(test_manager_module, "_suite_specs", lambda suite: list(specs))
+        overrides = {"integration_testing": {"max_retry_attempts": 0, "security_config": security or {}}}
+        manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "out")
+        try:
+            suite = await manager.run_suite("security")
+            report = manager.build_report()
+        finally:
+            await manager.close()
+        return {r.test_id.split(".", 1)[1]: r for r in suite.results}, report
+
+    return run
+
+
+def _check(result: Any) -> FFSecurityCheckDTO:
+    return FFSecurityCheckDTO.model_validate(result.details["security_check"])
+
+
+def _gate(report: FFSystemIntegrationReportDTO) -> Any:
+    return next(g for g in report.quality_gates if GATE in g.name)
+
+
+def _assert_found(results: dict[str, Any], report: FFSystemIntegrationReportDTO, name: str, *observed: str) -> FFSecurityCheckDTO:
+    """The check failed, says why in ``observed``, and the security gate names it."""
+    result = results[name]
+    check = _check(result)
+    assert result.status == FFTestStatus.FAILED, (result.status, result.error_message)
+    assert check.passed is False
+    for text in observed:
+        assert text in check.observed, f"{text!r} not in {check.observed!r}"
+    gate = _gate(report)
+    assert gate.passed is False and check.check_id in gate.detail
+    assert report.vulnerabilities_found >= 1 and not report.security_tests_passed
+    return check
+
+
+# ---------------------------------------------------------------------------- shape of the suite
+
+
+def test_registry_holds_named_attacks_with_asvs_ids() -> None:
+    specs = REGISTRY.specs
+    assert len(specs) >= 25
+    check_ids = [s.tags["check_id"] for s in specs]
+    assert len(set(check_ids)) == len(check_ids)
+    assert all(ASVS_4_0_3.fullmatch(s.tags["asvs"]) for s in specs), [s.tags["asvs"] for s in specs]
+    assert {s.tags["group"] for s in specs} == set(FFSecurityTestConfigDTO.model_fields)
+    asvs = {s.tags["check_id"]: s.tags["asvs"] for s in specs}
+    assert asvs["SEC-PATH-01"] == "V12.3.1" and asvs["SEC-SBX-01"] == "V5.3.8"
+    assert asvs["SEC-ISO-01"] == "V4.2.1" and asvs["SEC-AUD-01"] == "V7.3.3" and asvs["SEC-ENC-01"] == "V6.1.1"
+    isolation = [s for s in specs if s.tags["group"] == "test_user_isolation"]
+    assert {c for s in isolation for c in s.components} == {"memory", "panel", "knowledge", "tools", "metrics"}
+
+
+@pytest.mark.slow
+async def test_suite_passes_on_the_real_managers(run_security: Runner) -> None:
+    results, report = await run_security()
+    failed = {name: r.error_message for name, r in results.items() if r.status != FFTestStatus.PASSED}
+    assert failed == {}
+    checks = report.security_checks
+    assert len(checks) == len(REGISTRY.specs) >= 25
+    assert all(c.passed and c.observed and "FAILED" not in c.observed for c in checks)
+    assert _gate(report).passed and report.security_tests_passed
+    encryption = next(c for c in checks if c.check_id == "SEC-ENC-01")
+    assert encryption.observed.startswith("not applicable: encryption at rest not implemented / not enabled in config")
+
+
+async def test_a_disabled_group_attempts_nothing_and_records_no_check(run_security: Runner, tmp_path: Path) -> None:
+    results, report = await run_security("audit_edit_record", "audit_delete_record", security={"test_audit_tampering": False})
+    for result in results.values():
+        assert result.status == FFTestStatus.PASSED and "security_check" not in result.details
+        assert result.warnings_generated and "not attempted" in result.warnings_generated[0]
+    assert report.security_checks == []
+    assert not (tmp_path / "out" / "runs" / report.report_id / "security").exists()  # no attack data root was made
+
+
+# ---------------------------------------------------------------------------- injected vulnerabilities
+
+
+async def test_traversal_is_found_when_ids_are_not_validated_and_safe_path_accepts_dotdot(
+    run_security: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ff_managers.ff_component_base as component_base
+    import ff_managers.ff_tool_execution_manager as tools_module
+
+    monkeypatch.setattr(tools_module, "ff_validate_id", lambda value, kind="id": value)
+    monkeypatch.setattr(component_base, "ff_safe_path", lambda root, *parts: Path(root).resolve().joinpath(*parts))
+    results, report = await run_security("traversal_ids_tools", "traversal_ids_panel")
+    _assert_found(
+        results,
+        report,
+        "traversal_ids_tools",
+        "grant_tool(user_id)=traversal '../../etc' was accepted",
+        "outside the data root: added l1/l2/etc, added l1/l2/etc/tools",
+    )
+    assert results["traversal_ids_panel"].status == FFTestStatus.PASSED  # the panel manager still validates
+
+
+async def test_untyped_errors_count_as_findings_even_when_a_model_stops_the_write(
+    run_security: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ff_managers.ff_memory_layer_manager as memory_module
+
+    monkeypatch.setattr(memory_module, "ff_validate_id", lambda value, kind="id": value)
+    results, report = await run_security("traversal_ids_memory")
+    _assert_found(results, report, "traversal_ids_memory", "create_session(user_id)=traversal '../../etc' raised untyped ValidationError")
+
+
+async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    def leaky_load_and_rank(self: FFMemoryLayerManager, user_id: str, layers: Any, query: str) -> Any:
+        users = [p.name for p in (self.root / "users").iterdir() if p.is_dir()]
+        return self._rank([e for uid in users for e in self._memory(uid).load_active(layers)], query)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "_load_and_rank", leaky_load_and_rank)
+    results, report = await run_security("isolation_memories_and_search", "isolation_chat_sessions")
+    _assert_found(results, report, "isolation_memories_and_search", "search_memories(B, canary): 1 hit(s)", "canary in text: yes")
+    assert results["isolation_chat_sessions"].status == FFTestStatus.PASSED
+
+
+async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = FFPanelSessionManager._owner
+    monkeypatch.setattr(FFPanelSessionManager, "_owner", lambda self, panel_id, user_id: original(self, panel_id, None))
+    results, report = await run_security("isolation_panels")
+    _assert_found(results, report, "isolation_panels", "get_panel(user_id=B) was accepted", "add_message(user_id=B) was accepted")
+
+
+async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ff_managers.ff_tool_execution_manager as tools_module
+
+    original = tools_module.ff_build_environment
+    monkeypatch.setattr(tools_module, "ff_build_environment", lambda *a, **k: {**os.environ, **original(*a, **k)})
+    results, report = await run_security("sandbox_environment_secret")
+    check = _assert_found(results, report, "sandbox_environment_secret", "secret name or value visible to the tool: yes")
+    assert "FF_SECURITY_PROBE_SECRET_" in check.observed  # the leaked variable is named
+
+
+async def test_a_jsonl_writer_that_lets_newlines_through_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ff_managers._conversation_store as conversation_store
+
+    def naive_append(log: Path, records: list[dict[str, Any]], settings: Any) -> None:
+        # The defect: JSON built by string formatting, so string values are written unescaped.
+        with open(log, "ab") as handle:
+            for record in records:
+                fields = (f'"{k}": "{v}"' if isinstance(v, str) else f'"{k}": {json.dumps(v)}' for k, v in record.items())
+                handle.write(("{" + ", ".join(fields) + "}\n").encode())
+
+    monkeypatch.setattr(conversation_store, "append_messages", naive_append)
+    results, report = await run_security("injection_chat_messages")
+    _assert_found(results, report, "injection_chat_messages", "one line per accepted add_message call", "forged message_id in API or file: yes")
+
+
+async def test_a_verify_audit_log_that_always_says_ok_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def always_ok(self: FFMetricsCollectionManager) -> FFAuditVerificationDTO:
+        return FFAuditVerificationDTO(ok=True, records_checked=5)
+
+    monkeypatch.setattr(FFMetricsCollectionManager, "verify_audit_log", always_ok)
+    names = ("audit_edit_record", "audit_edit_and_reseal_record", "audit_delete_record", "audit_reorder_records", "audit_truncate_tail")
+    results, report = await run_security(*names)
+    for name in names:
+        _assert_found(results, report, name, "ok=True, first_bad_index=None", "verify_audit_log reports the tampering")
+    assert _gate(report).detail.startswith("5 finding(s) in 5 attempts")
+
+
+async def test_a_missing_length_check_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ff_managers.ff_memory_layer_manager as memory_module
+
+    monkeypatch.setattr(memory_module, "check_content", lambda content, max_chars, **kw: content)
+    results, report = await run_security("oversized_chat_message", "oversized_memory")
+    _assert_found(results, report, "oversized_chat_message", "add_message(content=limit+1) was accepted", "added l1/l2/root/users/victim")
+    _assert_found(results, report, "oversized_memory", "store_memory(immediate, limit+1) was accepted")
+
+
+async def test_plaintext_at_rest_fails_once_encryption_is_claimed_by_config(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import testing.suites.security.encryption as encryption_module
+
+    monkeypatch.setattr(encryption_module, "encryption_settings", lambda config: {"storage.encryption_enabled": True})
+    results, report = await run_security("encryption_at_rest")
+    _assert_found(results, report, "encryption_at_rest", "encryption enabled in config: storage.encryption_enabled", "files hold the canary in plaintext")
+
+
+def test_encryption_settings_are_found_anywhere_but_in_the_test_switches() -> None:
+    class Storage(BaseModel):
+        encryption_enabled: bool = True
+        encryption_key_file: str = ""
+
+    class Config(BaseModel):
+        storage: Storage = Storage()
+        integration_testing: FFSecurityTestConfigDTO = FFSecurityTestConfigDTO()
+
+    assert encryption_settings(Config()) == {"storage.encryption_enabled": True, "storage.encryption_key_file": ""}
+    assert encryption_settings(load_config(environ={})) == {}
+
+
+def test_survivor_scan_finds_a_live_process_of_a_run() -> None:
+    from testing.suites.security.sandbox import run_survivors
+
+    run_id = "run-survivor-probe"
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env={**os.environ, "FF_TOOL_RUN_ID": run_id})
+    try:
+        deadline = time.monotonic() + 5
+        while child.pid not in run_survivors(run_id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert run_survivors(run_id) == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
+    assert run_survivors(run_id) == []

@@ -54,8 +54,9 @@ INDEX_POINTER_NAME = "current.json"
 _FEEDBACK_FILE = "feedback.npz"
 # Bump when what a row indexes changes (token rule, folding rule): saved indexes then rebuild.
 # v2: near-duplicate passages are folded into their most specific document.
-_TOKENIZER_VERSION = 2
-_WORD = re.compile(r"\w\w+")
+_TOKENIZER_VERSION = 3
+# Words of two or more characters, and lone digits: "version 3", "guide number 2" must match.
+_WORD = re.compile(r"\w\w+|\b\d\b")
 
 QUESTION_WORDS: frozenset[str] = frozenset(
     # How people phrase a question, not what they ask about: interrogatives, auxiliaries,
@@ -68,7 +69,7 @@ _log = get_logger("knowledge.index")
 
 
 class FFTokenizer:
-    """Lowercase words of two or more word characters, optionally stemmed and stop-filtered.
+    """Lowercase words of two or more word characters (and lone digits), optionally stemmed and stop-filtered.
 
     The same instance tokenises chunks and queries, so both sides agree. A query costs one regex
     scan and one call into the Snowball stemmer (C), a few microseconds for a sentence.

@@ -50,11 +50,13 @@ def _by_name(test_names: Iterable[str]) -> list[Any]:
 def run_security(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run chosen security tests (all by default) through FFIntegrationTestManager; return results by name and the report."""
 
-    async def run(*names: str, security: dict[str, bool] | None = None) -> tuple[dict[str, Any], FFSystemIntegrationReportDTO]:
+    async def run(
+        *names: str, security: dict[str, bool] | None = None, retries: int = 0
+    ) -> tuple[dict[str, Any], FFSystemIntegrationReportDTO]:
         if names:
             specs = _by_name(names)
             monkeypatch.setattr(test_manager_module, "_suite_specs", lambda suite: list(specs))
-        overrides = {"integration_testing": {"max_retry_attempts": 0, "security_config": security or {}}}
+        overrides = {"integration_testing": {"max_retry_attempts": retries, "security_config": security or {}}}
         manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "out")
         try:
             suite = await manager.run_suite("security")
@@ -173,8 +175,10 @@ async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runn
 async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     original = FFPanelSessionManager._owner
     monkeypatch.setattr(FFPanelSessionManager, "_owner", lambda self, panel_id, user_id: original(self, panel_id, None))
-    results, report = await run_security("isolation_panels")
+    results, report = await run_security("isolation_panels", "oversized_panel_message", retries=1)
     _assert_found(results, report, "isolation_panels", "get_panel(user_id=B) was accepted", "add_message(user_id=B) was accepted")
+    assert results["isolation_panels"].attempts == 2  # the retry attacked again from scratch and failed the same way
+    assert results["oversized_panel_message"].status == FFTestStatus.PASSED
 
 
 async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -218,7 +222,8 @@ async def test_a_missing_length_check_is_found(run_security: Runner, monkeypatch
     import ff_managers.ff_memory_layer_manager as memory_module
 
     monkeypatch.setattr(memory_module, "check_content", lambda content, max_chars, **kw: content)
-    results, report = await run_security("oversized_chat_message", "oversized_memory")
+    results, report = await run_security("oversized_chat_message", "oversized_memory", retries=1)
+    assert results["oversized_chat_message"].attempts == 2  # the retry got a data root of its own
     _assert_found(results, report, "oversized_chat_message", "add_message(content=limit+1) was accepted", "added l1/l2/root/users/victim")
     _assert_found(results, report, "oversized_memory", "store_memory(immediate, limit+1) was accepted")
 

@@ -32,6 +32,7 @@ from ff_managers import (
 from ff_managers.ff_component_base import FFComponentBase
 from ff_utils.ff_errors import FFError, FFValidationError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_read_bytes
+from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import FFBadLine, ff_read_jsonl
 from testing._context import FFTestContext
 from testing.runner import FFCheckFailed, FFChecker
@@ -50,6 +51,7 @@ __all__ = [
     "tree_diff",
     "describe_changes",
     "sandbox_root",
+    "scratch_dir",
     "shown",
     "FFJsonlCensus",
     "jsonl_census",
@@ -316,6 +318,11 @@ class FFSandboxRoot:
         return self.managers[name]
 
 
+def scratch_dir(ctx: FFTestContext, label: str) -> Path:
+    """A new folder for one attempt of one check (a retry gets its own, so nothing carries over)."""
+    return (ctx.run_dir / "security" / f"{label}-{ff_new_id()[:8]}").resolve()
+
+
 @contextlib.asynccontextmanager
 async def sandbox_root(ctx: FFTestContext, label: str, *names: str) -> AsyncIterator[FFSandboxRoot]:
     """Fresh managers ``names`` (own buses) on a data root no other test touches; shut down after.
@@ -323,9 +330,7 @@ async def sandbox_root(ctx: FFTestContext, label: str, *names: str) -> AsyncIter
     Tests run in parallel on the shared root, so "the file tree did not change" can only be
     measured on a root of one's own.
     """
-    sandbox = (ctx.run_dir / "security" / label).resolve()
-    if sandbox.exists():
-        raise FFValidationError(f"security sandbox {sandbox} already exists", field="label", value=label)
+    sandbox = scratch_dir(ctx, label)
     root = sandbox / _ROOT_IN_SANDBOX
     outside = sandbox / "outside"
 

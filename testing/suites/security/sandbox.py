@@ -38,6 +38,7 @@ from testing.suites.security._support import (
     FFProbe,
     jsonl_census,
     run_probes,
+    scratch_dir,
     security_check,
     shown,
 )
@@ -137,7 +138,7 @@ print(json.dumps({"argv": sys.argv[1:], "text": args.get("text")}))
 )
 async def sandbox_shell_metacharacters(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
     user = ctx.new_user("sec_sbx_shell")
-    scratch = ctx.run_dir / "security" / "SEC-SBX-01"
+    scratch = scratch_dir(ctx, "SEC-SBX-01")
     await asyncio.to_thread(ff_ensure_directory, scratch)
     f1, f2, f3, f4, f5 = (scratch / f"pwned_{i}" for i in range(1, 6))
     text = f"x; touch {f1} && echo {f2} | tee {f2} $(touch {f3}) `touch {f4}` > {f5}"
@@ -424,7 +425,7 @@ async def sandbox_process_flood(ctx: FFTestContext, check: FFChecker, seen: FFOb
 )
 async def sandbox_calculator_code_injection(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
     user = ctx.new_user("sec_sbx_calc")
-    scratch = ctx.run_dir / "security" / "SEC-SBX-07"
+    scratch = scratch_dir(ctx, "SEC-SBX-07")
     await asyncio.to_thread(ff_ensure_directory, scratch)
     canary = scratch / "pwned"
     expressions = [

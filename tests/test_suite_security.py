@@ -10,6 +10,7 @@ quality gate of the report must fail.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -51,12 +52,14 @@ def run_security(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     """Run chosen security tests (all by default) through FFIntegrationTestManager; return results by name and the report."""
 
     async def run(
-        *names: str, security: dict[str, bool] | None = None, retries: int = 0
+        *names: str, security: dict[str, bool] | None = None, retries: int = 0, timeout: float = 120.0
     ) -> tuple[dict[str, Any], FFSystemIntegrationReportDTO]:
         if names:
             specs = _by_name(names)
             monkeypatch.setattr(test_manager_module, "_suite_specs", lambda suite: list(specs))
-        overrides = {"integration_testing": {"max_retry_attempts": retries, "security_config": security or {}}}
+        overrides = {
+            "integration_testing": {"max_retry_attempts": retries, "test_timeout_seconds": timeout, "security_config": security or {}}
+        }
         manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "out")
         try:
             suite = await manager.run_suite("security")
@@ -179,6 +182,21 @@ async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: R
     _assert_found(results, report, "isolation_panels", "get_panel(user_id=B) was accepted", "add_message(user_id=B) was accepted")
     assert results["isolation_panels"].attempts == 2  # the retry attacked again from scratch and failed the same way
     assert results["oversized_panel_message"].status == FFTestStatus.PASSED
+
+
+async def test_an_attack_that_hangs_is_recorded_as_a_finding(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ff_managers import FFToolExecutionManager
+
+    async def hang(self: FFToolExecutionManager, user_id: str, run_id: str) -> Any:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(FFToolExecutionManager, "get_run", hang)
+    results, report = await run_security("isolation_tool_runs", timeout=2.0)
+    result = results["isolation_tool_runs"]
+    assert result.status == FFTestStatus.ERROR and result.error_type == "Timeout"
+    check = _check(result)
+    assert check.passed is False and "cancelled: the attack ran past the test's time limit" in check.observed
+    assert _gate(report).passed is False
 
 
 async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:

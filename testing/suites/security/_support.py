@@ -166,6 +166,9 @@ def security_check(
             except Exception as exc:  # the attack broke the test: still a (failed) security record
                 _record(check, attack, seen, f"{type(exc).__name__}: {exc}")
                 raise
+            except asyncio.CancelledError:  # the runner's timeout: an attack that hangs is a finding too
+                _record(check, attack, seen, "cancelled: the attack ran past the test's time limit")
+                raise
             _record(check, attack, seen)
 
         REGISTRY.test(

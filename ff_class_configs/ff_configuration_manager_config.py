@@ -98,11 +98,20 @@ def _env_value(raw: str) -> Any:
 
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``FF_*`` variables that name a config field, as a nested dict.
+
+    Only variables whose first part is a top-level field (``FF_STORAGE__...``) are read, so an
+    unrelated ``FF_SOMETHING`` in the environment does not break start-up; inside a known
+    section an unknown field is still an error (a typo should not pass silently).
+    """
     layer: dict[str, Any] = {}
+    sections = set(FFConfigurationManagerConfigDTO.model_fields)
     for name, raw in environ.items():
         if not name.startswith(_ENV_PREFIX) or name in _ENV_IGNORED:
             continue
         keys = _ENV_SHORT_FORMS.get(name) or tuple(part.lower() for part in name[len(_ENV_PREFIX):].split("__"))
+        if keys[0] not in sections:
+            continue
         value = raw if keys[-1] in ("base_path",) else _env_value(raw)
         layer = _deep_merge(layer, _nest(keys, value))
     return layer

@@ -156,3 +156,10 @@ def test_assignment_is_validated(config: FFConfigurationManagerConfigDTO) -> Non
 
 def test_config_fixture_is_isolated(config: FFConfigurationManagerConfigDTO, tmp_path: Path) -> None:
     assert config.storage.base_path == tmp_path and config.environment == "development"
+
+
+def test_unrelated_ff_variables_are_ignored_but_typos_in_a_section_are_not() -> None:
+    config = load_config(environ={"FF_VENV": ".venv-ci", "FF_SOMETHING__ELSE": "1", "FF_STORAGE__DURABILITY": "batch"})
+    assert config.storage.durability == "batch"
+    with pytest.raises(FFConfigError, match="storage.durabilty"):
+        load_config(environ={"FF_STORAGE__DURABILTY": "batch"})

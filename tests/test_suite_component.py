@@ -1,0 +1,249 @@
+"""The component suite: green on the real managers, red on each injected defect; results.jsonl.
+
+Every defect here is a real bug planted in the test process with monkeypatch (a bus that drops
+events, a search that ignores the user, a restart that loses a session...). The suite test
+meant to catch it must come back failed or error, never passed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import weakref
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ff_managers._conversation_store as conversation_store
+import ff_managers.ff_metrics_collection_manager as metrics_module
+from ff_class_configs import load_config
+from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
+from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFKnowledgeBaseManager, FFMemoryLayerManager
+from ff_managers._memory_ranking import RankedEntry
+from ff_utils.ff_json_utils import ff_read_jsonl
+from testing.ff_integration_test_manager import FFIntegrationTestManager
+from testing.suites.component import REGISTRY
+from tests._suite_helpers import BROKEN, only_tests, run_suite
+
+# ---------------------------------------------------------------------------------- green
+
+
+@pytest.mark.slow
+async def test_component_suite_passes_on_the_real_managers(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component")
+    assert len(results) >= 10
+    assert {r.status for r in results.values()} == {FFTestStatus.PASSED}, {
+        name: (r.status, r.error_message or r.skip_reason) for name, r in results.items() if r.status != FFTestStatus.PASSED
+    }
+    for name in ("memory_round_trip", "panel_round_trip", "knowledge_round_trip", "tools_round_trip", "metrics_round_trip"):
+        assert name in results
+    assert all(r.assertions and r.steps for r in results.values())
+    assert "restart_seconds" in results["restart_keeps_everything"].metrics
+
+
+def test_flows_depend_on_the_round_trips_they_build_on() -> None:
+    specs = {spec.test_id.split(".", 1)[1]: spec for spec in REGISTRY.specs}
+    assert set(specs["tool_run_in_metrics"].depends_on) == {"component.tools_round_trip", "component.metrics_round_trip"}
+    assert "component.memory_round_trip" in specs["panel_turn_memory_searchable"].depends_on
+    assert len(specs["restart_keeps_everything"].depends_on) == 5
+
+
+# ---------------------------------------------------------------------------------- defects
+
+
+async def test_a_bus_that_drops_events_fails_the_tool_metrics_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def drop(self: FFEventBus, event: FFEvent) -> None:
+        self.published += 1  # counted as published, delivered to no one
+
+    monkeypatch.setattr(FFEventBus, "publish", drop)
+    only_tests(monkeypatch, "tool_run_in_metrics")
+    results = await run_suite(tmp_path, "component")
+    assert results["tools_round_trip"].status == FFTestStatus.PASSED  # the base works: the flow runs
+    assert results["metrics_round_trip"].status == FFTestStatus.PASSED
+    assert results["tool_run_in_metrics"].status in BROKEN
+    assert "tool.duration_ms" in results["tool_run_in_metrics"].error_message
+
+
+async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_flows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def leaky(self: FFMemoryLayerManager, user_id: str, layers: Any, query: str) -> list[RankedEntry]:
+        users = conversation_store.list_child_ids(self._path("users"))
+        return self._rank([e for uid in users for e in self._memory(uid).load_active(layers)], query)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "_load_and_rank", leaky)
+    only_tests(monkeypatch, "panel_turn_memory_searchable")
+    results = await run_suite(tmp_path, "component")
+    assert results["memory_round_trip"].status == FFTestStatus.FAILED
+    failed = [a.description for a in results["memory_round_trip"].assertions if not a.passed]
+    assert any("another user" in d for d in failed), failed
+    dependent = results["panel_turn_memory_searchable"]
+    assert dependent.status == FFTestStatus.SKIPPED and "memory_round_trip" in dependent.skip_reason
+
+
+async def test_messages_read_back_out_of_order_fail_the_memory_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = conversation_store.tail_messages
+    monkeypatch.setattr(conversation_store, "tail_messages", lambda log, limit: list(reversed(real(log, limit))))
+    only_tests(monkeypatch, "memory_round_trip")
+    results = await run_suite(tmp_path, "component")
+    assert results["memory_round_trip"].status == FFTestStatus.FAILED
+    assert "order" in results["memory_round_trip"].error_message
+
+
+async def test_a_restart_that_loses_a_session_fails_the_restart_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A write-back cache that never persisted: sessions created by an instance vanish when it stops.
+    unsaved: weakref.WeakKeyDictionary[FFMemoryLayerManager, list[Path]] = weakref.WeakKeyDictionary()
+    create = FFMemoryLayerManager.create_session
+
+    async def create_session(self: FFMemoryLayerManager, user_id: str, title: str = "", **kwargs: Any) -> Any:
+        session = await create(self, user_id, title, **kwargs)
+        unsaved.setdefault(self, []).append(self._session_dir(user_id, session.session_id))
+        return session
+
+    async def on_shutdown(self: FFMemoryLayerManager) -> None:
+        for folder in unsaved.pop(self, []):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "create_session", create_session)
+    monkeypatch.setattr(FFMemoryLayerManager, "_on_shutdown", on_shutdown)
+    only_tests(monkeypatch, "restart_keeps_everything")
+    results = await run_suite(tmp_path, "component")
+    assert all(results[n].status == FFTestStatus.PASSED for n in results if n.endswith("_round_trip"))
+    assert results["restart_keeps_everything"].status in BROKEN
+
+
+async def test_an_index_cache_blind_to_other_instances_fails_the_two_instances_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cache is dropped on this instance's own writes only; nobody looks at kb.json on disk.
+    current, store, delete = (
+        FFKnowledgeBaseManager._current_state,
+        FFKnowledgeBaseManager._store_document,
+        FFKnowledgeBaseManager._delete_document,
+    )
+
+    async def cached(self: FFKnowledgeBaseManager, user_id: str, kb_id: str, *, force: bool = False) -> Any:
+        state = self._states.get((user_id, kb_id))
+        return (state, False) if state is not None and not force else await current(self, user_id, kb_id, force=force)
+
+    def store_and_forget(self: FFKnowledgeBaseManager, user_id: str, kb_id: str, *args: Any) -> Any:
+        self._states.pop((user_id, kb_id), None)
+        return store(self, user_id, kb_id, *args)
+
+    def delete_and_forget(self: FFKnowledgeBaseManager, user_id: str, kb_id: str, doc_id: str) -> Any:
+        self._states.pop((user_id, kb_id), None)
+        return delete(self, user_id, kb_id, doc_id)
+
+    monkeypatch.setattr(FFKnowledgeBaseManager, "_current_state", cached)
+    monkeypatch.setattr(FFKnowledgeBaseManager, "_store_document", store_and_forget)
+    monkeypatch.setattr(FFKnowledgeBaseManager, "_delete_document", delete_and_forget)
+    only_tests(monkeypatch, "two_instances_share_root")
+    results = await run_suite(tmp_path, "component")
+    assert results["knowledge_round_trip"].status == FFTestStatus.PASSED  # one instance alone cannot tell
+    assert results["two_instances_share_root"].status in BROKEN
+    assert "second instance's document" in results["two_instances_share_root"].error_message
+
+
+async def test_a_bus_that_lets_handler_errors_reach_the_publisher_errors_the_isolation_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def deliver(self: FFEventBus, subscription: Any, event: FFEvent) -> None:
+        result = subscription.handler(event)
+        if asyncio.iscoroutine(result):
+            await result
+        self.delivered += 1
+
+    monkeypatch.setattr(FFEventBus, "_deliver", deliver)
+    only_tests(monkeypatch, "failing_handler_isolated")
+    results = await run_suite(tmp_path, "component")
+    assert results["failing_handler_isolated"].status in BROKEN
+    assert "handler broke" in results["failing_handler_isolated"].error_message
+
+
+async def test_refusals_missing_from_the_audit_log_fail_the_audit_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metrics_module, "_security_outcome", lambda event_type: None)
+    only_tests(monkeypatch, "refused_tool_audited")
+    results = await run_suite(tmp_path, "component")
+    assert results["refused_tool_audited"].status in BROKEN
+    assert "audit record" in results["refused_tool_audited"].error_message
+
+
+async def test_uncounted_requests_fail_the_health_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    @contextlib.asynccontextmanager
+    async def uncounted(self: FFComponentBase) -> AsyncIterator[None]:
+        if self.state != FFComponentState.RUNNING:  # still starts lazily, but counts and times nothing
+            await self.initialize()
+        yield
+
+    monkeypatch.setattr(FFComponentBase, "_operation", uncounted)
+    only_tests(monkeypatch, "managers_healthy")
+    results = await run_suite(tmp_path, "component")
+    assert results["managers_healthy"].status in BROKEN
+    assert "counter moved" in results["managers_healthy"].error_message
+
+
+# ---------------------------------------------------------------------------------- results.jsonl
+
+
+def _lines(path: Path) -> list[FFIntegrationTestResultDTO]:
+    return [FFIntegrationTestResultDTO.model_validate(record) for record in ff_read_jsonl(path)] if path.is_file() else []
+
+
+class _Witness:
+    """A progress listener that looks at results.jsonl the moment each result is reported."""
+
+    def __init__(self, path_of: Any) -> None:
+        self.path_of = path_of
+        self.persisted_when_reported: dict[str, bool] = {}
+
+    def suite_started(self, suite: str, total: int) -> None: ...
+
+    def test_started(self, suite: str, test_name: str) -> None: ...
+
+    def test_finished(self, result: FFIntegrationTestResultDTO) -> None:
+        on_disk = {r.test_id for r in _lines(self.path_of())}
+        self.persisted_when_reported[result.test_id] = result.test_id in on_disk
+
+    def suite_finished(self, suite: Any) -> None: ...
+
+
+async def test_results_jsonl_holds_every_result_as_it_completed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    only_tests(monkeypatch, "metrics_round_trip", "memory_round_trip", "failing_handler_isolated")
+    holder: list[FFIntegrationTestManager] = []
+    witness = _Witness(lambda: holder[0].run_dir / "results.jsonl")
+    tm = FFIntegrationTestManager(load_config(environ={}), output_dir=tmp_path, listener=witness)
+    holder.append(tm)
+    try:
+        suite = await tm.run_suite("component")
+    finally:
+        await tm.close()
+    assert witness.persisted_when_reported == {r.test_id: True for r in suite.results}
+    stored = {r.test_id: r for r in _lines(tm.run_dir / "results.jsonl")}
+    assert len(stored) == len(suite.results) == 3
+    for result in suite.results:
+        assert stored[result.test_id].model_dump(mode="json") == result.model_dump(mode="json")
+
+
+async def test_an_interrupted_run_keeps_the_results_it_finished(tmp_path: Path) -> None:
+    tm = FFIntegrationTestManager(load_config(environ={}), output_dir=tmp_path)
+    path = tm.run_dir / "results.jsonl"
+    total = len(REGISTRY.specs)
+    task = asyncio.create_task(tm.run_suite("component"))
+    try:
+        async with asyncio.timeout(60):
+            while len(_lines(path)) < 3:
+                await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await tm.close()
+    kept = _lines(path)
+    assert 3 <= len(kept) < total, "the run was cut short, and what finished is on disk"
+    assert len({r.test_id for r in kept}) == len(kept)
+    assert all(r.status in (FFTestStatus.PASSED, FFTestStatus.SKIPPED) for r in kept)
+    assert all(r.end_timestamp >= r.start_timestamp for r in kept)
+    assert tm.suite_results == {}  # no suite result was built for the cancelled run

@@ -1,0 +1,184 @@
+"""The failure suite: green on the real managers, red on each injected defect; its fault tools.
+
+Each defect is planted in the test process with monkeypatch: an append that skips fsync under
+durability "always", reads that crash with a raw parser exception instead of an FFError, an
+append that leaves half a line behind when the disk fills up, a document write that is not
+atomic, a restart that loses a session. The suite test meant to catch it must fail or error.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import types
+import weakref
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+import ff_utils.ff_file_ops as ff_file_ops_module
+import ff_utils.ff_json_utils as ff_json_utils_module
+from ff_class_configs.ff_test_result_dtos import FFTestStatus
+from ff_managers import FFMemoryLayerManager
+from ff_utils.ff_errors import FFStorageError, ff_translate_errors
+from ff_utils.ff_json_utils import ff_append_jsonl, ff_write_json
+from testing.suites._faults import fsync_spy, os_fault
+from testing.suites._killed_writer import message_text
+from testing.suites.failure import RECOVERY_GOAL_SECONDS
+from tests._suite_helpers import BROKEN, only_tests, run_suite
+
+# ---------------------------------------------------------------------------------- green
+
+
+@pytest.mark.slow
+async def test_failure_suite_passes_on_the_real_managers(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "failure")
+    assert len(results) >= 8
+    assert {r.status for r in results.values()} == {FFTestStatus.PASSED}, {
+        name: (r.status, r.error_message) for name, r in results.items() if r.status != FFTestStatus.PASSED
+    }
+    restart = results["restart_mid_workload"].metrics
+    assert 0 < restart["recovery_seconds"] < RECOVERY_GOAL_SECONDS
+    assert {"recovery_seconds_memory", "recovery_seconds_panel", "recovery_seconds_metrics"} <= set(restart)
+    killed = results["killed_writer"].metrics
+    assert killed["acknowledged_messages"] >= 20 and 0 < killed["recovery_seconds"] < RECOVERY_GOAL_SECONDS
+    assert killed["unacknowledged_extra"] in (0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------- defects
+
+
+async def test_an_append_that_skips_fsync_fails_the_durability_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_group = ff_json_utils_module._GroupCommitAppender._write_group
+
+    def lazy(self: Any, payload: bytes, durability: str, batch_interval: float) -> None:
+        write_group(self, payload, "never" if durability == "always" else durability, batch_interval)
+
+    monkeypatch.setattr(ff_json_utils_module._GroupCommitAppender, "_write_group", lazy)
+    only_tests(monkeypatch, "durable_appends_fsynced")
+    results = await run_suite(tmp_path, "failure")
+    result = results["durable_appends_fsynced"]
+    assert result.status in BROKEN
+    failed = {a.description.split(":")[0] for a in result.assertions if not a.passed}
+    assert failed == {"memory message", "panel message", "tool run", "audit record"}
+
+
+async def test_reads_that_crash_on_bad_json_error_the_corruption_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def raw_loads(data: bytes | str, *, path: Path | None = None) -> Any:
+        return orjson.loads(data)  # no translation: orjson.JSONDecodeError escapes
+
+    def raw_parse(line: bytes, path: Path, offset: int, line_number: int | None) -> tuple[Any, None]:
+        return orjson.loads(line), None
+
+    monkeypatch.setattr(ff_json_utils_module, "ff_loads", raw_loads)
+    monkeypatch.setattr(ff_json_utils_module, "_parse_line", raw_parse)
+    only_tests(monkeypatch, "garbled_session_line", "truncated_documents", "garbage_catalog")
+    results = await run_suite(tmp_path, "failure")
+    for name in ("garbled_session_line", "truncated_documents", "garbage_catalog"):
+        assert results[name].status == FFTestStatus.ERROR, name
+        assert results[name].error_type == "JSONDecodeError", (name, results[name].error_type)
+
+
+async def test_an_append_without_rollback_fails_the_disk_full_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_rollback = types.SimpleNamespace(**vars(os))
+    no_rollback.ftruncate = lambda fd, length: None  # the failed group's bytes stay in the file
+    monkeypatch.setattr(ff_json_utils_module, "os", no_rollback)
+    only_tests(monkeypatch, "disk_full_append", "fsync_failure_append")
+    results = await run_suite(tmp_path, "failure")
+    for name in ("disk_full_append", "fsync_failure_append"):
+        assert results[name].status == FFTestStatus.FAILED, name
+        assert "byte-identical" in results[name].error_message
+
+
+async def test_a_document_write_in_place_fails_the_replace_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def in_place(path: Path | str, data: bytes, *, fsync: bool = True) -> None:
+        # Errors are translated like the real writer's; only the atomicity is missing.
+        with ff_translate_errors("write file", path):
+            fd = ff_file_ops_module.os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                ff_file_ops_module.os.write(fd, data)
+                if fsync:
+                    ff_file_ops_module.os.fsync(fd)
+            finally:
+                ff_file_ops_module.os.close(fd)
+
+    monkeypatch.setattr(ff_json_utils_module, "ff_atomic_write", in_place)
+    only_tests(monkeypatch, "failed_document_replace")
+    results = await run_suite(tmp_path, "failure")
+    assert results["failed_document_replace"].status in BROKEN
+    assert "byte-identical" in results["failed_document_replace"].error_message
+
+
+async def test_a_restart_that_loses_a_session_fails_the_mid_workload_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unsaved: weakref.WeakKeyDictionary[FFMemoryLayerManager, list[Path]] = weakref.WeakKeyDictionary()
+    create = FFMemoryLayerManager.create_session
+
+    async def create_session(self: FFMemoryLayerManager, user_id: str, title: str = "", **kwargs: Any) -> Any:
+        session = await create(self, user_id, title, **kwargs)
+        unsaved.setdefault(self, []).append(self._session_dir(user_id, session.session_id))
+        return session
+
+    async def on_shutdown(self: FFMemoryLayerManager) -> None:
+        for folder in unsaved.pop(self, []):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "create_session", create_session)
+    monkeypatch.setattr(FFMemoryLayerManager, "_on_shutdown", on_shutdown)
+    only_tests(monkeypatch, "restart_mid_workload")
+    results = await run_suite(tmp_path, "failure")
+    assert results["restart_mid_workload"].status in BROKEN
+
+
+# ---------------------------------------------------------------------------------- fault tools
+
+
+def test_os_fault_fails_only_the_target_and_restores_the_module(tmp_path: Path) -> None:
+    target, bystander = tmp_path / "target.jsonl", tmp_path / "other.jsonl"
+    ff_append_jsonl(target, {"n": 1})
+    real_os = ff_json_utils_module.os
+    with os_fault(ff_json_utils_module, "fsync", target) as fault:
+        ff_append_jsonl(bystander, {"n": 1})  # other files keep their real fsync
+        with pytest.raises(FFStorageError) as caught:
+            ff_append_jsonl(target, {"n": 2})
+    assert ff_json_utils_module.os is real_os
+    assert caught.value.context["errno"] == errno.ENOSPC
+    assert fault.failed_calls == 1 and fault.paths == [str(target.resolve())]
+    assert target.read_bytes() == b'{"n":1}\n'
+    ff_append_jsonl(target, {"n": 3})
+    assert target.read_bytes() == b'{"n":1}\n{"n":3}\n'
+
+
+def test_os_fault_partial_write_writes_half_then_fails(tmp_path: Path) -> None:
+    target = tmp_path / "doc.jsonl"
+    with os_fault(ff_json_utils_module, "write", target, partial_write=True) as fault, pytest.raises(FFStorageError):
+        ff_append_jsonl(target, {"text": "x" * 100})
+    assert fault.partial_bytes > 40 and fault.failed_calls == 1
+    assert target.read_bytes() == b""  # the appender rolled the half line back
+
+
+def test_os_fault_restores_the_module_when_the_block_raises(tmp_path: Path) -> None:
+    real_os = ff_file_ops_module.os
+    with pytest.raises(RuntimeError), os_fault(ff_file_ops_module, "replace", tmp_path / "x.json"):
+        raise RuntimeError("boom")
+    assert ff_file_ops_module.os is real_os
+    with pytest.raises(ValueError):
+        with os_fault(ff_file_ops_module, "no_such_function", tmp_path):
+            pass
+
+
+def test_fsync_spy_sees_the_file_and_its_size(tmp_path: Path) -> None:
+    target = tmp_path / "d.json"
+    with fsync_spy(ff_file_ops_module) as seen:
+        ff_write_json(target, {"a": 1})
+    size = target.stat().st_size
+    assert any(record.path is not None and record.path.name.startswith(".d.json.") and record.size == size for record in seen)
+    assert any(record.path == tmp_path.resolve() for record in seen)  # the directory fsync after the rename
+
+
+def test_killed_writer_messages_are_short_and_large_in_turn() -> None:
+    assert message_text(0) == "durable message 00000"
+    assert len(message_text(3)) > 100_000 and message_text(3).startswith("durable message 00003 ")
+    assert [len(message_text(i)) > 1_000 for i in range(8)] == [False, False, False, True] * 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,17 +106,55 @@ def ff_default_manifest_exclude(relative: str) -> bool:
     )
 
 
-def _walk(root: Path, exclude: Callable[[str], bool]) -> Iterator[tuple[str, Path]]:
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        base = Path(directory)
-        for name in sorted(filenames):
-            full = base / name
-            if full.is_symlink() or not full.is_file():
+def _walk(root: Path, exclude: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    """``(relative POSIX path, full path)`` of every regular file, symlinks neither followed nor listed.
+
+    ``os.scandir`` entries carry the file type from the directory read, so no file is stat'ed
+    here (``Path.is_symlink``/``is_file``/``relative_to`` per file cost a tenth of a manifest).
+    """
+    pending = [(os.fspath(root), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        # A directory that cannot be listed is an error, not an omission: a manifest that
+        # silently skipped it would "verify" a tree it never looked at.
+        with ff_translate_errors("list directory", Path(directory)), os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        subdirs = []
+        for entry in entries:
+            if entry.is_symlink():
                 continue
-            relative = full.relative_to(root).as_posix()
-            if not exclude(relative):
-                yield relative, full
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append((entry.path, relative + "/"))
+            elif entry.is_file(follow_symlinks=False) and not exclude(relative):
+                yield relative, entry.path
+        pending.extend(reversed(subdirs))
+
+
+def _hash_share(files: Sequence[tuple[str, str]]) -> list[FFManifestEntry]:
+    """Hash a share of the files in one worker, reusing one read buffer.
+
+    A fresh 1 MiB buffer per file (``ff_sha256_file``) and one pool task per file cost more
+    than hashing a typical small file: a 2,000-file, 100 MB manifest ran at a third of
+    single-threaded hashlib's speed (py-spy). The size is the count of bytes hashed, so size
+    and digest always describe the same content.
+    """
+    buffer = bytearray(_READ_SIZE)
+    view = memoryview(buffer)
+    out = []
+    for relative, full in files:
+        digest = hashlib.sha256()
+        size = 0
+        with ff_translate_errors("hash file", Path(full)):
+            fd = os.open(full, os.O_RDONLY)
+            try:
+                while read := os.readv(fd, [buffer]):
+                    digest.update(view[:read])
+                    size += read
+            finally:
+                os.close(fd)
+        out.append(FFManifestEntry(path=relative, size=size, sha256=digest.hexdigest()))
+    return out
 
 
 def ff_build_manifest(
@@ -125,19 +163,23 @@ def ff_build_manifest(
     exclude: Callable[[str], bool] = ff_default_manifest_exclude,
     workers: int | None = None,
 ) -> FFManifest:
-    """Hash every regular file under ``root`` (symlinks are not followed) in parallel."""
+    """Hash every regular file under ``root`` (symlinks are not followed) in parallel.
+
+    hashlib releases the GIL while it hashes, so ``workers`` threads (default: one per core,
+    at least two) use every core. Raises FFValidationError when ``root`` is not a directory,
+    FFStorageError (or a subclass) when a file cannot be read.
+    """
     base = Path(root)
     if not base.is_dir():
         raise FFValidationError(f"not a directory: {base}", field="root", path=base)
     files = list(_walk(base, exclude))
-
-    def entry(item: tuple[str, Path]) -> FFManifestEntry:
-        relative, full = item
-        size = full.stat().st_size
-        return FFManifestEntry(path=relative, size=size, sha256=ff_sha256_file(full))
-
-    with ThreadPoolExecutor(max_workers=workers or max(2, os.cpu_count() or 2)) as pool:
-        entries = list(pool.map(entry, files))
+    threads = workers or max(2, os.cpu_count() or 2)
+    # Shares of a few dozen files: few enough tasks to keep pool overhead small, enough of
+    # them that one huge file does not leave the other threads idle at the end.
+    step = max(1, min(64, len(files) // (threads * 8)))
+    shares = [files[i : i + step] for i in range(0, len(files), step)]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        entries = [entry for share in pool.map(_hash_share, shares) for entry in share]
     entries.sort(key=lambda e: e.path)
     return FFManifest(entries=entries)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFCorruptionError, FFError, FFNotFoundError, FFValidationError
 from ff_utils.ff_hashing import (
     FF_MANIFEST_NAME,
     FFManifest,
@@ -100,3 +100,34 @@ def test_verify_bad_manifest_files(tmp_path: Path) -> None:
 def test_build_manifest_of_missing_root(tmp_path: Path) -> None:
     with pytest.raises(FFValidationError):
         ff_build_manifest(tmp_path / "missing")
+
+
+def test_manifest_of_many_small_files_in_nested_folders(tmp_path: Path) -> None:
+    """Sizes are the bytes hashed; every file of every folder is there, each digest right."""
+    expected = {}
+    for i in range(150):
+        relative = f"d{i % 3}/sub{i % 2}/f{i:03d}.bin"
+        data = bytes([i % 256]) * (i * 37)
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+        expected[relative] = (len(data), hashlib.sha256(data).hexdigest())
+    manifest = ff_build_manifest(tmp_path, workers=3)
+    assert {e.path: (e.size, e.sha256) for e in manifest.entries} == expected
+    assert [e.path for e in manifest.entries] == sorted(expected)
+
+
+def test_manifest_refuses_a_folder_it_cannot_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.txt").write_text("a")
+    (tmp_path / "hidden_from_us").mkdir()
+    (tmp_path / "hidden_from_us" / "b.txt").write_text("b")
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path).endswith("hidden_from_us"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(FFError):
+        ff_build_manifest(tmp_path)

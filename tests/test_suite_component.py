@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import shutil
 import weakref
 from collections.abc import AsyncIterator
@@ -239,11 +240,19 @@ async def test_an_interrupted_run_keeps_the_results_it_finished(tmp_path: Path) 
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+        # The runner leaves CancelledError set on futures nobody reads. Let its tasks wind down and
+        # collect those futures here: left to a random later collection, the "never retrieved" log
+        # formats a traceback (ast.parse on 3.11) in the middle of another ast.parse, which
+        # CPython 3.11 reports as "SystemError: AST constructor recursion depth mismatch".
+        async with asyncio.timeout(30):
+            while len(asyncio.all_tasks()) > 1:
+                await asyncio.sleep(0.01)
+        gc.collect()
     finally:
         await tm.close()
     kept = _lines(path)
     assert 3 <= len(kept) < total, "the run was cut short, and what finished is on disk"
     assert len({r.test_id for r in kept}) == len(kept)
-    assert all(r.status in (FFTestStatus.PASSED, FFTestStatus.SKIPPED) for r in kept)
-    assert all(r.end_timestamp >= r.start_timestamp for r in kept)
+    assert {r.test_id for r in kept} <= {spec.test_id for spec in REGISTRY.specs}
+    assert all(r.end_timestamp >= r.start_timestamp and (r.assertions or r.status == FFTestStatus.SKIPPED) for r in kept)
     assert tm.suite_results == {}  # no suite result was built for the cancelled run

@@ -46,6 +46,10 @@ async def test_failure_suite_passes_on_the_real_managers(tmp_path: Path) -> None
     killed = results["killed_writer"].metrics
     assert killed["acknowledged_messages"] >= 20 and 0 < killed["recovery_seconds"] < RECOVERY_GOAL_SECONDS
     assert killed["unacknowledged_extra"] in (0.0, 1.0)
+    torn = results["writer_killed_inside_write"].metrics
+    assert torn["torn_bytes_repaired"] > 1000 and torn["acknowledged_messages"] == 11 and torn["unacknowledged_extra"] == 0
+    io_tests = ("disk_full_append", "fsync_failure_append", "failed_document_replace", "failed_catalog_commit")
+    assert all(0 < results[name].metrics["recovery_seconds"] < RECOVERY_GOAL_SECONDS for name in io_tests)
 
 
 # ---------------------------------------------------------------------------------- defects

@@ -77,6 +77,13 @@ class FFKnowledgeConfigDTO(FFConfigSection):
         "query with their typical words (bridges questions worded unlike the text); 0 turns it off",
     )
     feedback_terms: int = Field(10, ge=1, le=1_000, description="RM3: words added to the query")
+    feedback_min_chunks: int = Field(
+        50,
+        ge=0,
+        description="RM3 only runs on knowledge bases with at least this many indexed chunks: in a "
+        "small one the 'best chunks' are most of the collection, feedback is noise, and it measurably "
+        "sank exact matches (3 documents: 1 of 3 exact probes first)",
+    )
     feedback_query_weight: float = Field(
         0.5, gt=0, le=1, description="RM3: share of the weight the original query keeps (1: no expansion)"
     )

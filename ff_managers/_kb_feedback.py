@@ -34,6 +34,8 @@ class FFFeedbackSettings:
     terms: int = 10
     original_weight: float = 0.5
     max_df_ratio: float = 0.1
+    min_rows: int = 50
+    """Below this many indexed rows no expansion happens (the feedback set would be most of them)."""
 
 
 @dataclass(frozen=True, slots=True)

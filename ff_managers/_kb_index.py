@@ -198,7 +198,7 @@ class FFKbIndex:
             return []
         rows = len(self.records)
         scores = weighted_scores(self._data, self._indices, self._indptr, rows, query)
-        if feedback is not None and self.feedback is not None:
+        if feedback is not None and self.feedback is not None and rows >= feedback.min_rows:
             expanded = expand_query(query, scores, self.feedback, len(self._indptr) - 1, feedback)
             if expanded is not query:
                 scores = weighted_scores(self._data, self._indices, self._indptr, rows, expanded)

@@ -161,6 +161,7 @@ class FFKnowledgeBaseManager(FFComponentBase):
                 terms=self._settings.feedback_terms,
                 original_weight=self._settings.feedback_query_weight,
                 max_df_ratio=self._settings.feedback_max_df_ratio,
+                min_rows=self._settings.feedback_min_chunks,
             )
             if self._settings.feedback_docs > 0 and self._settings.feedback_query_weight < 1
             else None

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
 from ff_managers._kb_index import FFTokenizer
+from testing._synthetic_data import generate_synthetic_data
 
 
 def test_lone_digits_are_tokens_but_single_letters_are_not():
@@ -27,3 +30,16 @@ async def test_a_fact_that_differs_only_by_a_number_is_found_first(tmp_path):
     for number in range(1, 6):
         hits = await kb.search("u", base.kb_id, f"reference code seedling guide number {number}", top_k=3)
         assert hits[0].doc_id == ids[number]
+
+
+@pytest.mark.parametrize("min_chunks, expected_ok", [(50, True), (0, False)])
+async def test_feedback_waits_for_a_collection_large_enough(tmp_path, min_chunks, expected_ok):
+    # The component suite's seeded documents: in a 3-document base RM3's "best chunks" are most
+    # of the collection and its words outvoted the exact probe (measured: seeds 20250101 and 7).
+    config = load_config(base_path=tmp_path, environ={}, overrides={"knowledge": {"feedback_min_chunks": min_chunks}})
+    kb = FFKnowledgeBaseManager(config)
+    base = await kb.create_knowledge_base("u", "tiny")
+    documents = generate_synthetic_data(20_250_101).documents[:3]
+    stored = [await kb.add_document("u", base.kb_id, content=d.content, title=d.title) for d in documents]
+    first = [(await kb.search("u", base.kb_id, d.probe, top_k=3))[0].doc_id for d in documents]
+    assert (first == [s.doc_id for s in stored]) is expected_ok

@@ -96,3 +96,13 @@ def test_security_findings_and_migration_gates():
     migration = FFMigrationSummaryDTO(source="x", from_version=1, to_version=2, rollback_identical=True, reapply_identical=False)
     gates = _gates(_report(_result("migration", "m", FFTestStatus.PASSED), migration=migration))
     assert not gates["migration verified, rollback byte-identical"].passed
+
+
+def test_an_operation_can_have_its_own_p95_ceiling():
+    report = _report(_result("performance", "load", FFTestStatus.PASSED), performance=_perf(400.0))
+    config = FFIntegrationTestingConfigDTO()
+    gate = next(g for n, g in _gates(report, config).items() if n.startswith("p95"))
+    assert not gate.passed  # "append" has no ceiling of its own: 400 > 250
+    config.performance_config.operation_p95_ms = {"append": 500.0}
+    gate = next(g for n, g in _gates(report, config).items() if n.startswith("p95"))
+    assert gate.passed and "append 500 ms" in gate.name

@@ -196,3 +196,37 @@ def test_inconsistent_specs_are_refused():
 
     with pytest.raises(FFRunnerError, match="unknown"):
         asyncio.run(FFTestRunner().run(lone.specs, context={}))
+
+
+async def test_a_cancelled_run_leaves_no_unretrieved_future_exception():
+    reg = _suite()
+    started = asyncio.Event()
+
+    @reg.test("slow base")
+    async def slow_base(ctx, check: FFChecker):
+        started.set()
+        await asyncio.sleep(10)
+        check.that(True, "never reached")
+
+    @reg.test("dependent", depends_on=["slow_base"])
+    async def dependent(ctx, check: FFChecker):
+        check.that(True, "never reached")
+
+    loop = asyncio.get_running_loop()
+    unretrieved: list[dict] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: unretrieved.append(context))
+    try:
+        task = asyncio.create_task(FFTestRunner().run(reg.specs, context={}))
+        await started.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        del task
+        import gc
+
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(previous)
+    assert not [c for c in unretrieved if "never retrieved" in c.get("message", "")]

@@ -70,11 +70,17 @@ async def test_short_run_passes_with_sane_numbers(tmp_path: Path) -> None:
 
 
 async def test_impossible_thresholds_fail_the_run(tmp_path: Path) -> None:
-    result, summary = await _run(_manager(tmp_path, max_p95_ms=0.001, max_memory_usage_mb=1.0))
+    result, summary = await _run(_manager(tmp_path, max_p95_ms=0.001, operation_p95_ms={}, max_memory_usage_mb=1.0))
     assert result.status == FFTestStatus.FAILED
     assert len(summary.threshold_failures) == len(OPERATIONS) + 1  # every p95, and the memory ceiling
     assert any("peak RSS" in f for f in summary.threshold_failures)
     assert any(not a.passed and "p95 within" in a.description for a in result.assertions)
+
+
+async def test_an_operation_ceiling_of_its_own_replaces_the_shared_one(tmp_path: Path) -> None:
+    result, summary = await _run(_manager(tmp_path, max_p95_ms=0.001, operation_p95_ms={"run_tool": 60_000.0}))
+    assert not any(f.startswith("run_tool:") for f in summary.threshold_failures)
+    assert any(f.startswith("append_turn:") for f in summary.threshold_failures)
 
 
 async def test_regression_against_an_artificially_fast_baseline_is_flagged(tmp_path: Path) -> None:

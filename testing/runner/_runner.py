@@ -90,6 +90,9 @@ class FFTestRunner:
         async def one(spec: FFTestSpec) -> None:
             try:
                 result = await self._run_when_ready(spec, context, done)
+            except asyncio.CancelledError:  # the run was interrupted: dependents stop waiting too
+                done[spec.test_id].cancel()
+                raise
             except BaseException as exc:  # never leave a dependent waiting forever
                 if not done[spec.test_id].done():
                     done[spec.test_id].set_exception(exc)

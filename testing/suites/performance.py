@@ -187,6 +187,7 @@ async def load(ctx: FFTestContext, check: FFChecker) -> None:
         max_error_rate_percent=perf.max_error_rate_percent,
         max_memory_mb=perf.max_memory_usage_mb,
         max_cpu_percent=perf.max_cpu_usage_percent,
+        operation_p95_ms=perf.operation_p95_ms,
     )
     if ctx.baseline is not None:
         baseline_id, baseline = ctx.baseline
@@ -226,7 +227,8 @@ async def load(ctx: FFTestContext, check: FFChecker) -> None:
     check.at_most(result.unfinished, 0, "no request left unfinished at the drain deadline")
     check.at_most(summary.error_rate_percent, perf.max_error_rate_percent, "error rate within the ceiling")
     for op in operations:
-        check.at_most(op.p95_ms, ceiling, f"{op.operation} p95 within {ceiling:g} ms")
+        limit = perf.operation_p95_ms.get(op.operation, ceiling)
+        check.at_most(op.p95_ms, limit, f"{op.operation} p95 within {limit:g} ms")
     check.at_most(summary.peak_rss_mb, perf.max_memory_usage_mb, "peak RSS within the ceiling")
     check.at_most(summary.peak_cpu_percent, perf.max_cpu_usage_percent, "peak CPU within the ceiling")
     check.that(not summary.regressions, f"no regression beyond {perf.regression_margin_percent:g}% of the baseline",

@@ -45,7 +45,9 @@ class FFPerformanceTestConfigDTO(FFConfigSection):
 
     profile: Literal["quick", "full"] = "quick"
     concurrent_users: int = Field(8, ge=1, le=1_000)
-    requests_per_second: float = Field(200.0, gt=0, description="target rate over all users")
+    requests_per_second: float = Field(
+        100.0, gt=0, description="target rate over all users; 200/s saturates a 2-core machine, which measures queueing, not latency"
+    )
     test_duration_seconds: float = Field(10.0, gt=0)
     ramp_up_seconds: float = Field(2.0, ge=0)
     max_p95_ms: float = Field(250.0, gt=0, description="p95 ceiling of every operation without its own")

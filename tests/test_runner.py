@@ -230,3 +230,11 @@ async def test_a_cancelled_run_leaves_no_unretrieved_future_exception():
     finally:
         loop.set_exception_handler(previous)
     assert not [c for c in unretrieved if "never retrieved" in c.get("message", "")]
+
+
+def test_failure_details_show_floats_compactly():
+    check = FFChecker()
+    check.at_most(652.5903877995005, 250.0, "p95 within 250 ms")
+    check.equal(0.1 + 0.2, 0.3, "float sum")
+    assert check.assertions[0].detail == "expected <= 250, got 652.59"
+    assert check.assertions[1].detail == "expected 0.3, got 0.30000000000000004"

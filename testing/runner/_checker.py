@@ -21,7 +21,7 @@ _SHOWN = 160
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = f"{value:.6g}" if isinstance(value, float) else repr(value)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 3] + "..."
 
 
@@ -48,13 +48,16 @@ class FFChecker:
         return passed
 
     def equal(self, actual: Any, expected: Any, description: str) -> bool:
-        return self.that(actual == expected, description, f"expected {_short(expected)}, got {_short(actual)}")
+        shown_expected, shown_actual = _short(expected), _short(actual)
+        if shown_expected == shown_actual:  # differ beyond the short form: show every digit
+            shown_expected, shown_actual = repr(expected), repr(actual)
+        return self.that(actual == expected, description, f"expected {shown_expected}, got {shown_actual}")
 
     def at_least(self, actual: float, minimum: float, description: str) -> bool:
-        return self.that(actual >= minimum, description, f"expected >= {minimum}, got {actual}")
+        return self.that(actual >= minimum, description, f"expected >= {_short(minimum)}, got {_short(actual)}")
 
     def at_most(self, actual: float, maximum: float, description: str) -> bool:
-        return self.that(actual <= maximum, description, f"expected <= {maximum}, got {actual}")
+        return self.that(actual <= maximum, description, f"expected <= {_short(maximum)}, got {_short(actual)}")
 
     def require(self, condition: object, description: str, detail: str = "") -> None:
         """Like :meth:`that`, but stop the test when the claim fails (later steps depend on it)."""

@@ -22,7 +22,7 @@ def _fmt(value: float) -> str:
 def cases_table(report: FFBenchReportDTO) -> Table:
     table = Table(title=f"Benchmarks ({'quick' if report.quick else 'full'}, {report.repetitions} repetitions, alternated)")
     for column in ("workload", "case", "metric", "median", "min", "max", "unit", "what"):
-        table.add_column(column, justify="right" if column in ("median", "min", "max") else "left")
+        table.add_column(column, justify="right" if column in ("median", "min", "max") else "left", overflow="fold")
     for c in report.cases:
         table.add_row(c.workload, c.case, c.metric, _fmt(c.median), _fmt(c.min), _fmt(c.max), c.unit, c.detail)
     return table
@@ -31,7 +31,7 @@ def cases_table(report: FFBenchReportDTO) -> Table:
 def comparisons_table(report: FFBenchReportDTO) -> Table:
     table = Table(title="Ours against peers and targets (ratios of medians of this run)")
     for column in ("workload", "metric", "ours", "versus", "value", "target", "met"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for c in report.comparisons:
         table.add_row(
             c.workload, c.metric, c.ours, c.versus or "(absolute)", _fmt(c.value) + ("x" if c.versus else ""),

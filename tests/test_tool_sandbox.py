@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -19,6 +20,7 @@ from _tool_helpers import code_tool
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO, FFToolRunStatus
 from ff_managers._tool_builtin_defs import TOOLS_PACKAGE_PARENT
+import ff_managers._tool_sandbox as sandbox_module
 from ff_managers._tool_sandbox import FFSandboxRequest, ff_build_environment, ff_rlimits, ff_run_sandboxed
 from ff_managers.ff_event_bus import FFEvent
 from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
@@ -277,3 +279,70 @@ def test_environment_is_an_allow_list(tmp_path: Path, monkeypatch: pytest.Monkey
     env = ff_build_environment(tmp_path, pythonpath="/p", extra={"TOOL_MODE": "fast"})
     assert "AWS_SECRET_ACCESS_KEY" not in env and env["TOOL_MODE"] == "fast" and env["HOME"] == str(tmp_path)
     assert env["PATH"] == "/usr/local/bin:/usr/bin:/bin"  # fixed, not the parent's PATH
+
+
+def _spawn_tree() -> tuple[subprocess.Popen[bytes], int]:
+    """A root with four descendants (a nested shell with two sleeps, and a sleep); waits until all exist."""
+    root = subprocess.Popen(["/bin/sh", "-c", "/bin/sh -c 'sleep 30 & sleep 30 & wait' & sleep 30 & wait"])
+    deadline = time.monotonic() + 5
+    while len(psutil.Process(root.pid).children(recursive=True)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return root, 4
+
+
+def _kill_tree(root: subprocess.Popen[bytes]) -> None:
+    for child in psutil.Process(root.pid).children(recursive=True):
+        child.kill()
+    root.kill()
+    root.wait()
+
+
+def test_watchdog_count_matches_a_full_process_scan_and_stops_past_the_limit() -> None:
+    root, expected = _spawn_tree()
+    try:
+        assert sandbox_module._count_descendants_psutil(root.pid) == expected
+        assert sandbox_module._count_descendants_proc(root.pid, 100) == expected
+        early = sandbox_module._count_descendants_proc(root.pid, 1)
+        assert early is not None and 1 < early <= expected  # tripped without walking the rest
+    finally:
+        _kill_tree(root)
+    assert sandbox_module._count_descendants_proc(root.pid, 100) == 0  # gone: nothing to count
+
+
+def test_watchdog_check_costs_far_less_cpu_than_a_process_table_scan() -> None:
+    """The check runs every 20 ms per run in flight, on the event loop: it must stay cheap.
+
+    psutil's recursive children() reads /proc/<n>/stat of every process on the machine in Python;
+    under load that work and the GIL it held inflated every other operation's p95 ~10x. Compared
+    as CPU time (not wall time) on the same tree, so a busy machine does not decide the outcome.
+    """
+    root, _ = _spawn_tree()
+    try:
+        started = time.process_time()
+        for _ in range(200):
+            sandbox_module._count_descendants_proc(root.pid, 16)
+        walk = time.process_time() - started
+        started = time.process_time()
+        for _ in range(200):
+            sandbox_module._count_descendants_psutil(root.pid)
+        scan = time.process_time() - started
+    finally:
+        _kill_tree(root)
+    assert walk * 3 < scan, f"/proc walk {walk * 5:.2f} ms per check vs full scan {scan * 5:.2f} ms"
+
+
+async def test_fork_bomb_is_contained_by_the_psutil_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a kernel without /proc/<pid>/task/<tid>/children the watchdog must still trip."""
+    scans: list[int] = []
+    real_scan = sandbox_module._count_descendants_psutil
+
+    def counting_scan(pid: int) -> int:
+        scans.append(pid)
+        return real_scan(pid)
+
+    monkeypatch.setattr(sandbox_module, "_proc_children", lambda pid: None)
+    monkeypatch.setattr(sandbox_module, "_count_descendants_psutil", counting_scan)
+    code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=4, wall_time_seconds=5))
+    assert outcome.limit_exceeded == "processes" and outcome.duration_s < 5
+    assert scans and outcome.peak_processes > 4

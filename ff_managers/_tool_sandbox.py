@@ -52,6 +52,8 @@ _READ_CHUNK = 64 * 1024
 _TERM_GRACE_S = 1.0
 _READER_GRACE_S = 1.0
 _SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
+_INLINE_WALK_MAX_PROCESSES = 64
+"""Up to this process limit the watchdog walks /proc on the event loop (well under a millisecond)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +240,12 @@ async def _watch_processes(pid: int, limit: int, interval: float, trip: Callable
     use_proc = True
     while True:
         await asyncio.sleep(interval)
-        count = _count_descendants_proc(pid, limit) if use_proc else None
+        if not use_proc:
+            count = None
+        elif limit <= _INLINE_WALK_MAX_PROCESSES:
+            count = _count_descendants_proc(pid, limit)
+        else:  # a walk of thousands of files would stall the event loop: a thread then
+            count = await asyncio.to_thread(_count_descendants_proc, pid, limit)
         if count is None:
             use_proc = False  # no /proc children files: scan every process, off the event loop
             count = await asyncio.to_thread(_count_descendants_psutil, pid)

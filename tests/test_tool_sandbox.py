@@ -346,3 +346,11 @@ async def test_fork_bomb_is_contained_by_the_psutil_fallback(tmp_path: Path, mon
     outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=4, wall_time_seconds=5))
     assert outcome.limit_exceeded == "processes" and outcome.duration_s < 5
     assert scans and outcome.peak_processes > 4
+
+
+async def test_fork_bomb_under_a_high_process_limit_is_contained_off_the_loop(tmp_path: Path) -> None:
+    """Past 64 allowed processes the /proc walk runs in a thread; it must trip all the same."""
+    code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=100, wall_time_seconds=5))
+    assert outcome.limit_exceeded == "processes" and outcome.duration_s < 5
+    assert outcome.peak_processes > 100

@@ -78,7 +78,29 @@ class FFStepTimingDTO(_DTO):
     ok: bool = True
 
 
-class FFIntegrationTestResultDTO(_DTO):
+class _AssertionCounts:
+    """Counts derived from a model's ``assertions`` list (shared by test and use-case results).
+
+    A plain mixin without annotations, so the models keep their own field order.
+    """
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_total(self) -> int:
+        return len(self.assertions)  # type: ignore[attr-defined]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_passed(self) -> int:
+        return sum(1 for a in self.assertions if a.passed)  # type: ignore[attr-defined]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def assertions_failed(self) -> int:
+        return sum(1 for a in self.assertions if not a.passed)  # type: ignore[attr-defined]
+
+
+class FFIntegrationTestResultDTO(_AssertionCounts, _DTO):
     """The outcome of one test of any suite."""
 
     test_id: str
@@ -105,23 +127,9 @@ class FFIntegrationTestResultDTO(_DTO):
     def success(self) -> bool:
         return self.status in (FFTestStatus.PASSED, FFTestStatus.FLAKY)
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def assertions_total(self) -> int:
-        return len(self.assertions)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def assertions_passed(self) -> int:
-        return sum(1 for a in self.assertions if a.passed)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def assertions_failed(self) -> int:
-        return sum(1 for a in self.assertions if not a.passed)
 
 
-class FFUseCaseValidationDTO(_DTO):
+class FFUseCaseValidationDTO(_AssertionCounts, _DTO):
     """The outcome of one of the 22 chat use cases."""
 
     use_case_id: str
@@ -142,20 +150,6 @@ class FFUseCaseValidationDTO(_DTO):
     def validation_successful(self) -> bool:
         return self.status in (FFTestStatus.PASSED, FFTestStatus.FLAKY)
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def assertions_total(self) -> int:
-        return len(self.assertions)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def assertions_passed(self) -> int:
-        return sum(1 for a in self.assertions if a.passed)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def assertions_failed(self) -> int:
-        return sum(1 for a in self.assertions if not a.passed)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

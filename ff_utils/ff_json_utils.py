@@ -21,6 +21,7 @@ import math
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,6 +191,13 @@ class _GroupCommitAppender:
         self._failures: dict[int, list[Any]] = {}
         self._dirty = False  # written but not fsynced (batch / never)
         self._last_fsync = 0.0
+        # The descriptor kept open between groups (see _open_for_append). _fd_lock guards it
+        # against _evict_idle_fds closing it from another thread mid-write.
+        self._fd_lock = threading.Lock()
+        self._fd: int | None = None
+        self._fd_identity: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the open file
+        self._fd_generation = 0  # _fork_generation when it was opened
+        self._end: int | None = None  # the file's size right after our last write through _fd
 
     def append(self, data: bytes, durability: Durability, batch_interval: float) -> None:
         with self._cond:
@@ -234,38 +242,80 @@ class _GroupCommitAppender:
             raise failure
 
     def _write_group(self, payload: bytes, durability: Durability, batch_interval: float) -> None:
-        with ff_file_lock(self.path), ff_translate_errors("append JSONL", self.path):
-            created = not self.path.exists()
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        with ff_file_lock(self.path), ff_translate_errors("append JSONL", self.path), self._fd_lock:
+            fd, start, created = self._open_for_append()
+            # The last byte is read only when someone else may have changed the file since our
+            # own last write (its size differs): our writes always end with a newline.
+            if start and start != self._end and os.pread(fd, 1, start - 1) != b"\n":
+                # A writer died mid-line: end its fragment so our records start on a fresh
+                # line. The fragment stays as a bad line that readers report and repair drops.
+                payload = b"\n" + payload
+            now = time.monotonic()
+            sync = durability == "always" or (durability == "batch" and now - self._last_fsync >= batch_interval)
             try:
-                start = os.fstat(fd).st_size
-                if start and os.pread(fd, 1, start - 1) != b"\n":
-                    # A writer died mid-line: end its fragment so our records start on a fresh
-                    # line. The fragment stays as a bad line that readers report and repair drops.
-                    payload = b"\n" + payload
-                now = time.monotonic()
-                sync = durability == "always" or (durability == "batch" and now - self._last_fsync >= batch_interval)
-                try:
-                    view = memoryview(payload)
-                    while view:
-                        written = os.write(fd, view)
-                        view = view[written:]
-                    if sync:
-                        os.fsync(fd)
-                except BaseException:
-                    # Never leave half a group behind, nor a group its writers were told failed
-                    # (a failed fsync included): they may retry, and must not find duplicates.
-                    os.ftruncate(fd, start)
-                    raise
+                view = memoryview(payload)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
                 if sync:
-                    self._last_fsync = now
-                    self._dirty = False
-                else:
-                    self._dirty = True
-            finally:
-                os.close(fd)
+                    os.fsync(fd)
+            except BaseException:
+                # Never leave half a group behind, nor a group its writers were told failed
+                # (a failed fsync included): they may retry, and must not find duplicates.
+                # The descriptor is dropped too: the next group starts from a fresh look.
+                try:
+                    os.ftruncate(fd, start)
+                finally:
+                    self._close_fd()
+                raise
+            self._end = start + len(payload)
+            if sync:
+                self._last_fsync = now
+                self._dirty = False
+            else:
+                self._dirty = True
             if created and durability != "never":
                 ff_fsync_directory(self.path.parent)
+
+    def _open_for_append(self) -> tuple[int, int, bool]:
+        """The descriptor to append with, the file's current size, and whether it was created.
+
+        Called under the file lock. The descriptor is kept open between groups (opening and
+        closing it was a fifth of an append's cost); one ``stat`` of the path tells whether it
+        still names the same file. A rename over it (an atomic rewrite, a restore) or a delete
+        shows as a different inode or a missing file, and a fork as a new generation: then the
+        old descriptor is closed and the path opened again. While we hold the descriptor its
+        inode cannot be reused, so an equal (device, inode) really is the same file.
+        """
+        try:
+            st: os.stat_result | None = os.stat(self.path)
+        except FileNotFoundError:
+            st = None
+        if self._fd is not None and (
+            st is None or self._fd_generation != _fork_generation or (st.st_dev, st.st_ino) != self._fd_identity
+        ):
+            self._close_fd()
+        if self._fd is None or st is None:
+            if st is None:
+                ff_ensure_directory(self.path.parent)  # checked only here: a stat found no file
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                opened = os.fstat(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd, self._fd_identity, self._fd_generation, self._end = fd, (opened.st_dev, opened.st_ino), _fork_generation, None
+            _remember_open(self)
+            return fd, opened.st_size, st is None
+        return self._fd, st.st_size, False
+
+    def _close_fd(self) -> None:
+        """Close the cached descriptor (the caller holds ``_fd_lock``). In a forked child this
+        closes only the child's copy; the parent's descriptor is untouched."""
+        fd, self._fd, self._end = self._fd, None, None
+        _forget_open(self)
+        if fd is not None:
+            os.close(fd)
 
     def flush(self) -> None:
         with self._cond:
@@ -295,13 +345,63 @@ class _GroupCommitAppender:
 _appenders_guard = threading.Lock()
 _appenders: dict[Path, _GroupCommitAppender] = {}
 
+# Appenders holding an open descriptor, least recently opened first; bounded so that appending
+# to many files never runs the process out of descriptors.
+_MAX_OPEN_LOGS = 64
+_open_logs_guard = threading.Lock()
+_open_logs: OrderedDict[int, _GroupCommitAppender] = OrderedDict()
+_fork_generation = 0
 
-def _appender_for(path: Path) -> _GroupCommitAppender:
-    key = path.absolute()
+
+def _remember_open(appender: _GroupCommitAppender) -> None:
+    with _open_logs_guard:
+        _open_logs[id(appender)] = appender
+        _open_logs.move_to_end(id(appender))
+        excess = len(_open_logs) - _MAX_OPEN_LOGS
+        idle = [a for a in _open_logs.values() if a is not appender][: max(excess, 0)]
+    for other in idle:
+        # Skip one mid-write (its lock is held); it is closed on a later round.
+        if other._fd_lock.acquire(blocking=False):
+            try:
+                other._close_fd()
+            finally:
+                other._fd_lock.release()
+
+
+def _forget_open(appender: _GroupCommitAppender) -> None:
+    with _open_logs_guard:
+        _open_logs.pop(id(appender), None)
+
+
+def _after_fork_in_child() -> None:
+    # Descriptors inherited from the parent are closed and reopened on the child's next append
+    # (the generation no longer matches); the registry of open ones starts empty.
+    global _fork_generation, _open_logs_guard, _open_logs
+    _fork_generation += 1
+    _open_logs_guard = threading.Lock()
+    _open_logs = OrderedDict()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# The same appenders by the absolute path string callers pass: building and hashing a Path
+# per append was a tenth of its cost. Relative paths are not cached here (they follow the cwd).
+_appenders_by_name: dict[str, _GroupCommitAppender] = {}
+
+
+def _appender_for(path: Path | str) -> _GroupCommitAppender:
+    name = os.fspath(path)
+    appender = _appenders_by_name.get(name)
+    if appender is not None:
+        return appender
+    key = Path(name).absolute()
     with _appenders_guard:
         appender = _appenders.get(key)
         if appender is None:
             appender = _appenders[key] = _GroupCommitAppender(key)
+        if os.path.isabs(name):
+            _appenders_by_name[name] = appender
         return appender
 
 
@@ -332,9 +432,8 @@ def ff_append_jsonl(
     payload = b"".join(_encode_line(item, max_record_bytes) for item in items)
     if not payload:
         return
-    target = Path(path)
-    ff_ensure_directory(target.parent)
-    _appender_for(target).append(payload, durability, batch_interval)
+    # The parent directory is created (if missing) by the appender, under the file's lock.
+    _appender_for(path).append(payload, durability, batch_interval)
 
 
 def ff_flush_jsonl(path: Path | str | None = None) -> None:

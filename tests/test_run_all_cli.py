@@ -65,3 +65,30 @@ def test_bad_options_exit_two_with_one_line(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "docx" in err[0]
+
+
+@pytest.mark.slow
+def test_run_all_end_to_end_and_its_exit_code_follows_the_gates(tmp_path, monkeypatch):
+    config = tmp_path / "ff_config.json"
+    config.write_text(json.dumps({"integration_testing": {"performance_config": {"test_duration_seconds": 2, "ramp_up_seconds": 0.5}}}))
+    out = tmp_path / "out"
+    code, text = _run(["--config", str(config), "run-all", "--output", str(out), "--formats", "json,junit,html"])
+    assert code == 0, text
+    report = json.loads(next(out.glob("run_*.json")).read_text())
+    assert [s["suite"] for s in report["suites"]] == ["component", "use_cases", "performance", "security", "failure", "migration"]
+    assert report["verdict_passed"] and len(report["use_case_results"]) == 22 and report["performance"]["operations"]
+    assert next(out.glob("run_*.html")).read_text().count("<svg") >= 1
+    assert (out / "history").is_dir()
+
+    # The same run on a broken memory manager (history returned newest first) must exit 1.
+    original = FFMemoryLayerManager.get_messages
+
+    async def newest_first(self, *args, **kwargs):
+        return list(reversed(await original(self, *args, **kwargs)))
+
+    monkeypatch.setattr(FFMemoryLayerManager, "get_messages", newest_first)
+    code, text = _run(["--config", str(config), "run-all", "--output", str(out), "--formats", "json"])
+    assert code == 1, text
+    latest = max(out.glob("run_*.json"), key=lambda p: p.stat().st_mtime)
+    broken = json.loads(latest.read_text())
+    assert not broken["verdict_passed"] and broken["tests_failed"] > 0

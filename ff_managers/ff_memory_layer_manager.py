@@ -26,12 +26,15 @@ another user's session id is simply not found there (FFNotFoundError).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, MemoryLayer
@@ -74,6 +77,18 @@ from ff_utils.ff_json_utils import ff_dumps
 __all__ = ["FFMemoryLayerManager"]
 
 _MAX_MESSAGES_READ = 1_000_000  # get_messages holds them in memory; a whole legacy session fits
+_MAX_CACHED_SESSION_DIRS = 10_000  # checked session paths remembered (then the memo starts over)
+
+
+def _settle(batch: list[tuple[bytes, asyncio.Future[None]]], error: BaseException | None) -> None:
+    """Resolve every still-waiting caller of a batch with its outcome."""
+    for _, future in batch:
+        if future.done():  # cancelled while its line was being written
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 class FFMemoryLayerManager(FFComponentBase):
@@ -97,6 +112,10 @@ class FFMemoryLayerManager(FFComponentBase):
         )
         self._policy = config.memory
         self._max_chars = storage.max_content_chars
+        # add_message's coalesced appends (see _append_coalesced) and checked session paths.
+        self._append_queues: dict[Path, list[tuple[bytes, asyncio.Future[None]]]] = {}
+        self._append_drains: dict[Path, asyncio.Task[None]] = {}
+        self._session_dirs: dict[tuple[str, str], Path] = {}
 
     # ================================================================== paths and small helpers
 
@@ -118,11 +137,78 @@ class FFMemoryLayerManager(FFComponentBase):
         return check_metadata(value, self._policy.max_metadata_bytes, field=field)
 
     def _check_record_size(self, record: dict[str, Any]) -> None:
-        size = len(ff_dumps(record))
-        if size > self._settings.max_record_bytes:
+        self._encode_record(record)
+
+    def _encode_record(self, record: dict[str, Any]) -> bytes:
+        """The record's JSON line (without the newline); FFValidationError when it is too big."""
+        line = ff_dumps(record)
+        if len(line) > self._settings.max_record_bytes:
             raise FFValidationError(
-                f"record of {size:,} bytes exceeds the limit of {self._settings.max_record_bytes:,}", field="record"
+                f"record of {len(line):,} bytes exceeds the limit of {self._settings.max_record_bytes:,}", field="record"
             )
+        return line
+
+    def _checked_session_dir(self, user_id: str, session_id: str) -> Path:
+        """:meth:`_session_dir`, remembered once a message was appended there.
+
+        Building and checking the path (id validation, a symlink check per segment) was a third
+        of ``add_message``'s event-loop time. Only ids that already passed that check and named
+        an existing session are remembered; the session's existence is still checked on every
+        append (in the worker thread), and a session found missing is forgotten.
+        """
+        if type(user_id) is str and type(session_id) is str:  # noqa: E721 - exact str keys only
+            cached = self._session_dirs.get((user_id, session_id))
+            if cached is not None:
+                return cached
+        return self._session_dir(user_id, session_id)
+
+    async def _append_coalesced(self, user_id: str, session_id: str, session_dir: Path, line: bytes) -> None:
+        """Append one validated message line, sharing the trip to disk with concurrent callers.
+
+        Callers appending to the same session queue their line; one drain task per session takes
+        everything queued, writes it with one ``ff_append_jsonl`` call in one worker thread (one
+        write, one fsync for ``always``) and then resolves every caller. Validation stays with
+        each caller, so a bad message fails only its own call and never reaches the queue. A
+        storage failure fails every caller of that batch, none of whose lines were written.
+        Returns only once the line is written with the configured durability.
+        """
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._append_queues.setdefault(session_dir, []).append((line, future))
+        if session_dir not in self._append_drains:
+            self._append_drains[session_dir] = asyncio.create_task(self._drain_appends(user_id, session_id, session_dir))
+        await future
+
+    async def _drain_appends(self, user_id: str, session_id: str, session_dir: Path) -> None:
+        """Write what callers queued for one session, one batch per worker-thread trip."""
+        batch: list[tuple[bytes, asyncio.Future[None]]] = []
+        try:
+            while True:
+                # A caller cancelled before its batch was taken is dropped: nothing was written.
+                batch = [entry for entry in self._append_queues.pop(session_dir, []) if not entry[1].done()]
+                if not batch:
+                    return
+                try:
+                    await self._io(self._write_lines, session_dir, session_id, [line for line, _ in batch])
+                except FFNotFoundError as exc:
+                    self._session_dirs.pop((user_id, session_id), None)
+                    _settle(batch, exc)
+                except Exception as exc:  # isolation: the error belongs to this batch's callers
+                    _settle(batch, exc)
+                else:
+                    if len(self._session_dirs) >= _MAX_CACHED_SESSION_DIRS:
+                        self._session_dirs.clear()
+                    self._session_dirs[(user_id, session_id)] = session_dir
+                    _settle(batch, None)
+                batch = []
+        finally:
+            # Cancelled (the loop is closing): whoever still waits is cancelled, not left hanging.
+            for _, future in batch + self._append_queues.pop(session_dir, []):
+                future.cancel()
+            self._append_drains.pop(session_dir, None)
+
+    def _write_lines(self, session_dir: Path, session_id: str, lines: list[bytes]) -> None:
+        self._require_session(session_dir, session_id)
+        conv.append_messages(session_dir / conv.MESSAGES_LOG, [orjson.Fragment(line) for line in lines], self._settings)
 
     def _attachment_path(self, user_id: str, session_id: str, attachment_id: str) -> Path:
         return self._path(
@@ -257,7 +343,7 @@ class FFMemoryLayerManager(FFComponentBase):
         FFNotFoundError if the session does not exist for this user.
         """
         async with self._operation():
-            session_dir = self._session_dir(user_id, session_id)
+            session_dir = self._checked_session_dir(user_id, session_id)
             prepared = prepare_attachments(
                 attachments,
                 max_count=self._policy.max_attachments_per_message,
@@ -274,17 +360,20 @@ class FFMemoryLayerManager(FFComponentBase):
                 attachments=[p.record for p in prepared],
                 metadata=self._metadata(metadata),
             )
-            record = message.model_dump(mode="json")
-            self._check_record_size(record)
+            # Encoded once: the size check and the log line are the same bytes.
+            line = self._encode_record(message.model_dump(mode="json"))
             blobs = [(self._attachment_path(user_id, session_id, p.record.attachment_id), p.data) for p in prepared if p.data is not None]
+            if blobs:
 
-            def write() -> None:
-                self._require_session(session_dir, session_id)
-                for path, data in blobs:
-                    conv.write_attachment(path, data, self._settings.durability)
-                conv.append_messages(session_dir / conv.MESSAGES_LOG, [record], self._settings)
+                def write() -> None:
+                    self._require_session(session_dir, session_id)
+                    for path, data in blobs:
+                        conv.write_attachment(path, data, self._settings.durability)
+                    conv.append_messages(session_dir / conv.MESSAGES_LOG, [orjson.Fragment(line)], self._settings)
 
-            await self._io(write)
+                await self._io(write)
+            else:
+                await self._append_coalesced(user_id, session_id, session_dir, line)
             await self._publish(
                 "memory.message_added",
                 {

@@ -1,9 +1,10 @@
 """Workload 1, durable append: chat messages of about 300 bytes appended to one session.
 
 Ours: ``FFMemoryLayerManager.add_message`` (validation, DTO, one JSONL line, fsync per the
-durability policy), from one coroutine, and from 8 concurrent coroutines (each call reaches
-``ff_append_jsonl`` from its own ``asyncio.to_thread`` worker, where concurrent appends to the
-session's log are group committed: one write and one fsync per group). Peers insert the same
+durability policy), from one coroutine, and from 8 concurrent coroutines (concurrent calls to one
+session are coalesced on the event loop: the lines queued meanwhile go to disk in one worker-thread
+trip, one write and, for ``always``, one fsync; appends from other threads or processes are group
+committed inside ``ff_append_jsonl``). Peers insert the same
 messages (id, session, role, content, timestamp, metadata): SQLite in WAL mode, one insert per
 transaction, ``synchronous=FULL`` (and ``NORMAL`` against our ``batch``), each writer thread on
 its own connection; a raw ``write`` + ``fsync`` loop on one file (the machine's floor); TinyDB's

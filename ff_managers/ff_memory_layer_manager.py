@@ -34,8 +34,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, MemoryLayer
 from ff_class_configs.ff_memory_dtos import (
@@ -80,7 +78,7 @@ _MAX_MESSAGES_READ = 1_000_000  # get_messages holds them in memory; a whole leg
 _MAX_CACHED_SESSION_DIRS = 10_000  # checked session paths remembered (then the memo starts over)
 
 
-def _settle(batch: list[tuple[bytes, asyncio.Future[None]]], error: BaseException | None) -> None:
+def _settle(batch: list[tuple[dict[str, Any], asyncio.Future[None]]], error: BaseException | None) -> None:
     """Resolve every still-waiting caller of a batch with its outcome."""
     for _, future in batch:
         if future.done():  # cancelled while its line was being written
@@ -113,7 +111,7 @@ class FFMemoryLayerManager(FFComponentBase):
         self._policy = config.memory
         self._max_chars = storage.max_content_chars
         # add_message's coalesced appends (see _append_coalesced) and checked session paths.
-        self._append_queues: dict[Path, list[tuple[bytes, asyncio.Future[None]]]] = {}
+        self._append_queues: dict[Path, list[tuple[dict[str, Any], asyncio.Future[None]]]] = {}
         self._append_drains: dict[Path, asyncio.Task[None]] = {}
         self._session_dirs: dict[tuple[str, str], Path] = {}
 
@@ -137,16 +135,11 @@ class FFMemoryLayerManager(FFComponentBase):
         return check_metadata(value, self._policy.max_metadata_bytes, field=field)
 
     def _check_record_size(self, record: dict[str, Any]) -> None:
-        self._encode_record(record)
-
-    def _encode_record(self, record: dict[str, Any]) -> bytes:
-        """The record's JSON line (without the newline); FFValidationError when it is too big."""
-        line = ff_dumps(record)
-        if len(line) > self._settings.max_record_bytes:
+        size = len(ff_dumps(record))
+        if size > self._settings.max_record_bytes:
             raise FFValidationError(
-                f"record of {len(line):,} bytes exceeds the limit of {self._settings.max_record_bytes:,}", field="record"
+                f"record of {size:,} bytes exceeds the limit of {self._settings.max_record_bytes:,}", field="record"
             )
-        return line
 
     def _checked_session_dir(self, user_id: str, session_id: str) -> Path:
         """:meth:`_session_dir`, remembered once a message was appended there.
@@ -162,25 +155,25 @@ class FFMemoryLayerManager(FFComponentBase):
                 return cached
         return self._session_dir(user_id, session_id)
 
-    async def _append_coalesced(self, user_id: str, session_id: str, session_dir: Path, line: bytes) -> None:
-        """Append one validated message line, sharing the trip to disk with concurrent callers.
+    async def _append_coalesced(self, user_id: str, session_id: str, session_dir: Path, record: dict[str, Any]) -> None:
+        """Append one validated message record, sharing the trip to disk with concurrent callers.
 
-        Callers appending to the same session queue their line; one drain task per session takes
+        Callers appending to the same session queue their record; one drain task per session takes
         everything queued, writes it with one ``ff_append_jsonl`` call in one worker thread (one
         write, one fsync for ``always``) and then resolves every caller. Validation stays with
         each caller, so a bad message fails only its own call and never reaches the queue. A
-        storage failure fails every caller of that batch, none of whose lines were written.
-        Returns only once the line is written with the configured durability.
+        storage failure fails every caller of that batch, none of whose records were written.
+        Returns only once the record is written with the configured durability.
         """
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._append_queues.setdefault(session_dir, []).append((line, future))
+        self._append_queues.setdefault(session_dir, []).append((record, future))
         if session_dir not in self._append_drains:
             self._append_drains[session_dir] = asyncio.create_task(self._drain_appends(user_id, session_id, session_dir))
         await future
 
     async def _drain_appends(self, user_id: str, session_id: str, session_dir: Path) -> None:
         """Write what callers queued for one session, one batch per worker-thread trip."""
-        batch: list[tuple[bytes, asyncio.Future[None]]] = []
+        batch: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         try:
             while True:
                 # A caller cancelled before its batch was taken is dropped: nothing was written.
@@ -188,7 +181,7 @@ class FFMemoryLayerManager(FFComponentBase):
                 if not batch:
                     return
                 try:
-                    await self._io(self._write_lines, session_dir, session_id, [line for line, _ in batch])
+                    await self._io(self._write_records, session_dir, session_id, [record for record, _ in batch])
                 except FFNotFoundError as exc:
                     self._session_dirs.pop((user_id, session_id), None)
                     _settle(batch, exc)
@@ -206,9 +199,9 @@ class FFMemoryLayerManager(FFComponentBase):
                 future.cancel()
             self._append_drains.pop(session_dir, None)
 
-    def _write_lines(self, session_dir: Path, session_id: str, lines: list[bytes]) -> None:
+    def _write_records(self, session_dir: Path, session_id: str, records: list[dict[str, Any]]) -> None:
         self._require_session(session_dir, session_id)
-        conv.append_messages(session_dir / conv.MESSAGES_LOG, [orjson.Fragment(line) for line in lines], self._settings)
+        conv.append_messages(session_dir / conv.MESSAGES_LOG, records, self._settings)
 
     def _attachment_path(self, user_id: str, session_id: str, attachment_id: str) -> Path:
         return self._path(
@@ -360,8 +353,8 @@ class FFMemoryLayerManager(FFComponentBase):
                 attachments=[p.record for p in prepared],
                 metadata=self._metadata(metadata),
             )
-            # Encoded once: the size check and the log line are the same bytes.
-            line = self._encode_record(message.model_dump(mode="json"))
+            record = message.model_dump(mode="json")
+            self._check_record_size(record)
             blobs = [(self._attachment_path(user_id, session_id, p.record.attachment_id), p.data) for p in prepared if p.data is not None]
             if blobs:
 
@@ -369,11 +362,11 @@ class FFMemoryLayerManager(FFComponentBase):
                     self._require_session(session_dir, session_id)
                     for path, data in blobs:
                         conv.write_attachment(path, data, self._settings.durability)
-                    conv.append_messages(session_dir / conv.MESSAGES_LOG, [orjson.Fragment(line)], self._settings)
+                    conv.append_messages(session_dir / conv.MESSAGES_LOG, [record], self._settings)
 
                 await self._io(write)
             else:
-                await self._append_coalesced(user_id, session_id, session_dir, line)
+                await self._append_coalesced(user_id, session_id, session_dir, record)
             await self._publish(
                 "memory.message_added",
                 {

@@ -120,7 +120,7 @@ def read_session(session_dir: Path, *, session_id: str) -> FFChatSessionDTO:
     return session.model_copy(update={"message_count": ff_count_jsonl_lines(log), "last_message_at": last_at})
 
 
-def append_messages(log: Path, records: list[dict[str, Any]], settings: StorageSettings) -> None:
+def append_messages(log: Path | str, records: list[dict[str, Any]], settings: StorageSettings) -> None:
     """Append message records in one call (one write and, for ``always``, one shared fsync)."""
     ff_append_jsonl(
         log,

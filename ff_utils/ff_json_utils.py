@@ -179,6 +179,7 @@ class _GroupCommitAppender:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._name = os.fspath(path)  # for the per-append syscalls: no pathlib on the hot path
         self._cond = threading.Condition(threading.Lock())
         self._pending: list[bytes] = []
         self._pending_durability: Durability = "never"
@@ -242,7 +243,7 @@ class _GroupCommitAppender:
             raise failure
 
     def _write_group(self, payload: bytes, durability: Durability, batch_interval: float) -> None:
-        with ff_file_lock(self.path), ff_translate_errors("append JSONL", self.path), self._fd_lock:
+        with ff_file_lock(self._name), ff_translate_errors("append JSONL", self.path), self._fd_lock:
             fd, start, created = self._open_for_append()
             # The last byte is read only when someone else may have changed the file since our
             # own last write (its size differs): our writes always end with a newline.
@@ -288,7 +289,7 @@ class _GroupCommitAppender:
         inode cannot be reused, so an equal (device, inode) really is the same file.
         """
         try:
-            st: os.stat_result | None = os.stat(self.path)
+            st: os.stat_result | None = os.stat(self._name)
         except FileNotFoundError:
             st = None
         if self._fd is not None and (
@@ -298,7 +299,7 @@ class _GroupCommitAppender:
         if self._fd is None or st is None:
             if st is None:
                 ff_ensure_directory(self.path.parent)  # checked only here: a stat found no file
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self._name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 opened = os.fstat(fd)
             except BaseException:

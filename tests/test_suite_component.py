@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import shutil
-import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from ff_managers._memory_ranking import RankedEntry
 from ff_utils.ff_json_utils import ff_read_jsonl
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.component import REGISTRY
-from tests._suite_helpers import BROKEN, only_tests, run_suite
+from tests._suite_helpers import BROKEN, only_tests, plant_sessions_lost_on_restart, run_suite
 
 # ---------------------------------------------------------------------------------- green
 
@@ -95,21 +93,7 @@ async def test_messages_read_back_out_of_order_fail_the_memory_round_trip(tmp_pa
 
 
 async def test_a_restart_that_loses_a_session_fails_the_restart_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A write-back cache that never persisted: sessions created by an instance vanish when it stops.
-    unsaved: weakref.WeakKeyDictionary[FFMemoryLayerManager, list[Path]] = weakref.WeakKeyDictionary()
-    create = FFMemoryLayerManager.create_session
-
-    async def create_session(self: FFMemoryLayerManager, user_id: str, title: str = "", **kwargs: Any) -> Any:
-        session = await create(self, user_id, title, **kwargs)
-        unsaved.setdefault(self, []).append(self._session_dir(user_id, session.session_id))
-        return session
-
-    async def on_shutdown(self: FFMemoryLayerManager) -> None:
-        for folder in unsaved.pop(self, []):
-            shutil.rmtree(folder, ignore_errors=True)
-
-    monkeypatch.setattr(FFMemoryLayerManager, "create_session", create_session)
-    monkeypatch.setattr(FFMemoryLayerManager, "_on_shutdown", on_shutdown)
+    plant_sessions_lost_on_restart(monkeypatch)
     only_tests(monkeypatch, "restart_keeps_everything")
     results = await run_suite(tmp_path, "component")
     assert all(results[n].status == FFTestStatus.PASSED for n in results if n.endswith("_round_trip"))

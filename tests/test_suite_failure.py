@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import types
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +20,12 @@ import pytest
 import ff_utils.ff_file_ops as ff_file_ops_module
 import ff_utils.ff_json_utils as ff_json_utils_module
 from ff_class_configs.ff_test_result_dtos import FFTestStatus
-from ff_managers import FFMemoryLayerManager
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_write_json
 from testing.suites._faults import fsync_spy, os_fault
 from testing.suites._killed_writer import message_text
 from testing.suites.failure import RECOVERY_GOAL_SECONDS
-from tests._suite_helpers import BROKEN, only_tests, run_suite
+from tests._suite_helpers import BROKEN, only_tests, plant_sessions_lost_on_restart, run_suite
 
 # ---------------------------------------------------------------------------------- green
 
@@ -117,20 +114,7 @@ async def test_a_document_write_in_place_fails_the_replace_test(tmp_path: Path, 
 
 
 async def test_a_restart_that_loses_a_session_fails_the_mid_workload_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    unsaved: weakref.WeakKeyDictionary[FFMemoryLayerManager, list[Path]] = weakref.WeakKeyDictionary()
-    create = FFMemoryLayerManager.create_session
-
-    async def create_session(self: FFMemoryLayerManager, user_id: str, title: str = "", **kwargs: Any) -> Any:
-        session = await create(self, user_id, title, **kwargs)
-        unsaved.setdefault(self, []).append(self._session_dir(user_id, session.session_id))
-        return session
-
-    async def on_shutdown(self: FFMemoryLayerManager) -> None:
-        for folder in unsaved.pop(self, []):
-            shutil.rmtree(folder, ignore_errors=True)
-
-    monkeypatch.setattr(FFMemoryLayerManager, "create_session", create_session)
-    monkeypatch.setattr(FFMemoryLayerManager, "_on_shutdown", on_shutdown)
+    plant_sessions_lost_on_restart(monkeypatch)
     only_tests(monkeypatch, "restart_mid_workload")
     results = await run_suite(tmp_path, "failure")
     assert results["restart_mid_workload"].status in BROKEN

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import orjson
 
-from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_fsync_directory
 from ff_utils.ff_locks import ff_file_lock
 from ff_utils.ff_logging import get_logger

@@ -13,7 +13,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     config = FFLegacyGeneratorConfig(seed=42, users=3, sessions_per_user=2)
     a = generate_legacy_root(tmp_path / "a", config)
     b = generate_legacy_root(tmp_path / "b", config)
-    c = generate_legacy_root(tmp_path / "c", config.model_copy(update={"seed": 43}))
+    generate_legacy_root(tmp_path / "c", config.model_copy(update={"seed": 43}))
     assert ff_build_manifest(tmp_path / "a").same_content(ff_build_manifest(tmp_path / "b"))
     assert not ff_build_manifest(tmp_path / "a").same_content(ff_build_manifest(tmp_path / "c"))
     assert a.model_dump(exclude={"root"}) == b.model_dump(exclude={"root"})

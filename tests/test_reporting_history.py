@@ -232,3 +232,23 @@ def test_rerender_a_stored_run_with_the_history_it_had(tmp_path: Path) -> None:
     assert FFRunHistory(tmp_path).run_ids().count(runs[1].report_id) == 1
     with pytest.raises(FFNotFoundError):
         rerender(tmp_path, "run-unknown", ["html"])
+
+
+def test_a_use_case_in_both_the_suite_and_the_use_case_results_is_listed_once(base: FFSystemIntegrationReportDTO) -> None:
+    # Real runs name the suite's tests "use_cases.<id>" while use case results carry "<id>".
+    base = base.model_copy(update={"suites": [
+        s.model_copy(update={"results": [r.model_copy(update={"test_id": f"use_cases.{r.test_id}"}) for r in s.results]})
+        if s.suite == "use_cases" else s
+        for s in base.suites
+    ]})
+    slow_id = base.use_case_results[0].use_case_id
+    slower_cases = [u.model_copy(update={"execution_time_seconds": u.execution_time_seconds * 10 + 1}) if u.use_case_id == slow_id else u
+                    for u in base.use_case_results]
+    suites = [
+        s.model_copy(update={"results": [r.model_copy(update={"execution_time_seconds": r.execution_time_seconds * 10 + 1})
+                                          if r.test_id.endswith(slow_id) else r for r in s.results]})
+        for s in base.suites
+    ]
+    current = base.model_copy(update={"use_case_results": slower_cases, "suites": suites})
+    slower = [line for line in compare_runs(current, base, 50.0).slower if slow_id in line]
+    assert len(slower) == 1 and slower[0].startswith(f"use_cases/{slow_id}:")

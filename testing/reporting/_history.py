@@ -115,10 +115,15 @@ class _Outcome:
 
 
 def _outcomes(report: FFSystemIntegrationReportDTO) -> dict[str, _Outcome]:
-    """Every test and use case by a stable key ``suite/id``; use case results win a collision."""
+    """Every test and use case by a stable key ``suite/id``.
+
+    When a report carries use case results, the "use_cases" suite's own entries are the same
+    scenarios under another id, so they are left out (as the JUnit and HTML writers do).
+    """
     found = {
         f"{suite.suite}/{result.test_id}": _Outcome(result.status, result.execution_time_seconds)
         for suite in report.suites
+        if not (suite.suite == "use_cases" and report.use_case_results)
         for result in suite.results
     }
     for use_case in report.use_case_results:

@@ -62,6 +62,22 @@ def _suite_specs(suite: str) -> list[FFTestSpec]:
     return list(module.REGISTRY.specs)
 
 
+def _with_dependencies(specs: list[FFTestSpec], wanted: set[str], suite: str) -> list[FFTestSpec]:
+    """``specs`` narrowed to ``wanted`` and, transitively, the tests they depend on (spec order kept)."""
+    by_id = {spec.test_id: spec for spec in specs}
+    unknown = sorted(wanted - by_id.keys())
+    if unknown:
+        raise FFValidationError(f"unknown test id(s) in suite {suite}: {', '.join(unknown)}", field="only")
+    chosen = set(wanted)
+    stack = list(wanted)
+    while stack:
+        for dependency in by_id[stack.pop()].depends_on:
+            if dependency in by_id and dependency not in chosen:
+                chosen.add(dependency)
+                stack.append(dependency)
+    return [spec for spec in specs if spec.test_id in chosen]
+
+
 def _new_run_id() -> str:
     return datetime.now(UTC).strftime("run_%Y%m%dT%H%M%SZ_") + uuid.uuid4().hex[:6]
 
@@ -123,18 +139,15 @@ class FFIntegrationTestManager:
     # ------------------------------------------------------------------ suites
 
     async def run_suite(self, suite: str, *, only: Collection[str] | None = None) -> FFSuiteResultDTO:
-        """Run one suite (or, with ``only``, the named test ids of it and nothing else).
+        """Run one suite, or with ``only`` the named tests of it plus what they depend on.
 
-        Results are persisted as they complete and kept for the report. Raises
-        FFValidationError for an unknown suite or test id.
+        ``only`` takes test ids with or without the suite prefix (``"use_cases.rag_chat"`` or
+        ``"rag_chat"``). Results are persisted as they complete and kept for the report.
+        Raises FFValidationError for an unknown suite or test id.
         """
         specs = _suite_specs(suite)
         if only is not None:
-            known = {spec.test_id for spec in specs}
-            unknown = sorted(set(only) - known)
-            if unknown:
-                raise FFValidationError(f"unknown test id(s) in suite {suite}: {', '.join(unknown)}", field="only")
-            specs = [spec for spec in specs if spec.test_id in set(only)]
+            specs = _with_dependencies(specs, {t if t.startswith(f"{suite}.") else f"{suite}.{t}" for t in only}, suite)
         context = await self.initialize_testing_environment()
         if self.listener is not None:
             self.listener.suite_started(suite, len(specs))

@@ -238,3 +238,20 @@ def test_failure_details_show_floats_compactly():
     check.equal(0.1 + 0.2, 0.3, "float sum")
     assert check.assertions[0].detail == "expected <= 250, got 652.59"
     assert check.assertions[1].detail == "expected 0.3, got 0.30000000000000004"
+
+
+async def test_run_suite_only_adds_dependencies_and_refuses_unknown_ids(tmp_path):
+    from ff_class_configs import load_config
+    from ff_utils.ff_errors import FFValidationError
+    from testing.ff_integration_test_manager import FFIntegrationTestManager
+
+    manager = FFIntegrationTestManager(load_config(environ={}), output_dir=tmp_path)
+    try:
+        suite = await manager.run_suite("component", only=["tool_run_in_metrics"])
+        ran = {r.test_id for r in suite.results}
+        assert "component.tool_run_in_metrics" in ran and "component.tools_round_trip" in ran  # its dependency
+        assert "component.panel_round_trip" not in ran
+        with pytest.raises(FFValidationError, match="no_such_test"):
+            await manager.run_suite("component", only=["no_such_test"])
+    finally:
+        await manager.close()

@@ -25,7 +25,7 @@ from ff_managers._memory_ranking import RankedEntry
 from ff_utils.ff_json_utils import ff_read_jsonl
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.component import REGISTRY
-from tests._suite_helpers import BROKEN, only_tests, plant_sessions_lost_on_restart, run_suite
+from tests._suite_helpers import BROKEN, plant_sessions_lost_on_restart, run_suite
 
 # ---------------------------------------------------------------------------------- green
 
@@ -58,8 +58,7 @@ async def test_a_bus_that_drops_events_fails_the_tool_metrics_flow(tmp_path: Pat
         self.published += 1  # counted as published, delivered to no one
 
     monkeypatch.setattr(FFEventBus, "publish", drop)
-    only_tests(monkeypatch, "tool_run_in_metrics")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "tool_run_in_metrics")
     assert results["tools_round_trip"].status == FFTestStatus.PASSED  # the base works: the flow runs
     assert results["metrics_round_trip"].status == FFTestStatus.PASSED
     assert results["tool_run_in_metrics"].status in BROKEN
@@ -74,8 +73,7 @@ async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_fl
         return self._rank([e for uid in users for e in self._memory(uid).load_active(layers)], query)
 
     monkeypatch.setattr(FFMemoryLayerManager, "_load_and_rank", leaky)
-    only_tests(monkeypatch, "panel_turn_memory_searchable")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "panel_turn_memory_searchable")
     assert results["memory_round_trip"].status == FFTestStatus.FAILED
     failed = [a.description for a in results["memory_round_trip"].assertions if not a.passed]
     assert any("another user" in d for d in failed), failed
@@ -86,16 +84,14 @@ async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_fl
 async def test_messages_read_back_out_of_order_fail_the_memory_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = conversation_store.tail_messages
     monkeypatch.setattr(conversation_store, "tail_messages", lambda log, limit: list(reversed(real(log, limit))))
-    only_tests(monkeypatch, "memory_round_trip")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "memory_round_trip")
     assert results["memory_round_trip"].status == FFTestStatus.FAILED
     assert "order" in results["memory_round_trip"].error_message
 
 
 async def test_a_restart_that_loses_a_session_fails_the_restart_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plant_sessions_lost_on_restart(monkeypatch)
-    only_tests(monkeypatch, "restart_keeps_everything")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "restart_keeps_everything")
     assert all(results[n].status == FFTestStatus.PASSED for n in results if n.endswith("_round_trip"))
     assert results["restart_keeps_everything"].status in BROKEN
 
@@ -125,8 +121,7 @@ async def test_an_index_cache_blind_to_other_instances_fails_the_two_instances_t
     monkeypatch.setattr(FFKnowledgeBaseManager, "_current_state", cached)
     monkeypatch.setattr(FFKnowledgeBaseManager, "_store_document", store_and_forget)
     monkeypatch.setattr(FFKnowledgeBaseManager, "_delete_document", delete_and_forget)
-    only_tests(monkeypatch, "two_instances_share_root")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "two_instances_share_root")
     assert results["knowledge_round_trip"].status == FFTestStatus.PASSED  # one instance alone cannot tell
     assert results["two_instances_share_root"].status in BROKEN
     assert "second instance's document" in results["two_instances_share_root"].error_message
@@ -142,16 +137,14 @@ async def test_a_bus_that_lets_handler_errors_reach_the_publisher_errors_the_iso
         self.delivered += 1
 
     monkeypatch.setattr(FFEventBus, "_deliver", deliver)
-    only_tests(monkeypatch, "failing_handler_isolated")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "failing_handler_isolated")
     assert results["failing_handler_isolated"].status in BROKEN
     assert "handler broke" in results["failing_handler_isolated"].error_message
 
 
 async def test_refusals_missing_from_the_audit_log_fail_the_audit_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(metrics_module, "_security_outcome", lambda event_type: None)
-    only_tests(monkeypatch, "refused_tool_audited")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "refused_tool_audited")
     assert results["refused_tool_audited"].status in BROKEN
     assert "audit record" in results["refused_tool_audited"].error_message
 
@@ -164,8 +157,7 @@ async def test_uncounted_requests_fail_the_health_test(tmp_path: Path, monkeypat
         yield
 
     monkeypatch.setattr(FFComponentBase, "_operation", uncounted)
-    only_tests(monkeypatch, "managers_healthy")
-    results = await run_suite(tmp_path, "component")
+    results = await run_suite(tmp_path, "component", "managers_healthy")
     assert results["managers_healthy"].status in BROKEN
     assert "counter moved" in results["managers_healthy"].error_message
 
@@ -196,13 +188,12 @@ class _Witness:
 
 
 async def test_results_jsonl_holds_every_result_as_it_completed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    only_tests(monkeypatch, "metrics_round_trip", "memory_round_trip", "failing_handler_isolated")
     holder: list[FFIntegrationTestManager] = []
     witness = _Witness(lambda: holder[0].run_dir / "results.jsonl")
     tm = FFIntegrationTestManager(load_config(environ={}), output_dir=tmp_path, listener=witness)
     holder.append(tm)
     try:
-        suite = await tm.run_suite("component")
+        suite = await tm.run_suite("component", only=("metrics_round_trip", "memory_round_trip", "failing_handler_isolated"))
     finally:
         await tm.close()
     assert witness.persisted_when_reported == {r.test_id: True for r in suite.results}

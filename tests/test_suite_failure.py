@@ -25,7 +25,7 @@ from ff_utils.ff_json_utils import ff_append_jsonl, ff_write_json
 from testing.suites._faults import fsync_spy, os_fault
 from testing.suites._killed_writer import message_text
 from testing.suites.failure import RECOVERY_GOAL_SECONDS
-from tests._suite_helpers import BROKEN, only_tests, plant_sessions_lost_on_restart, run_suite
+from tests._suite_helpers import BROKEN, plant_sessions_lost_on_restart, run_suite
 
 # ---------------------------------------------------------------------------------- green
 
@@ -59,8 +59,7 @@ async def test_an_append_that_skips_fsync_fails_the_durability_test(tmp_path: Pa
         write_group(self, payload, "never" if durability == "always" else durability, batch_interval)
 
     monkeypatch.setattr(ff_json_utils_module._GroupCommitAppender, "_write_group", lazy)
-    only_tests(monkeypatch, "durable_appends_fsynced")
-    results = await run_suite(tmp_path, "failure")
+    results = await run_suite(tmp_path, "failure", "durable_appends_fsynced")
     result = results["durable_appends_fsynced"]
     assert result.status in BROKEN
     failed = {a.description.split(":")[0] for a in result.assertions if not a.passed}
@@ -76,8 +75,7 @@ async def test_reads_that_crash_on_bad_json_error_the_corruption_tests(tmp_path:
 
     monkeypatch.setattr(ff_json_utils_module, "ff_loads", raw_loads)
     monkeypatch.setattr(ff_json_utils_module, "_parse_line", raw_parse)
-    only_tests(monkeypatch, "garbled_session_line", "truncated_documents", "garbage_catalog")
-    results = await run_suite(tmp_path, "failure")
+    results = await run_suite(tmp_path, "failure", "garbled_session_line", "truncated_documents", "garbage_catalog")
     for name in ("garbled_session_line", "truncated_documents", "garbage_catalog"):
         assert results[name].status == FFTestStatus.ERROR, name
         assert results[name].error_type == "JSONDecodeError", (name, results[name].error_type)
@@ -87,8 +85,7 @@ async def test_an_append_without_rollback_fails_the_disk_full_tests(tmp_path: Pa
     no_rollback = types.SimpleNamespace(**vars(os))
     no_rollback.ftruncate = lambda fd, length: None  # the failed group's bytes stay in the file
     monkeypatch.setattr(ff_json_utils_module, "os", no_rollback)
-    only_tests(monkeypatch, "disk_full_append", "fsync_failure_append")
-    results = await run_suite(tmp_path, "failure")
+    results = await run_suite(tmp_path, "failure", "disk_full_append", "fsync_failure_append")
     for name in ("disk_full_append", "fsync_failure_append"):
         assert results[name].status == FFTestStatus.FAILED, name
         assert "byte-identical" in results[name].error_message
@@ -107,16 +104,14 @@ async def test_a_document_write_in_place_fails_the_replace_test(tmp_path: Path, 
                 ff_file_ops_module.os.close(fd)
 
     monkeypatch.setattr(ff_json_utils_module, "ff_atomic_write", in_place)
-    only_tests(monkeypatch, "failed_document_replace")
-    results = await run_suite(tmp_path, "failure")
+    results = await run_suite(tmp_path, "failure", "failed_document_replace")
     assert results["failed_document_replace"].status in BROKEN
     assert "byte-identical" in results["failed_document_replace"].error_message
 
 
 async def test_a_restart_that_loses_a_session_fails_the_mid_workload_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plant_sessions_lost_on_restart(monkeypatch)
-    only_tests(monkeypatch, "restart_mid_workload")
-    results = await run_suite(tmp_path, "failure")
+    results = await run_suite(tmp_path, "failure", "restart_mid_workload")
     assert results["restart_mid_workload"].status in BROKEN
 
 

@@ -17,14 +17,13 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-import testing.ff_integration_test_manager as test_manager_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
@@ -40,29 +39,19 @@ GATE = "security finding"
 Runner = Callable[..., Awaitable[tuple[dict[str, Any], FFSystemIntegrationReportDTO]]]
 
 
-def _by_name(test_names: Iterable[str]) -> list[Any]:
-    wanted = set(test_names)
-    specs = [s for s in REGISTRY.specs if s.test_id.split(".", 1)[1] in wanted]
-    assert {s.test_id.split(".", 1)[1] for s in specs} == wanted, "unknown security test name"
-    return specs
-
-
 @pytest.fixture
-def run_security(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+def run_security(tmp_path: Path) -> Runner:
     """Run chosen security tests (all by default) through FFIntegrationTestManager; return results by name and the report."""
 
     async def run(
         *names: str, security: dict[str, bool] | None = None, retries: int = 0, timeout: float = 120.0
     ) -> tuple[dict[str, Any], FFSystemIntegrationReportDTO]:
-        if names:
-            specs = _by_name(names)
-            monkeypatch.setattr(test_manager_module, "_suite_specs", lambda suite: list(specs))
         overrides = {
             "integration_testing": {"max_retry_attempts": retries, "test_timeout_seconds": timeout, "security_config": security or {}}
         }
         manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "out")
         try:
-            suite = await manager.run_suite("security")
+            suite = await manager.run_suite("security", only=names or None)
             report = manager.build_report()
         finally:
             await manager.close()

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-import testing.ff_integration_test_manager as test_manager_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFTestStatus, FFUseCaseValidationDTO
 from ff_managers import (
@@ -109,17 +108,14 @@ async def test_all_22_use_cases_pass_through_the_test_manager(tmp_path: Path) ->
 
 
 @pytest.fixture
-def run_use_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunUseCases:
+def run_use_cases(tmp_path: Path) -> RunUseCases:
     """Run some use cases of the suite through FFIntegrationTestManager (the others are left out)."""
 
     async def run(*use_case_ids: str) -> dict[str, FFUseCaseValidationDTO]:
-        wanted = {f"use_cases.{u}" for u in use_case_ids}
-        specs = [spec for spec in REGISTRY.specs if spec.test_id in wanted]
-        assert len(specs) == len(use_case_ids)
-        monkeypatch.setattr(test_manager_module, "_suite_specs", lambda suite: specs)
         manager = FFIntegrationTestManager(load_config(environ={}), output_dir=tmp_path / "reports")
         try:
-            return {r.use_case_id: r for r in await manager.run_use_case_validation_tests()}
+            await manager.run_suite("use_cases", only=use_case_ids)
+            return {r.use_case_id: r for r in manager.use_case_results()}
         finally:
             await manager.close()
 

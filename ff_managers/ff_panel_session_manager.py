@@ -1,7 +1,7 @@
 """FFPanelSessionManager: multi-persona panel sessions (panel, debate, delegation, game master...).
 
 A panel belongs to one user and lives under ``users/<user_id>/panels/<panel_id>/`` (layout in
-:mod:`ff_managers.ff_panel_store`). Methods that take only a ``panel_id`` find the owner through a
+:mod:`ff_managers._panel.store`). Methods that take only a ``panel_id`` find the owner through a
 small global index; every such method also accepts ``user_id=``, and when it is given and is not
 the owner the panel is reported as not found (the same answer as for an id that does not exist,
 so a caller cannot probe for other users' panel ids).
@@ -13,8 +13,8 @@ out-of-turn message, an existing id) raise FFConflictError, also before writing.
 
 Messages are numbered 1, 2, 3... without gaps: the number is taken from the log's last record
 while the panel's lock is held, so concurrent callers (threads, coroutines, processes) serialise
-there. Turn policies (:mod:`ff_managers.ff_panel_turns`) and analytics
-(:mod:`ff_managers.ff_panel_analytics`) are pure modules this class feeds.
+there. Turn policies (:mod:`ff_managers._panel.turns`) and analytics
+(:mod:`ff_managers._panel.analytics`) are pure modules this class feeds.
 
 Events (payloads carry ids and counts, never content): ``panel.created``, ``panel.message_added``,
 ``panel.insight_recorded``, ``panel.closed``.
@@ -48,13 +48,13 @@ from ff_class_configs.ff_panel_dtos import (
 )
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
-from ff_managers.ff_panel_analytics import ff_panel_analytics, ff_tally_decisions, ff_word_count
-from ff_managers.ff_panel_routing import ff_rank_experts
-from ff_managers.ff_panel_rules import ff_check_composition, ff_resolve_turn_order
-from ff_managers.ff_panel_message_writer import FFPanelMessageWriter
-from ff_managers.ff_panel_store import FFLockedPanel, FFPanelStore, PanelLog, ff_load_record
-from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState, ff_turn_policy_for
-from ff_managers.ff_panel_validation import FFPanelInputChecker
+from ff_managers._panel.analytics import ff_panel_analytics, ff_tally_decisions, ff_word_count
+from ff_managers._panel.routing import ff_rank_experts
+from ff_managers._panel.rules import ff_check_composition, ff_resolve_turn_order
+from ff_managers._panel.writer import FFPanelMessageWriter
+from ff_managers._panel.store import FFLockedPanel, FFPanelStore, PanelLog, ff_load_record
+from ff_managers._panel.turns import FFRoundRobinTurnPolicy, FFTurnState, ff_turn_policy_for
+from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers.ff_persona_registry import FFPersonaRegistry
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError, ff_translate_errors
 from ff_utils.ff_ids import ff_new_id, ff_validate_id

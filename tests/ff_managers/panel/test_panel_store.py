@@ -10,7 +10,7 @@ import pytest
 
 from ff_class_configs.ff_panel_dtos import FFPanelDTO
 from ff_managers import FFPanelSessionManager
-from ff_managers.ff_panel_store import FFPanelStore
+from ff_managers._panel.store import FFPanelStore
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
 
 SEATS = [{"participant_id": "a"}, {"participant_id": "b"}]

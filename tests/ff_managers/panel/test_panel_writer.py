@@ -10,9 +10,9 @@ import pytest
 
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO
-from ff_managers.ff_panel_message_writer import FFPanelMessageWriter
-from ff_managers.ff_panel_store import FFPanelStore
-from ff_managers.ff_panel_validation import FFPanelInputChecker
+from ff_managers._panel.writer import FFPanelMessageWriter
+from ff_managers._panel.store import FFPanelStore
+from ff_managers._panel.checks import FFPanelInputChecker
 from ff_utils.ff_errors import FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 

@@ -20,7 +20,7 @@ from ff_managers import FFEvent, FFEventBus, FFPanelSessionManager
 from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[4] / "shared"
 LEGACY = SHARED / "fixtures" / "legacy_v1" / "complex"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

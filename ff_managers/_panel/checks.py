@@ -94,6 +94,17 @@ class FFPanelInputChecker:
                 f"unknown panel type {value!r}; use one of {allowed}", field="panel_type", value=value
             ) from None
 
+    @staticmethod
+    def state_changes(changes: Any) -> Mapping[str, Any]:
+        """A non-empty mapping with string keys whose values JSON can hold (checked before locking)."""
+        if not isinstance(changes, Mapping) or not changes or not all(isinstance(k, str) for k in changes):
+            raise FFValidationError("changes must be a non-empty mapping with string keys", field="changes")
+        try:
+            ff_dumps(dict(changes))
+        except FFValidationError as exc:
+            raise FFValidationError(f"changes: {exc.message}", field="changes") from exc
+        return changes
+
     # ------------------------------------------------------------------ participants and messages
 
     def participants(self, participants: Any) -> list[FFPanelParticipantDTO]:
@@ -112,6 +123,29 @@ class FFPanelInputChecker:
             seat.metadata = self.metadata(seat.metadata, field=f"participants.{index}.metadata")
             seats.append(seat)
         return seats
+
+    def message(self, metadata: Mapping[str, Any] | None, **fields: Any) -> FFPanelMessageInputDTO:
+        """One message to append from ``add_message``'s arguments (its fields), metadata checked."""
+        with ff_translate_errors("add panel message"):
+            return FFPanelMessageInputDTO(**fields, metadata=self.metadata(metadata))
+
+    def messages(self, messages: Any) -> list[FFPanelMessageInputDTO]:
+        """Messages to import: a list of 1 to ``max_import_messages`` DTOs or mappings of their fields.
+
+        The caller's objects are never changed: each message is a validated copy.
+        """
+        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+            raise FFValidationError("messages must be a list", field="messages")
+        limit = self.limits.max_import_messages
+        if not messages or len(messages) > limit:
+            raise FFValidationError(f"import 1 to {limit} messages at a time, got {len(messages)}", field="messages")
+        items = []
+        for index, raw in enumerate(messages):
+            with ff_translate_errors(f"read message {index}"):
+                item = raw if isinstance(raw, FFPanelMessageInputDTO) else FFPanelMessageInputDTO.model_validate(raw)
+            metadata = self.metadata(item.metadata, field=f"messages.{index}.metadata")
+            items.append(item.model_copy(update={"metadata": metadata}))
+        return items
 
     @staticmethod
     def require_member(panel: FFPanelDTO, participant_id: str | None, field: str) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -53,6 +53,7 @@ PanelLog = Literal["messages", "insights", "decisions", "votes"]
 PanelDocument = Literal["panel", "state", "analytics"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
+T = TypeVar("T")
 
 
 def ff_load_record(model: type[M], data: Any, path: Path) -> M:
@@ -291,6 +292,15 @@ class FFPanelStore:
     def read_document(self, user_id: str, panel_id: str, name: PanelDocument, default: Any = None) -> Any:
         return ff_read_json(self.document_path(user_id, panel_id, name), default=default)
 
+    def records(self, user_id: str, panel_id: str, log: PanelLog, model: type[M]) -> Iterator[M]:
+        """A log's records as ``model``, in file order (FFCorruptionError for one that does not fit)."""
+        path = self.log_path(user_id, panel_id, log)
+        return (ff_load_record(model, record, path) for record in ff_read_jsonl(path))
+
+    def load(self, model: type[M], data: Any, path: Path) -> M:
+        """A stored record of ``path`` as ``model`` (FFCorruptionError naming the file when it does not fit)."""
+        return ff_load_record(model, data, path)
+
     # ------------------------------------------------------------------ writes
 
     def append(self, user_id: str, panel_id: str, log: PanelLog, records: list[dict[str, Any]]) -> None:
@@ -313,6 +323,14 @@ class FFPanelStore:
         document = self.document_path(user_id, panel_id, "panel")
         with ff_file_lock(document, timeout=self._lock_timeout):
             yield FFLockedPanel(self, user_id, panel_id, self._read_panel_at(document, user_id, panel_id))
+
+    def change_open(self, user_id: str, panel_id: str, change: Callable[[FFLockedPanel], T]) -> T:
+        """Run ``change(locked)`` under the panel's lock and return its result; a closed panel is refused
+        first (FFConflictError), so nothing lands after a close."""
+        with self.locked(user_id, panel_id) as locked:
+            if locked.panel.status == "closed":
+                raise FFConflictError(f"panel {panel_id!r} is closed", kind="panel", key=panel_id)
+            return change(locked)
 
     def forget(self) -> None:
         """Drop every cache (on shutdown); the next lock hold rebuilds what it needs."""

@@ -25,9 +25,10 @@ from ff_managers._panel.checks import FFPanelInputChecker
 from ff_utils.ff_errors import FFConflictError, FFError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 
-__all__ = ["FFPanelMessageWriter"]
+__all__ = ["FFPanelMessageWriter", "RunInThread"]
 
 RunInThread = Callable[..., Awaitable[Any]]
+"""Runs blocking work in a worker thread (the manager's ``_io``)."""
 
 
 @dataclass(slots=True)

@@ -58,6 +58,7 @@ from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
 from ff_managers.ff_persona_registry import FFPersonaRegistry
 from ff_utils.ff_ids import ff_validate_id
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFPanelSessionManager"]
 
@@ -74,19 +75,15 @@ class FFPanelSessionManager(FFComponentBase):
         bus: FFEventBus | None = None,
         clock: Clock | None = None,
         personas: FFPersonaRegistry | None = None,
+        store: FFStore | None = None,
     ) -> None:
-        super().__init__(config, bus=bus, clock=clock)
+        super().__init__(config, bus=bus, clock=clock, store=store)
         # A registry handed in is shared with its creator, who shuts it down; ours we shut down.
         self._owns_personas = personas is None
-        self.personas = personas if personas is not None else FFPersonaRegistry(config, bus=self.bus, clock=self.clock)
-        storage = config.storage
-        self._store = FFPanelStore(
-            self.root,
-            durability=storage.durability,
-            batch_interval=storage.batch_fsync_interval_ms / 1000,
-            max_record_bytes=storage.max_record_bytes,
-            lock_timeout=storage.lock_timeout_seconds,
-        )
+        if personas is None:
+            personas = FFPersonaRegistry(config, bus=self.bus, clock=self.clock, store=self.store)
+        self.personas = personas
+        self._store = FFPanelStore(self.store)
         self._check = check = FFPanelInputChecker(config.panel)
         self._owners = owners = FFPanelOwners(self._store)
         writer = FFPanelMessageWriter(self._store, check, self._io)

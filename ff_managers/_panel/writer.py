@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from ff_class_configs.ff_panel_dtos import FFPanelMessageDTO, FFPanelMessageInputDTO
+from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.turns import FFTurnPolicy, FFTurnState, ff_turn_policy_for
-from ff_managers._panel.checks import FFPanelInputChecker
 from ff_utils.ff_errors import FFConflictError, FFError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 

@@ -61,7 +61,7 @@ class FFPanelClosing:
             stored = self._store.read_document(owner, panel_id, "analytics", default=None)
             if stored is not None:
                 path = self._store.document_path(owner, panel_id, "analytics")
-                return self._store.load(FFPanelAnalyticsDTO, stored, path)
+                return self._store.storage.load(FFPanelAnalyticsDTO, stored, path)
         return self._figures(owner, panel, now)
 
     def _figures(self, owner: str, panel: FFPanelDTO, now: datetime) -> FFPanelAnalyticsDTO:

@@ -73,7 +73,7 @@ class FFPanelMessages:
                 records = self._store.read_log(owner, panel_id, "messages")
         result = []
         for record in records:
-            message = self._store.load(FFPanelMessageDTO, record, path)
+            message = self._store.storage.load(FFPanelMessageDTO, record, path)
             if after is not None and message.sequence <= after:
                 continue
             result.append(message)

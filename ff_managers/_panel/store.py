@@ -270,10 +270,6 @@ class FFPanelStore:
         load = self.storage.load
         return (load(model, record, path) for record in self.storage.read_jsonl(path))
 
-    def load(self, model: type[M], data: Any, path: Path) -> M:
-        """A stored record of ``path`` as ``model`` (FFCorruptionError naming the file when it does not fit)."""
-        return self.storage.load(model, data, path)
-
     # ------------------------------------------------------------------ writes
 
     def append(self, user_id: str, panel_id: str, log: PanelLog, records: list[dict[str, Any]]) -> None:

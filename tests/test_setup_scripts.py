@@ -25,8 +25,11 @@ FAST_CALL_LIMIT_S = 2.0
 
 
 def _system_packages_present() -> bool:
-    env = {**os.environ, "PATH": os.environ.get("PATH", "") + ":/sbin:/usr/sbin"}
-    libraries = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, env=env, check=False).stdout
+    """What setup.sh checks before it would run apt: Pango's libraries and bwrap."""
+    ldconfig = shutil.which("ldconfig", path=os.environ.get("PATH", "") + ":/sbin:/usr/sbin")
+    if ldconfig is None:
+        return False
+    libraries = subprocess.run([ldconfig, "-p"], capture_output=True, text=True, check=False).stdout
     has_pango = "libpango-1.0.so.0" in libraries and "libpangoft2-1.0.so.0" in libraries
     return has_pango and shutil.which("bwrap") is not None
 
@@ -97,7 +100,7 @@ def test_a_stale_stamp_installs_again(recording_venv: Path) -> None:
     assert _run("setup.sh", recording_venv, "--check").returncode == 0
 
 
-def test_a_failed_install_leaves_no_stamp(recording_venv: Path, tmp_path: Path) -> None:
+def test_a_failed_install_leaves_no_stamp(recording_venv: Path) -> None:
     (recording_venv / "bin" / "python").write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
 
     result = _run("setup.sh", recording_venv)

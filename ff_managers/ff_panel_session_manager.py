@@ -86,7 +86,7 @@ class FFPanelSessionManager(FFComponentBase):
         self._store = FFPanelStore(self.store)
         self._check = check = FFPanelInputChecker(config.panel)
         self._owners = owners = FFPanelOwners(self._store)
-        writer = FFPanelMessageWriter(self._store, check, self._io)
+        writer = FFPanelMessageWriter(self._store, check, self._io, self._batcher)  # drained by shutdown()
         self._panels = FFPanelCatalog(self._store, owners, check, self._io, self.personas.get_persona)
         self._messages = FFPanelMessages(self._store, owners, writer, self._io)
         self._deliberation = FFPanelDeliberation(self._store, owners, check, self._io)
@@ -94,7 +94,7 @@ class FFPanelSessionManager(FFComponentBase):
         self._closing = FFPanelClosing(self._store, owners, self._deliberation, self._io)
 
     async def _on_shutdown(self) -> None:
-        await self._messages.drain()  # a caller awaiting a queued append gets its answer, not a hang
+        # The base class has drained the message writer's batcher: every queued append is answered.
         self._store.forget()
         self._owners.forget()
         if self._owns_personas:

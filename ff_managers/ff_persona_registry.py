@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ff_class_configs.ff_panel_dtos import FFPersonaDTO, FFPersonaImportDTO
+from ff_managers._core.errors import translate_errors, validate_input
 from ff_managers.ff_component_base import FFComponentBase
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_json_utils import ff_dumps, ff_loads
 
@@ -82,8 +83,7 @@ class FFPersonaRegistry(FFComponentBase):
             raise FFValidationError(
                 f"{source}: a persona is a mapping or FFPersonaDTO, not {type(persona).__name__}", field="persona"
             )
-        with ff_translate_errors(f"read {source}"):
-            checked = FFPersonaDTO.model_validate(data)
+        checked = validate_input(FFPersonaDTO, data, action=f"read {source}")
         size = len(ff_dumps(checked.model_dump(mode="json")))
         limit = self.config.panel.max_persona_bytes
         if size > limit:
@@ -134,14 +134,14 @@ class FFPersonaRegistry(FFComponentBase):
         folder = self._path(PERSONAS_DIR)
         if not folder.is_dir():
             return []
-        with ff_translate_errors("list personas", folder):
+        with translate_errors("list personas", folder):
             names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False))
         return [self._load(folder / name) for name in names if name.endswith(".json") and not name.startswith(".")]
 
     def _load_directory(self, folder: Path, overwrite: bool) -> FFPersonaImportDTO:
         if not folder.is_dir():
             raise FFNotFoundError(f"no persona folder at {folder}", kind="directory", key=str(folder), path=folder)
-        with ff_translate_errors("list persona folder", folder):
+        with translate_errors("list persona folder", folder):
             files = sorted(
                 Path(entry.path)
                 for entry in os.scandir(folder)

@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from ff_class_configs.ff_panel_dtos import FFDecisionTallyDTO, FFPanelDecisionDTO, FFPanelInsightDTO, FFPanelVoteDTO
+from ff_managers._core.errors import input_errors
 from ff_managers._panel.analytics import ff_tally_decisions
 from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.owners import FFPanelOwners
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.writer import RunInThread
-from ff_utils.ff_errors import FFNotFoundError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 
 __all__ = ["FFPanelDeliberation"]
@@ -53,7 +54,7 @@ class FFPanelDeliberation:
     ) -> tuple[str, FFPanelInsightDTO]:
         """Append an insight whose participant and cited messages exist; return the owner and the insight."""
         owner = await self._run(self._owners.resolve, panel_id, user_id)
-        with ff_translate_errors("record insight"):
+        with input_errors(action="record insight"):
             insight = FFPanelInsightDTO(
                 insight_id=ff_new_id("ins_"),
                 panel_id=panel_id,
@@ -98,7 +99,7 @@ class FFPanelDeliberation:
     ) -> FFPanelDecisionDTO:
         """Append a decision proposed by a participant of the panel (or by nobody in particular)."""
         owner = await self._run(self._owners.resolve, panel_id, user_id)
-        with ff_translate_errors("record decision"):
+        with input_errors(action="record decision"):
             decision = FFPanelDecisionDTO(
                 decision_id=ff_new_id("dec_"),
                 panel_id=panel_id,
@@ -129,7 +130,7 @@ class FFPanelDeliberation:
     ) -> FFPanelVoteDTO:
         """Append a participant's vote for one option of an existing decision."""
         owner = await self._run(self._owners.resolve, panel_id, user_id)
-        with ff_translate_errors("cast vote"):
+        with input_errors(action="cast vote"):
             vote = FFPanelVoteDTO(
                 vote_id=ff_new_id("vote_"),
                 panel_id=panel_id,

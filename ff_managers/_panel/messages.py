@@ -49,10 +49,6 @@ class FFPanelMessages:
         """Who may post next, from the last message's turn state."""
         return await self._run(self._turn_status, panel_id, user_id)
 
-    async def drain(self) -> None:
-        """Wait until every queued append of this event loop is written (on shutdown)."""
-        await self._writer.drain()
-
     # ------------------------------------------------------------------ blocking work (threads)
 
     def _read(self, panel_id: str, user_id: str | None, limit: int, after: int | None) -> list[FFPanelMessageDTO]:

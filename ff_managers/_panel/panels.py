@@ -22,13 +22,14 @@ from ff_class_configs.ff_panel_dtos import (
     FFPanelType,
     FFPersonaDTO,
 )
+from ff_managers._core.errors import input_errors
 from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.owners import FFPanelOwners
 from ff_managers._panel.routing import ff_rank_experts
 from ff_managers._panel.rules import ff_check_composition, ff_resolve_turn_order
 from ff_managers._panel.store import FFPanelStore
 from ff_managers._panel.writer import RunInThread
-from ff_utils.ff_errors import FFNotFoundError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
 
 __all__ = ["FFPanelCatalog", "FindPersona"]
@@ -87,7 +88,7 @@ class FFPanelCatalog:
         )
         order = ff_resolve_turn_order(policy, seats, turn_order)
         seats = [await self._with_persona(seat) for seat in seats]
-        with ff_translate_errors("create panel"):
+        with input_errors(action="create panel"):
             panel = FFPanelDTO(
                 panel_id=ff_validate_id(panel_id, "panel_id") if panel_id is not None else ff_new_id("panel_"),
                 user_id=user_id,

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ff_managers._core.checks import check_json_object
 from ff_managers._panel.owners import FFPanelOwners
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.writer import RunInThread
-from ff_utils.ff_errors import FFValidationError
-from ff_utils.ff_json_utils import ff_dumps
 
 __all__ = ["FFPanelStateDocument"]
 
@@ -34,11 +33,8 @@ class FFPanelStateDocument:
 
         def write(locked: FFLockedPanel) -> dict[str, Any]:
             current = self._store.read_document(owner, panel_id, "state", default={})
-            merged = {**current, **changes}
-            merged = {key: value for key, value in merged.items() if value is not None}
-            size = len(ff_dumps(merged))
-            if size > self._max_bytes:
-                raise FFValidationError(f"panel state of {size:,} bytes exceeds {self._max_bytes:,}", field="changes")
+            merged = {key: value for key, value in {**current, **changes}.items() if value is not None}
+            merged = check_json_object(merged, field="changes", max_bytes=self._max_bytes)  # the merged size counts
             locked.write_document("state", merged)
             return merged
 

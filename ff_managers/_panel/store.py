@@ -34,7 +34,8 @@ from typing import Any, Literal, TypeVar
 import pydantic
 
 from ff_class_configs.ff_panel_dtos import PANEL_SCHEMA_VERSION, FFPanelDTO
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, ff_translate_errors
+from ff_managers._core.errors import translate_errors
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
 from ff_utils.ff_ids import ff_is_valid_id
 from ff_utils.ff_store import FFStore
 
@@ -248,7 +249,7 @@ class FFPanelStore:
         if not folder.is_dir():
             return []
         # FFStore has no directory listing; reading a folder's entry names writes nothing.
-        with ff_translate_errors("list panels", folder):
+        with translate_errors("list panels", folder):
             return sorted(
                 entry.name
                 for entry in os.scandir(folder)

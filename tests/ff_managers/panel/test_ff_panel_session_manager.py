@@ -229,6 +229,21 @@ async def test_concurrent_requests_in_one_group_succeed_or_fail_alone(panels, co
     assert sorted(m.sequence for m in stored) == [r["sequence"] for r in records]
 
 
+async def test_shutdown_answers_every_append_in_flight(config, clock):
+    manager = FFPanelSessionManager(config, clock=clock)
+    panel = await manager.create_panel("alice", DEBATERS)
+    calls = [asyncio.create_task(manager.add_message(panel.panel_id, "pro", f"m{i}")) for i in range(40)]
+    await asyncio.sleep(0.01)  # some calls are queued or being written, some still resolving the owner
+    await manager.shutdown()
+    await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), timeout=10)  # no caller hangs
+    stored = [c.result() for c in calls if c.exception() is None]
+    assert all(isinstance(c.exception(), FFConflictError) for c in calls if c.exception() is not None)
+    assert [r["sequence"] for r in read_log(config, "alice", panel.panel_id)] == sorted(m.sequence for m in stored)
+    assert sorted(m.sequence for m in stored) == list(range(1, len(stored) + 1))
+    async with manager:  # initialised again: it accepts appends again, numbering goes on
+        assert (await manager.add_message(panel.panel_id, "con", "after")).sequence == len(stored) + 1
+
+
 _WORKER = r"""
 import asyncio, sys, time
 from pathlib import Path

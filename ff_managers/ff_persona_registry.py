@@ -14,14 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from ff_class_configs.ff_panel_dtos import FFPersonaDTO, FFPersonaImportDTO
+from ff_managers._core.errors import translate_errors, validate_input
 from ff_managers.ff_component_base import FFComponentBase
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_read_bytes
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_validate_id
-from ff_utils.ff_json_utils import ff_dumps, ff_loads, ff_read_json, ff_update_json
+from ff_utils.ff_json_utils import ff_dumps, ff_loads
 
 __all__ = ["FFPersonaRegistry", "PERSONAS_DIR"]
 
@@ -46,7 +44,7 @@ class FFPersonaRegistry(FFComponentBase):
         """
         async with self._operation():
             checked = self._validate(persona, source="persona")
-            await self._io(self._store, checked, overwrite)
+            await self._io(self._write, checked, overwrite)
             return checked
 
     async def get_persona(self, persona_id: str) -> FFPersonaDTO:
@@ -85,15 +83,14 @@ class FFPersonaRegistry(FFComponentBase):
             raise FFValidationError(
                 f"{source}: a persona is a mapping or FFPersonaDTO, not {type(persona).__name__}", field="persona"
             )
-        with ff_translate_errors(f"read {source}"):
-            checked = FFPersonaDTO.model_validate(data)
+        checked = validate_input(FFPersonaDTO, data, action=f"read {source}")
         size = len(ff_dumps(checked.model_dump(mode="json")))
         limit = self.config.panel.max_persona_bytes
         if size > limit:
             raise FFValidationError(f"{source}: persona of {size:,} bytes exceeds {limit:,}", field="persona")
         return checked
 
-    def _store(self, persona: FFPersonaDTO, overwrite: bool) -> str:
+    def _write(self, persona: FFPersonaDTO, overwrite: bool) -> str:
         """Write one persona; return "registered", "replaced" or "unchanged"."""
         path = self._persona_path(persona.persona_id)
         new = persona.model_dump(mode="json")
@@ -115,20 +112,17 @@ class FFPersonaRegistry(FFComponentBase):
             outcome = "replaced"
             return new
 
-        if ff_read_json(path, default=None) == new:
+        if self.store.read_json(path, None) == new:
             return "unchanged"  # nothing to write: keep the file (and its mtime) as it is
-        ff_update_json(path, update, default=None, durability=self.config.storage.durability)
+        self.store.update_json(path, update, default=None)
         return outcome
 
     def _load(self, path: Path) -> FFPersonaDTO:
         try:
-            raw = ff_read_json(path)
+            raw = self.store.read_json(path)
         except FFNotFoundError as exc:
             raise FFNotFoundError(f"no persona {path.stem!r}", kind="persona", key=path.stem) from exc
-        try:
-            persona = FFPersonaDTO.model_validate(raw)
-        except pydantic.ValidationError as exc:
-            raise FFCorruptionError(f"stored persona is invalid: {exc.errors()[0]['msg']}", path=path) from exc
+        persona = self.store.load(FFPersonaDTO, raw, path)
         if persona.persona_id != path.stem:
             raise FFCorruptionError(f"file holds persona {persona.persona_id!r}, not {path.stem!r}", path=path)
         return persona
@@ -140,14 +134,14 @@ class FFPersonaRegistry(FFComponentBase):
         folder = self._path(PERSONAS_DIR)
         if not folder.is_dir():
             return []
-        with ff_translate_errors("list personas", folder):
+        with translate_errors("list personas", folder):
             names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False))
         return [self._load(folder / name) for name in names if name.endswith(".json") and not name.startswith(".")]
 
     def _load_directory(self, folder: Path, overwrite: bool) -> FFPersonaImportDTO:
         if not folder.is_dir():
             raise FFNotFoundError(f"no persona folder at {folder}", kind="directory", key=str(folder), path=folder)
-        with ff_translate_errors("list persona folder", folder):
+        with translate_errors("list persona folder", folder):
             files = sorted(
                 Path(entry.path)
                 for entry in os.scandir(folder)
@@ -156,7 +150,7 @@ class FFPersonaRegistry(FFComponentBase):
         personas: list[FFPersonaDTO] = []
         seen: dict[str, str] = {}
         for file in files:
-            raw = ff_loads(ff_read_bytes(file, max_bytes=self.config.panel.max_persona_bytes), path=file)
+            raw = ff_loads(self.store.read_bytes(file, max_bytes=self.config.panel.max_persona_bytes), path=file)
             if not isinstance(raw, dict):
                 raise FFValidationError(f"{file.name}: a persona file holds a JSON object", field="persona", path=file)
             raw.setdefault("persona_id", file.stem)
@@ -171,7 +165,7 @@ class FFPersonaRegistry(FFComponentBase):
             personas.append(persona)
         if not overwrite:
             for persona in personas:
-                current = ff_read_json(self._persona_path(persona.persona_id), default=None)
+                current = self.store.read_json(self._persona_path(persona.persona_id), None)
                 if current is not None and current != persona.model_dump(mode="json"):
                     raise FFConflictError(
                         f"persona {persona.persona_id!r} ({seen[persona.persona_id]}) differs from the registered one; "
@@ -181,5 +175,5 @@ class FFPersonaRegistry(FFComponentBase):
                     )
         report = FFPersonaImportDTO(source=str(folder))
         for persona in personas:
-            getattr(report, self._store(persona, overwrite)).append(persona.persona_id)
+            getattr(report, self._write(persona, overwrite)).append(persona.persona_id)
         return report

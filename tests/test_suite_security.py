@@ -11,6 +11,7 @@ quality gate of the report must fail.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import re
@@ -165,8 +166,15 @@ async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runn
 
 
 async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = FFPanelSessionManager._owner
-    monkeypatch.setattr(FFPanelSessionManager, "_owner", lambda self, panel_id, user_id: original(self, panel_id, None))
+    # Every method that takes a panel id answers as if no user_id had been given: the owner is never checked.
+    for name, method in list(vars(FFPanelSessionManager).items()):
+        user_id = inspect.signature(method).parameters.get("user_id") if inspect.iscoroutinefunction(method) else None
+        if user_id is not None and user_id.kind is inspect.Parameter.KEYWORD_ONLY:
+
+            async def owner_unchecked(self: Any, *args: Any, _method: Any = method, user_id: Any = None, **kwargs: Any) -> Any:
+                return await _method(self, *args, **kwargs)
+
+            monkeypatch.setattr(FFPanelSessionManager, name, owner_unchecked)
     results, report = await run_security("isolation_panels", "oversized_panel_message", retries=1)
     _assert_found(results, report, "isolation_panels", "get_panel(user_id=B) was accepted", "add_message(user_id=B) was accepted")
     assert results["isolation_panels"].attempts == 2  # the retry attacked again from scratch and failed the same way

@@ -23,8 +23,7 @@ from ff_managers import (
     ff_metrics_collection_manager,
     ff_tool_execution_manager,
 )
-from ff_managers.ff_panel_store import FFLockedPanel
-from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState
+from ff_managers import FFPanelSessionManager
 from ff_utils.ff_json_utils import ff_read_jsonl
 from testing import FFIntegrationTestManager
 from testing._context import MANAGER_NAMES
@@ -221,12 +220,12 @@ async def test_no_retries_fail_the_task_agent(run_use_cases: RunUseCases, monkey
 async def test_an_unenforced_turn_order_fails_the_debate_and_the_panel(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def anyone_may_speak(
-        self: FFRoundRobinTurnPolicy, state: FFTurnState, speaker: str, next_speaker: str | None = None
-    ) -> FFTurnState:
-        return FFTurnState(rotation=state.rotation + 1 if speaker in self.order else state.rotation, floor=state.floor)
+    real = FFPanelSessionManager.create_panel
 
-    monkeypatch.setattr(FFRoundRobinTurnPolicy, "advance", anyone_may_speak)
+    async def anyone_may_speak(self: FFPanelSessionManager, *args: Any, turn_order: Any = None, **kwargs: Any) -> Any:
+        return await real(self, *args, **{**kwargs, "turn_policy": "free"})  # the turn order is never enforced
+
+    monkeypatch.setattr(FFPanelSessionManager, "create_panel", anyone_may_speak)
     results = await run_use_cases("ai_debate", "multi_ai_panel")
     assert results["ai_debate"].status in BROKEN
     assert "con cannot open the debate" in results["ai_debate"].first_failure
@@ -256,13 +255,13 @@ async def test_worst_first_search_fails_rag_chat(run_use_cases: RunUseCases, mon
 async def test_panel_state_never_written_fails_the_game_master(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = FFLockedPanel.write_document
+    async def forget_state(
+        self: FFPanelSessionManager, panel_id: str, changes: Any, *, user_id: str | None = None
+    ) -> dict[str, Any]:
+        current = await self.get_state(panel_id, user_id=user_id)  # merged and returned, never written
+        return {key: value for key, value in {**current, **changes}.items() if value is not None}
 
-    def forget_state(self: FFLockedPanel, name: Any, data: Any) -> None:
-        if name != "state":  # the state is merged and returned, but never reaches the disk
-            real(self, name, data)
-
-    monkeypatch.setattr(FFLockedPanel, "write_document", forget_state)
+    monkeypatch.setattr(FFPanelSessionManager, "update_state", forget_state)
     result = (await run_use_cases("ai_game_master"))["ai_game_master"]
     assert result.status in BROKEN
     assert "world state survived the restart" in result.first_failure

@@ -17,10 +17,11 @@ import pytest
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
 from ff_class_configs.ff_panel_dtos import FFPanelMessageInputDTO
 from ff_managers import FFEvent, FFEventBus, FFPanelSessionManager
-from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
+from ff_utils.ff_store import FFStore
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[4] / "shared"
 LEGACY = SHARED / "fixtures" / "legacy_v1" / "complex"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -226,6 +227,21 @@ async def test_concurrent_requests_in_one_group_succeed_or_fail_alone(panels, co
     expected_order = ["pro", "con"] * len(records)
     assert [r["participant_id"] for r in records] == expected_order[: len(records)]  # refusals left no trace
     assert sorted(m.sequence for m in stored) == [r["sequence"] for r in records]
+
+
+async def test_shutdown_answers_every_append_in_flight(config, clock):
+    manager = FFPanelSessionManager(config, clock=clock)
+    panel = await manager.create_panel("alice", DEBATERS)
+    calls = [asyncio.create_task(manager.add_message(panel.panel_id, "pro", f"m{i}")) for i in range(40)]
+    await asyncio.sleep(0.01)  # some calls are queued or being written, some still resolving the owner
+    await manager.shutdown()
+    await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), timeout=10)  # no caller hangs
+    stored = [c.result() for c in calls if c.exception() is None]
+    assert all(isinstance(c.exception(), FFConflictError) for c in calls if c.exception() is not None)
+    assert [r["sequence"] for r in read_log(config, "alice", panel.panel_id)] == sorted(m.sequence for m in stored)
+    assert sorted(m.sequence for m in stored) == list(range(1, len(stored) + 1))
+    async with manager:  # initialised again: it accepts appends again, numbering goes on
+        assert (await manager.add_message(panel.panel_id, "con", "after")).sequence == len(stored) + 1
 
 
 _WORKER = r"""
@@ -677,6 +693,44 @@ async def test_events_carry_ids_and_counts_never_content(config, clock):
     assert seen[2].payload["imported"] is True and seen[2].payload["sequence"] == 2
     assert seen[4].payload["messages"] == 2 and seen[4].payload["words"] == 5
     assert "secret" not in orjson.dumps([e.payload for e in seen]).decode()
+
+
+# ============================================================================ the injected store
+
+
+class RecordingStore(FFStore):
+    """Records every file the panel writes; one failing append can be planted."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.written: list[str] = []
+        self.fail_next_append = False
+
+    def write_json(self, path, data) -> None:
+        self.written.append(path.name)
+        super().write_json(path, data)
+
+    def append_many(self, path, records) -> None:
+        if self.fail_next_append:
+            self.fail_next_append = False
+            raise FFStorageError("disk full (simulated)", path=path)
+        self.written.append(path.name)
+        super().append_many(path, records)
+
+
+async def test_an_injected_store_serves_the_panels_and_their_personas(config, clock):
+    store = RecordingStore.from_config(config)
+    async with FFPanelSessionManager(config, clock=clock, store=store) as panels:
+        assert panels.store is store and panels.personas.store is store
+        await panels.personas.register_persona({"persona_id": "sage", "name": "Sage"})
+        panel = await panels.create_panel("alice", [{"participant_id": "a", "persona_id": "sage"}, {"participant_id": "b"}])
+        await panels.add_message(panel.panel_id, "a", "one")
+        store.fail_next_append = True
+        with pytest.raises(FFStorageError):
+            await panels.add_message(panel.panel_id, "b", "lost")
+        assert (await panels.add_message(panel.panel_id, "b", "two")).sequence == 2  # the failure took no number
+        await panels.update_state(panel.panel_id, {"round": 1})
+    assert store.written == ["sage.json", f"{panel.panel_id}.json", "panel.json", "messages.jsonl", "messages.jsonl", "state.json"]
 
 
 # ============================================================================ personas and the legacy fixture

@@ -9,9 +9,12 @@ Layout (under the data root)::
     users/<user_id>/panels/<panel_id>/state.json    free-form panel state (a game's world, a task's plan)
     users/<user_id>/panels/<panel_id>/analytics.json  written when the panel closes
 
+Every file operation goes through the manager's :class:`~ff_utils.ff_store.FFStore`, which owns
+the data root and the storage settings (durability, record size, batch interval, lock timeout).
+
 Every change to a panel happens inside :meth:`FFPanelStore.locked`, which holds the lock of the
-panel's ``panel.json``: a different path from the JSONL logs, because ``ff_append_jsonl`` takes
-the log's own lock inside and the locks are not re-entrant. Under that lock the last message is
+panel's ``panel.json``: a different path from the JSONL logs, because an append takes the log's
+own lock inside and the locks are not re-entrant. Under that lock the last message is
 read back (one tail read) to number the next one, so numbering is gap-free across threads and
 processes; closing the panel takes the same lock, so no message lands after a close.
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -31,19 +34,10 @@ from typing import Any, Literal, TypeVar
 import pydantic
 
 from ff_class_configs.ff_panel_dtos import PANEL_SCHEMA_VERSION, FFPanelDTO
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_safe_path
+from ff_managers._core.errors import translate_errors
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
 from ff_utils.ff_ids import ff_is_valid_id
-from ff_utils.ff_json_utils import (
-    Durability,
-    ff_append_jsonl,
-    ff_read_json,
-    ff_read_jsonl,
-    ff_tail_jsonl,
-    ff_update_json,
-    ff_write_json,
-)
-from ff_utils.ff_locks import ff_file_lock
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFPanelStore", "FFLockedPanel", "PanelLog", "PanelDocument", "PANELS_DIR", "PANELS_INDEX_DIR"]
 
@@ -53,16 +47,7 @@ PanelLog = Literal["messages", "insights", "decisions", "votes"]
 PanelDocument = Literal["panel", "state", "analytics"]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
-
-
-def ff_load_record(model: type[M], data: Any, path: Path) -> M:
-    """Validate stored data; a mismatch means the file is not what we wrote (FFCorruptionError)."""
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "record"
-        raise FFCorruptionError(f"stored {model.__name__} is invalid: {where}: {first['msg']}", path=path) from exc
+T = TypeVar("T")
 
 
 def _sequence_of(record: Any, path: Path) -> int:
@@ -100,7 +85,7 @@ class FFLockedPanel:
         if self._synced:
             return self._store._caches[key]
         path = self._messages
-        tail = ff_tail_jsonl(path, 1)
+        tail = self._store.storage.tail_jsonl(path, 1)
         self._last = tail[0] if tail else None
         sequence = _sequence_of(self._last, path) if self._last is not None else 0
         last_id = self._last.get("message_id") if self._last is not None else None
@@ -135,7 +120,9 @@ class FFLockedPanel:
         if not missing or cache.complete:
             return missing
         cache.known_ids = {
-            record["message_id"] for record in ff_read_jsonl(self._messages) if isinstance(record, dict) and "message_id" in record
+            record["message_id"]
+            for record in self._store.storage.read_jsonl(self._messages)
+            if isinstance(record, dict) and "message_id" in record
         }
         cache.complete = True
         return wanted - cache.known_ids
@@ -143,7 +130,7 @@ class FFLockedPanel:
     def append_messages(self, records: list[dict[str, Any]]) -> None:
         """Append numbered message records in one write; the cache follows only on success."""
         cache = self._cache()
-        self._store.append_to(self._messages, records)
+        self._store.storage.append_many(self._messages, records)
         cache.known_ids.update(record["message_id"] for record in records)
         cache.last_sequence = records[-1]["sequence"]
         cache.last_message_id = records[-1]["message_id"]
@@ -159,14 +146,13 @@ class FFLockedPanel:
         """Replace one of the panel's JSON documents (atomic). panel.json only through write_panel."""
         if name == "panel":
             raise ValueError("panel.json is written with write_panel")
-        ff_write_json(self._store.document_path(self.user_id, self.panel_id, name), data, durability=self._store.durability)
+        self._store.storage.write_json(self._store.document_path(self.user_id, self.panel_id, name), data)
 
     def write_panel(self, panel: FFPanelDTO) -> None:
-        """Replace panel.json. We hold its lock, so ff_update_json (which locks) must not be used."""
-        ff_write_json(
+        """Replace panel.json. We hold its lock, so update_json (which locks) must not be used."""
+        self._store.storage.write_json(
             self._store.document_path(self.user_id, self.panel_id, "panel"),
             panel.model_dump(mode="json", exclude={"message_count"}),
-            durability=self._store.durability,
         )
         self.panel = panel
 
@@ -174,45 +160,33 @@ class FFLockedPanel:
 class FFPanelStore:
     """Paths, the owner index, panel documents and logs, and the per-panel lock."""
 
-    def __init__(
-        self,
-        root: Path,
-        *,
-        durability: Durability = "always",
-        batch_interval: float = 0.2,
-        max_record_bytes: int = 16 * 1024 * 1024,
-        lock_timeout: float = 30.0,
-    ) -> None:
-        self.root = root
-        self.durability: Durability = durability
-        self._batch_interval = batch_interval
-        self._max_record_bytes = max_record_bytes
-        self._lock_timeout = lock_timeout
+    def __init__(self, storage: FFStore) -> None:
+        self.storage = storage
         self._caches: dict[tuple[str, str], _PanelCache] = {}
 
     # ------------------------------------------------------------------ paths (ids validated by the caller)
 
     def index_path(self, panel_id: str) -> Path:
-        return ff_safe_path(self.root, PANELS_INDEX_DIR, f"{panel_id}.json")
+        return self.storage.path(PANELS_INDEX_DIR, f"{panel_id}.json")
 
     def user_panels_dir(self, user_id: str) -> Path:
-        return ff_safe_path(self.root, "users", user_id, PANELS_DIR)
+        return self.storage.path("users", user_id, PANELS_DIR)
 
     def panel_dir(self, user_id: str, panel_id: str) -> Path:
-        return ff_safe_path(self.root, "users", user_id, PANELS_DIR, panel_id)
+        return self.storage.path("users", user_id, PANELS_DIR, panel_id)
 
     def log_path(self, user_id: str, panel_id: str, log: PanelLog) -> Path:
-        return ff_safe_path(self.root, "users", user_id, PANELS_DIR, panel_id, f"{log}.jsonl")
+        return self.storage.path("users", user_id, PANELS_DIR, panel_id, f"{log}.jsonl")
 
     def document_path(self, user_id: str, panel_id: str, name: PanelDocument) -> Path:
-        return ff_safe_path(self.root, "users", user_id, PANELS_DIR, panel_id, f"{name}.json")
+        return self.storage.path("users", user_id, PANELS_DIR, panel_id, f"{name}.json")
 
     # ------------------------------------------------------------------ ownership
 
     def owner_of(self, panel_id: str) -> str:
         """The user who owns ``panel_id``. Raises FFNotFoundError when no panel has this id."""
         path = self.index_path(panel_id)
-        entry = ff_read_json(path, default=None)
+        entry = self.storage.read_json(path, None)
         if entry is None:
             raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
         owner = entry.get("user_id") if isinstance(entry, dict) else None
@@ -230,7 +204,7 @@ class FFPanelStore:
 
         def claim(current: Any) -> dict[str, Any]:
             if current is not None and (
-                not isinstance(current, dict) or current.get("user_id") != panel.user_id or document.exists()
+                not isinstance(current, dict) or current.get("user_id") != panel.user_id or self.storage.exists(document)
             ):
                 raise FFConflictError(f"a panel with id {panel.panel_id!r} already exists", kind="panel", key=panel.panel_id)
             return {
@@ -240,11 +214,11 @@ class FFPanelStore:
                 "schema_version": PANEL_SCHEMA_VERSION,
             }
 
-        ff_update_json(self.index_path(panel.panel_id), claim, default=None, durability=self.durability)
+        self.storage.update_json(self.index_path(panel.panel_id), claim, default=None)
         # Taking the panel lock here also creates its lock file, so later refused calls that
         # only lock (and write nothing) leave the data root byte-identical.
-        with ff_file_lock(document, timeout=self._lock_timeout):
-            ff_write_json(document, panel.model_dump(mode="json", exclude={"message_count"}), durability=self.durability)
+        with self.storage.lock(document):
+            self.storage.write_json(document, panel.model_dump(mode="json", exclude={"message_count"}))
 
     # ------------------------------------------------------------------ reads (no lock: documents are replaced atomically)
 
@@ -255,19 +229,18 @@ class FFPanelStore:
             panel.message_count = self.last_sequence(user_id, panel_id)
         return panel
 
-    @staticmethod
-    def _read_panel_at(path: Path, user_id: str, panel_id: str) -> FFPanelDTO:
-        data = ff_read_json(path, default=None)
+    def _read_panel_at(self, path: Path, user_id: str, panel_id: str) -> FFPanelDTO:
+        data = self.storage.read_json(path, None)
         if data is None:
             raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
-        panel = ff_load_record(FFPanelDTO, data, path)
+        panel = self.storage.load(FFPanelDTO, data, path)
         if panel.panel_id != panel_id or panel.user_id != user_id:
             raise FFCorruptionError(f"panel.json names panel {panel.panel_id!r} of {panel.user_id!r}", path=path)
         return panel
 
     def last_sequence(self, user_id: str, panel_id: str) -> int:
         path = self.log_path(user_id, panel_id, "messages")
-        tail = ff_tail_jsonl(path, 1)
+        tail = self.storage.tail_jsonl(path, 1)
         return _sequence_of(tail[0], path) if tail else 0
 
     def list_panel_ids(self, user_id: str) -> list[str]:
@@ -275,7 +248,8 @@ class FFPanelStore:
         folder = self.user_panels_dir(user_id)
         if not folder.is_dir():
             return []
-        with ff_translate_errors("list panels", folder):
+        # FFStore has no directory listing; reading a folder's entry names writes nothing.
+        with translate_errors("list panels", folder):
             return sorted(
                 entry.name
                 for entry in os.scandir(folder)
@@ -283,36 +257,40 @@ class FFPanelStore:
             )
 
     def tail(self, user_id: str, panel_id: str, log: PanelLog, n: int) -> list[Any]:
-        return ff_tail_jsonl(self.log_path(user_id, panel_id, log), n)
+        return self.storage.tail_jsonl(self.log_path(user_id, panel_id, log), n)
 
     def read_log(self, user_id: str, panel_id: str, log: PanelLog) -> Iterator[Any]:
-        return ff_read_jsonl(self.log_path(user_id, panel_id, log))
+        return self.storage.read_jsonl(self.log_path(user_id, panel_id, log))
 
     def read_document(self, user_id: str, panel_id: str, name: PanelDocument, default: Any = None) -> Any:
-        return ff_read_json(self.document_path(user_id, panel_id, name), default=default)
+        return self.storage.read_json(self.document_path(user_id, panel_id, name), default)
+
+    def records(self, user_id: str, panel_id: str, log: PanelLog, model: type[M]) -> Iterator[M]:
+        """A log's records as ``model``, in file order (FFCorruptionError for one that does not fit)."""
+        path = self.log_path(user_id, panel_id, log)
+        load = self.storage.load
+        return (load(model, record, path) for record in self.storage.read_jsonl(path))
 
     # ------------------------------------------------------------------ writes
 
     def append(self, user_id: str, panel_id: str, log: PanelLog, records: list[dict[str, Any]]) -> None:
-        self.append_to(self.log_path(user_id, panel_id, log), records)
-
-    def append_to(self, path: Path, records: list[dict[str, Any]]) -> None:
-        """Append records (whole lines, one write) to a log path built by :meth:`log_path`."""
-        ff_append_jsonl(
-            path,
-            records,
-            many=True,
-            durability=self.durability,
-            max_record_bytes=self._max_record_bytes,
-            batch_interval=self._batch_interval,
-        )
+        """Append records (whole lines, one write) to one of the panel's logs."""
+        self.storage.append_many(self.log_path(user_id, panel_id, log), records)
 
     @contextlib.contextmanager
     def locked(self, user_id: str, panel_id: str) -> Iterator[FFLockedPanel]:
         """Hold the panel's lock (its panel.json's) and yield the panel as it is now."""
         document = self.document_path(user_id, panel_id, "panel")
-        with ff_file_lock(document, timeout=self._lock_timeout):
+        with self.storage.lock(document):
             yield FFLockedPanel(self, user_id, panel_id, self._read_panel_at(document, user_id, panel_id))
+
+    def change_open(self, user_id: str, panel_id: str, change: Callable[[FFLockedPanel], T]) -> T:
+        """Run ``change(locked)`` under the panel's lock and return its result; a closed panel is refused
+        first (FFConflictError), so nothing lands after a close."""
+        with self.locked(user_id, panel_id) as locked:
+            if locked.panel.status == "closed":
+                raise FFConflictError(f"panel {panel_id!r} is closed", kind="panel", key=panel_id)
+            return change(locked)
 
     def forget(self) -> None:
         """Drop every cache (on shutdown); the next lock hold rebuilds what it needs."""

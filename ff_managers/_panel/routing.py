@@ -4,23 +4,21 @@ An expertise area ("quantum physics", "strategic_planning") matches a question b
 words found in the question: "quantum physics" scores 1.0 for "explain quantum physics", 0.5 for
 "what is physics". A participant's score is the sum over its areas, so broad matches add up. Words
 are lower-cased runs of letters and digits (underscores and hyphens split words); a plural "s" is
-dropped from words longer than three letters, and a few function words are ignored.
+dropped from words longer than three letters, and a few function words are ignored: the
+routing preset of the one tokenizer, :func:`ff_managers._core.tokenizer.routing_tokenizer`.
 Ties go to the participant listed first, so routing is deterministic.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ff_managers._core.tokenizer import routing_tokenizer
+
 __all__ = ["FFExpertScore", "ff_topic_words", "ff_rank_experts"]
 
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(
-    "a an and are as at be by can do does for from how i in is it me my of on or our so the this to us we what "
-    "when where which who why with you your".split()
-)
+_TOKENIZER = routing_tokenizer()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +32,7 @@ class FFExpertScore:
 
 def ff_topic_words(text: str) -> frozenset[str]:
     """The normalised content words of ``text``."""
-    words = set()
-    for word in _WORD.findall(text.lower()):
-        if word in _STOP:
-            continue
-        words.add(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
-    return frozenset(words)
+    return _TOKENIZER.terms(text)
 
 
 def ff_rank_experts(question: str, candidates: Sequence[tuple[str, Sequence[str]]]) -> list[FFExpertScore]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ff_class_configs.ff_panel_dtos import FFPanelParticipantDTO, FFPanelType
-from ff_managers.ff_panel_rules import PANEL_TYPE_RULES, ff_check_composition, ff_resolve_turn_order
+from ff_managers._panel.rules import PANEL_TYPE_RULES, ff_check_composition, ff_resolve_turn_order
 from ff_utils.ff_errors import FFValidationError
 
 

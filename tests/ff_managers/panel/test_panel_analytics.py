@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ff_class_configs.ff_panel_dtos import FFPanelDecisionDTO, FFPanelDTO, FFPanelMessageDTO, FFPanelVoteDTO
-from ff_managers.ff_panel_analytics import (
+from ff_managers._panel.analytics import (
     ff_panel_analytics,
     ff_panel_consensus,
     ff_tally_decision,

@@ -1,112 +1,91 @@
 """Numbering and writing panel messages: a per-panel group commit on top of the panel lock.
 
-Every append request (one ``add_message`` or one ``import_messages`` call) joins its panel's
-queue. One flusher task per panel takes whatever is queued, and under one hold of the panel's
-lock numbers each request in arrival order, checks it (participants, ids, replies, turn policy)
-and appends all accepted messages in one write. Requests that arrive meanwhile form the next
-group. So N concurrent callers cost a few lock holds and fsyncs instead of N, while each
-request still succeeds or fails alone and the numbering stays gap-free: a refused request takes
-no number. Across processes the panel lock does the serialising; the last number is read back
-from the log's tail under it.
+Every append request (one ``add_message`` or one ``import_messages`` call) is submitted to the
+component's keyed batcher (:class:`~ff_managers._core.batcher.FFKeyedBatcher`, one key per
+panel). One drain per panel takes whatever is queued, and under one hold of the panel's lock
+numbers each request in arrival order, checks it (participants, ids, replies, turn policy) and
+appends all accepted messages in one write. Requests that arrive meanwhile form the next group.
+So N concurrent callers cost a few lock holds and fsyncs instead of N, while each request still
+succeeds or fails alone and the numbering stays gap-free: a refused request takes no number. A
+storage failure fails its whole group (nothing of it was written) and the next group proceeds.
+Across processes the panel lock does the serialising; the last number is read back from the
+log's tail under it. The batcher belongs to the manager, whose ``shutdown()`` drains it.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ff_class_configs.ff_panel_dtos import FFPanelMessageDTO, FFPanelMessageInputDTO
-from ff_managers.ff_panel_store import FFLockedPanel, FFPanelStore
-from ff_managers.ff_panel_turns import FFTurnPolicy, FFTurnState, ff_turn_policy_for
-from ff_managers.ff_panel_validation import FFPanelInputChecker
+from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
+from ff_managers._panel.checks import FFPanelInputChecker
+from ff_managers._panel.store import FFLockedPanel, FFPanelStore
+from ff_managers._panel.turns import FFTurnPolicy, FFTurnState, ff_turn_policy_for
 from ff_utils.ff_errors import FFConflictError, FFError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 
-__all__ = ["FFPanelMessageWriter"]
+__all__ = ["FFPanelMessageWriter", "RunInThread", "MakeBatcher"]
 
 RunInThread = Callable[..., Awaitable[Any]]
+"""Runs blocking work in a worker thread (the manager's ``_io``)."""
+
+PanelKey = tuple[str, str]
+"""``(owner, panel_id)``: one queue, one drain, per panel."""
+Outcome = list[FFPanelMessageDTO] | FFError
+"""What one request gets: its numbered messages, or the error that refused it alone."""
+MakeBatcher = Callable[..., FFKeyedBatcher[PanelKey, "_AppendRequest", list[FFPanelMessageDTO]]]
+"""Makes the keyed batcher from a drain function and a ``name=`` (the component's ``_batcher``)."""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _AppendRequest:
     """One call waiting for its group commit."""
 
     items: list[FFPanelMessageInputDTO]
     now: datetime
-    future: asyncio.Future[list[FFPanelMessageDTO]]
 
 
 class FFPanelMessageWriter:
-    """Queues append requests per panel and group-commits them (see the module docstring)."""
+    """Numbers and group-commits append requests per panel (see the module docstring)."""
 
-    def __init__(self, store: FFPanelStore, checker: FFPanelInputChecker, run_in_thread: RunInThread) -> None:
+    def __init__(
+        self, store: FFPanelStore, checker: FFPanelInputChecker, run_in_thread: RunInThread, make_batcher: MakeBatcher
+    ) -> None:
         self._store = store
         self._checker = checker
         self._run = run_in_thread
-        self._pending: dict[str, list[_AppendRequest]] = {}
-        self._flushers: dict[str, asyncio.Task[None]] = {}
+        drain: DrainFunction[PanelKey, _AppendRequest, list[FFPanelMessageDTO]] = self._write_batch
+        self._batcher = make_batcher(drain, name="message writer")
 
     async def submit(
         self, owner: str, panel_id: str, items: Sequence[FFPanelMessageInputDTO], now: datetime
     ) -> list[FFPanelMessageDTO]:
         """Append ``items`` (in order, all or none) and return them numbered.
 
-        Raises FFValidationError, FFConflictError (closed panel, out of turn, id taken) or the
-        storage error that failed the group.
+        Raises FFValidationError, FFConflictError (closed panel, out of turn, id taken; also once
+        the manager is shutting down) or the storage error that failed the group.
         """
-        request = _AppendRequest(list(items), now, asyncio.get_running_loop().create_future())
-        self._pending.setdefault(panel_id, []).append(request)
-        flusher = self._flushers.get(panel_id)
-        if flusher is None or flusher.done():
-            self._flushers[panel_id] = asyncio.create_task(self._flush(owner, panel_id))
-        return await request.future
+        return await self._batcher.submit((owner, panel_id), _AppendRequest(list(items), now))
 
     async def drain(self) -> None:
-        """Wait for every queued request of this event loop to be written (on shutdown)."""
-        loop = asyncio.get_running_loop()
-        running = [task for task in self._flushers.values() if not task.done() and task.get_loop() is loop]
-        await asyncio.gather(*running, return_exceptions=True)
-        self._flushers.clear()
+        """Wait for every queued request of this event loop to be written."""
+        await self._batcher.drain()
 
-    async def _flush(self, owner: str, panel_id: str) -> None:
-        while True:
-            batch = self._pending.pop(panel_id, None)
-            if not batch:
-                # No await between the empty check and this removal, so no request is stranded.
-                if self._flushers.get(panel_id) is asyncio.current_task():
-                    del self._flushers[panel_id]
-                return
-            try:
-                outcomes = await self._run(self._write_group, owner, panel_id, batch)
-            except asyncio.CancelledError:
-                for request in batch + self._pending.pop(panel_id, []):
-                    request.future.cancel()
-                raise
-            except Exception as exc:  # a storage failure fails the whole group: every caller gets it
-                for request in batch:
-                    if not request.future.done():
-                        request.future.set_exception(exc)
-                continue
-            for request, outcome in zip(batch, outcomes, strict=True):
-                if request.future.done():  # the caller was cancelled while we wrote
-                    continue
-                if isinstance(outcome, FFError):
-                    request.future.set_exception(outcome)
-                else:
-                    request.future.set_result(outcome)
+    async def _write_batch(self, key: PanelKey, batch: list[_AppendRequest]) -> list[Outcome]:
+        """The batcher's drain function: one worker-thread trip (one lock hold, one write) per group."""
+        owner, panel_id = key
+        return await self._run(self._write_group, owner, panel_id, batch)
 
-    def _write_group(
-        self, owner: str, panel_id: str, batch: list[_AppendRequest]
-    ) -> list[list[FFPanelMessageDTO] | FFError]:
+    def _write_group(self, owner: str, panel_id: str, batch: list[_AppendRequest]) -> list[Outcome]:
         """Under one hold of the panel's lock: number each request in arrival order, then append all.
 
         A request that fails its checks gets its error and leaves no trace; the ones after it are
         checked against the state without it.
         """
-        outcomes: list[list[FFPanelMessageDTO] | FFError] = []
+        outcomes: list[Outcome] = []
         with self._store.locked(owner, panel_id) as locked:
             if locked.panel.status == "closed":
                 return [FFConflictError(f"panel {panel_id!r} is closed", kind="panel", key=panel_id) for _ in batch]

@@ -10,32 +10,41 @@ import pytest
 
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO
-from ff_managers.ff_panel_message_writer import FFPanelMessageWriter
-from ff_managers.ff_panel_store import FFPanelStore
-from ff_managers.ff_panel_validation import FFPanelInputChecker
+from ff_managers._core.batcher import FFKeyedBatcher
+from ff_managers._panel.checks import FFPanelInputChecker
+from ff_managers._panel.store import FFPanelStore
+from ff_managers._panel.writer import FFPanelMessageWriter
 from ff_utils.ff_errors import FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
+from ff_utils.ff_store import FFStore
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+class FailingStorage(FFStore):
+    """The fault-injection seam: can be told to fail the next append."""
+
+    fail_next = False
+
+    def append_many(self, path, records):  # type: ignore[override]
+        if self.fail_next:
+            self.fail_next = False
+            raise FFStorageError("disk full (simulated)", path=path)
+        super().append_many(path, records)
+
+
 class CountingStore(FFPanelStore):
-    """Counts lock holds and can be told to fail the next append."""
+    """Counts lock holds; its storage can be told to fail the next append."""
+
+    storage: FailingStorage
 
     def __init__(self, root: Path) -> None:
-        super().__init__(root, durability="never")
+        super().__init__(FailingStorage(root, durability="never"))
         self.holds = 0
-        self.fail_next = False
 
     def locked(self, user_id, panel_id):  # type: ignore[override]
         self.holds += 1
         return super().locked(user_id, panel_id)
-
-    def append_to(self, path, records):  # type: ignore[override]
-        if self.fail_next:
-            self.fail_next = False
-            raise FFStorageError("disk full (simulated)", path=path)
-        super().append_to(path, records)
 
 
 @pytest.fixture
@@ -44,7 +53,7 @@ def setup(tmp_path):
     store.create(
         FFPanelDTO(panel_id="p", user_id="u", panel_type="generic", participants=[{"participant_id": "a"}, {"participant_id": "b"}], created_at=T0)
     )
-    writer = FFPanelMessageWriter(store, FFPanelInputChecker(FFPanelConfigDTO()), asyncio.to_thread)
+    writer = FFPanelMessageWriter(store, FFPanelInputChecker(FFPanelConfigDTO()), asyncio.to_thread, FFKeyedBatcher)
     return store, writer, tmp_path / "users" / "u" / "panels" / "p" / "messages.jsonl"
 
 
@@ -75,7 +84,7 @@ async def test_a_refused_request_takes_no_number_and_does_not_sink_its_group(set
 
 async def test_a_storage_failure_fails_its_group_and_the_next_one_proceeds(setup):
     store, writer, log = setup
-    store.fail_next = True
+    store.storage.fail_next = True
     outcomes = await asyncio.gather(*(writer.submit("u", "p", msg(f"x{i}"), T0) for i in range(3)), return_exceptions=True)
     assert outcomes and all(isinstance(o, FFStorageError) for o in outcomes if isinstance(o, BaseException))
     assert any(isinstance(o, FFStorageError) for o in outcomes)

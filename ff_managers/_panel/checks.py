@@ -2,21 +2,27 @@
 
 Every public panel method runs its input through :class:`FFPanelInputChecker` before it writes
 anything, so a bad value is refused with one error naming the field, and the data root is left as
-it was.
+it was. The rule for each kind of field (text, JSON object, limit, timestamp) is the one every
+manager follows, from :mod:`ff_managers._core.checks`; what is panel-specific here is which limit
+applies to which argument, and the checks that need a panel (its participants, its messages).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO, FFPanelParticipantDTO, FFPanelType
-from ff_utils.ff_errors import FFValidationError, ff_translate_errors
-from ff_utils.ff_json_utils import ff_dumps
+from ff_managers._core.checks import check_json_object, check_limit, check_text, check_timestamp
+from ff_managers._core.errors import input_errors, validate_input
+from ff_utils.ff_errors import FFValidationError
 
 __all__ = ["FFPanelInputChecker"]
+
+_NO_MAXIMUM = sys.maxsize  # page sizes and sequence numbers: any int the log can hold
 
 
 class FFPanelInputChecker:
@@ -29,32 +35,12 @@ class FFPanelInputChecker:
 
     @staticmethod
     def text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
-        """``value`` if it is a string of at most ``max_chars`` (non-blank unless ``allow_empty``), without NUL."""
-        if not isinstance(value, str):
-            raise FFValidationError(f"{field} must be text, not {type(value).__name__}", field=field)
-        if not allow_empty and not value.strip():
-            raise FFValidationError(f"{field} is empty", field=field)
-        if len(value) > max_chars:
-            raise FFValidationError(f"{field} has {len(value):,} characters (at most {max_chars:,})", field=field)
-        if "\x00" in value:
-            raise FFValidationError(f"{field} contains a NUL character", field=field)
-        return value
+        """``value`` if it follows the text rule: at most ``max_chars``, non-blank unless ``allow_empty``."""
+        return check_text(value, field=field, max_chars=max_chars, allow_empty=allow_empty)
 
     def metadata(self, metadata: Mapping[str, Any] | None, *, field: str = "metadata") -> dict[str, Any]:
-        """A plain dict (``{}`` for None) that JSON can hold and that fits ``max_metadata_bytes``."""
-        if metadata is None:
-            return {}
-        if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
-            raise FFValidationError(f"{field} must be a mapping with string keys", field=field)
-        data = dict(metadata)
-        try:
-            size = len(ff_dumps(data))
-        except FFValidationError as exc:
-            raise FFValidationError(f"{field}: {exc.message}", field=field) from exc
-        limit = self.limits.max_metadata_bytes
-        if size > limit:
-            raise FFValidationError(f"{field} of {size:,} bytes exceeds {limit:,}", field=field)
-        return data
+        """A fresh plain JSON object (``{}`` for None) that fits ``max_metadata_bytes``."""
+        return check_json_object(metadata, field=field, max_bytes=self.limits.max_metadata_bytes)
 
     def options(self, options: Any) -> list[str]:
         """Decision options: 2 to ``max_decision_options`` distinct non-empty texts."""
@@ -70,19 +56,13 @@ class FFPanelInputChecker:
 
     @staticmethod
     def moment(value: Any, field: str, default: datetime) -> datetime:
-        """``value`` if it is a datetime, ``default`` when it is None."""
-        if value is None:
-            return default
-        if not isinstance(value, datetime):
-            raise FFValidationError(f"{field} must be a datetime", field=field, value=value)
-        return value
+        """``value`` if it is a datetime, ``default`` when it is None (the DTO refuses a naive one)."""
+        return default if value is None else check_timestamp(value, field=field)
 
     @staticmethod
     def count(value: Any, field: str, *, minimum: int = 1) -> int:
-        """An int (not a bool) of at least ``minimum``."""
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise FFValidationError(f"{field} must be an integer >= {minimum}", field=field, value=value)
-        return value
+        """An int (not a bool) of at least ``minimum``: the limit rule, with no maximum."""
+        return check_limit(value, field=field, minimum=minimum, maximum=_NO_MAXIMUM)
 
     @staticmethod
     def panel_type(value: Any) -> FFPanelType:
@@ -94,6 +74,12 @@ class FFPanelInputChecker:
                 f"unknown panel type {value!r}; use one of {allowed}", field="panel_type", value=value
             ) from None
 
+    def state_changes(self, changes: Any) -> dict[str, Any]:
+        """A fresh, non-empty JSON object within ``max_state_bytes`` (checked before locking)."""
+        if not isinstance(changes, Mapping) or not changes:
+            raise FFValidationError("changes must be a non-empty mapping with string keys", field="changes")
+        return check_json_object(changes, field="changes", max_bytes=self.limits.max_state_bytes)
+
     # ------------------------------------------------------------------ participants and messages
 
     def participants(self, participants: Any) -> list[FFPanelParticipantDTO]:
@@ -102,9 +88,9 @@ class FFPanelInputChecker:
             raise FFValidationError("participants must be a list", field="participants")
         seats = []
         for index, raw in enumerate(participants):
-            with ff_translate_errors(f"read participant {index}"):
-                data = raw.model_dump() if isinstance(raw, FFPanelParticipantDTO) else raw
-                seat = FFPanelParticipantDTO.model_validate(data)  # a DTO built elsewhere is re-checked too
+            data = raw.model_dump() if isinstance(raw, FFPanelParticipantDTO) else raw
+            # A DTO built elsewhere is re-checked too.
+            seat = validate_input(FFPanelParticipantDTO, data, action=f"read participant {index}")
             if seat.name is not None:
                 self.text(seat.name, f"participants.{index}.name", self.limits.max_name_chars)
             for area in seat.expertise:
@@ -112,6 +98,30 @@ class FFPanelInputChecker:
             seat.metadata = self.metadata(seat.metadata, field=f"participants.{index}.metadata")
             seats.append(seat)
         return seats
+
+    def message(self, metadata: Mapping[str, Any] | None, **fields: Any) -> FFPanelMessageInputDTO:
+        """One message to append from ``add_message``'s arguments (its fields), metadata checked."""
+        with input_errors(action="add panel message"):
+            return FFPanelMessageInputDTO(**fields, metadata=self.metadata(metadata))
+
+    def messages(self, messages: Any) -> list[FFPanelMessageInputDTO]:
+        """Messages to import: a list of 1 to ``max_import_messages`` DTOs or mappings of their fields.
+
+        The caller's objects are never changed: each message is a validated copy.
+        """
+        if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence):
+            raise FFValidationError("messages must be a list", field="messages")
+        limit = self.limits.max_import_messages
+        if not messages or len(messages) > limit:
+            raise FFValidationError(f"import 1 to {limit} messages at a time, got {len(messages)}", field="messages")
+        items = []
+        for index, raw in enumerate(messages):
+            item = raw if isinstance(raw, FFPanelMessageInputDTO) else validate_input(
+                FFPanelMessageInputDTO, raw, action=f"read message {index}"
+            )
+            metadata = self.metadata(item.metadata, field=f"messages.{index}.metadata")
+            items.append(item.model_copy(update={"metadata": metadata}))
+        return items
 
     @staticmethod
     def require_member(panel: FFPanelDTO, participant_id: str | None, field: str) -> None:

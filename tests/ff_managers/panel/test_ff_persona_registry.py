@@ -13,7 +13,7 @@ from ff_class_configs.ff_panel_dtos import FFPersonaDTO
 from ff_managers import FFPersonaRegistry
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[4] / "shared"
 LEGACY_PERSONAS = SHARED / "fixtures" / "legacy_v1" / "complex" / "personas_global"
 
 

@@ -10,8 +10,9 @@ import pytest
 
 from ff_class_configs.ff_panel_dtos import FFPanelDTO
 from ff_managers import FFPanelSessionManager
-from ff_managers.ff_panel_store import FFPanelStore
+from ff_managers._panel.store import FFPanelStore
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
+from ff_utils.ff_store import FFStore
 
 SEATS = [{"participant_id": "a"}, {"participant_id": "b"}]
 
@@ -23,7 +24,7 @@ def panel(panel_id: str = "p1", user_id: str = "alice") -> FFPanelDTO:
 
 
 def test_create_claims_the_id_and_resolves_the_owner(tmp_path):
-    store = FFPanelStore(tmp_path)
+    store = FFPanelStore(FFStore(tmp_path))
     store.create(panel())
     assert store.owner_of("p1") == "alice"
     assert store.read_panel("alice", "p1").message_count == 0
@@ -35,7 +36,7 @@ def test_create_claims_the_id_and_resolves_the_owner(tmp_path):
 
 
 def test_a_claim_left_by_a_crash_can_be_taken_again_by_its_owner_only(tmp_path):
-    store = FFPanelStore(tmp_path)
+    store = FFPanelStore(FFStore(tmp_path))
     index = tmp_path / "panels_index" / "p1.json"
     index.parent.mkdir(parents=True)
     index.write_bytes(orjson.dumps({"panel_id": "p1", "user_id": "alice"}))  # index written, panel.json never was
@@ -48,7 +49,7 @@ def test_a_claim_left_by_a_crash_can_be_taken_again_by_its_owner_only(tmp_path):
 
 
 def test_documents_that_are_not_what_we_wrote_are_corrupt(tmp_path):
-    store = FFPanelStore(tmp_path)
+    store = FFPanelStore(FFStore(tmp_path))
     store.create(panel())
     document = tmp_path / "users" / "alice" / "panels" / "p1" / "panel.json"
     data = orjson.loads(document.read_bytes())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ff_managers.ff_panel_routing import ff_rank_experts, ff_topic_words
+from ff_managers._panel.routing import ff_rank_experts, ff_topic_words
 
 
 def test_topic_words_normalise_case_separators_plurals_and_stop_words():

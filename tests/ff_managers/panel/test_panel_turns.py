@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ff_class_configs.ff_panel_dtos import FFPanelDTO
-from ff_managers.ff_panel_turns import (
+from ff_managers._panel.turns import (
     FFFreeTurnPolicy,
     FFModeratedTurnPolicy,
     FFRoundRobinTurnPolicy,

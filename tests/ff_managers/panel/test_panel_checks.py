@@ -8,7 +8,7 @@ import pytest
 
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO, FFPanelParticipantDTO
-from ff_managers.ff_panel_validation import FFPanelInputChecker
+from ff_managers._panel.checks import FFPanelInputChecker
 from ff_utils.ff_errors import FFValidationError
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ Storage (all under the data root, written only through ff_utils)::
     metrics/<name>/<YYYY-MM-DD>/<HH>.jsonl       samples {"t", "value", "tags"} (bucket = hour)
     metrics/<name>/<YYYY-MM-DD>/day.jsonl        the same, bucket = day
     users/<user_id>/analytics/events/<YYYY-MM-DD>.jsonl   {"v", "t", "type", "data"}
-    audit/audit.jsonl                            hash-chained records (see _audit_chain.py)
+    audit/audit.jsonl                            hash-chained records (see _metrics/audit_chain.py)
     audit/audit_head.json                        {schema_version, count, last_hash, updated_at}
 
 Why per metric name, then time: ``get_summary(name, window)`` opens only that metric's files
@@ -50,7 +50,7 @@ from ff_class_configs.ff_metrics_dtos import (
     FFSystemMetricsDTO,
     FFUserAnalyticsDTO,
 )
-from ff_managers._audit_chain import (
+from ff_managers._metrics.audit_chain import (
     AUDIT_SCHEMA_VERSION,
     FFAuditHead,
     FFChainEntry,
@@ -60,9 +60,9 @@ from ff_managers._audit_chain import (
     seal_record,
     verify_chain,
 )
-from ff_managers._metrics_buckets import FFTimeWindow, WindowSpec, bucket_parts, day_span, file_span, resolve_window, to_utc
-from ff_managers._metrics_stats import PERCENTILE_METHOD, summarize
-from ff_managers._metrics_validation import (
+from ff_managers._metrics.buckets import FFTimeWindow, WindowSpec, bucket_parts, day_span, file_span, resolve_window, to_utc
+from ff_managers._metrics.stats import PERCENTILE_METHOD, summarize
+from ff_managers._metrics.checks import (
     METRIC_KINDS,
     MetricKind,
     validate_event_type,
@@ -73,8 +73,8 @@ from ff_managers._metrics_validation import (
     validate_text,
     validate_value,
 )
-from ff_managers._system_metrics import FFCpuMeter, sample_system_metrics
-from ff_managers._user_analytics import build_user_analytics, event_record
+from ff_managers._metrics.system import FFCpuMeter, sample_system_metrics
+from ff_managers._metrics.analytics import build_user_analytics, event_record
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError, ff_translate_errors
@@ -475,7 +475,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         """Check the whole chain and the head: ok, records checked, first bad record and why.
 
         Detects edited, deleted, inserted and reordered records and a truncated tail (see
-        _audit_chain.py). Runs under the audit lock, so it sees a consistent log and head.
+        _metrics/audit_chain.py). Runs under the audit lock, so it sees a consistent log and head.
         """
         async with self._operation():
             return await self._io(self._verify_audit)

@@ -1,4 +1,4 @@
-"""_metrics_validation: what metric names, tags, values and payloads are accepted."""
+"""_metrics/checks.py: what metric names, tags, values and payloads are accepted."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ff_managers._metrics_validation import (
+from ff_managers._metrics.checks import (
     validate_event_type,
     validate_kind,
     validate_metric_name,

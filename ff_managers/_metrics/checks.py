@@ -10,6 +10,7 @@ Names become directory names (``metrics/<name>/...``), so the rule is narrow:
 * tag key: ``[A-Za-z_][A-Za-z0-9_.-]{0,63}``; tag value: a string, int or bool (stored as a
   string; bools as ``true``/``false``), no control characters, at most ``max_value_chars``.
 * value: a finite int or float (not a bool); timings and counter increments must be >= 0.
+* limit (how many audit records to read): an int (not a bool) in ``1..maximum``.
 
 Pure: no I/O.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "validate_kind",
     "validate_text",
     "validate_payload",
+    "validate_limit",
 ]
 
 MetricKind = Literal["timing", "counter", "gauge"]
@@ -169,3 +171,10 @@ def _refuse_non_finite(value: Any, field: str, depth: int = 0) -> None:
     elif isinstance(value, (list, tuple)):
         for item in value:
             _refuse_non_finite(item, field, depth + 1)
+
+
+def validate_limit(value: object, *, maximum: int) -> int:
+    """Return ``value`` if it is an int (not a bool) in ``1..maximum``, else raise FFValidationError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise FFValidationError(f"limit must be an int in 1..{maximum}, not {value!r}", field="limit", value=value)
+    return value

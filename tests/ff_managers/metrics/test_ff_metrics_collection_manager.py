@@ -596,7 +596,7 @@ async def test_health_counts_the_work(metrics: FFMetricsCollectionManager, bus: 
 async def test_flush_and_shutdown(metrics: FFMetricsCollectionManager) -> None:
     await metrics.record_metric("lat", 1)
     await metrics.flush()
-    assert metrics._unflushed == set()
+    assert metrics._files.unflushed == set()
 
 
 async def test_corrupt_metric_meta_is_a_corruption_error(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:

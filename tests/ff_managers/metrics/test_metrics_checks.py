@@ -1,4 +1,4 @@
-"""_metrics/checks.py: what metric names, tags, values and payloads are accepted."""
+"""_metrics/checks.py: what metric names, tags, values, payloads and limits are accepted."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from ff_managers._metrics.checks import (
     validate_event_type,
     validate_kind,
+    validate_limit,
     validate_metric_name,
     validate_payload,
     validate_tags,
@@ -104,3 +105,15 @@ def test_text() -> None:
     for bad in ("", "a\nb", "x" * 11, None):
         with pytest.raises(FFValidationError):
             validate_text(bad, "actor", max_chars=10)
+
+
+@pytest.mark.parametrize("limit", [1, 10, 10_000])
+def test_good_limits(limit: int) -> None:
+    assert validate_limit(limit, maximum=10_000) == limit
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10_001, True, 2.0, "5", None])
+def test_bad_limits(limit: object) -> None:
+    with pytest.raises(FFValidationError) as info:
+        validate_limit(limit, maximum=10_000)
+    assert info.value.field == "limit" and "1..10000" in info.value.message

@@ -1,5 +1,9 @@
 """What every manager shares: lifecycle, health counters, the data root, the clock and the bus.
 
+Storage goes through ``self.store`` (an :class:`~ff_utils.ff_store.FFStore` built from the config
+unless one is injected), so a manager never passes durability or size settings per call, and a
+test injects faults by handing in an ``FFStore`` subclass.
+
 A manager starts lazily on first use (``await mem.create_session(...)`` works without an explicit
 ``initialize()``), and is usable as ``async with Manager(config) as m:``. Every public operation
 runs inside :meth:`FFComponentBase._operation`, which counts requests, errors and response times,
@@ -27,7 +31,7 @@ from ff_class_configs.ff_configuration_manager_config import FFConfigurationMana
 from ff_managers.ff_data_root import ff_ensure_data_root
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFError
-from ff_utils.ff_file_ops import ff_safe_path
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFComponentBase", "FFComponentState", "FFComponentHealthDTO", "Clock", "utc_now"]
 
@@ -71,8 +75,10 @@ class FFComponentBase:
         *,
         bus: FFEventBus | None = None,
         clock: Clock | None = None,
+        store: FFStore | None = None,
     ) -> None:
         self.config = config
+        self.store = store if store is not None else FFStore.from_config(config)
         self.bus = bus if bus is not None else FFEventBus()
         self.clock: Clock = clock or utc_now
         self.state = FFComponentState.STOPPED
@@ -80,17 +86,15 @@ class FFComponentBase:
         self._requests = 0
         self._errors = 0
         self._durations_ms: deque[float] = deque(maxlen=self._RECENT)
-        self._root: Path | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     @property
     def root(self) -> Path:
-        """The data root, resolved once: every path of every call is built from it on the event
-        loop, and resolving it each time was a seventh of ``add_message``'s CPU time (py-spy)."""
-        if self._root is None:
-            self._root = Path(self.config.storage.base_path).resolve()
-        return self._root
+        """The data root (the store's, resolved once when the store was built: every path of
+        every call is built from it on the event loop, and resolving it each time was a seventh
+        of ``add_message``'s CPU time under py-spy)."""
+        return self.store.root
 
     async def initialize(self) -> None:
         """Create the data root (with ``ff_meta.json``) and the manager's own folders."""
@@ -166,8 +170,8 @@ class FFComponentBase:
             self._durations_ms.append((time.perf_counter() - started) * 1000)
 
     def _path(self, *parts: str) -> Path:
-        """A path under the data root built from validated parts (see ff_safe_path)."""
-        return ff_safe_path(self.root, *parts)
+        """A path under the data root built from validated parts (see FFStore.path)."""
+        return self.store.path(*parts)
 
     async def _io(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run blocking storage work in a worker thread so the event loop never waits on disk."""

@@ -1,15 +1,43 @@
-"""Shared fixtures. Kept small and generic: every test module may rely on them."""
+"""Shared fixtures. Kept small and generic: every test module may rely on them.
+
+- ``config``: defaults with the data root in the test's own tmp_path, immune to the machine's FF_* variables.
+- ``fake_clock``: one hand-moved clock (tests._fakes.FakeClock) to inject as ``clock=``.
+- ``tree_snapshot``: the function that snapshots a tree, to prove a refused call wrote nothing.
+- ``sample_report``: the sample validation report, built once per session (it is immutable;
+  tests that need a variant call ``testing.reporting.sample.build_sample_report`` themselves).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
+from tests._fakes import FakeClock
+from tests._fakes import tree_snapshot as _tree_snapshot
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> FFConfigurationManagerConfigDTO:
     """Defaults with the data root at tmp_path; environ={} so the machine's FF_* variables cannot leak in."""
     return load_config(base_path=tmp_path, environ={})
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def tree_snapshot() -> Callable[[Path], dict[str, tuple[str, int, str]]]:
+    return _tree_snapshot
+
+
+@pytest.fixture(scope="session")
+def sample_report() -> Any:
+    from testing.reporting.sample import build_sample_report
+
+    return build_sample_report()

@@ -1,6 +1,6 @@
 """FFMetricsCollectionManager: metrics, per-user analytics, a tamper-evident audit log, system metrics.
 
-Storage (all under the data root, written only through ff_utils)::
+Storage (all under the data root, written only through FFStore)::
 
     metrics/<name>/metric.json                   {schema_version, name, kind, created_at}
     metrics/<name>/<YYYY-MM-DD>/<HH>.jsonl       samples {"t", "value", "tags"} (bucket = hour)
@@ -17,11 +17,13 @@ private package ``ff_managers._metrics``, and returns. The package is cut along 
 * ``user_events.py`` and ``analytics.py``: per-user analytics events and the figures from them;
 * ``audit_log.py`` and ``audit_chain.py``: the hash-chained audit log and its verification;
 * ``system.py``: the psutil sample; ``bus_events.py``: what each bus event produces;
-* ``checks.py``: every input rule; ``files.py``: paths and group-committed appends.
+* ``checks.py``: every input rule; ``files.py``: cached paths, appends and their fsync.
 
-Samples and analytics events are fsynced per ``metrics_durability`` / ``analytics_durability``
-(``batch`` by default: see FFMetricsConfigDTO); the audit log per ``audit_durability``
-(``always``).
+Durability: the three logs are written through stores derived once from ``self.store``
+(``with_settings(durability=...)``): samples per ``metrics_durability`` and analytics events per
+``analytics_durability`` (``batch`` by default: see FFMetricsConfigDTO), the audit log per
+``audit_durability`` (``always``). An injected ``store=`` (a fault-injecting FFStore subclass in
+tests) reaches all three, since ``with_settings`` keeps the subclass.
 
 Event bus: the manager subscribes to ``*`` when constructed (when ``subscribe_to_events``), so
 every manager sharing the bus is counted from the start without calling it, and unsubscribes on
@@ -61,13 +63,14 @@ from ff_managers._metrics.checks import (
     validate_value,
 )
 from ff_managers._metrics.counts import FFWorkCounts
-from ff_managers._metrics.files import FFMetricsFiles
+from ff_managers._metrics.files import FFAppendFiles
 from ff_managers._metrics.samples import METRIC_SCHEMA_VERSION, FFSampleStore
 from ff_managers._metrics.system import FFCpuMeter, sample_system_metrics
 from ff_managers._metrics.user_events import FFUserEventLog
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_ids import ff_validate_id
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFMetricsCollectionManager", "METRIC_SCHEMA_VERSION"]
 
@@ -90,14 +93,16 @@ class FFMetricsCollectionManager(FFComponentBase):
         *,
         bus: FFEventBus | None = None,
         clock: Clock | None = None,
+        store: FFStore | None = None,
     ) -> None:
-        super().__init__(config, bus=bus, clock=clock)
-        self._settings = config.metrics
+        super().__init__(config, bus=bus, clock=clock, store=store)
+        settings = self._settings = config.metrics
         self._counts = FFWorkCounts("samples", "events", "bus_events", "audit_records")
-        self._files = FFMetricsFiles(self.root, config.storage)
-        self._samples = FFSampleStore(self._files, self._settings, self._counts)
-        self._user_events = FFUserEventLog(self._files, self._settings, self._counts)
-        self._audit = FFAuditLog(self._files, self._settings, config.storage, self._counts)
+        sample_files = FFAppendFiles(self.store.with_settings(durability=settings.metrics_durability))
+        event_files = FFAppendFiles(self.store.with_settings(durability=settings.analytics_durability))
+        self._samples = FFSampleStore(sample_files, settings, self._counts)
+        self._user_events = FFUserEventLog(event_files, settings, self._counts)
+        self._audit = FFAuditLog(self.store.with_settings(durability=settings.audit_durability), settings, self._counts)
         self._recorder = FFBusEventRecorder(
             self._samples, self._user_events, self._audit, self._settings, self._counts, audited_outcomes=self.audited_outcomes
         )
@@ -120,7 +125,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        await self._io(self._files.flush)
+        await self._io(self._flush_logs)
 
     def _health_details(self) -> dict[str, Any]:
         return {**self._counts.snapshot(), "subscribed": self._unsubscribe is not None}
@@ -128,7 +133,11 @@ class FFMetricsCollectionManager(FFComponentBase):
     async def flush(self) -> None:
         """fsync every metrics/analytics file this manager appended to with batch durability."""
         async with self._operation():
-            await self._io(self._files.flush)
+            await self._io(self._flush_logs)
+
+    def _flush_logs(self) -> None:
+        self._samples.flush()
+        self._user_events.flush()
 
     # ------------------------------------------------------------------ metrics
 

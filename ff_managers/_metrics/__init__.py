@@ -14,7 +14,7 @@ calls into them; the modules are split by what they store or compute:
 * ``system``       the psutil sample of process, machine and data root
 * ``bus_events``   what one bus event produces (FFBusEventRecorder)
 * ``checks``       every input rule (pure)
-* ``files``        checked paths, group-committed appends and their fsync (FFMetricsFiles)
+* ``files``        appends through one FFStore: cached checked paths and their fsync (FFAppendFiles)
 * ``counts``       the thread-safe work counters shown in health details
 """
 

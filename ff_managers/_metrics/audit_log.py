@@ -7,9 +7,10 @@ Layout (under the data root)::
 
 The append is atomic across processes: the lock of ``audit_head.json`` is held around "read
 head, read the log's last record, append the sealed record, rewrite the head". The head is
-written with ff_write_json (which takes no lock) and the log with ff_append_jsonl (which takes
-the log's own lock), so no lock is taken twice. Verification holds the same lock, so it sees a
-consistent log and head.
+written with ``FFStore.write_json`` (which takes no lock) and the log with ``FFStore.append``
+(which takes the log's own lock), so no lock is taken twice. Verification holds the same lock,
+so it sees a consistent log and head. Both files go through the audit store
+(``FFStore.with_settings(durability=audit_durability)``, ``always`` by default: security evidence).
 """
 
 from __future__ import annotations
@@ -20,11 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFAuditRecordDTO, FFAuditVerificationDTO
-from ff_class_configs.ff_storage_config import FFStorageConfigDTO
 from ff_managers._metrics.audit_chain import (
     AUDIT_SCHEMA_VERSION,
     FFAuditHead,
@@ -38,10 +36,9 @@ from ff_managers._metrics.audit_chain import (
 from ff_managers._metrics.buckets import to_utc
 from ff_managers._metrics.checks import validate_event_type, validate_payload, validate_text
 from ff_managers._metrics.counts import FFWorkCounts
-from ff_managers._metrics.files import FFMetricsFiles
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError
-from ff_utils.ff_json_utils import FFBadLine, ff_append_jsonl, ff_read_json, ff_read_jsonl, ff_repair_jsonl, ff_tail_jsonl, ff_write_json
-from ff_utils.ff_locks import ff_file_lock
+from ff_utils.ff_json_utils import FFBadLine
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFAuditLog"]
 
@@ -49,12 +46,9 @@ __all__ = ["FFAuditLog"]
 class FFAuditLog:
     """Checks, appends, reads and verifies the hash-chained audit log."""
 
-    def __init__(
-        self, files: FFMetricsFiles, settings: FFMetricsConfigDTO, storage: FFStorageConfigDTO, counts: FFWorkCounts
-    ) -> None:
-        self._files = files
+    def __init__(self, store: FFStore, settings: FFMetricsConfigDTO, counts: FFWorkCounts) -> None:
+        self._store = store
         self._settings = settings
-        self._storage = storage
         self._counts = counts
 
     @property
@@ -62,10 +56,10 @@ class FFAuditLog:
         return self._settings.audit_enabled
 
     def _log_path(self) -> Path:
-        return self._files.path("audit", "audit.jsonl")
+        return self._store.path("audit", "audit.jsonl")
 
     def _head_path(self) -> Path:
-        return self._files.path("audit", "audit_head.json")
+        return self._store.path("audit", "audit_head.json")
 
     def check_fields(self, actor: object, action: object, target: object, outcome: object, details: object) -> dict[str, Any]:
         """The record's fields, validated; FFValidationError for a bad one, FFConflictError when disabled."""
@@ -82,7 +76,7 @@ class FFAuditLog:
 
     def _read_head(self) -> FFAuditHead | None:
         path = self._head_path()
-        data = ff_read_json(path, default=None)
+        data = self._store.read_json(path, None)
         if data is None:
             return None
         try:
@@ -93,16 +87,15 @@ class FFAuditLog:
     def append(self, fields: dict[str, Any], moment: datetime) -> FFAuditRecordDTO:
         """Seal ``fields`` (from :meth:`check_fields`) onto the chain and return the record."""
         log_path, head_path = self._log_path(), self._head_path()
-        durability = self._settings.audit_durability
-        with ff_file_lock(head_path, timeout=self._storage.lock_timeout_seconds):
+        with self._store.lock(head_path):
             # A crash mid-append can leave a torn last line; drop it so the chain continues on a
             # fresh line. A tail cut by someone else stays visible: the head still counts it.
-            ff_repair_jsonl(log_path)
-            head = reconcile_head(self._read_head(), next(iter(ff_tail_jsonl(log_path, 1)), None))
+            self._store.repair_jsonl(log_path)
+            head = reconcile_head(self._read_head(), next(iter(self._store.tail_jsonl(log_path, 1)), None))
             record = seal_record(seq=head.count, timestamp=to_utc(moment).isoformat(), prev_hash=head.last_hash, **fields)
-            ff_append_jsonl(log_path, record, durability=durability, max_record_bytes=self._storage.max_record_bytes)
+            self._store.append(log_path, record)
             new_head = head_after(record)
-            ff_write_json(
+            self._store.write_json(
                 head_path,
                 {
                     "schema_version": AUDIT_SCHEMA_VERSION,
@@ -110,24 +103,32 @@ class FFAuditLog:
                     "last_hash": new_head.last_hash,
                     "updated_at": record["ts"],
                 },
-                durability=durability,
             )
         self._counts.bump("audit_records")
-        return FFAuditRecordDTO.model_validate(record)
+        return self._store.load(FFAuditRecordDTO, record, log_path)
 
     def tail(self, limit: int) -> list[FFAuditRecordDTO]:
         """The last ``limit`` lines that are audit records, oldest first (verify reports the rest)."""
-        return [dto for dto in map(_audit_dto, ff_tail_jsonl(self._log_path(), limit)) if dto is not None]
+        log_path = self._log_path()
+        found = (self._audit_dto(record, log_path) for record in self._store.tail_jsonl(log_path, limit))
+        return [dto for dto in found if dto is not None]
+
+    def _audit_dto(self, record: Any, log_path: Path) -> FFAuditRecordDTO | None:
+        """A stored audit record as a DTO, or None for a line that is not one (verify reports those)."""
+        try:
+            return self._store.load(FFAuditRecordDTO, record, log_path)
+        except FFCorruptionError:
+            return None
 
     def verify(self) -> FFAuditVerificationDTO:
         """Check the whole chain and the head under the audit lock (see audit_chain.verify_chain)."""
         log_path, head_path = self._log_path(), self._head_path()
-        with ff_file_lock(head_path, timeout=self._storage.lock_timeout_seconds):
+        with self._store.lock(head_path):
             try:
                 head = self._read_head()
             except FFCorruptionError as exc:
                 return FFAuditVerificationDTO(ok=False, records_checked=0, reason=str(exc.message))
-            verdict = verify_chain(_chain_entries(log_path), head)
+            verdict = verify_chain(_chain_entries(self._store, log_path), head)
         return FFAuditVerificationDTO(
             ok=verdict.ok,
             records_checked=verdict.records_checked,
@@ -138,22 +139,14 @@ class FFAuditLog:
         )
 
 
-def _audit_dto(record: Any) -> FFAuditRecordDTO | None:
-    """A stored audit record as a DTO, or None for a line that is not one (verify reports those)."""
-    try:
-        return FFAuditRecordDTO.model_validate(record)
-    except pydantic.ValidationError:
-        return None
-
-
-def _chain_entries(log_path: Path) -> Iterator[FFChainEntry]:
+def _chain_entries(store: FFStore, log_path: Path) -> Iterator[FFChainEntry]:
     """Every line of the audit log in order, as parsed records or bad lines, in constant memory."""
     pending: deque[FFChainEntry] = deque()
 
     def on_bad_line(bad: FFBadLine) -> None:
         pending.append(FFChainEntry(bad_reason=bad.reason, torn=bad.torn))
 
-    for record in ff_read_jsonl(log_path, on_bad_line=on_bad_line):
+    for record in store.read_jsonl(log_path, on_bad_line=on_bad_line):
         while pending:  # bad lines before this record were reported before it was yielded
             yield pending.popleft()
         yield FFChainEntry(record=record)

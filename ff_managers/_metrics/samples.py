@@ -10,7 +10,8 @@ Why per metric name, then time: a summary of ``name`` over a window opens only t
 files whose hour (or day) overlaps the window, whatever else is being recorded, and a sample is
 one append to one file. The kind is fixed per name in ``metric.json`` on the first sample (a name
 cannot be a timing here and a counter there); after that, recording is one group-committed
-append, fsynced per the ``metrics_durability`` setting.
+append through the metrics store (``FFStore.with_settings(durability=metrics_durability)``), and
+``metric.json`` is written through the same store.
 """
 
 from __future__ import annotations
@@ -20,17 +21,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFMetricInfoDTO, FFMetricSummaryDTO
 from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span, file_span, to_utc
 from ff_managers._metrics.checks import METRIC_KINDS, MetricKind, validate_tags
 from ff_managers._metrics.counts import FFWorkCounts
-from ff_managers._metrics.files import FFMetricsFiles
+from ff_managers._metrics.files import FFAppendFiles
 from ff_managers._metrics.stats import PERCENTILE_METHOD, summarize
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, ff_translate_errors
-from ff_utils.ff_json_utils import FFBadLine, ff_read_json, ff_read_jsonl, ff_update_json
+from ff_utils.ff_json_utils import FFBadLine
 
 __all__ = ["FFSampleStore", "Sample", "METRIC_SCHEMA_VERSION", "METRIC_META"]
 
@@ -44,8 +43,9 @@ Sample = tuple[str, MetricKind, float | int, dict[str, str]]
 class FFSampleStore:
     """Appends samples to their bucket files and reads them back as summaries."""
 
-    def __init__(self, files: FFMetricsFiles, settings: FFMetricsConfigDTO, counts: FFWorkCounts) -> None:
+    def __init__(self, files: FFAppendFiles, settings: FFMetricsConfigDTO, counts: FFWorkCounts) -> None:
         self._files = files
+        self._store = files.store
         self._settings = settings
         self._counts = counts
         self._kinds: dict[str, str] = {}  # metric name -> kind, as fixed in metric.json
@@ -66,25 +66,29 @@ class FFSampleStore:
         targets = []
         for name, kind, value, tags in samples:
             self._ensure_kind(name, kind, stamp)
-            targets.append((self._files.bucket_path("metrics", name, day, file_name), {"t": stamp, "value": value, "tags": tags}))
+            targets.append((self._files.cached_path("metrics", name, day, file_name), {"t": stamp, "value": value, "tags": tags}))
         for path, record in targets:
-            self._files.append(path, record, self._settings.metrics_durability)
+            self._files.append(path, record)
             self._counts.bump("samples")
+
+    def flush(self) -> None:
+        """fsync the sample files appended to since the last flush (batch/never durability)."""
+        self._files.flush()
 
     def _ensure_kind(self, name: str, kind: str, stamp: str) -> None:
         """Fix ``name``'s kind in metric.json on its first sample; FFConflictError on a mismatch."""
         known = self._kinds.get(name)
         if known is None:
-            meta_path = self._files.path("metrics", name, METRIC_META)
+            meta_path = self._store.path("metrics", name, METRIC_META)
 
             def create_if_missing(current: Any) -> Any:
                 if current is not None:
                     return current
                 return {"schema_version": METRIC_SCHEMA_VERSION, "name": name, "kind": kind, "created_at": stamp}
 
-            meta = ff_read_json(meta_path, default=None)
+            meta = self._store.read_json(meta_path, None)
             if meta is None:  # first sample of this name anywhere: create under the file's lock
-                meta = ff_update_json(meta_path, create_if_missing, default=None)
+                meta = self._store.update_json(meta_path, create_if_missing, default=None)
             if not isinstance(meta, dict) or meta.get("kind") not in METRIC_KINDS:
                 raise FFCorruptionError(f"metric {name!r} has an unreadable {METRIC_META}", path=meta_path)
             known = self._kinds[name] = meta["kind"]
@@ -115,8 +119,8 @@ class FFSampleStore:
         Only bucket files overlapping the window are read; lines that are not samples are
         skipped and counted. A never-recorded name summarises to count 0 and kind None.
         """
-        base = self._files.path("metrics", name)
-        meta = ff_read_json(base / METRIC_META, default=None)
+        base = self._store.path("metrics", name)
+        meta = self._store.read_json(base / METRIC_META, None)
         kind = meta.get("kind") if isinstance(meta, dict) and meta.get("kind") in METRIC_KINDS else None
         values: list[float] = []
         last_time: datetime | None = None
@@ -126,7 +130,7 @@ class FFSampleStore:
         wanted_items = wanted.items()
         for path in self._bucket_files(base, window):
             buckets += 1
-            for record in ff_read_jsonl(path, on_bad_line=bad.append):
+            for record in self._store.read_jsonl(path, on_bad_line=bad.append):
                 try:
                     moment = datetime.fromisoformat(record["t"])
                     value = float(record["value"])
@@ -163,17 +167,17 @@ class FFSampleStore:
 
     def list_metrics(self) -> list[FFMetricInfoDTO]:
         """Every metric with a ``metric.json``, by name; FFCorruptionError for an unreadable one."""
-        base = self._files.path("metrics")
+        base = self._store.path("metrics")
         with ff_translate_errors("list metrics", base):
             names = sorted(e.name for e in base.iterdir() if e.is_dir() and not e.is_symlink()) if base.is_dir() else []
         found = []
         for name in names:
-            meta_path = self._files.path("metrics", name, METRIC_META)
-            meta = ff_read_json(meta_path, default=None)
+            meta_path = self._store.path("metrics", name, METRIC_META)
+            meta = self._store.read_json(meta_path, None)
             if meta is None:
                 continue  # a directory without metric.json is not a metric (nothing was recorded)
-            try:
-                found.append(FFMetricInfoDTO(name=name, kind=meta["kind"], created_at=meta["created_at"]))
-            except (TypeError, KeyError, pydantic.ValidationError) as exc:
-                raise FFCorruptionError(f"metric {name!r} has an unreadable {METRIC_META}", path=meta_path) from exc
+            if not isinstance(meta, dict):
+                raise FFCorruptionError(f"metric {name!r} has an unreadable {METRIC_META}", path=meta_path)
+            info = {"name": name, "kind": meta.get("kind"), "created_at": meta.get("created_at")}
+            found.append(self._store.load(FFMetricInfoDTO, info, meta_path))
         return found

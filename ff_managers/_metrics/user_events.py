@@ -6,7 +6,8 @@ Layout (under the data root)::
 
 Each user's events live under that user's own directory, so reading one user's analytics opens
 only that user's files and no call can see another user's events. A read opens only the day
-files overlapping the window; the figures themselves are derived in ``analytics.py``.
+files overlapping the window; the figures themselves are derived in ``analytics.py``. Events
+are appended through the analytics store (``FFStore.with_settings(durability=analytics_durability)``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from ff_class_configs.ff_metrics_dtos import FFUserAnalyticsDTO
 from ff_managers._metrics.analytics import build_user_analytics, event_record
 from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span
 from ff_managers._metrics.counts import FFWorkCounts
-from ff_managers._metrics.files import FFMetricsFiles
+from ff_managers._metrics.files import FFAppendFiles
 from ff_utils.ff_errors import ff_translate_errors
-from ff_utils.ff_json_utils import ff_read_jsonl
 
 __all__ = ["FFUserEventLog"]
 
@@ -31,25 +31,30 @@ __all__ = ["FFUserEventLog"]
 class FFUserEventLog:
     """Appends a user's analytics events and derives their analytics over a window."""
 
-    def __init__(self, files: FFMetricsFiles, settings: FFMetricsConfigDTO, counts: FFWorkCounts) -> None:
+    def __init__(self, files: FFAppendFiles, settings: FFMetricsConfigDTO, counts: FFWorkCounts) -> None:
         self._files = files
+        self._store = files.store
         self._settings = settings
         self._counts = counts
 
     def append(self, user_id: str, event_type: str, data: dict[str, Any], moment: datetime) -> None:
         """Append one validated event to the user's file of ``moment``'s UTC day."""
         day, _ = bucket_parts(moment, "day")
-        path = self._files.bucket_path("users", user_id, "analytics", "events", f"{day}.jsonl")
-        self._files.append(path, event_record(moment, event_type, data), self._settings.analytics_durability)
+        path = self._files.cached_path("users", user_id, "analytics", "events", f"{day}.jsonl")
+        self._files.append(path, event_record(moment, event_type, data))
         self._counts.bump("events")
+
+    def flush(self) -> None:
+        """fsync the event files appended to since the last flush (batch/never durability)."""
+        self._files.flush()
 
     def analytics(self, user_id: str, window: FFTimeWindow) -> FFUserAnalyticsDTO:
         """The user's analytics from their events inside ``window`` (zeros for a user never seen)."""
-        base = self._files.path("users", user_id, "analytics", "events")
+        base = self._store.path("users", user_id, "analytics", "events")
 
         def records() -> Iterator[dict[str, Any]]:
             for day_file in self._day_files(base, window):
-                for record in ff_read_jsonl(day_file):
+                for record in self._store.read_jsonl(day_file):
                     try:
                         moment = datetime.fromisoformat(record["t"])
                     except (TypeError, KeyError, ValueError):

@@ -17,7 +17,9 @@ private package ``ff_managers._metrics``, and returns. The package is cut along 
 * ``user_events.py`` and ``analytics.py``: per-user analytics events and the figures from them;
 * ``audit_log.py`` and ``audit_chain.py``: the hash-chained audit log and its verification;
 * ``system.py``: the psutil sample; ``bus_events.py``: what each bus event produces;
-* ``checks.py``: every input rule; ``files.py``: cached paths, appends and their fsync.
+* ``checks.py``: the input rules particular to metrics (names, kinds, tags, values); the
+  shared ones (text, JSON objects, limits, timestamps) are ``_core.checks``;
+* ``files.py``: cached paths, appends and their fsync.
 
 Durability: the three logs are written through stores derived once from ``self.store``
 (``with_settings(durability=...)``): samples per ``metrics_durability`` and analytics events per
@@ -50,18 +52,11 @@ from ff_class_configs.ff_metrics_dtos import (
     FFSystemMetricsDTO,
     FFUserAnalyticsDTO,
 )
+from ff_managers._core.checks import check_json_object, check_limit
 from ff_managers._metrics.audit_log import FFAuditLog
 from ff_managers._metrics.buckets import WindowSpec, resolve_window
 from ff_managers._metrics.bus_events import FFBusEventRecorder
-from ff_managers._metrics.checks import (
-    MetricKind,
-    validate_event_type,
-    validate_kind,
-    validate_limit,
-    validate_metric_name,
-    validate_payload,
-    validate_value,
-)
+from ff_managers._metrics.checks import MetricKind, validate_event_type, validate_kind, validate_metric_name, validate_value
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_managers._metrics.files import FFAppendFiles
 from ff_managers._metrics.samples import METRIC_SCHEMA_VERSION, FFSampleStore
@@ -209,7 +204,7 @@ class FFMetricsCollectionManager(FFComponentBase):
         async with self._operation():
             uid = ff_validate_id(user_id, "user_id")
             kind = validate_event_type(event_type)
-            payload = validate_payload(data, "data", max_bytes=self._settings.max_event_data_bytes)
+            payload = check_json_object(data, field="data", max_bytes=self._settings.max_event_data_bytes)
             await self._io(self._user_events.append, uid, kind, payload, self.clock())
 
     async def get_user_analytics(self, user_id: str, window: WindowSpec = None) -> FFUserAnalyticsDTO:
@@ -246,7 +241,7 @@ class FFMetricsCollectionManager(FFComponentBase):
     async def get_audit_records(self, limit: int = 100) -> list[FFAuditRecordDTO]:
         """The last ``limit`` (1..10,000) audit records, oldest first; unreadable lines are skipped."""
         async with self._operation():
-            checked = validate_limit(limit, maximum=10_000)
+            checked = check_limit(limit, maximum=10_000)
             return await self._io(self._audit.tail, checked)
 
     async def verify_audit_log(self) -> FFAuditVerificationDTO:

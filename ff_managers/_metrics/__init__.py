@@ -13,7 +13,7 @@ calls into them; the modules are split by what they store or compute:
 * ``audit_chain``  the hash chain: sealing and verifying records (pure)
 * ``system``       the psutil sample of process, machine and data root
 * ``bus_events``   what one bus event produces (FFBusEventRecorder)
-* ``checks``       every input rule (pure)
+* ``checks``       the input rules particular to metrics; the shared ones are ``_core.checks`` (pure)
 * ``files``        appends through one FFStore: cached checked paths and their fsync (FFAppendFiles)
 * ``counts``       the thread-safe work counters shown in health details
 """

@@ -23,6 +23,7 @@ from typing import Any
 
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFAuditRecordDTO, FFAuditVerificationDTO
+from ff_managers._core.checks import check_json_object, check_text
 from ff_managers._metrics.audit_chain import (
     AUDIT_SCHEMA_VERSION,
     FFAuditHead,
@@ -34,7 +35,7 @@ from ff_managers._metrics.audit_chain import (
     verify_chain,
 )
 from ff_managers._metrics.buckets import to_utc
-from ff_managers._metrics.checks import validate_event_type, validate_payload, validate_text
+from ff_managers._metrics.checks import validate_event_type
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError
 from ff_utils.ff_json_utils import FFBadLine
@@ -64,11 +65,11 @@ class FFAuditLog:
     def check_fields(self, actor: object, action: object, target: object, outcome: object, details: object) -> dict[str, Any]:
         """The record's fields, validated; FFValidationError for a bad one, FFConflictError when disabled."""
         fields = {
-            "actor": validate_text(actor, "actor", max_chars=256),
+            "actor": check_text(actor, field="actor", max_chars=256, single_line=True),
             "action": validate_event_type(action, "action"),
-            "target": validate_text(target, "target", max_chars=1024),
+            "target": check_text(target, field="target", max_chars=1024, single_line=True),
             "outcome": validate_event_type(outcome, "outcome"),
-            "details": validate_payload(details, "details", max_bytes=self._settings.max_event_data_bytes),
+            "details": check_json_object(details, field="details", max_bytes=self._settings.max_event_data_bytes),
         }
         if not self._settings.audit_enabled:
             raise FFConflictError("the audit log is disabled (metrics.audit_enabled = false)")

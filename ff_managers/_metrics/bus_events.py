@@ -13,8 +13,9 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
+from ff_managers._core.checks import check_json_object
 from ff_managers._metrics.audit_log import FFAuditLog
-from ff_managers._metrics.checks import validate_metric_name, validate_payload, validate_value
+from ff_managers._metrics.checks import validate_metric_name, validate_value
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_managers._metrics.samples import FFSampleStore, Sample
 from ff_managers._metrics.user_events import FFUserEventLog
@@ -90,4 +91,4 @@ class FFBusEventRecorder:
         encoded = ff_dumps(event.payload)
         if len(encoded) > self._settings.max_event_data_bytes:
             return {"payload_bytes": len(encoded), "payload_dropped": True}
-        return validate_payload(event.payload, "payload", max_bytes=self._settings.max_event_data_bytes)
+        return check_json_object(event.payload, field="payload", max_bytes=self._settings.max_event_data_bytes)

@@ -23,12 +23,13 @@ from typing import Any
 
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFMetricInfoDTO, FFMetricSummaryDTO
+from ff_managers._core.errors import translate_errors
 from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span, file_span, to_utc
 from ff_managers._metrics.checks import METRIC_KINDS, MetricKind, validate_tags
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_managers._metrics.files import FFAppendFiles
 from ff_managers._metrics.stats import PERCENTILE_METHOD, summarize
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, ff_translate_errors
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError
 from ff_utils.ff_json_utils import FFBadLine
 
 __all__ = ["FFSampleStore", "Sample", "METRIC_SCHEMA_VERSION", "METRIC_META"]
@@ -97,7 +98,7 @@ class FFSampleStore:
 
     def _bucket_files(self, base: Path, window: FFTimeWindow) -> Iterator[Path]:
         """The bucket files under one metric directory that overlap ``window``, oldest first."""
-        with ff_translate_errors("list buckets", base):
+        with translate_errors("list buckets", base):
             if not base.is_dir():
                 return
             days = sorted(entry.name for entry in base.iterdir() if entry.is_dir() and not entry.is_symlink())
@@ -106,7 +107,7 @@ class FFSampleStore:
             if span is None or not window.overlaps(*span):
                 continue
             day_dir = base / day
-            with ff_translate_errors("list buckets", day_dir):
+            with translate_errors("list buckets", day_dir):
                 names = sorted(entry.name for entry in day_dir.iterdir() if entry.is_file() and not entry.is_symlink())
             for file_name in names:
                 file_window = file_span(day, file_name)
@@ -168,7 +169,7 @@ class FFSampleStore:
     def list_metrics(self) -> list[FFMetricInfoDTO]:
         """Every metric with a ``metric.json``, by name; FFCorruptionError for an unreadable one."""
         base = self._store.path("metrics")
-        with ff_translate_errors("list metrics", base):
+        with translate_errors("list metrics", base):
             names = sorted(e.name for e in base.iterdir() if e.is_dir() and not e.is_symlink()) if base.is_dir() else []
         found = []
         for name in names:

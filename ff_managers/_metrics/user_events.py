@@ -19,11 +19,11 @@ from typing import Any
 
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFUserAnalyticsDTO
+from ff_managers._core.errors import translate_errors
 from ff_managers._metrics.analytics import build_user_analytics, event_record
 from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_managers._metrics.files import FFAppendFiles
-from ff_utils.ff_errors import ff_translate_errors
 
 __all__ = ["FFUserEventLog"]
 
@@ -67,7 +67,7 @@ class FFUserEventLog:
 
     def _day_files(self, base: Path, window: FFTimeWindow) -> Iterator[Path]:
         """``<YYYY-MM-DD>.jsonl`` files directly under ``base`` whose day overlaps ``window``."""
-        with ff_translate_errors("list analytics", base):
+        with translate_errors("list analytics", base):
             if not base.is_dir():
                 return
             names = sorted(e.name for e in base.iterdir() if e.is_file() and not e.is_symlink())

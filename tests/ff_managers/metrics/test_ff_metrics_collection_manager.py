@@ -229,6 +229,13 @@ BAD_METRIC_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("audit", {"actor": "alice", "action": "a", "target": "line\nbreak"}),
     ("audit", {"actor": "alice", "action": "a", "target": "t", "outcome": "not ok"}),
     ("audit", {"actor": "alice", "action": "a", "target": "t", "details": {"x": math.inf}}),
+    # the shared rules of _core.checks: blank text, TAB in single-line text, non-plain JSON, NaN deep down
+    ("audit", {"actor": "   ", "action": "a", "target": "t"}),
+    ("audit", {"actor": "alice", "action": "a", "target": "tab\there"}),
+    ("record_metric", {"name": "ok", "value": 1, "tags": {"k": "esc\x1b[2J"}}),
+    ("record_event", {"user_id": "alice", "event_type": "login", "data": {"when": T0}}),
+    ("record_event", {"user_id": "alice", "event_type": "login", "data": {"x": [{"y": math.nan}]}}),
+    ("get_audit_records", {"limit": 10_001}),
 ]
 
 

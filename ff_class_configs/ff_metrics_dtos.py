@@ -76,7 +76,7 @@ class FFUserAnalyticsDTO(_FrozenDTO):
 
 
 class FFAuditRecordDTO(_FrozenDTO):
-    """One audit log record as stored (see ff_managers/_audit_chain.py for the chain rules)."""
+    """One audit log record as stored (see ff_managers/_metrics/audit_chain.py for the chain rules)."""
 
     seq: int = Field(ge=0, description="0-based position in the log")
     ts: datetime

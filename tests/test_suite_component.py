@@ -143,7 +143,7 @@ async def test_a_bus_that_lets_handler_errors_reach_the_publisher_errors_the_iso
 
 
 async def test_refusals_missing_from_the_audit_log_fail_the_audit_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metrics_module, "_security_outcome", lambda event_type: None)
+    monkeypatch.setattr(metrics_module.FFMetricsCollectionManager, "audited_outcomes", ())
     results = await run_suite(tmp_path, "component", "refused_tool_audited")
     assert results["refused_tool_audited"].status in BROKEN
     assert "audit record" in results["refused_tool_audited"].error_message

@@ -234,7 +234,7 @@ async def test_an_unenforced_turn_order_fails_the_debate_and_the_panel(
 
 
 async def test_unaudited_refusals_fail_chatops(run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ff_metrics_collection_manager, "_security_outcome", lambda event_type: None)
+    monkeypatch.setattr(ff_metrics_collection_manager.FFMetricsCollectionManager, "audited_outcomes", ())
     result = (await run_use_cases("chatops_assistant"))["chatops_assistant"]
     assert result.status in BROKEN
     assert "refusal is audited" in result.first_failure

@@ -1,6 +1,6 @@
 """Audit-log tampering: someone with write access to the files edits the log behind the API's back.
 
-The audit log is a hash chain with a head file (``ff_managers/_audit_chain.py``). Each attack
+The audit log is a hash chain with a head file (``ff_managers/_metrics/audit_chain.py``). Each attack
 writes five records through ``audit()`` on a data root of its own (the shared root's audit log
 is written by every test, so it is never touched), checks that ``verify_audit_log`` accepts the
 untouched log, tampers with ``audit/audit.jsonl`` directly, and demands that verification fails

@@ -1,10 +1,10 @@
-"""_user_analytics: sessions, active days and counts from a user's event records."""
+"""_metrics/analytics.py: sessions, active days and counts from a user's event records."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from ff_managers._user_analytics import build_user_analytics, count_sessions, event_record
+from ff_managers._metrics.analytics import build_user_analytics, count_sessions, event_record
 
 T0 = datetime(2026, 5, 1, 23, 50, tzinfo=UTC)
 GAP = timedelta(minutes=30)

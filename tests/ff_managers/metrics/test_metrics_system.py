@@ -1,4 +1,4 @@
-"""_system_metrics: CPU percentages between samples (from any thread) and data-root size."""
+"""_metrics/system.py: CPU percentages between samples (from any thread) and data-root size."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from ff_managers._system_metrics import FFCpuMeter, busy_percent, tree_usage
+from ff_managers._metrics.system import FFCpuMeter, busy_percent, tree_usage
 
 Times = namedtuple("Times", "user nice system idle iowait guest guest_nice")
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ff_class_configs.ff_metrics_dtos import FFUserAnalyticsDTO
-from ff_managers._metrics_buckets import to_utc
+from ff_managers._metrics.buckets import to_utc
 
 __all__ = ["ANALYTICS_SCHEMA_VERSION", "event_record", "count_sessions", "build_user_analytics"]
 

@@ -1,4 +1,5 @@
-"""_metrics_validation: what metric names, tags, values and payloads are accepted."""
+"""_metrics/checks.py: what metric names, tags and values are accepted; and the shared
+_core checks with the options metrics uses for payloads, audit text and limits."""
 
 from __future__ import annotations
 
@@ -6,15 +7,8 @@ import math
 
 import pytest
 
-from ff_managers._metrics_validation import (
-    validate_event_type,
-    validate_kind,
-    validate_metric_name,
-    validate_payload,
-    validate_tags,
-    validate_text,
-    validate_value,
-)
+from ff_managers._core.checks import check_json_object, check_limit, check_text
+from ff_managers._metrics.checks import validate_event_type, validate_kind, validate_metric_name, validate_tags, validate_value
 from ff_utils.ff_errors import FFValidationError
 
 
@@ -66,6 +60,7 @@ def test_tags_are_normalised_and_sorted() -> None:
         ("z", "1"),
     ]
     assert validate_tags(None, max_tags=4, max_value_chars=10) == {}
+    assert validate_tags({"a": ""}, max_tags=4, max_value_chars=10) == {"a": ""}  # present, without a value
 
 
 @pytest.mark.parametrize(
@@ -80,6 +75,8 @@ def test_tags_are_normalised_and_sorted() -> None:
         {"a": None},
         {"a": "x" * 11},
         {"a": "line\nbreak"},
+        {"a": "tab\there"},
+        {"a": "nul\x00"},
         {f"k{i}": "v" for i in range(5)},
     ],
 )
@@ -90,17 +87,29 @@ def test_bad_tags(tags: object) -> None:
 
 def test_payload_is_copied_and_limited() -> None:
     original = {"a": [1, 2], "b": {"c": "d"}}
-    copy = validate_payload(original, "data", max_bytes=100)
+    copy = check_json_object(original, field="data", max_bytes=100)
     original["a"].append(3)
     assert copy == {"a": [1, 2], "b": {"c": "d"}}
-    assert validate_payload(None, "data", max_bytes=100) == {}
+    assert check_json_object(None, field="data", max_bytes=100) == {}
     for bad in ({"x": "y" * 200}, {"x": math.nan}, {"x": [1, math.inf]}, {1: "int key"}, ["not", "a", "dict"], {"x": object()}):
         with pytest.raises(FFValidationError):
-            validate_payload(bad, "data", max_bytes=100)
+            check_json_object(bad, field="data", max_bytes=100)
 
 
-def test_text() -> None:
-    assert validate_text("alice", "actor") == "alice"
-    for bad in ("", "a\nb", "x" * 11, None):
+def test_audit_text_is_single_line_text() -> None:
+    assert check_text("alice", field="actor", max_chars=10, single_line=True) == "alice"
+    for bad in ("", "   ", "a\nb", "a\tb", "x" * 11, None):
         with pytest.raises(FFValidationError):
-            validate_text(bad, "actor", max_chars=10)
+            check_text(bad, field="actor", max_chars=10, single_line=True)
+
+
+@pytest.mark.parametrize("limit", [1, 10, 10_000])
+def test_good_limits(limit: int) -> None:
+    assert check_limit(limit, maximum=10_000) == limit
+
+
+@pytest.mark.parametrize("limit", [0, -1, 10_001, True, 2.0, "5", None])
+def test_bad_limits(limit: object) -> None:
+    with pytest.raises(FFValidationError) as info:
+        check_limit(limit, maximum=10_000)
+    assert info.value.field == "limit" and "[1, 10000]" in info.value.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import math
 import os
 import statistics
@@ -19,27 +20,16 @@ import pytest
 
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
 from ff_managers import FFEvent, FFEventBus, FFMetricsCollectionManager
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFStorageError, FFValidationError
+from ff_utils.ff_store import FFStore
+from tests._fakes import FakeClock, tree_snapshot
 
 T0 = datetime(2026, 3, 4, 10, 15, tzinfo=UTC)
 
 
-class FakeClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture
@@ -55,9 +45,9 @@ async def metrics(config: FFConfigurationManagerConfigDTO, bus: FFEventBus, cloc
     await manager.shutdown()
 
 
-def files_under(root: Path) -> dict[str, int]:
-    """Every file under root (lock files included) with its size: what a call wrote."""
-    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*")) if p.is_file()}
+def files_under(root: Path) -> dict[str, tuple[str, int, str]]:
+    """Every entry under root (lock files and folders included) with its kind, size and hash: what a call wrote."""
+    return tree_snapshot(root)
 
 
 def audit_log(root: Path) -> Path:
@@ -239,6 +229,13 @@ BAD_METRIC_CALLS: list[tuple[str, dict[str, Any]]] = [
     ("audit", {"actor": "alice", "action": "a", "target": "line\nbreak"}),
     ("audit", {"actor": "alice", "action": "a", "target": "t", "outcome": "not ok"}),
     ("audit", {"actor": "alice", "action": "a", "target": "t", "details": {"x": math.inf}}),
+    # the shared rules of _core.checks: blank text, TAB in single-line text, non-plain JSON, NaN deep down
+    ("audit", {"actor": "   ", "action": "a", "target": "t"}),
+    ("audit", {"actor": "alice", "action": "a", "target": "tab\there"}),
+    ("record_metric", {"name": "ok", "value": 1, "tags": {"k": "esc\x1b[2J"}}),
+    ("record_event", {"user_id": "alice", "event_type": "login", "data": {"when": T0}}),
+    ("record_event", {"user_id": "alice", "event_type": "login", "data": {"x": [{"y": math.nan}]}}),
+    ("get_audit_records", {"limit": 10_001}),
 ]
 
 
@@ -593,10 +590,32 @@ async def test_health_counts_the_work(metrics: FFMetricsCollectionManager, bus: 
     assert details["events"] == 1 and details["subscribed"] is True
 
 
-async def test_flush_and_shutdown(metrics: FFMetricsCollectionManager) -> None:
+class _FlushRecordingStore(FFStore):
+    """The seam: a store that notes every fsync of appended files asked of it (its copies share the list)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flushed: list[Path | None] = []
+
+    def flush(self, path: Path | None = None) -> None:
+        self.flushed.append(path)
+        super().flush(path)
+
+
+async def test_flush_and_shutdown(config: FFConfigurationManagerConfigDTO, clock: FakeClock) -> None:
+    store = _FlushRecordingStore.from_config(config)
+    metrics = FFMetricsCollectionManager(config, bus=FFEventBus(), clock=clock, store=store)
     await metrics.record_metric("lat", 1)
+    await metrics.record_event("alice", "login")
     await metrics.flush()
-    assert metrics._unflushed == set()
+    sample_file = store.root / "metrics" / "lat" / "2026-03-04" / "10.jsonl"
+    event_file = store.root / "users" / "alice" / "analytics" / "events" / "2026-03-04.jsonl"
+    assert sorted(map(str, store.flushed)) == sorted([str(sample_file), str(event_file)])  # its own files, not the process's
+    store.flushed.clear()
+    await metrics.flush()  # nothing appended since the last flush: nothing left to fsync
+    await metrics.record_metric("lat", 2)
+    await metrics.shutdown()  # shutdown flushes what is left
+    assert store.flushed == [sample_file]
 
 
 async def test_corrupt_metric_meta_is_a_corruption_error(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
@@ -629,3 +648,36 @@ async def test_symlinked_user_directory_is_refused(metrics: FFMetricsCollectionM
     with pytest.raises(FFValidationError):
         await metrics.get_user_analytics("eve")
     assert list(outside.iterdir()) == []
+
+
+class _FullDisk(FFStore):
+    """The seam: a store whose appends fail as a full disk would."""
+
+    def append_many(self, path: Path, records: Any) -> None:
+        raise FFStorageError("cannot append: No space left on device [ENOSPC]", path=path, errno=errno.ENOSPC)
+
+
+async def test_an_injected_store_reaches_samples_analytics_and_the_audit_log(config: FFConfigurationManagerConfigDTO) -> None:
+    metrics = FFMetricsCollectionManager(config, bus=FFEventBus(), store=_FullDisk.from_config(config))
+    calls = (
+        lambda: metrics.record_metric("lat", 1),
+        lambda: metrics.record_event("alice", "login"),
+        lambda: metrics.audit("alice", "tool.run", "rm", "refused"),
+    )
+    for call in calls:
+        with pytest.raises(FFStorageError) as caught:
+            await call()
+        assert "No space left on device" in caught.value.message
+    assert not (config.storage.base_path / "audit" / "audit_head.json").exists()  # no head for a record never written
+    await metrics.shutdown()
+
+
+async def test_audited_outcomes_chooses_what_the_bus_audits(config: FFConfigurationManagerConfigDTO, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(FFMetricsCollectionManager, "audited_outcomes", ("denied",))
+    bus = FFEventBus()
+    metrics = FFMetricsCollectionManager(config, bus=bus)
+    await bus.publish(FFEvent("tool.refused", "tools", {"tool": "rm"}, "alice"))
+    await bus.publish(FFEvent("auth.denied", "auth", {"target": "admin"}, "alice"))
+    assert [(r.action, r.outcome, r.target) for r in await metrics.get_audit_records()] == [("auth.denied", "denied", "admin")]
+    assert (await metrics.get_summary("events.tool.refused")).count == 1  # still counted, only not audited
+    await metrics.shutdown()

@@ -1,4 +1,4 @@
-"""_metrics_buckets: bucket file names, window resolution, which buckets a window reads."""
+"""_metrics/buckets.py: bucket file names, window resolution, which buckets a window reads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ff_managers._metrics_buckets import FFTimeWindow, bucket_parts, day_span, file_span, resolve_window, to_utc
+from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span, file_span, resolve_window, to_utc
 from ff_utils.ff_errors import FFValidationError
 
 T = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""_metrics_stats: exact percentiles (linear interpolation, numpy's default) and summaries."""
+"""_metrics/stats.py: exact percentiles (linear interpolation, numpy's default) and summaries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ff_managers._metrics_stats import PERCENTILE_METHOD, percentile, summarize
+from ff_managers._metrics.stats import PERCENTILE_METHOD, percentile, summarize
 
 
 def test_hand_computed_one_to_ten() -> None:

@@ -17,7 +17,8 @@ Window forms (``get_summary(window=...)``):
 * a tuple ``(start, end)`` of timezone-aware datetimes (either may be None for an open end):
   ``[start, end)``, half-open, so adjacent windows never count a sample twice.
 
-Pure: no I/O.
+The ends of a tuple follow the shared timestamp rule (``_core/checks.py``) with naive times
+refused. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from ff_managers._core.checks import check_timestamp
 from ff_utils.ff_errors import FFValidationError
 
 __all__ = [
@@ -86,14 +88,12 @@ class FFTimeWindow:
         return True
 
 
-def _aware(value: object, field: str) -> datetime | None:
+def _aware(value: object) -> datetime | None:
+    """One end of a ``(start, end)`` window in UTC (None: open); the shared timestamp rule, with
+    naive times refused: they are ambiguous."""
     if value is None:
         return None
-    if not isinstance(value, datetime):
-        raise FFValidationError(f"{field} must be a datetime, not {type(value).__name__}", field="window", value=value)
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise FFValidationError(f"{field} must be timezone-aware (naive times are ambiguous)", field="window", value=value)
-    return value.astimezone(UTC)
+    return check_timestamp(value, field="window", naive="refuse").astimezone(UTC)
 
 
 def resolve_window(window: object, now: datetime) -> FFTimeWindow:
@@ -110,7 +110,7 @@ def resolve_window(window: object, now: datetime) -> FFTimeWindow:
         current = to_utc(now)
         return FFTimeWindow(current - window, current, end_inclusive=True)
     if isinstance(window, tuple) and len(window) == 2:
-        start, end = _aware(window[0], "window start"), _aware(window[1], "window end")
+        start, end = _aware(window[0]), _aware(window[1])
         if start is not None and end is not None and start > end:
             raise FFValidationError("window start is after its end", field="window", value=window)
         return FFTimeWindow(start, end, end_inclusive=False)

@@ -19,7 +19,8 @@ from pathlib import Path
 import psutil
 
 from ff_class_configs.ff_metrics_dtos import FFSystemMetricsDTO
-from ff_utils.ff_errors import FFPermissionError, FFStorageError, ff_translate_errors
+from ff_managers._core.errors import translate_errors
+from ff_utils.ff_errors import FFPermissionError, FFStorageError
 
 __all__ = ["FFCpuMeter", "busy_percent", "tree_usage", "sample_system_metrics"]
 
@@ -97,7 +98,7 @@ def sample_system_metrics(meter: FFCpuMeter, root: Path, now: datetime) -> FFSys
         raise FFPermissionError(f"psutil may not inspect process {process.pid}: {exc}") from exc
     except psutil.Error as exc:
         raise FFStorageError(f"psutil failed to sample process {process.pid}: {exc}") from exc
-    with ff_translate_errors("measure the data root", root):
+    with translate_errors("measure the data root", root):
         disk = psutil.disk_usage(str(root))
         root_bytes, root_files = tree_usage(root)
     return FFSystemMetricsDTO(

@@ -1,4 +1,4 @@
-"""_audit_chain: sealing records and finding the first break, without touching disk."""
+"""_metrics/audit_chain.py: sealing records and finding the first break, without touching disk."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ff_managers._audit_chain import (
+from ff_managers._metrics.audit_chain import (
     GENESIS_HASH,
     FFAuditHead,
     FFChainEntry,

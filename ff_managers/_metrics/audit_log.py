@@ -1,0 +1,154 @@
+"""The audit log on disk: the atomic append of a sealed record, the tail, and verification.
+
+Layout (under the data root)::
+
+    audit/audit.jsonl         hash-chained records (the chain rules are in audit_chain.py)
+    audit/audit_head.json     {schema_version, count, last_hash, updated_at}
+
+The append is atomic across processes: the lock of ``audit_head.json`` is held around "read
+head, read the log's last record, append the sealed record, rewrite the head". The head is
+written with ``FFStore.write_json`` (which takes no lock) and the log with ``FFStore.append``
+(which takes the log's own lock), so no lock is taken twice. Verification holds the same lock,
+so it sees a consistent log and head. Both files go through the audit store
+(``FFStore.with_settings(durability=audit_durability)``, ``always`` by default: security evidence).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
+from ff_class_configs.ff_metrics_dtos import FFAuditRecordDTO, FFAuditVerificationDTO
+from ff_managers._core.checks import check_json_object, check_text
+from ff_managers._metrics.audit_chain import (
+    AUDIT_SCHEMA_VERSION,
+    FFAuditHead,
+    FFChainEntry,
+    head_after,
+    head_from_json,
+    reconcile_head,
+    seal_record,
+    verify_chain,
+)
+from ff_managers._metrics.buckets import to_utc
+from ff_managers._metrics.checks import validate_event_type
+from ff_managers._metrics.counts import FFWorkCounts
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError
+from ff_utils.ff_json_utils import FFBadLine
+from ff_utils.ff_store import FFStore
+
+__all__ = ["FFAuditLog"]
+
+
+class FFAuditLog:
+    """Checks, appends, reads and verifies the hash-chained audit log."""
+
+    def __init__(self, store: FFStore, settings: FFMetricsConfigDTO, counts: FFWorkCounts) -> None:
+        self._store = store
+        self._settings = settings
+        self._counts = counts
+
+    @property
+    def enabled(self) -> bool:
+        return self._settings.audit_enabled
+
+    def _log_path(self) -> Path:
+        return self._store.path("audit", "audit.jsonl")
+
+    def _head_path(self) -> Path:
+        return self._store.path("audit", "audit_head.json")
+
+    def check_fields(self, actor: object, action: object, target: object, outcome: object, details: object) -> dict[str, Any]:
+        """The record's fields, validated; FFValidationError for a bad one, FFConflictError when disabled."""
+        fields = {
+            "actor": check_text(actor, field="actor", max_chars=256, single_line=True),
+            "action": validate_event_type(action, "action"),
+            "target": check_text(target, field="target", max_chars=1024, single_line=True),
+            "outcome": validate_event_type(outcome, "outcome"),
+            "details": check_json_object(details, field="details", max_bytes=self._settings.max_event_data_bytes),
+        }
+        if not self._settings.audit_enabled:
+            raise FFConflictError("the audit log is disabled (metrics.audit_enabled = false)")
+        return fields
+
+    def _read_head(self) -> FFAuditHead | None:
+        path = self._head_path()
+        data = self._store.read_json(path, None)
+        if data is None:
+            return None
+        try:
+            return head_from_json(data)
+        except ValueError as exc:
+            raise FFCorruptionError(f"audit head unreadable: {exc}", path=path) from exc
+
+    def append(self, fields: dict[str, Any], moment: datetime) -> FFAuditRecordDTO:
+        """Seal ``fields`` (from :meth:`check_fields`) onto the chain and return the record."""
+        log_path, head_path = self._log_path(), self._head_path()
+        with self._store.lock(head_path):
+            # A crash mid-append can leave a torn last line; drop it so the chain continues on a
+            # fresh line. A tail cut by someone else stays visible: the head still counts it.
+            self._store.repair_jsonl(log_path)
+            head = reconcile_head(self._read_head(), next(iter(self._store.tail_jsonl(log_path, 1)), None))
+            record = seal_record(seq=head.count, timestamp=to_utc(moment).isoformat(), prev_hash=head.last_hash, **fields)
+            self._store.append(log_path, record)
+            new_head = head_after(record)
+            self._store.write_json(
+                head_path,
+                {
+                    "schema_version": AUDIT_SCHEMA_VERSION,
+                    "count": new_head.count,
+                    "last_hash": new_head.last_hash,
+                    "updated_at": record["ts"],
+                },
+            )
+        self._counts.bump("audit_records")
+        return self._store.load(FFAuditRecordDTO, record, log_path)
+
+    def tail(self, limit: int) -> list[FFAuditRecordDTO]:
+        """The last ``limit`` lines that are audit records, oldest first (verify reports the rest)."""
+        log_path = self._log_path()
+        found = (self._audit_dto(record, log_path) for record in self._store.tail_jsonl(log_path, limit))
+        return [dto for dto in found if dto is not None]
+
+    def _audit_dto(self, record: Any, log_path: Path) -> FFAuditRecordDTO | None:
+        """A stored audit record as a DTO, or None for a line that is not one (verify reports those)."""
+        try:
+            return self._store.load(FFAuditRecordDTO, record, log_path)
+        except FFCorruptionError:
+            return None
+
+    def verify(self) -> FFAuditVerificationDTO:
+        """Check the whole chain and the head under the audit lock (see audit_chain.verify_chain)."""
+        log_path, head_path = self._log_path(), self._head_path()
+        with self._store.lock(head_path):
+            try:
+                head = self._read_head()
+            except FFCorruptionError as exc:
+                return FFAuditVerificationDTO(ok=False, records_checked=0, reason=str(exc.message))
+            verdict = verify_chain(_chain_entries(self._store, log_path), head)
+        return FFAuditVerificationDTO(
+            ok=verdict.ok,
+            records_checked=verdict.records_checked,
+            first_bad_index=verdict.first_bad_index,
+            reason=verdict.reason,
+            head_count=head.count if head is not None else None,
+            head_lagging=verdict.head_lagging,
+        )
+
+
+def _chain_entries(store: FFStore, log_path: Path) -> Iterator[FFChainEntry]:
+    """Every line of the audit log in order, as parsed records or bad lines, in constant memory."""
+    pending: deque[FFChainEntry] = deque()
+
+    def on_bad_line(bad: FFBadLine) -> None:
+        pending.append(FFChainEntry(bad_reason=bad.reason, torn=bad.torn))
+
+    for record in store.read_jsonl(log_path, on_bad_line=on_bad_line):
+        while pending:  # bad lines before this record were reported before it was yielded
+            yield pending.popleft()
+        yield FFChainEntry(record=record)
+    yield from pending

@@ -10,7 +10,7 @@ One ``execute_tool`` call goes through these gates in order; the first that says
    (status ``refused``), logged to ``users/<uid>/tools/runs.jsonl`` and published as
    ``tool.refused``, so forbidden attempts are audited;
 4. the run: ``users/<uid>/tools/work/<run_id>/`` is created, staged files are written into it,
-   and the tool runs in the sandbox (:mod:`ff_managers._tool_sandbox`), retried with backoff
+   and the tool runs in the sandbox (:mod:`ff_managers._tools.sandbox`), retried with backoff
    while it fails transiently (exit 75 or a declared retryable error). The result is logged
    and published as ``tool.executed``.
 """
@@ -33,15 +33,15 @@ from ff_class_configs.ff_tool_dtos import (
     FFToolRunStatus,
     FFToolUserAccessDTO,
 )
-from ff_managers._tool_builtin_defs import TOOLS_PACKAGE_PARENT, builtin_tool_definitions
-from ff_managers._tool_registry import (
+from ff_managers._tools.builtin_defs import TOOLS_PACKAGE_PARENT, builtin_tool_definitions
+from ff_managers._tools.registry import (
     FFToolRegistry,
     ff_check_path_arguments,
     ff_effective_limits,
     ff_permission_refusal,
 )
-from ff_managers._tool_resilience import FFBreakerState, FFCircuitBreaker, FFUserRateLimiter, ff_retry
-from ff_managers._tool_sandbox import FFSandboxOutcome, FFSandboxRequest, ff_build_environment, ff_run_sandboxed
+from ff_managers._tools.resilience import FFBreakerState, FFCircuitBreaker, FFUserRateLimiter, ff_retry
+from ff_managers._tools.sandbox import FFSandboxOutcome, FFSandboxRequest, ff_build_environment, ff_run_sandboxed
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
 from ff_utils.ff_errors import FFNotFoundError, FFSandboxViolationError, FFValidationError

@@ -4,7 +4,7 @@ The manager calls :func:`ff_run_sandboxed` once per attempt. What it guarantees:
 
 * The command is an argv list given to ``create_subprocess_exec`` (never a shell); arguments
   travel as JSON on stdin.
-* The child starts through :mod:`ff_managers._tool_launcher`, a supervisor in a new session that
+* The child starts through :mod:`ff_managers._tools.launcher`, a supervisor in a new session that
   sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0 in the
   tool right before ``exec`` and, being a child subreaper, kills and reaps every descendant of
   the tool when it ends (or when asked with SIGTERM).
@@ -47,7 +47,7 @@ __all__ = [
 
 _log = get_logger("tools.sandbox")
 
-FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("_tool_launcher.py")
+FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("launcher.py")
 _READ_CHUNK = 64 * 1024
 _TERM_GRACE_S = 1.0
 _READER_GRACE_S = 1.0

@@ -9,7 +9,7 @@ from typing import Any
 
 import pydantic
 import pytest
-from _tool_helpers import AnyArgs, FakeClock, code_tool
+from tests._tool_helpers import AnyArgs, FakeClock, code_tool
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import (
@@ -21,7 +21,7 @@ from ff_class_configs.ff_tool_dtos import (
 )
 from ff_managers import FFToolExecutionManager
 from ff_managers import ff_tool_execution_manager as manager_module
-from ff_managers._tool_resilience import FFBreakerState
+from ff_managers._tools.resilience import FFBreakerState
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFPermissionError, FFTimeoutError, FFValidationError
 

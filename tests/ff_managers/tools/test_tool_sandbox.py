@@ -15,13 +15,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from _tool_helpers import code_tool
+from tests._tool_helpers import code_tool
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO, FFToolRunStatus
-from ff_managers._tool_builtin_defs import TOOLS_PACKAGE_PARENT
-import ff_managers._tool_sandbox as sandbox_module
-from ff_managers._tool_sandbox import FFSandboxRequest, ff_build_environment, ff_rlimits, ff_run_sandboxed
+from ff_managers._tools.builtin_defs import TOOLS_PACKAGE_PARENT
+import ff_managers._tools.sandbox as sandbox_module
+from ff_managers._tools.sandbox import FFSandboxRequest, ff_build_environment, ff_rlimits, ff_run_sandboxed
 from ff_managers.ff_event_bus import FFEvent
 from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 from ff_utils.ff_errors import FFSandboxViolationError

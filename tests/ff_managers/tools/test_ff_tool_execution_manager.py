@@ -9,7 +9,6 @@ from typing import Any
 
 import pydantic
 import pytest
-from tests._tool_helpers import AnyArgs, FakeClock, code_tool
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import (
@@ -20,10 +19,12 @@ from ff_class_configs.ff_tool_dtos import (
     FFToolRunStatus,
 )
 from ff_managers import FFToolExecutionManager
-from ff_managers import ff_tool_execution_manager as manager_module
+from ff_managers._tools import runs as runs_module
 from ff_managers._tools.resilience import FFBreakerState
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFPermissionError, FFTimeoutError, FFValidationError
+from tests._fakes import FakeClock
+from tests._tool_helpers import AnyArgs, code_tool
 
 BUILTINS = {"word_count", "extract_text", "summarize", "calculator", "translate", "grammar_check", "create_task", "disk_usage", "restart_service"}
 
@@ -133,7 +134,7 @@ async def test_bad_arguments_are_refused_before_anything_runs(
     tools: FFToolExecutionManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool: str, arguments: Any
 ) -> None:
     spawn = SpawnCounter()
-    monkeypatch.setattr(manager_module, "ff_run_sandboxed", spawn)
+    monkeypatch.setattr(runs_module, "ff_run_sandboxed", spawn)
     with pytest.raises(FFValidationError):
         await tools.execute_tool("alice", tool, arguments)
     assert spawn.calls == 0

@@ -19,3 +19,5 @@ order a run meets them:
   PYTHONPATH entry; they import the standard library, their own package and (lazily, for PDFs)
   pypdf, nothing from here.
 """
+
+__all__: list[str] = []

@@ -34,7 +34,9 @@ class FFConfigurationManagerConfigDTO(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    environment: FFTestEnvironment = FFTestEnvironment.DEVELOPMENT
+    environment: FFTestEnvironment = Field(
+        FFTestEnvironment.DEVELOPMENT, description="preset applied under the file and variables (see ENVIRONMENT_PRESETS)"
+    )
     storage: FFStorageConfigDTO = Field(default_factory=FFStorageConfigDTO)
     memory: FFMemoryConfigDTO = Field(default_factory=FFMemoryConfigDTO)
     panel: FFPanelConfigDTO = Field(default_factory=FFPanelConfigDTO)

@@ -81,10 +81,10 @@ class FFMemoryConfigDTO(FFConfigSection):
     allowed_roles: tuple[str, ...] = Field(
         ("user", "assistant", "system", "tool"), min_length=1, description="message roles add_message accepts"
     )
-    max_title_chars: int = Field(500, ge=1)
+    max_title_chars: int = Field(500, ge=1, description="longest session title, in characters")
     max_metadata_bytes: int = Field(64 * 1024, ge=256, description="largest metadata dict, as JSON")
     max_attachment_bytes: int = Field(25 * 1024 * 1024, ge=1, description="largest attachment content")
-    max_attachments_per_message: int = Field(16, ge=0)
+    max_attachments_per_message: int = Field(16, ge=0, description="most attachments one message may carry")
     max_import_messages: int = Field(100_000, ge=1, description="largest batch import_messages accepts")
 
     @model_validator(mode="after")

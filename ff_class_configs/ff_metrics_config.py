@@ -38,7 +38,7 @@ class FFMetricsConfigDTO(FFConfigSection):
         30.0, gt=0, description="inactivity after which a user's next event starts a new analytics session"
     )
     max_tags: int = Field(16, ge=0, le=64, description="most tags one sample may carry")
-    max_tag_value_chars: int = Field(256, ge=1, le=4096)
+    max_tag_value_chars: int = Field(256, ge=1, le=4096, description="longest metric tag value, in characters")
     max_event_data_bytes: int = Field(
         16 * 1024, ge=256, description="largest analytics event data / audit details, as JSON bytes"
     )

@@ -29,7 +29,11 @@ class FFStorageConfigDTO(FFConfigSection):
         description="always: fsync before an append returns; batch: fsync at most every "
         "batch_fsync_interval_ms; never: leave it to the OS. Atomic replace holds for all three.",
     )
-    batch_fsync_interval_ms: int = Field(200, ge=1, le=60_000)
+    batch_fsync_interval_ms: int = Field(
+        200, ge=1, le=60_000, description="with batch durability, the longest an append stays un-fsynced"
+    )
     max_record_bytes: int = Field(16 * 1024 * 1024, ge=1024, description="largest JSONL record")
     max_content_chars: int = Field(200_000, ge=1, description="largest message or memory text")
-    lock_timeout_seconds: float = Field(30.0, gt=0)
+    lock_timeout_seconds: float = Field(
+        30.0, gt=0, description="how long a file lock is waited for before the call fails with FFStorageError"
+    )

@@ -31,6 +31,7 @@ from ff_class_configs.ff_tool_dtos import (
     FFToolRunResultDTO,
     FFToolUserAccessDTO,
 )
+from ff_managers._core.checks import check_limit
 from ff_managers._tools.access import FFToolAccess
 from ff_managers._tools.builtin_defs import builtin_tool_definitions
 from ff_managers._tools.registry import FFToolRegistry
@@ -43,6 +44,8 @@ from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_store import FFStore
 
 __all__ = ["FFToolExecutionManager"]
+
+_MAX_RUNS_LISTED = 100_000  # a listing is a page, not the whole history (the bound memory's listings use too)
 
 
 def _run_event(result: FFToolRunResultDTO) -> tuple[str, dict[str, Any]]:
@@ -161,9 +164,10 @@ class FFToolExecutionManager(FFComponentBase):
             return result
 
     async def list_runs(self, user_id: str, *, limit: int = 50) -> list[FFToolRunResultDTO]:
-        """The user's last ``limit`` runs (refusals included), oldest first."""
+        """The user's last ``limit`` runs (refusals included), oldest first; ``limit`` 0 reads none."""
         async with self._operation():
-            return await self._io(self._runs.recent, ff_validate_id(user_id, "user_id"), limit)
+            ff_validate_id(user_id, "user_id")
+            return await self._io(self._runs.recent, user_id, check_limit(limit, maximum=_MAX_RUNS_LISTED, minimum=0))
 
     async def get_run(self, user_id: str, run_id: str) -> FFToolRunResultDTO:
         """One run of this user; FFNotFoundError if the user has no such run."""

@@ -2,9 +2,11 @@
 
 The manager's gates, in order (the first that says no decides):
 
-1. :meth:`FFToolRuns.plan`: the tool exists (FFNotFoundError), the arguments fit its parameter
-   model and the size limits, the staged files are named safely (FFValidationError), and the
-   run's working directory is a safe path (FFSandboxViolationError). Nothing is written.
+1. :meth:`FFToolRuns.plan`: the tool exists (FFNotFoundError); the arguments are a plain JSON
+   object within ``tools.max_argument_bytes`` (NaN and infinity refused, per
+   :mod:`ff_managers._core.checks`) that fits the tool's parameter model; the staged files are
+   named safely and within their size limit (FFValidationError); and the run's working
+   directory is a safe path (FFSandboxViolationError). Nothing is written.
 2. :meth:`FFToolRuns.check_paths`: path arguments stay inside the working directory
    (FFSandboxViolationError; the manager publishes it as ``tool.refused``). Nothing is written.
 3. :meth:`FFToolRuns.execute`: permission, the user's rate limit and the tool's circuit breaker.
@@ -31,6 +33,7 @@ from typing import Any
 
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolRefusal, FFToolRunResultDTO, FFToolRunStatus
+from ff_managers._core.checks import check_json_object
 from ff_managers._tools.access import FFToolAccess
 from ff_managers._tools.builtin_defs import TOOLS_PACKAGE_PARENT
 from ff_managers._tools.registry import FFToolRegistry, ff_check_path_arguments, ff_effective_limits, ff_permission_refusal
@@ -96,12 +99,9 @@ class FFToolRuns:
     ) -> FFToolRunPlan:
         """Check a call (gate 1) and give the run its id and working directory."""
         definition = self.registry.get(tool_name)
-        validated = self.registry.validate_arguments(definition, arguments or {})
+        plain = check_json_object(arguments, field="arguments", max_bytes=self.settings.max_argument_bytes)
+        validated = self.registry.validate_arguments(definition, plain)
         payload = ff_dumps(validated)
-        if len(payload) > self.settings.max_argument_bytes:
-            raise FFValidationError(
-                f"arguments of {len(payload):,} bytes exceed {self.settings.max_argument_bytes:,}", field="arguments"
-            )
         staged = self._check_files(files)
         run_id = ff_new_id("run-")
         return FFToolRunPlan(definition, user_id, run_id, validated, payload, staged, self._work_dir(user_id, run_id))

@@ -1,16 +1,18 @@
-"""Helpers shared by the tool tests: test-only tool definitions that run Python code, a fake clock."""
+"""Helpers shared by the tool tests: test-only tool definitions that run Python code.
+
+The fake clock the tool tests inject is the shared one, :class:`tests._fakes.FakeClock`.
+"""
 
 from __future__ import annotations
 
 import sys
 import textwrap
-from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO
 
-__all__ = ["AnyArgs", "FakeClock", "code_tool"]
+__all__ = ["AnyArgs", "code_tool"]
 
 
 class AnyArgs(BaseModel):
@@ -30,15 +32,3 @@ def code_tool(name: str, code: str, *, limits: FFToolLimitsDTO | None = None, **
         **extra,
     )
 
-
-class FakeClock:
-    """An injectable clock that only moves when told to."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)

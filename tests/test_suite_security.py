@@ -30,6 +30,7 @@ from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigD
 from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
 from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO, FFSystemIntegrationReportDTO, FFTestStatus
 from ff_managers import FFMemoryLayerManager, FFMetricsCollectionManager, FFPanelSessionManager
+from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.security import REGISTRY
 from testing.suites.security.encryption import encryption_settings
@@ -128,11 +129,10 @@ async def test_a_disabled_group_attempts_nothing_and_records_no_check(run_securi
 async def test_traversal_is_found_when_ids_are_not_validated_and_safe_path_accepts_dotdot(
     run_security: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ff_managers.ff_component_base as component_base
     import ff_managers.ff_tool_execution_manager as tools_module
 
     monkeypatch.setattr(tools_module, "ff_validate_id", lambda value, kind="id": value)
-    monkeypatch.setattr(component_base, "ff_safe_path", lambda root, *parts: Path(root).resolve().joinpath(*parts))
+    monkeypatch.setattr(FFStore, "path", lambda self, *parts: self.root.joinpath(*parts))
     results, report = await run_security("traversal_ids_tools", "traversal_ids_panel")
     _assert_found(
         results,
@@ -197,10 +197,12 @@ async def test_an_attack_that_hangs_is_recorded_as_a_finding(run_security: Runne
 
 
 async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ff_managers.ff_tool_execution_manager as tools_module
+    spawn = asyncio.base_events.BaseEventLoop.subprocess_exec
 
-    original = tools_module.ff_build_environment
-    monkeypatch.setattr(tools_module, "ff_build_environment", lambda *a, **k: {**os.environ, **original(*a, **k)})
+    async def leaky_spawn(self: asyncio.AbstractEventLoop, factory: Any, *args: Any, env: Any = None, **kwargs: Any) -> Any:
+        return await spawn(self, factory, *args, env=None if env is None else {**os.environ, **env}, **kwargs)
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "subprocess_exec", leaky_spawn)  # the allow-list skipped at the spawn
     results, report = await run_security("sandbox_environment_secret")
     check = _assert_found(results, report, "sandbox_environment_secret", "secret name or value visible to the tool: yes")
     assert "FF_SECURITY_PROBE_SECRET_" in check.observed  # the leaked variable is named

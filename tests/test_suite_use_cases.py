@@ -17,14 +17,13 @@ from ff_class_configs.ff_test_result_dtos import FFTestStatus, FFUseCaseValidati
 from ff_managers import (
     FFKnowledgeBaseManager,
     FFMemoryLayerManager,
-    FFToolExecutionManager,
     _memory_retention,
     _memory_store,
     ff_metrics_collection_manager,
-    ff_tool_execution_manager,
 )
 from ff_managers import FFPanelSessionManager
 from ff_utils.ff_json_utils import ff_read_jsonl
+from ff_utils.ff_store import FFStore
 from testing import FFIntegrationTestManager
 from testing._context import MANAGER_NAMES
 from testing.suites.use_cases import CATEGORIES, REGISTRY, USE_CASE_CATALOG
@@ -110,8 +109,8 @@ async def test_all_22_use_cases_pass_through_the_test_manager(tmp_path: Path) ->
 def run_use_cases(tmp_path: Path) -> RunUseCases:
     """Run some use cases of the suite through FFIntegrationTestManager (the others are left out)."""
 
-    async def run(*use_case_ids: str) -> dict[str, FFUseCaseValidationDTO]:
-        manager = FFIntegrationTestManager(load_config(environ={}), output_dir=tmp_path / "reports")
+    async def run(*use_case_ids: str, overrides: dict[str, Any] | None = None) -> dict[str, FFUseCaseValidationDTO]:
+        manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "reports")
         try:
             await manager.run_suite("use_cases", only=use_case_ids)
             return {r.use_case_id: r for r in manager.use_case_results()}
@@ -207,12 +206,8 @@ async def test_retention_that_never_archives_fails_memory_chat(
     assert "expired into the archive" in result.first_failure
 
 
-async def test_no_retries_fail_the_task_agent(run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def single_attempt(attempt: Callable[[], Awaitable[Any]], **kwargs: Any) -> Any:
-        return await attempt()
-
-    monkeypatch.setattr(ff_tool_execution_manager, "ff_retry", single_attempt)
-    result = (await run_use_cases("auto_task_agent"))["auto_task_agent"]
+async def test_no_retries_fail_the_task_agent(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("auto_task_agent", overrides={"tools": {"max_retries": 0}}))["auto_task_agent"]
     assert result.status in BROKEN
     assert "step fetch" in result.first_failure and "try again" in result.first_failure
 
@@ -279,10 +274,13 @@ async def test_retention_without_compression_fails_the_thought_partner(
 async def test_unlogged_tool_runs_fail_translation_and_sandbox(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def not_logged(self: FFToolExecutionManager, result: Any) -> None:
-        return None
+    append = FFStore.append
 
-    monkeypatch.setattr(FFToolExecutionManager, "_record", not_logged)
+    def not_logged(self: FFStore, path: Path, record: Any) -> None:  # every append but the tool run log
+        if path.parts[-2:] != ("tools", "runs.jsonl"):
+            append(self, path, record)
+
+    monkeypatch.setattr(FFStore, "append", not_logged)
     results = await run_use_cases("translation_chat", "prompt_sandbox")
     assert results["translation_chat"].status in BROKEN
     assert "tool log holds one translate run per turn" in results["translation_chat"].first_failure

@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
 
-__all__ = ["FFBreakerState", "FFCircuitBreaker", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
+__all__ = ["FFBreakerState", "FFCircuitBreaker", "FFToolBreakers", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
 
 T = TypeVar("T")
 Seconds = Callable[[], float]
@@ -86,6 +86,32 @@ class FFCircuitBreaker:
     def release_trial(self) -> None:
         """A trial that ended without a verdict (e.g. refused later) frees the half-open slot."""
         self._trial_running = False
+
+
+class FFToolBreakers:
+    """One breaker per tool name, made on first use with the same threshold and cool-down.
+
+    A tool registered again (``replace=True``) or unregistered starts over: :meth:`forget`.
+    """
+
+    def __init__(self, *, threshold: int, cooldown: float, now: Seconds) -> None:
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self._now = now
+        self._breakers: dict[str, FFCircuitBreaker] = {}
+
+    def get(self, name: str) -> FFCircuitBreaker:
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            breaker = self._breakers[name] = FFCircuitBreaker(threshold=self.threshold, cooldown=self.cooldown, now=self._now)
+        return breaker
+
+    def forget(self, name: str) -> None:
+        self._breakers.pop(name, None)
+
+    def not_closed(self) -> list[str]:
+        """Names of the tools whose breaker is open or half-open, sorted."""
+        return sorted(name for name, breaker in self._breakers.items() if breaker.state != FFBreakerState.CLOSED)
 
 
 @dataclass(slots=True)

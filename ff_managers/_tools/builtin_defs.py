@@ -18,7 +18,7 @@ from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, 
 
 __all__ = ["TOOLS_PACKAGE_PARENT", "builtin_tool_definitions", "builtin_argv"]
 
-TOOLS_PACKAGE_PARENT = Path(__file__).resolve().parent
+TOOLS_PACKAGE_PARENT = Path(__file__).resolve().parent.parent
 """Put on the tool's PYTHONPATH: it holds ``tools_builtin`` and nothing the tools should import."""
 
 _MAX_TEXT = 200_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ff_managers._tool_resilience import FFBreakerState, FFCircuitBreaker, FFUserRateLimiter, ff_retry
+from ff_managers._tools.resilience import FFBreakerState, FFCircuitBreaker, FFUserRateLimiter, ff_retry
 
 
 class Seconds:

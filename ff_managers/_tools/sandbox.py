@@ -4,7 +4,7 @@ The manager calls :func:`ff_run_sandboxed` once per attempt. What it guarantees:
 
 * The command is an argv list given to ``create_subprocess_exec`` (never a shell); arguments
   travel as JSON on stdin.
-* The child starts through :mod:`ff_managers._tool_launcher`, a supervisor in a new session that
+* The child starts through :mod:`ff_managers._tools.launcher`, a supervisor in a new session that
   sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0 in the
   tool right before ``exec`` and, being a child subreaper, kills and reaps every descendant of
   the tool when it ends (or when asked with SIGTERM).
@@ -13,9 +13,10 @@ The manager calls :func:`ff_run_sandboxed` once per attempt. What it guarantees:
 * Wall time: past the limit the run is stopped (SIGTERM to the supervisor, which SIGKILLs the
   tool's group; SIGKILL everything if it does not answer within a second) and reported as
   ``wall_time``. Output: stdout is read in chunks and, past the cap, the run is stopped and the
-  output marked truncated; memory stays bounded by the cap. Processes: a watchdog counts the
-  supervisor's descendants every few milliseconds and stops a run that has more than allowed,
-  because as root RLIMIT_NPROC is ignored by the kernel.
+  output marked truncated; memory stays bounded by the cap. Processes: a watchdog
+  (:mod:`ff_managers._tools.watchdog`) counts the supervisor's descendants every few
+  milliseconds and stops a run that has more than allowed, because as root RLIMIT_NPROC is
+  ignored by the kernel.
 """
 
 from __future__ import annotations
@@ -30,9 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO
+from ff_managers._tools.watchdog import ff_hard_kill, ff_watch_processes
 from ff_utils.ff_errors import FFSandboxViolationError
 from ff_utils.ff_logging import get_logger
 
@@ -47,13 +47,11 @@ __all__ = [
 
 _log = get_logger("tools.sandbox")
 
-FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("_tool_launcher.py")
+FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("launcher.py")
 _READ_CHUNK = 64 * 1024
 _TERM_GRACE_S = 1.0
 _READER_GRACE_S = 1.0
 _SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
-_INLINE_WALK_MAX_PROCESSES = 64
-"""Up to this process limit the watchdog walks /proc on the event loop (well under a millisecond)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,106 +178,6 @@ async def _read_tail(stream: asyncio.StreamReader | None, keep: int) -> bytes:
             del tail[: len(tail) - keep]
 
 
-def _proc_children(pid: int) -> list[int] | None:
-    """Direct children of ``pid`` from ``/proc/<pid>/task/*/children``; None if the kernel lacks it.
-
-    A process that is gone (or a thread that ended mid-walk) has no children: ``[]``.
-    """
-    task_dir = f"/proc/{pid}/task"
-    try:
-        tids = os.listdir(task_dir)
-    except FileNotFoundError:
-        return []
-    children: list[int] = []
-    for tid in tids:
-        try:
-            with open(f"{task_dir}/{tid}/children", "rb") as handle:  # procfs, not project data
-                children.extend(int(p) for p in handle.read().split())
-        except FileNotFoundError:
-            if not os.path.exists(f"{task_dir}/{tid}"):
-                continue  # the thread ended while we walked
-            return None  # the process is there but has no children file: CONFIG_PROC_CHILDREN is off
-        except ProcessLookupError:
-            continue
-    return children
-
-
-def _count_descendants_proc(pid: int, stop_above: int) -> int | None:
-    """Count ``pid``'s descendants by walking the /proc children files, stopping past ``stop_above``.
-
-    Why not psutil: ``children(recursive=True)`` reads /proc/<n>/stat of EVERY process on the
-    machine, in Python, on each check. At 50 checks a second per run in flight, that Python work
-    (and the GIL it holds between its hundreds of syscalls) was what inflated every other
-    operation's p95 under load. This walk reads one file per descendant and stops as soon as the
-    limit is exceeded, so even a fork bomb costs at most ``stop_above + 1`` reads, and a normal
-    run (supervisor -> tool) a few tens of microseconds: cheap enough to run on the event loop.
-    Returns None when the kernel has no children files (the caller falls back to psutil).
-    """
-    count = 0
-    pending = [pid]
-    while pending:
-        children = _proc_children(pending.pop())
-        if children is None:
-            return None
-        count += len(children)
-        if count > stop_above:
-            return count
-        pending.extend(children)
-    return count
-
-
-def _count_descendants_psutil(pid: int) -> int:
-    try:
-        return len(psutil.Process(pid).children(recursive=True))
-    except psutil.NoSuchProcess:
-        return 0
-
-
-async def _watch_processes(pid: int, limit: int, interval: float, trip: Callable[[str], None], peak: list[int]) -> None:
-    """Stop the run once the supervisor has more than ``limit`` descendants."""
-    use_proc = True
-    while True:
-        await asyncio.sleep(interval)
-        if not use_proc:
-            count = None
-        elif limit <= _INLINE_WALK_MAX_PROCESSES:
-            count = _count_descendants_proc(pid, limit)
-        else:  # a walk of thousands of files would stall the event loop: a thread then
-            count = await asyncio.to_thread(_count_descendants_proc, pid, limit)
-        if count is None:
-            use_proc = False  # no /proc children files: scan every process, off the event loop
-            count = await asyncio.to_thread(_count_descendants_psutil, pid)
-        peak[0] = max(peak[0], count)
-        if count > limit:
-            trip("processes")
-            return
-
-
-def _hard_kill(pid: int) -> None:
-    """Last resort when the supervisor does not answer: SIGKILL every group below it, then it."""
-    own_group = os.getpgrp()
-    try:
-        children = psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        children = []
-    groups = set()
-    for child in children:
-        try:
-            groups.add(os.getpgid(child.pid))
-        except ProcessLookupError:
-            continue
-    for group in groups - {own_group}:
-        try:
-            os.killpg(group, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    for target in [*(c.pid for c in children), pid]:
-        try:
-            os.kill(target, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
 async def _stop(process: asyncio.subprocess.Process, protocol: _ExitAwareProtocol) -> None:
     """Ask the supervisor to kill and reap the tool; force it if it does not within the grace."""
     try:
@@ -290,7 +188,7 @@ async def _stop(process: asyncio.subprocess.Process, protocol: _ExitAwareProtoco
         await asyncio.wait_for(asyncio.shield(protocol.exited), timeout=_TERM_GRACE_S)
     except TimeoutError:
         _log.warning("supervisor %d ignored SIGTERM; killing its process tree", process.pid)
-        await asyncio.to_thread(_hard_kill, process.pid)
+        await asyncio.to_thread(ff_hard_kill, process.pid)
         await protocol.exited
 
 
@@ -378,7 +276,7 @@ async def _supervise(
     out_task = asyncio.create_task(_read_capped(process.stdout, int(limits.max_output_bytes or 0), lambda: trip("output")))
     err_task = asyncio.create_task(_read_tail(process.stderr, request.stderr_tail_bytes))
     watcher = asyncio.create_task(
-        _watch_processes(process.pid, int(limits.max_processes or 1), request.watchdog_interval, trip, peak)
+        ff_watch_processes(process.pid, int(limits.max_processes or 1), request.watchdog_interval, trip, peak)
     )
     waiter = asyncio.ensure_future(protocol.exited)
     stopper = asyncio.create_task(stop_event.wait())

@@ -9,7 +9,6 @@ from typing import Any
 
 import pydantic
 import pytest
-from _tool_helpers import AnyArgs, FakeClock, code_tool
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import (
@@ -20,10 +19,12 @@ from ff_class_configs.ff_tool_dtos import (
     FFToolRunStatus,
 )
 from ff_managers import FFToolExecutionManager
-from ff_managers import ff_tool_execution_manager as manager_module
-from ff_managers._tool_resilience import FFBreakerState
+from ff_managers._tools import runs as runs_module
+from ff_managers._tools.resilience import FFBreakerState
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFPermissionError, FFTimeoutError, FFValidationError
+from tests._fakes import FakeClock
+from tests._tool_helpers import AnyArgs, code_tool
 
 BUILTINS = {"word_count", "extract_text", "summarize", "calculator", "translate", "grammar_check", "create_task", "disk_usage", "restart_service"}
 
@@ -117,6 +118,18 @@ async def test_run_log_survives_a_restart(tmp_path: Path) -> None:
     assert (await second.get_run("alice", a.run_id)).output["result"] == 42
 
 
+@pytest.mark.parametrize("limit", [-1, True, "5", 2.0, 100_001])
+async def test_list_runs_refuses_a_bad_limit(tools: FFToolExecutionManager, limit: Any) -> None:
+    with pytest.raises(FFValidationError):
+        await tools.list_runs("alice", limit=limit)
+
+
+async def test_list_runs_with_limit_zero_reads_none(tools: FFToolExecutionManager) -> None:
+    await tools.execute_tool("alice", "calculator", {"expression": "1"})
+    assert await tools.list_runs("alice", limit=0) == []
+    assert len(await tools.list_runs("alice", limit=1)) == 1
+
+
 async def test_run_logs_are_isolated_per_user(tools: FFToolExecutionManager) -> None:
     mine = await tools.execute_tool("alice", "calculator", {"expression": "1+1"})
     assert await tools.list_runs("bob") == []
@@ -133,11 +146,32 @@ async def test_bad_arguments_are_refused_before_anything_runs(
     tools: FFToolExecutionManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool: str, arguments: Any
 ) -> None:
     spawn = SpawnCounter()
-    monkeypatch.setattr(manager_module, "ff_run_sandboxed", spawn)
+    monkeypatch.setattr(runs_module, "ff_run_sandboxed", spawn)
     with pytest.raises(FFValidationError):
         await tools.execute_tool("alice", tool, arguments)
     assert spawn.calls == 0
     assert not (tmp_path / "root" / "users" / "alice").exists()
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("-inf"), b"bytes", {1: "non-text key"}, {"deep": [float("inf")]}])
+async def test_arguments_must_be_plain_json_before_anything_runs(
+    tools: FFToolExecutionManager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: Any
+) -> None:
+    tools.register_tool(code_tool("anything", "print('{}')"))  # its parameter model accepts any object
+    spawn = SpawnCounter()
+    monkeypatch.setattr(runs_module, "ff_run_sandboxed", spawn)
+    with pytest.raises(FFValidationError) as refused:
+        await tools.execute_tool("alice", "anything", {"value": value})
+    assert refused.value.field == "arguments"
+    assert spawn.calls == 0
+    assert not (tmp_path / "root" / "users" / "alice").exists()
+
+
+async def test_a_bad_argument_is_named_with_its_tool(tools: FFToolExecutionManager) -> None:
+    with pytest.raises(FFValidationError) as refused:
+        await tools.execute_tool("alice", "calculator", {"expression": 5})
+    assert refused.value.field == "arguments.expression" and "calculator" in str(refused.value)
+    assert refused.value.context["tool"] == "calculator"
 
 
 async def test_bad_user_ids_and_file_names_are_refused(tools: FFToolExecutionManager, tmp_path: Path) -> None:

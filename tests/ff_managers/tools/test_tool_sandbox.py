@@ -15,16 +15,16 @@ from pathlib import Path
 
 import psutil
 import pytest
-from _tool_helpers import code_tool
 
+import ff_managers._tools.watchdog as watchdog_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO, FFToolRunStatus
-from ff_managers._tool_builtin_defs import TOOLS_PACKAGE_PARENT
-import ff_managers._tool_sandbox as sandbox_module
-from ff_managers._tool_sandbox import FFSandboxRequest, ff_build_environment, ff_rlimits, ff_run_sandboxed
+from ff_managers._tools.builtin_defs import TOOLS_PACKAGE_PARENT
+from ff_managers._tools.sandbox import FFSandboxRequest, ff_build_environment, ff_rlimits, ff_run_sandboxed
 from ff_managers.ff_event_bus import FFEvent
 from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 from ff_utils.ff_errors import FFSandboxViolationError
+from tests._tool_helpers import code_tool
 
 
 @pytest.fixture
@@ -300,13 +300,13 @@ def _kill_tree(root: subprocess.Popen[bytes]) -> None:
 def test_watchdog_count_matches_a_full_process_scan_and_stops_past_the_limit() -> None:
     root, expected = _spawn_tree()
     try:
-        assert sandbox_module._count_descendants_psutil(root.pid) == expected
-        assert sandbox_module._count_descendants_proc(root.pid, 100) == expected
-        early = sandbox_module._count_descendants_proc(root.pid, 1)
+        assert watchdog_module.ff_count_descendants_psutil(root.pid) == expected
+        assert watchdog_module.ff_count_descendants_proc(root.pid, 100) == expected
+        early = watchdog_module.ff_count_descendants_proc(root.pid, 1)
         assert early is not None and 1 < early <= expected  # tripped without walking the rest
     finally:
         _kill_tree(root)
-    assert sandbox_module._count_descendants_proc(root.pid, 100) == 0  # gone: nothing to count
+    assert watchdog_module.ff_count_descendants_proc(root.pid, 100) == 0  # gone: nothing to count
 
 
 def test_watchdog_check_costs_far_less_cpu_than_a_process_table_scan() -> None:
@@ -320,11 +320,11 @@ def test_watchdog_check_costs_far_less_cpu_than_a_process_table_scan() -> None:
     try:
         started = time.process_time()
         for _ in range(200):
-            sandbox_module._count_descendants_proc(root.pid, 16)
+            watchdog_module.ff_count_descendants_proc(root.pid, 16)
         walk = time.process_time() - started
         started = time.process_time()
         for _ in range(200):
-            sandbox_module._count_descendants_psutil(root.pid)
+            watchdog_module.ff_count_descendants_psutil(root.pid)
         scan = time.process_time() - started
     finally:
         _kill_tree(root)
@@ -334,14 +334,14 @@ def test_watchdog_check_costs_far_less_cpu_than_a_process_table_scan() -> None:
 async def test_fork_bomb_is_contained_by_the_psutil_fallback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a kernel without /proc/<pid>/task/<tid>/children the watchdog must still trip."""
     scans: list[int] = []
-    real_scan = sandbox_module._count_descendants_psutil
+    real_scan = watchdog_module.ff_count_descendants_psutil
 
     def counting_scan(pid: int) -> int:
         scans.append(pid)
         return real_scan(pid)
 
-    monkeypatch.setattr(sandbox_module, "_proc_children", lambda pid: None)
-    monkeypatch.setattr(sandbox_module, "_count_descendants_psutil", counting_scan)
+    monkeypatch.setattr(watchdog_module, "ff_proc_children", lambda pid: None)
+    monkeypatch.setattr(watchdog_module, "ff_count_descendants_psutil", counting_scan)
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
     outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=4, wall_time_seconds=5))
     assert outcome.limit_exceeded == "processes" and outcome.duration_s < 5

@@ -11,10 +11,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import pydantic
-
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolInfoDTO, FFToolLimitsDTO, FFToolRefusal
+from ff_managers._core.errors import validate_input
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFSandboxViolationError, FFValidationError
 from ff_utils.ff_file_ops import ff_safe_path
 
@@ -67,21 +66,14 @@ class FFToolRegistry:
         ]
 
     @staticmethod
-    def validate_arguments(definition: FFToolDefinitionDTO, arguments: Any) -> dict[str, Any]:
-        """Arguments checked against the tool's parameter model, as plain JSON data.
+    def validate_arguments(definition: FFToolDefinitionDTO, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Plain JSON ``arguments`` checked against the tool's parameter model, as plain JSON data.
 
-        Raises FFValidationError naming the first bad field.
+        Raises FFValidationError naming the first bad field (``arguments.<name>``).
         """
-        if not isinstance(arguments, Mapping):
-            raise FFValidationError(f"arguments of {definition.name} must be an object", field="arguments")
-        try:
-            model = definition.parameters.model_validate(dict(arguments))
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "arguments"
-            raise FFValidationError(
-                f"invalid arguments for {definition.name}: {where}: {first['msg']}", field=where, tool=definition.name
-            ) from exc
+        model = validate_input(
+            definition.parameters, arguments, field="arguments", action=f"run {definition.name}", tool=definition.name
+        )
         return model.model_dump(mode="json", exclude_none=True)
 
 

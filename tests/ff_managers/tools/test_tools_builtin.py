@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ff_managers._tool_builtin_defs import TOOLS_PACKAGE_PARENT
+from ff_managers._tools.builtin_defs import TOOLS_PACKAGE_PARENT
 from ff_managers.tools_builtin import BUILTIN_TOOL_NAMES
 from ff_managers.tools_builtin._protocol import ToolError, ToolSandboxViolation, workspace_path
 from ff_managers.tools_builtin.calculator import evaluate

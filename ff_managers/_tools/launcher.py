@@ -1,6 +1,6 @@
 """The supervisor that stands between the tool manager and a tool process (stdlib only).
 
-Run as ``python -I -S -B _tool_launcher.py STATUS_FD LIMITS_JSON -- ARGV...``; it is the session
+Run as ``python -I -S -B launcher.py STATUS_FD LIMITS_JSON -- ARGV...``; it is the session
 leader the manager spawned (``start_new_session=True``). Why a supervisor instead of ``exec``:
 
 * Resource limits are set in the forked child right before ``execv``, so no ``preexec_fn`` runs

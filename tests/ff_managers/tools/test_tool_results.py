@@ -1,0 +1,68 @@
+"""How a sandbox outcome becomes a run result, checked without spawning anything."""
+
+from __future__ import annotations
+
+import signal
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from ff_class_configs.ff_tool_dtos import FFToolRunStatus
+from ff_managers._tools.results import ff_counts_against_breaker, ff_is_transient, ff_run_result
+from ff_managers._tools.sandbox import FFSandboxOutcome
+from tests._tool_helpers import code_tool
+
+TOOL = code_tool("probe", "print('{}')")
+
+
+def outcome(exit_code: int | None = 0, stdout: bytes = b"", **extra: Any) -> FFSandboxOutcome:
+    return FFSandboxOutcome(exit_code=exit_code, signal=extra.pop("signal", None), stdout=stdout, stdout_truncated=False,
+                            stderr_tail=extra.pop("stderr_tail", b""), duration_s=0.25, **extra)  # fmt: skip
+
+
+def result(ended: FFSandboxOutcome, attempts: int = 1) -> Any:
+    return ff_run_result(
+        TOOL, user_id="alice", run_id="run-1", arguments={}, started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        outcome=ended, attempts=attempts, elapsed=0.5,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "ended, status, error",
+    [
+        (outcome(0, b'{"n": 1}'), FFToolRunStatus.SUCCESS, None),
+        (outcome(0, b"not json"), FFToolRunStatus.ERROR, "tool exited 0 but did not write a JSON result"),
+        (outcome(None, limit_exceeded="wall_time"), FFToolRunStatus.TIMEOUT, "ran past its wall-time limit and was killed"),
+        (outcome(None, limit_exceeded="processes"), FFToolRunStatus.KILLED, "started more processes than allowed and was killed"),
+        (outcome(None, signal=int(signal.SIGXCPU), limit_exceeded="cpu_time"), FFToolRunStatus.KILLED, "used up its CPU-time limit (signal 24)"),
+        (outcome(127, launch_error="FileNotFoundError: x"), FFToolRunStatus.ERROR, "tool could not be started: FileNotFoundError: x"),
+        (outcome(1, b'{"error": {"type": "busy", "message": "later"}}'), FFToolRunStatus.ERROR, "busy: later"),
+        (outcome(1, limit_exceeded="memory"), FFToolRunStatus.ERROR, "ran out of its memory limit"),
+        (outcome(2), FFToolRunStatus.ERROR, "tool exited with code 2"),
+    ],
+)  # fmt: skip
+def test_outcomes_map_to_status_and_one_line_error(ended: FFSandboxOutcome, status: FFToolRunStatus, error: str | None) -> None:
+    made = result(ended)
+    assert (made.status, made.error) == (status, error)
+    assert made.duration_ms == 500.0 and made.attempts == 1
+
+
+def test_a_declared_error_document_is_kept_as_output() -> None:
+    made = result(outcome(65, b'{"error": {"type": "invalid_input", "message": "no", "retryable": false}}'))
+    assert made.output == {"error": {"type": "invalid_input", "message": "no", "retryable": False}}
+
+
+def test_transient_means_a_retryable_exit_code_or_a_declared_retryable_error() -> None:
+    assert ff_is_transient(TOOL, outcome(75))
+    assert ff_is_transient(TOOL, outcome(1, b'{"error": {"retryable": true}}'))
+    assert not ff_is_transient(TOOL, outcome(1, b'{"error": {"retryable": false}}'))
+    assert not ff_is_transient(TOOL, outcome(75, limit_exceeded="wall_time"))  # timeouts are never retried
+    assert not ff_is_transient(TOOL, outcome(None, signal=9))
+
+
+def test_only_real_failures_count_against_the_breaker() -> None:
+    assert ff_counts_against_breaker(result(outcome(2)))
+    assert ff_counts_against_breaker(result(outcome(None, limit_exceeded="wall_time")))
+    assert not ff_counts_against_breaker(result(outcome(65)))  # the input was refused; the tool is fine
+    assert not ff_counts_against_breaker(result(outcome(0, b"{}")))

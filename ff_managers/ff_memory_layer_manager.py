@@ -9,8 +9,8 @@ Two halves, one manager, because the layers draw on the conversations (Letta's "
   reads backwards from the end of the log, so neither grows with the session.
 * **Memories** (``users/<uid>/memory/``): five layers, each an append-only JSONL file, with an
   archive. Retention moves entries down the chain, archives expired ones and compresses full
-  layers (see ``_memory_retention.py`` for the exact semantics, ``_memory_store.py`` for the
-  files and their crash-safety, ``_memory_ranking.py`` for search).
+  layers (see ``_memory/retention.py`` for the exact semantics, ``_memory/layer_store.py`` for
+  the files and their crash-safety, ``_memory/ranking.py`` for search).
 
 Ordering: messages are returned in file order, which is the order their appends were committed
 (the append lock serialises writers). Timestamps are taken when ``add_message`` is called, so
@@ -49,10 +49,10 @@ from ff_class_configs.ff_memory_dtos import (
     FFUserProfileDTO,
     FFUserRetentionReportDTO,
 )
-from ff_managers import _conversation_store as conv
-from ff_managers._memory_ranking import RankedEntry, rank_entries
-from ff_managers._memory_store import MemoryStore
-from ff_managers._memory_validation import (
+from ff_managers._memory import conversations as conv
+from ff_managers._memory.ranking import RankedEntry, rank_entries
+from ff_managers._memory.layer_store import MemoryStore
+from ff_managers._memory.validation import (
     check_content,
     check_importance,
     check_layer,
@@ -624,7 +624,7 @@ class FFMemoryLayerManager(FFComponentBase):
         self, user_id: str, query: str, limit: int = 10, *, layers: Iterable[str] | str | None = None
     ) -> list[FFMemorySearchHitDTO]:
         """Active memories ranked by BM25 relevance to ``query`` with a small importance/recency
-        tie-breaker (see ``_memory_ranking.py``); only entries sharing a term with the query."""
+        tie-breaker (see ``_memory/ranking.py``); only entries sharing a term with the query."""
         async with self._operation():
             check_content(query, self._max_chars, field="query")
             check_limit(limit)

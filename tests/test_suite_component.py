@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-import ff_managers._conversation_store as conversation_store
+import ff_managers._memory.conversations as conversation_store
 import ff_managers.ff_metrics_collection_manager as metrics_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
 from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFKnowledgeBaseManager, FFMemoryLayerManager
-from ff_managers._memory_ranking import RankedEntry
+from ff_managers._memory.ranking import RankedEntry
 from ff_utils.ff_json_utils import ff_read_jsonl
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.component import REGISTRY

@@ -136,7 +136,7 @@ async def test_an_operation_that_raises_counts_as_errors(tmp_path: Path, monkeyp
 
 async def test_lost_appends_are_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A message writer that acknowledges but drops every tenth append fails the read-back check."""
-    import ff_managers._conversation_store as store
+    import ff_managers._memory.conversations as store
 
     real_append = store.append_messages
     calls = {"n": 0}

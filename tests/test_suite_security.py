@@ -199,7 +199,7 @@ async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_securit
 
 
 async def test_a_jsonl_writer_that_lets_newlines_through_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ff_managers._conversation_store as conversation_store
+    import ff_managers._memory.conversations as conversation_store
 
     def naive_append(log: Path, records: list[dict[str, Any]], settings: Any) -> None:
         # The defect: JSON built by string formatting, so string values are written unescaped.

@@ -18,11 +18,11 @@ from ff_managers import (
     FFKnowledgeBaseManager,
     FFMemoryLayerManager,
     FFToolExecutionManager,
-    _memory_retention,
-    _memory_store,
     ff_metrics_collection_manager,
     ff_tool_execution_manager,
 )
+from ff_managers._memory import layer_store as _memory_store
+from ff_managers._memory import retention as _memory_retention
 from ff_managers.ff_panel_store import FFLockedPanel
 from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState
 from ff_utils.ff_json_utils import ff_read_jsonl

@@ -40,7 +40,7 @@ from ff_class_configs.ff_memory_dtos import (
     FFMemoryEntryDTO,
     FFMemoryMoveDTO,
 )
-from ff_managers._memory_summary import extractive_summary
+from ff_managers._memory.summary import extractive_summary
 
 __all__ = ["RetentionPlan", "plan_retention", "dedupe_layers"]
 

@@ -15,7 +15,7 @@ import pytest
 import ff_utils.ff_json_utils as j
 from ff_class_configs import load_config
 from ff_managers import FFMemoryLayerManager
-from ff_managers import _conversation_store
+from ff_managers._memory import conversations as _conversation_store
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 

@@ -1,4 +1,4 @@
-"""Tests of ff_managers._memory_validation: every bad input is one FFValidationError naming its field."""
+"""Tests of ff_managers._memory.validation: every bad input is one FFValidationError naming its field."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ff_managers._memory_validation import (
+from ff_managers._memory.validation import (
     check_content,
     check_importance,
     check_layers,

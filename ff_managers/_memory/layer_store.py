@@ -31,8 +31,8 @@ from pathlib import Path
 
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, RETENTION_CHAIN, FFMemoryConfigDTO, MemoryLayer
 from ff_class_configs.ff_memory_dtos import MEMORY_SCHEMA_VERSION, FFArchivedMemoryDTO, FFMemoryEntryDTO
-from ff_managers._conversation_store import StorageSettings, parse_record
-from ff_managers._memory_retention import RetentionPlan, dedupe_layers, plan_retention
+from ff_managers._memory.conversations import StorageSettings, parse_record
+from ff_managers._memory.retention import RetentionPlan, dedupe_layers, plan_retention
 from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_atomic_write, ff_safe_path
 from ff_utils.ff_json_utils import FFBadLine, ff_append_jsonl, ff_dumps, ff_read_jsonl, ff_repair_jsonl, ff_tail_jsonl

@@ -21,8 +21,6 @@ from ff_managers import (
     ff_metrics_collection_manager,
     ff_tool_execution_manager,
 )
-from ff_managers._memory import layer_store as _memory_store
-from ff_managers._memory import retention as _memory_retention
 from ff_managers.ff_panel_store import FFLockedPanel
 from ff_managers.ff_panel_turns import FFRoundRobinTurnPolicy, FFTurnState
 from ff_utils.ff_json_utils import ff_read_jsonl
@@ -193,7 +191,7 @@ async def test_a_search_leaking_other_users_hits_fails_the_concierge(
 async def test_retention_that_never_archives_fails_memory_chat(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = _memory_store.plan_retention
+    real = FFMemoryLayerManager.retention_planner
 
     def keep_expired(*args: Any, **kwargs: Any) -> Any:
         plan = real(*args, **kwargs)
@@ -202,7 +200,7 @@ async def test_retention_that_never_archives_fails_memory_chat(
         plan.archived = [a for a in plan.archived if a.reason != "expired"]
         return plan
 
-    monkeypatch.setattr(_memory_store, "plan_retention", keep_expired)
+    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", keep_expired)
     result = (await run_use_cases("memory_chat"))["memory_chat"]
     assert result.status in BROKEN
     assert "expired into the archive" in result.first_failure
@@ -271,7 +269,12 @@ async def test_panel_state_never_written_fails_the_game_master(
 async def test_retention_without_compression_fails_the_thought_partner(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_memory_retention, "_compress", lambda plan, now, policy, **kwargs: None)
+    real = FFMemoryLayerManager.retention_planner
+
+    def without_compression(layers: Any, now: Any, policy: Any, **kwargs: Any) -> Any:
+        return real(layers, now, policy.model_copy(update={"layer_max_entries": {}}), **kwargs)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", without_compression)
     result = (await run_use_cases("thought_partner"))["thought_partner"]
     assert result.status in BROKEN
     assert "one summary replaced the overflow" in result.first_failure

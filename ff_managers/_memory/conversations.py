@@ -1,168 +1,112 @@
-"""The disk side of conversations: session documents, message logs, attachments, profiles.
+"""Chat sessions on disk: ``session.json`` per session, with counts derived from its message log.
 
-Synchronous; the manager calls it from worker threads. Every write goes through ff_utils:
-``session.json`` and ``profile.json`` are JSON documents changed with :func:`ff_update_json`
-(atomic replace under the document's lock), ``messages.jsonl`` is append-only through
-:func:`ff_append_jsonl` (group commit: concurrent appends to one session share fsyncs), and
-attachment bytes are written with :func:`ff_atomic_write` under a file name that is a validated
-id, never the caller's file name.
-
-``session.json`` is written when a session is created or changed, never per message: the
-message count is derived on read by counting the log's lines (:func:`ff_count_jsonl_lines`,
-C speed, no parsing) and the last message's time is read from its tail.
+Synchronous; the manager calls it from worker threads. ``session.json`` is a JSON document
+written when a session is created (:meth:`FFStore.create_json`: FFConflictError if it exists,
+checked under its lock) or changed (:meth:`FFStore.update_existing_json`: one atomic
+read-modify-write), never per message: the message count is derived on read by counting the
+log's lines (:meth:`FFStore.count_lines`, C speed, no parsing) and the last message's time is read
+from its tail. Messages themselves are in ``messages.py``.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO, FFChatSessionDTO
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_atomic_write, ff_read_bytes
-from ff_utils.ff_ids import ff_is_valid_id
-from ff_utils.ff_json_utils import (
-    Durability,
-    ff_append_jsonl,
-    ff_count_jsonl_lines,
-    ff_read_json,
-    ff_tail_jsonl,
-    ff_update_json,
-)
+from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
+from ff_managers._memory.validation import check_metadata, check_timestamp, check_title
+from ff_managers.ff_component_base import Clock
+from ff_utils.ff_ids import ff_new_id, ff_validate_id
+from ff_utils.ff_store import FFStore
 
-__all__ = [
-    "SESSION_DOC",
-    "MESSAGES_LOG",
-    "ATTACHMENTS_DIR",
-    "StorageSettings",
-    "parse_record",
-    "create_document",
-    "update_document",
-    "read_document",
-    "read_session",
-    "append_messages",
-    "tail_messages",
-    "write_attachment",
-    "read_attachment",
-    "list_child_ids",
-]
-
-SESSION_DOC = "session.json"
-MESSAGES_LOG = "messages.jsonl"
-ATTACHMENTS_DIR = "attachments"
-
-M = TypeVar("M", bound=BaseModel)
+__all__ = ["Sessions"]
 
 
-@dataclass(frozen=True, slots=True)
-class StorageSettings:
-    """The storage knobs every write needs, taken once from the config."""
-
-    durability: Durability
-    max_record_bytes: int
-    batch_interval_s: float
+def _activity(session: FFChatSessionDTO) -> float:
+    """When a session was last active: its last message, else its creation (naive is UTC)."""
+    moment = session.last_message_at or session.created_at
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def parse_record(model: type[M], data: Any, path: Path) -> M:
-    """Validate a record read from disk; one that does not fit its schema is corruption, not bad input."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise FFCorruptionError(f"stored {model.__name__} does not match its schema: {exc.errors()[0].get('msg')}", path=path) from exc
+class Sessions:
+    """Create, read, list and change a user's chat sessions."""
 
+    def __init__(self, store: FFStore, layout: MemoryLayout, policy: FFMemoryConfigDTO, clock: Clock) -> None:
+        self.store = store
+        self.layout = layout
+        self.policy = policy
+        self.clock = clock
 
-def create_document(path: Path, record: dict[str, Any], *, kind: str, key: str, durability: Durability) -> None:
-    """Write a new JSON document; FFConflictError if one exists (checked under its lock)."""
+    def new(
+        self,
+        user_id: str,
+        title: object,
+        *,
+        session_id: str | None,
+        created_at: datetime | str | None,
+        updated_at: datetime | str | None,
+        metadata: object,
+        extra: object,
+    ) -> FFChatSessionDTO:
+        """A new session from checked input (FFValidationError naming the first bad field).
 
-    def create(current: Any) -> dict[str, Any]:
-        if current is not None:
-            raise FFConflictError(f"{kind} {key!r} already exists", path=path)
-        return record
+        ``session_id``, the times and ``extra`` are an importer's, to keep a legacy session's
+        identity; by default the id is new and both times are now.
+        """
+        sid = ff_validate_id(session_id, "session_id") if session_id is not None else ff_new_id("ses_")
+        created = check_timestamp(created_at, field="created_at") if created_at is not None else self.clock()
+        most = self.policy.max_metadata_bytes
+        return FFChatSessionDTO(
+            session_id=sid,
+            user_id=user_id,
+            title=check_title(title, self.policy.max_title_chars),
+            created_at=created,
+            updated_at=check_timestamp(updated_at, field="updated_at") if updated_at is not None else created,
+            metadata=check_metadata(metadata, most),
+            extra=check_metadata(extra, most, field="extra"),
+        )
 
-    ff_update_json(path, create, default=None, durability=durability)
+    def create(self, session: FFChatSessionDTO) -> None:
+        """Write a new ``session.json``; FFConflictError if the session id is taken for this user."""
+        doc = self.layout.session_dir(session.user_id, session.session_id) / SESSION_DOC
+        self.store.create_json(doc, session.to_record(), kind="session", key=session.session_id)
 
+    def read(self, user_id: str, session_id: str) -> FFChatSessionDTO:
+        """The session with ``message_count`` and ``last_message_at`` derived from its log."""
+        session_dir = self.layout.session_dir(user_id, session_id)
+        doc = session_dir / SESSION_DOC
+        session = self.store.load(FFChatSessionDTO, self.store.read_document(doc, kind="session", key=session_id), doc)
+        log = session_dir / MESSAGES_LOG
+        last = self.store.tail_jsonl(log, 1)
+        last_at = self.store.load(FFChatMessageDTO, last[0], log).timestamp if last else None
+        return session.model_copy(update={"message_count": self.store.count_lines(log), "last_message_at": last_at})
 
-def update_document(
-    path: Path, change: Callable[[dict[str, Any]], dict[str, Any]], *, kind: str, key: str, durability: Durability
-) -> dict[str, Any]:
-    """Read-modify-write an existing JSON document; FFNotFoundError if it is missing."""
+    def recent(self, user_id: str, limit: int | None) -> list[FFChatSessionDTO]:
+        """The user's sessions, most recently active first (ties: higher session id first)."""
+        ids = self.layout.child_ids(self.layout.sessions_dir(user_id), require=SESSION_DOC)
+        sessions = [self.read(user_id, session_id) for session_id in ids]
+        sessions.sort(key=lambda s: (_activity(s), s.session_id), reverse=True)
+        return sessions[:limit] if limit is not None else sessions
 
-    def apply(current: Any) -> dict[str, Any]:
-        if current is None:
-            raise FFNotFoundError(f"{kind} {key!r} not found", kind=kind, key=key)
-        return change(current)
+    def update(self, user_id: str, session_id: str, *, title: object, metadata: object) -> FFChatSessionDTO:
+        """Replace the title (if given) and merge ``metadata`` in: one atomic rewrite of session.json.
 
-    if not path.is_file():  # do not let ff_update_json create the parent folder for nothing
-        raise FFNotFoundError(f"{kind} {key!r} not found", kind=kind, key=key)
-    return ff_update_json(path, apply, default=None, durability=durability)
+        Input is checked first; the merged metadata must still fit the size limit. Either way a
+        bad value is FFValidationError and nothing is written.
+        """
+        new_title = check_title(title, self.policy.max_title_chars) if title is not None else None
+        new_metadata = check_metadata(metadata, self.policy.max_metadata_bytes)
+        now = self.clock()
 
+        def change(current: dict[str, Any]) -> dict[str, Any]:
+            merged = check_metadata({**current.get("metadata", {}), **new_metadata}, self.policy.max_metadata_bytes)
+            updated = {**current, "metadata": merged, "updated_at": now.isoformat()}
+            if new_title is not None:
+                updated["title"] = new_title
+            return updated
 
-def read_document(path: Path, *, kind: str, key: str) -> Any:
-    """A JSON document's data; FFNotFoundError (with kind and key) if it is missing."""
-    data = ff_read_json(path, default=None)
-    if data is None:
-        raise FFNotFoundError(f"{kind} {key!r} not found", kind=kind, key=key)
-    return data
-
-
-def read_session(session_dir: Path, *, session_id: str) -> FFChatSessionDTO:
-    """The session with ``message_count`` and ``last_message_at`` derived from its log."""
-    doc_path = session_dir / SESSION_DOC
-    session = parse_record(FFChatSessionDTO, read_document(doc_path, kind="session", key=session_id), doc_path)
-    log = session_dir / MESSAGES_LOG
-    last = ff_tail_jsonl(log, 1)
-    last_at = parse_record(FFChatMessageDTO, last[0], log).timestamp if last else None
-    return session.model_copy(update={"message_count": ff_count_jsonl_lines(log), "last_message_at": last_at})
-
-
-def append_messages(log: Path | str, records: list[dict[str, Any]], settings: StorageSettings) -> None:
-    """Append message records in one call (one write and, for ``always``, one shared fsync)."""
-    ff_append_jsonl(
-        log,
-        records,
-        many=True,
-        durability=settings.durability,
-        max_record_bytes=settings.max_record_bytes,
-        batch_interval=settings.batch_interval_s,
-    )
-
-
-def tail_messages(log: Path, limit: int) -> list[FFChatMessageDTO]:
-    """The last ``limit`` messages, oldest first; the cost does not grow with the log."""
-    return [parse_record(FFChatMessageDTO, record, log) for record in ff_tail_jsonl(log, limit)]
-
-
-def write_attachment(path: Path, data: bytes, durability: Durability) -> None:
-    ff_atomic_write(path, data, fsync=durability != "never")
-
-
-def read_attachment(path: Path, *, attachment_id: str, max_bytes: int) -> bytes:
-    if not path.is_file():
-        raise FFNotFoundError(f"attachment {attachment_id!r} not found", kind="attachment", key=attachment_id)
-    return ff_read_bytes(path, max_bytes=max_bytes)
-
-
-def list_child_ids(directory: Path, *, require: str | None = None) -> list[str]:
-    """Names of the sub-directories of ``directory`` that are valid ids (and hold ``require``).
-
-    Anything else (stray files, hidden lock files, names no id may have) is ignored, so a
-    foreign file dropped into the data root can never be mistaken for a session or user.
-    """
-    try:
-        with ff_translate_errors("list directory", directory):
-            entries = list(os.scandir(directory))
-    except FFNotFoundError:
-        return []
-    names = [
-        entry.name
-        for entry in entries
-        if ff_is_valid_id(entry.name)
-        and entry.is_dir(follow_symlinks=False)
-        and (require is None or os.path.isfile(os.path.join(entry.path, require)))
-    ]
-    return sorted(names)
+        doc = self.layout.session_dir(user_id, session_id) / SESSION_DOC
+        self.store.update_existing_json(doc, change, kind="session", key=session_id)
+        return self.read(user_id, session_id)

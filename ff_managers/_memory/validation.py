@@ -34,6 +34,7 @@ __all__ = [
     "check_utc_timestamp",
     "check_tags",
     "check_limit",
+    "check_record_size",
     "prepare_attachments",
     "message_from_import",
 ]
@@ -147,6 +148,13 @@ def check_limit(limit: object, *, field: str = "limit", maximum: int = 100_000) 
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= maximum:
         raise FFValidationError(f"{field} must be an integer in [1, {maximum}], not {limit!r}", field=field, value=limit)
     return limit
+
+
+def check_record_size(record: dict[str, Any], max_bytes: int) -> None:
+    """A record to append must fit the store's record limit; checked before anything is written."""
+    size = len(ff_dumps(record))
+    if size > max_bytes:
+        raise FFValidationError(f"record of {size:,} bytes exceeds the limit of {max_bytes:,}", field="record")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,12 @@ package ``ff_managers/_memory/`` and publishes one event. The package has one mo
 attachments, coalesced appends), ``profiles.py``, ``layers.py`` (store, read, search, context),
 ``layer_store.py`` (the layer files and their crash-safety), ``ranking.py`` (search),
 ``retention.py`` (the exact retention semantics), ``retention_pass.py``, ``summary.py`` and
-``validation.py``. All storage goes through ``self.store`` (:class:`~ff_utils.ff_store.FFStore`).
+``validation.py`` (memory's own checks). All storage goes through ``self.store``
+(:class:`~ff_utils.ff_store.FFStore`); text, JSON objects, limits, numbers and timestamps are
+checked by the one rule set every manager uses (``ff_managers/_core/checks.py``: no control
+characters but TAB/LF/CR, no NaN or infinity), and concurrent appends to one session share one
+write through the manager's keyed batcher (``ff_managers/_core/batcher.py``), which
+``shutdown()`` drains.
 
 Legacy fields: top-level message/session/profile fields this schema does not name are kept in
 ``extra``; ``metadata`` is stored verbatim; attachment keys beyond the known ones stay on the
@@ -50,7 +55,8 @@ from ff_managers._memory.messages import Messages
 from ff_managers._memory.profiles import Profiles
 from ff_managers._memory.retention import RetentionPlanner, plan_retention
 from ff_managers._memory.retention_pass import MemoryRetention
-from ff_managers._memory.validation import check_content, check_layers, check_limit, check_utc_timestamp
+from ff_managers._core.checks import check_limit, check_text, timestamp
+from ff_managers._memory.validation import check_layers
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
 from ff_utils.ff_ids import ff_validate_id
@@ -58,7 +64,9 @@ from ff_utils.ff_store import FFStore
 
 __all__ = ["FFMemoryLayerManager"]
 
+_MAX_LIMIT = 100_000  # the largest page any list or search returns
 _MAX_MESSAGES_READ = 1_000_000  # get_messages holds them in memory; a whole legacy session fits
+_NOW = timestamp(naive="utc", parse_text=True)  # retention compares times: a naive "now" is UTC
 
 
 class FFMemoryLayerManager(FFComponentBase):
@@ -83,13 +91,10 @@ class FFMemoryLayerManager(FFComponentBase):
         self._max_chars = max_chars = config.storage.max_content_chars
         store, layout = self.store, MemoryLayout(self.store)
         self._sessions = Sessions(store, layout, policy, self.clock)
-        self._messages = Messages(store, layout, policy, self.clock, max_chars=max_chars)
+        self._messages = Messages(store, layout, policy, self.clock, max_chars=max_chars, batcher=self._batcher)
         self._profiles = Profiles(store, layout, policy, self.clock)
         self._layers = MemoryLayers(store, layout, policy, self.clock)
         self._retention = MemoryRetention(self._layers, policy, max_content_chars=max_chars)
-
-    async def _on_shutdown(self) -> None:
-        await self._messages.drain()  # every queued add_message is written before the manager stops
 
     # ================================================================== sessions
 
@@ -129,7 +134,7 @@ class FFMemoryLayerManager(FFComponentBase):
         """The user's sessions, most recently active first (last message, else creation time)."""
         async with self._operation():
             if limit is not None:
-                check_limit(limit)
+                check_limit(limit, maximum=_MAX_LIMIT)
             return await self._io(self._sessions.recent, user_id, limit)
 
     async def update_session(
@@ -163,7 +168,7 @@ class FFMemoryLayerManager(FFComponentBase):
         """
         async with self._operation():
             files = self._messages.session(user_id, session_id)
-            text = check_content(content, self._max_chars)
+            text = check_text(content, field="content", max_chars=self._max_chars)
             new = self._messages.new(
                 session_id, role, text, attachments, message_id=message_id, timestamp=timestamp, metadata=metadata
             )
@@ -222,8 +227,9 @@ class FFMemoryLayerManager(FFComponentBase):
     ) -> FFUserProfileDTO:
         """Create ``users/<user_id>/profile.json``. Raises FFConflictError if it exists."""
         async with self._operation():
-            fields = {"preferences": preferences, "metadata": metadata, "extra": extra}
-            profile = self._profiles.new(user_id, username=username, created_at=created_at, updated_at=updated_at, **fields)
+            times = {"created_at": created_at, "updated_at": updated_at}
+            fields = {"username": username, "preferences": preferences, "metadata": metadata, "extra": extra}
+            profile = self._profiles.new(user_id, **fields, **times)
             await self._io(self._profiles.create, profile)
             return profile
 
@@ -272,9 +278,10 @@ class FFMemoryLayerManager(FFComponentBase):
         content, an unknown layer, importance outside [0, 1], bad tags, metadata or ids.
         """
         async with self._operation():
-            origin = {"session_id": session_id, "message_id": message_id, "memory_id": memory_id, "created_at": created_at}
-            text = check_content(content, self._max_chars)
-            entry = self._layers.new(user_id, text, layer, importance, tags=tags, metadata=metadata, **origin)
+            text = check_text(content, field="content", max_chars=self._max_chars)
+            origin = {"session_id": session_id, "message_id": message_id}
+            identity = {"memory_id": memory_id, "created_at": created_at}
+            entry = self._layers.new(user_id, text, layer, importance, tags=tags, metadata=metadata, **origin, **identity)
             await self._io(self._layers.add, entry, keep_id=memory_id is not None)
             payload = {"memory_id": entry.memory_id, "layer": entry.layer, "importance": entry.importance}
             await self._publish("memory.stored", payload, user_id=user_id)
@@ -286,7 +293,7 @@ class FFMemoryLayerManager(FFComponentBase):
         """The user's active memories in ``layers`` (None: all), newest first (ties: last stored first)."""
         async with self._operation():
             wanted = check_layers(layers)
-            check_limit(limit)
+            check_limit(limit, maximum=_MAX_LIMIT)
             return await self._io(self._layers.newest, user_id, wanted, limit)
 
     async def get_memory(self, user_id: str, memory_id: str) -> FFMemoryEntryDTO:
@@ -301,8 +308,8 @@ class FFMemoryLayerManager(FFComponentBase):
         """Active memories ranked by BM25 relevance to ``query`` with a small importance/recency
         tie-breaker (see ``_memory/ranking.py``); only entries sharing a term with the query."""
         async with self._operation():
-            check_content(query, self._max_chars, field="query")
-            check_limit(limit)
+            check_text(query, field="query", max_chars=self._max_chars)
+            check_limit(limit, maximum=_MAX_LIMIT)
             return await self._io(self._layers.search, user_id, check_layers(layers), query, limit)
 
     async def get_memory_context(
@@ -320,7 +327,7 @@ class FFMemoryLayerManager(FFComponentBase):
         memory is cut to the budget rather than dropped, so a relevant memory is never absent.
         """
         async with self._operation():
-            check_content(query, self._max_chars, field="query")
+            check_text(query, field="query", max_chars=self._max_chars)
             budget = budget_chars if budget_chars is not None else self._policy.context_budget_chars
             check_limit(budget, field="budget_chars", maximum=10_000_000)
             return await self._io(self._layers.context, user_id, check_layers(layers), query, budget)
@@ -328,7 +335,7 @@ class FFMemoryLayerManager(FFComponentBase):
     async def get_archived_memories(self, user_id: str, limit: int = 100) -> list[FFArchivedMemoryDTO]:
         """The last ``limit`` archive records (oldest first): everything retention took out."""
         async with self._operation():
-            check_limit(limit)
+            check_limit(limit, maximum=_MAX_LIMIT)
             return await self._io(self._layers.archived, user_id, limit)
 
     async def memory_stats(self, user_id: str) -> FFMemoryStatsDTO:
@@ -348,7 +355,7 @@ class FFMemoryLayerManager(FFComponentBase):
         the report's ``failed_users``; when ``user_id`` is given that error is raised instead.
         """
         async with self._operation():
-            moment = check_utc_timestamp(now if now is not None else self.clock(), field="now")
+            moment = _NOW(now if now is not None else self.clock(), "now")
             uid = ff_validate_id(user_id, "user_id") if user_id is not None else None
             report = await self._io(self._retention.run, moment, uid, type(self).retention_planner)
             counts = {"users": len(report.users), "moved": report.moved_count, "archived": report.archived_count}

@@ -12,7 +12,9 @@ object of this package and publishes one event. The objects it owns, one per sea
 They share ``layout.MemoryLayout`` (every path) and the manager's ``FFStore``. Below them:
 ``layer_store`` (one user's layer files and their crash-safety), ``ranking`` (BM25),
 ``retention`` (the pure retention plan), ``summary`` (extractive summaries) and ``validation``
-(input checks). Only the façade and the package's own tests import from here.
+(the input checks that are memory's own; the shared rules, the error mapping, the batcher and
+the tokenizer come from ``ff_managers/_core``). Only the façade and the package's own tests
+import from here.
 """
 
 from __future__ import annotations

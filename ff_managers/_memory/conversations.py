@@ -16,12 +16,14 @@ from typing import Any
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO, FFChatSessionDTO
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
-from ff_managers._memory.validation import check_metadata, check_timestamp, check_title
+from ff_managers._core.checks import check_json_object, check_text, timestamp
 from ff_managers.ff_component_base import Clock
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
 from ff_utils.ff_store import FFStore
 
 __all__ = ["Sessions"]
+
+_WHEN = timestamp(parse_text=True)  # a datetime or ISO 8601 text; naive stays naive (legacy data)
 
 
 def _activity(session: FFChatSessionDTO) -> float:
@@ -56,16 +58,16 @@ class Sessions:
         identity; by default the id is new and both times are now.
         """
         sid = ff_validate_id(session_id, "session_id") if session_id is not None else ff_new_id("ses_")
-        created = check_timestamp(created_at, field="created_at") if created_at is not None else self.clock()
+        created = _WHEN(created_at, "created_at") if created_at is not None else self.clock()
         most = self.policy.max_metadata_bytes
         return FFChatSessionDTO(
             session_id=sid,
             user_id=user_id,
-            title=check_title(title, self.policy.max_title_chars),
+            title=check_text(title, field="title", max_chars=self.policy.max_title_chars, allow_empty=True),
             created_at=created,
-            updated_at=check_timestamp(updated_at, field="updated_at") if updated_at is not None else created,
-            metadata=check_metadata(metadata, most),
-            extra=check_metadata(extra, most, field="extra"),
+            updated_at=_WHEN(updated_at, "updated_at") if updated_at is not None else created,
+            metadata=check_json_object(metadata, field="metadata", max_bytes=most),
+            extra=check_json_object(extra, field="extra", max_bytes=most),
         )
 
     def create(self, session: FFChatSessionDTO) -> None:
@@ -96,12 +98,16 @@ class Sessions:
         Input is checked first; the merged metadata must still fit the size limit. Either way a
         bad value is FFValidationError and nothing is written.
         """
-        new_title = check_title(title, self.policy.max_title_chars) if title is not None else None
-        new_metadata = check_metadata(metadata, self.policy.max_metadata_bytes)
+        policy = self.policy
+        new_title = None
+        if title is not None:
+            new_title = check_text(title, field="title", max_chars=policy.max_title_chars, allow_empty=True)
+        new_metadata = check_json_object(metadata, field="metadata", max_bytes=policy.max_metadata_bytes)
         now = self.clock()
 
         def change(current: dict[str, Any]) -> dict[str, Any]:
-            merged = check_metadata({**current.get("metadata", {}), **new_metadata}, self.policy.max_metadata_bytes)
+            merged = {**current.get("metadata", {}), **new_metadata}
+            merged = check_json_object(merged, field="metadata", max_bytes=policy.max_metadata_bytes)
             updated = {**current, "metadata": merged, "updated_at": now.isoformat()}
             if new_title is not None:
                 updated["title"] = new_title

@@ -32,8 +32,9 @@ from pathlib import Path
 
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, RETENTION_CHAIN, FFMemoryConfigDTO, MemoryLayer
 from ff_class_configs.ff_memory_dtos import MEMORY_SCHEMA_VERSION, FFArchivedMemoryDTO, FFMemoryEntryDTO
+from ff_managers._core.errors import translate_errors
 from ff_managers._memory.retention import RetentionPlan, RetentionPlanner, dedupe_layers
-from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, ff_translate_errors
+from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError
 from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_json_utils import FFBadLine, ff_dumps
 from ff_utils.ff_store import FFStore
@@ -88,7 +89,7 @@ class MemoryStore:
         """Every entry of ``layer`` in stored order (unreadable lines are skipped and logged)."""
         path = self.layer_path(layer)
         try:
-            with ff_translate_errors("stat memory layer", path):
+            with translate_errors("stat memory layer", path):
                 info = os.stat(path)
         except FFNotFoundError:
             return []
@@ -118,7 +119,8 @@ class MemoryStore:
     def archived_ids(self) -> set[str]:
         """Distinct ids in the archive (a full scan; used by stats, not on hot paths)."""
         path = self.archive_path
-        return {self.store.load(FFArchivedMemoryDTO, record, path).entry.memory_id for record in self.store.read_jsonl(path)}
+        records = self.store.read_jsonl(path)
+        return {self.store.load(FFArchivedMemoryDTO, record, path).entry.memory_id for record in records}
 
     # ------------------------------------------------------------------ writes
 

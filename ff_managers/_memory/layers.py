@@ -17,17 +17,11 @@ from ff_class_configs.ff_memory_dtos import (
     FFMemorySearchHitDTO,
     FFMemoryStatsDTO,
 )
+from ff_managers._core.checks import check_json_object, check_number, check_timestamp
 from ff_managers._memory.layer_store import MemoryStore
 from ff_managers._memory.layout import MemoryLayout
 from ff_managers._memory.ranking import RankedEntry, rank_entries
-from ff_managers._memory.validation import (
-    check_importance,
-    check_layer,
-    check_metadata,
-    check_record_size,
-    check_tags,
-    check_utc_timestamp,
-)
+from ff_managers._memory.validation import check_layer, check_record_size, check_tags
 from ff_managers.ff_component_base import Clock
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
@@ -74,19 +68,23 @@ class MemoryLayers:
         Raises FFValidationError (naming the field) for an unknown layer, importance outside
         [0, 1], bad tags, metadata, ids or time, or a record over the store's size limit.
         """
-        created = check_utc_timestamp(created_at, field="created_at") if created_at is not None else self.clock()
+        created = (
+            check_timestamp(created_at, field="created_at", naive="utc", parse_text=True)
+            if created_at is not None
+            else self.clock()
+        )
         entry = FFMemoryEntryDTO(
             memory_id=ff_validate_id(memory_id, "memory_id") if memory_id is not None else ff_new_id("mem_"),
             user_id=ff_validate_id(user_id, "user_id"),
             layer=check_layer(layer),
             content=content,
-            importance=check_importance(importance),
+            importance=float(check_number(importance, field="importance", minimum=0.0, maximum=1.0)),
             created_at=created,
             layer_entered_at=created,
             tags=check_tags(tags),
             session_id=ff_validate_id(session_id, "session_id") if session_id is not None else None,
             message_id=ff_validate_id(message_id, "message_id") if message_id is not None else None,
-            metadata=check_metadata(metadata, self.policy.max_metadata_bytes),
+            metadata=check_json_object(metadata, field="metadata", max_bytes=self.policy.max_metadata_bytes),
         )
         check_record_size(entry.model_dump(mode="json"), self.store.max_record_bytes)
         return entry
@@ -126,7 +124,9 @@ class MemoryLayers:
             recency_half_life_hours=policy.search_recency_half_life_hours,
         )
 
-    def search(self, user_id: str, layers: tuple[MemoryLayer, ...], query: str, limit: int) -> list[FFMemorySearchHitDTO]:
+    def search(
+        self, user_id: str, layers: tuple[MemoryLayer, ...], query: str, limit: int
+    ) -> list[FFMemorySearchHitDTO]:
         return [search_hit(ranked) for ranked in self.ranked(user_id, layers, query)[:limit]]
 
     def context(self, user_id: str, layers: tuple[MemoryLayer, ...], query: str, budget: int) -> FFMemoryContextDTO:
@@ -166,4 +166,5 @@ class MemoryLayers:
         per_layer = {layer: 0 for layer in MEMORY_LAYERS}
         for entry in active:
             per_layer[entry.layer] += 1
-        return FFMemoryStatsDTO(user_id=user_id, layers=per_layer, active=len(active), archived=len(memories.archived_ids()))
+        archived = len(memories.archived_ids())
+        return FFMemoryStatsDTO(user_id=user_id, layers=per_layer, active=len(active), archived=archived)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ff_utils.ff_errors import FFNotFoundError, ff_translate_errors
+from ff_managers._core.errors import translate_errors
+from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_ids import ff_is_valid_id, ff_validate_id
 from ff_utils.ff_store import FFStore
 
@@ -73,7 +74,7 @@ class MemoryLayout:
         (A directory listing: the one read FFStore has no method for.)
         """
         try:
-            with ff_translate_errors("list directory", directory):
+            with translate_errors("list directory", directory):
                 entries = list(os.scandir(directory))
         except FFNotFoundError:
             return []

@@ -12,17 +12,19 @@ under concurrent adds to one session two neighbours may carry timestamps out of 
 order is authoritative, and there is no per-message sequence number because keeping one exact
 across processes would cost a read or an extra fsync per message.
 
-Coalescing (:meth:`Messages.add`): callers appending to the same session queue their record; one
-drain task per session takes everything queued, writes it with one append in one worker thread
-(one write, one fsync for ``always``) and then resolves every caller. Validation stays with each
-caller, so a bad message fails only its own call and never reaches the queue. A storage failure
-fails every caller of that batch, none of whose records were written.
+Coalescing (:meth:`Messages.add`): appends to one session go through the manager's keyed
+batcher (:class:`~ff_managers._core.batcher.FFKeyedBatcher`, keyed by session): one drain per
+session takes everything queued, writes it with one append in one worker thread (one write, one
+fsync for ``always``) and then resolves every caller. Validation stays with each caller, so a bad
+message fails only its own call and never reaches the queue. A storage failure fails every
+caller of that batch, none of whose records were written. The manager's shutdown waits for
+every queued append.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -31,15 +33,10 @@ from typing import Any
 
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
+from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
+from ff_managers._core.checks import check_json_object, timestamp
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
-from ff_managers._memory.validation import (
-    check_metadata,
-    check_record_size,
-    check_role,
-    check_timestamp,
-    message_from_import,
-    prepare_attachments,
-)
+from ff_managers._memory.validation import check_record_size, check_role, message_from_import, prepare_attachments
 from ff_managers.ff_component_base import Clock
 from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
@@ -48,8 +45,7 @@ from ff_utils.ff_store import FFStore
 __all__ = ["SessionFiles", "NewMessage", "Messages"]
 
 _MAX_CACHED_SESSIONS = 10_000  # checked session paths remembered (then the memo starts over)
-
-_Waiter = tuple[dict[str, Any], "asyncio.Future[None]"]
+_WHEN = timestamp(parse_text=True)  # a datetime or ISO 8601 text; naive stays naive (legacy data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,30 +68,28 @@ class NewMessage:
     blobs: list[tuple[str, bytes]]
 
 
-def _settle(batch: list[_Waiter], error: BaseException | None) -> None:
-    """Resolve every still-waiting caller of a batch with its outcome."""
-    for _, future in batch:
-        if future.done():  # cancelled while its line was being written
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
-
-
 class Messages:
     """Append, import and read a session's messages; store and read attachment bytes."""
 
     def __init__(
-        self, store: FFStore, layout: MemoryLayout, policy: FFMemoryConfigDTO, clock: Clock, *, max_chars: int
+        self,
+        store: FFStore,
+        layout: MemoryLayout,
+        policy: FFMemoryConfigDTO,
+        clock: Clock,
+        *,
+        max_chars: int,
+        batcher: Callable[..., FFKeyedBatcher[SessionFiles, dict[str, Any], None]],
     ) -> None:
+        """``batcher`` is the manager's ``_batcher`` factory: the batcher it makes is the manager's
+        (drained by its shutdown, reopened by its initialize)."""
         self.store = store
         self.layout = layout
         self.policy = policy
         self.clock = clock
         self.max_chars = max_chars
-        self._queues: dict[Path, list[_Waiter]] = {}
-        self._drains: dict[Path, asyncio.Task[None]] = {}
+        drain: DrainFunction[SessionFiles, dict[str, Any], None] = self._write_batch
+        self._appends = batcher(drain, name="message appends")
         self._known: dict[tuple[str, str], SessionFiles] = {}
 
     # ------------------------------------------------------------------ paths
@@ -150,9 +144,9 @@ class Messages:
             session_id=session_id,
             role=check_role(role, policy.allowed_roles),
             content=content,
-            timestamp=check_timestamp(timestamp, field="timestamp") if timestamp is not None else self.clock(),
+            timestamp=_WHEN(timestamp, "timestamp") if timestamp is not None else self.clock(),
             attachments=[p.record for p in prepared],
-            metadata=check_metadata(metadata, policy.max_metadata_bytes),
+            metadata=check_json_object(metadata, field="metadata", max_bytes=policy.max_metadata_bytes),
         )
         record = message.model_dump(mode="json")
         check_record_size(record, self.store.max_record_bytes)
@@ -191,17 +185,14 @@ class Messages:
         Without attachment bytes the append is coalesced with concurrent callers (see the module
         docstring). Returns only once the record is written with the configured durability.
         """
-        record = new.record
         if new.blobs:
-            await asyncio.to_thread(self._write_with_attachments, files, record, new.blobs)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queues.setdefault(files.directory, []).append((record, future))
-        if files.directory not in self._drains:
-            self._drains[files.directory] = asyncio.create_task(self._drain(files))
-        await future
+            await asyncio.to_thread(self._write_with_attachments, files, new.record, new.blobs)
+        else:
+            await self._appends.submit(files, new.record)
 
-    def _write_with_attachments(self, files: SessionFiles, record: dict[str, Any], blobs: list[tuple[str, bytes]]) -> None:
+    def _write_with_attachments(
+        self, files: SessionFiles, record: dict[str, Any], blobs: list[tuple[str, bytes]]
+    ) -> None:
         self._require(files)
         for attachment_id, data in blobs:
             self.store.write_bytes(self.layout.attachment(files.user_id, files.session_id, attachment_id), data)
@@ -223,39 +214,22 @@ class Messages:
         self._require(files)
         self.store.append_many(files.log, records)
 
-    async def _drain(self, files: SessionFiles) -> None:
-        """Write what callers queued for one session, one batch per worker-thread trip."""
-        key = (files.user_id, files.session_id)
-        batch: list[_Waiter] = []
-        try:
-            while True:
-                # A caller cancelled before its batch was taken is dropped: nothing was written.
-                batch = [entry for entry in self._queues.pop(files.directory, []) if not entry[1].done()]
-                if not batch:
-                    return
-                try:
-                    await asyncio.to_thread(self._append_batch, files, [record for record, _ in batch])
-                except FFNotFoundError as exc:
-                    self._known.pop(key, None)
-                    _settle(batch, exc)
-                except Exception as exc:  # isolation: the error belongs to this batch's callers
-                    _settle(batch, exc)
-                else:
-                    if len(self._known) >= _MAX_CACHED_SESSIONS:
-                        self._known.clear()
-                    self._known[key] = files
-                    _settle(batch, None)
-                batch = []
-        finally:
-            # Cancelled (the loop is closing): whoever still waits is cancelled, not left hanging.
-            for _, future in batch + self._queues.pop(files.directory, []):
-                future.cancel()
-            self._drains.pop(files.directory, None)
+    async def _write_batch(self, files: SessionFiles, records: list[dict[str, Any]]) -> list[None]:
+        """The batcher's drain: one session's queued records in one worker-thread trip.
 
-    async def drain(self) -> None:
-        """Wait until every queued append is written (the manager's shutdown calls this)."""
-        while self._drains:
-            await asyncio.gather(*self._drains.values(), return_exceptions=True)
+        A missing session fails the whole batch (and is forgotten); a written batch remembers
+        the session's checked paths for the next call.
+        """
+        key = (files.user_id, files.session_id)
+        try:
+            await asyncio.to_thread(self._append_batch, files, records)
+        except FFNotFoundError:
+            self._known.pop(key, None)
+            raise
+        if len(self._known) >= _MAX_CACHED_SESSIONS:
+            self._known.clear()
+        self._known[key] = files
+        return [None] * len(records)
 
     # ------------------------------------------------------------------ reads
 
@@ -263,7 +237,8 @@ class Messages:
         """The last ``limit`` messages, oldest first; FFNotFoundError if the session does not exist."""
         files = self.session(user_id, session_id)
         self._require(files)
-        return [self.store.load(FFChatMessageDTO, record, files.log) for record in self.store.tail_jsonl(files.log, limit)]
+        records = self.store.tail_jsonl(files.log, limit)
+        return [self.store.load(FFChatMessageDTO, record, files.log) for record in records]
 
     def attachment(self, user_id: str, session_id: str, attachment_id: str) -> bytes:
         """An attachment's stored bytes; FFNotFoundError if the session or the bytes do not exist."""

@@ -14,12 +14,14 @@ from typing import Any
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFUserProfileDTO
 from ff_managers._memory.layout import MemoryLayout
-from ff_managers._memory.validation import check_metadata, check_timestamp, check_title
+from ff_managers._core.checks import check_json_object, check_text, timestamp
 from ff_managers.ff_component_base import Clock
 from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_store import FFStore
 
 __all__ = ["Profiles"]
+
+_WHEN = timestamp(parse_text=True)  # a datetime or ISO 8601 text; naive stays naive (legacy data)
 
 
 class Profiles:
@@ -43,16 +45,16 @@ class Profiles:
         extra: object,
     ) -> FFUserProfileDTO:
         """A new profile from checked input (FFValidationError naming the first bad field)."""
-        created = check_timestamp(created_at, field="created_at") if created_at is not None else self.clock()
+        created = _WHEN(created_at, "created_at") if created_at is not None else self.clock()
         most = self.policy.max_metadata_bytes
         return FFUserProfileDTO(
             user_id=ff_validate_id(user_id, "user_id"),
-            username=check_title(username, self.policy.max_title_chars),
-            preferences=check_metadata(preferences, most, field="preferences"),
-            metadata=check_metadata(metadata, most),
+            username=check_text(username, field="username", max_chars=self.policy.max_title_chars, allow_empty=True),
+            preferences=check_json_object(preferences, field="preferences", max_bytes=most),
+            metadata=check_json_object(metadata, field="metadata", max_bytes=most),
             created_at=created,
-            updated_at=check_timestamp(updated_at, field="updated_at") if updated_at is not None else created,
-            extra=check_metadata(extra, most, field="extra"),
+            updated_at=_WHEN(updated_at, "updated_at") if updated_at is not None else created,
+            extra=check_json_object(extra, field="extra", max_bytes=most),
         )
 
     def create(self, profile: FFUserProfileDTO) -> None:
@@ -72,17 +74,22 @@ class Profiles:
         """
         path = self.layout.profile(user_id)
         most = self.policy.max_metadata_bytes
-        new_name = check_title(username, self.policy.max_title_chars) if username is not None else None
-        new_preferences = check_metadata(preferences, most, field="preferences")
-        new_metadata = check_metadata(metadata, most)
+        new_name = (
+            check_text(username, field="username", max_chars=self.policy.max_title_chars, allow_empty=True)
+            if username is not None
+            else None
+        )
+        new_preferences = check_json_object(preferences, field="preferences", max_bytes=most)
+        new_metadata = check_json_object(metadata, field="metadata", max_bytes=most)
         now = self.clock()
 
         def change(current: dict[str, Any]) -> dict[str, Any]:
             merged_preferences = {**current.get("preferences", {}), **new_preferences}
+            merged_metadata = {**current.get("metadata", {}), **new_metadata}
             updated = {
                 **current,
-                "preferences": check_metadata(merged_preferences, most, field="preferences"),
-                "metadata": check_metadata({**current.get("metadata", {}), **new_metadata}, most),
+                "preferences": check_json_object(merged_preferences, field="preferences", max_bytes=most),
+                "metadata": check_json_object(merged_metadata, field="metadata", max_bytes=most),
                 "updated_at": now.isoformat(),
             }
             if new_name is not None:

@@ -301,6 +301,17 @@ async def test_users_never_see_each_other(mem: FFMemoryLayerManager) -> None:
         ("add_message", {"role": "user", "content": ""}),
         ("add_message", {"role": "user", "content": " \n\t"}),
         ("add_message", {"role": "user", "content": "x" * 200_001}),
+        ("add_message", {"role": "user", "content": None}),
+        ("add_message", {"role": "user", "content": b"bytes"}),
+        # The one control-character rule (ff_managers._core.checks): NUL, ESC, DEL... are refused.
+        ("add_message", {"role": "user", "content": "NUL\x00byte"}),
+        ("add_message", {"role": "user", "content": "ANSI \x1b[31m red"}),
+        ("add_message", {"role": "user", "content": "x", "metadata": [1]}),
+        ("add_message", {"role": "user", "content": "x", "metadata": {1: "int key"}}),
+        ("add_message", {"role": "user", "content": "x", "metadata": {"big": "y" * 70_000}}),
+        # NaN and infinity are refused everywhere (they used to be stored and read back as null).
+        ("add_message", {"role": "user", "content": "x", "metadata": {"score": float("nan")}}),
+        ("add_message", {"role": "user", "content": "x", "metadata": {"deep": [{"v": float("inf")}]}}),
         ("add_message", {"role": "wizard", "content": "x"}),
         ("add_message", {"role": "user", "content": "x", "metadata": {"when": object()}}),
         ("add_message", {"role": "user", "content": "x", "message_id": ".hidden"}),
@@ -310,10 +321,18 @@ async def test_users_never_see_each_other(mem: FFMemoryLayerManager) -> None:
         ("store_memory", {"content": "x", "importance": -0.1}),
         ("store_memory", {"content": "x", "importance": True}),
         ("store_memory", {"content": "x", "importance": float("nan")}),
+        ("store_memory", {"content": "x", "importance": float("inf")}),
+        ("store_memory", {"content": "x", "importance": "0.5"}),
+        ("store_memory", {"content": "x", "importance": None}),
+        ("store_memory", {"content": "bell \x07"}),
+        ("store_memory", {"content": "x", "metadata": {"ratio": float("-inf")}}),
+        ("store_memory", {"content": "x", "tags": ["two\nlines"]}),
         ("store_memory", {"content": ""}),
         ("store_memory", {"content": "x", "tags": "single-string"}),
         ("store_memory", {"content": "x", "user_id": "al ice"}),
         ("create_session", {"title": "t" * 501}),
+        ("create_session", {"title": "NUL\x00"}),
+        ("create_session", {"metadata": {"x": float("nan")}}),
         ("create_session", {"session_id": ".."}),
         ("create_profile", {"preferences": ["not", "a", "dict"]}),
     ],
@@ -330,6 +349,15 @@ async def test_bad_input_raises_one_validation_error_and_writes_nothing(
     with pytest.raises(FFValidationError):
         await getattr(mem, method)(**call)
     assert snapshot(root) == before
+
+
+async def test_tab_newline_and_carriage_return_are_text(mem: FFMemoryLayerManager) -> None:
+    """The control-character rule keeps what chat content legitimately holds (code, tables)."""
+    session = await mem.create_session("alice", title="col\tumns")
+    content = "def f():\n\treturn 1\r\n| a | b |\u2028"
+    message = await mem.add_message("alice", session.session_id, "user", content)
+    assert (await mem.get_messages("alice", session.session_id))[-1].content == content == message.content
+    assert (await mem.store_memory("alice", content)).content == content
 
 
 async def test_message_to_a_missing_session_is_not_found_and_creates_nothing(mem: FFMemoryLayerManager, root: Path) -> None:

@@ -1,6 +1,6 @@
 """Configuration of the memory manager: conversations, the five memory layers, search, context.
 
-Retention chain (see ``ff_managers/_memory_retention.py`` for the algorithm):
+Retention chain (see ``ff_managers/_memory/retention.py`` for the algorithm):
 
     immediate --2 h--> short_term --24 h--> medium_term --7 d--> long_term --365 d--> archive
     permanent: never expires, never compressed

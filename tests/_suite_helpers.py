@@ -41,7 +41,7 @@ def plant_sessions_lost_on_restart(monkeypatch: pytest.MonkeyPatch) -> None:
 
     async def create_session(self: FFMemoryLayerManager, user_id: str, title: str = "", **kwargs: Any) -> Any:
         session = await create(self, user_id, title, **kwargs)
-        unsaved.setdefault(self, []).append(self._session_dir(user_id, session.session_id))
+        unsaved.setdefault(self, []).append(self.root / "users" / user_id / "sessions" / session.session_id)
         return session
 
     async def on_shutdown(self: FFMemoryLayerManager) -> None:

@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 
-import ff_managers._conversation_store as conversation_store
 import ff_managers.ff_metrics_collection_manager as metrics_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
-from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFKnowledgeBaseManager, FFMemoryLayerManager
-from ff_managers._memory_ranking import RankedEntry
+from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFKnowledgeBaseManager
 from ff_utils.ff_json_utils import ff_read_jsonl
+from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.component import REGISTRY
 from tests._suite_helpers import BROKEN, plant_sessions_lost_on_restart, run_suite
@@ -68,11 +67,14 @@ async def test_a_bus_that_drops_events_fails_the_tool_metrics_flow(tmp_path: Pat
 async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_flows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def leaky(self: FFMemoryLayerManager, user_id: str, layers: Any, query: str) -> list[RankedEntry]:
-        users = conversation_store.list_child_ids(self._path("users"))
-        return self._rank([e for uid in users for e in self._memory(uid).load_active(layers)], query)
+    real_path = FFStore.path
 
-    monkeypatch.setattr(FFMemoryLayerManager, "_load_and_rank", leaky)
+    def leaky(self: FFStore, *parts: str) -> Path:  # every user's memory folder is the same one
+        if parts[:1] == ("users",) and parts[2:3] == ("memory",):
+            parts = ("users", "everyone", *parts[2:])
+        return real_path(self, *parts)
+
+    monkeypatch.setattr(FFStore, "path", leaky)
     results = await run_suite(tmp_path, "component", "panel_turn_memory_searchable")
     assert results["memory_round_trip"].status == FFTestStatus.FAILED
     failed = [a.description for a in results["memory_round_trip"].assertions if not a.passed]
@@ -82,8 +84,13 @@ async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_fl
 
 
 async def test_messages_read_back_out_of_order_fail_the_memory_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = conversation_store.tail_messages
-    monkeypatch.setattr(conversation_store, "tail_messages", lambda log, limit: list(reversed(real(log, limit))))
+    real = FFStore.tail_jsonl
+
+    def reversed_messages(self: FFStore, path: Path, n: int, **kwargs: Any) -> list[Any]:
+        records = real(self, path, n, **kwargs)
+        return list(reversed(records)) if path.name == "messages.jsonl" else records
+
+    monkeypatch.setattr(FFStore, "tail_jsonl", reversed_messages)
     results = await run_suite(tmp_path, "component", "memory_round_trip")
     assert results["memory_round_trip"].status == FFTestStatus.FAILED
     assert "order" in results["memory_round_trip"].error_message

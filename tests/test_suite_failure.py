@@ -24,6 +24,7 @@ import ff_utils.ff_json_utils as ff_json_utils_module
 from ff_class_configs.ff_test_result_dtos import FFTestStatus
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_write_json
+from ff_utils.ff_store import FFStore
 from testing.suites._faults import fsync_spy, os_fault
 from testing.suites._killed_writer import message_text
 from testing.suites.failure import RECOVERY_GOAL_SECONDS
@@ -105,7 +106,8 @@ async def test_a_document_write_in_place_fails_the_replace_test(tmp_path: Path, 
             finally:
                 ff_file_ops_module.os.close(fd)
 
-    monkeypatch.setattr(ff_json_utils_module, "ff_atomic_write", in_place)
+    # FFStore._replace is the store's one whole-file writer (its documented fault-injection point).
+    monkeypatch.setattr(FFStore, "_replace", lambda self, path, data: in_place(path, data, fsync=self.durability != "never"))
     results = await run_suite(tmp_path, "failure", "failed_document_replace")
     assert results["failed_document_replace"].status in BROKEN
     assert "byte-identical" in results["failed_document_replace"].error_message

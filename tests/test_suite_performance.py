@@ -136,18 +136,19 @@ async def test_an_operation_that_raises_counts_as_errors(tmp_path: Path, monkeyp
 
 async def test_lost_appends_are_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A message writer that acknowledges but drops every tenth append fails the read-back check."""
-    import ff_managers._conversation_store as store
+    from ff_utils.ff_store import FFStore
 
-    real_append = store.append_messages
+    real_append = FFStore.append_many
     calls = {"n": 0}
 
-    def lossy_append(log: Any, records: Any, settings: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] % 10 == 0:
-            return
-        real_append(log, records, settings)
+    def lossy_append(self: FFStore, log: Any, records: Any) -> None:
+        if log.name == "messages.jsonl":
+            calls["n"] += 1
+            if calls["n"] % 10 == 0:
+                return
+        real_append(self, log, records)
 
-    monkeypatch.setattr(store, "append_messages", lossy_append)
+    monkeypatch.setattr(FFStore, "append_many", lossy_append)
     result, _ = await _run(_manager(tmp_path))
     assert result.status == FFTestStatus.FAILED
     assert any(not a.passed and "every acknowledged append is stored" in a.description for a in result.assertions)

@@ -29,7 +29,7 @@ from ff_class_configs import load_config
 from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
 from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO, FFSystemIntegrationReportDTO, FFTestStatus
-from ff_managers import FFMemoryLayerManager, FFMetricsCollectionManager, FFPanelSessionManager
+from ff_managers import FFMetricsCollectionManager, FFPanelSessionManager
 from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.security import REGISTRY
@@ -155,11 +155,14 @@ async def test_untyped_errors_count_as_findings_even_when_a_model_stops_the_writ
 
 
 async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    def leaky_load_and_rank(self: FFMemoryLayerManager, user_id: str, layers: Any, query: str) -> Any:
-        users = [p.name for p in (self.root / "users").iterdir() if p.is_dir()]
-        return self._rank([e for uid in users for e in self._memory(uid).load_active(layers)], query)
+    real_path = FFStore.path
 
-    monkeypatch.setattr(FFMemoryLayerManager, "_load_and_rank", leaky_load_and_rank)
+    def leaky_path(self: FFStore, *parts: str) -> Path:  # every user's memory folder is the same one
+        if parts[:1] == ("users",) and parts[2:3] == ("memory",):
+            parts = ("users", "everyone", *parts[2:])
+        return real_path(self, *parts)
+
+    monkeypatch.setattr(FFStore, "path", leaky_path)
     results, report = await run_security("isolation_memories_and_search", "isolation_chat_sessions")
     _assert_found(results, report, "isolation_memories_and_search", "search_memories(B, canary): 1 hit(s)", "canary in text: yes")
     assert results["isolation_chat_sessions"].status == FFTestStatus.PASSED
@@ -209,16 +212,18 @@ async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_securit
 
 
 async def test_a_jsonl_writer_that_lets_newlines_through_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ff_managers._conversation_store as conversation_store
+    real_append_many = FFStore.append_many
 
-    def naive_append(log: Path, records: list[dict[str, Any]], settings: Any) -> None:
+    def naive_append(self: FFStore, log: Path, records: Any) -> None:
+        if log.name != "messages.jsonl":
+            return real_append_many(self, log, records)
         # The defect: JSON built by string formatting, so string values are written unescaped.
         with open(log, "ab") as handle:
             for record in records:
                 fields = (f'"{k}": "{v}"' if isinstance(v, str) else f'"{k}": {json.dumps(v)}' for k, v in record.items())
                 handle.write(("{" + ", ".join(fields) + "}\n").encode())
 
-    monkeypatch.setattr(conversation_store, "append_messages", naive_append)
+    monkeypatch.setattr(FFStore, "append_many", naive_append)
     results, report = await run_security("injection_chat_messages")
     _assert_found(results, report, "injection_chat_messages", "one line per accepted add_message call", "forged message_id in API or file: yes")
 
@@ -238,7 +243,7 @@ async def test_a_verify_audit_log_that_always_says_ok_is_found(run_security: Run
 async def test_a_missing_length_check_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     import ff_managers.ff_memory_layer_manager as memory_module
 
-    monkeypatch.setattr(memory_module, "check_content", lambda content, max_chars, **kw: content)
+    monkeypatch.setattr(memory_module, "check_text", lambda value, **kw: value)
     results, report = await run_security("oversized_chat_message", "oversized_memory", retries=1)
     assert results["oversized_chat_message"].attempts == 2  # the retry got a data root of its own
     _assert_found(results, report, "oversized_chat_message", "add_message(content=limit+1) was accepted", "added l1/l2/root/users/victim")

@@ -17,8 +17,6 @@ from ff_class_configs.ff_test_result_dtos import FFTestStatus, FFUseCaseValidati
 from ff_managers import (
     FFKnowledgeBaseManager,
     FFMemoryLayerManager,
-    _memory_retention,
-    _memory_store,
     ff_metrics_collection_manager,
 )
 from ff_managers import FFPanelSessionManager
@@ -191,7 +189,7 @@ async def test_a_search_leaking_other_users_hits_fails_the_concierge(
 async def test_retention_that_never_archives_fails_memory_chat(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = _memory_store.plan_retention
+    real = FFMemoryLayerManager.retention_planner
 
     def keep_expired(*args: Any, **kwargs: Any) -> Any:
         plan = real(*args, **kwargs)
@@ -200,7 +198,7 @@ async def test_retention_that_never_archives_fails_memory_chat(
         plan.archived = [a for a in plan.archived if a.reason != "expired"]
         return plan
 
-    monkeypatch.setattr(_memory_store, "plan_retention", keep_expired)
+    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", keep_expired)
     result = (await run_use_cases("memory_chat"))["memory_chat"]
     assert result.status in BROKEN
     assert "expired into the archive" in result.first_failure
@@ -265,7 +263,12 @@ async def test_panel_state_never_written_fails_the_game_master(
 async def test_retention_without_compression_fails_the_thought_partner(
     run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_memory_retention, "_compress", lambda plan, now, policy, **kwargs: None)
+    real = FFMemoryLayerManager.retention_planner
+
+    def without_compression(layers: Any, now: Any, policy: Any, **kwargs: Any) -> Any:
+        return real(layers, now, policy.model_copy(update={"layer_max_entries": {}}), **kwargs)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", without_compression)
     result = (await run_use_cases("thought_partner"))["thought_partner"]
     assert result.status in BROKEN
     assert "one summary replaced the overflow" in result.first_failure

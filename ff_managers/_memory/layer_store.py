@@ -6,37 +6,38 @@ Layout under ``users/<user_id>/memory/``::
     archive.jsonl        every entry that left the active layers, with why and when
     retention_log.jsonl  one line per retention pass that changed something (counts, ids)
 
-Why JSONL per layer: :meth:`MemoryStore.append` is one :func:`ff_append_jsonl` call, so storing a
+Why JSONL per layer: :meth:`MemoryStore.append` is one :meth:`FFStore.append`, so storing a
 memory costs the same with ten or ten thousand entries in the layer. Retention is the only
 writer that rewrites a layer: it holds the locks of every layer file (always taken in
 ``MEMORY_LAYERS`` order, so two passes cannot deadlock) while it reads, plans and replaces them
-atomically; an append arriving meanwhile waits on the same lock (``ff_append_jsonl`` takes it
+atomically; an append arriving meanwhile waits on the same lock (the store's append takes it
 per write) and then lands in the new file, so it is never lost. Archive records are appended
 *before* layers are rewritten, and destination layers are rewritten before source layers:
 a crash in between leaves a duplicate (removed by the next pass), never a loss.
 
 Reads are cached per file and keyed by ``(inode, size, mtime)``: an append changes the size, an
-atomic rewrite changes the inode, so a stale cache entry cannot be served.
+atomic rewrite changes the inode, so a stale cache entry cannot be served. (That ``os.stat`` is
+the one file access here not made through :class:`FFStore`, which has no stat.)
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections import OrderedDict
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, RETENTION_CHAIN, FFMemoryConfigDTO, MemoryLayer
 from ff_class_configs.ff_memory_dtos import MEMORY_SCHEMA_VERSION, FFArchivedMemoryDTO, FFMemoryEntryDTO
-from ff_managers._conversation_store import StorageSettings, parse_record
-from ff_managers._memory_retention import RetentionPlan, dedupe_layers, plan_retention
-from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_atomic_write, ff_safe_path
-from ff_utils.ff_json_utils import FFBadLine, ff_append_jsonl, ff_dumps, ff_read_jsonl, ff_repair_jsonl, ff_tail_jsonl
-from ff_utils.ff_locks import ff_file_lock
+from ff_managers._core.errors import translate_errors
+from ff_managers._memory.retention import RetentionPlan, RetentionPlanner, dedupe_layers
+from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError
+from ff_utils.ff_file_ops import ff_safe_path
+from ff_utils.ff_json_utils import FFBadLine, ff_dumps
+from ff_utils.ff_store import FFStore
 
 __all__ = ["ARCHIVE_LOG", "RETENTION_LOG", "MemoryStore"]
 
@@ -53,9 +54,9 @@ class MemoryStore:
     _cache: OrderedDict[Path, tuple[_CacheKey, list[FFMemoryEntryDTO]]] = OrderedDict()
     _cache_guard = threading.Lock()
 
-    def __init__(self, directory: Path, settings: StorageSettings) -> None:
+    def __init__(self, directory: Path, store: FFStore) -> None:
         self.directory = directory
-        self.settings = settings
+        self.store = store
 
     # ------------------------------------------------------------------ paths
 
@@ -74,7 +75,8 @@ class MemoryStore:
 
     def _parse_layer(self, path: Path, *, strict: bool) -> list[FFMemoryEntryDTO]:
         bad: list[FFBadLine] = []
-        entries = [parse_record(FFMemoryEntryDTO, record, path) for record in ff_read_jsonl(path, on_bad_line=bad.append)]
+        records = self.store.read_jsonl(path, on_bad_line=bad.append)
+        entries = [self.store.load(FFMemoryEntryDTO, record, path) for record in records]
         if bad and strict:
             raise FFCorruptionError(
                 f"{len(bad)} unreadable line(s) in a memory layer (first at byte {bad[0].offset}: {bad[0].reason}); "
@@ -87,7 +89,7 @@ class MemoryStore:
         """Every entry of ``layer`` in stored order (unreadable lines are skipped and logged)."""
         path = self.layer_path(layer)
         try:
-            with ff_translate_errors("stat memory layer", path):
+            with translate_errors("stat memory layer", path):
                 info = os.stat(path)
         except FFNotFoundError:
             return []
@@ -112,29 +114,24 @@ class MemoryStore:
 
     def tail_archive(self, limit: int) -> list[FFArchivedMemoryDTO]:
         path = self.archive_path
-        return [parse_record(FFArchivedMemoryDTO, record, path) for record in ff_tail_jsonl(path, limit)]
+        return [self.store.load(FFArchivedMemoryDTO, record, path) for record in self.store.tail_jsonl(path, limit)]
 
     def archived_ids(self) -> set[str]:
         """Distinct ids in the archive (a full scan; used by stats, not on hot paths)."""
         path = self.archive_path
-        return {parse_record(FFArchivedMemoryDTO, record, path).entry.memory_id for record in ff_read_jsonl(path)}
+        records = self.store.read_jsonl(path)
+        return {self.store.load(FFArchivedMemoryDTO, record, path).entry.memory_id for record in records}
 
     # ------------------------------------------------------------------ writes
 
     def append(self, entry: FFMemoryEntryDTO) -> None:
         """Store one entry: one append to its layer's log."""
-        ff_append_jsonl(
-            self.layer_path(entry.layer),
-            entry.model_dump(mode="json"),
-            durability=self.settings.durability,
-            max_record_bytes=self.settings.max_record_bytes,
-            batch_interval=self.settings.batch_interval_s,
-        )
+        self.store.append(self.layer_path(entry.layer), entry.model_dump(mode="json"))
 
     def _rewrite(self, layer: MemoryLayer, entries: list[FFMemoryEntryDTO]) -> None:
-        # Caller holds this layer's lock; ff_atomic_write does not take it, so no self-deadlock.
+        # Caller holds this layer's lock; write_bytes does not take it, so no self-deadlock.
         payload = b"".join(ff_dumps(entry.model_dump(mode="json")) + b"\n" for entry in entries)
-        ff_atomic_write(self.layer_path(layer), payload, fsync=self.settings.durability != "never")
+        self.store.write_bytes(self.layer_path(layer), payload)
 
     def apply_retention(
         self,
@@ -143,36 +140,31 @@ class MemoryStore:
         *,
         max_content_chars: int,
         new_id: Callable[[], str],
+        planner: RetentionPlanner,
     ) -> tuple[RetentionPlan, dict[str, int]]:
         """Plan and apply one retention pass for this user; return the plan and the counts before.
 
+        ``planner`` decides the pass (:func:`~ff_managers._memory.retention.plan_retention`).
         Raises FFCorruptionError (writing nothing) if a layer has unreadable lines beyond a torn
         tail, because rewriting it would silently drop them.
         """
         paths = {layer: self.layer_path(layer) for layer in MEMORY_LAYERS}
         for path in paths.values():
-            ff_repair_jsonl(path)  # a torn tail is an append that never returned: safe to drop
+            self.store.repair_jsonl(path)  # a torn tail is an append that never returned: safe to drop
         with contextlib.ExitStack() as held:
             for layer in MEMORY_LAYERS:  # one fixed order for every pass: no deadlock
-                held.enter_context(ff_file_lock(paths[layer]))
+                held.enter_context(self.store.lock(paths[layer]))
             current = {layer: self._parse_layer(paths[layer], strict=True) for layer in MEMORY_LAYERS}
             before = {layer: len(entries) for layer, entries in current.items()}
-            plan = plan_retention(current, now, policy, max_content_chars=max_content_chars, new_id=new_id)
+            plan = planner(current, now, policy, max_content_chars=max_content_chars, new_id=new_id)
             if plan.archived:
-                ff_append_jsonl(
-                    self.archive_path,
-                    [record.model_dump(mode="json") for record in plan.archived],
-                    many=True,
-                    durability=self.settings.durability,
-                    max_record_bytes=self.settings.max_record_bytes,
-                    batch_interval=self.settings.batch_interval_s,
-                )
+                self.store.append_many(self.archive_path, [record.model_dump(mode="json") for record in plan.archived])
             # Destinations first (moves only go down the chain), sources last: see module docstring.
             for layer in ("permanent", *reversed(RETENTION_CHAIN)):
                 if layer in plan.changed:
                     self._rewrite(layer, plan.layers[layer])
         if plan.changed:
-            ff_append_jsonl(
+            self.store.append(
                 self.retention_log_path,
                 {
                     "schema_version": MEMORY_SCHEMA_VERSION,
@@ -184,7 +176,5 @@ class MemoryStore:
                     "counts_before": before,
                     "counts_after": {layer: len(entries) for layer, entries in plan.layers.items()},
                 },
-                durability=self.settings.durability,
-                max_record_bytes=self.settings.max_record_bytes,
             )
         return plan, before

@@ -1,4 +1,9 @@
-"""Tests of ff_managers._memory_validation: every bad input is one FFValidationError naming its field."""
+"""Tests of ff_managers._memory.validation: every bad input is one FFValidationError naming its field.
+
+The rules memory shares with every manager (text, JSON objects, numbers, limits, timestamps) are
+ff_managers._core.checks, tested in tests/ff_managers/core; how the memory manager applies them
+is tested through its public methods in test_ff_memory_layer_manager.py.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ff_managers._memory_validation import (
-    check_content,
-    check_importance,
-    check_layers,
-    check_metadata,
-    check_tags,
-    message_from_import,
-    prepare_attachments,
-)
+from ff_managers._memory.validation import check_layers, check_tags, message_from_import, prepare_attachments
 from ff_utils.ff_errors import FFValidationError
 
 IDS = (f"id{i}" for i in itertools.count())
@@ -24,22 +21,6 @@ IDS = (f"id{i}" for i in itertools.count())
 
 def new_id() -> str:
     return next(IDS)
-
-
-def test_content_rules() -> None:
-    assert check_content("  hi ", 10) == "  hi "
-    for bad in ("", "   ", None, b"bytes", "x" * 11):
-        with pytest.raises(FFValidationError) as info:
-            check_content(bad, 10)
-        assert info.value.field == "content"
-    assert check_content("", 10, allow_empty=True) == ""
-
-
-@pytest.mark.parametrize("value", [-0.01, 1.01, True, float("nan"), float("inf"), "0.5", None])
-def test_importance_outside_unit_interval_is_refused(value: object) -> None:
-    with pytest.raises(FFValidationError) as info:
-        check_importance(value)
-    assert info.value.field == "importance"
 
 
 def test_layers_and_tags() -> None:
@@ -50,17 +31,9 @@ def test_layers_and_tags() -> None:
         with pytest.raises(FFValidationError):
             check_layers(bad)
     assert check_tags(["a", "b", "a"]) == ["a", "b"]
-    for bad in ("a", [""], ["x" * 65], [1], ["t"] * 33):
+    for bad in ("a", [""], ["x" * 65], [1], ["t"] * 33, ["two\nlines"], ["nul\x00"]):
         with pytest.raises(FFValidationError):
             check_tags(bad)
-
-
-def test_metadata_must_be_a_small_json_dict() -> None:
-    assert check_metadata(None, 100) == {}
-    assert check_metadata({"a": [1, 2]}, 100) == {"a": [1, 2]}
-    for bad in ([1], {1: "int key"}, {"x": object()}, {"big": "y" * 200}):
-        with pytest.raises(FFValidationError):
-            check_metadata(bad, 100)
 
 
 def test_attachments_get_ids_digests_and_keep_extra_keys() -> None:
@@ -82,6 +55,8 @@ def test_attachments_get_ids_digests_and_keep_extra_keys() -> None:
         [{}] * 5,
         {"name": "a dict, not a list"},
         [{"data": b"abc", "size_bytes": 2}],
+        [{"name": "a", "metadata": {"score": float("nan")}}],
+        [{"name": "a", "pages": float("inf")}],
     ):
         with pytest.raises(FFValidationError):
             prepare_attachments(bad, max_count=4, max_bytes=10, metadata_bytes=1000, new_id=new_id)
@@ -102,3 +77,8 @@ def test_import_maps_known_keys_and_keeps_unknown_ones_in_extra() -> None:
         message_from_import({"role": "robot", "content": "x"}, index=7, session_id="s1", allowed_roles=("user",),
                             max_chars=100, metadata_bytes=1000, new_id=new_id, now=lambda: datetime.now(UTC))
     assert info.value.field == "role"
+    for bad_field in ({"content": "ESC \x1b[31m"}, {"metadata": {"x": float("nan")}}, {"timestamp": 1_700_000_000}):
+        with pytest.raises(FFValidationError):
+            message_from_import({"role": "user", "content": "x", **bad_field}, index=0, session_id="s1",
+                                allowed_roles=("user",), max_chars=100, metadata_bytes=1000, new_id=new_id,
+                                now=lambda: datetime.now(UTC))

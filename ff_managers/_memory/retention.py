@@ -32,6 +32,7 @@ import heapq
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, RETENTION_CHAIN, FFMemoryConfigDTO, MemoryLayer
 from ff_class_configs.ff_memory_dtos import (
@@ -40,9 +41,9 @@ from ff_class_configs.ff_memory_dtos import (
     FFMemoryEntryDTO,
     FFMemoryMoveDTO,
 )
-from ff_managers._memory_summary import extractive_summary
+from ff_managers._memory.summary import extractive_summary
 
-__all__ = ["RetentionPlan", "plan_retention", "dedupe_layers"]
+__all__ = ["RetentionPlan", "RetentionPlanner", "plan_retention", "dedupe_layers"]
 
 _DEPTH: dict[str, int] = {layer: index for index, layer in enumerate(RETENTION_CHAIN)}
 _DEPTH["permanent"] = len(RETENTION_CHAIN)
@@ -59,6 +60,20 @@ class RetentionPlan:
     compressed: list[FFMemoryCompressionDTO] = field(default_factory=list)
     summaries: list[FFMemoryEntryDTO] = field(default_factory=list)
     duplicates_removed: int = 0
+
+
+class RetentionPlanner(Protocol):
+    """What decides a retention pass: :func:`plan_retention`'s signature (the manager's hook)."""
+
+    def __call__(
+        self,
+        layers: Mapping[MemoryLayer, Sequence[FFMemoryEntryDTO]],
+        now: datetime,
+        policy: FFMemoryConfigDTO,
+        *,
+        max_content_chars: int,
+        new_id: Callable[[], str],
+    ) -> RetentionPlan: ...
 
 
 def dedupe_layers(

@@ -1,10 +1,10 @@
-"""Tests of ff_managers._memory_summary: deterministic extractive (SumBasic) summaries."""
+"""Tests of ff_managers._memory.summary: deterministic extractive (SumBasic) summaries."""
 
 from __future__ import annotations
 
 import pytest
 
-from ff_managers._memory_summary import extractive_summary, split_sentences
+from ff_managers._memory.summary import extractive_summary, split_sentences
 
 TEXTS = [
     "Alice likes green tea. She drinks green tea every morning.",

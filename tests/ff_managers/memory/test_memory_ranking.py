@@ -1,4 +1,4 @@
-"""Tests of ff_managers._memory_ranking: tokenising, BM25 and the tie-breaker (pure, no disk)."""
+"""Tests of ff_managers._memory.ranking: tokenising, BM25 and the tie-breaker (pure, no disk)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from ff_class_configs.ff_memory_dtos import FFMemoryEntryDTO
-from ff_managers._memory_ranking import bm25_scores, rank_entries, tokenize
+from ff_managers._memory.ranking import bm25_scores, rank_entries, tokenize
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -15,9 +15,9 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFEventBus, FFMemoryLayerManager
-from ff_managers import _conversation_store
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
+from ff_utils.ff_store import FFStore
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LEGACY_SESSION = Path(
@@ -48,11 +48,24 @@ def clock() -> FakeClock:
     return FakeClock(T0)
 
 
-def make(root: Path, clock: Any = None, **memory: Any) -> FFMemoryLayerManager:
+class CountingStore(FFStore):
+    """The real store, counting how many records each append call carries."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.appends: list[int] = []
+
+    def append_many(self, path: Path, records: Any) -> None:
+        records = list(records)
+        self.appends.append(len(records))
+        super().append_many(path, records)
+
+
+def make(root: Path, clock: Any = None, store: FFStore | None = None, **memory: Any) -> FFMemoryLayerManager:
     config = load_config(base_path=root, environ={})
     for key, value in memory.items():
         setattr(config.memory, key, value)
-    return FFMemoryLayerManager(config, clock=clock)
+    return FFMemoryLayerManager(config, clock=clock, store=store)
 
 
 @pytest.fixture
@@ -226,20 +239,15 @@ async def test_oversized_attachment_or_wrong_digest_writes_nothing(root: Path) -
 # --------------------------------------------------------------------------- legacy import
 
 
-async def test_import_keeps_every_legacy_field_in_one_append(mem: FFMemoryLayerManager, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_import_keeps_every_legacy_field_in_one_append(root: Path, clock: FakeClock) -> None:
     legacy = [json.loads(line) for line in (LEGACY_SESSION / "messages.jsonl").read_text().splitlines() if line.strip()]
     legacy[0]["reaction"] = "thumbs_up"  # an unknown top-level field must survive
+    store = CountingStore.from_config(load_config(base_path=root, environ={}))
+    mem = make(root, clock, store=store)
     session = await mem.create_session("alice_researcher", session_id=LEGACY_SESSION.name)
-    calls: list[int] = []
-    original = _conversation_store.ff_append_jsonl
-
-    def counting(path: Any, records: Any, **kwargs: Any) -> None:
-        calls.append(len(records) if kwargs.get("many") else 1)
-        original(path, records, **kwargs)
-
-    monkeypatch.setattr(_conversation_store, "ff_append_jsonl", counting)
+    store.appends = []
     imported = await mem.import_messages("alice_researcher", session.session_id, legacy)
-    assert calls == [len(legacy)]
+    assert store.appends == [len(legacy)]
     stored = await mem.get_messages("alice_researcher", session.session_id, limit=1000)
     assert [m.message_id for m in imported] == [m.message_id for m in stored]
     for original_record, message in zip(legacy, stored, strict=True):
@@ -293,6 +301,17 @@ async def test_users_never_see_each_other(mem: FFMemoryLayerManager) -> None:
         ("add_message", {"role": "user", "content": ""}),
         ("add_message", {"role": "user", "content": " \n\t"}),
         ("add_message", {"role": "user", "content": "x" * 200_001}),
+        ("add_message", {"role": "user", "content": None}),
+        ("add_message", {"role": "user", "content": b"bytes"}),
+        # The one control-character rule (ff_managers._core.checks): NUL, ESC, DEL... are refused.
+        ("add_message", {"role": "user", "content": "NUL\x00byte"}),
+        ("add_message", {"role": "user", "content": "ANSI \x1b[31m red"}),
+        ("add_message", {"role": "user", "content": "x", "metadata": [1]}),
+        ("add_message", {"role": "user", "content": "x", "metadata": {1: "int key"}}),
+        ("add_message", {"role": "user", "content": "x", "metadata": {"big": "y" * 70_000}}),
+        # NaN and infinity are refused everywhere (they used to be stored and read back as null).
+        ("add_message", {"role": "user", "content": "x", "metadata": {"score": float("nan")}}),
+        ("add_message", {"role": "user", "content": "x", "metadata": {"deep": [{"v": float("inf")}]}}),
         ("add_message", {"role": "wizard", "content": "x"}),
         ("add_message", {"role": "user", "content": "x", "metadata": {"when": object()}}),
         ("add_message", {"role": "user", "content": "x", "message_id": ".hidden"}),
@@ -302,10 +321,18 @@ async def test_users_never_see_each_other(mem: FFMemoryLayerManager) -> None:
         ("store_memory", {"content": "x", "importance": -0.1}),
         ("store_memory", {"content": "x", "importance": True}),
         ("store_memory", {"content": "x", "importance": float("nan")}),
+        ("store_memory", {"content": "x", "importance": float("inf")}),
+        ("store_memory", {"content": "x", "importance": "0.5"}),
+        ("store_memory", {"content": "x", "importance": None}),
+        ("store_memory", {"content": "bell \x07"}),
+        ("store_memory", {"content": "x", "metadata": {"ratio": float("-inf")}}),
+        ("store_memory", {"content": "x", "tags": ["two\nlines"]}),
         ("store_memory", {"content": ""}),
         ("store_memory", {"content": "x", "tags": "single-string"}),
         ("store_memory", {"content": "x", "user_id": "al ice"}),
         ("create_session", {"title": "t" * 501}),
+        ("create_session", {"title": "NUL\x00"}),
+        ("create_session", {"metadata": {"x": float("nan")}}),
         ("create_session", {"session_id": ".."}),
         ("create_profile", {"preferences": ["not", "a", "dict"]}),
     ],
@@ -322,6 +349,15 @@ async def test_bad_input_raises_one_validation_error_and_writes_nothing(
     with pytest.raises(FFValidationError):
         await getattr(mem, method)(**call)
     assert snapshot(root) == before
+
+
+async def test_tab_newline_and_carriage_return_are_text(mem: FFMemoryLayerManager) -> None:
+    """The control-character rule keeps what chat content legitimately holds (code, tables)."""
+    session = await mem.create_session("alice", title="col\tumns")
+    content = "def f():\n\treturn 1\r\n| a | b |\u2028"
+    message = await mem.add_message("alice", session.session_id, "user", content)
+    assert (await mem.get_messages("alice", session.session_id))[-1].content == content == message.content
+    assert (await mem.store_memory("alice", content)).content == content
 
 
 async def test_message_to_a_missing_session_is_not_found_and_creates_nothing(mem: FFMemoryLayerManager, root: Path) -> None:
@@ -426,6 +462,26 @@ async def test_retention_moves_archives_and_keeps_counts_exact(mem: FFMemoryLaye
     assert stats.active == 1 and stats.layers["permanent"] == 1 and stats.archived == 2
     assert stats.active + stats.archived == 3
     assert (await mem.get_memory("alice", forever.memory_id)).layer == "permanent"
+
+
+async def test_retention_asks_the_planner_hook_at_every_pass(
+    mem: FFMemoryLayerManager, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The suites plant faulty retention through this hook, so it must really decide the pass."""
+    drop = await mem.store_memory("alice", "the weather was nice", layer="immediate", importance=0.1)
+    real = FFMemoryLayerManager.retention_planner
+    seen: list[datetime] = []
+
+    def nothing_expires(layers: Any, now: datetime, policy: Any, **kwargs: Any) -> Any:
+        seen.append(now)
+        return real(layers, now - timedelta(days=365), policy, **kwargs)
+
+    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", nothing_expires)
+    report = await mem.process_retention(now=T0 + timedelta(hours=2))
+    assert seen == [T0 + timedelta(hours=2)] and report.archived_count == 0
+    monkeypatch.undo()
+    report = await mem.process_retention(now=T0 + timedelta(hours=2))
+    assert [a.entry.memory_id for a in report.users[0].archived] == [drop.memory_id]
 
 
 async def test_compression_keeps_source_ids_and_nothing_is_lost(root: Path, clock: FakeClock) -> None:

@@ -1,4 +1,4 @@
-"""Tests of ff_managers._memory_retention: the retention plan, exact to the microsecond, no disk."""
+"""Tests of ff_managers._memory.retention: the retention plan, exact to the microsecond, no disk."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFMemoryEntryDTO
-from ff_managers._memory_retention import dedupe_layers, plan_retention
+from ff_managers._memory.retention import dedupe_layers, plan_retention
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 US = timedelta(microseconds=1)

@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from ff_managers._memory_ranking import tokenize
+from ff_managers._memory.ranking import tokenize
 
 __all__ = ["split_sentences", "extractive_summary"]
 

@@ -2,10 +2,13 @@
 
 Pure functions, no disk: the manager loads the entries and hands them here.
 
-Tokenising (:func:`tokenize`): NFKC-normalise, lower-case, split on anything that is not a
-letter or digit, drop a short list of English stop words, and fold plurals (``teas`` -> ``tea``,
-``berries`` -> ``berry``) so a plain query finds the singular or plural form. No other stemming:
-it is easy to explain and never merges unrelated words.
+Tokenising (:func:`tokenize`): the one tokenizer's memory preset
+(:func:`ff_managers._core.tokenizer.memory_tokenizer`): NFKC-normalise, casefold, split on
+anything that is not a letter or digit, drop a short list of English stop words, and fold
+plurals (``teas`` -> ``tea``, ``berries`` -> ``berry``) so a plain query finds the singular or
+plural form. No other stemming: it is easy to explain and never merges unrelated words. Terms
+are cached per text: memories are searched again and again with the same texts, so a search
+over thousands of entries costs the BM25 arithmetic, not the tokenising.
 
 Scoring (:func:`bm25_scores`): Okapi BM25 over the user's memories with the non-negative IDF
 Lucene uses, ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, and per-term weight
@@ -22,47 +25,23 @@ scores fall back to newest first, then memory id, so the order is deterministic.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime
 
 from ff_class_configs.ff_memory_dtos import FFMemoryEntryDTO
+from ff_managers._core.tokenizer import memory_tokenizer
 
-__all__ = ["STOP_WORDS", "tokenize", "bm25_scores", "RankedEntry", "rank_entries"]
+__all__ = ["TOKENIZER", "tokenize", "bm25_scores", "RankedEntry", "rank_entries"]
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-STOP_WORDS: frozenset[str] = frozenset(
-    """a an and are as at be been but by can could did do does for from had has have he her his how
-    i if in into is it its me my of on or our she so than that the their them then there these they
-    this to was we were what when where which who whom why will with would you your""".split()
-)
-
-
-@lru_cache(maxsize=200_000)
-def _fold_plural(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+TOKENIZER = memory_tokenizer()
+"""The memory preset of the one tokenizer, shared by ranking and summaries (one cache)."""
 
 
 def tokenize(text: str) -> list[str]:
     """The search terms of ``text``, in order (see the module docstring for the rules)."""
-    return list(_terms(text))
-
-
-@lru_cache(maxsize=100_000)
-def _terms(text: str) -> tuple[str, ...]:
-    # Memories are searched again and again with the same texts: caching their terms makes a
-    # search over thousands of entries cost the BM25 arithmetic, not the tokenising.
-    normalised = unicodedata.normalize("NFKC", text).casefold()
-    return tuple(_fold_plural(word) for word in _WORD.findall(normalised) if word not in STOP_WORDS)
+    return TOKENIZER.tokens(text)
 
 
 def bm25_scores(
@@ -123,7 +102,8 @@ def rank_entries(
 ) -> list[RankedEntry]:
     """Entries sharing a term with ``query``, best first (see the module docstring)."""
     query_terms = tokenize(query)
-    documents = [_terms(entry.content) + tuple(t for tag in entry.tags for t in _terms(tag)) for entry in entries]
+    terms = TOKENIZER.token_tuple
+    documents = [terms(entry.content) + tuple(t for tag in entry.tags for t in terms(tag)) for entry in entries]
     scores = bm25_scores(query_terms, documents, k1=k1, b=b)
     wanted = dict.fromkeys(query_terms)
     ranked: list[RankedEntry] = []

@@ -15,28 +15,39 @@ import pytest
 import ff_utils._jsonl_append as j
 from ff_class_configs import load_config
 from ff_managers import FFMemoryLayerManager
-from ff_managers import _conversation_store
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
+from ff_utils.ff_store import FFStore
+
+
+class MessageAppendCounter(FFStore):
+    """The real store, recording how many records each append to a messages.jsonl carried."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.message_appends: list[int] = []
+
+    def append_many(self, path: Path, records: Any) -> None:
+        records = list(records)
+        if path.name == "messages.jsonl":
+            self.message_appends.append(len(records))
+        super().append_many(path, records)
 
 
 @pytest.fixture
-def memory(tmp_path: Path) -> FFMemoryLayerManager:
-    return FFMemoryLayerManager(load_config(base_path=tmp_path, environ={}))
+def store(tmp_path: Path) -> MessageAppendCounter:
+    return MessageAppendCounter.from_config(load_config(base_path=tmp_path, environ={}))
 
 
 @pytest.fixture
-def append_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many records each append_messages call carried."""
-    calls: list[int] = []
-    real = _conversation_store.append_messages
+def memory(tmp_path: Path, store: MessageAppendCounter) -> FFMemoryLayerManager:
+    return FFMemoryLayerManager(load_config(base_path=tmp_path, environ={}), store=store)
 
-    def counting(log: Path, records: list[Any], settings: Any) -> None:
-        calls.append(len(records))
-        real(log, records, settings)
 
-    monkeypatch.setattr(_conversation_store, "append_messages", counting)
-    return calls
+@pytest.fixture
+def append_calls(store: MessageAppendCounter) -> list[int]:
+    """How many records each append to a message log carried."""
+    return store.message_appends
 
 
 def _log(memory: FFMemoryLayerManager, session_id: str) -> Path:
@@ -109,7 +120,7 @@ async def test_a_session_deleted_after_use_is_not_found_and_not_recreated(memory
     with pytest.raises(FFNotFoundError):
         await memory.add_message("alice", session.session_id, "user", "again")
     assert not session_dir.exists()
-    assert ("alice", session.session_id) not in memory._session_dirs
+    assert ("alice", session.session_id) not in memory._messages._known
 
 
 async def test_a_caller_cancelled_before_its_batch_is_taken_writes_nothing(memory: FFMemoryLayerManager) -> None:
@@ -123,3 +134,13 @@ async def test_a_caller_cancelled_before_its_batch_is_taken_writes_nothing(memor
         await doomed
     await memory.add_message("alice", session.session_id, "user", "later")
     assert [r["content"] for r in ff_read_jsonl(_log(memory, session.session_id))] == ["kept", "later"]
+
+
+async def test_shutdown_waits_for_queued_appends(memory: FFMemoryLayerManager) -> None:
+    """Appends still queued when the manager stops are written, not dropped with the drain task."""
+    session = await memory.create_session("alice")
+    pending = [asyncio.ensure_future(memory.add_message("alice", session.session_id, "user", f"m{i}")) for i in range(5)]
+    await asyncio.sleep(0)  # every call queued, the drain task created but not yet run
+    await memory.shutdown()
+    assert [r["content"] for r in ff_read_jsonl(_log(memory, session.session_id))] == [f"m{i}" for i in range(5)]
+    assert len(await asyncio.gather(*pending)) == 5

@@ -1,0 +1,250 @@
+"""Chat messages on disk: one append-only ``messages.jsonl`` per session, plus attachment bytes.
+
+Adding a message costs one durable append (:meth:`FFStore.append_many`; no rewrite of
+``session.json``), and reading the last ``n`` reads backwards from the end of the log
+(:meth:`FFStore.tail_jsonl`), so neither grows with the session. Attachment bytes are written
+atomically (:meth:`FFStore.write_bytes`) under a file name that is a validated id, never the
+caller's file name, before the message that records them is appended.
+
+Ordering: messages are returned in file order, which is the order their appends were committed
+(the append lock serialises writers). Timestamps are taken when ``add_message`` is called, so
+under concurrent adds to one session two neighbours may carry timestamps out of order; the file
+order is authoritative, and there is no per-message sequence number because keeping one exact
+across processes would cost a read or an extra fsync per message.
+
+Coalescing (:meth:`Messages.add`): appends to one session go through the manager's keyed
+batcher (:class:`~ff_managers._core.batcher.FFKeyedBatcher`, keyed by session): one drain per
+session takes everything queued, writes it with one append in one worker thread (one write, one
+fsync for ``always``) and then resolves every caller. Validation stays with each caller, so a bad
+message fails only its own call and never reaches the queue. A storage failure fails every
+caller of that batch, none of whose records were written. The manager's shutdown waits for
+every queued append.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
+from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
+from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
+from ff_managers._core.checks import check_json_object, timestamp
+from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
+from ff_managers._memory.validation import check_record_size, check_role, message_from_import, prepare_attachments
+from ff_managers.ff_component_base import Clock
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
+from ff_utils.ff_ids import ff_new_id, ff_validate_id
+from ff_utils.ff_store import FFStore
+
+__all__ = ["SessionFiles", "NewMessage", "Messages"]
+
+_MAX_CACHED_SESSIONS = 10_000  # checked session paths remembered (then the memo starts over)
+_WHEN = timestamp(parse_text=True)  # a datetime or ISO 8601 text; naive stays naive (legacy data)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFiles:
+    """The checked paths of one session, built once and reused by every append to it."""
+
+    user_id: str
+    session_id: str
+    directory: Path
+    document: Path
+    log: Path
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A checked message: what add_message returns, the record to append, the bytes to store."""
+
+    message: FFChatMessageDTO
+    record: dict[str, Any]
+    blobs: list[tuple[str, bytes]]
+
+
+class Messages:
+    """Append, import and read a session's messages; store and read attachment bytes."""
+
+    def __init__(
+        self,
+        store: FFStore,
+        layout: MemoryLayout,
+        policy: FFMemoryConfigDTO,
+        clock: Clock,
+        *,
+        max_chars: int,
+        batcher: Callable[..., FFKeyedBatcher[SessionFiles, dict[str, Any], None]],
+    ) -> None:
+        """``batcher`` is the manager's ``_batcher`` factory: the batcher it makes is the manager's
+        (drained by its shutdown, reopened by its initialize)."""
+        self.store = store
+        self.layout = layout
+        self.policy = policy
+        self.clock = clock
+        self.max_chars = max_chars
+        drain: DrainFunction[SessionFiles, dict[str, Any], None] = self._write_batch
+        self._appends = batcher(drain, name="message appends")
+        self._known: dict[tuple[str, str], SessionFiles] = {}
+
+    # ------------------------------------------------------------------ paths
+
+    def session(self, user_id: str, session_id: str) -> SessionFiles:
+        """The session's paths (ids validated); remembered once a message was appended there.
+
+        Building and checking the path (id validation, a symlink check per segment) was a third
+        of ``add_message``'s event-loop time. Only ids that already passed that check and named
+        an existing session are remembered; the session's existence is still checked on every
+        append (in the worker thread), and a session found missing is forgotten.
+        """
+        if type(user_id) is str and type(session_id) is str:  # noqa: E721 - exact str keys only
+            known = self._known.get((user_id, session_id))
+            if known is not None:
+                return known
+        directory = self.layout.session_dir(user_id, session_id)
+        return SessionFiles(user_id, session_id, directory, directory / SESSION_DOC, directory / MESSAGES_LOG)
+
+    def _require(self, files: SessionFiles) -> None:
+        if not self.store.exists(files.document):
+            raise FFNotFoundError(f"session {files.session_id!r} not found", kind="session", key=files.session_id)
+
+    # ------------------------------------------------------------------ input
+
+    def new(
+        self,
+        session_id: str,
+        role: object,
+        content: str,
+        attachments: object,
+        *,
+        message_id: str | None,
+        timestamp: datetime | str | None,
+        metadata: object,
+    ) -> NewMessage:
+        """A message from checked input; ``content`` was checked by the caller (the manager).
+
+        Raises FFValidationError (naming the field) for a bad attachment, id, role, timestamp,
+        metadata, or a record over the store's size limit.
+        """
+        policy = self.policy
+        prepared = prepare_attachments(
+            attachments,
+            max_count=policy.max_attachments_per_message,
+            max_bytes=policy.max_attachment_bytes,
+            metadata_bytes=policy.max_metadata_bytes,
+            new_id=partial(ff_new_id, "att_"),
+        )
+        message = FFChatMessageDTO(
+            message_id=ff_validate_id(message_id, "message_id") if message_id is not None else ff_new_id("msg_"),
+            session_id=session_id,
+            role=check_role(role, policy.allowed_roles),
+            content=content,
+            timestamp=_WHEN(timestamp, "timestamp") if timestamp is not None else self.clock(),
+            attachments=[p.record for p in prepared],
+            metadata=check_json_object(metadata, field="metadata", max_bytes=policy.max_metadata_bytes),
+        )
+        record = message.model_dump(mode="json")
+        check_record_size(record, self.store.max_record_bytes)
+        return NewMessage(message, record, [(p.record.attachment_id, p.data) for p in prepared if p.data is not None])
+
+    def from_import(self, session_id: str, messages: object) -> list[FFChatMessageDTO]:
+        """Every imported message checked and converted (see :func:`message_from_import`), or none.
+
+        One bad message, more than ``max_import_messages`` or an id given twice is
+        FFValidationError for the whole batch.
+        """
+        if isinstance(messages, (str, bytes, dict)) or not isinstance(messages, Iterable):
+            raise FFValidationError("messages must be a list of dicts or FFChatMessageDTO", field="messages")
+        items, most = list(messages), self.policy.max_import_messages
+        if len(items) > most:
+            raise FFValidationError(f"{len(items)} messages; one import takes at most {most}", field="messages")
+        convert = partial(
+            message_from_import,
+            session_id=session_id,
+            allowed_roles=self.policy.allowed_roles,
+            max_chars=self.max_chars,
+            metadata_bytes=self.policy.max_metadata_bytes,
+            new_id=partial(ff_new_id, "msg_"),
+            now=self.clock,
+        )
+        converted = [convert(raw, index=index) for index, raw in enumerate(items)]
+        if len({m.message_id for m in converted}) != len(converted):
+            raise FFValidationError("message ids repeat within the import", field="messages")
+        return converted
+
+    # ------------------------------------------------------------------ writes
+
+    async def add(self, files: SessionFiles, new: NewMessage) -> None:
+        """Append one checked message (after its attachment bytes, if any).
+
+        Without attachment bytes the append is coalesced with concurrent callers (see the module
+        docstring). Returns only once the record is written with the configured durability.
+        """
+        if new.blobs:
+            await asyncio.to_thread(self._write_with_attachments, files, new.record, new.blobs)
+        else:
+            await self._appends.submit(files, new.record)
+
+    def _write_with_attachments(
+        self, files: SessionFiles, record: dict[str, Any], blobs: list[tuple[str, bytes]]
+    ) -> None:
+        self._require(files)
+        for attachment_id, data in blobs:
+            self.store.write_bytes(self.layout.attachment(files.user_id, files.session_id, attachment_id), data)
+        self.store.append_many(files.log, [record])
+
+    def append_imported(self, files: SessionFiles, messages: list[FFChatMessageDTO]) -> None:
+        """Append converted messages in ONE append; FFNotFoundError for a missing session.
+
+        Each record must fit the store's record limit (FFValidationError, nothing written).
+        """
+        records = [message.model_dump(mode="json") for message in messages]
+        for record in records:
+            check_record_size(record, self.store.max_record_bytes)
+        self._require(files)
+        if records:
+            self.store.append_many(files.log, records)
+
+    def _append_batch(self, files: SessionFiles, records: list[dict[str, Any]]) -> None:
+        self._require(files)
+        self.store.append_many(files.log, records)
+
+    async def _write_batch(self, files: SessionFiles, records: list[dict[str, Any]]) -> list[None]:
+        """The batcher's drain: one session's queued records in one worker-thread trip.
+
+        A missing session fails the whole batch (and is forgotten); a written batch remembers
+        the session's checked paths for the next call.
+        """
+        key = (files.user_id, files.session_id)
+        try:
+            await asyncio.to_thread(self._append_batch, files, records)
+        except FFNotFoundError:
+            self._known.pop(key, None)
+            raise
+        if len(self._known) >= _MAX_CACHED_SESSIONS:
+            self._known.clear()
+        self._known[key] = files
+        return [None] * len(records)
+
+    # ------------------------------------------------------------------ reads
+
+    def tail(self, user_id: str, session_id: str, limit: int) -> list[FFChatMessageDTO]:
+        """The last ``limit`` messages, oldest first; FFNotFoundError if the session does not exist."""
+        files = self.session(user_id, session_id)
+        self._require(files)
+        records = self.store.tail_jsonl(files.log, limit)
+        return [self.store.load(FFChatMessageDTO, record, files.log) for record in records]
+
+    def attachment(self, user_id: str, session_id: str, attachment_id: str) -> bytes:
+        """An attachment's stored bytes; FFNotFoundError if the session or the bytes do not exist."""
+        files = self.session(user_id, session_id)
+        path = self.layout.attachment(user_id, session_id, attachment_id)
+        self._require(files)
+        if not self.store.exists(path):
+            raise FFNotFoundError(f"attachment {attachment_id!r} not found", kind="attachment", key=attachment_id)
+        return self.store.read_bytes(path, max_bytes=self.policy.max_attachment_bytes)

@@ -55,9 +55,9 @@ from ff_class_configs.ff_knowledge_dtos import (
     FFKnowledgeIndexStatsDTO,
     FFKnowledgeSearchHitDTO,
 )
-from ff_managers._kb_chunking import chunk_text
-from ff_managers._kb_extract import FFExtractedText, extract_text, resolve_format
-from ff_managers._kb_index import (
+from ff_managers._knowledge.chunking import chunk_text
+from ff_managers._knowledge.extract import FFExtractedText, extract_text, resolve_format
+from ff_managers._knowledge.index import (
     FFChunkRecord,
     FFFeedbackSettings,
     FFKbIndex,

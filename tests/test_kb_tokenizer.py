@@ -6,7 +6,7 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_index import FFTokenizer
+from ff_managers._knowledge.index import FFTokenizer
 from testing._synthetic_data import generate_synthetic_data
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_chunking import chunk_text
+from ff_managers._knowledge.chunking import chunk_text
 from testing._load import percentile
 from testing.bench._core import FFBenchCase, FFBenchSizes, FFComparisonSpec, FFMetric
 from testing.data import PYDOC_QUESTIONS, load_pydoc_corpus

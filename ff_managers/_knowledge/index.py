@@ -3,11 +3,11 @@
 Term weights are bm25s's (Lucene's BM25 variant over a sparse score matrix); this module feeds it
 tokens and keeps, beside it, the chunk each row stands for so a hit can cite its document and
 offsets without touching the disk. Two things sit on top of plain BM25, each measured on the
-pydoc benchmark (tests/test_kb_retrieval_quality.py):
+pydoc benchmark (tests/ff_managers/knowledge/test_kb_retrieval_quality.py):
 
-* near-duplicate folding (:mod:`._kb_dedup`): a passage several documents hold verbatim is
+* near-duplicate folding (:mod:`.dedup`): a passage several documents hold verbatim is
   indexed once, in its most specific document, and the hit names the others (``also_in``);
-* pseudo-relevance feedback (:mod:`._kb_feedback`, RM3) against vocabulary mismatch.
+* pseudo-relevance feedback (:mod:`.feedback`, RM3) against vocabulary mismatch.
 
 On disk the index is a cache derived from the documents, kept per knowledge base as
 ``index/current.json`` (the pointer, written atomically) plus one generation directory of
@@ -31,8 +31,8 @@ import numpy as np
 import Stemmer
 
 from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION
-from ff_managers._kb_dedup import find_passage_owners
-from ff_managers._kb_feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
+from ff_managers._knowledge.dedup import find_passage_owners
+from ff_managers._knowledge.feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 from ff_utils.ff_errors import FFError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_read_bytes, ff_remove_tree
 from ff_utils.ff_json_utils import ff_read_json, ff_write_json
@@ -184,7 +184,7 @@ class FFKbIndex:
 
         ``per_document`` caps how many chunks of one document the answer holds, so one long
         document cannot fill every slot with near-copies of the same passage; None means no cap.
-        ``feedback`` turns on RM3 query expansion (see :mod:`._kb_feedback`); it needs the
+        ``feedback`` turns on RM3 query expansion (see :mod:`.feedback`); it needs the
         index's feedback rows and is skipped without them.
         """
         if self.retriever is None or top_k <= 0:
@@ -236,7 +236,7 @@ class FFKbIndex:
 
 
 def fold_duplicates(records: list[FFChunkRecord], tokens: list[list[str]]) -> tuple[list[FFChunkRecord], list[list[str]]]:
-    """Mark each record's owner and ``also_in``; folded rows index no tokens (see :mod:`._kb_dedup`)."""
+    """Mark each record's owner and ``also_in``; folded rows index no tokens (see :mod:`.dedup`)."""
     doc_lengths: dict[str, int] = {}
     for record in records:
         doc_lengths[record.doc_id] = max(doc_lengths.get(record.doc_id, 0), record.char_end)

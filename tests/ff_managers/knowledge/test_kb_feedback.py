@@ -6,7 +6,7 @@ import bm25s
 import numpy as np
 import pytest
 
-from ff_managers._kb_feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
+from ff_managers._knowledge.feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 
 ROWS = [
     ["with", "statement", "context", "manager", "enter", "exit"],

@@ -1,7 +1,7 @@
 """Retrieval quality on a real corpus: CPython's pydoc topics and natural questions about them.
 
 Run with ``-s`` to see the figures:
-``.venv/bin/python -m pytest tests/test_kb_retrieval_quality.py -s -q``
+``.venv/bin/python -m pytest tests/ff_managers/knowledge/test_kb_retrieval_quality.py -s -q``
 
 hit@5 is the share of questions with a relevant topic among the documents of the top 5 hits
 (one hit per document, the default cap). Two judgements are printed (see
@@ -38,8 +38,8 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_chunking import chunk_text
-from ff_managers._kb_index import QUESTION_WORDS
+from ff_managers._knowledge.chunking import chunk_text
+from ff_managers._knowledge.index import QUESTION_WORDS
 from testing.data import PYDOC_QUESTIONS, load_pydoc_corpus, relevant_topics
 
 TARGET_HIT_AT_5 = 0.85

@@ -34,9 +34,8 @@ from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION
 from ff_managers._knowledge.dedup import find_passage_owners
 from ff_managers._knowledge.feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 from ff_utils.ff_errors import FFError
-from ff_utils.ff_file_ops import ff_atomic_write, ff_read_bytes, ff_remove_tree
-from ff_utils.ff_json_utils import ff_read_json, ff_write_json
 from ff_utils.ff_logging import get_logger
+from ff_utils.ff_store import FFStore
 
 __all__ = [
     "QUESTION_WORDS",
@@ -293,7 +292,7 @@ def build_index(
     return FFKbIndex(revision, signature, records, retriever, feedback)
 
 
-def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always") -> str:
+def save_index(store: FFStore, index_dir: Path, index: FFKbIndex) -> str:
     """Write ``index`` as a new generation under ``index_dir``, point at it, drop older ones.
 
     Callers hold the knowledge base's write lock, so two builders never interleave their
@@ -309,9 +308,7 @@ def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always")
             raise_on_serialization_error=True,
         )
         if index.feedback is not None:
-            ff_atomic_write(
-                index_dir / generation / _FEEDBACK_FILE, index.feedback.to_bytes(), fsync=durability != "never"
-            )
+            store.write_bytes(index_dir / generation / _FEEDBACK_FILE, index.feedback.to_bytes())
     pointer = {
         "schema_version": KB_SCHEMA_VERSION,
         "revision": index.revision,
@@ -319,21 +316,21 @@ def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always")
         "generation": generation if index.retriever is not None else None,
         "chunk_count": len(index.records),
     }
-    ff_write_json(index_dir / INDEX_POINTER_NAME, pointer, durability=durability)  # type: ignore[arg-type]
+    store.write_json(index_dir / INDEX_POINTER_NAME, pointer)
     for entry in index_dir.iterdir():
         if entry.is_dir() and entry.name != generation and not entry.is_symlink():
-            ff_remove_tree(entry)
+            store.remove_tree(entry)
     return generation
 
 
-def load_index(index_dir: Path, *, revision: int, signature: str) -> FFKbIndex | None:
+def load_index(store: FFStore, index_dir: Path, *, revision: int, signature: str) -> FFKbIndex | None:
     """The saved index if it matches ``revision`` and ``signature``; None means "rebuild it".
 
     A damaged index is not an error worth failing a search for: it is derived data, so it is
     logged and rebuilt from the documents, which are the source of truth.
     """
     try:
-        pointer = ff_read_json(index_dir / INDEX_POINTER_NAME, default=None)
+        pointer = store.read_json(index_dir / INDEX_POINTER_NAME, None)
     except FFError as exc:
         _log.warning("index pointer unreadable, rebuilding: %s", exc)
         return None
@@ -349,7 +346,7 @@ def load_index(index_dir: Path, *, revision: int, signature: str) -> FFKbIndex |
     try:
         retriever = bm25s.BM25.load(str(index_dir / generation), load_corpus=True, show_progress=False)
         records = [FFChunkRecord.from_json(item) for item in retriever.corpus or []]
-        feedback = FFFeedbackRows.from_bytes(ff_read_bytes(index_dir / generation / _FEEDBACK_FILE), rows=len(records))
+        feedback = FFFeedbackRows.from_bytes(store.read_bytes(index_dir / generation / _FEEDBACK_FILE), rows=len(records))
     except (OSError, ValueError, KeyError, TypeError, FFError) as exc:
         # Unreadable numpy arrays, JSON, corpus lines or feedback file: rebuilt from the documents.
         _log.warning("index %s unreadable, rebuilding: %s", index_dir / generation, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFEvent, FFEventBus, FFKnowledgeBaseManager
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
 
 PHYSICS = """# Thermodynamics
@@ -364,3 +365,50 @@ async def test_explicit_kb_id_conflicts_when_taken(kb: FFKnowledgeBaseManager) -
         await kb.create_knowledge_base("alice", "two", kb_id="legacy-kb")
     # Ids are per user: bob may use the same one.
     assert (await kb.create_knowledge_base("bob", "one", kb_id="legacy-kb")).kb_id == "legacy-kb"
+
+
+async def test_chunk_text_cuts_as_add_document_does(kb: FFKnowledgeBaseManager) -> None:
+    spans = kb.chunk_text(PHYSICS)
+    assert spans and all(PHYSICS[s.start : s.end].strip() == PHYSICS[s.start : s.end] for s in spans)
+    base = await kb.create_knowledge_base("alice", "notes")
+    doc = await kb.add_document("alice", base.kb_id, content=PHYSICS, format="markdown")
+    assert doc.chunk_count == len(spans)
+    hits = await kb.search("alice", base.kb_id, "entropy temperature", top_k=5, per_document=0)
+    assert hits
+    assert {(h.chunk_index, h.char_start, h.char_end, h.heading) for h in hits} <= {
+        (s.index, s.start, s.end, s.heading) for s in spans
+    }
+
+
+@pytest.mark.parametrize(
+    ("plant", "call"),
+    [
+        # A document entry whose size is not a number: the stored record no longer fits its DTO.
+        (lambda catalog, doc_id: catalog["documents"][doc_id].update(size_bytes="lots"), "list_documents"),
+        (lambda catalog, doc_id: catalog["documents"][doc_id].update(size_bytes="lots"), "get_document"),
+        # The base's own record without its name, and a chunk count that is not a number.
+        (lambda catalog, doc_id: catalog["kb"].pop("name"), "get_knowledge_base"),
+        (lambda catalog, doc_id: catalog["kb"].pop("name"), "list_knowledge_bases"),
+        (lambda catalog, doc_id: catalog["documents"][doc_id].update(chunk_count="many"), "get_knowledge_base"),
+    ],
+)
+async def test_a_stored_record_of_the_wrong_shape_is_corruption(
+    kb: FFKnowledgeBaseManager, tmp_path: Path, plant, call: str
+) -> None:
+    """A kb.json that is valid JSON but not what we wrote is FFCorruptionError naming the file,
+    never a raw pydantic ValidationError or an FFValidationError (the caller's input was fine)."""
+    base = await kb.create_knowledge_base("alice", "notes")
+    doc = await kb.add_document("alice", base.kb_id, content=PHYSICS)
+    path = tmp_path / "users" / "alice" / "knowledge" / base.kb_id / "kb.json"
+    catalog = json.loads(path.read_text())
+    plant(catalog, doc.doc_id)
+    path.write_text(json.dumps(catalog))
+    arguments = {
+        "list_documents": ("alice", base.kb_id),
+        "get_document": ("alice", base.kb_id, doc.doc_id),
+        "get_knowledge_base": ("alice", base.kb_id),
+        "list_knowledge_bases": ("alice",),
+    }[call]
+    with pytest.raises(FFCorruptionError) as caught:
+        await getattr(kb, call)(*arguments)
+    assert Path(caught.value.path) == path

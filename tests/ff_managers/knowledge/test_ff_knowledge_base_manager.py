@@ -12,6 +12,7 @@ from ff_class_configs import load_config
 from ff_managers import FFEvent, FFEventBus, FFKnowledgeBaseManager
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
+from tests._fakes import tree_snapshot
 
 PHYSICS = """# Thermodynamics
 
@@ -33,11 +34,6 @@ Bake at a high temperature with steam for a crisp crust.
 
 
 @pytest.fixture
-def config(tmp_path: Path):
-    return load_config(base_path=tmp_path, environ={})
-
-
-@pytest.fixture
 def events() -> list[FFEvent]:
     return []
 
@@ -47,11 +43,6 @@ def kb(config, events) -> FFKnowledgeBaseManager:
     bus = FFEventBus()
     bus.subscribe("knowledge.*", events.append)
     return FFKnowledgeBaseManager(config, bus=bus)
-
-
-def tree(root: Path) -> set[str]:
-    """Every file under root (relative), to prove that refused input wrote nothing."""
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
 async def test_create_list_and_get_knowledge_bases(kb: FFKnowledgeBaseManager, events: list[FFEvent]) -> None:
@@ -283,10 +274,10 @@ async def test_bad_documents_raise_one_validation_error_and_write_nothing(tmp_pa
     config = load_config(base_path=tmp_path, environ={}, overrides={"knowledge": {"max_document_bytes": 1_000}})
     kb = FFKnowledgeBaseManager(config)
     base = await kb.create_knowledge_base("alice", "notes")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     with pytest.raises(FFValidationError):
         await kb.add_document("alice", base.kb_id, **kwargs)
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
     assert await kb.list_documents("alice", base.kb_id) == []
 
 
@@ -298,26 +289,26 @@ async def test_bad_ids_are_refused_before_anything_is_written(
     kb: FFKnowledgeBaseManager, tmp_path: Path, user_id: str, kb_id: str
 ) -> None:
     await kb.create_knowledge_base("alice", "existing")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     with pytest.raises(FFValidationError):
         await kb.add_document(user_id, kb_id, content="hello")
     with pytest.raises(FFValidationError):
         await kb.search(user_id, kb_id, "hello")
     with pytest.raises(FFValidationError):
         await kb.create_knowledge_base(user_id, "x", kb_id=kb_id)
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
 
 
 async def test_unknown_knowledge_base_writes_nothing(kb: FFKnowledgeBaseManager, tmp_path: Path) -> None:
     await kb.create_knowledge_base("alice", "existing")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     with pytest.raises(FFNotFoundError):
         await kb.add_document("alice", "kb-missing", content="hello")
     with pytest.raises(FFNotFoundError):
         await kb.delete_document("alice", "kb-missing", "doc-1")
     with pytest.raises(FFNotFoundError):
         await kb.search("carol", "kb-missing", "hello")
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize(

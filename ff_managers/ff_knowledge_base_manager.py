@@ -47,7 +47,7 @@ from ff_managers._knowledge import checks
 from ff_managers._knowledge.catalog import FFKbCatalog
 from ff_managers._knowledge.chunking import FFChunkSpan
 from ff_managers._knowledge.documents import FFKbDocuments
-from ff_managers._knowledge.index import FFTokenizer
+from ff_managers._knowledge.index import FFKbTokenizer
 from ff_managers._knowledge.search import FFKbSearch
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
@@ -75,7 +75,7 @@ class FFKnowledgeBaseManager(FFComponentBase):
     ) -> None:
         super().__init__(config, bus=bus, clock=clock, store=store)
         self._settings = config.knowledge
-        tokenizer = FFTokenizer(
+        tokenizer = FFKbTokenizer.create(
             stemming=self._settings.stemming,
             stopwords=self._settings.stopwords,
             question_words=self._settings.drop_question_words,

@@ -29,7 +29,7 @@ from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION, FFKnowledgeDoc
 from ff_managers._knowledge.catalog import FFKbCatalog
 from ff_managers._knowledge.chunking import FFChunkSpan, chunk_text
 from ff_managers._knowledge.extract import FFExtractedText, extract_text
-from ff_managers._knowledge.index import FFChunkRecord, FFTokenizer
+from ff_managers._knowledge.index import FFChunkRecord, FFKbTokenizer
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError, ff_translate_errors
 from ff_utils.ff_hashing import ff_sha256_bytes
 
@@ -79,7 +79,7 @@ class FFKbDocuments:
         self,
         catalog: FFKbCatalog,
         settings: FFKnowledgeConfigDTO,
-        tokenizer: FFTokenizer,
+        tokenizer: FFKbTokenizer,
         clock: Callable[[], datetime],
     ) -> None:
         self._catalog = catalog
@@ -139,7 +139,7 @@ class FFKbDocuments:
             )
             for span in spans
         ]
-        tokens = [self._tokenizer.tokens(_indexed_text(resolved_title, r)) for r in records]
+        tokens = [self._tokenizer.chunks.tokens(_indexed_text(resolved_title, r)) for r in records]
         return FFPreparedDocument(
             extracted, checksum, doc_id, resolved_title, records, tokens, explicit_id=document_id is not None
         )
@@ -262,7 +262,8 @@ class FFKbDocuments:
         cache = self._tokens.setdefault((user_id, kb_id), {})
         cached = cache.get(doc_id)
         if cached is None or cached[0] != entry["text_sha256"] or len(cached[1]) != len(records):
-            cached = (entry["text_sha256"], [self._tokenizer.tokens(_indexed_text(entry["title"], r)) for r in records])
+            title = entry["title"]
+            cached = (entry["text_sha256"], [self._tokenizer.chunks.tokens(_indexed_text(title, r)) for r in records])
             cache[doc_id] = cached
         return cached[1]
 

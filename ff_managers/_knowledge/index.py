@@ -19,18 +19,16 @@ revision or another tokenizer) or unreadable is rebuilt from the documents.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import bm25s
-import bm25s.stopwords
 import numpy as np
-import Stemmer
 
 from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION
+from ff_managers._core.tokenizer import QUESTION_WORDS, FFTextTokenizer, knowledge_tokenizer
 from ff_managers._knowledge.dedup import find_passage_owners
 from ff_managers._knowledge.feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 from ff_utils.ff_errors import FFError
@@ -38,8 +36,7 @@ from ff_utils.ff_logging import get_logger
 from ff_utils.ff_store import FFStore
 
 __all__ = [
-    "QUESTION_WORDS",
-    "FFTokenizer",
+    "FFKbTokenizer",
     "FFChunkRecord",
     "FFKbIndex",
     "FFFeedbackSettings",
@@ -54,43 +51,31 @@ _FEEDBACK_FILE = "feedback.npz"
 # Bump when what a row indexes changes (token rule, folding rule): saved indexes then rebuild.
 # v2: near-duplicate passages are folded into their most specific document.
 _TOKENIZER_VERSION = 3
-# Words of two or more characters, and lone digits: "version 3", "guide number 2" must match.
-_WORD = re.compile(r"\w\w+|\b\d\b")
-
-QUESTION_WORDS: frozenset[str] = frozenset(
-    # How people phrase a question, not what they ask about: interrogatives, auxiliaries,
-    # pronouns. Dropped from queries only (they still count inside documents). None of them is
-    # a Python keyword or a word technical text uses as a term of art.
-    """how what which who whom whose why where when do does did can could should would shall
-    me my mine myself we us our ours you your yours please""".split()
-)
 _log = get_logger("knowledge.index")
 
 
-class FFTokenizer:
-    """Lowercase words of two or more word characters (and lone digits), optionally stemmed and stop-filtered.
+@dataclass(frozen=True, slots=True)
+class FFKbTokenizer:
+    """The knowledge base's tokenizers (:func:`ff_managers._core.tokenizer.knowledge_tokenizer`).
 
-    The same instance tokenises chunks and queries, so both sides agree. A query costs one regex
-    scan and one call into the Snowball stemmer (C), a few microseconds for a sentence.
+    Chunks and queries follow the same rule, so both sides agree: lower-cased words of two or
+    more word characters and lone digits, optionally stemmed and stop-filtered; queries also
+    drop :data:`~ff_managers._core.tokenizer.QUESTION_WORDS`. A query costs one regex scan and
+    one call into the Snowball stemmer (C), a few microseconds for a sentence.
     """
 
-    def __init__(self, *, stemming: str = "english", stopwords: str = "none", question_words: bool = True) -> None:
-        self._stemmer = Stemmer.Stemmer(stemming) if stemming != "none" else None
-        self._stopwords = frozenset(bm25s.stopwords.STOPWORDS_EN) if stopwords == "english" else frozenset()
-        self._query_stopwords = self._stopwords | (QUESTION_WORDS if question_words else frozenset())
-        # The signature names what changes the indexed tokens (query-side filtering does not).
-        self.signature = f"v{_TOKENIZER_VERSION}:stem={stemming}:stop={stopwords}"
+    chunks: FFTextTokenizer
+    """Tokens of a chunk as indexed."""
+    queries: FFTextTokenizer
+    """Tokens of a query: the chunk rule, less the words that only shape a question."""
+    signature: str
+    """What changes the indexed tokens (query-side filtering does not); saved with the index."""
 
-    def tokens(self, text: str) -> list[str]:
-        """Tokens of a chunk as indexed."""
-        return self._finish([w for w in _WORD.findall(text.lower()) if w not in self._stopwords])
-
-    def query_tokens(self, text: str) -> list[str]:
-        """Tokens of a query: the chunk rule, less the words that only shape a question."""
-        return self._finish([w for w in _WORD.findall(text.lower()) if w not in self._query_stopwords])
-
-    def _finish(self, words: list[str]) -> list[str]:
-        return self._stemmer.stemWords(words) if self._stemmer is not None else words
+    @classmethod
+    def create(cls, *, stemming: str = "english", stopwords: str = "none", question_words: bool = True) -> FFKbTokenizer:
+        chunks = knowledge_tokenizer(stemming=stemming, stopwords=stopwords)
+        queries = chunks.with_stopwords(QUESTION_WORDS) if question_words else chunks
+        return cls(chunks, queries, f"v{_TOKENIZER_VERSION}:stem={stemming}:stop={stopwords}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from ff_managers._knowledge.index import (
     FFChunkRecord,
     FFFeedbackSettings,
     FFKbIndex,
-    FFTokenizer,
+    FFKbTokenizer,
     build_index,
     load_index,
     save_index,
@@ -86,7 +86,7 @@ class FFKbSearch:
         catalog: FFKbCatalog,
         documents: FFKbDocuments,
         settings: FFKnowledgeConfigDTO,
-        tokenizer: FFTokenizer,
+        tokenizer: FFKbTokenizer,
         run_io: RunIO,
     ) -> None:
         self._catalog = catalog
@@ -116,7 +116,7 @@ class FFKbSearch:
         # Scoring a few hundred chunks takes microseconds of numpy work: cheaper on the loop
         # than a thread hop, so the fast path never leaves it.
         found = state.index.search(
-            self._tokenizer.query_tokens(query), top_k, per_document=per_document, feedback=self._feedback
+            self._tokenizer.queries.tokens(query), top_k, per_document=per_document, feedback=self._feedback
         )
         hits = [
             FFKnowledgeSearchHitDTO(

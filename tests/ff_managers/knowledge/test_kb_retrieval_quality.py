@@ -38,7 +38,7 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._knowledge.index import QUESTION_WORDS
+from ff_managers._core.tokenizer import QUESTION_WORDS
 from testing.data import PYDOC_QUESTIONS, load_pydoc_corpus, relevant_topics
 
 TARGET_HIT_AT_5 = 0.85

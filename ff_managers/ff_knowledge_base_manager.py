@@ -108,8 +108,8 @@ class FFKnowledgeBaseManager(FFComponentBase):
         """
         async with self._operation():
             ff_validate_id(user_id, "user_id")
-            clean_name = checks.check_text_field(name, "name", self._settings.max_name_chars)
-            clean_description = checks.check_text_field(
+            clean_name = checks.check_label(name, "name", self._settings.max_name_chars)
+            clean_description = checks.check_label(
                 description, "description", _MAX_DESCRIPTION_CHARS, allow_empty=True
             )
             new_id = ff_validate_id(kb_id, "kb_id") if kb_id is not None else ff_new_id("kb-")
@@ -172,10 +172,10 @@ class FFKnowledgeBaseManager(FFComponentBase):
             started = time.perf_counter()
             checks.check_ids(user_id, kb_id, document_id=document_id)
             fmt = checks.check_format(format, mime_type)
-            clean_source = checks.check_text_field(source, "source", _MAX_SOURCE_CHARS) if source is not None else None
+            clean_source = checks.check_label(source, "source", _MAX_SOURCE_CHARS) if source is not None else None
             clean_metadata = checks.check_metadata(metadata, self._settings.max_metadata_bytes)
             clean_title = (
-                checks.check_text_field(title, "title", self._settings.max_title_chars) if title is not None else None
+                checks.check_label(title, "title", self._settings.max_title_chars) if title is not None else None
             )
             document, created = await self._io(
                 self._documents.add,

@@ -26,11 +26,12 @@ from typing import Any
 
 from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
 from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION, FFKnowledgeDocumentDTO
+from ff_managers._core.errors import translate_errors
 from ff_managers._knowledge.catalog import FFKbCatalog
 from ff_managers._knowledge.chunking import FFChunkSpan, chunk_text
 from ff_managers._knowledge.extract import FFExtractedText, extract_text
 from ff_managers._knowledge.index import FFChunkRecord, FFKbTokenizer
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
 
 __all__ = ["FFKbDocuments", "FFPreparedDocument"]
@@ -215,7 +216,7 @@ class FFKbDocuments:
         """The extracted text that chunk offsets index."""
         self._catalog.entry(self._catalog.read(user_id, kb_id), kb_id, doc_id)
         path = self._catalog.document_dir(user_id, kb_id, doc_id) / "text.txt"
-        with ff_translate_errors("read document text", path):
+        with translate_errors("read document text", path):
             return self._store.read_bytes(path).decode("utf-8")
 
     def delete(self, user_id: str, kb_id: str, doc_id: str) -> FFKnowledgeDocumentDTO:
@@ -235,7 +236,7 @@ class FFKbDocuments:
         """A stored document's chunks with their text; FFCorruptionError when files and catalog disagree."""
         doc_dir = self._catalog.document_dir(user_id, kb_id, doc_id)
         stored = self._store.read_json(doc_dir / "chunks.json")
-        with ff_translate_errors("read document text", doc_dir / "text.txt"):
+        with translate_errors("read document text", doc_dir / "text.txt"):
             text = self._store.read_bytes(doc_dir / "text.txt").decode("utf-8")
         if ff_sha256_bytes(text.encode("utf-8")) != entry["text_sha256"]:
             raise FFCorruptionError(f"text of document {doc_id!r} does not match its checksum", path=doc_dir / "text.txt")

@@ -21,6 +21,7 @@ from typing import Any
 
 from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
 from ff_class_configs.ff_knowledge_dtos import FFKnowledgeChunkDTO, FFKnowledgeIndexStatsDTO, FFKnowledgeSearchHitDTO
+from ff_managers._core.errors import translate_errors
 from ff_managers._knowledge.catalog import FFKbCatalog
 from ff_managers._knowledge.documents import FFKbDocuments
 from ff_managers._knowledge.index import (
@@ -32,7 +33,7 @@ from ff_managers._knowledge.index import (
     load_index,
     save_index,
 )
-from ff_utils.ff_errors import FFNotFoundError, ff_translate_errors
+from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFKbSearch", "FFKbState"]
@@ -203,7 +204,7 @@ class FFKbSearch:
         key = (user_id, kb_id)
         catalog_path = self._catalog.catalog_path(user_id, kb_id)
         try:
-            with ff_translate_errors("stat catalog", catalog_path):
+            with translate_errors("stat catalog", catalog_path):
                 stat_key = _stat_key(catalog_path)
         except FFNotFoundError:
             self.forget(user_id, kb_id)

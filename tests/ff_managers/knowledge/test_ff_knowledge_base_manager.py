@@ -266,6 +266,10 @@ BAD_DOCUMENTS = [
     pytest.param({"content": "ok", "title": ""}, id="empty-title"),
     pytest.param({"content": "ok", "format": "text", "mime_type": "application/pdf"}, id="format-mismatch"),
     pytest.param({"content": "a\x00b"}, id="nul-in-text"),
+    pytest.param({"content": "ok", "metadata": {"score": float("nan")}}, id="metadata-nan"),
+    pytest.param({"content": "ok", "metadata": {"deep": [{"x": float("inf")}]}}, id="metadata-infinity"),
+    pytest.param({"content": "ok", "title": "a\x1b[31mred"}, id="escape-in-title"),
+    pytest.param({"content": "ok", "source": "file\x00.md"}, id="nul-in-source"),
 ]
 
 
@@ -312,7 +316,8 @@ async def test_unknown_knowledge_base_writes_nothing(kb: FFKnowledgeBaseManager,
 
 
 @pytest.mark.parametrize(
-    ("query", "top_k"), [("", 5), ("   ", 5), ("x" * 5_000, 5), ("ok", 0), ("ok", 1_000), ("ok", True)]
+    ("query", "top_k"),
+    [("", 5), ("   ", 5), ("x" * 5_000, 5), ("ok", 0), ("ok", 1_000), ("ok", True), ("tea\x00", 5), ("\x1b[2J tea", 5)],
 )
 async def test_bad_queries_are_refused(kb: FFKnowledgeBaseManager, query: str, top_k: object) -> None:
     base = await kb.create_knowledge_base("alice", "notes")

@@ -28,7 +28,13 @@ import bm25s
 import numpy as np
 
 from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION
-from ff_managers._core.tokenizer import QUESTION_WORDS, FFTextTokenizer, knowledge_tokenizer
+from ff_managers._core.tokenizer import (
+    QUESTION_WORDS,
+    FFTextTokenizer,
+    build_vocabulary,
+    knowledge_tokenizer,
+    token_ids,
+)
 from ff_managers._knowledge.dedup import find_passage_owners
 from ff_managers._knowledge.feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 from ff_utils.ff_errors import FFError
@@ -268,12 +274,14 @@ def build_index(
         records, tokens = fold_duplicates(records, tokens)
     else:
         records = [replace(r, owner="", also_in=()) if r.owner or r.also_in else r for r in records]
+    # Terms are numbered in order of first appearance, not in bm25s's own set order (which follows
+    # PYTHONHASHSEED), so the same documents give the same index, and break ties between equal
+    # scores the same way, in every process.
+    vocab = build_vocabulary(tokens)
+    ids = token_ids(tokens, vocab)
     retriever = bm25s.BM25(k1=k1, b=b)
-    retriever.index(tokens, show_progress=False)
-    vocab = retriever.vocab_dict
-    feedback = FFFeedbackRows.build(
-        [[vocab[t] for t in row] for row in tokens], len(vocab), max_df_ratio=feedback_max_df_ratio
-    )
+    retriever.index((ids, vocab), show_progress=False)  # adds the empty term "" last
+    feedback = FFFeedbackRows.build(ids, len(retriever.vocab_dict), max_df_ratio=feedback_max_df_ratio)
     return FFKbIndex(revision, signature, records, retriever, feedback)
 
 

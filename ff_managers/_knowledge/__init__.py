@@ -13,12 +13,13 @@ stateful parts and calls one of their methods per public call:
 
 Below them, pure steps with no state of their own:
 
-* :mod:`.checks`   the façade's input checks;
+* :mod:`.checks`   which rule of :mod:`ff_managers._core.checks` each argument follows;
 * :mod:`.extract`  text, Markdown or PDF bytes -> normalised plain text;
 * :mod:`.chunking` text -> chunks that follow headings and paragraphs;
 * :mod:`.dedup`    which document owns a passage several documents hold verbatim;
 * :mod:`.feedback` RM3 pseudo-relevance feedback over the index's arrays;
-* :mod:`.index`    the BM25 index of one knowledge base: tokenise, build, score, save, load.
+* :mod:`.index`    the BM25 index of one knowledge base: its tokenizers (from
+  :mod:`ff_managers._core.tokenizer`), build, score, save, load.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The BM25 index of one knowledge base: tokenising, building, scoring, saving and loading.
+"""The BM25 index of one knowledge base: its tokenizers, building, scoring, saving and loading.
 
 Term weights are bm25s's (Lucene's BM25 variant over a sparse score matrix); this module feeds it
 tokens and keeps, beside it, the chunk each row stands for so a hit can cite its document and

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import pytest
 import ff_managers.ff_metrics_collection_manager as metrics_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
-from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFKnowledgeBaseManager
+from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
@@ -106,28 +108,26 @@ async def test_a_restart_that_loses_a_session_fails_the_restart_test(tmp_path: P
 async def test_an_index_cache_blind_to_other_instances_fails_the_two_instances_test(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The cache is dropped on this instance's own writes only; nobody looks at kb.json on disk.
-    current, store, delete = (
-        FFKnowledgeBaseManager._current_state,
-        FFKnowledgeBaseManager._store_document,
-        FFKnowledgeBaseManager._delete_document,
-    )
+    # Each instance's store keeps the catalogs it read or wrote and never looks at kb.json on disk
+    # again, so an instance's index follows its own writes only.
+    known: weakref.WeakKeyDictionary[FFStore, dict[Path, Any]] = weakref.WeakKeyDictionary()
+    read_json, write_json = FFStore.read_json, FFStore.write_json
 
-    async def cached(self: FFKnowledgeBaseManager, user_id: str, kb_id: str, *, force: bool = False) -> Any:
-        state = self._states.get((user_id, kb_id))
-        return (state, False) if state is not None and not force else await current(self, user_id, kb_id, force=force)
+    def blind_read(self: FFStore, path: Path, *default: Any) -> Any:
+        if path.name != "kb.json":
+            return read_json(self, path, *default)
+        catalogs = known.setdefault(self, {})
+        if path not in catalogs:
+            catalogs[path] = read_json(self, path, *default)
+        return copy.deepcopy(catalogs[path])
 
-    def store_and_forget(self: FFKnowledgeBaseManager, user_id: str, kb_id: str, *args: Any) -> Any:
-        self._states.pop((user_id, kb_id), None)
-        return store(self, user_id, kb_id, *args)
+    def remembering_write(self: FFStore, path: Path, data: Any) -> None:
+        write_json(self, path, data)
+        if path.name == "kb.json":
+            known.setdefault(self, {})[path] = copy.deepcopy(data)
 
-    def delete_and_forget(self: FFKnowledgeBaseManager, user_id: str, kb_id: str, doc_id: str) -> Any:
-        self._states.pop((user_id, kb_id), None)
-        return delete(self, user_id, kb_id, doc_id)
-
-    monkeypatch.setattr(FFKnowledgeBaseManager, "_current_state", cached)
-    monkeypatch.setattr(FFKnowledgeBaseManager, "_store_document", store_and_forget)
-    monkeypatch.setattr(FFKnowledgeBaseManager, "_delete_document", delete_and_forget)
+    monkeypatch.setattr(FFStore, "read_json", blind_read)
+    monkeypatch.setattr(FFStore, "write_json", remembering_write)
     results = await run_suite(tmp_path, "component", "two_instances_share_root")
     assert results["knowledge_round_trip"].status == FFTestStatus.PASSED  # one instance alone cannot tell
     assert results["two_instances_share_root"].status in BROKEN

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_chunking import chunk_text
 from testing._load import percentile
 from testing.bench._core import FFBenchCase, FFBenchSizes, FFComparisonSpec, FFMetric
 from testing.data import PYDOC_QUESTIONS, load_pydoc_corpus
@@ -53,10 +52,10 @@ def _words(text: str) -> list[str]:
 
 def _chunks(corpus: dict[str, str]) -> list[tuple[str, str]]:
     """(title, indexed text) of every chunk, cut exactly as our knowledge base cuts them."""
-    settings = load_config(environ={}).knowledge
+    kb = FFKnowledgeBaseManager(load_config(environ={}))  # only cuts text: no disk, no start-up
     out = []
     for title, text in corpus.items():
-        for span in chunk_text(text, size=settings.chunk_size_chars, overlap=settings.chunk_overlap_chars):
+        for span in kb.chunk_text(text):
             out.append((title, f"{title}\n{span.heading}\n{text[span.start:span.end]}"))
     return out
 

@@ -8,7 +8,7 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_dedup import find_passage_owners
+from ff_managers._knowledge.dedup import find_passage_owners
 
 PAGE = (
     "The with statement wraps the execution of a block with methods defined by a context manager, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,8 +10,9 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFEvent, FFEventBus, FFKnowledgeBaseManager
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
+from tests._fakes import tree_snapshot
 
 PHYSICS = """# Thermodynamics
 
@@ -32,11 +34,6 @@ Bake at a high temperature with steam for a crisp crust.
 
 
 @pytest.fixture
-def config(tmp_path: Path):
-    return load_config(base_path=tmp_path, environ={})
-
-
-@pytest.fixture
 def events() -> list[FFEvent]:
     return []
 
@@ -46,11 +43,6 @@ def kb(config, events) -> FFKnowledgeBaseManager:
     bus = FFEventBus()
     bus.subscribe("knowledge.*", events.append)
     return FFKnowledgeBaseManager(config, bus=bus)
-
-
-def tree(root: Path) -> set[str]:
-    """Every file under root (relative), to prove that refused input wrote nothing."""
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
 async def test_create_list_and_get_knowledge_bases(kb: FFKnowledgeBaseManager, events: list[FFEvent]) -> None:
@@ -274,6 +266,10 @@ BAD_DOCUMENTS = [
     pytest.param({"content": "ok", "title": ""}, id="empty-title"),
     pytest.param({"content": "ok", "format": "text", "mime_type": "application/pdf"}, id="format-mismatch"),
     pytest.param({"content": "a\x00b"}, id="nul-in-text"),
+    pytest.param({"content": "ok", "metadata": {"score": float("nan")}}, id="metadata-nan"),
+    pytest.param({"content": "ok", "metadata": {"deep": [{"x": float("inf")}]}}, id="metadata-infinity"),
+    pytest.param({"content": "ok", "title": "a\x1b[31mred"}, id="escape-in-title"),
+    pytest.param({"content": "ok", "source": "file\x00.md"}, id="nul-in-source"),
 ]
 
 
@@ -282,10 +278,10 @@ async def test_bad_documents_raise_one_validation_error_and_write_nothing(tmp_pa
     config = load_config(base_path=tmp_path, environ={}, overrides={"knowledge": {"max_document_bytes": 1_000}})
     kb = FFKnowledgeBaseManager(config)
     base = await kb.create_knowledge_base("alice", "notes")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     with pytest.raises(FFValidationError):
         await kb.add_document("alice", base.kb_id, **kwargs)
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
     assert await kb.list_documents("alice", base.kb_id) == []
 
 
@@ -297,30 +293,31 @@ async def test_bad_ids_are_refused_before_anything_is_written(
     kb: FFKnowledgeBaseManager, tmp_path: Path, user_id: str, kb_id: str
 ) -> None:
     await kb.create_knowledge_base("alice", "existing")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     with pytest.raises(FFValidationError):
         await kb.add_document(user_id, kb_id, content="hello")
     with pytest.raises(FFValidationError):
         await kb.search(user_id, kb_id, "hello")
     with pytest.raises(FFValidationError):
         await kb.create_knowledge_base(user_id, "x", kb_id=kb_id)
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
 
 
 async def test_unknown_knowledge_base_writes_nothing(kb: FFKnowledgeBaseManager, tmp_path: Path) -> None:
     await kb.create_knowledge_base("alice", "existing")
-    before = tree(tmp_path)
+    before = tree_snapshot(tmp_path)
     with pytest.raises(FFNotFoundError):
         await kb.add_document("alice", "kb-missing", content="hello")
     with pytest.raises(FFNotFoundError):
         await kb.delete_document("alice", "kb-missing", "doc-1")
     with pytest.raises(FFNotFoundError):
         await kb.search("carol", "kb-missing", "hello")
-    assert tree(tmp_path) == before
+    assert tree_snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize(
-    ("query", "top_k"), [("", 5), ("   ", 5), ("x" * 5_000, 5), ("ok", 0), ("ok", 1_000), ("ok", True)]
+    ("query", "top_k"),
+    [("", 5), ("   ", 5), ("x" * 5_000, 5), ("ok", 0), ("ok", 1_000), ("ok", True), ("tea\x00", 5), ("\x1b[2J tea", 5)],
 )
 async def test_bad_queries_are_refused(kb: FFKnowledgeBaseManager, query: str, top_k: object) -> None:
     base = await kb.create_knowledge_base("alice", "notes")
@@ -364,3 +361,50 @@ async def test_explicit_kb_id_conflicts_when_taken(kb: FFKnowledgeBaseManager) -
         await kb.create_knowledge_base("alice", "two", kb_id="legacy-kb")
     # Ids are per user: bob may use the same one.
     assert (await kb.create_knowledge_base("bob", "one", kb_id="legacy-kb")).kb_id == "legacy-kb"
+
+
+async def test_chunk_text_cuts_as_add_document_does(kb: FFKnowledgeBaseManager) -> None:
+    spans = kb.chunk_text(PHYSICS)
+    assert spans and all(PHYSICS[s.start : s.end].strip() == PHYSICS[s.start : s.end] for s in spans)
+    base = await kb.create_knowledge_base("alice", "notes")
+    doc = await kb.add_document("alice", base.kb_id, content=PHYSICS, format="markdown")
+    assert doc.chunk_count == len(spans)
+    hits = await kb.search("alice", base.kb_id, "entropy temperature", top_k=5, per_document=0)
+    assert hits
+    assert {(h.chunk_index, h.char_start, h.char_end, h.heading) for h in hits} <= {
+        (s.index, s.start, s.end, s.heading) for s in spans
+    }
+
+
+@pytest.mark.parametrize(
+    ("plant", "call"),
+    [
+        # A document entry whose size is not a number: the stored record no longer fits its DTO.
+        (lambda catalog, doc_id: catalog["documents"][doc_id].update(size_bytes="lots"), "list_documents"),
+        (lambda catalog, doc_id: catalog["documents"][doc_id].update(size_bytes="lots"), "get_document"),
+        # The base's own record without its name, and a chunk count that is not a number.
+        (lambda catalog, doc_id: catalog["kb"].pop("name"), "get_knowledge_base"),
+        (lambda catalog, doc_id: catalog["kb"].pop("name"), "list_knowledge_bases"),
+        (lambda catalog, doc_id: catalog["documents"][doc_id].update(chunk_count="many"), "get_knowledge_base"),
+    ],
+)
+async def test_a_stored_record_of_the_wrong_shape_is_corruption(
+    kb: FFKnowledgeBaseManager, tmp_path: Path, plant, call: str
+) -> None:
+    """A kb.json that is valid JSON but not what we wrote is FFCorruptionError naming the file,
+    never a raw pydantic ValidationError or an FFValidationError (the caller's input was fine)."""
+    base = await kb.create_knowledge_base("alice", "notes")
+    doc = await kb.add_document("alice", base.kb_id, content=PHYSICS)
+    path = tmp_path / "users" / "alice" / "knowledge" / base.kb_id / "kb.json"
+    catalog = json.loads(path.read_text())
+    plant(catalog, doc.doc_id)
+    path.write_text(json.dumps(catalog))
+    arguments = {
+        "list_documents": ("alice", base.kb_id),
+        "get_document": ("alice", base.kb_id, doc.doc_id),
+        "get_knowledge_base": ("alice", base.kb_id),
+        "list_knowledge_bases": ("alice",),
+    }[call]
+    with pytest.raises(FFCorruptionError) as caught:
+        await getattr(kb, call)(*arguments)
+    assert Path(caught.value.path) == path

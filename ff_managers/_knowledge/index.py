@@ -1,13 +1,13 @@
-"""The BM25 index of one knowledge base: tokenising, building, scoring, saving and loading.
+"""The BM25 index of one knowledge base: its tokenizers, building, scoring, saving and loading.
 
 Term weights are bm25s's (Lucene's BM25 variant over a sparse score matrix); this module feeds it
 tokens and keeps, beside it, the chunk each row stands for so a hit can cite its document and
 offsets without touching the disk. Two things sit on top of plain BM25, each measured on the
-pydoc benchmark (tests/test_kb_retrieval_quality.py):
+pydoc benchmark (tests/ff_managers/knowledge/test_kb_retrieval_quality.py):
 
-* near-duplicate folding (:mod:`._kb_dedup`): a passage several documents hold verbatim is
+* near-duplicate folding (:mod:`.dedup`): a passage several documents hold verbatim is
   indexed once, in its most specific document, and the hit names the others (``also_in``);
-* pseudo-relevance feedback (:mod:`._kb_feedback`, RM3) against vocabulary mismatch.
+* pseudo-relevance feedback (:mod:`.feedback`, RM3) against vocabulary mismatch.
 
 On disk the index is a cache derived from the documents, kept per knowledge base as
 ``index/current.json`` (the pointer, written atomically) plus one generation directory of
@@ -19,28 +19,30 @@ revision or another tokenizer) or unreadable is rebuilt from the documents.
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import bm25s
-import bm25s.stopwords
 import numpy as np
-import Stemmer
 
 from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION
-from ff_managers._kb_dedup import find_passage_owners
-from ff_managers._kb_feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
+from ff_managers._core.tokenizer import (
+    QUESTION_WORDS,
+    FFTextTokenizer,
+    build_vocabulary,
+    knowledge_tokenizer,
+    token_ids,
+)
+from ff_managers._knowledge.dedup import find_passage_owners
+from ff_managers._knowledge.feedback import FFFeedbackRows, FFFeedbackSettings, expand_query, weighted_scores
 from ff_utils.ff_errors import FFError
-from ff_utils.ff_file_ops import ff_atomic_write, ff_read_bytes, ff_remove_tree
-from ff_utils.ff_json_utils import ff_read_json, ff_write_json
 from ff_utils.ff_logging import get_logger
+from ff_utils.ff_store import FFStore
 
 __all__ = [
-    "QUESTION_WORDS",
-    "FFTokenizer",
+    "FFKbTokenizer",
     "FFChunkRecord",
     "FFKbIndex",
     "FFFeedbackSettings",
@@ -55,43 +57,31 @@ _FEEDBACK_FILE = "feedback.npz"
 # Bump when what a row indexes changes (token rule, folding rule): saved indexes then rebuild.
 # v2: near-duplicate passages are folded into their most specific document.
 _TOKENIZER_VERSION = 3
-# Words of two or more characters, and lone digits: "version 3", "guide number 2" must match.
-_WORD = re.compile(r"\w\w+|\b\d\b")
-
-QUESTION_WORDS: frozenset[str] = frozenset(
-    # How people phrase a question, not what they ask about: interrogatives, auxiliaries,
-    # pronouns. Dropped from queries only (they still count inside documents). None of them is
-    # a Python keyword or a word technical text uses as a term of art.
-    """how what which who whom whose why where when do does did can could should would shall
-    me my mine myself we us our ours you your yours please""".split()
-)
 _log = get_logger("knowledge.index")
 
 
-class FFTokenizer:
-    """Lowercase words of two or more word characters (and lone digits), optionally stemmed and stop-filtered.
+@dataclass(frozen=True, slots=True)
+class FFKbTokenizer:
+    """The knowledge base's tokenizers (:func:`ff_managers._core.tokenizer.knowledge_tokenizer`).
 
-    The same instance tokenises chunks and queries, so both sides agree. A query costs one regex
-    scan and one call into the Snowball stemmer (C), a few microseconds for a sentence.
+    Chunks and queries follow the same rule, so both sides agree: lower-cased words of two or
+    more word characters and lone digits, optionally stemmed and stop-filtered; queries also
+    drop :data:`~ff_managers._core.tokenizer.QUESTION_WORDS`. A query costs one regex scan and
+    one call into the Snowball stemmer (C), a few microseconds for a sentence.
     """
 
-    def __init__(self, *, stemming: str = "english", stopwords: str = "none", question_words: bool = True) -> None:
-        self._stemmer = Stemmer.Stemmer(stemming) if stemming != "none" else None
-        self._stopwords = frozenset(bm25s.stopwords.STOPWORDS_EN) if stopwords == "english" else frozenset()
-        self._query_stopwords = self._stopwords | (QUESTION_WORDS if question_words else frozenset())
-        # The signature names what changes the indexed tokens (query-side filtering does not).
-        self.signature = f"v{_TOKENIZER_VERSION}:stem={stemming}:stop={stopwords}"
+    chunks: FFTextTokenizer
+    """Tokens of a chunk as indexed."""
+    queries: FFTextTokenizer
+    """Tokens of a query: the chunk rule, less the words that only shape a question."""
+    signature: str
+    """What changes the indexed tokens (query-side filtering does not); saved with the index."""
 
-    def tokens(self, text: str) -> list[str]:
-        """Tokens of a chunk as indexed."""
-        return self._finish([w for w in _WORD.findall(text.lower()) if w not in self._stopwords])
-
-    def query_tokens(self, text: str) -> list[str]:
-        """Tokens of a query: the chunk rule, less the words that only shape a question."""
-        return self._finish([w for w in _WORD.findall(text.lower()) if w not in self._query_stopwords])
-
-    def _finish(self, words: list[str]) -> list[str]:
-        return self._stemmer.stemWords(words) if self._stemmer is not None else words
+    @classmethod
+    def create(cls, *, stemming: str = "english", stopwords: str = "none", question_words: bool = True) -> FFKbTokenizer:
+        chunks = knowledge_tokenizer(stemming=stemming, stopwords=stopwords)
+        queries = chunks.with_stopwords(QUESTION_WORDS) if question_words else chunks
+        return cls(chunks, queries, f"v{_TOKENIZER_VERSION}:stem={stemming}:stop={stopwords}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +174,7 @@ class FFKbIndex:
 
         ``per_document`` caps how many chunks of one document the answer holds, so one long
         document cannot fill every slot with near-copies of the same passage; None means no cap.
-        ``feedback`` turns on RM3 query expansion (see :mod:`._kb_feedback`); it needs the
+        ``feedback`` turns on RM3 query expansion (see :mod:`.feedback`); it needs the
         index's feedback rows and is skipped without them.
         """
         if self.retriever is None or top_k <= 0:
@@ -236,7 +226,7 @@ class FFKbIndex:
 
 
 def fold_duplicates(records: list[FFChunkRecord], tokens: list[list[str]]) -> tuple[list[FFChunkRecord], list[list[str]]]:
-    """Mark each record's owner and ``also_in``; folded rows index no tokens (see :mod:`._kb_dedup`)."""
+    """Mark each record's owner and ``also_in``; folded rows index no tokens (see :mod:`.dedup`)."""
     doc_lengths: dict[str, int] = {}
     for record in records:
         doc_lengths[record.doc_id] = max(doc_lengths.get(record.doc_id, 0), record.char_end)
@@ -284,16 +274,18 @@ def build_index(
         records, tokens = fold_duplicates(records, tokens)
     else:
         records = [replace(r, owner="", also_in=()) if r.owner or r.also_in else r for r in records]
+    # Terms are numbered in order of first appearance, not in bm25s's own set order (which follows
+    # PYTHONHASHSEED), so the same documents give the same index, and break ties between equal
+    # scores the same way, in every process.
+    vocab = build_vocabulary(tokens)
+    ids = token_ids(tokens, vocab)
     retriever = bm25s.BM25(k1=k1, b=b)
-    retriever.index(tokens, show_progress=False)
-    vocab = retriever.vocab_dict
-    feedback = FFFeedbackRows.build(
-        [[vocab[t] for t in row] for row in tokens], len(vocab), max_df_ratio=feedback_max_df_ratio
-    )
+    retriever.index((ids, vocab), show_progress=False)  # adds the empty term "" last
+    feedback = FFFeedbackRows.build(ids, len(retriever.vocab_dict), max_df_ratio=feedback_max_df_ratio)
     return FFKbIndex(revision, signature, records, retriever, feedback)
 
 
-def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always") -> str:
+def save_index(store: FFStore, index_dir: Path, index: FFKbIndex) -> str:
     """Write ``index`` as a new generation under ``index_dir``, point at it, drop older ones.
 
     Callers hold the knowledge base's write lock, so two builders never interleave their
@@ -309,9 +301,7 @@ def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always")
             raise_on_serialization_error=True,
         )
         if index.feedback is not None:
-            ff_atomic_write(
-                index_dir / generation / _FEEDBACK_FILE, index.feedback.to_bytes(), fsync=durability != "never"
-            )
+            store.write_bytes(index_dir / generation / _FEEDBACK_FILE, index.feedback.to_bytes())
     pointer = {
         "schema_version": KB_SCHEMA_VERSION,
         "revision": index.revision,
@@ -319,21 +309,21 @@ def save_index(index_dir: Path, index: FFKbIndex, *, durability: str = "always")
         "generation": generation if index.retriever is not None else None,
         "chunk_count": len(index.records),
     }
-    ff_write_json(index_dir / INDEX_POINTER_NAME, pointer, durability=durability)  # type: ignore[arg-type]
+    store.write_json(index_dir / INDEX_POINTER_NAME, pointer)
     for entry in index_dir.iterdir():
         if entry.is_dir() and entry.name != generation and not entry.is_symlink():
-            ff_remove_tree(entry)
+            store.remove_tree(entry)
     return generation
 
 
-def load_index(index_dir: Path, *, revision: int, signature: str) -> FFKbIndex | None:
+def load_index(store: FFStore, index_dir: Path, *, revision: int, signature: str) -> FFKbIndex | None:
     """The saved index if it matches ``revision`` and ``signature``; None means "rebuild it".
 
     A damaged index is not an error worth failing a search for: it is derived data, so it is
     logged and rebuilt from the documents, which are the source of truth.
     """
     try:
-        pointer = ff_read_json(index_dir / INDEX_POINTER_NAME, default=None)
+        pointer = store.read_json(index_dir / INDEX_POINTER_NAME, None)
     except FFError as exc:
         _log.warning("index pointer unreadable, rebuilding: %s", exc)
         return None
@@ -349,7 +339,7 @@ def load_index(index_dir: Path, *, revision: int, signature: str) -> FFKbIndex |
     try:
         retriever = bm25s.BM25.load(str(index_dir / generation), load_corpus=True, show_progress=False)
         records = [FFChunkRecord.from_json(item) for item in retriever.corpus or []]
-        feedback = FFFeedbackRows.from_bytes(ff_read_bytes(index_dir / generation / _FEEDBACK_FILE), rows=len(records))
+        feedback = FFFeedbackRows.from_bytes(store.read_bytes(index_dir / generation / _FEEDBACK_FILE), rows=len(records))
     except (OSError, ValueError, KeyError, TypeError, FFError) as exc:
         # Unreadable numpy arrays, JSON, corpus lines or feedback file: rebuilt from the documents.
         _log.warning("index %s unreadable, rebuilding: %s", index_dir / generation, exc)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ff_managers._kb_chunking import chunk_text, find_sections
+from ff_managers._knowledge.chunking import chunk_text, find_sections
 
 MARKDOWN = """# Guide
 

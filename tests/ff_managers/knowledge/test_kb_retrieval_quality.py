@@ -1,7 +1,7 @@
 """Retrieval quality on a real corpus: CPython's pydoc topics and natural questions about them.
 
 Run with ``-s`` to see the figures:
-``.venv/bin/python -m pytest tests/test_kb_retrieval_quality.py -s -q``
+``.venv/bin/python -m pytest tests/ff_managers/knowledge/test_kb_retrieval_quality.py -s -q``
 
 hit@5 is the share of questions with a relevant topic among the documents of the top 5 hits
 (one hit per document, the default cap). Two judgements are printed (see
@@ -38,8 +38,7 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_chunking import chunk_text
-from ff_managers._kb_index import QUESTION_WORDS
+from ff_managers._core.tokenizer import QUESTION_WORDS
 from testing.data import PYDOC_QUESTIONS, load_pydoc_corpus, relevant_topics
 
 TARGET_HIT_AT_5 = 0.85
@@ -88,12 +87,12 @@ def _score(ranked: Callable[[str], list[str]], corpus: dict[str, str]) -> Qualit
     return QualityRun(strict / n, qrels / n, misses, latencies)
 
 
-def _fts5_ranker(corpus: dict[str, str], size: int, overlap: int) -> Callable[[str], list[str]]:
+def _fts5_ranker(corpus: dict[str, str], kb: FFKnowledgeBaseManager) -> Callable[[str], list[str]]:
     """SQLite FTS5 over the same chunks (title, heading path and text, as our index sees them)."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE VIRTUAL TABLE chunks USING fts5(doc_id UNINDEXED, body, tokenize='porter unicode61')")
     for topic, text in corpus.items():
-        for span in chunk_text(text, size=size, overlap=overlap):
+        for span in kb.chunk_text(text):
             db.execute("INSERT INTO chunks VALUES (?, ?)", (topic, f"{topic}\n{span.heading}\n{text[span.start:span.end]}"))
 
     def ranked(question: str) -> list[str]:
@@ -130,7 +129,7 @@ async def _measure(root: Path) -> Measurement:
     ours = _score(answers.__getitem__, corpus)
     ours = QualityRun(ours.strict, ours.qrels, ours.misses, latencies)
     try:
-        fts5 = _score(_fts5_ranker(corpus, config.knowledge.chunk_size_chars, config.knowledge.chunk_overlap_chars), corpus)
+        fts5 = _score(_fts5_ranker(corpus, kb), corpus)
     except sqlite3.OperationalError:
         fts5 = None  # this SQLite was built without FTS5: the comparison is skipped, not failed
     return Measurement(ours, fts5, len(corpus), stats.chunk_count)

@@ -6,12 +6,12 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_managers import FFKnowledgeBaseManager
-from ff_managers._kb_index import FFTokenizer
+from ff_managers._knowledge.index import FFKbTokenizer
 from testing._synthetic_data import generate_synthetic_data
 
 
 def test_lone_digits_are_tokens_but_single_letters_are_not():
-    tokens = FFTokenizer(stemming="none").tokens("Guide number 2, version 3 of a plan")
+    tokens = FFKbTokenizer.create(stemming="none").chunks.tokens("Guide number 2, version 3 of a plan")
     assert "2" in tokens and "3" in tokens
     assert "a" not in tokens
 

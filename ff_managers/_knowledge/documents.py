@@ -1,0 +1,278 @@
+"""The documents of the knowledge bases: ingest, read back, delete, and their chunks and tokens.
+
+Ingest is extract (:mod:`.extract`) -> chunk (:mod:`.chunking`) -> tokenise, all before anything
+is written; then, under the knowledge base's writers' lock, the document's files are written and
+its entry is registered in the catalog (the commit point, :mod:`.catalog`). Per document::
+
+    documents/<doc_id>/source.<ext>   the bytes as given
+    documents/<doc_id>/text.txt       the extracted text (chunk offsets index it)
+    documents/<doc_id>/chunks.json    chunk ids, offsets and heading paths
+
+Ids make re-adding idempotent: without ``document_id`` the id derives from the SHA-256 of the
+source bytes, and a chunk id from the document id, the chunk's position and its text, so the
+same bytes always get the same ids (also after a delete and re-add).
+
+Token lists are kept in memory per document (keyed by the text's checksum): ingest puts the
+tokens it computed there, so an index rebuild after one added document only tokenises that one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
+from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION, FFKnowledgeDocumentDTO
+from ff_managers._core.errors import translate_errors
+from ff_managers._knowledge.catalog import FFKbCatalog
+from ff_managers._knowledge.chunking import FFChunkSpan, chunk_text
+from ff_managers._knowledge.extract import FFExtractedText, extract_text
+from ff_managers._knowledge.index import FFChunkRecord, FFKbTokenizer
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
+from ff_utils.ff_hashing import ff_sha256_bytes
+
+__all__ = ["FFKbDocuments", "FFPreparedDocument"]
+
+_SOURCE_EXTENSIONS = {"text": "txt", "markdown": "md", "pdf": "pdf"}
+
+TokenLists = list[list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class FFPreparedDocument:
+    """A validated document ready to store: text, ids, chunks and their tokens."""
+
+    extracted: FFExtractedText
+    checksum: str
+    doc_id: str
+    title: str
+    records: list[FFChunkRecord]
+    tokens: TokenLists
+    explicit_id: bool
+
+
+def _chunk_id(doc_id: str, index: int, text: str) -> str:
+    digest = hashlib.sha256(f"{doc_id}\x00{index}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"ck-{digest[:32]}"
+
+
+def _indexed_text(title: str, record: FFChunkRecord) -> str:
+    # Title and heading path are indexed with every chunk (a poor man's BM25F): the third
+    # chunk of "Mutable Sequence Types" is still about mutable sequences.
+    return f"{title}\n{record.heading}\n{record.text}"
+
+
+def _first_line(text: str, max_chars: int) -> str:
+    for line in text.split("\n"):
+        stripped = " ".join(line.split())
+        if stripped:
+            return stripped[:max_chars]
+    return "Untitled"
+
+
+class FFKbDocuments:
+    """Documents of every knowledge base under one catalog, and their token lists in memory."""
+
+    def __init__(
+        self,
+        catalog: FFKbCatalog,
+        settings: FFKnowledgeConfigDTO,
+        tokenizer: FFKbTokenizer,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._catalog = catalog
+        self._store = catalog.store
+        self._settings = settings
+        self._tokenizer = tokenizer
+        self._clock = clock
+        # (user_id, kb_id) -> doc_id -> (text_sha256, token list per chunk)
+        self._tokens: dict[tuple[str, str], dict[str, tuple[str, TokenLists]]] = {}
+
+    def chunk(self, text: str) -> list[FFChunkSpan]:
+        """``text`` cut with the configured chunk size and overlap."""
+        return chunk_text(text, size=self._settings.chunk_size_chars, overlap=self._settings.chunk_overlap_chars)
+
+    # ------------------------------------------------------------------ ingest
+
+    def add(
+        self,
+        user_id: str,
+        kb_id: str,
+        *,
+        content: str | None,
+        data: bytes | None,
+        fmt: str | None,
+        title: str | None,
+        document_id: str | None,
+        source: str | None,
+        metadata: dict[str, Any],
+    ) -> tuple[FFKnowledgeDocumentDTO, bool]:
+        """Ingest one document; return it and whether it was new (False: the stored copy)."""
+        prepared = self._prepare(content, data, fmt, title, document_id)
+        document, created = self._write(user_id, kb_id, prepared, source, metadata)
+        if created:
+            self._tokens.setdefault((user_id, kb_id), {})[document.doc_id] = (document.text_sha256, prepared.tokens)
+        return document, created
+
+    def _prepare(
+        self, content: str | None, data: bytes | None, fmt: str | None, title: str | None, document_id: str | None
+    ) -> FFPreparedDocument:
+        """Extract, chunk and tokenise (CPU work, no writes); raises FFValidationError."""
+        extracted = extract_text(content=content, data=data, fmt=fmt, max_bytes=self._settings.max_document_bytes)
+        checksum = ff_sha256_bytes(extracted.source_bytes)
+        doc_id = document_id or f"doc-{checksum[:32]}"
+        spans = self.chunk(extracted.text)
+        if not spans:
+            raise FFValidationError("document has no text to index", field="content")
+        resolved_title = title or _first_line(extracted.text, self._settings.max_title_chars)
+        records = [
+            FFChunkRecord(
+                _chunk_id(doc_id, span.index, extracted.text[span.start : span.end]),
+                doc_id,
+                span.index,
+                span.start,
+                span.end,
+                span.heading,
+                extracted.text[span.start : span.end],
+            )
+            for span in spans
+        ]
+        tokens = [self._tokenizer.chunks.tokens(_indexed_text(resolved_title, r)) for r in records]
+        return FFPreparedDocument(
+            extracted, checksum, doc_id, resolved_title, records, tokens, explicit_id=document_id is not None
+        )
+
+    def _write(
+        self, user_id: str, kb_id: str, prepared: FFPreparedDocument, source: str | None, metadata: dict[str, Any]
+    ) -> tuple[FFKnowledgeDocumentDTO, bool]:
+        """Write the document's files, then register it; or return the copy the catalog already holds."""
+        extracted = prepared.extracted
+        self._catalog.read(user_id, kb_id)  # FFNotFoundError before any lock file is created
+        with self._catalog.write_lock(user_id, kb_id):
+            documents: dict[str, Any] = self._catalog.read(user_id, kb_id)["documents"]
+            existing = documents.get(prepared.doc_id)
+            if existing is not None:
+                if existing["checksum_sha256"] == prepared.checksum:
+                    return self._catalog.document(user_id, kb_id, existing), False
+                raise FFConflictError(
+                    f"document {prepared.doc_id!r} already holds other content; delete it first",
+                    kb_id=kb_id,
+                    doc_id=prepared.doc_id,
+                )
+            if not prepared.explicit_id:
+                for stored in documents.values():
+                    if stored["checksum_sha256"] == prepared.checksum:
+                        return self._catalog.document(user_id, kb_id, stored), False
+            text_bytes = extracted.text.encode("utf-8")
+            document = FFKnowledgeDocumentDTO(
+                doc_id=prepared.doc_id,
+                kb_id=kb_id,
+                user_id=user_id,
+                title=prepared.title,
+                format=extracted.format,
+                mime_type=extracted.mime_type,
+                checksum_sha256=prepared.checksum,
+                text_sha256=ff_sha256_bytes(text_bytes),
+                size_bytes=len(extracted.source_bytes),
+                text_chars=len(extracted.text),
+                chunk_count=len(prepared.records),
+                added_at=self._clock(),
+                source=source,
+                page_count=extracted.page_count,
+                metadata=metadata,
+            )
+            doc_dir = self._catalog.document_dir(user_id, kb_id, prepared.doc_id)
+            self._store.write_bytes(doc_dir / f"source.{_SOURCE_EXTENSIONS[extracted.format]}", extracted.source_bytes)
+            self._store.write_bytes(doc_dir / "text.txt", text_bytes)
+            self._store.write_json(
+                doc_dir / "chunks.json",
+                {
+                    "schema_version": KB_SCHEMA_VERSION,
+                    "doc_id": prepared.doc_id,
+                    "text_sha256": document.text_sha256,
+                    "chunks": [
+                        {k: v for k, v in r.to_json().items() if k not in ("text", "doc_id")} for r in prepared.records
+                    ],
+                },
+            )
+            self._catalog.register(user_id, kb_id, document.model_dump(mode="json"))
+        return document, True
+
+    # ------------------------------------------------------------------ reading and deleting
+
+    def list_documents(self, user_id: str, kb_id: str) -> list[FFKnowledgeDocumentDTO]:
+        """The documents in the order they were added."""
+        catalog = self._catalog.read(user_id, kb_id)
+        return [self._catalog.document(user_id, kb_id, d) for d in catalog["documents"].values()]
+
+    def get_document(self, user_id: str, kb_id: str, doc_id: str) -> FFKnowledgeDocumentDTO:
+        catalog = self._catalog.read(user_id, kb_id)
+        return self._catalog.document(user_id, kb_id, self._catalog.entry(catalog, kb_id, doc_id))
+
+    def read_text(self, user_id: str, kb_id: str, doc_id: str) -> str:
+        """The extracted text that chunk offsets index."""
+        self._catalog.entry(self._catalog.read(user_id, kb_id), kb_id, doc_id)
+        path = self._catalog.document_dir(user_id, kb_id, doc_id) / "text.txt"
+        with translate_errors("read document text", path):
+            return self._store.read_bytes(path).decode("utf-8")
+
+    def delete(self, user_id: str, kb_id: str, doc_id: str) -> FFKnowledgeDocumentDTO:
+        """Unregister the document (the commit point), then remove its files; return its record."""
+        self._catalog.entry(self._catalog.read(user_id, kb_id), kb_id, doc_id)  # before any lock file
+        with self._catalog.write_lock(user_id, kb_id):
+            removed = self._catalog.unregister(user_id, kb_id, doc_id, self._clock())
+            self._store.remove_tree(self._catalog.document_dir(user_id, kb_id, doc_id))
+        cache = self._tokens.get((user_id, kb_id))
+        if cache is not None:
+            cache.pop(doc_id, None)
+        return self._catalog.document(user_id, kb_id, removed)
+
+    # ------------------------------------------------------------------ for the index builder
+
+    def read_chunks(self, user_id: str, kb_id: str, doc_id: str, entry: dict[str, Any]) -> list[FFChunkRecord]:
+        """A stored document's chunks with their text; FFCorruptionError when files and catalog disagree."""
+        doc_dir = self._catalog.document_dir(user_id, kb_id, doc_id)
+        stored = self._store.read_json(doc_dir / "chunks.json")
+        with translate_errors("read document text", doc_dir / "text.txt"):
+            text = self._store.read_bytes(doc_dir / "text.txt").decode("utf-8")
+        if ff_sha256_bytes(text.encode("utf-8")) != entry["text_sha256"]:
+            raise FFCorruptionError(f"text of document {doc_id!r} does not match its checksum", path=doc_dir / "text.txt")
+        try:
+            return [
+                FFChunkRecord(
+                    str(c["chunk_id"]),
+                    doc_id,
+                    int(c["chunk_index"]),
+                    int(c["char_start"]),
+                    int(c["char_end"]),
+                    str(c["heading"]),
+                    text[int(c["char_start"]) : int(c["char_end"])],
+                )
+                for c in stored["chunks"]
+            ]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FFCorruptionError(f"chunks of document {doc_id!r} are malformed: {exc}", path=doc_dir / "chunks.json") from exc
+
+    def tokens(
+        self, user_id: str, kb_id: str, doc_id: str, entry: dict[str, Any], records: list[FFChunkRecord]
+    ) -> TokenLists:
+        """The token list of each of ``records`` (one document's chunks), from memory when still valid."""
+        cache = self._tokens.setdefault((user_id, kb_id), {})
+        cached = cache.get(doc_id)
+        if cached is None or cached[0] != entry["text_sha256"] or len(cached[1]) != len(records):
+            title = entry["title"]
+            cached = (entry["text_sha256"], [self._tokenizer.chunks.tokens(_indexed_text(title, r)) for r in records])
+            cache[doc_id] = cached
+        return cached[1]
+
+    def keep_tokens(self, user_id: str, kb_id: str, live: set[str]) -> None:
+        """Drop the token lists of documents no longer in the catalog."""
+        cache = self._tokens.setdefault((user_id, kb_id), {})
+        for stale in set(cache) - live:
+            del cache[stale]
+
+    def forget_tokens(self, user_id: str, kb_id: str) -> None:
+        self._tokens.pop((user_id, kb_id), None)

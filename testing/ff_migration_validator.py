@@ -35,11 +35,11 @@ from ff_class_configs.ff_test_result_dtos import FFMigrationSummaryDTO
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_hashing import FF_MANIFEST_NAME, FFManifest, FFManifestDiff, ff_build_manifest, ff_verify_manifest
 from ff_utils.ff_logging import get_logger
-from testing.migration._backup import copy_tree, describe_diff, manifest_digest, rollback, work_dir_for
-from testing.migration._engine import VOLATILE_FILES, default_registry, migrate_root, plan_migration
+from ff_managers._migration.backup import copy_tree, describe_diff, manifest_digest, rollback, work_dir_for
+from ff_managers._migration.engine import VOLATILE_FILES, default_registry, migrate_root, plan_migration
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
 from testing.migration._interrupt import run_interruption_trials, stable_digest
-from testing.migration._registry import FFMigrationRegistry
+from ff_managers._migration.registry import FFMigrationRegistry
 
 __all__ = ["FFMigrationValidator"]
 

@@ -14,7 +14,7 @@ from ff_class_configs import load_config
 from ff_utils.ff_errors import FFCorruptionError
 from ff_utils.ff_hashing import ff_build_manifest
 from testing.migration import FFLegacyGeneratorConfig, FFLegacyReader, generate_legacy_root, inject_corruption, migrate_root
-from testing.migration._backup import work_dir_for
+from ff_managers._migration.backup import work_dir_for
 
 KINDS = {
     "torn_line": "torn_line",

@@ -14,7 +14,7 @@ import pytest
 from ff_class_configs import load_config
 from ff_utils.ff_hashing import ff_build_manifest
 from testing.migration import migrate_root
-from testing.migration._backup import manifest_digest
+from ff_managers._migration.backup import manifest_digest
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "legacy_v1"
 

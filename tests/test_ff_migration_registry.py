@@ -9,7 +9,7 @@ import pytest
 
 from ff_utils.ff_errors import FFConflictError, FFValidationError
 from testing.migration import FFMigration, FFMigrationRegistry, default_registry
-from testing.migration._registry import append_applied, read_applied
+from ff_managers._migration.registry import append_applied, read_applied
 
 
 async def _step_a(context: object) -> None:

@@ -12,7 +12,7 @@ from ff_class_configs import load_config
 from ff_utils.ff_hashing import ff_build_manifest
 from testing import FFMigrationValidator
 from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
-from testing.migration._backup import manifest_digest, read_state, recover, work_dir_for
+from ff_managers._migration.backup import manifest_digest, read_state, recover, work_dir_for
 from testing.migration._interrupt import stable_digest
 
 
@@ -108,7 +108,7 @@ async def test_a_run_killed_mid_swap_is_completed_by_recovery(tmp_path: Path, le
     work = work_dir_for(target)
     target.rename(work / "staging")
     state.phase = "swapping"
-    from testing.migration._backup import write_state
+    from ff_managers._migration.backup import write_state
 
     write_state(state)
     recovered = recover(target)

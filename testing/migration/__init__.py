@@ -1,10 +1,10 @@
 """Migration machinery behind :class:`testing.FFMigrationValidator`: legacy reader, registry,
 import, backup/staging/rollback, comparison, deterministic legacy data generator."""
 
-from testing.migration._engine import LEGACY_IMPORT_ID, VOLATILE_FILES, default_registry, migrate_root, plan_migration
+from ff_managers._migration.engine import LEGACY_IMPORT_ID, VOLATILE_FILES, default_registry, migrate_root, plan_migration
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root, inject_corruption
-from testing.migration._legacy_reader import FFLegacyReader
-from testing.migration._registry import FFMigration, FFMigrationRegistry
+from ff_managers._migration.legacy_reader import FFLegacyReader
+from ff_managers._migration.registry import FFMigration, FFMigrationRegistry
 
 __all__ = [
     "LEGACY_IMPORT_ID",

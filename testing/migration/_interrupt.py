@@ -23,8 +23,8 @@ from ff_utils.ff_errors import FFStorageError
 from ff_utils.ff_file_ops import ff_remove_tree
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest
 from ff_utils.ff_json_utils import ff_write_json
-from testing.migration._backup import manifest_digest, work_dir_for
-from testing.migration._engine import VOLATILE_FILES
+from ff_managers._migration.backup import manifest_digest, work_dir_for
+from ff_managers._migration.engine import VOLATILE_FILES
 
 __all__ = ["run_interruption_trials", "stable_digest"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_utils.ff_json_utils import ff_read_json, ff_write_json
-from testing.migration._engine import migrate_root
+from ff_managers._migration.engine import migrate_root
 
 __all__ = ["main", "peak_rss_mb"]
 

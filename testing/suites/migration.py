@@ -14,7 +14,7 @@ from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl
 from testing._context import FFTestContext
 from testing.ff_migration_validator import FFMigrationValidator
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
-from testing.migration._registry import MIGRATION_LOG
+from ff_managers._migration.registry import MIGRATION_LOG
 from testing.runner import FFChecker, FFSuiteRegistry
 
 __all__ = ["REGISTRY"]

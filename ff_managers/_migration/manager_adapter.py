@@ -25,8 +25,8 @@ from ff_managers.ff_persona_registry import FFPersonaRegistry
 from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_file_ops import ff_read_bytes, ff_safe_path
 from ff_utils.ff_json_utils import ff_read_jsonl
-from testing.migration._backup import copy_file_atomic
-from testing.migration._legacy_import import vector_target_dir
+from ff_managers._migration.backup import copy_file_atomic
+from ff_managers._migration.legacy_import import vector_target_dir
 
 __all__ = ["FFManagerTarget"]
 

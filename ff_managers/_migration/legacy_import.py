@@ -15,7 +15,7 @@ What goes where (every legacy field is kept: known ones map to v2 fields, the re
 * ``personas_global/*.json``              -> the persona registry (panel manager)
 
 The import talks to the target only through :class:`FFImportSink` (implemented over the managers'
-public APIs in :mod:`testing.migration._manager_adapter`), so the v2 layout stays owned by the
+public APIs in :mod:`ff_managers._migration.manager_adapter`), so the v2 layout stays owned by the
 managers. Messages are streamed and handed over in batches of ``migration_batch_size``. The same
 code runs against :class:`FFCountingSink` for a dry run, which writes nothing.
 """
@@ -36,7 +36,7 @@ from ff_class_configs.ff_migration_dtos import (
 )
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 from ff_utils.ff_ids import ff_is_valid_id
-from testing.migration._legacy_reader import CORRUPT_KINDS, FFLegacyReader, persona_key
+from ff_managers._migration.legacy_reader import CORRUPT_KINDS, FFLegacyReader, persona_key
 
 __all__ = [
     "IMPORT_KEY",

@@ -40,7 +40,7 @@ from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import ff_flush_jsonl, ff_read_json, ff_write_json
 from ff_utils.ff_logging import get_logger
-from testing.migration._backup import (
+from ff_managers._migration.backup import (
     FFMigrationState,
     copy_tree,
     describe_diff,
@@ -51,11 +51,11 @@ from testing.migration._backup import (
     work_dir_for,
     write_state,
 )
-from testing.migration._compare import compare_source_target
-from testing.migration._legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
-from testing.migration._legacy_reader import CORRUPT_KINDS, FFLegacyReader, is_legacy_root
-from testing.migration._manager_adapter import FFManagerTarget
-from testing.migration._registry import FFMigration, FFMigrationRegistry, append_applied
+from ff_managers._migration.compare import compare_source_target
+from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
+from ff_managers._migration.legacy_reader import CORRUPT_KINDS, FFLegacyReader, is_legacy_root
+from ff_managers._migration.manager_adapter import FFManagerTarget
+from ff_managers._migration.registry import FFMigration, FFMigrationRegistry, append_applied
 
 __all__ = [
     "FFMigrationContext",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ff_utils.ff_hashing import ff_build_manifest
 from testing.migration import FFLegacyGeneratorConfig, FFLegacyReader, generate_legacy_root
-from ff_managers._migration.legacy_reader import parse_npy_header
+from ff_managers._migration.legacy_format import parse_npy_header
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from ff_class_configs.ff_migration_dtos import FFComparisonDTO, FFIrregularItemDTO, FFLegacyInventoryDTO
 from ff_utils.ff_hashing import ff_sha256_file
-from ff_managers._migration.legacy_import import (
+from ff_managers._migration.legacy_mapping import (
     IMPORT_KEY,
     LEGACY_KB_ID,
     document_id_for,

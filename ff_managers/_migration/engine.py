@@ -53,7 +53,8 @@ from ff_managers._migration.backup import (
 )
 from ff_managers._migration.compare import compare_source_target
 from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
-from ff_managers._migration.legacy_reader import CORRUPT_KINDS, FFLegacyReader, is_legacy_root
+from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
+from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.manager_adapter import FFManagerTarget
 from ff_managers._migration.registry import FFMigration, FFMigrationRegistry, append_applied
 

@@ -26,7 +26,7 @@ from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_file_ops import ff_read_bytes, ff_safe_path
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_managers._migration.backup import copy_file_atomic
-from ff_managers._migration.legacy_import import vector_target_dir
+from ff_managers._migration.legacy_mapping import vector_target_dir
 
 __all__ = ["FFManagerTarget"]
 

@@ -10,7 +10,7 @@ again" cycle on a working copy of a data root (a generated legacy one when no so
 4. the migration applied again, proven to give the same target (byte-identical except the files
    that record *when* it ran: :data:`VOLATILE_FILES`);
 5. the registry's checksums validated against the applied-migrations log; timing against
-   ``migration_timeout_minutes``.
+   ``migration.timeout_minutes``.
 
 The other public methods are what ``main.py migrate / verify / rollback`` call.
 """
@@ -159,7 +159,7 @@ class FFMigrationValidator:
             if not reapply_identical:
                 reapply_differences = again.comparison.differences[:20] or ["manifest of the re-applied target differs"]
         duration = time.perf_counter() - started
-        within = duration <= self._settings.migration_timeout_minutes * 60
+        within = duration <= self.config.migration.timeout_minutes * 60
         self.last_validation = FFMigrationValidationDTO(
             run=run, dry_run=plan, dry_run_wrote_nothing=plan.writes_performed == 0,
             rollback_identical=rollback_identical, reapply_identical=reapply_identical,
@@ -171,7 +171,7 @@ class FFMigrationValidator:
         if plan.writes_performed:
             differences.append(f"dry run changed {plan.writes_performed} file(s)")
         if not within:
-            differences.append(f"validation took {duration:.1f}s, over migration_timeout_minutes")
+            differences.append(f"validation took {duration:.1f}s, over migration.timeout_minutes")
         skipped = [f"{i.path}{f':{i.line_number}' if i.line_number else ''}: {i.kind}: {i.reason}"
                    for i in run.irregular if i.action in (FFIrregularAction.SKIPPED, FFIrregularAction.QUARANTINED)]
         return FFMigrationSummaryDTO(
@@ -181,5 +181,5 @@ class FFMigrationValidator:
             manifest_digest_before=digest_before, manifest_digest_after_rollback=digest_after_rollback,
             differences=differences, skipped_items=skipped, rollback_identical=rollback_identical,
             reapply_identical=reapply_identical, duration_seconds=round(duration, 3),
-            timeout_minutes=self._settings.migration_timeout_minutes,
+            timeout_minutes=self.config.migration.timeout_minutes,
         )

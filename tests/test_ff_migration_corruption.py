@@ -26,7 +26,7 @@ KINDS = {
 
 def _config(tmp_path: Path, policy: str):
     config = load_config(base_path=tmp_path / "unused", environ={})
-    config.integration_testing.migration_config.corrupt_input_policy = policy
+    config.migration.corrupt_input_policy = policy
     return config
 
 

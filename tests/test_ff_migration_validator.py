@@ -45,7 +45,7 @@ async def test_validate_existing_data_migration_on_generated_data(validator: FFM
 
 async def test_batches_honour_migration_batch_size(tmp_path: Path, legacy: Path) -> None:
     config = load_config(base_path=tmp_path / "unused", environ={})
-    config.integration_testing.migration_config.migration_batch_size = 3
+    config.migration.batch_size = 3
     run = await FFMigrationValidator(config).migrate(legacy, tmp_path / "target")
     assert run.comparison.equivalent
     assert run.largest_batch == 3 and run.batch_size == 3

@@ -164,10 +164,10 @@ def _fsync_tree(root: Path) -> None:
 def _prepare(source: Path, config: FFConfigurationManagerConfigDTO) -> tuple[FFLegacyReader, FFLegacyImport]:
     reader = FFLegacyReader(source)
     inventory = reader.scan()
-    migration_cfg = config.integration_testing.migration_config
+    settings = config.migration
     # A batch never exceeds what one manager call accepts (panel imports are validated in memory).
-    batch = min(migration_cfg.migration_batch_size, config.memory.max_import_messages)
-    importer = FFLegacyImport(reader, inventory, batch_size=batch, policy=migration_cfg.corrupt_input_policy,
+    batch = min(settings.batch_size, config.memory.max_import_messages)
+    importer = FFLegacyImport(reader, inventory, batch_size=batch, policy=settings.corrupt_input_policy,
                               panel_batch_limit=config.panel.max_import_messages)
     return reader, importer
 
@@ -225,7 +225,7 @@ async def migrate_root(
     """Migrate ``source`` into ``target`` (the same path for an in-place upgrade).
 
     Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
-    the abort policy), FFTimeoutError (past migration_timeout_minutes; nothing swapped in),
+    the abort policy), FFTimeoutError (past migration.timeout_minutes; nothing swapped in),
     FFStorageError (verification failed; the target is left as it was).
     """
     started = time.perf_counter()
@@ -237,7 +237,7 @@ async def migrate_root(
     version = detect_version(src)
     chain = registry.path(version, registry.latest_version)
     previous = read_state(dst)
-    migration_cfg = config.integration_testing.migration_config
+    settings = config.migration
     if not chain or (previous is not None and previous.phase == "done" and not in_place and previous.source == str(src)
                      and dst.exists() and previous.staging_digest == manifest_digest(ff_build_manifest(dst))
                      and _source_digest(dst) == manifest_digest(ff_build_manifest(src))):
@@ -275,14 +275,14 @@ async def migrate_root(
     ).model_dump(mode="json"))
     context = FFMigrationContext(source=src, staging=staging, config=_staging_config(config, staging),
                                  reader=reader, importer=importer, clock_value=clock_value)
-    timeout = migration_cfg.migration_timeout_minutes * 60
+    timeout = settings.timeout_minutes * 60
     applied: list[str] = []
     for migration in chain:
         step_started = time.perf_counter()
         try:
             await asyncio.wait_for(migration.forward(context), timeout=max(1.0, timeout - (time.perf_counter() - started)))
         except TimeoutError as exc:
-            raise FFTimeoutError(f"migration {migration.migration_id} ran past {migration_cfg.migration_timeout_minutes} min; "
+            raise FFTimeoutError(f"migration {migration.migration_id} ran past {settings.timeout_minutes} min; "
                                  "the target was not touched", path=dst) from exc
         append_applied(staging, registry.new_log_entry(migration, datetime.now(UTC), time.perf_counter() - step_started, str(src)))
         applied.append(migration.migration_id)

@@ -91,6 +91,7 @@ from ff_class_configs.ff_migration_dtos import (
     FFMigrationDefinitionDTO,
     FFMigrationPlanDTO,
     FFMigrationRunDTO,
+    FFMigrationStateDTO,
     FFMigrationValidationDTO,
     FFRegistryProblemDTO,
 )
@@ -188,6 +189,7 @@ __all__ = [
     "FFMigrationDefinitionDTO",
     "FFMigrationPlanDTO",
     "FFMigrationRunDTO",
+    "FFMigrationStateDTO",
     "FFMigrationSummaryDTO",
     "FFMigrationTestConfigDTO",
     "FFMigrationValidationDTO",

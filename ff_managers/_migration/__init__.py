@@ -4,3 +4,5 @@ Private: only ``ff_managers`` imports it. Legacy reader, mapping and import, the
 migrations, backup / staging / swap / rollback, and the field-by-field comparison of source and
 target, which reads the target back through the domain managers' public APIs.
 """
+
+__all__: list[str] = []

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
+from ff_managers.ff_migration_manager import MIGRATION_LOG
 from ff_utils.ff_hashing import ff_build_manifest
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl
 from testing._context import FFTestContext
 from testing.ff_migration_validator import FFMigrationValidator
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
-from ff_managers._migration.registry import MIGRATION_LOG
 from testing.runner import FFChecker, FFSuiteRegistry
 
 __all__ = ["REGISTRY"]

@@ -8,6 +8,11 @@ A manager starts lazily on first use (``await mem.create_session(...)`` works wi
 ``initialize()``), and is usable as ``async with Manager(config) as m:``. Every public operation
 runs inside :meth:`FFComponentBase._operation`, which counts requests, errors and response times,
 so the validation platform reads every manager's health the same way.
+
+Work a manager batches per key (message appends sharing a trip to disk) goes through a
+:class:`~ff_managers._core.batcher.FFKeyedBatcher` made with :meth:`FFComponentBase._batcher`:
+the component owns it, so ``shutdown()`` waits for everything queued before it returns, and no
+background write outlives the manager.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any, Self, TypeVar
 from pydantic import BaseModel
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers.ff_data_root import ff_ensure_data_root
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError, FFError
@@ -36,6 +42,8 @@ from ff_utils.ff_store import FFStore
 __all__ = ["FFComponentBase", "FFComponentState", "FFComponentHealthDTO", "Clock", "utc_now"]
 
 T = TypeVar("T")
+K = TypeVar("K")
+R = TypeVar("R")
 Clock = Callable[[], datetime]
 
 
@@ -86,6 +94,7 @@ class FFComponentBase:
         self._requests = 0
         self._errors = 0
         self._durations_ms: deque[float] = deque(maxlen=self._RECENT)
+        self._batchers: list[FFKeyedBatcher[Any, Any, Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -102,6 +111,8 @@ class FFComponentBase:
             if self.state == FFComponentState.RUNNING:
                 return
             self.state = FFComponentState.INITIALIZING
+            for batcher in self._batchers:
+                batcher.reopen()
             try:
                 await asyncio.to_thread(ff_ensure_data_root, self.root)
                 await self._on_initialize()
@@ -111,9 +122,18 @@ class FFComponentBase:
             self.state = FFComponentState.RUNNING
 
     async def shutdown(self) -> None:
-        """Flush and release resources; the manager can be initialised again afterwards."""
+        """Drain every batcher, flush and release resources; the manager can be initialised again.
+
+        New batched work is refused from the moment shutdown starts (FFConflictError); what was
+        already submitted is written before ``_on_shutdown`` runs.
+        """
         if self.state == FFComponentState.STOPPED:
             return
+        for batcher in self._batchers:
+            batcher.close()
+        async with asyncio.TaskGroup() as group:
+            for batcher in self._batchers:
+                group.create_task(batcher.drain())
         await self._on_shutdown()
         self.state = FFComponentState.STOPPED
 
@@ -168,6 +188,13 @@ class FFComponentBase:
             raise
         finally:
             self._durations_ms.append((time.perf_counter() - started) * 1000)
+
+    def _batcher(self, drain_fn: DrainFunction[K, T, R], *, name: str) -> FFKeyedBatcher[K, T, R]:
+        """A keyed batcher owned by this component: drained by ``shutdown()``, reopened by
+        ``initialize()``. Create it in ``__init__`` (see :mod:`ff_managers._core.batcher`)."""
+        batcher: FFKeyedBatcher[K, T, R] = FFKeyedBatcher(drain_fn, name=f"{self.component_name} {name}")
+        self._batchers.append(batcher)
+        return batcher
 
     def _path(self, *parts: str) -> Path:
         """A path under the data root built from validated parts (see FFStore.path)."""

@@ -14,7 +14,10 @@
 Context travels in keyword-only attributes (like httpx's ``HTTPStatusError(msg, *, request,
 response)``) so callers can branch on data instead of parsing messages. Errors raised by other
 libraries (``OSError``, ``orjson.JSONDecodeError``, pydantic ``ValidationError``) are translated
-in exactly one place, :func:`ff_translate_errors`, with ``raise ... from exc``.
+in exactly one place, :func:`ff_translate_errors`, with ``raise ... from exc``. A pydantic error
+means one of two things, and the two helpers below keep the wording of each in one place:
+:func:`ff_input_error` (the caller's input did not fit: FFValidationError naming the field) and
+:func:`ff_stored_error` (a record read from disk did not fit: FFCorruptionError naming the file).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ __all__ = [
     "FFSandboxViolationError",
     "FFTimeoutError",
     "ff_translate_errors",
+    "ff_input_error",
+    "ff_stored_error",
 ]
 
 
@@ -101,6 +106,41 @@ class FFTimeoutError(FFError):
     """An operation did not finish within its time limit."""
 
 
+def _first_pydantic_error(exc: Any) -> tuple[str | None, str, Any]:
+    """``(loc, msg, input)`` of a pydantic ValidationError's first error (loc joined with dots)."""
+    errors = exc.errors()
+    first = errors[0] if errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ())) or None
+    return where, str(first.get("msg", exc)), first.get("input")
+
+
+def ff_input_error(
+    exc: Any, *, field: str | None = None, action: str | None = None, path: Path | str | None = None, **context: Any
+) -> FFValidationError:
+    """The FFValidationError for a pydantic ``ValidationError`` raised by the caller's input.
+
+    ``field`` is the first error's location (``messages.0.role``), prefixed by ``field`` when
+    given (``attachments[2]`` -> ``attachments[2].name``); the message is one line,
+    ``[cannot <action>: ]<field>: <pydantic's msg>[ (got <short value>)]``. Raise it ``from exc``.
+    """
+    where, message, got = _first_pydantic_error(exc)
+    if field is not None:
+        where = f"{field}.{where}" if where else field
+    shown = f" (got {got!r})" if isinstance(got, (str, int, float, bool)) and len(repr(got)) <= 80 else ""
+    lead = f"cannot {action}: " if action else ""
+    return FFValidationError(f"{lead}{where or 'value'}: {message}{shown}", field=where, path=path, **context)
+
+
+def ff_stored_error(exc: Any, *, model: str, path: Path | str | None) -> FFCorruptionError:
+    """The FFCorruptionError for a pydantic ``ValidationError`` raised by a record read from ``path``.
+
+    Stored data that does not fit its schema is not bad input (the caller did nothing wrong): it
+    is a file that is not what this code wrote. Raise it ``from exc``.
+    """
+    where, message, _ = _first_pydantic_error(exc)
+    return FFCorruptionError(f"stored {model} does not match its schema: {where or 'record'}: {message}", path=path)
+
+
 @contextlib.contextmanager
 def ff_translate_errors(action: str, path: Path | str | None = None) -> Iterator[None]:
     """Turn other libraries' exceptions into FF errors, once, for every caller.
@@ -121,13 +161,7 @@ def ff_translate_errors(action: str, path: Path | str | None = None) -> Iterator
     except UnicodeDecodeError as exc:
         raise FFCorruptionError(f"cannot {action}: not UTF-8: {exc.reason}", path=path) from exc
     except pydantic.ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())) or None
-        got = first.get("input")
-        shown = f" (got {got!r})" if isinstance(got, (str, int, float, bool)) and len(repr(got)) <= 80 else ""
-        raise FFValidationError(
-            f"cannot {action}: {field or 'value'}: {first.get('msg', str(exc))}{shown}", field=field, path=path
-        ) from exc
+        raise ff_input_error(exc, action=action, path=path) from exc
     except FileNotFoundError as exc:
         raise FFNotFoundError(f"cannot {action}: no such file", kind="file", key=str(path), path=path) from exc
     except PermissionError as exc:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import ff_utils.ff_json_utils as j
+import ff_utils._jsonl_append as j
 from ff_class_configs import load_config
 from ff_managers import FFMemoryLayerManager
 from ff_managers import _conversation_store

@@ -18,6 +18,8 @@ import orjson
 import pytest
 
 import ff_utils.ff_file_ops as ff_file_ops_module
+import ff_utils._jsonl_append as jsonl_append_module
+import ff_utils._jsonl_read as jsonl_read_module
 import ff_utils.ff_json_utils as ff_json_utils_module
 from ff_class_configs.ff_test_result_dtos import FFTestStatus
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
@@ -53,12 +55,12 @@ async def test_failure_suite_passes_on_the_real_managers(tmp_path: Path) -> None
 
 
 async def test_an_append_that_skips_fsync_fails_the_durability_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_group = ff_json_utils_module._GroupCommitAppender._write_group
+    write_group = jsonl_append_module._GroupCommitAppender._write_group
 
     def lazy(self: Any, payload: bytes, durability: str, batch_interval: float) -> None:
         write_group(self, payload, "never" if durability == "always" else durability, batch_interval)
 
-    monkeypatch.setattr(ff_json_utils_module._GroupCommitAppender, "_write_group", lazy)
+    monkeypatch.setattr(jsonl_append_module._GroupCommitAppender, "_write_group", lazy)
     results = await run_suite(tmp_path, "failure", "durable_appends_fsynced")
     result = results["durable_appends_fsynced"]
     assert result.status in BROKEN
@@ -74,7 +76,7 @@ async def test_reads_that_crash_on_bad_json_error_the_corruption_tests(tmp_path:
         return orjson.loads(line), None
 
     monkeypatch.setattr(ff_json_utils_module, "ff_loads", raw_loads)
-    monkeypatch.setattr(ff_json_utils_module, "_parse_line", raw_parse)
+    monkeypatch.setattr(jsonl_read_module, "_parse_line", raw_parse)
     results = await run_suite(tmp_path, "failure", "garbled_session_line", "truncated_documents", "garbage_catalog")
     for name in ("garbled_session_line", "truncated_documents", "garbage_catalog"):
         assert results[name].status == FFTestStatus.ERROR, name
@@ -84,7 +86,7 @@ async def test_reads_that_crash_on_bad_json_error_the_corruption_tests(tmp_path:
 async def test_an_append_without_rollback_fails_the_disk_full_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     no_rollback = types.SimpleNamespace(**vars(os))
     no_rollback.ftruncate = lambda fd, length: None  # the failed group's bytes stay in the file
-    monkeypatch.setattr(ff_json_utils_module, "os", no_rollback)
+    monkeypatch.setattr(jsonl_append_module, "os", no_rollback)
     results = await run_suite(tmp_path, "failure", "disk_full_append", "fsync_failure_append")
     for name in ("disk_full_append", "fsync_failure_append"):
         assert results[name].status == FFTestStatus.FAILED, name
@@ -121,12 +123,12 @@ async def test_a_restart_that_loses_a_session_fails_the_mid_workload_test(tmp_pa
 def test_os_fault_fails_only_the_target_and_restores_the_module(tmp_path: Path) -> None:
     target, bystander = tmp_path / "target.jsonl", tmp_path / "other.jsonl"
     ff_append_jsonl(target, {"n": 1})
-    real_os = ff_json_utils_module.os
-    with os_fault(ff_json_utils_module, "fsync", target) as fault:
+    real_os = jsonl_append_module.os
+    with os_fault(jsonl_append_module, "fsync", target) as fault:
         ff_append_jsonl(bystander, {"n": 1})  # other files keep their real fsync
         with pytest.raises(FFStorageError) as caught:
             ff_append_jsonl(target, {"n": 2})
-    assert ff_json_utils_module.os is real_os
+    assert jsonl_append_module.os is real_os
     assert caught.value.context["errno"] == errno.ENOSPC
     assert fault.failed_calls == 1 and fault.paths == [str(target.resolve())]
     assert target.read_bytes() == b'{"n":1}\n'
@@ -136,7 +138,7 @@ def test_os_fault_fails_only_the_target_and_restores_the_module(tmp_path: Path) 
 
 def test_os_fault_partial_write_writes_half_then_fails(tmp_path: Path) -> None:
     target = tmp_path / "doc.jsonl"
-    with os_fault(ff_json_utils_module, "write", target, partial_write=True) as fault, pytest.raises(FFStorageError):
+    with os_fault(jsonl_append_module, "write", target, partial_write=True) as fault, pytest.raises(FFStorageError):
         ff_append_jsonl(target, {"text": "x" * 100})
     assert fault.partial_bytes > 40 and fault.failed_calls == 1
     assert target.read_bytes() == b""  # the appender rolled the half line back

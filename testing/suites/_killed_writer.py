@@ -27,7 +27,7 @@ import sys
 import types
 from typing import Any
 
-import ff_utils.ff_json_utils as ff_json_utils_module
+import ff_utils._jsonl_append as jsonl_append_module
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
 
@@ -45,7 +45,7 @@ def message_text(index: int) -> str:
 
 def _die_inside_write(n: int) -> None:
     """Make the appender's n-th ``os.write`` write half its bytes, then SIGKILL this process."""
-    real = ff_json_utils_module.os
+    real = jsonl_append_module.os
     calls = 0
 
     def write(fd: int, data: Any) -> int:
@@ -59,7 +59,7 @@ def _die_inside_write(n: int) -> None:
 
     fake = types.SimpleNamespace(**vars(real))
     fake.write = write
-    ff_json_utils_module.os = fake  # type: ignore[attr-defined]  # this process is about to die anyway
+    jsonl_append_module.os = fake  # type: ignore[attr-defined]  # this process is about to die anyway
 
 
 async def _write(config: FFConfigurationManagerConfigDTO, user_id: str, session_id: str) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import ff_utils.ff_file_ops as ff_file_ops_module
-import ff_utils.ff_json_utils as ff_json_utils_module
+import ff_utils._jsonl_append as jsonl_append_module
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
 from ff_managers import FFEventBus, FFMemoryLayerManager, FFMetricsCollectionManager, FFPanelSessionManager, FFToolExecutionManager
@@ -321,14 +321,14 @@ async def garbage_catalog(ctx: FFTestContext, check: FFChecker) -> None:
 
 @REGISTRY.test("disk full mid-append leaves the log byte-identical", components=("memory",))
 async def disk_full_append(ctx: FFTestContext, check: FFChecker) -> None:
-    """os.write in ff_json_utils writes half a line, then fails with ENOSPC: nothing is left behind."""
+    """os.write in the JSONL appender writes half a line, then fails with ENOSPC: nothing is left behind."""
     user = ctx.new_user("enospc")
     session = await ctx.memory.create_session(user, title="disk full")
     before_messages = [await ctx.memory.add_message(user, session.session_id, "user", f"before {i}") for i in range(3)]
     log = session_log(ctx, user, session.session_id)
     before = await read_bytes(log)
     with check.step("append while the disk fills up"):
-        with os_fault(ff_json_utils_module, "write", log, partial_write=True) as fault:
+        with os_fault(jsonl_append_module, "write", log, partial_write=True) as fault:
             error, other = await _storage_error(lambda: ctx.memory.add_message(user, session.session_id, "user", "x" * 4_000))
         check.require(fault.failed_calls >= 1 and fault.partial_bytes > 0, "the fault wrote half a line and then failed", str(fault))
         _record_storage_error(check, error, other, "add_message on a full disk")
@@ -355,7 +355,7 @@ async def fsync_failure_append(ctx: FFTestContext, check: FFChecker) -> None:
     log = session_log(ctx, user, session.session_id)
     before = await read_bytes(log)
     with check.step("append while fsync fails"):
-        with os_fault(ff_json_utils_module, "fsync", log) as fault:
+        with os_fault(jsonl_append_module, "fsync", log) as fault:
             error, other = await _storage_error(lambda: ctx.memory.add_message(user, session.session_id, "user", "never acknowledged"))
         check.require(fault.failed_calls >= 1, "the fault was hit", str(fault))
         _record_storage_error(check, error, other, "add_message with a failing fsync")
@@ -448,7 +448,7 @@ async def durable_appends_fsynced(ctx: FFTestContext, check: FFChecker) -> None:
         }
         for what, call in calls.items():
             with check.step(what):
-                with fsync_spy(ff_json_utils_module) as synced:
+                with fsync_spy(jsonl_append_module) as synced:
                     await call()
                 size = (await asyncio.to_thread(logs[what].stat)).st_size
                 covering = [s for s in synced if s.path == logs[what].resolve() and s.size >= size]

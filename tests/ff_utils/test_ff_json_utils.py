@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ff_utils import ff_json_utils as j
+from ff_utils import _jsonl_append as jsonl_append
+from ff_utils import _jsonl_read as jsonl_read
 from ff_utils.ff_errors import FFCorruptionError, FFError, FFNotFoundError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import (
     FFBadLine,
@@ -291,7 +292,7 @@ def test_tail_cost_does_not_grow_with_file_size(tmp_path: Path, monkeypatch: pyt
     large_result, large_bytes = _bytes_read_by_tail(monkeypatch, large, 10)
     assert len(small_result) == len(large_result) == 10
     assert large_bytes == small_bytes
-    assert large_bytes <= 2 * j._TAIL_BLOCK  # ten ~90-byte records: one block, far below the file size
+    assert large_bytes <= 2 * jsonl_read._TAIL_BLOCK  # ten ~90-byte records: one block, far below the file size
 
 
 def test_counting_reader_sees_full_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -350,7 +351,7 @@ class _Recorder:
         self.path = path
         self.sizes: list[int] = []
         self._real = os.fsync
-        monkeypatch.setattr(j.os, "fsync", self)
+        monkeypatch.setattr(jsonl_append.os, "fsync", self)
 
     def __call__(self, fd: int) -> None:
         self._real(fd)
@@ -387,7 +388,7 @@ def _start_group_behind_held_lock(log: Path, durabilities: list[str]) -> tuple[l
         except FFError as exc:
             results[index] = exc
 
-    appender = j._appender_for(log)
+    appender = jsonl_append._appender_for(log)
     lock = ff_file_lock(log)
     lock.__enter__()
     threads = []
@@ -424,7 +425,7 @@ def test_follower_asking_always_is_durable_even_when_leader_asks_never(tmp_path:
 
 
 class _FailingOs:
-    """Stands in for ``os`` inside ff_json_utils; fails writes or fsyncs like a full disk would."""
+    """Stands in for ``os`` inside the JSONL appender; fails writes or fsyncs like a full disk would."""
 
     def __init__(self, *, fail_write: bool = False, fail_fsync: bool = False) -> None:
         self.fail_write, self.fail_fsync = fail_write, fail_fsync
@@ -453,7 +454,7 @@ def test_group_failure_reaches_every_writer_and_writes_nothing(tmp_path: Path, m
     ff_append_jsonl(log, {"before": True})
     before = log.read_bytes()
     fake = _FailingOs(fail_write=failure == "write", fail_fsync=failure == "fsync")
-    monkeypatch.setattr(j, "os", fake)
+    monkeypatch.setattr(jsonl_append, "os", fake)
     threads, results, lock = _start_group_behind_held_lock(log, ["always"] * 6)
     lock.__exit__(None, None, None)
     for t in threads:
@@ -465,7 +466,7 @@ def test_group_failure_reaches_every_writer_and_writes_nothing(tmp_path: Path, m
     monkeypatch.undo()
     ff_append_jsonl(log, {"after": True})
     assert list(ff_read_jsonl(log)) == [{"before": True}, {"after": True}]
-    assert j._appender_for(log)._failures == {}  # every writer collected its error; nothing kept
+    assert jsonl_append._appender_for(log)._failures == {}  # every writer collected its error; nothing kept
 
 
 def test_flush_waits_for_a_group_being_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -496,7 +497,7 @@ def test_flush_waits_for_a_group_being_written(tmp_path: Path, monkeypatch: pyte
                 fsync_done.wait(0.5)  # with the fix the flusher waits for this write instead
             return os.write(fd, data)
 
-    monkeypatch.setattr(j, "os", _Os())
+    monkeypatch.setattr(jsonl_append, "os", _Os())
     ff_append_jsonl(log, {"i": 1}, durability="never")
     proceed.set()
     flusher[0].join(5)
@@ -516,7 +517,7 @@ def test_eight_threads_five_hundred_appends_each(tmp_path: Path, monkeypatch: py
             writes.append(1)
             return os.write(fd, data)
 
-    monkeypatch.setattr(j, "os", _CountingOs())
+    monkeypatch.setattr(jsonl_append, "os", _CountingOs())
 
     def work(t: int) -> None:
         for i in range(500):

@@ -20,6 +20,8 @@ from ff_utils.ff_errors import (
     FFStorageError,
     FFTimeoutError,
     FFValidationError,
+    ff_input_error,
+    ff_stored_error,
     ff_translate_errors,
 )
 
@@ -106,3 +108,19 @@ def test_ff_errors_pass_through_untouched() -> None:
 def test_other_exceptions_are_not_swallowed() -> None:
     with pytest.raises(KeyError), ff_translate_errors("x"):
         raise KeyError("programming error")
+
+
+def test_input_error_names_the_first_field_with_an_optional_prefix() -> None:
+    plain = ff_input_error(_pydantic_error())
+    assert type(plain) is FFValidationError and plain.field == "count"
+    assert str(plain) == "count: Input should be a valid integer, unable to parse string as an integer (got 'many')"
+    prefixed = ff_input_error(_pydantic_error(), field="items[2]", action="add item", tool="t")
+    assert prefixed.field == "items[2].count" and prefixed.context == {"tool": "t"}
+    assert str(prefixed).startswith("cannot add item: items[2].count: ")
+
+
+def test_stored_error_is_corruption_naming_the_file(tmp_path: Path) -> None:
+    err = ff_stored_error(_pydantic_error(), model="_Model", path=tmp_path / "m.json")
+    assert type(err) is FFCorruptionError and err.path == tmp_path / "m.json"
+    assert str(err).startswith("stored _Model does not match its schema: count: Input should be a valid integer")
+    assert str(tmp_path / "m.json") in str(err)

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-import ff_utils.ff_json_utils as j
+import ff_utils._jsonl_append as j
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl, ff_repair_jsonl, ff_write_json
 
 
 class _CountingOs:
-    """Stands in for ``os`` inside ff_json_utils and counts the calls that matter here."""
+    """Stands in for ``os`` inside the JSONL appender and counts the calls that matter here."""
 
     def __init__(self) -> None:
         self.opens = 0

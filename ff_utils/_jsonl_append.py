@@ -1,0 +1,324 @@
+"""Appending to JSONL logs: whole lines, group committed across threads, fsynced by durability.
+
+orjson escapes newlines inside strings, so one record is always one line. Appends to one file
+from many threads are *group committed*: the first writer to arrive becomes the leader, takes
+every line queued so far, writes them with one ``write()`` under the cross-process file lock
+and, with durability ``always``, one ``fsync`` for the whole group; followers wait for their
+group and return only once it is durable. A failed group is rolled back (truncated) so its
+writers may retry without leaving duplicates. Public names are re-exported by
+:mod:`ff_utils.ff_json_utils`; fault-injection tests patch ``os`` in this module.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps
+from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory
+from ff_utils.ff_locks import ff_file_lock
+from ff_utils.ff_logging import get_logger
+
+__all__ = ["ff_append_jsonl", "ff_flush_jsonl"]
+
+_BATCH_FSYNC_INTERVAL_S = 0.2
+_log = get_logger("json")
+
+_STRENGTH: dict[str, int] = {"never": 0, "batch": 1, "always": 2}
+
+
+class _GroupCommitAppender:
+    """Serialises appends to one file within this process and shares fsyncs between them.
+
+    A group is written with the strongest durability any of its writers asked for: the leader
+    may have asked for ``never`` while a follower in its group asked for ``always``, and that
+    follower must not return before its bytes are fsynced.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._name = os.fspath(path)  # for the per-append syscalls: no pathlib on the hot path
+        self._cond = threading.Condition(threading.Lock())
+        self._pending: list[bytes] = []
+        self._pending_durability: Durability = "never"
+        self._pending_interval = math.inf
+        self._pending_writers = 0
+        self._open_group = 1  # the group new lines join
+        self._completed = 0  # every group <= this one is written
+        self._flushing = False
+        # group -> [error, writers of that group yet to collect it]; dropped by the last one.
+        self._failures: dict[int, list[Any]] = {}
+        self._dirty = False  # written but not fsynced (batch / never)
+        self._last_fsync = 0.0
+        # The descriptor kept open between groups (see _open_for_append). _fd_lock guards it
+        # against _evict_idle_fds closing it from another thread mid-write.
+        self._fd_lock = threading.Lock()
+        self._fd: int | None = None
+        self._fd_identity: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the open file
+        self._fd_generation = 0  # _fork_generation when it was opened
+        self._end: int | None = None  # the file's size right after our last write through _fd
+
+    def append(self, data: bytes, durability: Durability, batch_interval: float) -> None:
+        with self._cond:
+            group = self._open_group
+            self._pending.append(data)
+            self._pending_writers += 1
+            if _STRENGTH[durability] > _STRENGTH[self._pending_durability]:
+                self._pending_durability = durability
+            self._pending_interval = min(self._pending_interval, batch_interval)
+            while self._completed < group:
+                if self._flushing:
+                    self._cond.wait()
+                    continue
+                self._flushing = True
+                lines, self._pending = self._pending, []
+                group_durability, self._pending_durability = self._pending_durability, "never"
+                interval, self._pending_interval = self._pending_interval, math.inf
+                writers, self._pending_writers = self._pending_writers, 0
+                flushing = self._open_group
+                self._open_group += 1
+                self._cond.release()
+                failure: BaseException | None = None
+                try:
+                    self._write_group(b"".join(lines), group_durability, interval)
+                except BaseException as exc:  # handed to every writer in the group below
+                    failure = exc
+                finally:
+                    self._cond.acquire()
+                if failure is not None:
+                    self._failures[flushing] = [failure, writers]
+                self._completed = flushing
+                self._flushing = False
+                self._cond.notify_all()
+            failure = None
+            entry = self._failures.get(group)
+            if entry is not None:
+                failure = entry[0]
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del self._failures[group]
+        if failure is not None:
+            raise failure
+
+    def _write_group(self, payload: bytes, durability: Durability, batch_interval: float) -> None:
+        with ff_file_lock(self._name), ff_translate_errors("append JSONL", self.path), self._fd_lock:
+            fd, start, created = self._open_for_append()
+            # The last byte is read only when someone else may have changed the file since our
+            # own last write (its size differs): our writes always end with a newline.
+            if start and start != self._end and os.pread(fd, 1, start - 1) != b"\n":
+                # A writer died mid-line: end its fragment so our records start on a fresh
+                # line. The fragment stays as a bad line that readers report and repair drops.
+                payload = b"\n" + payload
+            now = time.monotonic()
+            sync = durability == "always" or (durability == "batch" and now - self._last_fsync >= batch_interval)
+            try:
+                view = memoryview(payload)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                if sync:
+                    os.fsync(fd)
+            except BaseException:
+                # Never leave half a group behind, nor a group its writers were told failed
+                # (a failed fsync included): they may retry, and must not find duplicates.
+                # The descriptor is dropped too: the next group starts from a fresh look.
+                try:
+                    os.ftruncate(fd, start)
+                finally:
+                    self._close_fd()
+                raise
+            self._end = start + len(payload)
+            if sync:
+                self._last_fsync = now
+                self._dirty = False
+            else:
+                self._dirty = True
+            if created and durability != "never":
+                ff_fsync_directory(self.path.parent)
+
+    def _open_for_append(self) -> tuple[int, int, bool]:
+        """The descriptor to append with, the file's current size, and whether it was created.
+
+        Called under the file lock. The descriptor is kept open between groups (opening and
+        closing it was a fifth of an append's cost); one ``stat`` of the path tells whether it
+        still names the same file. A rename over it (an atomic rewrite, a restore) or a delete
+        shows as a different inode or a missing file, and a fork as a new generation: then the
+        old descriptor is closed and the path opened again. While we hold the descriptor its
+        inode cannot be reused, so an equal (device, inode) really is the same file.
+        """
+        try:
+            st: os.stat_result | None = os.stat(self._name)
+        except FileNotFoundError:
+            st = None
+        if self._fd is not None and (
+            st is None or self._fd_generation != _fork_generation or (st.st_dev, st.st_ino) != self._fd_identity
+        ):
+            self._close_fd()
+        if self._fd is None or st is None:
+            if st is None:
+                ff_ensure_directory(self.path.parent)  # checked only here: a stat found no file
+            fd = os.open(self._name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                opened = os.fstat(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._fd, self._fd_identity, self._fd_generation, self._end = fd, (opened.st_dev, opened.st_ino), _fork_generation, None
+            _remember_open(self)
+            return fd, opened.st_size, st is None
+        return self._fd, st.st_size, False
+
+    def _close_fd(self) -> None:
+        """Close the cached descriptor (the caller holds ``_fd_lock``). In a forked child this
+        closes only the child's copy; the parent's descriptor is untouched."""
+        fd, self._fd, self._end = self._fd, None, None
+        _forget_open(self)
+        if fd is not None:
+            os.close(fd)
+
+    def flush(self) -> None:
+        with self._cond:
+            # Wait out a group being written: fsyncing mid-write and then clearing ``_dirty``
+            # would leave that group's bytes unsynced yet marked clean.
+            while self._flushing:
+                self._cond.wait()
+            if not self._dirty:
+                return
+            try:
+                with ff_translate_errors("fsync JSONL", self.path):
+                    fd = os.open(self.path, os.O_RDONLY)
+            except FFNotFoundError:
+                # Deleted or renamed away since the append (a temp tree, a swapped staging copy):
+                # nothing is left at this path to make durable.
+                self._dirty = False
+                return
+            with ff_translate_errors("fsync JSONL", self.path):
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            self._dirty = False
+            self._last_fsync = time.monotonic()
+
+
+_appenders_guard = threading.Lock()
+_appenders: dict[Path, _GroupCommitAppender] = {}
+
+# Appenders holding an open descriptor, least recently opened first; bounded so that appending
+# to many files never runs the process out of descriptors.
+_MAX_OPEN_LOGS = 64
+_open_logs_guard = threading.Lock()
+_open_logs: OrderedDict[int, _GroupCommitAppender] = OrderedDict()
+_fork_generation = 0
+
+
+def _remember_open(appender: _GroupCommitAppender) -> None:
+    with _open_logs_guard:
+        _open_logs[id(appender)] = appender
+        _open_logs.move_to_end(id(appender))
+        excess = len(_open_logs) - _MAX_OPEN_LOGS
+        idle = [a for a in _open_logs.values() if a is not appender][: max(excess, 0)]
+    for other in idle:
+        # Skip one mid-write (its lock is held); it is closed on a later round.
+        if other._fd_lock.acquire(blocking=False):
+            try:
+                other._close_fd()
+            finally:
+                other._fd_lock.release()
+
+
+def _forget_open(appender: _GroupCommitAppender) -> None:
+    with _open_logs_guard:
+        _open_logs.pop(id(appender), None)
+
+
+def _after_fork_in_child() -> None:
+    # Descriptors inherited from the parent are closed and reopened on the child's next append
+    # (the generation no longer matches); the registry of open ones starts empty.
+    global _fork_generation, _open_logs_guard, _open_logs
+    _fork_generation += 1
+    _open_logs_guard = threading.Lock()
+    _open_logs = OrderedDict()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+# The same appenders by the absolute path string callers pass: building and hashing a Path
+# per append was a tenth of its cost. Relative paths are not cached here (they follow the cwd).
+_appenders_by_name: dict[str, _GroupCommitAppender] = {}
+
+
+def _appender_for(path: Path | str) -> _GroupCommitAppender:
+    name = os.fspath(path)
+    appender = _appenders_by_name.get(name)
+    if appender is not None:
+        return appender
+    key = Path(name).absolute()
+    with _appenders_guard:
+        appender = _appenders.get(key)
+        if appender is None:
+            appender = _appenders[key] = _GroupCommitAppender(key)
+        if os.path.isabs(name):
+            _appenders_by_name[name] = appender
+        return appender
+
+
+def _encode_line(record: Any, max_record_bytes: int) -> bytes:
+    line = ff_dumps(record)
+    if len(line) > max_record_bytes:
+        raise FFValidationError(
+            f"record of {len(line):,} bytes exceeds the limit of {max_record_bytes:,}", field="record"
+        )
+    return line + b"\n"
+
+
+def ff_append_jsonl(
+    path: Path | str,
+    records: Any,
+    *,
+    durability: Durability = "always",
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    batch_interval: float = _BATCH_FSYNC_INTERVAL_S,
+    many: bool = False,
+) -> None:
+    """Append one record (or, with ``many=True``, an iterable of records) as whole lines.
+
+    Every record is validated and encoded before anything is written, so bad input writes
+    nothing. Returns once the lines are written and, for ``always``, fsynced.
+    """
+    items: Iterable[Any] = records if many else (records,)
+    payload = b"".join(_encode_line(item, max_record_bytes) for item in items)
+    if not payload:
+        return
+    # The parent directory is created (if missing) by the appender, under the file's lock.
+    _appender_for(path).append(payload, durability, batch_interval)
+
+
+def ff_flush_jsonl(path: Path | str | None = None) -> None:
+    """fsync what ``batch``/``never`` appends left in the page cache (one file, or all)."""
+    with _appenders_guard:
+        if path is None:
+            targets = list(_appenders.values())
+        else:
+            found = _appenders.get(Path(path).absolute())
+            targets = [found] if found is not None else []
+    for appender in targets:
+        appender.flush()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    try:
+        ff_flush_jsonl()
+    except FFStorageError as exc:  # the process is ending; say so and carry on
+        _log.warning("final fsync failed: %s", exc)
+

@@ -37,7 +37,7 @@ from ff_class_configs.ff_migration_dtos import (
 )
 from ff_class_configs.ff_test_result_dtos import FFMigrationSummaryDTO
 from ff_managers import FFMigrationManager, FFMigrationRegistry
-from ff_managers.ff_migration_manager import VOLATILE_FILES, manifest_digest
+from ff_managers.ff_migration_manager import VOLATILE_FILES, default_registry, manifest_digest
 from ff_utils.ff_hashing import FFManifest, FFManifestDiff, ff_build_manifest
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
 from testing.migration._interrupt import run_interruption_trials, stable_digest
@@ -50,13 +50,13 @@ class FFMigrationValidator:
 
     def __init__(self, config: FFConfigurationManagerConfigDTO, *, registry: FFMigrationRegistry | None = None) -> None:
         self.config = config
-        self.manager = FFMigrationManager(config, registry=registry)
+        self.registry = registry or default_registry()
         self.last_validation: FFMigrationValidationDTO | None = None
 
     @property
-    def registry(self) -> FFMigrationRegistry:
-        """The migrations the validated manager runs."""
-        return self.manager.registry
+    def manager(self) -> FFMigrationManager:
+        """The product's migration manager, on this validator's ``config`` and ``registry``."""
+        return FFMigrationManager(self.config, registry=self.registry)
 
     @property
     def _settings(self) -> FFMigrationTestConfigDTO:

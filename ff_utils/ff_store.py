@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, ff_stored_error
 from ff_utils.ff_file_ops import (
     ff_atomic_write,
     ff_ensure_directory,
@@ -211,11 +211,7 @@ class FFStore:
         try:
             return model.model_validate(data)
         except pydantic.ValidationError as exc:
-            first = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(p) for p in first.get("loc", ())) or "record"
-            raise FFCorruptionError(
-                f"stored {model.__name__} does not match its schema: {where}: {first.get('msg', exc)}", path=path
-            ) from exc
+            raise ff_stored_error(exc, model=model.__name__, path=path) from exc
 
     # ------------------------------------------------------------------ JSONL logs
 

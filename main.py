@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
+from ff_managers import FFMigrationManager
 from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root
 from ff_utils.ff_errors import FFError
 
@@ -72,11 +73,9 @@ def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("migrate", "migrate a data root (or the legacy layout) to the current schema", _migrate_arguments)
 def cmd_migrate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.ff_migration_validator import FFMigrationValidator
-
-    validator = FFMigrationValidator(config)
+    migrations = FFMigrationManager(config)
     if args.dry_run:
-        plan = asyncio.run(validator.dry_run(args.source, args.target))
+        plan = asyncio.run(migrations.dry_run(args.source, args.target))
         console.print(f"dry run {plan.source} -> {plan.target}: schema {plan.from_version} -> {plan.to_version} "
                       f"({', '.join(plan.migrations) or 'nothing to do'})")
         for name, count in plan.records.items():
@@ -84,7 +83,7 @@ def cmd_migrate(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
         console.print(f"  files to write: ~{plan.files_to_write:,}; bytes copied verbatim: {plan.bytes_to_copy:,}; "
                       f"irregular inputs: {len(plan.irregular)}; files written by this dry run: {plan.writes_performed}")
         return EXIT_OK if plan.writes_performed == 0 else EXIT_CHECK_FAILED
-    run = asyncio.run(validator.migrate(args.source, args.target))
+    run = asyncio.run(migrations.migrate(args.source, args.target))
     if run.already_current:
         console.print(f"{run.target}: already at schema {run.to_version}; nothing to do")
         return EXIT_OK
@@ -106,9 +105,7 @@ def cmd_migrate(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
 @command("verify", "recompute a data root's SHA-256 manifest and compare it with ff_manifest.json",
          lambda p: p.add_argument("dir", type=Path, help="data root"))
 def cmd_verify(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.ff_migration_validator import FFMigrationValidator
-
-    diff = FFMigrationValidator.verify(args.dir)
+    diff = FFMigrationManager.verify(args.dir)
     if diff.identical:
         console.print(f"{args.dir}: manifest verified")
         return EXIT_OK
@@ -121,9 +118,7 @@ def cmd_verify(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
 @command("rollback", "restore a data root from the backup taken by its last migration",
          lambda p: p.add_argument("dir", type=Path, help="data root"))
 def cmd_rollback(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.ff_migration_validator import FFMigrationValidator
-
-    manifest = FFMigrationValidator.rollback(args.dir)
+    manifest = FFMigrationManager.rollback(args.dir)
     if not Path(args.dir).exists():
         console.print(f"{args.dir}: removed (it did not exist before the migration)")
     else:

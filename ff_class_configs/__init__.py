@@ -91,6 +91,7 @@ from ff_class_configs.ff_migration_dtos import (
     FFMigrationDefinitionDTO,
     FFMigrationPlanDTO,
     FFMigrationRunDTO,
+    FFMigrationStateDTO,
     FFMigrationValidationDTO,
     FFRegistryProblemDTO,
 )
@@ -107,6 +108,7 @@ from ff_class_configs.ff_integration_testing_config import (
 from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, FFMemoryConfigDTO, MemoryLayer
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
+from ff_class_configs.ff_migration_config import FFMigrationConfigDTO
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION, FFStorageConfigDTO, default_data_root
@@ -183,9 +185,11 @@ __all__ = [
     "FFMetricInfoDTO",
     "FFMetricSummaryDTO",
     "FFMetricsConfigDTO",
+    "FFMigrationConfigDTO",
     "FFMigrationDefinitionDTO",
     "FFMigrationPlanDTO",
     "FFMigrationRunDTO",
+    "FFMigrationStateDTO",
     "FFMigrationSummaryDTO",
     "FFMigrationTestConfigDTO",
     "FFMigrationValidationDTO",

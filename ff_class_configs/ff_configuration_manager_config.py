@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ff_class_configs.ff_integration_testing_config import FFIntegrationTestingConfigDTO, FFTestEnvironment
 from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
+from ff_class_configs.ff_migration_config import FFMigrationConfigDTO
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_storage_config import FFStorageConfigDTO
@@ -43,7 +44,15 @@ class FFConfigurationManagerConfigDTO(BaseModel):
     knowledge: FFKnowledgeConfigDTO = Field(default_factory=FFKnowledgeConfigDTO)
     tools: FFToolConfigDTO = Field(default_factory=FFToolConfigDTO)
     metrics: FFMetricsConfigDTO = Field(default_factory=FFMetricsConfigDTO)
+    migration: FFMigrationConfigDTO = Field(default_factory=FFMigrationConfigDTO)
     integration_testing: FFIntegrationTestingConfigDTO = Field(default_factory=FFIntegrationTestingConfigDTO)
+
+    @model_validator(mode="after")
+    def _link_deprecated_migration_settings(self) -> FFConfigurationManagerConfigDTO:
+        """``integration_testing.migration_config``'s old migration keys read and write ``migration``
+        (runs again whenever either section is assigned)."""
+        self.integration_testing.link(self.migration)
+        return self
 
     def with_base_path(self, base_path: Path | str) -> FFConfigurationManagerConfigDTO:
         """A copy pointing at another data root (test runs use a fresh one)."""

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 from ff_class_configs._section import FFConfigSection
+from ff_class_configs.ff_migration_config import (
+    FFMigrationConfigDTO,
+    adopt_deprecated_settings,
+    deprecated_settings,
+    warn_deprecated,
+)
 
 __all__ = [
     "FFTestingLevel",
@@ -76,15 +82,73 @@ class FFSecurityTestConfigDTO(FFConfigSection):
 
 
 class FFMigrationTestConfigDTO(FFConfigSection):
-    """Migration validation."""
+    """Migration validation: the generated legacy data and the rollback trial.
 
-    migration_batch_size: int = Field(1_000, ge=1)
-    migration_timeout_minutes: float = Field(60.0, gt=0)
+    ``migration_batch_size``, ``migration_timeout_minutes`` and ``corrupt_input_policy`` moved to
+    ``config.migration`` (``batch_size``, ``timeout_minutes``, ``corrupt_input_policy``). They are
+    still accepted here, as deprecated aliases that read and write ``config.migration`` (see
+    :mod:`ff_class_configs.ff_migration_config`); they are properties, so a dump of the config holds
+    each value once, under ``migration``.
+    """
+
     preserve_original_data: bool = True
-    corrupt_input_policy: Literal["abort", "quarantine"] = "quarantine"
-    test_rollback_procedures: bool = True
-    generated_users: int = Field(4, ge=1)
-    generated_sessions_per_user: int = Field(3, ge=1)
+    test_rollback_procedures: bool = Field(True, description="the validation rolls the migration back and applies it again")
+    generated_users: int = Field(4, ge=1, description="users in the legacy root the validation generates")
+    generated_sessions_per_user: int = Field(3, ge=1, description="chat sessions per generated user")
+    # The section the aliases read and write: config.migration once the whole config links it
+    # (FFConfigurationManagerConfigDTO), until then this section's own.
+    _migration: FFMigrationConfigDTO = PrivateAttr(default_factory=FFMigrationConfigDTO)
+    _linked: bool = PrivateAttr(False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _accept_deprecated_keys(cls, data: Any, handler: ModelWrapValidatorHandler[FFMigrationTestConfigDTO]) -> FFMigrationTestConfigDTO:
+        given = None
+        if isinstance(data, dict):
+            data, given = deprecated_settings(data)
+        section = handler(data)
+        if given is not None:
+            section._migration = given
+        return section
+
+    def link(self, migration: FFMigrationConfigDTO) -> None:
+        """Make the aliases read and write ``migration`` (config.migration), first handing it
+        whatever was set under the old keys while this section stood alone."""
+        if self._migration is migration:
+            return
+        if not self._linked:
+            adopt_deprecated_settings(migration, self._migration)
+        self._migration, self._linked = migration, True
+
+    @property
+    def migration_batch_size(self) -> int:
+        """Deprecated: ``config.migration.batch_size``."""
+        return self._migration.batch_size
+
+    @migration_batch_size.setter
+    def migration_batch_size(self, value: int) -> None:
+        warn_deprecated("migration_batch_size", stacklevel=4)  # past pydantic's __setattr__, to the assignment
+        self._migration.batch_size = value
+
+    @property
+    def migration_timeout_minutes(self) -> float:
+        """Deprecated: ``config.migration.timeout_minutes``."""
+        return self._migration.timeout_minutes
+
+    @migration_timeout_minutes.setter
+    def migration_timeout_minutes(self, value: float) -> None:
+        warn_deprecated("migration_timeout_minutes", stacklevel=4)
+        self._migration.timeout_minutes = value
+
+    @property
+    def corrupt_input_policy(self) -> Literal["abort", "quarantine"]:
+        """Deprecated: ``config.migration.corrupt_input_policy``."""
+        return self._migration.corrupt_input_policy
+
+    @corrupt_input_policy.setter
+    def corrupt_input_policy(self, value: Literal["abort", "quarantine"]) -> None:
+        warn_deprecated("corrupt_input_policy", stacklevel=4)
+        self._migration.corrupt_input_policy = value
 
 
 class FFQualityGatesConfigDTO(FFConfigSection):
@@ -114,3 +178,16 @@ class FFIntegrationTestingConfigDTO(FFConfigSection):
     security_config: FFSecurityTestConfigDTO = Field(default_factory=FFSecurityTestConfigDTO)
     migration_config: FFMigrationTestConfigDTO = Field(default_factory=FFMigrationTestConfigDTO)
     quality_gates: FFQualityGatesConfigDTO = Field(default_factory=FFQualityGatesConfigDTO)
+    # config.migration, once the whole config links it: a migration_config assigned later is linked too.
+    _migration: FFMigrationConfigDTO | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _link_migration_config(self) -> FFIntegrationTestingConfigDTO:
+        if self._migration is not None:
+            self.migration_config.link(self._migration)
+        return self
+
+    def link(self, migration: FFMigrationConfigDTO) -> None:
+        """Point ``migration_config``'s deprecated aliases at ``migration`` (config.migration)."""
+        self._migration = migration
+        self.migration_config.link(migration)

@@ -1,4 +1,4 @@
-"""DTOs of the migration validator: what the legacy reader found, what a migration did, what it proved.
+"""DTOs of migrations: what the legacy reader found, what a migration did, its journal, what the validator proved.
 
 The legacy layout (schema version 1) is the flat-file chat store of insightprism's
 flatfile_chat_database. Its records are kept as plain dicts (``raw``) on purpose: the import
@@ -7,7 +7,7 @@ promises "every field kept", so the DTOs name what the importer needs and carry 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -27,6 +27,7 @@ __all__ = [
     "FFRegistryProblemDTO",
     "FFMigrationPlanDTO",
     "FFMigrationRunDTO",
+    "FFMigrationStateDTO",
     "FFComparisonDTO",
     "FFInterruptionTrialDTO",
     "FFMigrationValidationDTO",
@@ -214,6 +215,27 @@ class FFMigrationRunDTO(_DTO):
     largest_batch: int = 0
     duration_seconds: float = 0.0
     already_current: bool = Field(False, description="the target was already at the latest version")
+
+
+class FFMigrationStateDTO(_DTO):
+    """The journal of a target's last migration run (``.<target>.ff_migration/state.json``).
+
+    Phases: ``prepared`` -> ``staged`` -> ``swapping`` -> ``done`` (-> ``rolled_back``); see
+    ``ff_managers.ff_migration_manager`` for what each one promises after a crash.
+    """
+
+    run_id: str
+    source: str
+    target: str
+    in_place: bool
+    target_existed: bool
+    phase: Literal["prepared", "staged", "swapping", "done", "rolled_back"]
+    started_at: datetime
+    backup_dir: str = Field("", description="copy of the target as it was; empty when it did not exist")
+    manifest_before_path: str = Field("", description="manifest of the target as it was")
+    manifest_before_digest: str = ""
+    staging_digest: str = Field("", description="manifest digest of the verified staging copy")
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class FFInterruptionTrialDTO(_DTO):

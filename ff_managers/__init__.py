@@ -1,4 +1,5 @@
-"""The five domain managers, their shared base, and the event bus they meet on."""
+"""The five domain managers, their shared base, the event bus they meet on, and the coordinating
+migration manager that drives them (see ff_migration_manager.py for the layering)."""
 
 from ff_managers.ff_component_base import FFComponentBase, FFComponentHealthDTO, FFComponentState
 from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root, ff_read_meta
@@ -10,6 +11,9 @@ from ff_managers.ff_panel_session_manager import FFPanelSessionManager
 from ff_managers.ff_persona_registry import FFPersonaRegistry
 from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 
+# Coordinating managers come last: they use the domain managers through the names above.
+from ff_managers.ff_migration_manager import FFMigration, FFMigrationManager, FFMigrationRegistry  # noqa: I001 (order matters)
+
 __all__ = [
     "FFComponentBase",
     "FFComponentHealthDTO",
@@ -19,6 +23,9 @@ __all__ = [
     "FFKnowledgeBaseManager",
     "FFMemoryLayerManager",
     "FFMetricsCollectionManager",
+    "FFMigration",
+    "FFMigrationManager",
+    "FFMigrationRegistry",
     "FFPanelSessionManager",
     "FFPersonaRegistry",
     "FFToolExecutionManager",

@@ -1,7 +1,9 @@
 """FFMigrationValidator: proves data survives an upgrade.
 
-``validate_existing_data_migration()`` runs the Liquibase-style "update, test, rollback, update
-again" cycle on a working copy of a data root (a generated legacy one when no source is given):
+The migration itself is the product's (:class:`ff_managers.FFMigrationManager`, behind ``main.py
+migrate / verify / rollback``); this class proves it. ``validate_existing_data_migration()`` runs
+the Liquibase-style "update, test, rollback, update again" cycle on a working copy of a data root
+(a generated legacy one when no source is given):
 
 1. SHA-256 manifest of the data as it is; a dry run, proven to write nothing;
 2. in-place migration: independent backup, import into a staging copy through the managers,
@@ -10,13 +12,15 @@ again" cycle on a working copy of a data root (a generated legacy one when no so
 4. the migration applied again, proven to give the same target (byte-identical except the files
    that record *when* it ran: :data:`VOLATILE_FILES`);
 5. the registry's checksums validated against the applied-migrations log; timing against
-   ``migration_timeout_minutes``.
+   ``migration.timeout_minutes``.
 
-The other public methods are what ``main.py migrate / verify / rollback`` call.
+``migrate``, ``dry_run``, ``verify``, ``rollback`` and ``validate_registry`` are the manager's,
+kept here for the validator's users; ``test_interruptions`` kills migrating child processes.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -32,22 +36,17 @@ from ff_class_configs.ff_migration_dtos import (
     FFRegistryProblemDTO,
 )
 from ff_class_configs.ff_test_result_dtos import FFMigrationSummaryDTO
-from ff_utils.ff_errors import FFValidationError
-from ff_utils.ff_hashing import FF_MANIFEST_NAME, FFManifest, FFManifestDiff, ff_build_manifest, ff_verify_manifest
-from ff_utils.ff_logging import get_logger
-from testing.migration._backup import copy_tree, describe_diff, manifest_digest, rollback, work_dir_for
-from testing.migration._engine import VOLATILE_FILES, default_registry, migrate_root, plan_migration
+from ff_managers import FFMigrationManager, FFMigrationRegistry
+from ff_managers.ff_migration_manager import VOLATILE_FILES, default_registry, manifest_digest
+from ff_utils.ff_hashing import FFManifest, FFManifestDiff, ff_build_manifest
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
 from testing.migration._interrupt import run_interruption_trials, stable_digest
-from testing.migration._registry import FFMigrationRegistry
 
 __all__ = ["FFMigrationValidator"]
 
-_log = get_logger("migration")
-
 
 class FFMigrationValidator:
-    """Backup, checksums, migration, verification and rollback of a data root."""
+    """Proves a migration keeps every record: update, compare, roll back, update again."""
 
     def __init__(self, config: FFConfigurationManagerConfigDTO, *, registry: FFMigrationRegistry | None = None) -> None:
         self.config = config
@@ -55,51 +54,37 @@ class FFMigrationValidator:
         self.last_validation: FFMigrationValidationDTO | None = None
 
     @property
+    def manager(self) -> FFMigrationManager:
+        """The product's migration manager, on this validator's ``config`` and ``registry``."""
+        return FFMigrationManager(self.config, registry=self.registry)
+
+    @property
     def _settings(self) -> FFMigrationTestConfigDTO:
         return self.config.integration_testing.migration_config
 
-    # ------------------------------------------------------------------ the CLI's operations
+    # ------------------------------------------------------------------ the manager's operations
 
     async def migrate(self, source: Path | str, target: Path | str) -> FFMigrationRunDTO:
-        """Migrate ``source`` into ``target`` (see :func:`migrate_root` for what it raises)."""
-        return await migrate_root(source, target, self.config, registry=self.registry)
+        """:meth:`FFMigrationManager.migrate` (see there for what it raises)."""
+        return await self.manager.migrate(source, target)
 
     async def dry_run(self, source: Path | str, target: Path | str) -> FFMigrationPlanDTO:
-        """What a migration would write, computed without writing; proven by manifests taken
-        before and after (source, target and the target's work directory)."""
-        watched = [Path(source), Path(target), work_dir_for(target)]
-        before = [ff_build_manifest(p) if p.is_dir() else None for p in watched]
-        plan = await plan_migration(source, target, self.config)
-        after = [ff_build_manifest(p) if p.is_dir() else None for p in watched]
-        changed = 0
-        for old, new in zip(before, after, strict=True):
-            if old is None or new is None:
-                changed += (old is None) != (new is None)
-            else:
-                changed += len(describe_diff(old, new, limit=10_000))
-        return plan.model_copy(update={"writes_performed": changed})
+        """:meth:`FFMigrationManager.dry_run`: the plan, and the proof it wrote nothing."""
+        return await self.manager.dry_run(source, target)
 
     @staticmethod
     def verify(root: Path | str) -> FFManifestDiff:
-        """Recompute the SHA-256 manifest of ``root`` and diff it with its ``ff_manifest.json``.
-
-        Raises FFValidationError when ``root`` is not a directory, FFNotFoundError when it has
-        no manifest.
-        """
-        base = Path(root)
-        if not base.is_dir():
-            raise FFValidationError(f"not a directory: {base}", field="root", path=base)
-        return ff_verify_manifest(base, base / FF_MANIFEST_NAME)
+        """:meth:`FFMigrationManager.verify`: ``root``'s manifest against its ``ff_manifest.json``."""
+        return FFMigrationManager.verify(root)
 
     @staticmethod
     def rollback(root: Path | str) -> FFManifest:
-        """Restore ``root`` from the backup taken by its last migration; return its manifest."""
-        _state, manifest = rollback(root)
-        return manifest
+        """:meth:`FFMigrationManager.rollback`: restore ``root`` from its last migration's backup."""
+        return FFMigrationManager.rollback(root)
 
     def validate_registry(self, root: Path | str) -> list[FFRegistryProblemDTO]:
-        """Changed or missing migrations in ``root``'s applied log (empty: all consistent)."""
-        return self.registry.validate_root(root)
+        """:meth:`FFMigrationManager.validate_registry`: changed or missing migrations in ``root``'s log."""
+        return self.manager.validate_registry(root)
 
     def test_interruptions(self, source: Path | str, *, trials: int = 3, seed: int | None = None) -> list[FFInterruptionTrialDTO]:
         """SIGKILL child processes mid-migration; see :mod:`testing.migration._interrupt`."""
@@ -137,7 +122,7 @@ class FFMigrationValidator:
             seed = cfg.seed
             source = generate_legacy_root(work / "generated", cfg).root
         data = work / "data"
-        copy_tree(Path(source), data)
+        shutil.copytree(source, data, symlinks=True)  # a working copy: the source itself is never migrated
         before = ff_build_manifest(data)
         digest_before = manifest_digest(before)
 
@@ -159,7 +144,7 @@ class FFMigrationValidator:
             if not reapply_identical:
                 reapply_differences = again.comparison.differences[:20] or ["manifest of the re-applied target differs"]
         duration = time.perf_counter() - started
-        within = duration <= self._settings.migration_timeout_minutes * 60
+        within = duration <= self.config.migration.timeout_minutes * 60
         self.last_validation = FFMigrationValidationDTO(
             run=run, dry_run=plan, dry_run_wrote_nothing=plan.writes_performed == 0,
             rollback_identical=rollback_identical, reapply_identical=reapply_identical,
@@ -171,7 +156,7 @@ class FFMigrationValidator:
         if plan.writes_performed:
             differences.append(f"dry run changed {plan.writes_performed} file(s)")
         if not within:
-            differences.append(f"validation took {duration:.1f}s, over migration_timeout_minutes")
+            differences.append(f"validation took {duration:.1f}s, over migration.timeout_minutes")
         skipped = [f"{i.path}{f':{i.line_number}' if i.line_number else ''}: {i.kind}: {i.reason}"
                    for i in run.irregular if i.action in (FFIrregularAction.SKIPPED, FFIrregularAction.QUARANTINED)]
         return FFMigrationSummaryDTO(
@@ -181,5 +166,5 @@ class FFMigrationValidator:
             manifest_digest_before=digest_before, manifest_digest_after_rollback=digest_after_rollback,
             differences=differences, skipped_items=skipped, rollback_identical=rollback_identical,
             reapply_identical=reapply_identical, duration_seconds=round(duration, 3),
-            timeout_minutes=self._settings.migration_timeout_minutes,
+            timeout_minutes=self.config.migration.timeout_minutes,
         )

@@ -1,21 +1,17 @@
-"""Migration machinery behind :class:`testing.FFMigrationValidator`: legacy reader, registry,
-import, backup/staging/rollback, comparison, deterministic legacy data generator."""
+"""What :class:`testing.FFMigrationValidator` adds to the migration engine (which is the product's:
+``ff_managers.FFMigrationManager``): a deterministic legacy data generator, interruption trials
+(SIGKILL to a migrating child), the memory benchmark, and the child process they run."""
 
-from testing.migration._engine import LEGACY_IMPORT_ID, VOLATILE_FILES, default_registry, migrate_root, plan_migration
-from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root, inject_corruption
-from testing.migration._legacy_reader import FFLegacyReader
-from testing.migration._registry import FFMigration, FFMigrationRegistry
+from testing.migration._generator import (
+    FFGeneratedLegacyDTO,
+    FFLegacyGeneratorConfig,
+    generate_legacy_root,
+    inject_corruption,
+)
 
 __all__ = [
-    "LEGACY_IMPORT_ID",
-    "VOLATILE_FILES",
+    "FFGeneratedLegacyDTO",
     "FFLegacyGeneratorConfig",
-    "FFLegacyReader",
-    "FFMigration",
-    "FFMigrationRegistry",
-    "default_registry",
     "generate_legacy_root",
     "inject_corruption",
-    "migrate_root",
-    "plan_migration",
 ]

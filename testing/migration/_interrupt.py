@@ -22,9 +22,9 @@ from ff_class_configs.ff_migration_dtos import FFInterruptionTrialDTO
 from ff_utils.ff_errors import FFStorageError
 from ff_utils.ff_file_ops import ff_remove_tree
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest
+from ff_managers import FFMigrationManager
+from ff_managers.ff_migration_manager import VOLATILE_FILES, manifest_digest
 from ff_utils.ff_json_utils import ff_write_json
-from testing.migration._backup import manifest_digest, work_dir_for
-from testing.migration._engine import VOLATILE_FILES
 
 __all__ = ["run_interruption_trials", "stable_digest"]
 
@@ -98,5 +98,5 @@ def run_interruption_trials(
                 source_untouched=untouched, rerun_converged=converged,
             ))
             ff_remove_tree(target)
-            ff_remove_tree(work_dir_for(target))
+            ff_remove_tree(FFMigrationManager.work_dir(target))
     return results

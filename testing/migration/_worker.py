@@ -1,7 +1,7 @@
 """Child process entry point: ``python -m testing.migration._worker SRC DST CONFIG [REPORT]``.
 
-It only parses its arguments and runs :func:`migrate_root`, so a SIGKILL (interruption trials)
-lands somewhere inside the real migration code. With ``REPORT`` it writes its own peak RSS there
+It only parses its arguments and runs :meth:`FFMigrationManager.migrate`, so a SIGKILL
+(interruption trials) lands somewhere inside the real migration code. With ``REPORT`` it writes its own peak RSS there
 (the benchmark). Exit 0 when the run finished and verified, 1 otherwise.
 """
 
@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_managers import FFMigrationManager
 from ff_utils.ff_json_utils import ff_read_json, ff_write_json
-from testing.migration._engine import migrate_root
 
 __all__ = ["main", "peak_rss_mb"]
 
@@ -38,7 +38,7 @@ def peak_rss_mb() -> float:
 def main(argv: list[str]) -> int:
     source, target, config_file = (Path(a) for a in argv[:3])
     config = FFConfigurationManagerConfigDTO.model_validate(ff_read_json(config_file))
-    run = asyncio.run(migrate_root(source, target, config))
+    run = asyncio.run(FFMigrationManager(config).migrate(source, target))
     if len(argv) > 3:
         ff_write_json(Path(argv[3]), {"peak_rss_mb": peak_rss_mb(), "equivalent": run.comparison.equivalent})
     return 0 if run.comparison.equivalent else 1

@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
+from ff_managers.ff_migration_manager import MIGRATION_LOG
 from ff_utils.ff_hashing import ff_build_manifest
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl
 from testing._context import FFTestContext
 from testing.ff_migration_validator import FFMigrationValidator
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
-from testing.migration._registry import MIGRATION_LOG
 from testing.runner import FFChecker, FFSuiteRegistry
 
 __all__ = ["REGISTRY"]
@@ -44,7 +44,7 @@ async def full_cycle(ctx: FFTestContext, check: FFChecker) -> None:
     check.equal(summary.differences, [], "no unexplained difference between source and target")
     check.that(summary.rollback_identical, "rollback restores a byte-identical data root (manifest equal)")
     check.that(summary.reapply_identical, "re-applying after the rollback gives the same result")
-    check.at_most(summary.duration_seconds, summary.timeout_minutes * 60, "migration finished within migration_timeout_minutes")
+    check.at_most(summary.duration_seconds, summary.timeout_minutes * 60, "migration finished within migration.timeout_minutes")
     check.that(summary.files_before > 0 and summary.manifest_digest_before, "a manifest of the source was taken")
     for kind, count in summary.records_source.items():
         if kind in summary.records_target:
@@ -77,7 +77,7 @@ async def corrupt_input_quarantined(ctx: FFTestContext, check: FFChecker) -> Non
     profiles[0].write_bytes(b"\x00\xff garbage \x89PNG")
     before = ff_build_manifest(source)
     config = ctx.config.model_copy(deep=True)
-    config.integration_testing.migration_config.corrupt_input_policy = "quarantine"
+    config.migration.corrupt_input_policy = "quarantine"
     with check.step("migrate with the quarantine policy"):
         run = await FFMigrationValidator(config).migrate(source, ctx.run_dir / "migration" / "corrupt_target")
     kinds = {(item.path.rsplit("/", 1)[-1], item.action.value) for item in run.irregular}

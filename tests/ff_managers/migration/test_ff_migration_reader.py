@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ff_managers._migration.legacy_format import parse_npy_header, persona_key
+from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_hashing import ff_build_manifest
-from testing.migration import FFLegacyReader
-from testing.migration._legacy_reader import parse_npy_header, persona_key
 
 
 def _write(path: Path, text: str | bytes) -> None:

@@ -1,8 +1,8 @@
 """Run the registered migrations on a data root: backup, staging, verify, swap; dry run; verify; rollback.
 
-``migrate_root(source, target)`` is what ``main.py migrate`` and the validator call:
+``migrate_root(source, target)`` is what ``FFMigrationManager.migrate`` (``main.py migrate``) runs:
 
-1. recover from an interrupted earlier run (see :mod:`._backup`);
+1. recover from an interrupted earlier run (see :mod:`.backup`);
 2. read the source (legacy v1 or a v2 root) and its SHA-256 manifest;
 3. back up the target as it is (an independent, manifest-checked copy) when it exists;
 4. run the migration chain into a fresh staging directory through the managers;
@@ -12,6 +12,10 @@
 A SIGKILL anywhere leaves the source untouched (it is only read) and the target either as it was
 or fully migrated; the next run finishes the job, and gives the same bytes: ids come from the
 legacy data and the managers run on a clock fixed to the newest legacy timestamp.
+
+The staging root is written through its own :class:`FFStore` (``ff_meta.json``, the applied
+migrations log; the managers get one built from the same config) with durability ``never``:
+the finished tree is fsynced once, file by file, before it is swapped in.
 """
 
 from __future__ import annotations
@@ -31,31 +35,34 @@ from ff_class_configs.ff_migration_dtos import (
     FFIrregularItemDTO,
     FFMigrationPlanDTO,
     FFMigrationRunDTO,
+    FFMigrationStateDTO,
 )
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION
+from ff_managers._migration.backup import (
+    copy_tree,
+    describe_diff,
+    manifest_digest,
+    read_manifest,
+    read_state,
+    recover,
+    swap_in,
+    work_dir_for,
+    work_store,
+    write_state,
+)
+from ff_managers._migration.compare import compare_source_target
+from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
+from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
+from ff_managers._migration.legacy_reader import FFLegacyReader
+from ff_managers._migration.manager_adapter import FFManagerTarget
+from ff_managers._migration.registry import FFMigration, FFMigrationRegistry, append_applied
 from ff_managers.ff_data_root import FF_META_NAME, FFDataRootMetaDTO, ff_read_meta
 from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree, ff_safe_path
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
 from ff_utils.ff_ids import ff_new_id
-from ff_utils.ff_json_utils import ff_flush_jsonl, ff_read_json, ff_write_json
 from ff_utils.ff_logging import get_logger
-from testing.migration._backup import (
-    FFMigrationState,
-    copy_tree,
-    describe_diff,
-    manifest_digest,
-    read_state,
-    recover,
-    swap_in,
-    work_dir_for,
-    write_state,
-)
-from testing.migration._compare import compare_source_target
-from testing.migration._legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
-from testing.migration._legacy_reader import CORRUPT_KINDS, FFLegacyReader, is_legacy_root
-from testing.migration._manager_adapter import FFManagerTarget
-from testing.migration._registry import FFMigration, FFMigrationRegistry, append_applied
+from ff_utils.ff_store import FFStore
 
 __all__ = [
     "FFMigrationContext",
@@ -143,15 +150,15 @@ def _staging_config(config: FFConfigurationManagerConfigDTO, staging: Path) -> F
     return updated
 
 
-def _fsync_tree(root: Path) -> None:
-    """fsync every file and directory of a tree (before it replaces a live target)."""
-    with ff_translate_errors("fsync tree", root):
-        for directory, _dirs, names in os.walk(root):
+def _fsync_tree(store: FFStore) -> None:
+    """fsync every file and directory of the staging tree (before it replaces a live target)."""
+    with ff_translate_errors("fsync tree", store.root):
+        for directory, _dirs, names in os.walk(store.root):
             for name in names:
                 if name.endswith(".jsonl"):
                     # also clears the appender's "unsynced" mark, so nothing tries to fsync the
                     # staging path after it has been renamed into the target
-                    ff_flush_jsonl(os.path.join(directory, name))
+                    store.flush(Path(directory, name))
                 fd = os.open(os.path.join(directory, name), os.O_RDONLY)
                 try:
                     os.fsync(fd)
@@ -163,20 +170,27 @@ def _fsync_tree(root: Path) -> None:
 def _prepare(source: Path, config: FFConfigurationManagerConfigDTO) -> tuple[FFLegacyReader, FFLegacyImport]:
     reader = FFLegacyReader(source)
     inventory = reader.scan()
-    migration_cfg = config.integration_testing.migration_config
+    settings = config.migration
     # A batch never exceeds what one manager call accepts (panel imports are validated in memory).
-    batch = min(migration_cfg.migration_batch_size, config.memory.max_import_messages)
-    importer = FFLegacyImport(reader, inventory, batch_size=batch, policy=migration_cfg.corrupt_input_policy,
+    batch = min(settings.batch_size, config.memory.max_import_messages)
+    importer = FFLegacyImport(reader, inventory, batch_size=batch, policy=settings.corrupt_input_policy,
                               panel_batch_limit=config.panel.max_import_messages)
     return reader, importer
 
 
-async def plan_migration(source: Path | str, target: Path | str, config: FFConfigurationManagerConfigDTO) -> FFMigrationPlanDTO:
+async def plan_migration(
+    source: Path | str,
+    target: Path | str,
+    config: FFConfigurationManagerConfigDTO,
+    *,
+    registry: FFMigrationRegistry | None = None,
+) -> FFMigrationPlanDTO:
     """Dry run: the same import against a counting sink. Writes nothing (the tests prove it by manifest)."""
     src, dst = Path(source).resolve(), Path(target).resolve()
     _check_paths(src, dst)
     version = detect_version(src)
-    chain = default_registry().path(version, FF_SCHEMA_VERSION)
+    registry = registry or default_registry()
+    chain = registry.path(version, registry.latest_version)
     if not chain:
         return FFMigrationPlanDTO(source=str(src), target=str(dst), from_version=version, to_version=version,
                                   migrations=[], records={}, files_to_write=0, bytes_to_copy=0, source_bytes=0)
@@ -224,7 +238,7 @@ async def migrate_root(
     """Migrate ``source`` into ``target`` (the same path for an in-place upgrade).
 
     Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
-    the abort policy), FFTimeoutError (past migration_timeout_minutes; nothing swapped in),
+    the abort policy), FFTimeoutError (past migration.timeout_minutes; nothing swapped in),
     FFStorageError (verification failed; the target is left as it was).
     """
     started = time.perf_counter()
@@ -236,7 +250,7 @@ async def migrate_root(
     version = detect_version(src)
     chain = registry.path(version, registry.latest_version)
     previous = read_state(dst)
-    migration_cfg = config.integration_testing.migration_config
+    settings = config.migration
     if not chain or (previous is not None and previous.phase == "done" and not in_place and previous.source == str(src)
                      and dst.exists() and previous.staging_digest == manifest_digest(ff_build_manifest(dst))
                      and _source_digest(dst) == manifest_digest(ff_build_manifest(src))):
@@ -251,7 +265,7 @@ async def migrate_root(
     before = ff_build_manifest(dst) if target_existed else FFManifest(entries=[])
     ff_write_manifest(run_dir, before, run_dir / "manifest_before.json")
     ff_write_manifest(run_dir, source_manifest, run_dir / "manifest_source.json")
-    state = FFMigrationState(
+    state = FFMigrationStateDTO(
         run_id=run_id, source=str(src), target=str(dst), in_place=in_place, target_existed=target_existed,
         phase="prepared", started_at=datetime.now(UTC), manifest_before_path=str(run_dir / "manifest_before.json"),
         manifest_before_digest=manifest_digest(before),
@@ -269,23 +283,25 @@ async def migrate_root(
     ff_ensure_directory(staging)
     irregular = _quarantine(importer, src, run_dir / "quarantine") if importer.corrupt_items() else list(importer.inventory.irregular)
     clock_value = _clock_for(importer.inventory.newest_timestamp)
-    ff_write_json(staging / FF_META_NAME, FFDataRootMetaDTO(
+    staging_config = _staging_config(config, staging)
+    store = FFStore.from_config(staging_config)
+    store.write_json(store.path(FF_META_NAME), FFDataRootMetaDTO(
         schema_version=chain[-1].to_version, created_at=clock_value, created_by="ff-platform migration",
     ).model_dump(mode="json"))
-    context = FFMigrationContext(source=src, staging=staging, config=_staging_config(config, staging),
+    context = FFMigrationContext(source=src, staging=staging, config=staging_config,
                                  reader=reader, importer=importer, clock_value=clock_value)
-    timeout = migration_cfg.migration_timeout_minutes * 60
+    timeout = settings.timeout_minutes * 60
     applied: list[str] = []
     for migration in chain:
         step_started = time.perf_counter()
         try:
             await asyncio.wait_for(migration.forward(context), timeout=max(1.0, timeout - (time.perf_counter() - started)))
         except TimeoutError as exc:
-            raise FFTimeoutError(f"migration {migration.migration_id} ran past {migration_cfg.migration_timeout_minutes} min; "
+            raise FFTimeoutError(f"migration {migration.migration_id} ran past {settings.timeout_minutes} min; "
                                  "the target was not touched", path=dst) from exc
-        append_applied(staging, registry.new_log_entry(migration, datetime.now(UTC), time.perf_counter() - step_started, str(src)))
+        append_applied(store, registry.new_log_entry(migration, datetime.now(UTC), time.perf_counter() - step_started, str(src)))
         applied.append(migration.migration_id)
-    ff_write_json(staging / FF_META_NAME, FFDataRootMetaDTO(
+    store.write_json(store.path(FF_META_NAME), FFDataRootMetaDTO(
         schema_version=chain[-1].to_version, created_at=clock_value, created_by="ff-platform migration",
         migrations_applied=applied,
     ).model_dump(mode="json"))
@@ -294,7 +310,7 @@ async def migrate_root(
     source_after = ff_build_manifest(src)
     if not source_after.same_content(source_manifest):
         comparison.differences.append("the source changed during the migration: " + "; ".join(describe_diff(source_manifest, source_after, 5)))
-    _fsync_tree(staging)
+    _fsync_tree(store)
     staged = ff_build_manifest(staging)
     ff_write_manifest(staging, staged)
     state.staging_digest = manifest_digest(staged)
@@ -334,14 +350,15 @@ def _source_digest(target: Path) -> str:
     state = read_state(target)
     if state is None:
         return ""
-    path = work_dir_for(target) / state.run_id / "manifest_source.json"
+    store = work_store(target)
+    path = store.path(state.run_id, "manifest_source.json")
     if not path.exists():
         return ""
-    return manifest_digest(FFManifest.model_validate(ff_read_json(path)))
+    return manifest_digest(read_manifest(store, path))
 
 
 def _already_current(src: Path, dst: Path, in_place: bool, version: int, started: float,
-                     previous: FFMigrationState | None) -> FFMigrationRunDTO:
+                     previous: FFMigrationStateDTO | None) -> FFMigrationRunDTO:
     """Nothing to do: the root is at the latest version, or this exact source was migrated here."""
     digest = manifest_digest(ff_build_manifest(dst)) if dst.exists() else ""
     return FFMigrationRunDTO(

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from ff_class_configs.ff_migration_dtos import FFComparisonDTO, FFIrregularItemDTO, FFLegacyInventoryDTO
 from ff_utils.ff_hashing import ff_sha256_file
-from testing.migration._legacy_import import (
+from ff_managers._migration.legacy_mapping import (
     IMPORT_KEY,
     LEGACY_KB_ID,
     document_id_for,
@@ -27,7 +27,7 @@ from testing.migration._legacy_import import (
     profile_from_v2,
     session_from_v2,
 )
-from testing.migration._legacy_reader import FFLegacyReader
+from ff_managers._migration.legacy_reader import FFLegacyReader
 
 __all__ = ["FFTargetView", "compare_source_target", "normalise", "MAX_DIFFERENCES"]
 

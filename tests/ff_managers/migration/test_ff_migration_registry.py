@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from ff_utils.ff_errors import FFConflictError, FFValidationError
-from testing.migration import FFMigration, FFMigrationRegistry, default_registry
-from testing.migration._registry import append_applied, read_applied
+from ff_managers import FFMigration, FFMigrationRegistry
+from ff_managers._migration.registry import append_applied, read_applied
+from ff_managers.ff_migration_manager import LEGACY_IMPORT_ID, default_registry
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
+from ff_utils.ff_store import FFStore
 
 
 async def _step_a(context: object) -> None:
@@ -63,8 +65,8 @@ def test_validate_reports_a_changed_and_a_missing_migration(tmp_path: Path) -> N
     applied_with = _registry()
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for migration in applied_with.migrations:
-        append_applied(tmp_path, applied_with.new_log_entry(migration, now, 0.5, "src"))
-    assert [e.migration_id for e in read_applied(tmp_path)] == ["0001_a", "0002_b"]
+        append_applied(FFStore(tmp_path), applied_with.new_log_entry(migration, now, 0.5, "src"))
+    assert [e.migration_id for e in read_applied(FFStore(tmp_path))] == ["0001_a", "0002_b"]
     assert applied_with.validate_root(tmp_path) == []
 
     edited = _registry(first=_step_a_edited)
@@ -82,3 +84,20 @@ def test_default_registry_knows_the_legacy_import() -> None:
     definition = registry.migrations[0].definition()
     assert (definition.from_version, definition.to_version, definition.reversible) == (1, 2, False)
     assert len(definition.checksum) == 64
+
+
+def test_the_legacy_import_keeps_the_checksum_it_was_applied_with() -> None:
+    # Roots migrated by earlier versions logged this checksum: if the step's code or description
+    # changes, validate_registry reports every one of them as "changed". Change it on purpose only.
+    legacy = default_registry().get(LEGACY_IMPORT_ID)
+    assert legacy is not None
+    assert legacy.checksum() == "032c9c765052700afff2171f9c3f2b0f464598b385a301b49818a285486d5750"
+
+
+def test_a_damaged_log_line_is_corruption_naming_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "system" / "migrations.jsonl"
+    log.parent.mkdir()
+    log.write_text('{"migration_id": "0001_a"}\n')
+    with pytest.raises(FFCorruptionError) as caught:
+        _registry().validate_root(tmp_path)
+    assert "migrations.jsonl" in str(caught.value)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from ff_class_configs import load_config
+from ff_managers import FFMigrationManager
 from ff_utils.ff_errors import FFCorruptionError
 from ff_utils.ff_hashing import ff_build_manifest
-from testing.migration import FFLegacyGeneratorConfig, FFLegacyReader, generate_legacy_root, inject_corruption, migrate_root
-from testing.migration._backup import work_dir_for
+from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root, inject_corruption
 
 KINDS = {
     "torn_line": "torn_line",
@@ -26,7 +26,7 @@ KINDS = {
 
 def _config(tmp_path: Path, policy: str):
     config = load_config(base_path=tmp_path / "unused", environ={})
-    config.integration_testing.migration_config.corrupt_input_policy = policy
+    config.migration.corrupt_input_policy = policy
     return config
 
 
@@ -40,7 +40,7 @@ def corrupt_source(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path
 @pytest.mark.parametrize("corrupt_source", list(KINDS), indirect=True)
 async def test_reader_reports_each_corruption_with_its_path(corrupt_source: tuple[Path, str]) -> None:
     source, damaged = corrupt_source
-    inventory = FFLegacyReader(source).scan()
+    inventory = FFMigrationManager.scan_legacy(source)
     found = [i for i in inventory.irregular if i.path == damaged]
     assert found, f"nothing reported for {damaged}: {inventory.irregular}"
     assert found[0].reason
@@ -52,9 +52,9 @@ async def test_abort_policy_refuses_before_writing(tmp_path: Path, corrupt_sourc
     before = ff_build_manifest(source)
     target = tmp_path / "target"
     with pytest.raises(FFCorruptionError) as caught:
-        await migrate_root(source, target, _config(tmp_path, "abort"))
+        await FFMigrationManager(_config(tmp_path, "abort")).migrate(source, target)
     assert damaged in str(caught.value)
-    assert not target.exists() and not work_dir_for(target).exists()
+    assert not target.exists() and not FFMigrationManager.work_dir(target).exists()
     assert ff_build_manifest(source).same_content(before)
 
 
@@ -63,11 +63,11 @@ async def test_quarantine_policy_imports_the_rest_and_copies_the_damage_aside(tm
     source, damaged = corrupt_source
     before = ff_build_manifest(source)
     target = tmp_path / "target"
-    run = await migrate_root(source, target, _config(tmp_path, "quarantine"))
+    run = await FFMigrationManager(_config(tmp_path, "quarantine")).migrate(source, target)
     assert run.comparison.equivalent, run.comparison.differences
     quarantined = [i for i in run.irregular if i.action.value == "quarantined"]
     assert [i.path for i in quarantined if i.path == damaged] and quarantined[0].kind in KINDS.values()
-    copy = work_dir_for(target) / run.run_id / "quarantine" / damaged
+    copy = FFMigrationManager.work_dir(target) / run.run_id / "quarantine" / damaged
     assert copy.is_file() == (source / damaged).is_file()
     if copy.is_file():
         assert copy.read_bytes() == (source / damaged).read_bytes()

@@ -1,32 +1,37 @@
 """The migration's target, over the managers' public APIs: the import writes through it, the
 comparison reads back through it.
 
-Only the vector files of the legacy store are written here directly (the knowledge manager has
-no notion of a foreign embedding file): they are copied byte-identical, in 1 MiB chunks with an
-atomic replace, to ``users/<owner>/vectors/<session_id>/`` and referenced from the session's and
-the documents' metadata. Everything else is a manager call.
+The domain managers are imported as users import them, from ``ff_managers`` (never their private
+packages), and share one event bus. Only the vector files of the legacy store are written here
+directly (the knowledge manager has no notion of a foreign embedding file): they are copied
+byte-identical, in 1 MiB chunks with an atomic replace, to ``users/<owner>/vectors/<session_id>/``
+and referenced from the session's and the documents' metadata. Everything else is a manager call,
+except reading back a session longer than ``get_messages`` returns (see
+:meth:`FFManagerTarget.iter_messages`). What this module touches on disk itself, it touches through
+the root's :class:`FFStore`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
-from ff_managers.ff_component_base import Clock
-from ff_managers.ff_event_bus import FFEventBus
-from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
-from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
-from ff_managers.ff_panel_session_manager import FFPanelSessionManager
-from ff_managers.ff_persona_registry import FFPersonaRegistry
+from ff_managers import (
+    FFEventBus,
+    FFKnowledgeBaseManager,
+    FFMemoryLayerManager,
+    FFPanelSessionManager,
+    FFPersonaRegistry,
+)
+from ff_managers._migration.backup import copy_file_atomic
+from ff_managers._migration.legacy_mapping import vector_target_dir
 from ff_utils.ff_errors import FFNotFoundError
-from ff_utils.ff_file_ops import ff_read_bytes, ff_safe_path
-from ff_utils.ff_json_utils import ff_read_jsonl
-from testing.migration._backup import copy_file_atomic
-from testing.migration._legacy_import import vector_target_dir
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFManagerTarget"]
 
@@ -37,10 +42,12 @@ _API_READ_MAX = 2_000
 class FFManagerTarget:
     """Sink and view of one data root; use as ``async with FFManagerTarget(config) as target``."""
 
-    def __init__(self, config: FFConfigurationManagerConfigDTO, *, clock: Clock | None = None) -> None:
+    def __init__(self, config: FFConfigurationManagerConfigDTO, *, clock: Callable[[], datetime] | None = None) -> None:
         self.config = config
-        self.root = Path(config.storage.base_path).resolve()
+        self.store = FFStore.from_config(config)
+        self.root = self.store.root
         self.bus = FFEventBus()
+        # Each manager builds its store from the same config: the same root and settings as this one.
         self.personas = FFPersonaRegistry(config, bus=self.bus, clock=clock)
         self.memory = FFMemoryLayerManager(config, bus=self.bus, clock=clock)
         self.panels = FFPanelSessionManager(config, bus=self.bus, clock=clock, personas=self.personas)
@@ -80,7 +87,7 @@ class FFManagerTarget:
         await self.knowledge.create_knowledge_base(user_id, name, description=description, kb_id=kb_id)
 
     async def put_document(self, user_id: str, kb_id: str, document: dict[str, Any], source: Path) -> None:
-        data = ff_read_bytes(source, max_bytes=self.config.knowledge.max_document_bytes)
+        data = self.store.read_bytes(source, max_bytes=self.config.knowledge.max_document_bytes)
         fmt = document.get("mime_type") or source.suffix or None
         await self.knowledge.add_document(
             user_id, kb_id, data=data, format=fmt, title=document["title"], source=document["source"],
@@ -90,7 +97,7 @@ class FFManagerTarget:
     async def put_vectors(self, user_id: str, session_id: str, files: dict[str, Path]) -> None:
         target_dir = vector_target_dir(user_id, session_id)
         for name, source in files.items():
-            copy_file_atomic(source, ff_safe_path(self.root, target_dir, name))
+            copy_file_atomic(source, self.store.path(*target_dir.split("/"), name))
 
     # ------------------------------------------------------------------ view
 
@@ -111,8 +118,9 @@ class FFManagerTarget:
 
         Up to ``_API_READ_MAX`` through ``get_messages``; a longer session is streamed from the
         memory manager's documented log (``users/<u>/sessions/<s>/messages.jsonl``, one
-        FFChatMessageDTO a line) because ``get_messages`` has no paging and holding the whole
-        session would break the migration's flat memory.
+        FFChatMessageDTO a line: the on-disk layout is public, see the README's data layout)
+        because ``get_messages`` has no paging and holding the whole session would break the
+        migration's flat memory. A line that is not a message is FFCorruptionError naming the log.
         """
         session = await self.memory.get_session(user_id, session_id)
         count = session.message_count or 0
@@ -120,9 +128,9 @@ class FFManagerTarget:
             for message in await self.memory.get_messages(user_id, session_id, limit=count):
                 yield message.model_dump(mode="json")
         elif count:
-            log = ff_safe_path(self.root, "users", user_id, "sessions", session_id, "messages.jsonl")
-            for record in ff_read_jsonl(log):
-                yield FFChatMessageDTO.model_validate(record).model_dump(mode="json")
+            log = self.store.path("users", user_id, "sessions", session_id, "messages.jsonl")
+            for record in self.store.read_jsonl(log):
+                yield self.store.load(FFChatMessageDTO, record, log).model_dump(mode="json")
 
     async def get_panel(self, user_id: str, panel_id: str) -> dict[str, Any] | None:
         try:
@@ -153,7 +161,7 @@ class FFManagerTarget:
             return None
 
     async def vector_file(self, user_id: str, session_id: str, name: str) -> Path | None:
-        path = ff_safe_path(self.root, vector_target_dir(user_id, session_id), name)
+        path = self.store.path(*vector_target_dir(user_id, session_id).split("/"), name)
         return path if path.is_file() else None
 
     async def counts(self) -> dict[str, int]:

@@ -27,7 +27,8 @@ from ff_class_configs.ff_migration_dtos import (
 from ff_utils.ff_errors import FFConflictError, FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
 from ff_utils.ff_ids import ff_validate_id
-from ff_utils.ff_json_utils import ff_append_jsonl, ff_dumps, ff_read_jsonl
+from ff_utils.ff_json_utils import ff_dumps
+from ff_utils.ff_store import FFStore
 
 __all__ = ["FFMigration", "FFMigrationRegistry", "MIGRATION_LOG", "read_applied", "append_applied"]
 
@@ -88,15 +89,18 @@ def _source_of(step: MigrationStep) -> str:
         return f"{getattr(target, '__module__', '')}.{getattr(target, '__qualname__', repr(target))}"
 
 
-def read_applied(root: Path | str) -> list[FFAppliedMigrationDTO]:
-    """The applied-migrations log of a data root, oldest first (empty when there is none)."""
-    path = Path(root) / MIGRATION_LOG
-    return [FFAppliedMigrationDTO.model_validate(r) for r in ff_read_jsonl(path)]
+def read_applied(store: FFStore) -> list[FFAppliedMigrationDTO]:
+    """The applied-migrations log of a data root, oldest first (empty when there is none).
+
+    Raises FFCorruptionError naming the log when a line is not an applied migration.
+    """
+    path = store.path(*MIGRATION_LOG.split("/"))
+    return [store.load(FFAppliedMigrationDTO, record, path) for record in store.read_jsonl(path)]
 
 
-def append_applied(root: Path | str, entry: FFAppliedMigrationDTO) -> None:
+def append_applied(store: FFStore, entry: FFAppliedMigrationDTO) -> None:
     """Append one line to the log (append-only: history is never rewritten)."""
-    ff_append_jsonl(Path(root) / MIGRATION_LOG, entry.model_dump(mode="json"))
+    store.append(store.path(*MIGRATION_LOG.split("/")), entry.model_dump(mode="json"))
 
 
 class FFMigrationRegistry:
@@ -171,7 +175,7 @@ class FFMigrationRegistry:
 
     def validate_root(self, root: Path | str) -> list[FFRegistryProblemDTO]:
         """:meth:`validate` against the log stored in a data root."""
-        return self.validate(read_applied(root))
+        return self.validate(read_applied(FFStore(root)))
 
     def new_log_entry(self, migration: FFMigration, applied_at: datetime, duration: float, source: str) -> FFAppliedMigrationDTO:
         return FFAppliedMigrationDTO(

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from ff_class_configs import load_config
+from ff_managers import FFMigrationManager
+from ff_managers.ff_migration_manager import manifest_digest
 from ff_utils.ff_hashing import ff_build_manifest
 from testing import FFMigrationValidator
 from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
-from testing.migration._backup import manifest_digest, read_state, recover, work_dir_for
 from testing.migration._interrupt import stable_digest
 
 
@@ -45,7 +46,7 @@ async def test_validate_existing_data_migration_on_generated_data(validator: FFM
 
 async def test_batches_honour_migration_batch_size(tmp_path: Path, legacy: Path) -> None:
     config = load_config(base_path=tmp_path / "unused", environ={})
-    config.integration_testing.migration_config.migration_batch_size = 3
+    config.migration.batch_size = 3
     run = await FFMigrationValidator(config).migrate(legacy, tmp_path / "target")
     assert run.comparison.equivalent
     assert run.largest_batch == 3 and run.batch_size == 3
@@ -58,7 +59,7 @@ async def test_dry_run_writes_nothing(tmp_path: Path, legacy: Path, validator: F
     source_before = ff_build_manifest(legacy)
     plan = await validator.dry_run(legacy, target)
     assert plan.writes_performed == 0
-    assert not target.exists() and not work_dir_for(target).exists()
+    assert not target.exists() and not FFMigrationManager.work_dir(target).exists()
     assert ff_build_manifest(legacy).same_content(source_before)
     assert plan.records["users"] == 3 and plan.records["messages"] > 0 and plan.files_to_write > plan.records["users"]
     run = await validator.migrate(legacy, target)
@@ -77,7 +78,7 @@ async def test_rollback_restores_byte_identical_data_in_place(tmp_path: Path, le
     restored = validator.rollback(data)
     assert manifest_digest(restored) == manifest_digest(before)
     assert ff_build_manifest(data).same_content(before)
-    assert read_state(data).phase == "rolled_back"
+    assert FFMigrationManager.last_run(data).phase == "rolled_back"
 
 
 async def test_verify_lists_a_changed_file(tmp_path: Path, legacy: Path, validator: FFMigrationValidator) -> None:
@@ -96,24 +97,6 @@ async def test_rerun_is_idempotent_and_reapply_is_byte_identical(tmp_path: Path,
     assert again.already_current  # the same source was already migrated into this target
     await validator.migrate(legacy, second)
     assert stable_digest(first) == stable_digest(second)
-
-
-async def test_a_run_killed_mid_swap_is_completed_by_recovery(tmp_path: Path, legacy: Path, validator: FFMigrationValidator) -> None:
-    target = tmp_path / "target"
-    await validator.migrate(legacy, target)
-    expected = stable_digest(target)
-    state = read_state(target)
-    # Simulate a SIGKILL between the two renames of the swap: the target is gone, staging holds
-    # the verified copy, the journal says "swapping".
-    work = work_dir_for(target)
-    target.rename(work / "staging")
-    state.phase = "swapping"
-    from testing.migration._backup import write_state
-
-    write_state(state)
-    recovered = recover(target)
-    assert recovered is not None and recovered.phase == "done"
-    assert stable_digest(target) == expected
 
 
 async def test_registry_change_is_reported_for_a_migrated_root(tmp_path: Path, legacy: Path, validator: FFMigrationValidator) -> None:

@@ -13,8 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO, FFLegacyUserDTO
-from testing.migration._compare import normalise
-from testing.migration._legacy_import import (
+from ff_managers._migration.compare import normalise
+from ff_managers._migration.legacy_mapping import (
     ASSISTANT_SEAT,
     USER_SEAT,
     message_from_v2,

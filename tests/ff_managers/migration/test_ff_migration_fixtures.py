@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from ff_class_configs import load_config
+from ff_managers import FFMigrationManager
+from ff_managers.ff_migration_manager import manifest_digest
 from ff_utils.ff_hashing import ff_build_manifest
-from testing.migration import migrate_root
-from testing.migration._backup import manifest_digest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "legacy_v1"
+FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "legacy_v1"
 
 EXPECTED = {
     # users, sessions (chat), panels, messages compared, personas, documents, vector files
@@ -33,7 +33,7 @@ async def test_fixture_root_migrates_with_zero_unexplained_differences(tmp_path:
     source = tmp_path / "source"
     shutil.copytree(original, source)
     before = manifest_digest(ff_build_manifest(source))
-    run = await migrate_root(source, tmp_path / "target", load_config(base_path=tmp_path / "unused", environ={}))
+    run = await FFMigrationManager(load_config(base_path=tmp_path / "unused", environ={})).migrate(source, tmp_path / "target")
 
     counts = run.comparison.counts_source
     skipped = [i for i in run.irregular if i.action.value in ("skipped", "quarantined")]
@@ -58,7 +58,7 @@ async def test_complex_fixture_irregularities_are_listed_with_reasons(tmp_path: 
     if not original.is_dir():
         pytest.skip(f"legacy fixture not available at {original}")
     shutil.copytree(original, tmp_path / "source")
-    run = await migrate_root(tmp_path / "source", tmp_path / "target", load_config(base_path=tmp_path / "u", environ={}))
+    run = await FFMigrationManager(load_config(base_path=tmp_path / "u", environ={})).migrate(tmp_path / "source", tmp_path / "target")
     kinds: dict[str, int] = {}
     for item in run.irregular:
         kinds[item.kind] = kinds.get(item.kind, 0) + 1
@@ -77,7 +77,7 @@ async def test_demo_vector_files_are_byte_identical_and_referenced(tmp_path: Pat
         pytest.skip(f"legacy fixture not available at {original}")
     shutil.copytree(original, tmp_path / "source")
     target = tmp_path / "target"
-    await migrate_root(tmp_path / "source", target, load_config(base_path=tmp_path / "u", environ={}))
+    await FFMigrationManager(load_config(base_path=tmp_path / "u", environ={})).migrate(tmp_path / "source", target)
     sid = "chat_session_20250805_215718_834707"
     legacy = tmp_path / "source" / "users" / "default" / "sessions" / sid / "vectors"
     copied = target / "users" / "alice_researcher" / "vectors" / sid

@@ -12,7 +12,9 @@ system, so the swap is two ``rename`` calls)::
 Phases: ``prepared`` -> ``staged`` -> ``swapping`` -> ``done`` (-> ``rolled_back``). A process
 killed before ``swapping`` left T untouched: the next run discards the staging copy. Killed while
 ``swapping``: :func:`recover` finishes the swap from the verified staging copy. Files are copied
-with ``shutil.copyfile`` (kernel copy, constant memory) and hashed in 1 MiB reads.
+with ``shutil.copyfile`` (kernel copy, constant memory) and hashed in 1 MiB reads. The journal and
+the manifests are documents of the work directory's own :class:`FFStore`, so a damaged one is
+FFCorruptionError naming the file.
 """
 
 from __future__ import annotations
@@ -23,18 +25,18 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, Field
-
+from ff_class_configs.ff_migration_dtos import FFMigrationStateDTO
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFStorageError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_diff_manifests, ff_sha256_bytes
-from ff_utils.ff_json_utils import ff_dumps, ff_read_json, ff_write_json
+from ff_utils.ff_json_utils import ff_dumps
+from ff_utils.ff_store import FFStore
 
 __all__ = [
-    "FFMigrationState",
     "work_dir_for",
+    "work_store",
+    "read_manifest",
     "read_state",
     "write_state",
     "copy_tree",
@@ -46,25 +48,7 @@ __all__ = [
     "describe_diff",
 ]
 
-Phase = Literal["prepared", "staged", "swapping", "done", "rolled_back"]
 STATE_NAME = "state.json"
-
-
-class FFMigrationState(BaseModel):
-    """The journal of one migration run of a target (``state.json``)."""
-
-    run_id: str
-    source: str
-    target: str
-    in_place: bool
-    target_existed: bool
-    phase: Phase
-    started_at: datetime
-    backup_dir: str = Field("", description="copy of the target as it was; empty when it did not exist")
-    manifest_before_path: str = Field("", description="manifest of the target as it was")
-    manifest_before_digest: str = ""
-    staging_digest: str = Field("", description="manifest digest of the verified staging copy")
-    updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 def work_dir_for(target: Path | str) -> Path:
@@ -73,14 +57,28 @@ def work_dir_for(target: Path | str) -> Path:
     return path.parent / f".{path.name}.ff_migration"
 
 
-def read_state(target: Path | str) -> FFMigrationState | None:
-    data = ff_read_json(work_dir_for(target) / STATE_NAME, default=None)
-    return FFMigrationState.model_validate(data) if data is not None else None
+def work_store(target: Path | str) -> FFStore:
+    """The store of a target's work directory (journal, manifests; durable writes)."""
+    return FFStore(work_dir_for(target))
 
 
-def write_state(state: FFMigrationState) -> None:
+def read_state(target: Path | str) -> FFMigrationStateDTO | None:
+    """The journal of the target's last run; None when it was never migrated."""
+    store = work_store(target)
+    path = store.path(STATE_NAME)
+    data = store.read_json(path, None)
+    return store.load(FFMigrationStateDTO, data, path) if data is not None else None
+
+
+def write_state(state: FFMigrationStateDTO) -> None:
     state.updated_at = datetime.now(UTC)
-    ff_write_json(work_dir_for(state.target) / STATE_NAME, state.model_dump(mode="json"))
+    store = work_store(state.target)
+    store.write_json(store.path(STATE_NAME), state.model_dump(mode="json"))
+
+
+def read_manifest(store: FFStore, path: Path) -> FFManifest:
+    """A manifest the run wrote into its work directory."""
+    return store.load(FFManifest, store.read_json(path), path)
 
 
 def manifest_digest(manifest: FFManifest) -> str:
@@ -159,7 +157,7 @@ def _rename(src: Path, dst: Path) -> None:
     ff_fsync_directory(dst.parent)
 
 
-def recover(target: Path | str) -> FFMigrationState | None:
+def recover(target: Path | str) -> FFMigrationStateDTO | None:
     """Bring a target out of an interrupted run; return the (updated) journal, if any.
 
     * killed before the swap: the target was never touched; the staging copy is discarded.
@@ -189,7 +187,7 @@ def recover(target: Path | str) -> FFMigrationState | None:
     return state
 
 
-def swap_in(state: FFMigrationState) -> None:
+def swap_in(state: FFMigrationStateDTO) -> None:
     """Replace the target with the verified staging copy (two renames, journalled)."""
     work = work_dir_for(state.target)
     staging = work / "staging"
@@ -206,7 +204,7 @@ def swap_in(state: FFMigrationState) -> None:
     write_state(state)
 
 
-def rollback(target: Path | str) -> tuple[FFMigrationState, FFManifest]:
+def rollback(target: Path | str) -> tuple[FFMigrationStateDTO, FFManifest]:
     """Restore the target as it was before its last migration; return the journal and the new manifest.
 
     The backup is copied to a sibling first and checked against the manifest taken before the
@@ -220,7 +218,7 @@ def rollback(target: Path | str) -> tuple[FFMigrationState, FFManifest]:
         raise FFConflictError(f"the last migration of {target} is {state.phase}; nothing to roll back")
     work = work_dir_for(target)
     target_path = Path(state.target)
-    expected = FFManifest.model_validate(ff_read_json(Path(state.manifest_before_path)))
+    expected = read_manifest(work_store(target), Path(state.manifest_before_path))
     if state.target_existed:
         restore = work / state.run_id / "restore"
         ff_remove_tree(restore)

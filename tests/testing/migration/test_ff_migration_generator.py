@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy
+
+from ff_managers import FFMigrationManager
 from ff_utils.ff_hashing import ff_build_manifest
-from testing.migration import FFLegacyGeneratorConfig, FFLegacyReader, generate_legacy_root
-from testing.migration._legacy_reader import parse_npy_header
+from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
@@ -22,13 +24,14 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 def test_generated_root_has_the_real_fixtures_habits(tmp_path: Path) -> None:
     generated = generate_legacy_root(tmp_path / "g", FFLegacyGeneratorConfig(seed=1))
-    inventory = FFLegacyReader(tmp_path / "g").scan()
+    inventory = FFMigrationManager.scan_legacy(tmp_path / "g")
     kinds = {i.kind for i in inventory.irregular}
     assert {"no_session_json", "no_messages", "empty_session", "stray_file", "no_user_data"} <= kinds
     assert [s.kind for s in inventory.sessions()].count("panel") == generated.panels == 1
     assert len(inventory.vector_sets) == 1 and inventory.vector_sets[0].owner_user_id == "user_000"
     npy = tmp_path / "g" / inventory.vector_sets[0].relative_dir / "embeddings.npy"
-    assert parse_npy_header(npy) == ("<f8", [6, 32])
+    embeddings = numpy.load(npy)  # a well-formed .npy that numpy itself reads
+    assert (embeddings.dtype.str, embeddings.shape) == ("<f8", (6, 32))
 
 
 def test_target_bytes_scales_the_root(tmp_path: Path) -> None:

@@ -111,8 +111,6 @@ class FFComponentBase:
             if self.state == FFComponentState.RUNNING:
                 return
             self.state = FFComponentState.INITIALIZING
-            for batcher in self._batchers:
-                batcher.reopen()
             try:
                 await asyncio.to_thread(ff_ensure_data_root, self.root)
                 await self._on_initialize()
@@ -124,13 +122,13 @@ class FFComponentBase:
     async def shutdown(self) -> None:
         """Drain every batcher, flush and release resources; the manager can be initialised again.
 
-        New batched work is refused from the moment shutdown starts (FFConflictError); what was
-        already submitted is written before ``_on_shutdown`` runs.
+        Everything submitted before ``_on_shutdown`` runs is written first, including work that
+        arrives while the drain is under way: a manager restarted under load (a library user's
+        ``async with`` ending while other tasks still call it) must not turn those calls into
+        errors. A call after shutdown starts the manager again lazily, as any first call does.
         """
         if self.state == FFComponentState.STOPPED:
             return
-        for batcher in self._batchers:
-            batcher.close()
         async with asyncio.TaskGroup() as group:
             for batcher in self._batchers:
                 group.create_task(batcher.drain())

@@ -10,10 +10,10 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION
-from ff_utils.ff_errors import FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFValidationError, ff_stored_error
 from ff_utils.ff_file_ops import ff_ensure_directory
 from ff_utils.ff_json_utils import ff_read_json, ff_update_json
 
@@ -51,9 +51,8 @@ def ff_ensure_data_root(root: Path | str) -> FFDataRootMetaDTO:
             return current
         return FFDataRootMetaDTO(schema_version=FF_SCHEMA_VERSION, created_at=datetime.now(UTC)).model_dump(mode="json")
 
-    with ff_translate_errors("read ff_meta.json", base / FF_META_NAME):
-        data = ff_update_json(base / FF_META_NAME, create_if_missing, default=None)
-        return FFDataRootMetaDTO.model_validate(data)
+    data = ff_update_json(base / FF_META_NAME, create_if_missing, default=None)
+    return _load_meta(data, base / FF_META_NAME)
 
 
 def ff_read_meta(root: Path | str) -> FFDataRootMetaDTO | None:
@@ -62,8 +61,15 @@ def ff_read_meta(root: Path | str) -> FFDataRootMetaDTO | None:
     data = ff_read_json(path, default=None)
     if data is None:
         return None
-    with ff_translate_errors("read ff_meta.json", path):
+    return _load_meta(data, path)
+
+
+def _load_meta(data: object, path: Path) -> FFDataRootMetaDTO:
+    """A stored ff_meta.json that does not fit its schema is corruption (the file names it), not bad input."""
+    try:
         return FFDataRootMetaDTO.model_validate(data)
+    except ValidationError as exc:
+        raise ff_stored_error(exc, model="ff_meta.json", path=path) from exc
 
 
 def ff_data_root_status(root: Path | str) -> FFDataRootStatusDTO:

@@ -34,7 +34,7 @@ def test_bad_meta(tmp_path: Path) -> None:
     with pytest.raises(FFCorruptionError):
         ff_read_meta(tmp_path)
     (tmp_path / FF_META_NAME).write_text('{"schema_version": "two"}')
-    with pytest.raises(FFValidationError):
+    with pytest.raises(FFCorruptionError):  # stored data of the wrong shape is corruption, not bad input
         ff_read_meta(tmp_path)
 
 
@@ -75,3 +75,12 @@ def test_status_does_not_follow_symlinks(tmp_path: Path) -> None:
     status = ff_data_root_status(root)
     assert status.users == 0
     assert status.bytes < 10_000
+
+
+
+def test_a_wrong_shape_meta_is_corruption_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / FF_META_NAME).write_text('{"schema_version": "two"}')
+    for call in (ff_read_meta, ff_ensure_data_root):
+        with pytest.raises(FFCorruptionError) as caught:
+            call(tmp_path)
+        assert caught.value.path == tmp_path / FF_META_NAME

@@ -25,7 +25,7 @@ __all__ = [
     "format_bytes",
 ]
 
-#: ``templates/`` at the top of the project (a fixed top-level folder, see ARCHITECTURE.md).
+#: ``templates/`` at the top of the project (a fixed top-level folder, see docs/ARCHITECTURE.md).
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 REPORT_TEMPLATE = "report.html.j2"
 

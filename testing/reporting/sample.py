@@ -41,7 +41,7 @@ SAMPLE_REPORT_ID = "run-20250301T101500Z-a1b2c3"
 _START = datetime(2025, 3, 1, 10, 15, 0, tzinfo=UTC)
 P, F, K, S, E = (FFTestStatus.PASSED, FFTestStatus.FAILED, FFTestStatus.FLAKY, FFTestStatus.SKIPPED, FFTestStatus.ERROR)
 
-#: (id, name, category, managers) of the 22 use cases, as in shared/USE_CASES.md.
+#: (id, name, category, managers) of the 22 use cases, as in docs/USE_CASES.md.
 SAMPLE_USE_CASES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("basic_chat", "Basic chat", "basic", ("memory", "analytics")),
     ("multimodal_chat", "Multimodal chat", "basic", ("memory", "tools", "analytics")),

@@ -1,4 +1,4 @@
-"""The use-case suite: the 22 chat use cases of USE_CASES.md as scripted scenarios.
+"""The use-case suite: the 22 chat use cases of docs/USE_CASES.md as scripted scenarios.
 
 No model is called: scripted participants produce the turns, and each scenario runs against the
 real managers on the run's data root with fresh users of its own, then checks what was stored
@@ -13,7 +13,7 @@ from testing.suites.use_cases import basic, context_memory, development, multi_p
 from testing.suites.use_cases._catalog import CATEGORIES, USE_CASE_CATALOG, FFUseCaseSpec, use_case_spec
 from testing.suites.use_cases._registry import REGISTRY
 
-# Report in the catalog's order (the order of USE_CASES.md), whatever order the modules load in.
+# Report in the catalog's order (the order of docs/USE_CASES.md), whatever order the modules load in.
 _POSITION = {spec.use_case_id: index for index, spec in enumerate(USE_CASE_CATALOG)}
 REGISTRY.specs.sort(key=lambda spec: _POSITION[spec.test_id.split(".", 1)[1]])
 

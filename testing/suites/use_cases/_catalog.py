@@ -1,8 +1,8 @@
-"""The 22 chat use cases of USE_CASES.md: id, display name, category, managers exercised.
+"""The 22 chat use cases of docs/USE_CASES.md: id, display name, category, managers exercised.
 
 One table, so the report's use case x manager matrix, the suite's registrations and the tests
 all read the same facts. Component names are the test context's manager names; the "analytics"
-of USE_CASES.md is the metrics manager, "panel(persona)" the panel manager's persona registry.
+of docs/USE_CASES.md is the metrics manager, "panel(persona)" the panel manager's persona registry.
 """
 
 from __future__ import annotations

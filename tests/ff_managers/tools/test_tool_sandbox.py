@@ -192,11 +192,13 @@ async def test_fork_bomb_is_contained_and_leaves_no_process(tools: FFToolExecuti
             except OSError:
                 pass
     """
-    tools.register_tool(code_tool("fork_bomb", code, limits=FFToolLimitsDTO(max_processes=8, wall_time_seconds=5)))
+    # The wall time is far away so that only the watchdog can stop the bomb; "processes" below says it
+    # did. How long the kill then takes depends on how hard the bomb loads the machine, so it is not
+    # asserted (a 5 s bound failed in about a third of runs on 2 cores, old code and new alike).
+    tools.register_tool(code_tool("fork_bomb", code, limits=FFToolLimitsDTO(max_processes=8, wall_time_seconds=30)))
     load_before = psutil.virtual_memory().available
     result = await tools.execute_tool("alice", "fork_bomb", {})
     assert result.status == FFToolRunStatus.KILLED and result.limit_exceeded == "processes"
-    assert result.duration_ms < 5_000  # stopped by the watchdog, long before the wall time
     assert _live_processes_of_run(result.run_id) == []
     assert psutil.virtual_memory().available > load_before * 0.5  # the machine is fine
 
@@ -343,14 +345,14 @@ async def test_fork_bomb_is_contained_by_the_psutil_fallback(tmp_path: Path, mon
     monkeypatch.setattr(watchdog_module, "ff_proc_children", lambda pid: None)
     monkeypatch.setattr(watchdog_module, "ff_count_descendants_psutil", counting_scan)
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
-    outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=4, wall_time_seconds=5))
-    assert outcome.limit_exceeded == "processes" and outcome.duration_s < 5
+    outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=4, wall_time_seconds=30))
+    assert outcome.limit_exceeded == "processes"  # the watchdog, not the (distant) wall time, stopped it
     assert scans and outcome.peak_processes > 4
 
 
 async def test_fork_bomb_under_a_high_process_limit_is_contained_off_the_loop(tmp_path: Path) -> None:
     """Past 64 allowed processes the /proc walk runs in a thread; it must trip all the same."""
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
-    outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=100, wall_time_seconds=5))
-    assert outcome.limit_exceeded == "processes" and outcome.duration_s < 5
+    outcome = await ff_run_sandboxed(_request(tmp_path, (sys.executable, "-c", code), max_processes=100, wall_time_seconds=30))
+    assert outcome.limit_exceeded == "processes"  # the watchdog, not the (distant) wall time, stopped it
     assert outcome.peak_processes > 100

@@ -14,8 +14,8 @@ HOSTILE = ["<script>alert(1)</script>", '"><img src=x onerror=alert(2)>', "{{ 7*
 
 
 @pytest.fixture(scope="module")
-def report() -> FFSystemIntegrationReportDTO:
-    return build_sample_report()
+def report(sample_report: FFSystemIntegrationReportDTO) -> FFSystemIntegrationReportDTO:
+    return sample_report  # built once per session (conftest)
 
 
 @pytest.fixture(scope="module")

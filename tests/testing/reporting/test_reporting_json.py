@@ -12,12 +12,11 @@ from ff_class_configs.ff_test_result_dtos import REPORT_SCHEMA_VERSION, FFSystem
 from ff_utils.ff_errors import FFValidationError
 from testing.reporting import SCHEMA_PATH, build_report_schema, load_report_json, render_json
 from testing.reporting._schema import schema_text
-from testing.reporting.sample import build_sample_report
 
 
 @pytest.fixture(scope="module")
-def report() -> FFSystemIntegrationReportDTO:
-    return build_sample_report()
+def report(sample_report: FFSystemIntegrationReportDTO) -> FFSystemIntegrationReportDTO:
+    return sample_report  # built once per session (conftest)
 
 
 def test_json_is_versioned_and_carries_the_computed_figures(report: FFSystemIntegrationReportDTO) -> None:

@@ -8,12 +8,11 @@ import pytest
 
 from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO, FFTestStatus
 from testing.reporting import render_junit
-from testing.reporting.sample import build_sample_report
 
 
 @pytest.fixture(scope="module")
-def report() -> FFSystemIntegrationReportDTO:
-    return build_sample_report()
+def report(sample_report: FFSystemIntegrationReportDTO) -> FFSystemIntegrationReportDTO:
+    return sample_report  # built once per session (conftest)
 
 
 @pytest.fixture(scope="module")

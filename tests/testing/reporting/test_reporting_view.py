@@ -6,12 +6,11 @@ import pytest
 
 from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO, FFSystemIntegrationReportDTO, FFTestStatus
 from testing.reporting._view import MANAGER_COLUMNS, ReportView, build_view, manager_key, status_rank
-from testing.reporting.sample import build_sample_report
 
 
 @pytest.fixture(scope="module")
-def report() -> FFSystemIntegrationReportDTO:
-    return build_sample_report()
+def report(sample_report: FFSystemIntegrationReportDTO) -> FFSystemIntegrationReportDTO:
+    return sample_report  # built once per session (conftest)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
 # the project itself in editable mode. scripts/test and scripts/run-all call it before every run,
 # so it must be safe to run again and cost almost nothing when nothing changed:
 #
-# - System packages: Pango for WeasyPrint (PDF reports) and bubblewrap (`bwrap`, the tool
+# - System packages: Pango and HarfBuzz-subset for WeasyPrint (PDF reports) and bubblewrap (`bwrap`, the tool
 #   sandbox). Checked with `ldconfig -p` and `command -v`; apt runs only when one is missing.
 # - Python packages: the SHA-256 of the lock, pyproject.toml and this script is recorded in
 #   $VENV/.ff-setup-hash after a successful install. When it matches and the venv's python is
@@ -43,6 +43,8 @@ missing_system_packages() {
   libs="$(PATH="$PATH:/sbin:/usr/sbin" ldconfig -p 2>/dev/null || true)"
   if [[ $libs != *libpango-1.0.so.0* || $libs != *libpangoft2-1.0.so.0* ]]; then
     echo libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+  elif [[ $libs != *libharfbuzz-subset.so.0* ]]; then
+    echo libharfbuzz-subset0  # WeasyPrint subsets fonts with it (and warns, in every PDF, without it)
   fi
   command -v bwrap >/dev/null 2>&1 || echo bubblewrap
 }

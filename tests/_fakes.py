@@ -7,10 +7,10 @@ call wrote nothing. ``tests/conftest.py`` exposes them as fixtures; import them 
 
 from __future__ import annotations
 
-import hashlib
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from testing._snapshots import Snapshot, snapshot_tree
 
 __all__ = ["FakeClock", "T0", "tree_snapshot"]
 
@@ -33,23 +33,6 @@ class FakeClock:
         return self.now
 
 
-def tree_snapshot(top: Path) -> dict[str, tuple[str, int, str]]:
-    """Every entry under ``top`` with its kind, size and content hash; symlinks are recorded, not followed.
-
-    Two snapshots compare equal exactly when nothing was created, removed, changed or re-linked,
-    which is how tests show that bad input wrote nothing.
-    """
-    entries: dict[str, tuple[str, int, str]] = {}
-    if not top.exists():
-        return entries
-    for directory, dirnames, filenames in os.walk(top, followlinks=False):
-        for name in dirnames + filenames:
-            full = Path(directory) / name
-            relative = full.relative_to(top).as_posix()
-            if full.is_symlink():
-                entries[relative] = ("link", 0, os.readlink(full))
-            elif full.is_dir():
-                entries[relative] = ("dir", 0, "")
-            else:
-                entries[relative] = ("file", full.lstat().st_size, hashlib.sha256(full.read_bytes()).hexdigest())
-    return entries
+def tree_snapshot(top: Path) -> Snapshot:
+    """Every entry under ``top`` with kind, size and hash (see testing._snapshots.snapshot_tree)."""
+    return snapshot_tree(top)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
-import os
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from ff_utils.ff_errors import FFError, FFValidationError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_read_bytes
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import FFBadLine, ff_read_jsonl
+from testing._snapshots import Snapshot, snapshot_tree
 from testing._context import FFTestContext
 from testing.runner import FFCheckFailed, FFChecker
 from testing.suites.security._registry import REGISTRY
@@ -242,27 +241,9 @@ async def run_probes(probes: Iterable[FFProbe]) -> FFProbeReport:
 
 # ---------------------------------------------------------------------------- file tree snapshots
 
-Snapshot = dict[str, tuple[str, int, str]]
-
-
-def _snapshot_sync(top: Path) -> Snapshot:
-    entries: Snapshot = {}
-    for directory, dirnames, filenames in os.walk(top, followlinks=False):
-        for name in dirnames + filenames:
-            full = Path(directory) / name
-            relative = full.relative_to(top).as_posix()
-            if full.is_symlink():
-                entries[relative] = ("link", 0, os.readlink(full))
-            elif full.is_dir():
-                entries[relative] = ("dir", 0, "")
-            else:
-                entries[relative] = ("file", full.stat().st_size, hashlib.sha256(full.read_bytes()).hexdigest())
-    return entries
-
-
 async def tree_snapshot(top: Path) -> Snapshot:
     """Every entry under ``top`` with its kind, size and SHA-256 (symlinks not followed)."""
-    return await asyncio.to_thread(_snapshot_sync, top)
+    return await asyncio.to_thread(snapshot_tree, top)
 
 
 def tree_diff(before: Snapshot, after: Snapshot, *, ignore: Callable[[str], bool] | None = None) -> list[str]:

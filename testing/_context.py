@@ -3,14 +3,24 @@
 Tests receive this object. It hands out fresh user ids (so concurrent tests never share a user),
 and can restart a manager (shut down, build a new instance on the same root), which is how tests
 prove that data survives a restart.
+
+Every manager of a run is built here, so the parts it is made of can be swapped in one place:
+``store_factory(config) -> FFStore`` (default :meth:`FFStore.from_config`), ``bus_factory(
+dead_letter_path) -> FFEventBus`` (``None`` for a private bus with no dead-letter file; default
+:class:`FFEventBus`) and ``manager_classes`` (a name -> class mapping, e.g. ``{"memory": MySubclass}``;
+the others keep the real class). They reach the managers made at creation, by :meth:`restart` and
+by :meth:`fresh_manager` (which suites use for second instances, private stacks and sandboxes).
+This is the seam the pytest suite uses to plant a defect (an ``FFStore`` subclass that leaks, a bus
+that drops events) and prove the suite meant to catch it turns red, without patching classes.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_test_result_dtos import FFPerformanceSummaryDTO
@@ -23,18 +33,30 @@ from ff_managers import (
     FFToolExecutionManager,
 )
 from ff_managers.ff_component_base import Clock, FFComponentBase
+from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_store import FFStore
 from testing._synthetic_data import FFSyntheticData
 
-__all__ = ["FFTestContext", "MANAGER_NAMES"]
+__all__ = ["FFTestContext", "MANAGER_NAMES", "MANAGER_CLASSES", "StoreFactory", "BusFactory", "default_bus"]
 
 MANAGER_NAMES = ("memory", "panel", "knowledge", "tools", "metrics")
-_CLASSES: dict[str, type[FFComponentBase]] = {
+MANAGER_CLASSES: dict[str, type[FFComponentBase]] = {
     "memory": FFMemoryLayerManager,
     "panel": FFPanelSessionManager,
     "knowledge": FFKnowledgeBaseManager,
     "tools": FFToolExecutionManager,
     "metrics": FFMetricsCollectionManager,
 }
+
+StoreFactory: TypeAlias = Callable[[FFConfigurationManagerConfigDTO], FFStore]
+"""Builds a manager's store from the config it runs on (the default is ``FFStore.from_config``)."""
+BusFactory: TypeAlias = Callable[[Path | None], FFEventBus]
+"""Builds an event bus; the argument is its dead-letter file (``None``: in memory only)."""
+
+
+def default_bus(dead_letter_path: Path | None) -> FFEventBus:
+    """The bus a run uses unless a ``bus_factory`` is given."""
+    return FFEventBus(dead_letter_path=dead_letter_path)
 
 
 @dataclass
@@ -49,18 +71,50 @@ class FFTestContext:
     clock: Clock | None = None
     baseline: tuple[str, FFPerformanceSummaryDTO] | None = None
     """(run id, performance summary) of the previous run, for regression checks."""
+    store_factory: StoreFactory = FFStore.from_config
+    bus_factory: BusFactory = default_bus
+    manager_classes: dict[str, type[FFComponentBase]] = field(default_factory=lambda: dict(MANAGER_CLASSES))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     @classmethod
     async def create(
-        cls, config: FFConfigurationManagerConfigDTO, run_dir: Path, data: FFSyntheticData, *, clock: Clock | None = None
+        cls,
+        config: FFConfigurationManagerConfigDTO,
+        run_dir: Path,
+        data: FFSyntheticData,
+        *,
+        clock: Clock | None = None,
+        store_factory: StoreFactory | None = None,
+        bus_factory: BusFactory | None = None,
+        manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
     ) -> FFTestContext:
-        bus = FFEventBus(dead_letter_path=Path(config.storage.base_path) / "system" / "dead_letters.jsonl")
-        managers = {name: _CLASSES[name](config, bus=bus, clock=clock) for name in MANAGER_NAMES}
-        context = cls(config=config, run_dir=run_dir, data=data, bus=bus, managers=managers, clock=clock)
-        for manager in managers.values():
+        """Wire the five managers to one bus on ``config``'s data root and start them.
+
+        ``store_factory``, ``bus_factory`` and ``manager_classes`` replace the parts every manager
+        of this context is built from (see the module docstring); ``None`` keeps the real ones.
+        """
+        unknown = set(manager_classes or ()) - set(MANAGER_NAMES)
+        if unknown:
+            raise FFValidationError(f"unknown manager name(s): {', '.join(sorted(unknown))}", field="manager_classes")
+        bus_factory = bus_factory or default_bus
+        context = cls(
+            config=config,
+            run_dir=run_dir,
+            data=data,
+            bus=bus_factory(Path(config.storage.base_path) / "system" / "dead_letters.jsonl"),
+            managers={},
+            clock=clock,
+            store_factory=store_factory or FFStore.from_config,
+            bus_factory=bus_factory,
+            manager_classes={**MANAGER_CLASSES, **(manager_classes or {})},
+        )
+        context.managers = {name: context._build(name, context.config, context.bus) for name in MANAGER_NAMES}
+        for manager in context.managers.values():
             await manager.initialize()
         return context
+
+    def _build(self, name: str, config: FFConfigurationManagerConfigDTO, bus: FFEventBus) -> Any:
+        return self.manager_classes[name](config, bus=bus, clock=self.clock, store=self.store_factory(config))
 
     @property
     def root(self) -> Path:
@@ -94,14 +148,21 @@ class FFTestContext:
         """Shut a manager down and replace it with a new instance on the same data root."""
         old = self.managers[name]
         await old.shutdown()
-        fresh = _CLASSES[name](self.config, bus=self.bus, clock=self.clock)
+        fresh = self._build(name, self.config, self.bus)
         await fresh.initialize()
         self.managers[name] = fresh
         return fresh
 
-    def fresh_manager(self, name: str, *, bus: FFEventBus | None = None) -> Any:
-        """A second, independent instance (as another process would have) on the same root."""
-        return _CLASSES[name](self.config, bus=bus or FFEventBus(), clock=self.clock)
+    def fresh_manager(
+        self, name: str, *, bus: FFEventBus | None = None, config: FFConfigurationManagerConfigDTO | None = None
+    ) -> Any:
+        """A second, independent instance (as another process would have), not started.
+
+        It runs on this context's root unless ``config`` says otherwise (a sandbox root, other
+        durability), on ``bus`` or a private one from ``bus_factory``, and is built from the same
+        parts as the context's own managers, so an injected store or class reaches it too.
+        """
+        return self._build(name, config or self.config, bus or self.bus_factory(None))
 
     async def close(self) -> None:
         for manager in self.managers.values():

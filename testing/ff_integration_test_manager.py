@@ -6,6 +6,13 @@ and every result is appended to ``<run_dir>/results.jsonl`` the moment it comple
 interrupted run keeps what it finished. Suite-specific evidence travels in a result's ``details``
 under one key (``use_case``, ``security_check``, ``performance``, ``migration``) and is lifted into
 the typed report fields here.
+
+The managers under test are built from real parts unless the caller injects others:
+``store_factory(config) -> FFStore``, ``bus_factory(dead_letter_path) -> FFEventBus`` and
+``manager_classes`` ({name: class}) are handed to :meth:`FFTestContext.create`, which uses them
+for every manager of the run (at start, on restart, for second instances and sandboxes). That is
+how the pytest suite plants a defect (a leaking ``FFStore`` subclass, a bus that drops events)
+and shows the suite meant to catch it turning red.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -36,7 +43,8 @@ from ff_class_configs.ff_test_result_dtos import (
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_ensure_directory
 from ff_utils.ff_json_utils import ff_append_jsonl
-from testing._context import FFTestContext
+from ff_managers import FFComponentBase
+from testing._context import BusFactory, FFTestContext, StoreFactory
 from testing._quality_gates import evaluate_quality_gates
 from testing._synthetic_data import generate_synthetic_data
 from testing.runner import FFTestRunner, FFTestSpec
@@ -93,7 +101,12 @@ class FFIntegrationTestManager:
         data_dir: Path | str | None = None,
         run_id: str | None = None,
         listener: FFProgressListener | None = None,
+        store_factory: StoreFactory | None = None,
+        bus_factory: BusFactory | None = None,
+        manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
     ) -> None:
+        """``store_factory``, ``bus_factory`` and ``manager_classes`` swap the parts the managers
+        under test are built from (see the module docstring); ``None`` keeps the real ones."""
         self.base_config = config
         self.testing = config.integration_testing
         self.output_dir = Path(output_dir) if output_dir is not None else DEFAULT_OUTPUT_DIR
@@ -103,6 +116,9 @@ class FFIntegrationTestManager:
         data_parent = Path(data_dir) if data_dir is not None else self.run_dir
         self.data_root = data_parent / "test_data" if data_dir is None else data_parent / "ff_test_runs" / self.run_id
         self.listener = listener
+        self.store_factory = store_factory
+        self.bus_factory = bus_factory
+        self.manager_classes = manager_classes
         self.context: FFTestContext | None = None
         self.suite_results: dict[str, FFSuiteResultDTO] = {}
         self.started_at = datetime.now(UTC)
@@ -119,7 +135,14 @@ class FFIntegrationTestManager:
         await asyncio.to_thread(ff_ensure_directory, self.data_root)
         config = self.base_config.with_base_path(self.data_root)
         data = generate_synthetic_data(self.testing.seed)
-        self.context = await FFTestContext.create(config, self.run_dir, data)
+        self.context = await FFTestContext.create(
+            config,
+            self.run_dir,
+            data,
+            store_factory=self.store_factory,
+            bus_factory=self.bus_factory,
+            manager_classes=self.manager_classes,
+        )
         self.context.baseline = self._load_baseline()
         return self.context
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
 from ff_class_configs.ff_tool_dtos import FFToolRefusal, FFToolRunStatus
-from ff_managers import FFComponentState, FFEvent, FFEventBus
+from ff_managers import FFComponentState, FFEvent
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_json
 from testing._context import MANAGER_NAMES, FFTestContext
@@ -474,7 +474,7 @@ async def _private_stack(ctx: FFTestContext) -> dict[str, Any]:
 
     Restarting the shared managers would pull them from under the tests running in parallel.
     """
-    bus = FFEventBus()
+    bus = ctx.bus_factory(None)
     managers = {name: ctx.fresh_manager(name, bus=bus) for name in MANAGER_NAMES}
     for manager in managers.values():
         await manager.initialize()

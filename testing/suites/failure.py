@@ -29,7 +29,6 @@ import ff_utils.ff_file_ops as ff_file_ops_module
 import ff_utils._jsonl_append as jsonl_append_module
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
-from ff_managers import FFEventBus, FFMemoryLayerManager, FFMetricsCollectionManager, FFPanelSessionManager, FFToolExecutionManager
 from ff_utils.ff_errors import FFCorruptionError, FFError, FFStorageError
 from ff_utils.ff_file_ops import ff_atomic_write
 from ff_utils.ff_json_utils import ff_check_jsonl, ff_repair_jsonl
@@ -428,9 +427,8 @@ async def durable_appends_fsynced(ctx: FFTestContext, check: FFChecker) -> None:
     """With durability "always", each log's fsync covers the new line before the call returns."""
     user = ctx.new_user("fsyncspy")
     config = _durable(ctx.config)
-    bus = FFEventBus()
-    memory, panels = FFMemoryLayerManager(config, bus=bus), FFPanelSessionManager(config, bus=bus)
-    tools, metrics = FFToolExecutionManager(config, bus=bus), FFMetricsCollectionManager(config, bus=bus)
+    bus = ctx.bus_factory(None)
+    memory, panels, tools, metrics = (ctx.fresh_manager(name, bus=bus, config=config) for name in ("memory", "panel", "tools", "metrics"))
     try:
         session = await memory.create_session(user, title="spied")
         panel = await panels.create_panel(user, _PAIR, title="spied")

@@ -8,8 +8,6 @@ tree, including a sibling "outside" folder, must be identical before and after.
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_write_json
+from tests._fakes import tree_snapshot
 
 # Refused by BOTH ff_validate_id and ff_safe_path.
 TRAVERSAL_CASES = [
@@ -40,23 +39,6 @@ ALL_STRING_CASES = TRAVERSAL_CASES + UNICODE_CASES
 
 def test_enough_cases() -> None:
     assert len(ALL_STRING_CASES) + len(NON_STRING_CASES) >= 50
-
-
-def _snapshot(top: Path) -> dict[str, tuple[str, int, str]]:
-    """Every entry under ``top`` with its kind, size and content hash (symlinks not followed)."""
-    entries: dict[str, tuple[str, int, str]] = {}
-    for directory, dirnames, filenames in os.walk(top, followlinks=False):
-        for name in dirnames + filenames:
-            full = Path(directory) / name
-            info = full.lstat()
-            relative = full.relative_to(top).as_posix()
-            if full.is_symlink():
-                entries[relative] = ("link", 0, os.readlink(full))
-            elif full.is_dir():
-                entries[relative] = ("dir", 0, "")
-            else:
-                entries[relative] = ("file", info.st_size, hashlib.sha256(full.read_bytes()).hexdigest())
-    return entries
 
 
 @pytest.fixture
@@ -84,7 +66,7 @@ def _attempt_writes(root: Path, *parts: object) -> None:
 @pytest.mark.parametrize("value", ALL_STRING_CASES + NON_STRING_CASES, ids=lambda v: repr(v)[:30])
 def test_hostile_id_is_refused_and_nothing_written(tree: tuple[Path, Path], value: object) -> None:
     root, _ = tree
-    before = _snapshot(root.parent)
+    before = tree_snapshot(root.parent)
     with pytest.raises(FFValidationError):
         ff_validate_id(value, "user_id")
     if value in TRAVERSAL_CASES or not isinstance(value, str):
@@ -102,7 +84,7 @@ def test_hostile_id_is_refused_and_nothing_written(tree: tuple[Path, Path], valu
             pass
         else:
             assert root.resolve() in resolved.parents
-    assert _snapshot(root.parent) == before
+    assert tree_snapshot(root.parent) == before
 
 
 @pytest.mark.parametrize(
@@ -116,20 +98,20 @@ def test_hostile_id_is_refused_and_nothing_written(tree: tuple[Path, Path], valu
 )
 def test_symlinks_and_files_in_the_way_are_refused(tree: tuple[Path, Path], parts: tuple[str, ...]) -> None:
     root, outside = tree
-    before = _snapshot(root.parent)
+    before = tree_snapshot(root.parent)
     with pytest.raises(FFValidationError):
         ff_safe_path(root, *parts)
     with pytest.raises(FFValidationError):
         _attempt_writes(root, *parts)
-    assert _snapshot(root.parent) == before
+    assert tree_snapshot(root.parent) == before
     assert (outside / "secret.txt").read_text() == "secret"
 
 
 def test_safe_parts_still_write_inside_the_root(tree: tuple[Path, Path]) -> None:
     # The control case: the same helpers do write when the input is fine.
     root, _ = tree
-    before = _snapshot(root.parent)
+    before = tree_snapshot(root.parent)
     target = ff_safe_path(root, "users", ff_validate_id("bob"), "profile.json")
     ff_write_json(target, {"ok": True})
-    after = _snapshot(root.parent)
+    after = tree_snapshot(root.parent)
     assert set(after) - set(before) == {"root/users/bob", "root/users/bob/profile.json"}

@@ -20,14 +20,6 @@ from typing import Any, Literal
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO
-from ff_managers import (
-    FFKnowledgeBaseManager,
-    FFMemoryLayerManager,
-    FFMetricsCollectionManager,
-    FFPanelSessionManager,
-    FFToolExecutionManager,
-)
-from ff_managers.ff_component_base import FFComponentBase
 from ff_utils.ff_errors import FFError, FFValidationError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_read_bytes
 from ff_utils.ff_ids import ff_new_id
@@ -67,13 +59,6 @@ SecurityGroup = Literal[
 ]
 AttackFunction = Callable[[FFTestContext, FFChecker, "FFObservation"], Awaitable[None]]
 
-_CLASSES: dict[str, type[FFComponentBase]] = {
-    "memory": FFMemoryLayerManager,
-    "panel": FFPanelSessionManager,
-    "knowledge": FFKnowledgeBaseManager,
-    "tools": FFToolExecutionManager,
-    "metrics": FFMetricsCollectionManager,
-}
 _SHOWN = 48
 _ROOT_IN_SANDBOX = "l1/l2/root"
 
@@ -312,7 +297,8 @@ async def sandbox_root(ctx: FFTestContext, label: str, *names: str) -> AsyncIter
     """Fresh managers ``names`` (own buses) on a data root no other test touches; shut down after.
 
     Tests run in parallel on the shared root, so "the file tree did not change" can only be
-    measured on a root of one's own.
+    measured on a root of one's own. The managers come from ``ctx.fresh_manager``, so a store or
+    class injected into the run reaches them too.
     """
     sandbox = scratch_dir(ctx, label)
     root = sandbox / _ROOT_IN_SANDBOX
@@ -324,7 +310,7 @@ async def sandbox_root(ctx: FFTestContext, label: str, *names: str) -> AsyncIter
 
     await asyncio.to_thread(prepare)
     config = ctx.config.with_base_path(root)
-    managers = {name: _CLASSES[name](config, clock=ctx.clock) for name in names}
+    managers = {name: ctx.fresh_manager(name, config=config) for name in names}
     try:
         for manager in managers.values():
             await manager.initialize()

@@ -18,24 +18,12 @@ from ff_managers import FFEventBus, FFMemoryLayerManager
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
+from tests._fakes import FakeClock, tree_snapshot
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 LEGACY_SESSION = Path(
     "/work/shared/fixtures/legacy_v1/demo_automated/users/alice_researcher/chat_session_20250805_215718_834707"
 )
-
-
-class FakeClock:
-    """A clock the test moves by hand, so retention is exact without sleeping."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
@@ -74,10 +62,6 @@ async def mem(root: Path, clock: FakeClock) -> FFMemoryLayerManager:
     await manager.initialize()
     yield manager
     await manager.shutdown()
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 # --------------------------------------------------------------------------- sessions and messages
@@ -226,14 +210,14 @@ async def test_attachments_are_stored_hashed_listed_and_readable(mem: FFMemoryLa
 async def test_oversized_attachment_or_wrong_digest_writes_nothing(root: Path) -> None:
     mem = make(root, max_attachment_bytes=1024)
     session = await mem.create_session("alice")
-    before = snapshot(root)
+    before = tree_snapshot(root)
     with pytest.raises(FFValidationError):
         await mem.add_message("alice", session.session_id, role="user", content="big", attachments=[{"data": b"x" * 1025}])
     with pytest.raises(FFValidationError):
         await mem.add_message(
             "alice", session.session_id, role="user", content="tampered", attachments=[{"data": b"abc", "sha256": "0" * 64}]
         )
-    assert snapshot(root) == before
+    assert tree_snapshot(root) == before
 
 
 # --------------------------------------------------------------------------- legacy import
@@ -259,7 +243,7 @@ async def test_import_keeps_every_legacy_field_in_one_append(root: Path, clock: 
 
 async def test_import_with_one_bad_message_writes_nothing(mem: FFMemoryLayerManager, root: Path) -> None:
     session = await mem.create_session("alice")
-    before = snapshot(root)
+    before = tree_snapshot(root)
     good = {"role": "user", "content": "fine", "message_id": "m1", "timestamp": "2025-01-01T00:00:00"}
     for bad in (
         {"role": "narrator", "content": "x"},
@@ -272,7 +256,7 @@ async def test_import_with_one_bad_message_writes_nothing(mem: FFMemoryLayerMana
     ):
         with pytest.raises(FFValidationError):
             await mem.import_messages("alice", session.session_id, [good, bad])
-    assert snapshot(root) == before
+    assert tree_snapshot(root) == before
 
 
 # --------------------------------------------------------------------------- isolation and bad input
@@ -342,13 +326,13 @@ async def test_bad_input_raises_one_validation_error_and_writes_nothing(
 ) -> None:
     session = await mem.create_session("alice")
     await mem.store_memory("alice", "existing memory")
-    before = snapshot(root)
+    before = tree_snapshot(root)
     call = {"user_id": "alice", **kwargs}
     if method == "add_message":
         call.setdefault("session_id", session.session_id)
     with pytest.raises(FFValidationError):
         await getattr(mem, method)(**call)
-    assert snapshot(root) == before
+    assert tree_snapshot(root) == before
 
 
 async def test_tab_newline_and_carriage_return_are_text(mem: FFMemoryLayerManager) -> None:
@@ -362,10 +346,10 @@ async def test_tab_newline_and_carriage_return_are_text(mem: FFMemoryLayerManage
 
 async def test_message_to_a_missing_session_is_not_found_and_creates_nothing(mem: FFMemoryLayerManager, root: Path) -> None:
     await mem.create_session("alice")
-    before = snapshot(root)
+    before = tree_snapshot(root)
     with pytest.raises(FFNotFoundError):
         await mem.add_message("alice", "no_such_session", role="user", content="hello")
-    assert snapshot(root) == before and not (root / "users" / "alice" / "sessions" / "no_such_session").exists()
+    assert tree_snapshot(root) == before and not (root / "users" / "alice" / "sessions" / "no_such_session").exists()
 
 
 # --------------------------------------------------------------------------- profiles

@@ -5,7 +5,6 @@ nothing"."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sys
 from datetime import UTC, datetime, timedelta
@@ -20,28 +19,16 @@ from ff_managers import FFEvent, FFEventBus, FFPanelSessionManager
 from ff_utils.ff_errors import FFConflictError, FFError, FFNotFoundError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
+from tests._fakes import FakeClock, tree_snapshot
 
 SHARED = Path(__file__).resolve().parents[4] / "shared"
 LEGACY = SHARED / "fixtures" / "legacy_v1" / "complex"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
-class FakeClock:
-    """A clock tests move by hand, so timestamps and durations are exact."""
-
-    def __init__(self, start: datetime = T0) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture
@@ -55,16 +42,6 @@ DEBATERS = [
     {"participant_id": "con", "role": "con"},
     {"participant_id": "alice", "role": "participant", "kind": "human"},
 ]
-
-
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under the data root (hidden lock files included) with its bytes."""
-    files = {}
-    for directory, _dirs, names in os.walk(root):
-        for name in names:
-            path = Path(directory) / name
-            files[str(path.relative_to(root))] = path.read_bytes()
-    return files
 
 
 def read_log(config: FFConfigurationManagerConfigDTO, user: str, panel_id: str, log: str = "messages") -> list[dict]:
@@ -184,7 +161,7 @@ async def test_import_messages_appends_a_validated_batch_with_in_batch_replies(p
 
 async def test_import_refuses_reply_to_a_later_message_of_the_batch(panels, config):
     panel = await panels.create_panel("alice", DEBATERS)
-    before = snapshot(Path(config.storage.base_path))
+    before = tree_snapshot(Path(config.storage.base_path))
     with pytest.raises(FFValidationError, match="reply_to"):
         await panels.import_messages(
             panel.panel_id,
@@ -193,7 +170,7 @@ async def test_import_refuses_reply_to_a_later_message_of_the_batch(panels, conf
                 {"participant_id": "con", "content": "b", "message_id": "x2"},
             ],
         )
-    assert snapshot(Path(config.storage.base_path)) == before
+    assert tree_snapshot(Path(config.storage.base_path)) == before
 
 
 async def test_100_concurrent_add_message_calls_number_gap_free(panels, config):
@@ -565,7 +542,7 @@ async def test_users_never_see_each_others_panels(panels, config):
     await panels.add_message(theirs.panel_id, "pro", "bob's secret")
     assert [p.panel_id for p in await panels.list_panels("alice")] == [mine.panel_id]
     assert [p.panel_id for p in await panels.list_panels("bob")] == [theirs.panel_id]
-    before = snapshot(Path(config.storage.base_path))
+    before = tree_snapshot(Path(config.storage.base_path))
     for attempt in (
         panels.get_panel(theirs.panel_id, user_id="alice"),
         panels.get_messages(theirs.panel_id, user_id="alice"),
@@ -577,7 +554,7 @@ async def test_users_never_see_each_others_panels(panels, config):
         with pytest.raises(FFNotFoundError) as caught:
             await attempt
         assert str(caught.value) == f"no panel {theirs.panel_id!r}"  # same answer as for a missing id
-    assert snapshot(Path(config.storage.base_path)) == before
+    assert tree_snapshot(Path(config.storage.base_path)) == before
     assert (await panels.get_panel(theirs.panel_id, user_id="bob")).user_id == "bob"
 
 
@@ -660,12 +637,12 @@ async def test_bad_input_raises_one_typed_error_and_writes_nothing(panels, confi
     decision = await panels.record_decision(panel.panel_id, "Agree?", ["yes", "no"])
     context = {"message_id": first.message_id, "decision_id": decision.decision_id}
     root = Path(config.storage.base_path)
-    before = snapshot(root)
+    before = tree_snapshot(root)
     call, expected = BAD_INPUT[case]
     with pytest.raises(FFError) as caught:
         await call(panels, panel.panel_id, context)
     assert type(caught.value) is expected, f"{case}: {type(caught.value).__name__}: {caught.value}"
-    assert snapshot(root) == before
+    assert tree_snapshot(root) == before
 
 
 # ============================================================================ events

@@ -1,8 +1,10 @@
 """The component suite: green on the real managers, red on each injected defect; results.jsonl.
 
-Every defect here is a real bug planted in the test process with monkeypatch (a bus that drops
-events, a search that ignores the user, a restart that loses a session...). The suite test
-meant to catch it must come back failed or error, never passed.
+Every defect here is a real bug planted in the run's managers through the validation platform's
+seams (an FFStore subclass handed in as ``store_factory``, an FFEventBus subclass as
+``bus_factory``, a manager subclass in ``manager_classes``): a bus that drops events, a search that
+ignores the user, a restart that loses a session... The suite test meant to catch it must come
+back failed or error, never passed.
 """
 
 from __future__ import annotations
@@ -10,23 +12,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import fnmatch
 import gc
-import weakref
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import ff_managers.ff_metrics_collection_manager as metrics_module
 from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
-from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus
+from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFMetricsCollectionManager
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
+from testing._context import MANAGER_CLASSES
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.component import REGISTRY
-from tests._suite_helpers import BROKEN, plant_sessions_lost_on_restart, run_suite
+from tests._suite_helpers import BROKEN, SessionsLostOnRestart, SharedMemoryFolderStore, run_suite
 
 # ---------------------------------------------------------------------------------- green
 
@@ -54,30 +57,101 @@ def test_flows_depend_on_the_round_trips_they_build_on() -> None:
 # ---------------------------------------------------------------------------------- defects
 
 
-async def test_a_bus_that_drops_events_fails_the_tool_metrics_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def drop(self: FFEventBus, event: FFEvent) -> None:
-        self.published += 1  # counted as published, delivered to no one
+class DroppingBus(FFEventBus):
+    """Counts every event as published and delivers it to no one."""
 
-    monkeypatch.setattr(FFEventBus, "publish", drop)
-    results = await run_suite(tmp_path, "component", "tool_run_in_metrics")
+    async def publish(self, event: FFEvent) -> None:
+        self.published += 1
+
+
+class ReversedMessagesStore(FFStore):
+    """Reads a session's messages back newest first."""
+
+    def tail_jsonl(self, path: Path, n: int, **kwargs: Any) -> list[Any]:
+        records = super().tail_jsonl(path, n, **kwargs)
+        return list(reversed(records)) if path.name == "messages.jsonl" else records
+
+
+class BlindCatalogCacheStore(FFStore):
+    """Keeps the knowledge catalogs it read or wrote and never looks at kb.json on disk again,
+    so an instance's index follows its own writes only."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.catalogs: dict[Path, Any] = {}
+
+    def read_json(self, path: Path, *default: Any) -> Any:
+        if path.name != "kb.json":
+            return super().read_json(path, *default)
+        if path not in self.catalogs:
+            self.catalogs[path] = super().read_json(path, *default)
+        return copy.deepcopy(self.catalogs[path])
+
+    def write_json(self, path: Path, data: Any) -> None:
+        super().write_json(path, data)
+        if path.name == "kb.json":
+            self.catalogs[path] = copy.deepcopy(data)
+
+
+class UnisolatedBus(FFEventBus):
+    """Calls the handlers straight from ``publish``: a handler's error reaches the publisher."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handlers: list[tuple[str, Callable[[FFEvent], Any]]] = []
+
+    def subscribe(self, pattern: str, handler: Callable[[FFEvent], Any]) -> Callable[[], None]:
+        entry = (pattern, handler)
+        self.handlers.append(entry)
+
+        def unsubscribe() -> None:
+            if entry in self.handlers:
+                self.handlers.remove(entry)
+
+        return unsubscribe
+
+    async def publish(self, event: FFEvent) -> None:
+        self.published += 1
+        targets = [handler for pattern, handler in self.handlers if fnmatch.fnmatchcase(event.type, pattern)]
+        await asyncio.gather(*(self._call(handler, event) for handler in targets))
+
+    async def _call(self, handler: Callable[[FFEvent], Any], event: FFEvent) -> None:
+        result = handler(event)
+        if inspect.isawaitable(result):
+            await result
+        self.delivered += 1
+
+
+class UnauditedMetrics(FFMetricsCollectionManager):
+    """Audits no tool outcome, refusals included."""
+
+    audited_outcomes = ()
+
+
+def uncounted(cls: type[FFComponentBase]) -> type[FFComponentBase]:
+    """``cls`` with requests no longer counted or timed (it still starts lazily)."""
+
+    class Uncounted(cls):  # type: ignore[valid-type, misc]
+        @contextlib.asynccontextmanager
+        async def _operation(self) -> AsyncIterator[None]:
+            if self.state != FFComponentState.RUNNING:
+                await self.initialize()
+            yield
+
+    Uncounted.__name__ = Uncounted.__qualname__ = f"Uncounted{cls.__name__}"
+    return Uncounted
+
+
+async def test_a_bus_that_drops_events_fails_the_tool_metrics_flow(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "tool_run_in_metrics", bus_factory=lambda path: DroppingBus(dead_letter_path=path))
     assert results["tools_round_trip"].status == FFTestStatus.PASSED  # the base works: the flow runs
     assert results["metrics_round_trip"].status == FFTestStatus.PASSED
     assert results["tool_run_in_metrics"].status in BROKEN
     assert "tool.duration_ms" in results["tool_run_in_metrics"].error_message
 
 
-async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_flows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_path = FFStore.path
-
-    def leaky(self: FFStore, *parts: str) -> Path:  # every user's memory folder is the same one
-        if parts[:1] == ("users",) and parts[2:3] == ("memory",):
-            parts = ("users", "everyone", *parts[2:])
-        return real_path(self, *parts)
-
-    monkeypatch.setattr(FFStore, "path", leaky)
-    results = await run_suite(tmp_path, "component", "panel_turn_memory_searchable")
+async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_flows(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "panel_turn_memory_searchable", store_factory=SharedMemoryFolderStore.from_config)
     assert results["memory_round_trip"].status == FFTestStatus.FAILED
     failed = [a.description for a in results["memory_round_trip"].assertions if not a.passed]
     assert any("another user" in d for d in failed), failed
@@ -85,86 +159,40 @@ async def test_memory_search_ignoring_the_user_fails_the_round_trip_and_skips_fl
     assert dependent.status == FFTestStatus.SKIPPED and "memory_round_trip" in dependent.skip_reason
 
 
-async def test_messages_read_back_out_of_order_fail_the_memory_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = FFStore.tail_jsonl
-
-    def reversed_messages(self: FFStore, path: Path, n: int, **kwargs: Any) -> list[Any]:
-        records = real(self, path, n, **kwargs)
-        return list(reversed(records)) if path.name == "messages.jsonl" else records
-
-    monkeypatch.setattr(FFStore, "tail_jsonl", reversed_messages)
-    results = await run_suite(tmp_path, "component", "memory_round_trip")
+async def test_messages_read_back_out_of_order_fail_the_memory_round_trip(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "memory_round_trip", store_factory=ReversedMessagesStore.from_config)
     assert results["memory_round_trip"].status == FFTestStatus.FAILED
     assert "order" in results["memory_round_trip"].error_message
 
 
-async def test_a_restart_that_loses_a_session_fails_the_restart_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plant_sessions_lost_on_restart(monkeypatch)
-    results = await run_suite(tmp_path, "component", "restart_keeps_everything")
+async def test_a_restart_that_loses_a_session_fails_the_restart_test(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "restart_keeps_everything", manager_classes={"memory": SessionsLostOnRestart})
     assert all(results[n].status == FFTestStatus.PASSED for n in results if n.endswith("_round_trip"))
     assert results["restart_keeps_everything"].status in BROKEN
 
 
-async def test_an_index_cache_blind_to_other_instances_fails_the_two_instances_test(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Each instance's store keeps the catalogs it read or wrote and never looks at kb.json on disk
-    # again, so an instance's index follows its own writes only.
-    known: weakref.WeakKeyDictionary[FFStore, dict[Path, Any]] = weakref.WeakKeyDictionary()
-    read_json, write_json = FFStore.read_json, FFStore.write_json
-
-    def blind_read(self: FFStore, path: Path, *default: Any) -> Any:
-        if path.name != "kb.json":
-            return read_json(self, path, *default)
-        catalogs = known.setdefault(self, {})
-        if path not in catalogs:
-            catalogs[path] = read_json(self, path, *default)
-        return copy.deepcopy(catalogs[path])
-
-    def remembering_write(self: FFStore, path: Path, data: Any) -> None:
-        write_json(self, path, data)
-        if path.name == "kb.json":
-            known.setdefault(self, {})[path] = copy.deepcopy(data)
-
-    monkeypatch.setattr(FFStore, "read_json", blind_read)
-    monkeypatch.setattr(FFStore, "write_json", remembering_write)
-    results = await run_suite(tmp_path, "component", "two_instances_share_root")
+async def test_an_index_cache_blind_to_other_instances_fails_the_two_instances_test(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "two_instances_share_root", store_factory=BlindCatalogCacheStore.from_config)
     assert results["knowledge_round_trip"].status == FFTestStatus.PASSED  # one instance alone cannot tell
     assert results["two_instances_share_root"].status in BROKEN
     assert "second instance's document" in results["two_instances_share_root"].error_message
 
 
-async def test_a_bus_that_lets_handler_errors_reach_the_publisher_errors_the_isolation_test(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def deliver(self: FFEventBus, subscription: Any, event: FFEvent) -> None:
-        result = subscription.handler(event)
-        if asyncio.iscoroutine(result):
-            await result
-        self.delivered += 1
-
-    monkeypatch.setattr(FFEventBus, "_deliver", deliver)
-    results = await run_suite(tmp_path, "component", "failing_handler_isolated")
+async def test_a_bus_that_lets_handler_errors_reach_the_publisher_errors_the_isolation_test(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "failing_handler_isolated", bus_factory=lambda path: UnisolatedBus(dead_letter_path=path))
     assert results["failing_handler_isolated"].status in BROKEN
     assert "handler broke" in results["failing_handler_isolated"].error_message
 
 
-async def test_refusals_missing_from_the_audit_log_fail_the_audit_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metrics_module.FFMetricsCollectionManager, "audited_outcomes", ())
-    results = await run_suite(tmp_path, "component", "refused_tool_audited")
+async def test_refusals_missing_from_the_audit_log_fail_the_audit_flow(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", "refused_tool_audited", manager_classes={"metrics": UnauditedMetrics})
     assert results["refused_tool_audited"].status in BROKEN
     assert "audit record" in results["refused_tool_audited"].error_message
 
 
-async def test_uncounted_requests_fail_the_health_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    @contextlib.asynccontextmanager
-    async def uncounted(self: FFComponentBase) -> AsyncIterator[None]:
-        if self.state != FFComponentState.RUNNING:  # still starts lazily, but counts and times nothing
-            await self.initialize()
-        yield
-
-    monkeypatch.setattr(FFComponentBase, "_operation", uncounted)
-    results = await run_suite(tmp_path, "component", "managers_healthy")
+async def test_uncounted_requests_fail_the_health_test(tmp_path: Path) -> None:
+    classes = {name: uncounted(cls) for name, cls in MANAGER_CLASSES.items()}
+    results = await run_suite(tmp_path, "component", "managers_healthy", manager_classes=classes)
     assert results["managers_healthy"].status in BROKEN
     assert "counter moved" in results["managers_healthy"].error_message
 

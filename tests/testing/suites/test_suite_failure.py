@@ -1,9 +1,12 @@
 """The failure suite: green on the real managers, red on each injected defect; its fault tools.
 
-Each defect is planted in the test process with monkeypatch: an append that skips fsync under
-durability "always", reads that crash with a raw parser exception instead of an FFError, an
-append that leaves half a line behind when the disk fills up, a document write that is not
-atomic, a restart that loses a session. The suite test meant to catch it must fail or error.
+Defects in the managers go in through the validation platform's seams, for this run only: a
+document write that is not atomic (an FFStore subclass as ``store_factory``), a restart that loses
+a session (a memory manager subclass in ``manager_classes``). Defects inside ff_utils' storage
+primitives are planted with monkeypatch, since what they break is ff_utils' own guarantee: an
+append that skips fsync under durability "always", reads that crash with a raw parser exception
+instead of an FFError, an append that leaves half a line behind when the disk fills up. The
+suite test meant to catch each must fail or error.
 """
 
 from __future__ import annotations
@@ -23,12 +26,12 @@ import ff_utils._jsonl_read as jsonl_read_module
 import ff_utils.ff_json_utils as ff_json_utils_module
 from ff_class_configs.ff_test_result_dtos import FFTestStatus
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
-from ff_utils.ff_json_utils import ff_append_jsonl, ff_write_json
+from ff_utils.ff_json_utils import ff_append_jsonl, ff_dumps, ff_write_json
 from ff_utils.ff_store import FFStore
 from testing.suites._faults import fsync_spy, os_fault
 from testing.suites._killed_writer import message_text
 from testing.suites.failure import RECOVERY_GOAL_SECONDS
-from tests._suite_helpers import BROKEN, plant_sessions_lost_on_restart, run_suite
+from tests._suite_helpers import BROKEN, SessionsLostOnRestart, run_suite
 
 # ---------------------------------------------------------------------------------- green
 
@@ -94,28 +97,36 @@ async def test_an_append_without_rollback_fails_the_disk_full_tests(tmp_path: Pa
         assert "byte-identical" in results[name].error_message
 
 
-async def test_a_document_write_in_place_fails_the_replace_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def in_place(path: Path | str, data: bytes, *, fsync: bool = True) -> None:
-        # Errors are translated like the real writer's; only the atomicity is missing.
-        with ff_translate_errors("write file", path):
-            fd = ff_file_ops_module.os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                ff_file_ops_module.os.write(fd, data)
-                if fsync:
-                    ff_file_ops_module.os.fsync(fd)
-            finally:
-                ff_file_ops_module.os.close(fd)
+def _write_in_place(path: Path | str, data: bytes, *, fsync: bool = True) -> None:
+    # Errors are translated like the real writer's; only the atomicity is missing.
+    with ff_translate_errors("write file", path):
+        fd = ff_file_ops_module.os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            ff_file_ops_module.os.write(fd, data)
+            if fsync:
+                ff_file_ops_module.os.fsync(fd)
+        finally:
+            ff_file_ops_module.os.close(fd)
 
-    # FFStore._replace is the store's one whole-file writer (its documented fault-injection point).
-    monkeypatch.setattr(FFStore, "_replace", lambda self, path, data: in_place(path, data, fsync=self.durability != "never"))
-    results = await run_suite(tmp_path, "failure", "failed_document_replace")
+
+class InPlaceWriterStore(FFStore):
+    """Overwrites documents in place instead of writing a temp file and renaming it over."""
+
+    def write_json(self, path: Path, data: Any) -> None:
+        self.write_bytes(path, ff_dumps(data, indent=True) + b"\n")
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        _write_in_place(path, data, fsync=self.durability != "never")
+
+
+async def test_a_document_write_in_place_fails_the_replace_test(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "failure", "failed_document_replace", store_factory=InPlaceWriterStore.from_config)
     assert results["failed_document_replace"].status in BROKEN
     assert "byte-identical" in results["failed_document_replace"].error_message
 
 
-async def test_a_restart_that_loses_a_session_fails_the_mid_workload_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plant_sessions_lost_on_restart(monkeypatch)
-    results = await run_suite(tmp_path, "failure", "restart_mid_workload")
+async def test_a_restart_that_loses_a_session_fails_the_mid_workload_test(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "failure", "restart_mid_workload", manager_classes={"memory": SessionsLostOnRestart})
     assert results["restart_mid_workload"].status in BROKEN
 
 

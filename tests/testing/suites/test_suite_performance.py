@@ -7,6 +7,8 @@ tests the suite's measuring and judging, not this machine's speed.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFOperationStatsDTO, FFPerformanceSummaryDTO, FFTestStatus
 from ff_managers import FFMemoryLayerManager
 from ff_utils.ff_errors import FFStorageError
+from ff_utils.ff_store import FFStore
 from testing._load import OPERATIONS
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 
@@ -32,12 +35,13 @@ _SHORT = {
 }
 
 
-def _manager(tmp_path: Path, **overrides: Any) -> FFIntegrationTestManager:
+def _manager(tmp_path: Path, *, parts: dict[str, Any] | None = None, **overrides: Any) -> FFIntegrationTestManager:
+    """A run with the short load ``overrides`` and, in ``parts``, the seams a defect goes in by."""
     config = load_config(base_path=tmp_path / "unused_root", environ={})
     testing = config.integration_testing
     perf = testing.performance_config.model_copy(update={**_SHORT, **overrides})
     config = config.model_copy(update={"integration_testing": testing.model_copy(update={"performance_config": perf, "max_retry_attempts": 0})})
-    return FFIntegrationTestManager(config, output_dir=tmp_path / "reports")
+    return FFIntegrationTestManager(config, output_dir=tmp_path / "reports", **(parts or {}))
 
 
 async def _run(manager: FFIntegrationTestManager) -> tuple[Any, FFPerformanceSummaryDTO]:
@@ -119,12 +123,15 @@ async def test_baseline_of_another_load_shape_is_not_compared(tmp_path: Path) ->
     assert any("not compared" in w for w in result.warnings_generated)
 
 
-async def test_an_operation_that_raises_counts_as_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken_search(self: FFMemoryLayerManager, *args: Any, **kwargs: Any) -> Any:
+class BrokenSearchMemory(FFMemoryLayerManager):
+    """A memory manager whose search always fails on storage."""
+
+    async def search_memories(self, *args: Any, **kwargs: Any) -> Any:
         raise FFStorageError("injected: memory search storage failure")
 
-    monkeypatch.setattr(FFMemoryLayerManager, "search_memories", broken_search)
-    result, summary = await _run(_manager(tmp_path))
+
+async def test_an_operation_that_raises_counts_as_errors(tmp_path: Path) -> None:
+    result, summary = await _run(_manager(tmp_path, parts={"manager_classes": {"memory": BrokenSearchMemory}}))
     ops = {op.operation: op for op in summary.operations}
     assert ops["search_memory"].count == 0 and ops["search_memory"].errors > 0
     expected_rate = 100.0 * ops["search_memory"].errors / result.metrics["planned_requests"]
@@ -134,21 +141,21 @@ async def test_an_operation_that_raises_counts_as_errors(tmp_path: Path, monkeyp
     assert any("injected" in w for w in result.warnings_generated)
 
 
-async def test_lost_appends_are_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+class LossyMessageStore(FFStore):
+    """Acknowledges every message append but drops every tenth."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.message_appends = itertools.count(1)
+
+    def append_many(self, path: Path, records: Iterable[Any]) -> None:
+        if path.name == "messages.jsonl" and next(self.message_appends) % 10 == 0:
+            return
+        super().append_many(path, records)
+
+
+async def test_lost_appends_are_caught(tmp_path: Path) -> None:
     """A message writer that acknowledges but drops every tenth append fails the read-back check."""
-    from ff_utils.ff_store import FFStore
-
-    real_append = FFStore.append_many
-    calls = {"n": 0}
-
-    def lossy_append(self: FFStore, log: Any, records: Any) -> None:
-        if log.name == "messages.jsonl":
-            calls["n"] += 1
-            if calls["n"] % 10 == 0:
-                return
-        real_append(self, log, records)
-
-    monkeypatch.setattr(FFStore, "append_many", lossy_append)
-    result, _ = await _run(_manager(tmp_path))
+    result, _ = await _run(_manager(tmp_path, parts={"store_factory": LossyMessageStore.from_config}))
     assert result.status == FFTestStatus.FAILED
     assert any(not a.passed and "every acknowledged append is stored" in a.description for a in result.assertions)

@@ -1,9 +1,12 @@
 """The security suite: it passes on the real managers, and it catches real vulnerabilities.
 
-Each vulnerability is injected with monkeypatch into the manager code the suite attacks (a
-manager that forgets to validate ids while the safe-path helper accepts ``..``, a memory search
-that ignores the user, a sandbox that passes the parent's environment, a JSONL writer that lets
-newlines through, a verify_audit_log that always says ok...). The matching checks must then
+Each vulnerability is planted in the managers the suite attacks: through the validation
+platform's seams where the defect lives in a store or a manager (a safe-path helper that accepts
+``..``, a memory search that ignores the user, a JSONL writer that lets newlines through, a
+verify_audit_log that always says ok: FFStore / manager subclasses handed to
+FFIntegrationTestManager), with monkeypatch where it lives in a module function or the event
+loop (a manager that forgets to validate ids or lengths, a sandbox that passes the parent's
+environment). The matching checks must then
 report ``passed=False`` with an observation that names what happened, and the "security findings"
 quality gate of the report must fail.
 """
@@ -29,11 +32,12 @@ from ff_class_configs import load_config
 from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
 from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO, FFSystemIntegrationReportDTO, FFTestStatus
-from ff_managers import FFMetricsCollectionManager, FFPanelSessionManager
+from ff_managers import FFMetricsCollectionManager, FFPanelSessionManager, FFToolExecutionManager
 from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.security import REGISTRY
 from testing.suites.security.encryption import encryption_settings
+from tests._suite_helpers import SharedMemoryFolderStore
 
 ASVS_4_0_3 = re.compile(r"V(?:[1-9]|1[0-4])\.\d{1,2}\.\d{1,2}")
 GATE = "security finding"
@@ -43,15 +47,18 @@ Runner = Callable[..., Awaitable[tuple[dict[str, Any], FFSystemIntegrationReport
 
 @pytest.fixture
 def run_security(tmp_path: Path) -> Runner:
-    """Run chosen security tests (all by default) through FFIntegrationTestManager; return results by name and the report."""
+    """Run chosen security tests (all by default) through FFIntegrationTestManager; return results by name and the report.
+
+    Keyword ``parts`` go to FFIntegrationTestManager's seams (``store_factory``, ``manager_classes``...).
+    """
 
     async def run(
-        *names: str, security: dict[str, bool] | None = None, retries: int = 0, timeout: float = 120.0
+        *names: str, security: dict[str, bool] | None = None, retries: int = 0, timeout: float = 120.0, **parts: Any
     ) -> tuple[dict[str, Any], FFSystemIntegrationReportDTO]:
         overrides = {
             "integration_testing": {"max_retry_attempts": retries, "test_timeout_seconds": timeout, "security_config": security or {}}
         }
-        manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "out")
+        manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "out", **parts)
         try:
             suite = await manager.run_suite("security", only=names or None)
             report = manager.build_report()
@@ -126,14 +133,20 @@ async def test_a_disabled_group_attempts_nothing_and_records_no_check(run_securi
 # ---------------------------------------------------------------------------- injected vulnerabilities
 
 
+class DotDotPathStore(FFStore):
+    """A safe-path helper that joins whatever it is given, ``..`` included."""
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+
 async def test_traversal_is_found_when_ids_are_not_validated_and_safe_path_accepts_dotdot(
     run_security: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ff_managers.ff_tool_execution_manager as tools_module
 
     monkeypatch.setattr(tools_module, "ff_validate_id", lambda value, kind="id": value)
-    monkeypatch.setattr(FFStore, "path", lambda self, *parts: self.root.joinpath(*parts))
-    results, report = await run_security("traversal_ids_tools", "traversal_ids_panel")
+    results, report = await run_security("traversal_ids_tools", "traversal_ids_panel", store_factory=DotDotPathStore.from_config)
     _assert_found(
         results,
         report,
@@ -154,22 +167,18 @@ async def test_untyped_errors_count_as_findings_even_when_a_model_stops_the_writ
     _assert_found(results, report, "traversal_ids_memory", "create_session(user_id)=traversal '../../etc' raised untyped ValidationError")
 
 
-async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_path = FFStore.path
-
-    def leaky_path(self: FFStore, *parts: str) -> Path:  # every user's memory folder is the same one
-        if parts[:1] == ("users",) and parts[2:3] == ("memory",):
-            parts = ("users", "everyone", *parts[2:])
-        return real_path(self, *parts)
-
-    monkeypatch.setattr(FFStore, "path", leaky_path)
-    results, report = await run_security("isolation_memories_and_search", "isolation_chat_sessions")
+async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runner) -> None:
+    results, report = await run_security(
+        "isolation_memories_and_search", "isolation_chat_sessions", store_factory=SharedMemoryFolderStore.from_config
+    )
     _assert_found(results, report, "isolation_memories_and_search", "search_memories(B, canary): 1 hit(s)", "canary in text: yes")
     assert results["isolation_chat_sessions"].status == FFTestStatus.PASSED
 
 
-async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Every method that takes a panel id answers as if no user_id had been given: the owner is never checked.
+def _owner_unchecked_panels() -> type[FFPanelSessionManager]:
+    """A panel manager whose every method that takes a panel id answers as if no user_id had been
+    given: the owner is never checked."""
+    overrides: dict[str, Any] = {}
     for name, method in list(vars(FFPanelSessionManager).items()):
         user_id = inspect.signature(method).parameters.get("user_id") if inspect.iscoroutinefunction(method) else None
         if user_id is not None and user_id.kind is inspect.Parameter.KEYWORD_ONLY:
@@ -177,21 +186,28 @@ async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: R
             async def owner_unchecked(self: Any, *args: Any, _method: Any = method, user_id: Any = None, **kwargs: Any) -> Any:
                 return await _method(self, *args, **kwargs)
 
-            monkeypatch.setattr(FFPanelSessionManager, name, owner_unchecked)
-    results, report = await run_security("isolation_panels", "oversized_panel_message", retries=1)
+            overrides[name] = owner_unchecked
+    return type("OwnerUncheckedPanels", (FFPanelSessionManager,), overrides)
+
+
+async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: Runner) -> None:
+    results, report = await run_security(
+        "isolation_panels", "oversized_panel_message", retries=1, manager_classes={"panel": _owner_unchecked_panels()}
+    )
     _assert_found(results, report, "isolation_panels", "get_panel(user_id=B) was accepted", "add_message(user_id=B) was accepted")
     assert results["isolation_panels"].attempts == 2  # the retry attacked again from scratch and failed the same way
     assert results["oversized_panel_message"].status == FFTestStatus.PASSED
 
 
-async def test_an_attack_that_hangs_is_recorded_as_a_finding(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ff_managers import FFToolExecutionManager
+class HangingRunLookup(FFToolExecutionManager):
+    """Looking up a tool run never returns."""
 
-    async def hang(self: FFToolExecutionManager, user_id: str, run_id: str) -> Any:
+    async def get_run(self, user_id: str, run_id: str) -> Any:
         await asyncio.sleep(3600)
 
-    monkeypatch.setattr(FFToolExecutionManager, "get_run", hang)
-    results, report = await run_security("isolation_tool_runs", timeout=2.0)
+
+async def test_an_attack_that_hangs_is_recorded_as_a_finding(run_security: Runner) -> None:
+    results, report = await run_security("isolation_tool_runs", timeout=2.0, manager_classes={"tools": HangingRunLookup})
     result = results["isolation_tool_runs"]
     assert result.status == FFTestStatus.ERROR and result.error_type == "Timeout"
     check = _check(result)
@@ -211,30 +227,33 @@ async def test_a_sandbox_that_passes_the_parent_environment_is_found(run_securit
     assert "FF_SECURITY_PROBE_SECRET_" in check.observed  # the leaked variable is named
 
 
-async def test_a_jsonl_writer_that_lets_newlines_through_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_append_many = FFStore.append_many
+class StringFormattedJsonlStore(FFStore):
+    """Writes chat messages as JSON built by string formatting, so string values go out unescaped."""
 
-    def naive_append(self: FFStore, log: Path, records: Any) -> None:
-        if log.name != "messages.jsonl":
-            return real_append_many(self, log, records)
-        # The defect: JSON built by string formatting, so string values are written unescaped.
-        with open(log, "ab") as handle:
+    def append_many(self, path: Path, records: Any) -> None:
+        if path.name != "messages.jsonl":
+            return super().append_many(path, records)
+        with open(path, "ab") as handle:
             for record in records:
                 fields = (f'"{k}": "{v}"' if isinstance(v, str) else f'"{k}": {json.dumps(v)}' for k, v in record.items())
                 handle.write(("{" + ", ".join(fields) + "}\n").encode())
 
-    monkeypatch.setattr(FFStore, "append_many", naive_append)
-    results, report = await run_security("injection_chat_messages")
+
+async def test_a_jsonl_writer_that_lets_newlines_through_is_found(run_security: Runner) -> None:
+    results, report = await run_security("injection_chat_messages", store_factory=StringFormattedJsonlStore.from_config)
     _assert_found(results, report, "injection_chat_messages", "one line per accepted add_message call", "forged message_id in API or file: yes")
 
 
-async def test_a_verify_audit_log_that_always_says_ok_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def always_ok(self: FFMetricsCollectionManager) -> FFAuditVerificationDTO:
+class AuditAlwaysOk(FFMetricsCollectionManager):
+    """verify_audit_log says ok whatever the log holds."""
+
+    async def verify_audit_log(self) -> FFAuditVerificationDTO:
         return FFAuditVerificationDTO(ok=True, records_checked=5)
 
-    monkeypatch.setattr(FFMetricsCollectionManager, "verify_audit_log", always_ok)
+
+async def test_a_verify_audit_log_that_always_says_ok_is_found(run_security: Runner) -> None:
     names = ("audit_edit_record", "audit_edit_and_reseal_record", "audit_delete_record", "audit_reorder_records", "audit_truncate_tail")
-    results, report = await run_security(*names)
+    results, report = await run_security(*names, manager_classes={"metrics": AuditAlwaysOk})
     for name in names:
         _assert_found(results, report, name, "ok=True, first_bad_index=None", "verify_audit_log reports the tampering")
     assert _gate(report).detail.startswith("5 finding(s) in 5 attempts")

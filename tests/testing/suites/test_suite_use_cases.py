@@ -1,5 +1,7 @@
 """The use-case suite: all 22 scenarios pass on the real managers, and each one fails when the
-managers are broken in the way it is meant to catch (defects injected with monkeypatch)."""
+managers are broken in the way it is meant to catch (defects planted through the validation
+platform's seams: a manager or FFStore subclass handed to FFIntegrationTestManager as
+``manager_classes`` / ``store_factory``, so only the run's managers are broken)."""
 
 from __future__ import annotations
 
@@ -14,12 +16,7 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_test_result_dtos import FFTestStatus, FFUseCaseValidationDTO
-from ff_managers import (
-    FFKnowledgeBaseManager,
-    FFMemoryLayerManager,
-    ff_metrics_collection_manager,
-)
-from ff_managers import FFPanelSessionManager
+from ff_managers import FFKnowledgeBaseManager, FFMemoryLayerManager, FFMetricsCollectionManager, FFPanelSessionManager
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
 from testing import FFIntegrationTestManager
@@ -105,10 +102,11 @@ async def test_all_22_use_cases_pass_through_the_test_manager(tmp_path: Path) ->
 
 @pytest.fixture
 def run_use_cases(tmp_path: Path) -> RunUseCases:
-    """Run some use cases of the suite through FFIntegrationTestManager (the others are left out)."""
+    """Run some use cases of the suite through FFIntegrationTestManager (the others are left out);
+    keyword ``parts`` go to its seams (``manager_classes``, ``store_factory``...)."""
 
-    async def run(*use_case_ids: str, overrides: dict[str, Any] | None = None) -> dict[str, FFUseCaseValidationDTO]:
-        manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "reports")
+    async def run(*use_case_ids: str, overrides: dict[str, Any] | None = None, **parts: Any) -> dict[str, FFUseCaseValidationDTO]:
+        manager = FFIntegrationTestManager(load_config(environ={}, overrides=overrides), output_dir=tmp_path / "reports", **parts)
         try:
             await manager.run_suite("use_cases", only=use_case_ids)
             return {r.use_case_id: r for r in manager.use_case_results()}
@@ -126,80 +124,78 @@ async def test_the_defect_runner_passes_on_healthy_managers(run_use_cases: RunUs
     }
 
 
-async def test_reversed_history_fails_basic_chat(run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = FFMemoryLayerManager.get_messages
+class NewestFirstHistory(FFMemoryLayerManager):
+    """Reads a session's history back newest first."""
 
-    async def newest_first(self: FFMemoryLayerManager, *args: Any, **kwargs: Any) -> Any:
-        return list(reversed(await real(self, *args, **kwargs)))
+    async def get_messages(self, *args: Any, **kwargs: Any) -> Any:
+        return list(reversed(await super().get_messages(*args, **kwargs)))
 
-    monkeypatch.setattr(FFMemoryLayerManager, "get_messages", newest_first)
-    result = (await run_use_cases("basic_chat"))["basic_chat"]
+
+async def test_reversed_history_fails_basic_chat(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("basic_chat", manager_classes={"memory": NewestFirstHistory}))["basic_chat"]
     assert result.status in BROKEN
     assert "in the order it was added" in result.first_failure
     assert result.assertions_failed >= 2  # the reload after the restart is out of order too
 
 
-async def test_dropped_attachments_fail_the_multimodal_cases(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = FFMemoryLayerManager.add_message
+class AttachmentsDropped(FFMemoryLayerManager):
+    """Stores each message without its attachments."""
 
-    async def drop_attachments(
-        self: FFMemoryLayerManager,
-        user_id: str,
-        session_id: str,
-        role: str,
-        content: str,
-        attachments: Any = None,
-        **kwargs: Any,
+    async def add_message(  # type: ignore[override]
+        self, user_id: str, session_id: str, role: str, content: str, attachments: Any = None, **kwargs: Any
     ) -> Any:
-        return await real(self, user_id, session_id, role, content, None, **kwargs)
+        return await super().add_message(user_id, session_id, role, content, None, **kwargs)
 
-    monkeypatch.setattr(FFMemoryLayerManager, "add_message", drop_attachments)
-    results = await run_use_cases("multimodal_chat", "multimodal_rag")
+
+async def test_dropped_attachments_fail_the_multimodal_cases(run_use_cases: RunUseCases) -> None:
+    results = await run_use_cases("multimodal_chat", "multimodal_rag", manager_classes={"memory": AttachmentsDropped})
     assert results["multimodal_chat"].status in BROKEN
     assert "attachments are listed with the turn" in results["multimodal_chat"].first_failure
     assert results["multimodal_rag"].status in BROKEN
     assert results["multimodal_rag"].first_failure
 
 
-async def test_a_search_leaking_other_users_hits_fails_the_concierge(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = FFKnowledgeBaseManager.search
-    seen: list[tuple[str, str]] = []
+class LeakySearch(FFKnowledgeBaseManager):
+    """Mixes into each search the hits of every other user's knowledge base searched before."""
 
-    async def leaky(
-        self: FFKnowledgeBaseManager, user_id: str, kb_id: str, query: str, top_k: int | None = None, **kwargs: Any
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seen: list[tuple[str, str]] = []
+
+    async def search(  # type: ignore[override]
+        self, user_id: str, kb_id: str, query: str, top_k: int | None = None, **kwargs: Any
     ) -> Any:
-        hits = list(await real(self, user_id, kb_id, query, top_k, **kwargs))
-        for other_user, other_kb in list(seen):
+        hits = list(await super().search(user_id, kb_id, query, top_k, **kwargs))
+        for other_user, other_kb in list(self.seen):
             if other_user != user_id:
-                hits.extend(await real(self, other_user, other_kb, query, top_k, **kwargs))
-        if (user_id, kb_id) not in seen:
-            seen.append((user_id, kb_id))
+                hits.extend(await super().search(other_user, other_kb, query, top_k, **kwargs))
+        if (user_id, kb_id) not in self.seen:
+            self.seen.append((user_id, kb_id))
         return sorted(hits, key=lambda h: -h.score)
 
-    monkeypatch.setattr(FFKnowledgeBaseManager, "search", leaky)
-    result = (await run_use_cases("cross_team_concierge"))["cross_team_concierge"]
+
+async def test_a_search_leaking_other_users_hits_fails_the_concierge(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("cross_team_concierge", manager_classes={"knowledge": LeakySearch}))["cross_team_concierge"]
     assert result.status in BROKEN
     assert "from the team's own knowledge base" in result.first_failure
 
 
-async def test_retention_that_never_archives_fails_memory_chat(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = FFMemoryLayerManager.retention_planner
+def _keep_expired(*args: Any, **kwargs: Any) -> Any:
+    plan = FFMemoryLayerManager.retention_planner(*args, **kwargs)
+    for record in [a for a in plan.archived if a.reason == "expired"]:
+        plan.layers[record.from_layer].append(record.entry)  # the expired entry stays active
+    plan.archived = [a for a in plan.archived if a.reason != "expired"]
+    return plan
 
-    def keep_expired(*args: Any, **kwargs: Any) -> Any:
-        plan = real(*args, **kwargs)
-        for record in [a for a in plan.archived if a.reason == "expired"]:
-            plan.layers[record.from_layer].append(record.entry)  # the expired entry stays active
-        plan.archived = [a for a in plan.archived if a.reason != "expired"]
-        return plan
 
-    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", keep_expired)
-    result = (await run_use_cases("memory_chat"))["memory_chat"]
+class RetentionNeverArchives(FFMemoryLayerManager):
+    """Retention that keeps expired entries active."""
+
+    retention_planner = staticmethod(_keep_expired)
+
+
+async def test_retention_that_never_archives_fails_memory_chat(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("memory_chat", manager_classes={"memory": RetentionNeverArchives}))["memory_chat"]
     assert result.status in BROKEN
     assert "expired into the archive" in result.first_failure
 
@@ -210,81 +206,86 @@ async def test_no_retries_fail_the_task_agent(run_use_cases: RunUseCases) -> Non
     assert "step fetch" in result.first_failure and "try again" in result.first_failure
 
 
-async def test_an_unenforced_turn_order_fails_the_debate_and_the_panel(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = FFPanelSessionManager.create_panel
+class AnyoneMaySpeak(FFPanelSessionManager):
+    """Creates every panel with a free turn policy: the turn order is never enforced."""
 
-    async def anyone_may_speak(self: FFPanelSessionManager, *args: Any, turn_order: Any = None, **kwargs: Any) -> Any:
-        return await real(self, *args, **{**kwargs, "turn_policy": "free"})  # the turn order is never enforced
+    async def create_panel(self, *args: Any, turn_order: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await super().create_panel(*args, **{**kwargs, "turn_policy": "free"})
 
-    monkeypatch.setattr(FFPanelSessionManager, "create_panel", anyone_may_speak)
-    results = await run_use_cases("ai_debate", "multi_ai_panel")
+
+async def test_an_unenforced_turn_order_fails_the_debate_and_the_panel(run_use_cases: RunUseCases) -> None:
+    results = await run_use_cases("ai_debate", "multi_ai_panel", manager_classes={"panel": AnyoneMaySpeak})
     assert results["ai_debate"].status in BROKEN
     assert "con cannot open the debate" in results["ai_debate"].first_failure
     assert results["multi_ai_panel"].status in BROKEN
     assert "out of turn is refused" in results["multi_ai_panel"].first_failure
 
 
-async def test_unaudited_refusals_fail_chatops(run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ff_metrics_collection_manager.FFMetricsCollectionManager, "audited_outcomes", ())
-    result = (await run_use_cases("chatops_assistant"))["chatops_assistant"]
+class UnauditedRefusals(FFMetricsCollectionManager):
+    """Audits no tool outcome, refusals included."""
+
+    audited_outcomes = ()
+
+
+async def test_unaudited_refusals_fail_chatops(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("chatops_assistant", manager_classes={"metrics": UnauditedRefusals}))["chatops_assistant"]
     assert result.status in BROKEN
     assert "refusal is audited" in result.first_failure
 
 
-async def test_worst_first_search_fails_rag_chat(run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = FFKnowledgeBaseManager.search
+class WorstFirstSearch(FFKnowledgeBaseManager):
+    """Returns search hits worst first."""
 
-    async def worst_first(self: FFKnowledgeBaseManager, *args: Any, **kwargs: Any) -> Any:
-        return list(reversed(await real(self, *args, **kwargs)))
+    async def search(self, *args: Any, **kwargs: Any) -> Any:
+        return list(reversed(await super().search(*args, **kwargs)))
 
-    monkeypatch.setattr(FFKnowledgeBaseManager, "search", worst_first)
-    result = (await run_use_cases("rag_chat"))["rag_chat"]
+
+async def test_worst_first_search_fails_rag_chat(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("rag_chat", manager_classes={"knowledge": WorstFirstSearch}))["rag_chat"]
     assert result.status in BROKEN
     assert "the best chunk comes from the document holding the answer" in result.first_failure
 
 
-async def test_panel_state_never_written_fails_the_game_master(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def forget_state(
-        self: FFPanelSessionManager, panel_id: str, changes: Any, *, user_id: str | None = None
-    ) -> dict[str, Any]:
-        current = await self.get_state(panel_id, user_id=user_id)  # merged and returned, never written
+class StateNeverWritten(FFPanelSessionManager):
+    """Merges and returns a panel's state changes but never writes them."""
+
+    async def update_state(self, panel_id: str, changes: Any, *, user_id: str | None = None) -> dict[str, Any]:
+        current = await self.get_state(panel_id, user_id=user_id)
         return {key: value for key, value in {**current, **changes}.items() if value is not None}
 
-    monkeypatch.setattr(FFPanelSessionManager, "update_state", forget_state)
-    result = (await run_use_cases("ai_game_master"))["ai_game_master"]
+
+async def test_panel_state_never_written_fails_the_game_master(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("ai_game_master", manager_classes={"panel": StateNeverWritten}))["ai_game_master"]
     assert result.status in BROKEN
     assert "world state survived the restart" in result.first_failure
 
 
-async def test_retention_without_compression_fails_the_thought_partner(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = FFMemoryLayerManager.retention_planner
+def _without_compression(layers: Any, now: Any, policy: Any, **kwargs: Any) -> Any:
+    return FFMemoryLayerManager.retention_planner(layers, now, policy.model_copy(update={"layer_max_entries": {}}), **kwargs)
 
-    def without_compression(layers: Any, now: Any, policy: Any, **kwargs: Any) -> Any:
-        return real(layers, now, policy.model_copy(update={"layer_max_entries": {}}), **kwargs)
 
-    monkeypatch.setattr(FFMemoryLayerManager, "retention_planner", without_compression)
-    result = (await run_use_cases("thought_partner"))["thought_partner"]
+class RetentionNeverCompresses(FFMemoryLayerManager):
+    """Retention that ignores the layers' size limits, so nothing is ever summarised."""
+
+    retention_planner = staticmethod(_without_compression)
+
+
+async def test_retention_without_compression_fails_the_thought_partner(run_use_cases: RunUseCases) -> None:
+    result = (await run_use_cases("thought_partner", manager_classes={"memory": RetentionNeverCompresses}))["thought_partner"]
     assert result.status in BROKEN
     assert "one summary replaced the overflow" in result.first_failure
 
 
-async def test_unlogged_tool_runs_fail_translation_and_sandbox(
-    run_use_cases: RunUseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    append = FFStore.append
+class ToolRunsNotLogged(FFStore):
+    """Makes every append but the tool run log's."""
 
-    def not_logged(self: FFStore, path: Path, record: Any) -> None:  # every append but the tool run log
+    def append(self, path: Path, record: Any) -> None:
         if path.parts[-2:] != ("tools", "runs.jsonl"):
-            append(self, path, record)
+            super().append(path, record)
 
-    monkeypatch.setattr(FFStore, "append", not_logged)
-    results = await run_use_cases("translation_chat", "prompt_sandbox")
+
+async def test_unlogged_tool_runs_fail_translation_and_sandbox(run_use_cases: RunUseCases) -> None:
+    results = await run_use_cases("translation_chat", "prompt_sandbox", store_factory=ToolRunsNotLogged.from_config)
     assert results["translation_chat"].status in BROKEN
     assert "tool log holds one translate run per turn" in results["translation_chat"].first_failure
     assert results["prompt_sandbox"].status in BROKEN

@@ -58,6 +58,7 @@ from ff_class_configs.ff_knowledge_dtos import (
     KB_SCHEMA_VERSION,
 )
 from ff_class_configs.ff_tool_dtos import (
+    FFBreakerState,
     FFToolDefinitionDTO,
     FFToolInfoDTO,
     FFToolLimitsDTO,
@@ -229,6 +230,7 @@ __all__ = [
     "FFTestStatus",
     "FFTestingLevel",
     "FFToolConfigDTO",
+    "FFBreakerState",
     "FFToolDefinitionDTO",
     "FFToolInfoDTO",
     "FFToolLimitsDTO",

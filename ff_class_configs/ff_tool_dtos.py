@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ff_utils.ff_errors import FFError, FFPermissionError, FFTimeoutError
 
 __all__ = [
+    "FFBreakerState",
     "FF_TOOL_RUN_SCHEMA_VERSION",
     "FFToolDefinitionDTO",
     "FFToolInfoDTO",
@@ -26,6 +27,14 @@ __all__ = [
 
 FF_TOOL_RUN_SCHEMA_VERSION = 1
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,63}")
+
+
+class FFBreakerState(StrEnum):
+    """A tool's circuit breaker, as ``FFToolExecutionManager.breaker_state(name)`` reports it."""
+
+    CLOSED = "closed"  # runs pass; consecutive failures are counted
+    OPEN = "open"  # runs are refused until the cool-down has passed
+    HALF_OPEN = "half_open"  # one trial run is let through; its result closes or reopens
 
 
 class FFToolRunStatus(StrEnum):

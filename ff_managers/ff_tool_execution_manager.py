@@ -26,6 +26,7 @@ from typing import Any
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_tool_dtos import (
+    FFBreakerState,
     FFToolDefinitionDTO,
     FFToolInfoDTO,
     FFToolRunResultDTO,
@@ -35,7 +36,6 @@ from ff_managers._core.checks import check_limit
 from ff_managers._tools.access import FFToolAccess
 from ff_managers._tools.builtin_defs import builtin_tool_definitions
 from ff_managers._tools.registry import FFToolRegistry
-from ff_managers._tools.resilience import FFBreakerState
 from ff_managers._tools.runs import FFToolRuns, Sleep
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus

@@ -18,21 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
 
-__all__ = ["FFBreakerState", "FFCircuitBreaker", "FFToolBreakers", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
+from ff_class_configs.ff_tool_dtos import FFBreakerState
+
+__all__ = ["FFCircuitBreaker", "FFToolBreakers", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
 
 T = TypeVar("T")
 Seconds = Callable[[], float]
-
-
-class FFBreakerState(StrEnum):
-    CLOSED = "closed"  # runs pass; consecutive failures are counted
-    OPEN = "open"  # runs are refused until the cool-down has passed
-    HALF_OPEN = "half_open"  # one trial run is let through; its result closes or reopens
 
 
 class FFCircuitBreaker:

@@ -55,7 +55,7 @@ from ff_managers._memory.messages import Messages
 from ff_managers._memory.profiles import Profiles
 from ff_managers._memory.retention import RetentionPlanner, plan_retention
 from ff_managers._memory.retention_pass import MemoryRetention
-from ff_managers._core.checks import check_limit, check_text, timestamp
+from ff_managers._core.checks import check_content, check_limit, check_text, timestamp
 from ff_managers._memory.validation import check_layers
 from ff_managers.ff_component_base import Clock, FFComponentBase
 from ff_managers.ff_event_bus import FFEventBus
@@ -168,7 +168,7 @@ class FFMemoryLayerManager(FFComponentBase):
         """
         async with self._operation():
             files = self._messages.session(user_id, session_id)
-            text = check_text(content, field="content", max_chars=self._max_chars)
+            text = check_content(content, field="content", max_chars=self._max_chars)
             new = self._messages.new(
                 session_id, role, text, attachments, message_id=message_id, timestamp=timestamp, metadata=metadata
             )
@@ -278,7 +278,7 @@ class FFMemoryLayerManager(FFComponentBase):
         content, an unknown layer, importance outside [0, 1], bad tags, metadata or ids.
         """
         async with self._operation():
-            text = check_text(content, field="content", max_chars=self._max_chars)
+            text = check_content(content, field="content", max_chars=self._max_chars)
             origin = {"session_id": session_id, "message_id": message_id}
             identity = {"memory_id": memory_id, "created_at": created_at}
             entry = self._layers.new(user_id, text, layer, importance, tags=tags, metadata=metadata, **origin, **identity)

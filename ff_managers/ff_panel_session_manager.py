@@ -247,7 +247,7 @@ class FFPanelSessionManager(FFComponentBase):
         confidence outside 0..1), FFNotFoundError, FFConflictError (closed panel).
         """
         async with self._operation():
-            text = self._check.text(content, "content", self.config.panel.max_insight_chars)
+            text = self._check.content(content, "content", self.config.panel.max_insight_chars)
             owner, insight = await self._deliberation.record_insight(
                 panel_id, text, participant_id=participant_id, category=category,
                 source_message_ids=list(source_message_ids or []), confidence=confidence, metadata=metadata,
@@ -299,7 +299,7 @@ class FFPanelSessionManager(FFComponentBase):
         async with self._operation():
             ff_validate_id(decision_id, "decision_id")
             if rationale is not None:
-                rationale = self._check.text(rationale, "rationale", self.config.panel.max_insight_chars)
+                rationale = self._check.content(rationale, "rationale", self.config.panel.max_insight_chars)
             return await self._deliberation.cast_vote(
                 panel_id, decision_id, participant_id, option, rationale=rationale, user_id=user_id, now=self.clock()
             )
@@ -350,7 +350,7 @@ class FFPanelSessionManager(FFComponentBase):
         """
         async with self._operation():
             if summary is not None:
-                summary = self._check.text(summary, "summary", self.config.panel.max_insight_chars)
+                summary = self._check.content(summary, "summary", self.config.panel.max_insight_chars)
             owner, figures = await self._closing.close(panel_id, summary, user_id, self.clock())
             await self._publish("panel.closed", events.closed(figures), user_id=owner)
             return figures

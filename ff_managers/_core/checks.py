@@ -9,9 +9,11 @@ message is one line.
 =============  ==============================================================================
 kind           rule
 =============  ==============================================================================
-text           ``str``; not blank (only whitespace) unless ``allow_empty``; at most
-               ``max_chars`` characters; no control characters (see below)
-single-line    as text, and no TAB / LF / CR either (names, tag values, audit actor/target)
+content        ``str``; not blank unless ``allow_empty``; at most ``max_chars`` characters; no NUL.
+               The body of what people and tools say: messages, memories, insights, summaries
+text           as content, and no control characters (see below): titles, names, questions,
+               queries, usernames
+single-line    as text, and no TAB / LF / CR either (tags, audit actor/target)
 JSON object    a mapping with ``str`` keys (``None`` reads as ``{}``) holding only plain JSON:
                dict, list/tuple, str, int, float, bool, None, at most 64 levels deep; NaN and
                +/-infinity refused at any depth; ints within 64 bits; at most ``max_bytes`` as
@@ -21,17 +23,20 @@ limit          ``int`` (``bool`` is not an int) in ``[minimum, maximum]``, ``min
                default: ``limit``, ``top_k``, page sizes
 number         ``int`` or ``float`` (not ``bool``), finite, ints within +/-2**53 (beyond, they
                lose precision as floats in summaries), optionally within ``[minimum, maximum]``
-timestamp      a ``datetime``, or (``parse_text=True``) an ISO 8601 string; naive values are
+timestamp      a ``datetime``, or (``parse_text=True``, for stored and imported records) an ISO
+               8601 string or epoch seconds (as pydantic reads them, aware UTC); naive values are
                kept naive (``naive="keep"``: stored legacy data keeps its form), taken as UTC
                (``naive="utc"``: code that compares times) or refused (``naive="refuse"``)
 =============  ==============================================================================
 
-The control-character rule: text refuses the C0 controls U+0000-U+001F and DEL U+007F, except
-TAB, LF and CR, which chat content legitimately holds (code blocks, pasted tables). NUL breaks
-C strings and file formats downstream, ESC starts terminal escape sequences when a transcript is
-printed, and the others never occur in typed text but do in injected content. C1 controls and
-other Unicode format characters are text and are kept. Single-line fields refuse TAB, LF and CR
-as well (they end up in log lines and file names).
+The control-character rule, by kind. Content refuses only NUL: it breaks C strings and file
+formats downstream, while the other controls are part of what chat content legitimately carries
+(a tool's coloured output is ESC sequences, a pasted terminal transcript has BEL and BS), and
+legacy conversations hold them, so refusing them would refuse real history. Text refuses the C0
+controls U+0000-U+001F and DEL U+007F except TAB, LF and CR: a title or a name is typed, never
+printed output, so a control there is injected. Single-line fields refuse TAB, LF and CR as well
+(they end up in log lines and file names). C1 controls and other Unicode format characters are
+text everywhere and are kept.
 
 Each check is a plain function ``check_<kind>(value, *, field, ...) -> value``. In the style
 of attrs' validators, :func:`text`, :func:`json_object`, :func:`limit`, :func:`number` and
@@ -57,11 +62,13 @@ __all__ = [
     "NaivePolicy",
     "MAX_JSON_DEPTH",
     "MAX_EXACT_INT",
+    "check_content",
     "check_text",
     "check_json_object",
     "check_limit",
     "check_number",
     "check_timestamp",
+    "content",
     "text",
     "json_object",
     "limit",
@@ -79,6 +86,7 @@ NaivePolicy = Literal["keep", "utc", "refuse"]
 MAX_JSON_DEPTH = 64
 MAX_EXACT_INT = 2**53
 _INT64 = range(-(2**63), 2**64)  # what orjson can encode (signed and unsigned 64-bit)
+_CONTROL_CONTENT = re.compile(r"\x00")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
@@ -93,6 +101,11 @@ def _shown(value: object) -> str:
 # --------------------------------------------------------------------------- text
 
 
+def check_content(value: object, *, field: str, max_chars: int, allow_empty: bool = False) -> str:
+    """``value`` if it follows the content rule: text of any characters but NUL (module docstring)."""
+    return _checked_text(value, field, max_chars, allow_empty, _CONTROL_CONTENT)
+
+
 def check_text(
     value: object, *, field: str, max_chars: int, allow_empty: bool = False, single_line: bool = False
 ) -> str:
@@ -101,13 +114,17 @@ def check_text(
     ``allow_empty`` accepts blank text (imports keep a historical record even if it is empty);
     ``single_line`` also refuses TAB, LF and CR.
     """
+    return _checked_text(value, field, max_chars, allow_empty, _CONTROL_SINGLE_LINE if single_line else _CONTROL)
+
+
+def _checked_text(value: object, field: str, max_chars: int, allow_empty: bool, refused: re.Pattern[str]) -> str:
     if not isinstance(value, str):
         raise FFValidationError(f"{field} must be text, not {type(value).__name__}", field=field)
     if not allow_empty and not value.strip():
         raise FFValidationError(f"{field} is empty", field=field)
     if len(value) > max_chars:
         raise FFValidationError(f"{field} has {len(value):,} characters; the limit is {max_chars:,}", field=field)
-    found = (_CONTROL_SINGLE_LINE if single_line else _CONTROL).search(value)
+    found = refused.search(value)
     if found is not None:
         raise FFValidationError(
             f"{field} holds the control character U+{ord(found.group()):04X} at position {found.start()}",
@@ -202,7 +219,7 @@ def check_number(
 
 def check_timestamp(value: object, *, field: str, naive: NaivePolicy = "keep", parse_text: bool = False) -> datetime:
     """``value`` as a datetime, per the timestamp rule (see the module docstring)."""
-    if isinstance(value, str) and parse_text:
+    if parse_text and isinstance(value, (str, int, float)) and not isinstance(value, bool):
         try:
             moment = _DATETIME.validate_python(value)
         except ValidationError as exc:
@@ -210,7 +227,7 @@ def check_timestamp(value: object, *, field: str, naive: NaivePolicy = "keep", p
     elif isinstance(value, datetime):
         moment = value
     else:
-        expected = "a datetime or an ISO 8601 string" if parse_text else "a datetime"
+        expected = "a datetime, an ISO 8601 string or epoch seconds" if parse_text else "a datetime"
         raise FFValidationError(f"{field} must be {expected}, not {_shown(value)}", field=field, value=value)
     if moment.tzinfo is None:
         if naive == "utc":
@@ -221,6 +238,15 @@ def check_timestamp(value: object, *, field: str, naive: NaivePolicy = "keep", p
 
 
 # --------------------------------------------------------------------------- bound checks
+
+
+def content(max_chars: int, *, allow_empty: bool = False) -> Check[str]:
+    """:func:`check_content` with its options bound."""
+
+    def check(value: object, field: str) -> str:
+        return check_content(value, field=field, max_chars=max_chars, allow_empty=allow_empty)
+
+    return check
 
 
 def text(max_chars: int, *, allow_empty: bool = False, single_line: bool = False) -> Check[str]:

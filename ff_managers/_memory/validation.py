@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from ff_class_configs.ff_memory_config import MEMORY_LAYERS, MemoryLayer
 from ff_class_configs.ff_memory_dtos import FFAttachmentDTO, FFChatMessageDTO
-from ff_managers._core.checks import check_json_object, check_text, check_timestamp
+from ff_managers._core.checks import check_content, check_json_object, check_text, check_timestamp
 from ff_managers._core.errors import input_errors, validate_input
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
@@ -199,7 +199,7 @@ def message_from_import(
             message_id=message_id,
             session_id=session_id,
             role=check_role(raw.get("role"), allowed_roles),
-            content=check_text(raw.get("content"), field=f"{where}.content", max_chars=max_chars, allow_empty=True),
+            content=check_content(raw.get("content"), field=f"{where}.content", max_chars=max_chars, allow_empty=True),
             timestamp=now()
             if timestamp is None
             else check_timestamp(timestamp, field=f"{where}.timestamp", parse_text=True),

@@ -16,7 +16,7 @@ from typing import Any
 
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO, FFPanelParticipantDTO, FFPanelType
-from ff_managers._core.checks import check_json_object, check_limit, check_text, check_timestamp
+from ff_managers._core.checks import check_content, check_json_object, check_limit, check_text, check_timestamp
 from ff_managers._core.errors import input_errors, validate_input
 from ff_utils.ff_errors import FFValidationError
 
@@ -37,6 +37,11 @@ class FFPanelInputChecker:
     def text(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
         """``value`` if it follows the text rule: at most ``max_chars``, non-blank unless ``allow_empty``."""
         return check_text(value, field=field, max_chars=max_chars, allow_empty=allow_empty)
+
+    @staticmethod
+    def content(value: Any, field: str, max_chars: int, *, allow_empty: bool = False) -> str:
+        """``value`` if it follows the content rule (what participants say: only NUL is refused)."""
+        return check_content(value, field=field, max_chars=max_chars, allow_empty=allow_empty)
 
     def metadata(self, metadata: Mapping[str, Any] | None, *, field: str = "metadata") -> dict[str, Any]:
         """A fresh plain JSON object (``{}`` for None) that fits ``max_metadata_bytes``."""
@@ -142,7 +147,7 @@ class FFPanelInputChecker:
         drafts = []
         for index, item in enumerate(items):
             where = f"messages.{index}" if len(items) > 1 else "message"
-            self.text(item.content, f"{where}.content", max_chars)
+            self.content(item.content, f"{where}.content", max_chars)
             seat = panel.participant(item.participant_id)
             if seat is None:
                 raise FFValidationError(

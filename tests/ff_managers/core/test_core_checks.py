@@ -53,6 +53,32 @@ def test_text_allow_empty_accepts_blank_but_keeps_the_other_rules():
         checks.check_text("\x00", field="content", max_chars=5, allow_empty=True)
 
 
+@pytest.mark.parametrize("char", ["\x1b", "\x07", "\x08", "\x7f", "\t", "\n", "\r"])
+def test_content_keeps_every_control_but_nul(char):
+    """What people and tools say may carry ESC sequences, BEL, BS (a tool's coloured output)."""
+    assert checks.check_content(f"a{char}b", field="content", max_chars=10) == f"a{char}b"
+
+
+def test_content_refuses_nul_and_the_other_text_refusals():
+    with pytest.raises(FFValidationError, match="U\\+0000 at position 1") as caught:
+        checks.check_content("a\x00b", field="content", max_chars=10)
+    assert caught.value.field == "content"
+    for bad, message in ((3, "must be text"), ("  ", "is empty"), ("x" * 11, "limit is 10")):
+        with pytest.raises(FFValidationError, match=message):
+            checks.check_content(bad, field="content", max_chars=10)
+    assert checks.content(5, allow_empty=True)("", "content") == ""
+
+
+@given(st.text(max_size=50))
+def test_content_rule_is_exactly_no_nul(value):
+    try:
+        checks.check_content(value, field="f", max_chars=50, allow_empty=True)
+    except FFValidationError:
+        assert "\x00" in value
+    else:
+        assert "\x00" not in value
+
+
 @given(st.text(max_size=50))
 def test_text_rule_is_exactly_c0_and_del_minus_tab_lf_cr(value):
     bad = [c for c in value if (ord(c) < 0x20 and c not in "\t\n\r") or c == "\x7f"]
@@ -190,7 +216,8 @@ def test_timestamp_text_only_when_asked():
     assert checks.check_timestamp("2024-05-01T12:00:00Z", field="t", parse_text=True) == datetime(2024, 5, 1, 12, tzinfo=UTC)
     with pytest.raises(FFValidationError, match="must be a datetime, not '2024"):
         checks.check_timestamp("2024-05-01T12:00:00Z", field="t")
-    for bad in ("yesterday", 1_700_000_000, None):
+    assert checks.check_timestamp(1_700_000_000, field="t", parse_text=True) == datetime.fromtimestamp(1_700_000_000, UTC)
+    for bad in ("yesterday", True, float("nan"), None):
         with pytest.raises(FFValidationError):
             checks.check_timestamp(bad, field="t", parse_text=True)
 

@@ -287,9 +287,10 @@ async def test_users_never_see_each_other(mem: FFMemoryLayerManager) -> None:
         ("add_message", {"role": "user", "content": "x" * 200_001}),
         ("add_message", {"role": "user", "content": None}),
         ("add_message", {"role": "user", "content": b"bytes"}),
-        # The one control-character rule (ff_managers._core.checks): NUL, ESC, DEL... are refused.
+        # The control-character rules (ff_managers._core.checks): content refuses NUL only,
+        # titles and names every C0 control but TAB/LF/CR, tags all of them.
         ("add_message", {"role": "user", "content": "NUL\x00byte"}),
-        ("add_message", {"role": "user", "content": "ANSI \x1b[31m red"}),
+        ("create_session", {"title": "ANSI \x1b[31m red"}),
         ("add_message", {"role": "user", "content": "x", "metadata": [1]}),
         ("add_message", {"role": "user", "content": "x", "metadata": {1: "int key"}}),
         ("add_message", {"role": "user", "content": "x", "metadata": {"big": "y" * 70_000}}),
@@ -308,7 +309,7 @@ async def test_users_never_see_each_other(mem: FFMemoryLayerManager) -> None:
         ("store_memory", {"content": "x", "importance": float("inf")}),
         ("store_memory", {"content": "x", "importance": "0.5"}),
         ("store_memory", {"content": "x", "importance": None}),
-        ("store_memory", {"content": "bell \x07"}),
+        ("store_memory", {"content": "NUL \x00"}),
         ("store_memory", {"content": "x", "metadata": {"ratio": float("-inf")}}),
         ("store_memory", {"content": "x", "tags": ["two\nlines"]}),
         ("store_memory", {"content": ""}),
@@ -336,9 +337,9 @@ async def test_bad_input_raises_one_validation_error_and_writes_nothing(
 
 
 async def test_tab_newline_and_carriage_return_are_text(mem: FFMemoryLayerManager) -> None:
-    """The control-character rule keeps what chat content legitimately holds (code, tables)."""
+    """The content rule keeps what chat content legitimately holds (code, tables, a tool's colours)."""
     session = await mem.create_session("alice", title="col\tumns")
-    content = "def f():\n\treturn 1\r\n| a | b |\u2028"
+    content = "def f():\n\treturn 1\r\n| a | b |\u2028 \x1b[31mred\x1b[0m \x07"
     message = await mem.add_message("alice", session.session_id, "user", content)
     assert (await mem.get_messages("alice", session.session_id))[-1].content == content == message.content
     assert (await mem.store_memory("alice", content)).content == content

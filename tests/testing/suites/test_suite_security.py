@@ -262,7 +262,7 @@ async def test_a_verify_audit_log_that_always_says_ok_is_found(run_security: Run
 async def test_a_missing_length_check_is_found(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
     import ff_managers.ff_memory_layer_manager as memory_module
 
-    monkeypatch.setattr(memory_module, "check_text", lambda value, **kw: value)
+    monkeypatch.setattr(memory_module, "check_content", lambda value, **kw: value)
     results, report = await run_security("oversized_chat_message", "oversized_memory", retries=1)
     assert results["oversized_chat_message"].attempts == 2  # the retry got a data root of its own
     _assert_found(results, report, "oversized_chat_message", "add_message(content=limit+1) was accepted", "added l1/l2/root/users/victim")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import orjson
 import pytest
 
 import ff_managers
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
-from ff_managers import FFMigration, FFMigrationManager, FFMigrationRegistry
+from ff_managers import FFMemoryLayerManager, FFMigration, FFMigrationManager, FFMigrationRegistry
 from ff_managers.ff_migration_manager import LEGACY_IMPORT_ID, MIGRATION_LOG
 from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_hashing import ff_build_manifest
@@ -106,3 +107,26 @@ async def test_a_damaged_journal_is_corruption_naming_the_file(tmp_path: Path, l
     journal.unlink()
     with pytest.raises(FFNotFoundError):
         manager.rollback(target)
+
+
+async def test_legacy_messages_with_terminal_colours_migrate_as_they_are(
+    tmp_path: Path, legacy: Path, manager: FFMigrationManager
+) -> None:
+    """Legacy chats hold what tools printed (ANSI colours, a bell); content keeps every control but NUL."""
+    log = next(legacy.glob("users/*/chat_session_*/messages.jsonl"))
+    lines = log.read_text(encoding="utf-8").splitlines()
+    record = orjson.loads(lines[0])
+    record["content"] = "build \x1b[31mfailed\x1b[0m \x07 retry"
+    lines[0] = orjson.dumps(record).decode()
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    run = await manager.migrate(legacy, tmp_path / "target")
+    assert run.comparison.equivalent
+    user = log.parent.parent.name
+    async with FFMemoryLayerManager(load_config(base_path=tmp_path / "target", environ={})) as memory:
+        contents = [
+            m.content
+            for s in await memory.list_sessions(user)
+            for m in await memory.get_messages(user, s.session_id, limit=1_000)
+        ]
+    assert record["content"] in contents

@@ -20,9 +20,10 @@ The drain function's contract, ``await drain_fn(key, items) -> outcomes``:
   that key is cancelled, not left hanging.
 
 Lifecycle: the batcher belongs to a component (:meth:`FFComponentBase._batcher` creates and
-registers it); :meth:`drain` waits until nothing is queued or being written, :meth:`close`
-refuses new submissions (FFConflictError), and :meth:`aclose` does both. The component's
-``shutdown()`` closes every batcher it owns, and ``initialize()`` reopens them. Drains are bound
+registers it); :meth:`drain` waits until nothing is queued or being written, including items
+submitted while it waits. The component's ``shutdown()`` drains every batcher it owns before it
+releases anything; work that arrives during that drain is written too (a manager shut down while
+other tasks still call it must not turn their calls into errors). Drains are bound
 to the event loop that started them: a drain left by a loop that has since closed is forgotten,
 never awaited from another loop.
 """
@@ -32,8 +33,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
-
-from ff_utils.ff_errors import FFConflictError
 
 __all__ = ["FFKeyedBatcher", "DrainFunction"]
 
@@ -52,12 +51,6 @@ class FFKeyedBatcher(Generic[K, T, R]):
         self._drain_fn = drain_fn
         self._queues: dict[K, list[tuple[T, asyncio.Future[R]]]] = {}
         self._drains: dict[K, asyncio.Task[None]] = {}
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        """True after :meth:`aclose` until :meth:`reopen`: submissions are refused."""
-        return self._closed
 
     @property
     def pending(self) -> int:
@@ -67,11 +60,8 @@ class FFKeyedBatcher(Generic[K, T, R]):
     def submit(self, key: K, item: T) -> asyncio.Future[R]:
         """Queue ``item`` for ``key``; the returned future resolves with this item's own outcome.
 
-        Call from a coroutine on the running loop and await the result. Raises FFConflictError
-        once the batcher is closed.
+        Call from a coroutine on the running loop and await the result.
         """
-        if self._closed:
-            raise FFConflictError(f"{self.name} is shut down; no new work is accepted")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[R] = loop.create_future()
         self._queues.setdefault(key, []).append((item, future))
@@ -98,19 +88,6 @@ class FFKeyedBatcher(Generic[K, T, R]):
                 return
             # Outcomes belong to the callers; a drain task itself only ends or is cancelled.
             await asyncio.gather(*running, return_exceptions=True)
-
-    def close(self) -> None:
-        """Refuse new submissions from now on (FFConflictError); what is queued still drains."""
-        self._closed = True
-
-    async def aclose(self) -> None:
-        """Refuse new submissions, then wait for everything already submitted (:meth:`drain`)."""
-        self.close()
-        await self.drain()
-
-    def reopen(self) -> None:
-        """Accept submissions again (the component was initialised again after a shutdown)."""
-        self._closed = False
 
     async def _drain_key(self, key: K) -> None:
         batch: list[tuple[T, asyncio.Future[R]]] = []

@@ -1,5 +1,5 @@
 """The keyed batcher: one drain per key, batches of what queued meanwhile, outcomes per caller,
-and a lifecycle owned by the component (drained and closed by shutdown, reopened by initialize)."""
+and a lifecycle owned by the component (drained by shutdown, work arriving meanwhile included)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from ff_managers._core.batcher import FFKeyedBatcher
 from ff_managers.ff_component_base import FFComponentBase
-from ff_utils.ff_errors import FFConflictError, FFValidationError
+from ff_utils.ff_errors import FFValidationError
 
 
 class Recorder:
@@ -110,23 +110,6 @@ async def test_a_wrong_number_of_outcomes_fails_the_batch_loudly():
     batcher: FFKeyedBatcher[str, int, int] = FFKeyedBatcher(short, name="short")
     with pytest.raises(RuntimeError, match="returned 0 outcomes for 1 items"):
         await batcher.submit("a", 1)
-
-
-async def test_aclose_waits_for_everything_then_refuses_and_reopen_accepts_again():
-    drain = Recorder()
-    batcher: FFKeyedBatcher[str, int, int] = FFKeyedBatcher(drain, name="appends")
-    drain.gate.clear()
-    futures = [batcher.submit(k, 2) for k in ("a", "a", "b")]
-    closing = asyncio.create_task(batcher.aclose())
-    await asyncio.sleep(0)
-    with pytest.raises(FFConflictError, match="appends is shut down"):
-        batcher.submit("a", 4)
-    assert not closing.done()
-    drain.gate.set()
-    await closing
-    assert all(f.done() for f in futures) and batcher.pending == 0
-    batcher.reopen()
-    assert await batcher.submit("a", 6) == 60
 
 
 async def test_drain_waits_for_items_submitted_while_draining():

@@ -12,9 +12,7 @@ owns the data root and those settings once, so:
   to a manager (``Manager(config, store=...)``): the seam is an object, not a module to patch.
 
 Every method is synchronous and may block on disk: managers call them from a worker thread
-(``await self._io(self.store.write_json, path, data)``), never on the event loop. The async
-lock :meth:`FFStore.alock` is the one exception, for code that must hold a file lock across
-awaits.
+(``await self._io(self.store.write_json, path, data)``), never on the event loop.
 
 Paths handed to the methods are expected to come from :meth:`FFStore.path`, which validates the
 parts and keeps the result inside the root (see :func:`ff_utils.ff_file_ops.ff_safe_path`).
@@ -24,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,9 +40,7 @@ from ff_utils.ff_json_utils import (
     DEFAULT_MAX_RECORD_BYTES,
     Durability,
     FFBadLine,
-    FFJsonlHealth,
     ff_append_jsonl,
-    ff_check_jsonl,
     ff_count_jsonl_lines,
     ff_dumps,
     ff_flush_jsonl,
@@ -53,7 +49,7 @@ from ff_utils.ff_json_utils import (
     ff_repair_jsonl,
     ff_tail_jsonl,
 )
-from ff_utils.ff_locks import ff_async_file_lock, ff_file_lock
+from ff_utils.ff_locks import ff_file_lock
 
 __all__ = ["FFStore", "FFStoreSettings"]
 
@@ -242,9 +238,6 @@ class FFStore:
     def count_lines(self, path: Path) -> int:
         return ff_count_jsonl_lines(path)
 
-    def check_jsonl(self, path: Path) -> FFJsonlHealth:
-        return ff_check_jsonl(path)
-
     def repair_jsonl(self, path: Path) -> int:
         """Truncate a torn tail; return the bytes removed."""
         return ff_repair_jsonl(path)
@@ -272,10 +265,4 @@ class FFStore:
     def lock(self, path: Path) -> Iterator[None]:
         """Hold ``path``'s cross-process lock (not re-entrant) for the ``with`` body."""
         with ff_file_lock(path, timeout=self.settings.lock_timeout_s):
-            yield
-
-    @contextlib.asynccontextmanager
-    async def alock(self, path: Path) -> AsyncIterator[None]:
-        """The same lock for coroutines; waiting happens in a worker thread, never on the loop."""
-        async with ff_async_file_lock(path, timeout=self.settings.lock_timeout_s):
             yield

@@ -172,9 +172,6 @@ class FFPanelStore:
     def user_panels_dir(self, user_id: str) -> Path:
         return self.storage.path("users", user_id, PANELS_DIR)
 
-    def panel_dir(self, user_id: str, panel_id: str) -> Path:
-        return self.storage.path("users", user_id, PANELS_DIR, panel_id)
-
     def log_path(self, user_id: str, panel_id: str, log: PanelLog) -> Path:
         return self.storage.path("users", user_id, PANELS_DIR, panel_id, f"{log}.jsonl")
 

@@ -6,7 +6,7 @@ A manager meets three foreign error families, and each has one meaning per sourc
 raised by                   caller's input              data read from disk
 ==========================  ==========================  ===========================================
 pydantic ValidationError    FFValidationError, field =  FFCorruptionError naming the file
-                            the first error's location  (:func:`load_stored`, :func:`stored_errors`)
+                            the first error's location  (``FFStore.load``)
                             (:func:`validate_input`,
                             :func:`input_errors`)
 orjson encode / decode      FFValidationError           FFCorruptionError naming the file
@@ -21,8 +21,9 @@ OSError                     --                          FileNotFoundError -> FFN
 
 The wording and the OSError mapping live in :mod:`ff_utils.ff_errors` (``ff_translate_errors``,
 ``ff_input_error``, ``ff_stored_error``), because ``ff_utils`` (FFStore, the JSON helpers) needs
-them too; this module re-exports them and adds the two call shapes managers repeat: validate
-this input into that model, load that stored record into this model. Every translation raises
+them too; this module re-exports them and adds the call shapes managers repeat for input
+(validate this input into that model). Stored records become DTOs through ``FFStore.load``, the
+one place that turns a record into a model. Every translation raises
 ``from exc``, so the original error stays on ``__cause__``.
 """
 
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pydantic
@@ -42,9 +42,7 @@ __all__ = [
     "ff_input_error",
     "ff_stored_error",
     "input_errors",
-    "stored_errors",
     "validate_input",
-    "load_stored",
 ]
 
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -66,22 +64,7 @@ def input_errors(field: str | None = None, **context: Any) -> Iterator[None]:
         raise ff_input_error(exc, field=field, **context) from exc
 
 
-@contextlib.contextmanager
-def stored_errors(model: str, path: Path | str) -> Iterator[None]:
-    """Inside, a pydantic ValidationError means the file at ``path`` is corrupt: FFCorruptionError."""
-    try:
-        yield
-    except pydantic.ValidationError as exc:
-        raise ff_stored_error(exc, model=model, path=path) from exc
-
-
 def validate_input(model: type[M], data: Any, *, field: str | None = None, **context: Any) -> M:
     """``model.model_validate(data)`` for the caller's input; FFValidationError naming the field."""
     with input_errors(field, **context):
-        return model.model_validate(data)
-
-
-def load_stored(model: type[M], data: Any, path: Path | str) -> M:
-    """``model.model_validate(data)`` for a record read from ``path``; FFCorruptionError naming it."""
-    with stored_errors(model.__name__, path):
         return model.model_validate(data)

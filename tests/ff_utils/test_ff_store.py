@@ -83,8 +83,9 @@ def test_load_turns_a_wrong_shape_record_into_corruption_naming_the_file(store: 
     assert store.load(_Record, {"name": "a", "size": 1}, path) == _Record(name="a", size=1)
     with pytest.raises(FFCorruptionError) as caught:
         store.load(_Record, {"name": "a", "size": "big"}, path)
-    assert caught.value.path == path
-    assert "size" in str(caught.value)
+    assert caught.value.path == path and str(path) in str(caught.value)
+    assert "stored _Record does not match its schema: size:" in str(caught.value)
+    assert not isinstance(caught.value, FFValidationError)  # stored data is never "bad input"
 
 
 def test_with_settings_keeps_root_and_subclass(tmp_path: Path) -> None:

@@ -46,26 +46,8 @@ def test_input_errors_covers_dto_constructors():
     assert caught.value.field == "message.role"
 
 
-def test_stored_record_that_does_not_fit_is_corruption_naming_the_file(tmp_path):
-    path = tmp_path / "session.json"
-    with pytest.raises(FFCorruptionError) as caught:
-        errors.load_stored(Message, {"role": "user"}, path)
-    assert caught.value.path == path
-    assert "stored Message does not match its schema: count: Field required" in str(caught.value)
-    assert str(path) in str(caught.value)
-    assert not isinstance(caught.value, FFValidationError)
-    assert errors.load_stored(Message, {"role": "user", "count": 2}, path) == Message(role="user", count=2)
-
-
-def test_stored_errors_context_manager(tmp_path):
-    with pytest.raises(FFCorruptionError), errors.stored_errors("Message", tmp_path / "x"):
-        Message.model_validate({})
-
-
-def test_non_pydantic_errors_pass_through_input_and_stored_mappers(tmp_path):
+def test_non_pydantic_errors_pass_through_the_input_mapper():
     with pytest.raises(KeyError), errors.input_errors():
-        raise KeyError("x")
-    with pytest.raises(KeyError), errors.stored_errors("M", tmp_path):
         raise KeyError("x")
 
 

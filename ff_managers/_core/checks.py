@@ -38,10 +38,9 @@ printed output, so a control there is injected. Single-line fields refuse TAB, L
 (they end up in log lines and file names). C1 controls and other Unicode format characters are
 text everywhere and are kept.
 
-Each check is a plain function ``check_<kind>(value, *, field, ...) -> value``. In the style
-of attrs' validators, :func:`text`, :func:`json_object`, :func:`limit`, :func:`number` and
-:func:`timestamp` bind the options once and return a :data:`Check` (``check(value, field)``),
-and :func:`optional` lets ``None`` through a check. Pure: no I/O.
+Each check is a plain function ``check_<kind>(value, *, field, ...) -> value``, in the style of
+attrs' validators; :func:`timestamp` binds a timestamp policy once and returns a :data:`Check`
+(``check(value, field)``) for modules that apply the same policy everywhere. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -68,13 +67,7 @@ __all__ = [
     "check_limit",
     "check_number",
     "check_timestamp",
-    "content",
-    "text",
-    "json_object",
-    "limit",
-    "number",
     "timestamp",
-    "optional",
 ]
 
 T = TypeVar("T")
@@ -240,51 +233,6 @@ def check_timestamp(value: object, *, field: str, naive: NaivePolicy = "keep", p
 # --------------------------------------------------------------------------- bound checks
 
 
-def content(max_chars: int, *, allow_empty: bool = False) -> Check[str]:
-    """:func:`check_content` with its options bound."""
-
-    def check(value: object, field: str) -> str:
-        return check_content(value, field=field, max_chars=max_chars, allow_empty=allow_empty)
-
-    return check
-
-
-def text(max_chars: int, *, allow_empty: bool = False, single_line: bool = False) -> Check[str]:
-    """:func:`check_text` with its options bound."""
-
-    def check(value: object, field: str) -> str:
-        return check_text(value, field=field, max_chars=max_chars, allow_empty=allow_empty, single_line=single_line)
-
-    return check
-
-
-def json_object(max_bytes: int) -> Check[dict[str, Any]]:
-    """:func:`check_json_object` with its size limit bound."""
-
-    def check(value: object, field: str) -> dict[str, Any]:
-        return check_json_object(value, field=field, max_bytes=max_bytes)
-
-    return check
-
-
-def limit(maximum: int, *, minimum: int = 1) -> Check[int]:
-    """:func:`check_limit` with its bounds bound."""
-
-    def check(value: object, field: str) -> int:
-        return check_limit(value, field=field, maximum=maximum, minimum=minimum)
-
-    return check
-
-
-def number(*, minimum: float | None = None, maximum: float | None = None) -> Check[int | float]:
-    """:func:`check_number` with its bounds bound."""
-
-    def check(value: object, field: str) -> int | float:
-        return check_number(value, field=field, minimum=minimum, maximum=maximum)
-
-    return check
-
-
 def timestamp(*, naive: NaivePolicy = "keep", parse_text: bool = False) -> Check[datetime]:
     """:func:`check_timestamp` with its policy bound."""
 
@@ -292,12 +240,3 @@ def timestamp(*, naive: NaivePolicy = "keep", parse_text: bool = False) -> Check
         return check_timestamp(value, field=field, naive=naive, parse_text=parse_text)
 
     return check
-
-
-def optional(check: Check[T]) -> Check[T | None]:
-    """``check`` that lets ``None`` through (like ``attrs.validators.optional``)."""
-
-    def check_or_none(value: object, field: str) -> T | None:
-        return None if value is None else check(value, field)
-
-    return check_or_none

@@ -1,0 +1,78 @@
+"""Validation runs: `run-all`, `run SUITE` and `report RUN_ID` (re-render a stored run)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from rich.console import Console
+
+from ff_class_configs import FFConfigurationManagerConfigDTO
+
+from ._registry import EXIT_OK, command
+
+_SUITE_ALIASES = {"use-cases": "use_cases", "use_cases": "use_cases"}
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="folder for the run's fresh test data (default: inside the run folder)")
+    parser.add_argument("--output", type=Path, default=Path("ff_reports"), help="where reports and history go (default ./ff_reports)")
+    parser.add_argument("--profile", choices=["quick", "full"], help="performance profile (quick: ~10 s load)")
+    parser.add_argument("--formats", help="comma-separated: json,html,pdf,junit (default: all)")
+    parser.add_argument("--parallel", type=int, help="tests run at once (max_parallel_tests)")
+    parser.add_argument("--seed", type=int, help="seed of the synthetic test data (recorded in the report)")
+    parser.add_argument("--stop-on-first-failure", action="store_true")
+
+
+def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None):
+    from testing.ff_run_all import FFRunOptions
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip()) if args.formats else None
+    chosen = {"suites": suites} if suites else {}
+    return FFRunOptions(output_dir=args.output, data_dir=args.data_dir, profile=args.profile, formats=formats,
+                        parallel=args.parallel, seed=args.seed, stop_on_first_failure=args.stop_on_first_failure, **chosen)
+
+
+def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+    from testing._progress import FFRichProgress, gates_table, summary_table
+    from testing.ff_run_all import run_suites
+
+    with FFRichProgress(console) as progress:
+        outcome = asyncio.run(run_suites(config, options, progress))
+    console.print(summary_table(outcome.report))
+    console.print(gates_table(outcome.report))
+    for report_format, path in outcome.paths.items():
+        console.print(f"{report_format:>5}: {path}")
+    return outcome.exit_code
+
+
+@command("run-all", "run every suite on a fresh test data root and write the reports", _run_arguments)
+def cmd_run_all(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+    return _run_and_report(_run_options(args), config, console)
+
+
+def _run_one_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration"])
+    _run_arguments(parser)
+
+
+@command("run", "run one suite and write its reports", _run_one_arguments)
+def cmd_run(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+    suite = _SUITE_ALIASES.get(args.suite, args.suite)
+    return _run_and_report(_run_options(args, (suite,)), config, console)
+
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run_id", help="a run id from the history (see the output folder's history/)")
+    parser.add_argument("--formats", default="pdf", help="comma-separated: json,html,pdf,junit (default pdf)")
+    parser.add_argument("--output", type=Path, default=Path("ff_reports"), help="the output folder of the run")
+
+
+@command("report", "re-render the reports of a stored run", _report_arguments)
+def cmd_report(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+    from testing.reporting import rerender
+
+    for report_format, path in rerender(args.output, args.run_id, args.formats).items():
+        console.print(f"{report_format:>5}: {path}")
+    return EXIT_OK

@@ -52,6 +52,7 @@ from ff_managers._migration.backup import (
 )
 from ff_managers._migration.compare import compare_source_target
 from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
+from ff_managers._migration.legacy_ids import ID_MAP_NAME
 from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.manager_adapter import FFManagerTarget
@@ -207,7 +208,7 @@ async def plan_migration(
         source=str(src), target=str(dst), from_version=version, to_version=chain[-1].to_version,
         migrations=[m.migration_id for m in chain], records=dict(c), files_to_write=files,
         bytes_to_copy=stats.bytes_copied + doc_bytes, source_bytes=importer.inventory.bytes,
-        irregular=[*importer.inventory.irregular, *importer.explained],
+        irregular=[*importer.inventory.irregular, *importer.explained], id_map=list(importer.inventory.id_map),
     )
 
 
@@ -305,6 +306,9 @@ async def migrate_root(
         schema_version=chain[-1].to_version, created_at=clock_value, created_by="ff-platform migration",
         migrations_applied=applied,
     ).model_dump(mode="json"))
+    if version == 1:  # the legacy ids imported under a mapped v2 id (see legacy_ids)
+        store.write_json(store.path(ID_MAP_NAME), {
+            "mappings": [m.model_dump(mode="json") for m in importer.inventory.id_map]})
     async with FFManagerTarget(context.config, clock=lambda: clock_value) as view:
         comparison = await compare_source_target(reader, importer.inventory, view, importer.explained, importer.skipped)
     source_after = ff_build_manifest(src)
@@ -323,6 +327,7 @@ async def migrate_root(
             run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
             to_version=chain[-1].to_version, migrations_applied=[], counts=dict(importer.stats.counts),
             irregular=[*irregular, *importer.explained, *importer.skipped], comparison=comparison,
+            id_map=list(importer.inventory.id_map),
             manifest_digest_source=manifest_digest(source_manifest), manifest_digest_target="",
             backup_dir=state.backup_dir, duration_seconds=time.perf_counter() - started,
             batches_written=importer.stats.batches, batch_size=importer.batch_size,
@@ -339,6 +344,7 @@ async def migrate_root(
         run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
         to_version=chain[-1].to_version, migrations_applied=applied, counts=dict(importer.stats.counts),
         irregular=[*irregular, *importer.explained, *importer.skipped], comparison=comparison,
+        id_map=list(importer.inventory.id_map),
         manifest_digest_source=manifest_digest(source_manifest), manifest_digest_target=state.staging_digest,
         backup_dir=state.backup_dir, batches_written=importer.stats.batches, batch_size=importer.batch_size,
         largest_batch=importer.stats.largest_batch, duration_seconds=time.perf_counter() - started,

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO
+from ff_managers._migration.legacy_files import open_nofollow
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_ids import ff_is_valid_id
 
@@ -42,8 +43,11 @@ __all__ = [
     "VECTOR_INDEX_NAME",
     "classify_session",
     "is_legacy_root",
+    "KNOWN_ROLES",
+    "content_text",
     "is_timestamp",
     "message_problem",
+    "timestamp_text",
     "parse_line",
     "parse_npy_header",
     "persona_key",
@@ -70,6 +74,10 @@ CORRUPT_KINDS = frozenset(
 )
 
 _NPY_MAGIC = b"\x93NUMPY"
+#: Message roles v2 stores; a legacy role is matched to one of them ignoring case.
+KNOWN_ROLES = ("user", "assistant", "system", "tool")
+#: How the text parts of a list-valued legacy ``content`` are joined (the list itself is kept).
+CONTENT_PART_SEPARATOR = "\n"
 
 
 def persona_key(name: str) -> str:
@@ -87,7 +95,7 @@ def parse_npy_header(path: Path) -> tuple[str, list[int]]:
 
     Raises FFValidationError when the file is not a well-formed ``.npy`` whose data size matches.
     """
-    with path.open("rb") as handle:
+    with open_nofollow(path) as handle:
         head = handle.read(10)
         if len(head) < 10 or not head.startswith(_NPY_MAGIC):
             raise FFValidationError("not a .npy file (bad magic)", path=path)
@@ -171,7 +179,11 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, int, str]:
 
 
 def is_timestamp(value: object) -> bool:
-    """An ISO 8601 string ``datetime.fromisoformat`` reads (what the legacy store wrote)."""
+    """A legacy timestamp: an ISO 8601 string (with or without a zone) or epoch seconds (a number)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return -62135596800 < value < 253402300800  # years 1..9999
     if not isinstance(value, str):
         return False
     try:
@@ -181,25 +193,58 @@ def is_timestamp(value: object) -> bool:
     return True
 
 
+def timestamp_text(value: object) -> str | None:
+    """A legacy timestamp as an ISO string (epoch seconds read as UTC); None when it is not one."""
+    if not is_timestamp(value):
+        return None
+    if isinstance(value, str):
+        return value
+    return datetime.fromtimestamp(float(value), tz=UTC).isoformat()  # type: ignore[arg-type]
+
+
+def content_text(content: object) -> str | None:
+    """A legacy ``content`` as text: a string as is, a list of text parts joined; None otherwise.
+
+    A part is a string or an object with a string ``text`` (``{"type": "text", "text": ...}``);
+    other parts (an image reference...) carry no text and are kept only in the original list.
+    """
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return None
+    parts: list[str] = []
+    for part in content:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            parts.append(part["text"])
+    return CONTENT_PART_SEPARATOR.join(parts)
+
+
 def message_problem(record: dict[str, Any]) -> tuple[str, str]:
     """(kind, reason) when a record cannot become a v2 message, ('', '') when it can.
 
-    Structural damage is ``invalid_record`` (corruption: the policy decides); a well-formed
-    message the v2 layout refuses (empty text) is ``unimportable_record`` and is listed, not imported.
+    Accepted variations: ``null`` for any optional field, a role in another case, content as a
+    list of text parts, epoch-number timestamps, any ``message_id`` (one the id rule refuses is
+    mapped). Structural damage is ``invalid_record`` (corruption: the policy decides); a
+    well-formed message the v2 layout refuses (no text) is ``unimportable_record``, listed.
     """
-    if not isinstance(record.get("role"), str) or not record.get("role"):
+    role = record.get("role")
+    if not isinstance(role, str) or not role:
         return "invalid_record", "message without a role"
-    if not isinstance(record.get("content"), str):
-        return "invalid_record", "message without string content"
+    if role.lower() not in KNOWN_ROLES:
+        return "invalid_record", f"role {role[:40]!r} is not one of {', '.join(KNOWN_ROLES)} (in any case)"
+    text = content_text(record.get("content"))
+    if text is None:
+        return "invalid_record", "message content is neither text nor a list of text parts"
     if record.get("metadata") is not None and not isinstance(record.get("metadata"), dict):
         return "invalid_record", "message metadata is not an object"
-    if record.get("attachments") is not None and not isinstance(record.get("attachments"), list):
-        return "invalid_record", "message attachments is not a list"
-    if record.get("message_id") is not None and not ff_is_valid_id(record.get("message_id")):
-        return "invalid_record", f"message_id {str(record.get('message_id'))[:40]!r} is not a valid id"
+    attachments = record.get("attachments")
+    if attachments is not None and not (isinstance(attachments, list) and all(isinstance(a, dict) for a in attachments)):
+        return "invalid_record", "message attachments is not a list of objects"
     if record.get("timestamp") is not None and not is_timestamp(record.get("timestamp")):
-        return "invalid_record", "timestamp is not ISO 8601"
-    if not record["content"].strip():
+        return "invalid_record", "timestamp is neither ISO 8601 nor epoch seconds"
+    if not text.strip():
         return "unimportable_record", "empty message: the v2 layout refuses messages without text"
     return "", ""
 
@@ -228,14 +273,15 @@ def summarise_message(session: FFLegacySessionDTO, record: dict[str, Any]) -> No
     """Fold one good message of ``messages.jsonl`` into its session's summary: first and last
     timestamps, the first user text (a title for a session without ``session.json``), the
     personas that spoke and whether an assistant spoke without one."""
-    stamp = record.get("timestamp")
-    if isinstance(stamp, str):
+    stamp = timestamp_text(record.get("timestamp"))
+    if stamp is not None:
         session.first_timestamp = session.first_timestamp or stamp
         session.last_timestamp = stamp
-    if not session.first_user_text and record["role"] == "user":
-        session.first_user_text = " ".join(record["content"].split())[:80]
+    role = record["role"].lower()
+    if not session.first_user_text and role == "user":
+        session.first_user_text = " ".join((content_text(record["content"]) or "").split())[:80]
     persona = (record.get("metadata") or {}).get("persona")
     if isinstance(persona, str) and persona not in session.personas_seen:
         session.personas_seen.append(persona)
-    elif not isinstance(persona, str) and record["role"] != "user":
+    elif not isinstance(persona, str) and role != "user":
         session.assistant_without_persona = True

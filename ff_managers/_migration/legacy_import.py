@@ -51,6 +51,7 @@ from ff_managers._migration.legacy_mapping import (
     vector_target_dir,
 )
 from ff_managers._migration.legacy_reader import FFLegacyReader
+from ff_managers._migration.legacy_records import FFSessionRecord, iter_session_records
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 
 __all__ = ["FFCountingSink", "FFImportSink", "FFImportStats", "FFLegacyImport"]
@@ -157,10 +158,13 @@ class FFLegacyImport:
         self.check_policy()
         now = clock or datetime(2000, 1, 1, tzinfo=UTC)
         counts = self.stats.counts
-        persona_ids = {persona_key(p.persona_id): p.persona_id for p in self.inventory.personas}
+        persona_ids = {persona_key(p.legacy_id or p.persona_id): p.persona_id for p in self.inventory.personas}
         registered = {p.persona_id for p in self.inventory.personas}
         for persona in self.inventory.personas:
-            await sink.put_persona(persona.data)
+            data = {**persona.data, "persona_id": persona.persona_id}
+            if persona.legacy_id is not None:  # mapped: the legacy id stays in the record
+                data[IMPORT_KEY] = {"legacy_id": persona.legacy_id}
+            await sink.put_persona(data)
             counts["personas"] += 1
         vector_refs = self._vector_refs()
         for user in self.inventory.users:
@@ -197,12 +201,10 @@ class FFLegacyImport:
             else:
                 await sink.put_session(user.user_id, session_to_v2(session, refs, doc_ids))
                 counts["sessions"] += 1
-                if session.messages_file is not None:
-                    await self._stream(
-                        user.user_id, session.session_id, session.messages_file, "messages",
-                        lambda record, number, duplicate: message_to_v2(record, f"legacy-{number:08d}", duplicate),
-                        sink.put_messages, self.batch_size,
-                    )
+                await self._stream(
+                    user.user_id, session, "messages", lambda rec: message_to_v2(rec.line.record, rec),
+                    sink.put_messages, self.batch_size,
+                )
             for doc in session.documents:
                 meta = doc.metadata or {}
                 document = {
@@ -221,24 +223,29 @@ class FFLegacyImport:
                     continue
                 counts["documents"] += 1
 
-    async def _stream(self, user_id: str, session_id: str, relative: str, counter: str, convert: Any, put: Any,
-                      batch_size: int, skip_ids: set[str] | None = None, seen: set[str] | None = None) -> None:
-        """Hand the records of one file to ``put`` in batches of ``batch_size`` (constant memory)."""
+    async def _stream(self, user_id: str, session: FFLegacySessionDTO, counter: str, convert: Any, put: Any,
+                      batch_size: int) -> None:
+        """Hand the imported records of a session to ``put`` in batches of ``batch_size`` (constant memory)."""
         batch: list[dict[str, Any]] = []
-        seen = seen if seen is not None else set()
-        for line in self.reader.iter_messages(relative):
-            message_id = line.record.get("message_id")
-            if skip_ids is not None and message_id in skip_ids:
+        transcripts: dict[str, int] = {}
+        for rec in iter_session_records(self.reader, session):
+            if rec.transcript is not None:
+                transcripts.setdefault(rec.transcript, 0)
+            if not rec.imported:
                 continue
-            duplicate = isinstance(message_id, str) and message_id in seen
-            if isinstance(message_id, str):
-                seen.add(message_id)
-            batch.append(convert(line.record, line.line_number, duplicate))
+            if rec.transcript is not None:
+                transcripts[rec.transcript] += 1
+            batch.append(convert(rec))
             if len(batch) >= batch_size:
-                await self._flush(put, user_id, session_id, batch, counter)
+                await self._flush(put, user_id, session.session_id, batch, counter)
                 batch = []
         if batch:
-            await self._flush(put, user_id, session_id, batch, counter)
+            await self._flush(put, user_id, session.session_id, batch, counter)
+        for persona, added in sorted(transcripts.items()):
+            self.explained.append(FFIrregularItemDTO(
+                path=session.transcripts[persona], kind="persona_transcript", action=FFIrregularAction.EXPLAINED,
+                reason=(f"per-persona transcript of {persona!r}: its records share message_ids with messages.jsonl"
+                        + (f"; {added} record(s) only here were imported" if added else "; nothing new"))))
 
     async def _flush(self, put: Any, user_id: str, session_id: str, batch: list[dict[str, Any]], counter: str) -> None:
         await put(user_id, session_id, batch)
@@ -249,27 +256,8 @@ class FFLegacyImport:
     async def _stream_panel(self, sink: FFImportSink, user_id: str, session: FFLegacySessionDTO,
                             persona_ids: dict[str, str], seats: list[str]) -> None:
         """messages.jsonl first, then transcript records it does not hold (same message_id = same message)."""
-        seen: set[str] = set()
-        sources: list[tuple[str | None, str]] = []
-        if session.messages_file is not None:
-            sources.append((None, session.messages_file))
-        sources += sorted(session.transcripts.items())
-        for persona, relative in sources:
-            tag = "t" if persona is None else persona_key(persona)
 
-            def convert(record: dict[str, Any], number: int, duplicate: bool, persona: str | None = persona,
-                        tag: str = tag) -> dict[str, Any]:
-                return panel_message_to_v2(record, participant_for(record, persona_ids, seats),
-                                           f"legacy-{tag}-{number:08d}", persona, duplicate)
+        def convert(rec: FFSessionRecord) -> dict[str, Any]:
+            return panel_message_to_v2(rec.line.record, participant_for(rec.line.record, persona_ids, seats), rec)
 
-            before = self.stats.counts["panel_messages"]
-            # a transcript's record whose id messages.jsonl already held is the same message: skip it
-            snapshot = set(seen) if persona is not None else None
-            await self._stream(user_id, session.session_id, relative, "panel_messages", convert,
-                               sink.put_panel_messages, self.panel_batch_size, skip_ids=snapshot, seen=seen)
-            if persona is not None:
-                added = self.stats.counts["panel_messages"] - before
-                self.explained.append(FFIrregularItemDTO(
-                    path=relative, kind="persona_transcript", action=FFIrregularAction.EXPLAINED,
-                    reason=(f"per-persona transcript of {persona!r}: its records share message_ids with messages.jsonl"
-                            + (f"; {added} record(s) only here were imported" if added else "; nothing new"))))
+        await self._stream(user_id, session, "panel_messages", convert, sink.put_panel_messages, self.panel_batch_size)

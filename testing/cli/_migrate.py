@@ -30,6 +30,8 @@ def cmd_migrate(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
             console.print(f"  {name}: {count:,}")
         console.print(f"  files to write: ~{plan.files_to_write:,}; bytes copied verbatim: {plan.bytes_to_copy:,}; "
                       f"irregular inputs: {len(plan.irregular)}; files written by this dry run: {plan.writes_performed}")
+        for mapping in plan.id_map:
+            console.print(f"  would map id ({mapping.kind}): {mapping.legacy_id!r} -> {mapping.v2_id} ({mapping.path})")
         return EXIT_OK if plan.writes_performed == 0 else EXIT_CHECK_FAILED
     run = asyncio.run(migrations.migrate(args.source, args.target))
     if run.already_current:
@@ -41,6 +43,10 @@ def cmd_migrate(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
     for item in run.irregular:
         if item.action.value in ("skipped", "quarantined"):
             console.print(f"  {item.action.value}: {item.path}{f':{item.line_number}' if item.line_number else ''} ({item.kind}): {item.reason}")
+    for mapping in run.id_map:
+        console.print(f"  mapped id ({mapping.kind}): {mapping.legacy_id!r} -> {mapping.v2_id} ({mapping.path})")
+    for rule in run.comparison.equivalences:
+        console.print(f"  equivalence {rule} (settled {run.comparison.forgiven.get(rule.split(':', 1)[0], 0):,})")
     for line in run.comparison.differences:
         console.print(f"  DIFFERENCE: {line}")
     if not run.comparison.equivalent:

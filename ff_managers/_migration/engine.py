@@ -168,8 +168,9 @@ def _fsync_tree(store: FFStore) -> None:
             ff_fsync_directory(directory)
 
 
-def _prepare(source: Path, config: FFConfigurationManagerConfigDTO) -> tuple[FFLegacyReader, FFLegacyImport]:
-    reader = FFLegacyReader(source)
+def _prepare(source: Path, config: FFConfigurationManagerConfigDTO,
+             reader_class: type[FFLegacyReader] = FFLegacyReader) -> tuple[FFLegacyReader, FFLegacyImport]:
+    reader = reader_class(source)
     inventory = reader.scan()
     settings = config.migration
     # A batch never exceeds what one manager call accepts (panel imports are validated in memory).
@@ -235,10 +236,12 @@ async def migrate_root(
     config: FFConfigurationManagerConfigDTO,
     *,
     registry: FFMigrationRegistry | None = None,
+    reader_class: type[FFLegacyReader] = FFLegacyReader,
 ) -> FFMigrationRunDTO:
     """Migrate ``source`` into ``target`` (the same path for an in-place upgrade).
 
-    Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
+    ``reader_class`` is the seam the planted-defect tests use (a reader that follows links or
+    drops ids must be caught by the verification, which does not trust the reader). Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
     the abort policy), FFTimeoutError (past migration.timeout_minutes; nothing swapped in),
     FFStorageError (verification failed; the target is left as it was).
     """
@@ -256,7 +259,7 @@ async def migrate_root(
                      and dst.exists() and previous.staging_digest == manifest_digest(ff_build_manifest(dst))
                      and _source_digest(dst) == manifest_digest(ff_build_manifest(src))):
         return _already_current(src, dst, in_place, version, started, previous)
-    reader, importer = _prepare(src, config)
+    reader, importer = _prepare(src, config, reader_class)
     importer.check_policy()  # abort policy: raise before a single byte is written
     source_manifest = ff_build_manifest(src)
     work = ff_ensure_directory(work_dir_for(dst))

@@ -22,7 +22,7 @@ from ff_utils.ff_hashing import ff_sha256_file
 from ff_managers._migration.legacy_mapping import (
     IMPORT_KEY,
     LEGACY_KB_ID,
-    document_id_for,
+    document_ids,
     message_from_v2,
     panel_message_from_v2,
     profile_from_v2,
@@ -106,10 +106,11 @@ class _Comparer:
                 self.fields.diff(where, "profile", user.profile, rebuilt)
         elif rebuilt is not None:
             self.differ(f"{where}: target claims a legacy profile the source does not have")
+        doc_ids = document_ids(user)
         for session in user.sessions:
-            await self._session(user.user_id, session)
+            await self._session(user.user_id, session, doc_ids)
 
-    async def _session(self, user_id: str, session: Any) -> None:
+    async def _session(self, user_id: str, session: Any, doc_ids: dict[str, str]) -> None:
         is_panel = session.kind == "panel"
         self.counts["panels" if is_panel else "sessions"] += 1
         get = self.view.get_panel if is_panel else self.view.get_session
@@ -135,7 +136,7 @@ class _Comparer:
             if doc.relative_path in self.skipped:
                 continue
             self.counts["documents"] += 1
-            got = await self.view.get_document(user_id, LEGACY_KB_ID, document_id_for(doc.stored_name))
+            got = await self.view.get_document(user_id, LEGACY_KB_ID, doc_ids[doc.relative_path])
             if got is None:
                 self.differ(f"{doc.relative_path}: document missing in target")
                 continue

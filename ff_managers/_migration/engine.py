@@ -52,7 +52,8 @@ from ff_managers._migration.backup import (
 )
 from ff_managers._migration.compare import compare_source_target
 from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
-from ff_managers._migration.legacy_ids import ID_MAP_NAME
+from ff_managers._migration.legacy_files import entry_kind
+from ff_managers._migration.legacy_ids import ID_MAP_NAME, mapped_id
 from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.manager_adapter import FFManagerTarget
@@ -61,7 +62,7 @@ from ff_managers.ff_data_root import FF_META_NAME, FFDataRootMetaDTO, ff_read_me
 from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree, ff_safe_path
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
-from ff_utils.ff_ids import ff_new_id
+from ff_utils.ff_ids import ff_is_valid_id, ff_new_id
 from ff_utils.ff_logging import get_logger
 from ff_utils.ff_store import FFStore
 
@@ -219,11 +220,13 @@ def _quarantine(importer: FFLegacyImport, source: Path, quarantine: Path) -> lis
     for item in importer.inventory.irregular:
         if item.kind in CORRUPT_KINDS:
             src = source / item.path
-            if src.is_file():
-                dst = ff_safe_path(ff_ensure_directory(quarantine), item.path)
+            if entry_kind(src) == "file":
+                # legacy names may hold what a safe path refuses (a tab, ..): mapped like ids
+                safe = "/".join(p if ff_is_valid_id(p) else mapped_id(p) for p in item.path.split("/"))
+                dst = ff_safe_path(ff_ensure_directory(quarantine), safe)
                 ff_ensure_directory(dst.parent)
                 if not dst.exists():
-                    shutil.copyfile(src, dst)
+                    shutil.copyfile(src, dst, follow_symlinks=False)
             item = item.model_copy(update={"action": FFIrregularAction.QUARANTINED,
                                            "reason": item.reason + " (copied to quarantine; good records imported)"})
         marked.append(item)

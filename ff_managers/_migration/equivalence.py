@@ -51,7 +51,7 @@ TARGET_DEFAULTS: dict[str, dict[str, Any]] = {
 #: Record kind -> fields whose ``null`` the legacy reader reads as "absent".
 NULL_AS_ABSENT: dict[str, frozenset[str]] = {
     "message": frozenset({"attachments", "metadata", "message_id", "timestamp"}),
-    "panel_message": frozenset(),
+    "panel_message": frozenset({"message_id"}),
     "profile": frozenset(),
     "session": frozenset(),
 }

@@ -41,7 +41,7 @@ from ff_managers._migration.legacy_mapping import (
     LEGACY_KB_ID,
     LEGACY_KB_NAME,
     USER_SEAT,
-    document_id_for,
+    document_ids,
     message_to_v2,
     panel_message_to_v2,
     panel_to_v2,
@@ -189,9 +189,10 @@ class FFLegacyImport:
             await sink.put_knowledge_base(user.user_id, LEGACY_KB_ID, LEGACY_KB_NAME,
                                           "documents uploaded to legacy chat sessions")
             counts["knowledge_bases"] += 1
+        user_doc_ids = document_ids(user)
         for session in user.sessions:
             refs = vector_refs.get((user.user_id, session.session_id), [])
-            doc_ids = [document_id_for(d.stored_name) for d in session.documents]
+            doc_ids = [user_doc_ids[d.relative_path] for d in session.documents]
             if session.kind == "panel":
                 panel = panel_to_v2(session, persona_ids, registered, refs, doc_ids, now)
                 await sink.put_panel(user.user_id, panel)
@@ -208,7 +209,7 @@ class FFLegacyImport:
             for doc in session.documents:
                 meta = doc.metadata or {}
                 document = {
-                    "document_id": document_id_for(doc.stored_name),
+                    "document_id": user_doc_ids[doc.relative_path],
                     "title": meta.get("original_name") if isinstance(meta.get("original_name"), str) and meta.get("original_name") else doc.stored_name,
                     "mime_type": meta.get("mime_type") if isinstance(meta.get("mime_type"), str) else None,
                     "source": doc.relative_path,

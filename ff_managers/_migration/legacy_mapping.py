@@ -14,6 +14,7 @@ from typing import Any
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO, FFLegacyUserDTO
 from ff_managers._migration.legacy_format import content_text, persona_key, timestamp_text
+from ff_managers._migration.legacy_ids import mapped_id
 from ff_managers._migration.legacy_records import FFSessionRecord
 from ff_utils.ff_ids import ff_is_valid_id
 
@@ -25,6 +26,7 @@ __all__ = [
     "MESSAGE_FIELDS",
     "USER_SEAT",
     "document_id_for",
+    "document_ids",
     "message_from_v2",
     "message_to_v2",
     "panel_message_from_v2",
@@ -277,8 +279,29 @@ def vector_target_dir(owner: str, session_id: str) -> str:
 
 
 def document_id_for(stored_name: str) -> str:
-    """The v2 document id of a legacy stored document name (already unique per session)."""
+    """The v2 document id of a legacy stored document name (its own name when the id rule takes it)."""
     return stored_name if ff_is_valid_id(stored_name) else "doc-" + "".join(c if c.isalnum() else "-" for c in stored_name)[:100]
+
+
+def document_ids(user: FFLegacyUserDTO) -> dict[str, str]:
+    """Relative path -> v2 document id for every document of a user.
+
+    All of a user's legacy documents land in one knowledge base, while legacy names were unique
+    only per session: a name met again in a later session is prefixed with that session's id
+    (and hashed, should even that be taken), so no document replaces another.
+    """
+    ids: dict[str, str] = {}
+    used: set[str] = set()
+    for session in user.sessions:
+        for doc in session.documents:
+            doc_id = document_id_for(doc.stored_name)
+            if doc_id in used:
+                doc_id = document_id_for(f"{session.session_id}_{doc.stored_name}")
+            if doc_id in used or not ff_is_valid_id(doc_id):
+                doc_id = mapped_id(doc.relative_path)
+            used.add(doc_id)
+            ids[doc.relative_path] = doc_id
+    return ids
 
 
 def participant_for(record: dict[str, Any], persona_ids: dict[str, str], personas: list[str]) -> str:

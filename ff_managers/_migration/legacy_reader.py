@@ -66,7 +66,7 @@ from ff_managers._migration.legacy_format import (
     summarise_message,
     timestamp_text,
 )
-from ff_managers._migration.legacy_ids import FFIdMapper
+from ff_managers._migration.legacy_ids import FFIdMapper, mapped_id
 from ff_managers._migration.legacy_records import iter_session_records
 from ff_managers._migration.legacy_stores import FFLegacyStoreScans
 from ff_utils.ff_errors import FFValidationError
@@ -226,6 +226,7 @@ class FFLegacyReader(FFLegacyStoreScans):
                     inventory.users.append(user)
                     for session in user.sessions:
                         session_owner.setdefault(session.session_id, user.user_id)
+        self._unique_panel_ids(inventory)
         inventory.vector_sets = [self._scan_vectors(user_id, d, session_owner) for user_id, d in vector_dirs]
         inventory.vector_sets = [v for v in inventory.vector_sets if v is not None]
         files = size = 0
@@ -238,6 +239,23 @@ class FFLegacyReader(FFLegacyStoreScans):
         inventory.id_map = list(self._id_map)
         inventory.newest_timestamp = self._newest
         return inventory
+
+    def _unique_panel_ids(self, inventory: FFLegacyInventoryDTO) -> None:
+        """Panel ids are one namespace for the whole root, legacy session names were unique per user:
+        a panel whose id another user's panel took first is imported under an id mapped from its path."""
+        taken: set[str] = set()
+        for user in inventory.users:
+            for session in user.sessions:
+                if session.kind != "panel":
+                    continue
+                if session.session_id in taken:
+                    legacy = session.legacy_id or session.session_id
+                    session.session_id = mapped_id(session.relative_dir)
+                    session.legacy_id = legacy
+                    self._id_map = [m for m in self._id_map if not (m.kind == "session" and m.path == session.relative_dir)]
+                    self._id_map.append(FFIdMappingDTO(kind="session", legacy_id=legacy, v2_id=session.session_id,
+                                                       path=session.relative_dir))
+                taken.add(session.session_id)
 
     def _scan_personas(self, directory: Path) -> list[FFLegacyPersonaDTO]:
         personas: list[FFLegacyPersonaDTO] = []
@@ -270,8 +288,8 @@ class FFLegacyReader(FFLegacyStoreScans):
                 has_profile = True
                 profile = self._read_json_object(entry, "invalid_profile")
                 if profile == {}:
-                    self._note(entry.path, "empty_file", FFIrregularAction.IMPORTED,
-                               "empty profile.json: the user is created from the directory name")
+                    self._note(entry.path, "empty_file", _SKIPPED,
+                               "empty profile.json: nothing to import; the user is created from the directory name")
                     profile = None
                 problem = profile_problem(profile, legacy) if profile is not None else ""
                 if problem:
@@ -321,8 +339,8 @@ class FFLegacyReader(FFLegacyStoreScans):
                 has_json = True
                 session.session_json = self._read_json_object(entry, "invalid_session_json")
                 if session.session_json == {}:
-                    self._note(entry.path, "empty_file", FFIrregularAction.IMPORTED,
-                               "empty session.json: imported as if it were missing")
+                    self._note(entry.path, "empty_file", _SKIPPED,
+                               "empty session.json: nothing to import; the session is imported as if it were missing")
                     session.session_json, has_json = None, False
                 problem = session_problem(session.session_json) if session.session_json is not None else ""
                 if problem:

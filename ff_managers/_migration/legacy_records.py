@@ -6,7 +6,8 @@ so they agree on every decision about a record:
 * ``messages.jsonl`` first, then each ``<persona>_messages.jsonl``; a transcript record whose
   ``message_id`` an earlier file held is the same message seen from one persona
   (``transcript_copy``: not imported again);
-* a ``message_id`` seen before in the session with the *same* record is a duplicate line
+* a ``message_id`` seen before in the session with the *same* record (as any earlier line with
+  that id) is a duplicate line
   (``same``: kept once, the line listed as explained); with a *different* record both are kept
   (``renamed``: the later one gets a generated id, its original is kept, the line is listed);
 * a ``message_id`` the v2 id rule refuses (or that is not text) is replaced by a generated id,
@@ -71,7 +72,7 @@ def iter_session_records(reader: _Reader, session: FFLegacySessionDTO, *, note: 
     panel = session.kind == "panel"
     sources: list[tuple[str | None, str]] = [(None, session.messages_file)] if session.messages_file else []
     sources += sorted(session.transcripts.items())
-    seen: dict[str, bytes] = {}
+    seen: dict[str, set[bytes]] = {}  # message_id -> every distinct record that carried it
     for persona, relative in sources:
         earlier = set(seen) if persona is not None else None
         tag = "t" if persona is None else persona_key(persona)
@@ -87,7 +88,7 @@ def iter_session_records(reader: _Reader, session: FFLegacySessionDTO, *, note: 
                 continue
             canonical = _canonical(line.record)
             if key in seen:
-                if seen[key] == canonical:
+                if canonical in seen[key]:
                     if note:
                         reader.note_line(relative, "duplicate_message", FFIrregularAction.EXPLAINED,
                                          f"same message_id {str(legacy)[:40]!r} and same record as an earlier line: kept once", line.line_number)
@@ -97,9 +98,10 @@ def iter_session_records(reader: _Reader, session: FFLegacySessionDTO, *, note: 
                     reader.note_line(relative, "duplicate_message_id", FFIrregularAction.IMPORTED,
                                      f"message_id {str(legacy)[:40]!r} already used by a different record: both kept, "
                                      f"this one as {default!r} with its original id kept", line.line_number)
+                seen[key].add(canonical)
                 yield FFSessionRecord(relative, persona, line, "renamed", default, original_id=legacy)
                 continue
-            seen[key] = canonical
+            seen[key] = {canonical}
             if isinstance(legacy, str) and ff_is_valid_id(legacy):
                 yield FFSessionRecord(relative, persona, line, "new", legacy)
                 continue

@@ -26,7 +26,6 @@ import orjson
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO
 from ff_managers._migration.legacy_files import open_nofollow
 from ff_utils.ff_errors import FFValidationError
-from ff_utils.ff_ids import ff_is_valid_id
 
 __all__ = [
     "CORRUPT_KINDS",

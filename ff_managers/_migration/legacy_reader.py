@@ -28,12 +28,10 @@ from ff_class_configs.ff_migration_dtos import (
     FFIrregularAction,
     FFIdMappingDTO,
     FFIrregularItemDTO,
-    FFLegacyDocumentDTO,
     FFLegacyInventoryDTO,
     FFLegacyPersonaDTO,
     FFLegacySessionDTO,
     FFLegacyUserDTO,
-    FFLegacyVectorSetDTO,
 )
 from ff_managers._migration.legacy_files import (
     BOM,
@@ -46,21 +44,17 @@ from ff_managers._migration.legacy_files import (
 )
 from ff_managers._migration.legacy_format import (
     DOCUMENTS_DIR,
-    DOCUMENTS_META,
     MESSAGES_NAME,
-    NPY_NAME,
     PROFILE_NAME,
     ROOT_KNOWN,
     SESSION_NAME,
     TRANSCRIPT_SUFFIX,
-    VECTOR_INDEX_NAME,
     VECTORS_DIR,
     FFLegacyLine,
     classify_session,
     is_legacy_root,
     message_problem,
     parse_line,
-    parse_npy_header,
     profile_problem,
     session_problem,
     summarise_message,
@@ -70,7 +64,6 @@ from ff_managers._migration.legacy_ids import FFIdMapper, mapped_id
 from ff_managers._migration.legacy_records import iter_session_records
 from ff_managers._migration.legacy_stores import FFLegacyStoreScans
 from ff_utils.ff_errors import FFValidationError
-from ff_utils.ff_ids import ff_is_valid_id
 
 __all__ = ["FFLegacyReader"]
 

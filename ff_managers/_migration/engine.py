@@ -51,7 +51,7 @@ from ff_managers._migration.backup import (
     write_state,
 )
 from ff_managers._migration.compare import compare_source_target
-from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
+from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root, parse_timestamp
 from ff_managers._migration.legacy_files import entry_kind
 from ff_managers._migration.legacy_ids import ID_MAP_NAME, mapped_id
 from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
@@ -126,10 +126,7 @@ def detect_version(root: Path) -> int:
 
 def _clock_for(newest: str) -> datetime:
     """The import's fixed clock: the newest legacy timestamp (deterministic for a given source)."""
-    try:
-        moment = datetime.fromisoformat(newest.replace("Z", "+00:00")) if newest else datetime(2000, 1, 1)
-    except ValueError:
-        moment = datetime(2000, 1, 1)
+    moment = parse_timestamp(newest) or datetime(2000, 1, 1)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -10,18 +10,17 @@ and every field comparison a rule settles is counted per rule (``comparison.forg
 * ``null-is-absent``: an explicit ``null`` in the legacy record equals an absent field, or the
   target's default, for the fields the legacy reader treats that way (:data:`NULL_AS_ABSENT`);
 * ``same-instant``: timestamp fields (:data:`TIMESTAMP_FIELDS`) are equal when they name the same
-  instant: epoch seconds, ``Z`` and ``+00:00`` offsets, ``.5`` and ``.500000`` are all the same
-  time. A naive legacy time is kept naive: it equals only the same naive wall time, never an aware
+  instant: epoch seconds or milliseconds, ``Z`` and ``+00:00`` offsets, ``.5`` and ``.500000``
+  are all the same time (parsed by the rule the imports use). A naive legacy time is kept naive: it equals only the same naive wall time, never an aware
   one (no time zone is guessed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from ff_managers._migration.legacy_format import is_timestamp
+from ff_managers._migration.legacy_format import parse_timestamp
 
 __all__ = [
     "EQUIVALENCE_RULES",
@@ -85,17 +84,9 @@ def rules_summary() -> list[str]:
     return [f"{r.rule_id}: {r.statement} (applies to {r.applies_to})" for r in EQUIVALENCE_RULES]
 
 
-def _moment(value: Any) -> datetime | None:
-    if not is_timestamp(value):
-        return None
-    if isinstance(value, (int, float)):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def same_instant(expected: Any, actual: Any) -> bool:
     """Both timestamps, and the same instant (aware) or the same wall time (both naive)."""
-    a, b = _moment(expected), _moment(actual)
+    a, b = parse_timestamp(expected), parse_timestamp(actual)
     if a is None or b is None or (a.tzinfo is None) != (b.tzinfo is None):
         return False
     return a == b

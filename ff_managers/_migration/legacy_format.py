@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter, ValidationError
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO
 from ff_managers._migration.legacy_files import open_nofollow
@@ -45,6 +46,8 @@ __all__ = [
     "KNOWN_ROLES",
     "content_text",
     "is_timestamp",
+    "normalised_role",
+    "parse_timestamp",
     "message_problem",
     "timestamp_text",
     "parse_line",
@@ -73,6 +76,7 @@ CORRUPT_KINDS = frozenset(
 )
 
 _NPY_MAGIC = b"\x93NUMPY"
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(datetime)
 #: Message roles v2 stores; a legacy role is matched to one of them ignoring case.
 KNOWN_ROLES = ("user", "assistant", "system", "tool")
 #: How the text parts of a list-valued legacy ``content`` are joined (the list itself is kept).
@@ -177,28 +181,34 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, int, str]:
     return value, 0, ""
 
 
-def is_timestamp(value: object) -> bool:
-    """A legacy timestamp: an ISO 8601 string (with or without a zone) or epoch seconds (a number)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return -62135596800 < value < 253402300800  # years 1..9999
-    if not isinstance(value, str):
-        return False
+def parse_timestamp(value: object) -> datetime | None:
+    """A legacy timestamp as a datetime, by the very rule the managers' imports parse with
+    (pydantic's): ISO 8601 with or without a zone (``T`` or a space), epoch seconds or
+    milliseconds as a number. None when it is not one; a naive time stays naive."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+        return _MOMENT.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def is_timestamp(value: object) -> bool:
+    """A legacy timestamp (see :func:`parse_timestamp`)."""
+    return parse_timestamp(value) is not None
 
 
 def timestamp_text(value: object) -> str | None:
-    """A legacy timestamp as an ISO string (epoch seconds read as UTC); None when it is not one."""
-    if not is_timestamp(value):
+    """A legacy timestamp as text: a string as written, a number as ISO (UTC); None when it is not one."""
+    moment = parse_timestamp(value)
+    if moment is None:
         return None
-    if isinstance(value, str):
-        return value
-    return datetime.fromtimestamp(float(value), tz=UTC).isoformat()  # type: ignore[arg-type]
+    return value if isinstance(value, str) else moment.isoformat()
+
+
+def normalised_role(role: str) -> str:
+    """A legacy role as v2 stores it: ``" User"`` -> ``"user"`` (the legacy spelling is kept beside it)."""
+    return role.strip().lower()
 
 
 def content_text(content: object) -> str | None:
@@ -231,7 +241,7 @@ def message_problem(record: dict[str, Any]) -> tuple[str, str]:
     role = record.get("role")
     if not isinstance(role, str) or not role:
         return "invalid_record", "message without a role"
-    if role.lower() not in KNOWN_ROLES:
+    if normalised_role(role) not in KNOWN_ROLES:
         return "invalid_record", f"role {role[:40]!r} is not one of {', '.join(KNOWN_ROLES)} (in any case)"
     text = content_text(record.get("content"))
     if text is None:
@@ -276,7 +286,7 @@ def summarise_message(session: FFLegacySessionDTO, record: dict[str, Any]) -> No
     if stamp is not None:
         session.first_timestamp = session.first_timestamp or stamp
         session.last_timestamp = stamp
-    role = record["role"].lower()
+    role = normalised_role(record["role"])
     if not session.first_user_text and role == "user":
         session.first_user_text = " ".join((content_text(record["content"]) or "").split())[:80]
     persona = (record.get("metadata") or {}).get("persona")

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO, FFLegacyUserDTO
-from ff_managers._migration.legacy_format import content_text, persona_key, timestamp_text
+from ff_managers._migration.legacy_format import (
+    content_text,
+    normalised_role,
+    parse_timestamp,
+    persona_key,
+    timestamp_text,
+)
 from ff_managers._migration.legacy_ids import mapped_id
 from ff_managers._migration.legacy_records import FFSessionRecord
 from ff_utils.ff_ids import ff_is_valid_id
@@ -54,11 +60,10 @@ LEGACY_KB_NAME = "Legacy documents"
 
 
 def _parse_time(value: object, fallback: datetime) -> datetime:
-    """An aware datetime for APIs that need one (naive legacy times are UTC, numbers epoch seconds)."""
-    value = timestamp_text(value)
-    if value is None:
+    """An aware datetime for APIs that need one (naive legacy times are UTC, numbers epoch time)."""
+    moment = parse_timestamp(value)
+    if moment is None:
         return fallback
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -180,12 +185,12 @@ def session_from_v2(session: dict[str, Any]) -> dict[str, Any] | None:
 def _book_variations(record: dict[str, Any], book: dict[str, Any]) -> tuple[str, str]:
     """(role, content) as v2 stores them; the legacy spelling kept in ``book`` when it differs."""
     role = record["role"]
-    if role != role.lower():
+    if role != normalised_role(role):
         book["original_role"] = role
     content = record["content"]
     if not isinstance(content, str):
         book["original_content"] = content
-    return role.lower(), content_text(content) or ""
+    return normalised_role(role), content_text(content) or ""
 
 
 def message_to_v2(record: dict[str, Any], rec: FFSessionRecord) -> dict[str, Any]:
@@ -306,7 +311,7 @@ def document_ids(user: FFLegacyUserDTO) -> dict[str, str]:
 
 def participant_for(record: dict[str, Any], persona_ids: dict[str, str], personas: list[str]) -> str:
     """Which seat a legacy panel message belongs to: the user, its persona, or the one AI seat."""
-    if str(record.get("role")).lower() == "user":
+    if normalised_role(str(record.get("role"))) == USER_SEAT:
         return USER_SEAT
     persona = (record.get("metadata") or {}).get("persona")
     if isinstance(persona, str):

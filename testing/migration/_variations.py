@@ -78,9 +78,13 @@ class _Writer:
         return self._choose(list(options))
 
     def timestamp(self, second: int) -> Any:
-        form = self.pick(("naive", "zulu", "offset", "epoch", "epoch_float"))
+        form = self.pick(("naive", "zulu", "offset", "epoch", "epoch_float", "epoch_ms", "space"))
         if form == "naive":
             return f"2025-08-01T10:{second // 60 % 60:02d}:{second % 60:02d}"
+        if form == "space":
+            return f"2025-08-01 10:{second // 60 % 60:02d}:{second % 60:02d}"
+        if form == "epoch_ms":
+            return (1754042400 + second) * 1000
         if form == "zulu":
             return f"2025-08-01T10:{second // 60 % 60:02d}:{second % 60:02d}.5Z"
         if form == "offset":
@@ -97,7 +101,7 @@ class _Writer:
     def message(self, index: int, session_tag: str, persona: str | None) -> tuple[dict[str, Any], str, bool]:
         """(record, its text, content was a list)."""
         role = "user" if index % 2 == 0 else "assistant"
-        role = self.pick((role, role.capitalize(), role.upper()))
+        role = self.pick((role, role.capitalize(), role.upper(), f" {role}\t"))
         text = f"{session_tag} message {index}: " + self.pick(("plain", "ünïcode ✓", "line\nbreak", "  spaced  ", "\"quoted\""))
         as_list = self.pick((False, False, True))
         content: Any = [{"type": "text", "text": text[:5]}, text[5:]] if as_list else text

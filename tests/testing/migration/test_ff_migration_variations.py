@@ -13,7 +13,7 @@ files and sessions, torn lines. For each root:
 * a run SIGKILLed at a random point converges to the target of an uninterrupted run.
 
 Profiles: ``tests/testing/migration/conftest.py``. Roots found failing during development are
-kept below as plain regression tests (by seed of the suite's seeded generator).
+kept below as plain regression tests, shrunk to what made them fail.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from ff_class_configs import load_config
 from ff_managers import FFMigrationManager
 from ff_utils.ff_hashing import ff_build_manifest
 from testing.migration._interrupt import run_interruption_trials
-from testing.migration._variations import Choose, generate_varied_root, seeded_choose
+from testing.migration._variations import Choose, generate_varied_root
 from testing.migration._variations_check import check_varied_target
 
 
@@ -106,12 +106,38 @@ def test_an_interrupted_migration_of_a_varied_root_converges_slow(data: st.DataO
     _interrupted(_drawn(data), seed)
 
 
-# Roots that failed while this was built, kept as regression tests (seeds of seeded_choose):
-# 6 an identical copy of a renamed duplicate was imported twice; 18 an empty session.json was
-# neither imported nor listed as skipped; 20 two sessions' documents with one name collided in
-# the user's knowledge base; 25 a panel message with message_id null was a difference; 30 a
-# session folder with a tab in its name could not be quarantined; 35 two users' panels had the
-# same id.
-@pytest.mark.parametrize("seed", [6, 18, 20, 25, 30, 35])
-def test_roots_that_once_failed(seed: int) -> None:
-    assert _migrate_verify_rollback(seeded_choose(seed)) >= 0
+# Roots that failed while this was built, shrunk by hand to what made them fail and kept as
+# regression tests: each maps a relative path to the file's content.
+_LINE = '{"role": "user", "content": "%s", "message_id": "%s"}\n'
+_PANEL = '{"session_id": "panel_session_1", "metadata": {"participants": ["a", "b"]}}'
+FAILED_ROOTS = {
+    # an identical copy of a renamed duplicate was imported a second time
+    "copy_of_a_renamed_duplicate": {"users/u/s/messages.jsonl": _LINE % ("one", "d") + _LINE % ("two", "d") + _LINE % ("two", "d")},
+    # an empty session.json was neither imported nor listed as skipped
+    "empty_session_json": {"users/u/s/session.json": "", "users/u/s/messages.jsonl": _LINE % ("x", "m")},
+    # two sessions' documents with one name collided in the user's one knowledge base
+    "same_document_name": {"users/u/s1/documents/d_notes.md": "one\n", "users/u/s2/documents/d_notes.md": "two\n"},
+    # a panel message whose message_id is null was a difference
+    "panel_null_id": {"users/u/panel_session_1/session.json": _PANEL,
+                      "users/u/panel_session_1/messages.jsonl": '{"role": "user", "content": "q", "message_id": null}\n'},
+    # a torn line in a session folder whose name holds a tab could not be quarantined
+    "tab_in_a_quarantined_path": {"users/u/a\tb/messages.jsonl": _LINE % ("ok", "m") + '{"role": "user", "cont'},
+    # two users' panels with the same id
+    "same_panel_id": {f"users/{u}/panel_session_1/{name}": body for u in ("u", "v") for name, body in
+                      (("session.json", _PANEL), ("messages.jsonl", _LINE % (u, "m")))},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAILED_ROOTS))
+def test_roots_that_once_failed(tmp_path: Path, name: str) -> None:
+    for relative, body in FAILED_ROOTS[name].items():
+        (tmp_path / "legacy" / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "legacy" / relative).write_text(body)
+    before = ff_build_manifest(tmp_path / "legacy")
+    manager = FFMigrationManager(load_config(base_path=tmp_path / "unused", environ={}))
+    run = asyncio.run(manager.migrate(tmp_path / "legacy", tmp_path / "target"))
+    assert run.comparison.equivalent, run.comparison.differences
+    assert manager.verify(tmp_path / "target").identical
+    assert ff_build_manifest(tmp_path / "legacy").same_content(before)
+    if name == "copy_of_a_renamed_duplicate":  # kept once: "one", then "two" under a new id
+        assert run.counts["messages"] == 2

@@ -12,6 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from ff_class_configs.ff_memory_dtos import FFAttachmentDTO
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO, FFLegacyUserDTO
 from ff_managers._migration.legacy_format import (
     content_text,
@@ -204,6 +207,8 @@ def message_to_v2(record: dict[str, Any], rec: FFSessionRecord) -> dict[str, Any
     item = dict(record)
     book: dict[str, Any] = {}
     item["role"], item["content"] = _book_variations(record, book)
+    if record.get("attachments"):
+        item["attachments"] = _attachments_to_v2(record["attachments"], rec.message_id, book)
     generated = [name for name in ("message_id", "timestamp") if item.get(name) is None]
     item["message_id"] = rec.message_id
     if rec.original_id is not None:
@@ -219,6 +224,26 @@ def message_to_v2(record: dict[str, Any], rec: FFSessionRecord) -> dict[str, Any
     return item
 
 
+def _attachments_to_v2(attachments: list[dict[str, Any]], message_id: str, book: dict[str, Any]) -> list[dict[str, Any]]:
+    """What v2 records of legacy attachments; the legacy list is kept verbatim in ``book``.
+
+    v2 fills every attachment out (an id, a MIME type, ``stored``...), so the legacy entries are
+    kept as they were for the comparison. One without an id gets ``<message_id>-a<index>``
+    (deterministic, so a re-run writes the same bytes); an entry v2 cannot describe (a size that
+    is not a number...) leaves the v2 list empty rather than refusing the message.
+    """
+    book["original_attachments"] = attachments
+    converted: list[dict[str, Any]] = []
+    for index, entry in enumerate(attachments):
+        candidate = {**entry, "attachment_id": entry.get("attachment_id") or f"{message_id}-a{index}"}
+        try:
+            converted.append(FFAttachmentDTO.model_validate(candidate).model_dump(mode="json"))
+        except ValidationError:
+            book["attachments_not_in_v2"] = True
+            return []
+    return converted
+
+
 def _restore(record: dict[str, Any], book: dict[str, Any]) -> dict[str, Any]:
     for name in book.get("generated", []):
         record.pop(name, None)
@@ -228,6 +253,8 @@ def _restore(record: dict[str, Any], book: dict[str, Any]) -> dict[str, Any]:
         record["role"] = book["original_role"]
     if "original_content" in book:
         record["content"] = book["original_content"]
+    if "original_attachments" in book:
+        record["attachments"] = book["original_attachments"]
     return record
 
 

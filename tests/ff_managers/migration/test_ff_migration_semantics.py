@@ -146,3 +146,21 @@ async def test_a_real_difference_refuses_the_swap_and_names_the_record(tmp_path:
     run = await migrate_root(tmp_path / "legacy", target, load_config(base_path=target, environ={}), reader_class=_AlteringReader)
     assert not run.comparison.equivalent and not target.exists()
     assert run.comparison.differences == ["users/u/s/messages.jsonl:2: field 'content' differs: 'm1' != 'm1 (changed)'"]
+
+
+async def test_attachments_without_ids_or_defaults_are_kept_as_written(tmp_path: Path) -> None:
+    """A held-out shape: legacy attachments naming only a file; and one v2 cannot describe at all."""
+    records = [{"role": "user", "content": "see file", "message_id": "a1", "attachments": [{"name": "f.txt"}]},
+               {"role": "user", "content": "odd", "message_id": "a2", "attachments": [{"size_bytes": "12kb"}]}]
+    _write(tmp_path / "legacy/users/u/s/messages.jsonl", "".join(_j(r) + "\n" for r in records))
+    config = load_config(base_path=tmp_path / "t", environ={})
+    run = await FFMigrationManager(config).migrate(tmp_path / "legacy", tmp_path / "t")
+    assert run.comparison.equivalent, run.comparison.differences
+    memory = FFMemoryLayerManager(config)
+    await memory.initialize()
+    try:
+        first, second = await memory.get_messages("u", "s")
+    finally:
+        await memory.shutdown()
+    assert [(a.attachment_id, a.name) for a in first.attachments] == [("a1-a0", "f.txt")]
+    assert second.attachments == [] and second.extra["ff_legacy_import"]["original_attachments"] == [{"size_bytes": "12kb"}]

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ff-platform {distribution_version()}",
                         help="print the installed version and exit")
     parser.add_argument("--config", type=Path, help="JSON config file")
-    parser.add_argument("--environment", choices=["development", "staging", "production_like", "performance"])
+    parser.add_argument("--environment", choices=["development", "staging", "production_like", "performance"],
+                        help="preset of settings under the config file and FF_* variables (default: FF_ENVIRONMENT, else development)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, arguments, _function) in COMMANDS.items():
         arguments(sub.add_parser(name, help=help_text, description=help_text))

@@ -22,7 +22,9 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", help="comma-separated: json,html,pdf,junit (default: all)")
     parser.add_argument("--parallel", type=int, help="tests run at once (max_parallel_tests)")
     parser.add_argument("--seed", type=int, help="seed of the synthetic test data (recorded in the report)")
-    parser.add_argument("--stop-on-first-failure", action="store_true")
+    parser.add_argument("--stop-on-first-failure", action="store_true",
+                        help="after the first failed test, start no more: the rest are reported as skipped "
+                        "(tests already running finish; exit code 1)")
 
 
 def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None):
@@ -53,7 +55,8 @@ def cmd_run_all(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
 
 
 def _run_one_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration"])
+    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration"],
+                        help="the suite to run (the tests it depends on run too)")
     _run_arguments(parser)
 
 

@@ -21,19 +21,14 @@ from ff_utils.ff_errors import FFError
 # Each module registers its commands on import; this order is the order `--help` lists them in.
 from . import _data_root, _migrate, _runs, _bench  # noqa: F401,I001
 from ._console import make_console
-from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command
+from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command, program_name
 from ._version import distribution_version
 
 __all__ = ["COMMANDS", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "command", "main"]
 
 
-def _prog() -> str:
-    """``ff`` for the console script, ``main.py`` for ``python main.py`` (and for in-process calls)."""
-    return "ff" if Path(sys.argv[0]).name == "ff" else "main.py"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=_prog(), description="FF Platform: flat-file chat data and its validation platform")
+    parser = argparse.ArgumentParser(prog=program_name(), description="FF Platform: flat-file chat data and its validation platform")
     parser.add_argument("--version", action="version", version=f"ff-platform {distribution_version()}",
                         help="print the installed version and exit")
     parser.add_argument("--config", type=Path, help="JSON config file")

@@ -12,6 +12,8 @@ from ff_class_configs import FFConfigurationManagerConfigDTO
 
 from ._registry import EXIT_OK, command
 
+__all__ = ["cmd_report", "cmd_run", "cmd_run_all"]
+
 _SUITE_ALIASES = {"use-cases": "use_cases", "use_cases": "use_cases"}
 
 

@@ -27,6 +27,20 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stop-on-first-failure", action="store_true",
                         help="after the first failed test, start no more: the rest are reported as skipped "
                         "(tests already running finish; exit code 1)")
+    parser.add_argument("--keep-runs", type=_at_least_one, default=10, metavar="N",
+                        help="keep the newest N run folders under OUTPUT/runs/ (test data, results log) and delete "
+                        "older ones; the current run is always kept and every report stays in OUTPUT/history/ "
+                        "(default 10)")
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (the current run is always kept), got {value}")
+    return value
 
 
 def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None):
@@ -38,8 +52,9 @@ def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None
                         parallel=args.parallel, seed=args.seed, stop_on_first_failure=args.stop_on_first_failure, **chosen)
 
 
-def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int) -> int:
     from testing._progress import FFRichProgress, gates_table, summary_table
+    from testing._run_retention import prune_run_folders
     from testing.ff_run_all import run_suites
 
     with FFRichProgress(console) as progress:
@@ -47,13 +62,17 @@ def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: C
     console.print(summary_table(outcome.report))
     console.print(gates_table(outcome.report))
     for report_format, path in outcome.paths.items():
-        console.print(f"{report_format:>5}: {path}")
+        console.print(f"{report_format:>5}: {path}", markup=False, highlight=False)
+    pruned = prune_run_folders(options.output_dir, keep_runs, current=outcome.report.report_id)
+    if pruned.removed:
+        console.print(f"pruned {len(pruned.removed)} old run folder(s) under {options.output_dir / 'runs'} "
+                      f"(kept the newest {keep_runs}; their reports stay in the history)", markup=False, highlight=False)
     return outcome.exit_code
 
 
 @command("run-all", "run every suite on a fresh test data root and write the reports", _run_arguments)
 def cmd_run_all(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    return _run_and_report(_run_options(args), config, console)
+    return _run_and_report(_run_options(args), config, console, args.keep_runs)
 
 
 def _run_one_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,7 +84,7 @@ def _run_one_arguments(parser: argparse.ArgumentParser) -> None:
 @command("run", "run one suite and write its reports", _run_one_arguments)
 def cmd_run(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
     suite = _SUITE_ALIASES.get(args.suite, args.suite)
-    return _run_and_report(_run_options(args, (suite,)), config, console)
+    return _run_and_report(_run_options(args, (suite,)), config, console, args.keep_runs)
 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:

@@ -72,8 +72,9 @@ def test_a_recent_unfinished_run_is_left_alone_an_old_one_is_pruned(tmp_path: Pa
 
 def test_runs_started_in_the_same_second_are_ordered_by_their_recorded_reports(tmp_path: Path) -> None:
     same_second = [_run_id(1, suffix) for suffix in ("ffffff", "000000", "888888")]  # recorded in this order
-    for run_id in same_second:
-        _make_run(tmp_path, run_id)
+    for age, run_id in enumerate(same_second):
+        folder = _make_run(tmp_path, run_id)
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))  # modification times say the opposite order
     result = prune_run_folders(tmp_path, 2, current=_run_id(0), now=NOW)
     assert _names(result.removed) == same_second[:2] and _names(result.kept) == same_second[2:]
 

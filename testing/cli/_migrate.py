@@ -42,6 +42,7 @@ def _migrate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", type=Path, help="data root to write (the source itself: upgrade in place)")
     parser.add_argument("--dry-run", action="store_true", help="show what would change and every irregular input; write nothing")
     actions = parser.add_subparsers(dest="migrate_action", metavar="ACTION", title="actions", description=_ACTIONS_HELP,
+                                    prog=parser.prog,  # not derived from the custom usage above
                                     help="info DIR or validate DIR (none: migrate --source/--target)")
     info = actions.add_parser("info", aliases=["history"], help="schema version, applied migrations with checksums, pending ones",
                               description="where a data root stands: its schema version, each applied migration with "

@@ -47,7 +47,10 @@ def test_the_old_form_needs_source_and_target_and_actions_refuse_them(tmp_path: 
     assert _run("migrate", "--source", str(tmp_path), "info", str(tmp_path))[0] == 2
     assert "do not go with `migrate info`" in capsys.readouterr().err
     assert _run("migrate", "info")[0] == 2  # DIR is required
-    capsys.readouterr()
+    assert capsys.readouterr().err.splitlines() == [
+        "usage: main.py migrate info [-h] [--json] dir",
+        "main.py migrate info: error: the following arguments are required: dir",
+    ]
     assert _run("migrate", "info", str(tmp_path / "missing"))[0] == 2
     assert capsys.readouterr().err.strip().startswith("FFValidationError: not a directory")
 

@@ -120,6 +120,11 @@ def test_installed_package_renders_the_sample_report_and_runs_a_manager(installe
     assert Path(module_file).is_relative_to(installed["purelib"]), "imported the source tree, not the installed wheel"
     assert Path(templates_dir) == installed["purelib"] / "testing" / "reporting" / "templates"
 
+    schema_check = ("from testing.reporting._schema import SCHEMA_PATH, schema_text; "
+                    "print(SCHEMA_PATH); assert SCHEMA_PATH.read_text(encoding='utf-8') == schema_text()")
+    schema_path = Path(_run([python, "-c", schema_check], cwd, env).stdout.strip())
+    assert schema_path.is_relative_to(installed["purelib"])
+
     printed = _run([python, "-m", "testing.reporting.sample", "preview"], cwd, env).stdout
     for report_format in ("json", "html", "pdf", "junit"):
         assert report_format in printed

@@ -19,10 +19,10 @@ DISTRIBUTION = "ff-platform"
 _PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
-def distribution_version() -> str:
+def distribution_version(distribution: str = DISTRIBUTION) -> str:
     """``0.1.0`` when installed; ``0.1.0 (source checkout, not installed)`` otherwise; ``unknown`` if neither."""
     try:
-        return version(DISTRIBUTION)
+        return version(distribution)
     except PackageNotFoundError:
         pass
     try:

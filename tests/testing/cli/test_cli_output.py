@@ -24,6 +24,11 @@ def test_version_prints_the_distribution_version(capsys: pytest.CaptureFixture[s
     assert distribution_version().startswith(declared)
 
 
+def test_a_checkout_that_was_never_installed_reads_its_pyproject() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert distribution_version("ff-platform-not-installed") == f"{declared} (source checkout, not installed)"
+
+
 def test_main_py_version_in_a_subprocess() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--version"], capture_output=True, text=True,
                             timeout=60, check=False, cwd=ROOT)

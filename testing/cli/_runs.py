@@ -29,8 +29,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         "(tests already running finish; exit code 1)")
     parser.add_argument("--keep-runs", type=_at_least_one, default=10, metavar="N",
                         help="keep the newest N run folders under OUTPUT/runs/ (test data, results log) and delete "
-                        "older ones; the current run is always kept and every report stays in OUTPUT/history/ "
-                        "(default 10)")
+                        "older ones; the current run is always kept, every report stays in OUTPUT/history/, and "
+                        "test data put elsewhere with --data-dir is not touched (default 10)")
 
 
 def _at_least_one(text: str) -> int:

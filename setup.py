@@ -12,7 +12,9 @@ from setuptools import find_namespace_packages, setup
 
 setup(
     packages=[
-        *find_namespace_packages(include=["ff_class_configs*", "ff_utils*", "ff_managers*", "testing*"]),
+        *find_namespace_packages(
+            include=["ff_class_configs*", "ff_utils*", "ff_managers*", "testing*"], exclude=["*__pycache__*"]
+        ),
         "testing.reporting.templates",
     ],
 )

@@ -205,7 +205,7 @@ class FFLegacyReader(FFLegacyStoreScans):
                 self._note(entry.path, "stray_file", _SKIPPED, "not part of the legacy layout (users/, personas_global/)")
         if top.get("personas_global") is not None and top["personas_global"].kind == "dir":
             inventory.personas = self._scan_personas(top["personas_global"].path)
-        session_owner: dict[str, str] = {}
+        session_owner: dict[str, tuple[str, str]] = {}  # legacy session folder -> (owner, v2 session id)
         vector_dirs: list[tuple[str, Path]] = []
         if top.get("users") is not None and top["users"].kind == "dir":
             user_entries = self._entries(top["users"].path)
@@ -218,7 +218,7 @@ class FFLegacyReader(FFLegacyStoreScans):
                 if user is not None:
                     inventory.users.append(user)
                     for session in user.sessions:
-                        session_owner.setdefault(session.session_id, user.user_id)
+                        session_owner.setdefault(session.legacy_id or session.session_id, (user.user_id, session.session_id))
         self._unique_panel_ids(inventory)
         inventory.vector_sets = [self._scan_vectors(user_id, d, session_owner) for user_id, d in vector_dirs]
         inventory.vector_sets = [v for v in inventory.vector_sets if v is not None]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ff_class_configs.ff_migration_dtos import (
+    FFIdMappingDTO,
     FFIrregularAction,
     FFIrregularItemDTO,
     FFLegacyDocumentDTO,
@@ -26,7 +27,9 @@ from ff_managers._migration.legacy_format import (
     FFLegacyLine,
     parse_npy_header,
 )
+from ff_managers._migration.legacy_ids import mapped_id
 from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_ids import ff_is_valid_id
 
 __all__ = ["FFLegacyStoreScans"]
 
@@ -40,6 +43,7 @@ class FFLegacyStoreScans:
 
     if TYPE_CHECKING:  # provided by the reader
         _irregular: list[FFIrregularItemDTO]
+        _id_map: list[FFIdMappingDTO]
 
         def _rel(self, path: Path) -> str: ...
         def _note(self, path: Path, kind: str, action: FFIrregularAction, reason: str, line: int | None = None) -> None: ...
@@ -83,7 +87,7 @@ class FFLegacyStoreScans:
         return [FFEntry(self.root / item.path, "symlink") for item in self._irregular
                 if item.kind == "symlink" and item.path.startswith(prefix) and "/" not in item.path[len(prefix):]]
 
-    def _scan_vectors(self, user_id: str, session_dir: Path, owners: dict[str, str]) -> FFLegacyVectorSetDTO | None:
+    def _scan_vectors(self, user_id: str, session_dir: Path, owners: dict[str, tuple[str, str]]) -> FFLegacyVectorSetDTO | None:
         vectors = session_dir / VECTORS_DIR
         files: dict[str, int] = {}
         dtype, shape = "", []
@@ -110,8 +114,13 @@ class FFLegacyStoreScans:
         if shape and index_lines and shape[0] != index_lines:
             self._note(vectors, "vector_count_mismatch", FFIrregularAction.IMPORTED,
                        f"{shape[0]} embeddings but {index_lines} index lines; both files copied byte-identical")
-        owner = owners.get(session_dir.name, user_id)
+        # the session's owner and v2 id; a folder name no session has is mapped like any id
+        owner, session_id = owners.get(session_dir.name, (user_id, session_dir.name))
+        if not ff_is_valid_id(session_id):
+            session_id = mapped_id(session_id)
+            self._id_map.append(FFIdMappingDTO(kind="session", legacy_id=session_dir.name, v2_id=session_id,
+                                               path=self._rel(session_dir)))
         return FFLegacyVectorSetDTO(
-            session_id=session_dir.name, owner_user_id=owner, relative_dir=self._rel(vectors),
+            session_id=session_id, owner_user_id=owner, relative_dir=self._rel(vectors),
             files=files, dtype=dtype, shape=shape, index_lines=index_lines,
         )

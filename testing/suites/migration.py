@@ -50,6 +50,11 @@ async def full_cycle(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("validate existing data migration"):
         summary = await validator.validate_existing_data_migration(work_dir=ctx.run_dir / "migration" / "cycle")
     check.details["migration"] = summary.model_dump(mode="json")
+    if validator.last_validation is not None:  # the comparison's one table of equivalences, and what each settled
+        comparison = validator.last_validation.run.comparison
+        check.details["equivalences"] = comparison.equivalences
+        check.details["forgiven"] = comparison.forgiven
+        check.details["mapped_ids"] = [m.model_dump(mode="json") for m in validator.last_validation.run.id_map]
     check.equal(summary.differences, [], "no unexplained difference between source and target")
     check.that(summary.rollback_identical, "rollback restores a byte-identical data root (manifest equal)")
     check.that(summary.reapply_identical, "re-applying after the rollback gives the same result")

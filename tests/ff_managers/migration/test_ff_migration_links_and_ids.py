@@ -175,3 +175,27 @@ async def test_verification_fails_when_a_readable_record_is_missing(tmp_path: Pa
 def test_session_dto_keeps_the_legacy_folder_name() -> None:
     session = FFLegacySessionDTO(user_id="u", session_id=mapped_id("a b"), legacy_id="a b", relative_dir="users/u/a b", kind="chat")
     assert session.legacy_id == "a b"
+
+
+async def test_vectors_of_a_mapped_session_land_under_its_mapped_id(tmp_path: Path) -> None:
+    import random
+
+    from testing.migration._generator import _write_npy
+
+    root = tmp_path / "legacy"
+    (root / "users" / "u" / "my chat").mkdir(parents=True)
+    (root / "users" / "u" / "my chat" / "messages.jsonl").write_text(_line(0))
+    vectors = root / "users" / "default" / "sessions" / "my chat" / "vectors"
+    vectors.mkdir(parents=True)
+    _write_npy(vectors / "embeddings.npy", 2, random.Random(1))
+    (vectors / "vector_index.jsonl").write_text('{"vector_index": 0}\n{"vector_index": 1}\n')
+    orphan = root / "users" / "default" / "sessions" / "no session é" / "vectors"
+    orphan.mkdir(parents=True)
+    (orphan / "vector_index.jsonl").write_text('{"vector_index": 0}\n')
+    target = tmp_path / "target"
+    run = await FFMigrationManager(load_config(base_path=target, environ={})).migrate(root, target)
+    assert run.comparison.equivalent, run.comparison.differences
+    session = mapped_id("my chat")
+    assert (target / "users" / "u" / "vectors" / session / "embeddings.npy").is_file()
+    assert (target / "users" / "default" / "vectors" / mapped_id("no session é") / "vector_index.jsonl").is_file()
+    assert ("session", "no session é") in {(m.kind, m.legacy_id) for m in run.id_map}

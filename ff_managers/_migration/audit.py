@@ -23,7 +23,7 @@ from ff_class_configs.ff_migration_dtos import FFIrregularAction, FFIrregularIte
 from ff_managers._migration.legacy_files import entry_kind, iter_raw_lines
 from ff_managers._migration.legacy_format import DOCUMENTS_META, PROFILE_NAME, SESSION_NAME
 
-__all__ = ["audit_completeness", "imported_paths"]
+__all__ = ["FFLineAudit", "audit_completeness", "imported_paths"]
 
 _ROOT_NOT_DATA = {"README.md"}
 _NOT_IMPORTED = {FFIrregularAction.SKIPPED, FFIrregularAction.QUARANTINED}
@@ -62,23 +62,45 @@ def _listed(relative: str, listed: set[str]) -> bool:
     return any("/".join(parts[:i]) in listed for i in range(1, len(parts) + 1))
 
 
+class FFLineAudit:
+    """The record-line half of the audit, one messages file at a time (memory stays flat: the
+    line numbers of one session's files are held, never the whole root's)."""
+
+    def __init__(self, root: Path, items: list[FFIrregularItemDTO]) -> None:
+        self.root = root
+        self.whole = {i.path for i in items if i.line_number is None and i.action in _NOT_IMPORTED}
+        self.lines: dict[str, set[int]] = {}
+        for item in items:
+            if item.line_number is not None:
+                self.lines.setdefault(item.path, set()).add(item.line_number)
+        self.problems: list[str] = []
+
+    def check(self, relative: str, walked: set[int]) -> None:
+        """Every non-blank line of ``relative`` was walked by the comparison or listed."""
+        if _listed(relative, self.whole) or _through_link(self.root, relative):
+            return
+        seen = walked | self.lines.get(relative, set())
+        try:
+            missing = [n for n, raw in iter_raw_lines(self.root / relative) if raw.strip() and n not in seen]
+        except OSError as exc:
+            self.problems.append(f"{relative}: cannot be read again for the audit ({exc.strerror or exc})")
+            return
+        self.problems += [f"{relative}:{n}" for n in missing[:20]]
+        if len(missing) > 20:
+            self.problems.append(f"{relative}: ... and {len(missing) - 20} more line(s)")
+
+
 def audit_completeness(
     root: Path,
     inventory: FFLegacyInventoryDTO,
     items: list[FFIrregularItemDTO],
-    accounted: dict[str, set[int]],
 ) -> list[str]:
-    """What was neither imported nor listed, or was imported through a link (empty: complete).
+    """Files neither imported nor listed, or imported through a link (empty: complete).
 
-    ``accounted`` maps each messages file to the line numbers the comparison walked.
+    The lines of the messages files are audited as the comparison walks them (:class:`FFLineAudit`).
     """
-    files, record_files = imported_paths(inventory)
-    # only an input that was not imported at all stands for everything below it
+    files, _record_files = imported_paths(inventory)
     whole = {i.path for i in items if i.line_number is None and i.action in _NOT_IMPORTED}
-    lines: dict[str, set[int]] = {}
-    for item in items:
-        if item.line_number is not None:
-            lines.setdefault(item.path, set()).add(item.line_number)
     problems: list[str] = []
     for relative in sorted(files):
         if _through_link(root, relative):
@@ -92,16 +114,4 @@ def audit_completeness(
                 continue
             if relative not in files and not _listed(relative, whole):
                 problems.append(relative)
-    for relative in sorted(record_files):
-        if _listed(relative, whole) or _through_link(root, relative):
-            continue
-        seen = accounted.get(relative, set()) | lines.get(relative, set())
-        try:
-            missing = [n for n, raw in iter_raw_lines(root / relative) if raw.strip() and n not in seen]
-        except OSError as exc:
-            problems.append(f"{relative}: cannot be read again for the audit ({exc.strerror or exc})")
-            continue
-        problems += [f"{relative}:{n}" for n in missing[:20]]
-        if len(missing) > 20:
-            problems.append(f"{relative}: ... and {len(missing) - 20} more line(s)")
     return problems

@@ -28,7 +28,7 @@ from ff_managers._migration.legacy_mapping import (
     profile_from_v2,
     session_from_v2,
 )
-from ff_managers._migration.audit import audit_completeness
+from ff_managers._migration.audit import FFLineAudit, audit_completeness
 from ff_managers._migration.equivalence import FFFieldComparer, rules_summary
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.legacy_records import iter_session_records
@@ -54,12 +54,12 @@ class FFTargetView(Protocol):
 
 class _Comparer:
     def __init__(self, reader: FFLegacyReader, inventory: FFLegacyInventoryDTO, view: FFTargetView,
-                 skipped: set[str]) -> None:
+                 skipped: set[str], listed: list[FFIrregularItemDTO]) -> None:
         self.reader, self.inventory, self.view = reader, inventory, view
         self.skipped = skipped
         self.differences: list[str] = []
         self.fields = FFFieldComparer(self.differences)
-        self.accounted: dict[str, set[int]] = {}  # messages file -> line numbers compared or explained
+        self.lines = FFLineAudit(Path(inventory.root), listed)
         self.counts = dict.fromkeys(("users", "profiles", "sessions", "panels", "messages", "personas", "documents", "vector_files"), 0)
 
     def differ(self, line: str) -> None:
@@ -150,8 +150,16 @@ class _Comparer:
     async def _messages(self, session: Any, stream: AsyncIterator[dict[str, Any]], rebuild: Any, kind: str) -> None:
         """Walk source and target in step, over the same record walk the import used."""
         iterator = stream.__aiter__()
+        walked: dict[str, set[int]] = {p: set() for p in [session.messages_file, *session.transcripts.values()] if p}
+        try:
+            await self._walk(session, iterator, rebuild, kind, walked)
+        finally:
+            for relative, lines in walked.items():
+                self.lines.check(relative, lines)
+
+    async def _walk(self, session: Any, iterator: Any, rebuild: Any, kind: str, walked: dict[str, set[int]]) -> None:
         for rec in iter_session_records(self.reader, session):
-            self.accounted.setdefault(rec.relative, set()).add(rec.line.line_number)
+            walked[rec.relative].add(rec.line.line_number)
             if not rec.imported:
                 continue  # the same record again, or a transcript's copy: listed by the scan / import
             self.counts["messages"] += 1
@@ -180,10 +188,10 @@ async def compare_source_target(
 
     ``skipped`` lists inputs the import refused with a reason (they are explained, not compared).
     """
-    comparer = _Comparer(reader, inventory, view, {i.path for i in skipped or []})
-    await comparer.run()
     listed = [*inventory.irregular, *(explained or []), *(skipped or [])]
-    unaccounted = audit_completeness(Path(inventory.root), inventory, listed, comparer.accounted)
+    comparer = _Comparer(reader, inventory, view, {i.path for i in skipped or []}, listed)
+    await comparer.run()
+    unaccounted = audit_completeness(Path(inventory.root), inventory, listed) + comparer.lines.problems
     target_counts = await view.counts()
     differences = comparer.differences
     differences += [f"{line}: neither imported nor listed with a reason" for line in unaccounted]

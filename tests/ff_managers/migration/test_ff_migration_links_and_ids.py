@@ -199,3 +199,18 @@ async def test_vectors_of_a_mapped_session_land_under_its_mapped_id(tmp_path: Pa
     assert (target / "users" / "u" / "vectors" / session / "embeddings.npy").is_file()
     assert (target / "users" / "default" / "vectors" / mapped_id("no session é") / "vector_index.jsonl").is_file()
     assert ("session", "no session é") in {(m.kind, m.legacy_id) for m in run.id_map}
+
+
+class LineDroppingReader(FFLegacyReader):
+    """Planted defect: a reader that loses a record line everywhere (scan, import and comparison) and says nothing."""
+
+    def iter_lines(self, path: Path, *, note: bool = False, messages: bool = True):  # type: ignore[no-untyped-def]
+        return (line for line in super().iter_lines(path, note=note, messages=messages) if line.line_number != 2)
+
+
+async def test_a_record_line_dropped_silently_is_caught_by_the_line_audit(tmp_path: Path) -> None:
+    root = _legacy(tmp_path)
+    target = tmp_path / "target"
+    run = await migrate_root(root, target, load_config(base_path=target, environ={}), reader_class=LineDroppingReader)
+    assert not run.comparison.equivalent and not target.exists()
+    assert {"users/alice/s1/messages.jsonl:2", "users/zoë/my chat/messages.jsonl:2"} <= set(run.comparison.unaccounted)

@@ -19,6 +19,7 @@ panel: derived from where the record is, so a re-run gives the same ids.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -61,7 +62,9 @@ class FFSessionRecord:
 
 
 def _canonical(record: dict[str, Any]) -> bytes:
-    return orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    """A digest of the record's canonical JSON (keys sorted): what "the same record" means, in 16
+    bytes, so a long session's walk holds digests, not records."""
+    return hashlib.blake2b(orjson.dumps(record, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
 
 
 def iter_session_records(reader: _Reader, session: FFLegacySessionDTO, *, note: bool = False) -> Iterator[FFSessionRecord]:

@@ -1,7 +1,9 @@
 """Migration ``legacy_v1_import`` (schema 1 -> 2): the legacy flat-file chat layout into this platform.
 
 What goes where (every legacy field is kept: known ones map to v2 fields, the rest ride along in
-``metadata["legacy"]``):
+``extra`` or, for panels and documents, ``metadata``, with the import's bookkeeping under
+``ff_legacy_import``; ids the v2 rule refuses arrive already mapped by the reader, see
+:mod:`.legacy_ids`; a session's records come from the one record walk, :mod:`.legacy_records`):
 
 * ``users/<u>/profile.json``              -> the user's profile (memory manager)
 * ``users/<u>/<s>/`` chat session         -> a chat session with every message (memory manager)

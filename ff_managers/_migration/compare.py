@@ -60,6 +60,8 @@ class _Comparer:
         self.differences: list[str] = []
         self.fields = FFFieldComparer(self.differences)
         self.lines = FFLineAudit(Path(inventory.root), listed)
+        # records a manager refused at import (listed with its reason): not expected in the target
+        self.refused = {(i.path, i.line_number) for i in listed if i.kind == "record_refused"}
         self.counts = dict.fromkeys(("users", "profiles", "sessions", "panels", "messages", "personas", "documents", "vector_files"), 0)
 
     def differ(self, line: str) -> None:
@@ -160,8 +162,8 @@ class _Comparer:
     async def _walk(self, session: Any, iterator: Any, rebuild: Any, kind: str, walked: dict[str, set[int]]) -> None:
         for rec in iter_session_records(self.reader, session):
             walked[rec.relative].add(rec.line.line_number)
-            if not rec.imported:
-                continue  # the same record again, or a transcript's copy: listed by the scan / import
+            if not rec.imported or (rec.relative, rec.line.line_number) in self.refused:
+                continue  # the same record again, a transcript's copy, or refused: listed by the scan / import
             self.counts["messages"] += 1
             where = f"{rec.relative}:{rec.line.line_number}"
             try:

@@ -229,7 +229,7 @@ class FFLegacyImport:
     async def _stream(self, user_id: str, session: FFLegacySessionDTO, counter: str, convert: Any, put: Any,
                       batch_size: int) -> None:
         """Hand the imported records of a session to ``put`` in batches of ``batch_size`` (constant memory)."""
-        batch: list[dict[str, Any]] = []
+        batch: list[tuple[FFSessionRecord, dict[str, Any]]] = []
         transcripts: dict[str, int] = {}
         for rec in iter_session_records(self.reader, session):
             if rec.transcript is not None:
@@ -238,7 +238,7 @@ class FFLegacyImport:
                 continue
             if rec.transcript is not None:
                 transcripts[rec.transcript] += 1
-            batch.append(convert(rec))
+            batch.append((rec, convert(rec)))
             if len(batch) >= batch_size:
                 await self._flush(put, user_id, session.session_id, batch, counter)
                 batch = []
@@ -250,9 +250,25 @@ class FFLegacyImport:
                 reason=(f"per-persona transcript of {persona!r}: its records share message_ids with messages.jsonl"
                         + (f"; {added} record(s) only here were imported" if added else "; nothing new"))))
 
-    async def _flush(self, put: Any, user_id: str, session_id: str, batch: list[dict[str, Any]], counter: str) -> None:
-        await put(user_id, session_id, batch)
-        self.stats.counts[counter] += len(batch)
+    async def _flush(self, put: Any, user_id: str, session_id: str,
+                     batch: list[tuple[FFSessionRecord, dict[str, Any]]], counter: str) -> None:
+        """One manager call for the batch. A batch the manager refuses (it writes nothing then) is
+        retried record by record, and each record it still refuses (longer than the manager's limit,
+        say) is listed as skipped with the manager's reason instead of failing the migration."""
+        try:
+            await put(user_id, session_id, [item for _rec, item in batch])
+            written = len(batch)
+        except FFValidationError:
+            written = 0
+            for rec, item in batch:
+                try:
+                    await put(user_id, session_id, [item])
+                    written += 1
+                except FFValidationError as exc:
+                    self.skipped.append(FFIrregularItemDTO(
+                        path=rec.relative, line_number=rec.line.line_number, kind="record_refused",
+                        action=FFIrregularAction.SKIPPED, reason=f"the v2 manager refused it: {exc.message}"))
+        self.stats.counts[counter] += written
         self.stats.batches += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
 

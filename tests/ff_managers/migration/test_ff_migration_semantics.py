@@ -164,3 +164,18 @@ async def test_attachments_without_ids_or_defaults_are_kept_as_written(tmp_path:
         await memory.shutdown()
     assert [(a.attachment_id, a.name) for a in first.attachments] == [("a1-a0", "f.txt")]
     assert second.attachments == [] and second.extra["ff_legacy_import"]["original_attachments"] == [{"size_bytes": "12kb"}]
+
+
+async def test_a_record_a_manager_refuses_is_listed_and_the_rest_migrates(tmp_path: Path) -> None:
+    """A held-out shape: a panel message longer than the panel manager takes (50,000 characters)."""
+    panel = tmp_path / "legacy/users/u/panel_session_1"
+    _write(panel / "session.json", _j({"session_id": "panel_session_1", "metadata": {"participants": ["a"]}}))
+    lines = [{"role": "user", "content": "q", "message_id": "p1"},
+             {"role": "assistant", "content": "x" * 60_000, "message_id": "p2"},
+             {"role": "assistant", "content": "short", "message_id": "p3"}]
+    _write(panel / "messages.jsonl", "".join(_j(r) + "\n" for r in lines))
+    run = await FFMigrationManager(load_config(base_path=tmp_path / "t", environ={})).migrate(tmp_path / "legacy", tmp_path / "t")
+    assert run.comparison.equivalent, run.comparison.differences
+    refused = [(i.path, i.line_number) for i in run.irregular if i.kind == "record_refused"]
+    assert refused == [("users/u/panel_session_1/messages.jsonl", 2)]
+    assert run.counts["panel_messages"] == 2

@@ -137,6 +137,7 @@ async def varied_roots_migrate(ctx: FFTestContext, check: FFChecker) -> None:
         listed = {f"{i.path}:{i.line_number}" for i in run.irregular if i.line_number}
         roots.append({"seed": seed, "records": expected.records, "choices": expected.choices,
                       "mapped_ids": len(run.id_map), "unrecoverable_lines": len(expected.unreadable_lines),
+                      "refused_by_a_manager": sum(1 for i in run.irregular if i.kind == "record_refused"),
                       "forgiven": run.comparison.forgiven})
         check.equal(run.comparison.differences, [], f"seed {seed}: source and target agree field by field")
         check.equal(problems, [], f"seed {seed}: all {expected.records} readable record(s) landed once, text byte for byte")

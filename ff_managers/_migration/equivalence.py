@@ -74,7 +74,7 @@ EQUIVALENCE_RULES: tuple[FFEquivalenceRule, ...] = (
     FFEquivalenceRule("null-is-absent", _fields(NULL_AS_ABSENT),
                       "an explicit null equals an absent field or the target's default (the legacy reader treats them alike)"),
     FFEquivalenceRule("same-instant", _fields(TIMESTAMP_FIELDS),
-                      "timestamps are equal as instants (ISO with any offset, or epoch seconds); "
+                      "timestamps are equal as instants (ISO with any offset, epoch seconds or milliseconds); "
                       "a naive time stays naive and equals only the same naive time"),
 )
 

@@ -145,20 +145,20 @@ async def isolation_panels(ctx: FFTestContext, check: FFChecker, seen: FFObserva
     alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
     secret = _canary()
     panel = await ctx.panel.create_panel(alice, [{"participant_id": "host"}, {"participant_id": "guest"}], title="board")
-    await ctx.panel.add_message(panel.panel_id, "host", f"acquisition target is {secret}", user_id=alice)
+    await ctx.panel.add_message(alice, panel.panel_id, "host", f"acquisition target is {secret}")
     pid = panel.panel_id
     report = await run_probes(
         [
-            _denied("get_panel(user_id=B)", lambda: ctx.panel.get_panel(pid, user_id=bob)),
-            _denied("get_messages(user_id=B)", lambda: ctx.panel.get_messages(pid, user_id=bob)),
-            _denied("add_message(user_id=B)", lambda: ctx.panel.add_message(pid, "guest", "injected by B", user_id=bob)),
-            _denied("get_analytics(user_id=B)", lambda: ctx.panel.get_analytics(pid, user_id=bob)),
-            _denied("close_panel(user_id=B)", lambda: ctx.panel.close_panel(pid, user_id=bob)),
+            _denied("get_panel(user_id=B)", lambda: ctx.panel.get_panel(bob, pid)),
+            _denied("get_messages(user_id=B)", lambda: ctx.panel.get_messages(bob, pid)),
+            _denied("add_message(user_id=B)", lambda: ctx.panel.add_message(bob, pid, "guest", "injected by B")),
+            _denied("get_analytics(user_id=B)", lambda: ctx.panel.get_analytics(bob, pid)),
+            _denied("close_panel(user_id=B)", lambda: ctx.panel.close_panel(bob, pid)),
         ]
     )
     listed = [p.panel_id for p in await ctx.panel.list_panels(bob)]
-    after = await ctx.panel.get_panel(pid, user_id=alice)
-    messages = await ctx.panel.get_messages(pid, user_id=alice)
+    after = await ctx.panel.get_panel(alice, pid)
+    messages = await ctx.panel.get_messages(alice, pid)
     seen.note(f"as B: {report.summary()}")
     seen.note(f"list_panels(B): {len(listed)} panels, A's among them: {'yes' if pid in listed else 'no'}")
     seen.note(f"A's panel afterwards: status {after.status}, {len(messages)} message(s)")

@@ -250,7 +250,7 @@ class StateNeverWritten(FFPanelSessionManager):
     """Merges and returns a panel's state changes but never writes them."""
 
     async def update_state(self, panel_id: str, changes: Any, *, user_id: str | None = None) -> dict[str, Any]:
-        current = await self.get_state(panel_id, user_id=user_id)
+        current = await self.get_state(user_id, panel_id)
         return {key: value for key, value in {**current, **changes}.items() if value is not None}
 
 

@@ -35,7 +35,7 @@ class FFMessageIndex:
     """One panel's ids, as far as this process knows them (see the module docstring)."""
 
     last_sequence: int
-    last_message_id: str | None
+    last_message: FFPanelMessageDTO | None
     entries: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     complete: bool = False  # entries holds every message up to last_sequence
 

@@ -77,16 +77,21 @@ class FFPanelRecordReader:
             if loaded is not None:
                 yield loaded
 
-    def last_message(self, path: Path, panel_id: str, *, repair: bool = False) -> FFPanelMessageDTO | None:
+    def last_message(
+        self, path: Path, panel_id: str, *, repair: bool = False, known: FFPanelMessageDTO | None = None
+    ) -> FFPanelMessageDTO | None:
         """The log's last good message, or None when it has none.
 
         With ``repair`` (only under the panel's lock, which every message append holds) a torn
-        last line is truncated first.
+        last line is truncated first. ``known`` is the last message this process wrote or checked:
+        a tail record with its id and sequence is taken as it, without validating it again.
         """
-        last = self.last_messages(path, panel_id, 1, repair=repair)
+        last = self.last_messages(path, panel_id, 1, repair=repair, known=known)
         return last[0] if last else None
 
-    def last_messages(self, path: Path, panel_id: str, n: int, *, repair: bool = False) -> list[FFPanelMessageDTO]:
+    def last_messages(
+        self, path: Path, panel_id: str, n: int, *, repair: bool = False, known: FFPanelMessageDTO | None = None
+    ) -> list[FFPanelMessageDTO]:
         """Up to the last ``n`` good messages, oldest first.
 
         Reads backwards past bad lines (``n`` records from the end, then more while some did not
@@ -101,7 +106,7 @@ class FFPanelRecordReader:
                 removed = self.storage.repair_jsonl(path)
                 self._report(path, f"torn last line at byte {found.pop(0).offset} repaired ({removed} bytes removed)")
                 repair = False
-            fitted = [(record, self._quiet_fit(record, path, panel_id)) for record in records]
+            fitted = [(record, self._quiet_fit(record, path, panel_id, known)) for record in records]
             good = [message for _, message in fitted if message is not None]
             if len(good) >= n or len(records) < wanted:  # enough, or the start of the file
                 for line in found:
@@ -112,7 +117,14 @@ class FFPanelRecordReader:
                 return good[len(good) - n :] if len(good) > n else good
             wanted = wanted * 4 + n
 
-    def _quiet_fit(self, record: Any, path: Path, panel_id: str) -> FFPanelMessageDTO | None:
+    def _quiet_fit(self, record: Any, path: Path, panel_id: str, known: FFPanelMessageDTO | None) -> FFPanelMessageDTO | None:
+        if (
+            known is not None
+            and isinstance(record, dict)
+            and record.get("message_id") == known.message_id
+            and record.get("sequence") == known.sequence
+        ):
+            return known
         try:
             message = self.storage.load(FFPanelMessageDTO, record, path)
         except FFCorruptionError:

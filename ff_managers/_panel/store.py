@@ -65,7 +65,6 @@ class FFLockedPanel:
         self.panel_id = panel_id
         self.panel = panel
         self._messages = store.log_path(user_id, panel_id, "messages")  # checked once per lock hold
-        self._last: FFPanelMessageDTO | None = None
         self._synced = False
 
     def _index(self) -> FFMessageIndex:
@@ -75,29 +74,28 @@ class FFLockedPanel:
         mid-append never blocks, nor glues itself to, the next write.
         """
         key = (self.user_id, self.panel_id)
-        if self._synced:
-            return self._store._indexes[key]
-        self._last = last = self._store.reader.last_message(self._messages, self.panel_id, repair=True)
-        sequence = last.sequence if last is not None else 0
-        last_id = last.message_id if last is not None else None
         index = self._store._indexes.get(key)
+        if self._synced and index is not None:
+            return index
+        known = index.last_message if index is not None else None
+        last = self._store.reader.last_message(self._messages, self.panel_id, repair=True, known=known)
+        sequence = last.sequence if last is not None else 0
         if index is None or sequence < index.last_sequence or (
-            sequence == index.last_sequence and last_id != index.last_message_id
+            sequence == index.last_sequence and last is not known
         ):
             # First use, or the log was replaced (a restore, a rollback): forget what we knew.
-            index = self._store._indexes[key] = FFMessageIndex(sequence, last_id, complete=sequence == 0)
+            index = self._store._indexes[key] = FFMessageIndex(sequence, last, complete=sequence == 0)
         elif sequence > index.last_sequence:
             # Another process appended. Ids we know are still there (the log is append-only),
             # but we no longer know them all.
-            index.last_sequence, index.last_message_id, index.complete = sequence, last_id, False
+            index.last_sequence, index.last_message, index.complete = sequence, last, False
         self._synced = True
         return index
 
     @property
     def last_message(self) -> FFPanelMessageDTO | None:
         """The last good stored message, or None for an empty panel."""
-        self._index()
-        return self._last
+        return self._index().last_message
 
     @property
     def last_sequence(self) -> int:
@@ -111,7 +109,7 @@ class FFLockedPanel:
         """
         wanted = set(ids)
         index = self._index()
-        if not wanted.issubset(index.entries) and not index.complete:
+        if not index.complete and any(i not in index.entries for i in wanted):
             index.rebuild(self._store.reader.records(FFPanelMessageDTO, self._messages, self.panel_id))
         entries = index.entries
         return {i: entries[i] for i in wanted if i in entries}
@@ -142,8 +140,7 @@ class FFLockedPanel:
         self._store.storage.append_many(self._messages, [m.model_dump(mode="json") for m in messages])
         index.add(messages)
         index.last_sequence = messages[-1].sequence
-        index.last_message_id = messages[-1].message_id
-        self._last = messages[-1]
+        index.last_message = messages[-1]
 
     def append(self, log: PanelLog, records: list[dict[str, Any]]) -> None:
         """Append records to another log of the panel (insights, decisions, votes)."""

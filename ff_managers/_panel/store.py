@@ -93,6 +93,11 @@ class FFLockedPanel:
         return index
 
     @property
+    def log(self) -> Path:
+        """The panel's messages.jsonl."""
+        return self._messages
+
+    @property
     def last_message(self) -> FFPanelMessageDTO | None:
         """The last good stored message, or None for an empty panel."""
         return self._index().last_message

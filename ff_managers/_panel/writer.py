@@ -31,7 +31,7 @@ from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.message_index import ff_message_fingerprint
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.turns import FFTurnPolicy, FFTurnState, ff_turn_policy_for
-from ff_utils.ff_errors import FFConflictError, FFError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 
 __all__ = ["FFPanelMessageWriter", "FFAppended", "RunInThread", "MakeBatcher"]
@@ -223,4 +223,7 @@ class FFPanelMessageWriter:
                 field="message_id",
             )
         stored_messages = group.locked.stored_messages(known)
+        unreadable = sorted(set(known) - stored_messages.keys())
+        if unreadable:  # indexed, but the log no longer holds a readable record of it
+            raise FFCorruptionError(f"stored messages cannot be read back: {', '.join(unreadable)}", path=group.locked.log)
         return [accepted[i] if i in accepted else stored_messages[i] for i in ids]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ff_managers import FFEvent, FFEventBus, FFPanelSessionManager
-from ff_utils.ff_errors import FFConflictError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
 
@@ -127,3 +127,15 @@ async def test_another_process_appending_is_seen_by_the_index(config):
         with pytest.raises(FFConflictError):
             await a.add_message("alice", pid, "ann", "not from b", message_id="mb")
     assert len(log_lines(config, "alice", pid)) == 2
+
+
+async def test_a_retry_of_a_message_whose_line_was_damaged_since_is_a_corruption_error(panels, config):
+    pid = (await panels.create_panel("alice", SEATS)).panel_id
+    await panels.add_message("alice", pid, "ann", "first", message_id="m1")
+    await panels.add_message("alice", pid, "ann", "second", message_id="m2")
+    log = Path(config.storage.base_path) / "users" / "alice" / "panels" / pid / "messages.jsonl"
+    first, second = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b'{"damaged": true}\n' + second)  # the index still lists m1; the log lost it
+    with pytest.raises(FFCorruptionError, match="m1"):
+        await panels.add_message("alice", pid, "ann", "first", message_id="m1")
+    assert log.read_bytes() == b'{"damaged": true}\n' + second

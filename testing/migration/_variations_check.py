@@ -62,7 +62,7 @@ async def check_varied_target(expected: FFVariedRootDTO, target: Path | str,
                 continue
             try:
                 if session.kind == "panel":
-                    contents = [m.content for m in await panels.get_messages(session_id, limit=1000, user_id=user_id)]
+                    contents = [m.content for m in await panels.get_messages(user_id, session_id, limit=1000)]
                 else:
                     await memory.get_session(user_id, session_id)
                     contents = [m.content for m in await memory.get_messages(user_id, session_id, limit=1000)]

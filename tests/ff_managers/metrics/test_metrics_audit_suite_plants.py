@@ -1,5 +1,7 @@
 """The security suite's audit attacks pass on the real audit log and go red when a defence is removed.
 
+(Here rather than in tests/testing/suites/ because the defects are planted inside ff_managers/_metrics.)
+
 Planted defects, each the removal of one defence of ``ff_managers/_metrics/``:
 
 * a verifier that takes the log's own length and last hash as the head (the head is no longer

@@ -44,6 +44,7 @@ from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers._core.checks import check_json_object, timestamp
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
 from ff_managers._memory.message_ids import FFMessageIdIndex, same_message
+from ff_managers._memory.stored import tail_records
 from ff_managers._memory.validation import check_record_size, check_role, message_from_import, prepare_attachments
 from ff_managers.ff_component_base import Clock
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
@@ -300,11 +301,13 @@ class Messages:
     # ------------------------------------------------------------------ reads
 
     def tail(self, user_id: str, session_id: str, limit: int) -> list[FFChatMessageDTO]:
-        """The last ``limit`` messages, oldest first; FFNotFoundError if the session does not exist."""
+        """The last ``limit`` messages, oldest first; FFNotFoundError if the session does not exist.
+
+        A line that is not a message (unparsable, or JSON of another shape) is skipped and logged.
+        """
         files = self.session(user_id, session_id)
         self._require(files)
-        records = self.store.tail_jsonl(files.log, limit)
-        return [self.store.load(FFChatMessageDTO, record, files.log) for record in records]
+        return tail_records(self.store, FFChatMessageDTO, files.log, limit)
 
     def attachment(self, user_id: str, session_id: str, attachment_id: str) -> bytes:
         """An attachment's stored bytes; FFNotFoundError if the session or the bytes do not exist."""

@@ -124,7 +124,8 @@ class MemoryStore:
     def archived_ids(self) -> set[str]:
         """Distinct ids in the archive (a full scan; used by stats, not on hot paths)."""
         path = self.archive_path
-        return {archived.entry.memory_id for archived in load_records(self.store, FFArchivedMemoryDTO, self.store.read_jsonl(path), path)}
+        archived = load_records(self.store, FFArchivedMemoryDTO, self.store.read_jsonl(path), path)
+        return {record.entry.memory_id for record in archived}
 
     # ------------------------------------------------------------------ writes
 

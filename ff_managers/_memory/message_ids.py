@@ -31,7 +31,7 @@ from ff_utils.ff_store import FFStore
 
 __all__ = ["FFMessageIdIndex", "same_message", "ID_LOCK_NAME"]
 
-ID_LOCK_NAME = "messages.ids"  # the lock is the hidden sibling .messages.ids.lock; no such file is written
+ID_LOCK_NAME = "messages.ids"  # locked through its hidden sibling .messages.ids.lock; messages.ids itself never exists
 _COMPARED = ("role", "content", "metadata")
 
 Stamp = tuple[int, int, int]

@@ -57,6 +57,7 @@ __all__ = [
     "head_after",
     "head_from_json",
     "head_to_json",
+    "head_is_sealed",
     "reconcile_head",
     "verify_chain",
 ]
@@ -157,6 +158,11 @@ def head_to_json(head: FFAuditHead, seal: FFAuditSeal, updated_at: str) -> dict[
     body = _head_body(replace(head, mode=seal.mode, key_id=seal.key_id))
     mac = seal.digest(ff_dumps(body)) if seal.key is not None else None
     return {**body, "updated_at": updated_at, "mac": mac}
+
+
+def head_is_sealed(head: FFAuditHead, seal: FFAuditSeal) -> bool:
+    """True when ``head`` carries a valid MAC under ``seal``'s key (always True without a key)."""
+    return seal.key is None or seal.matches(ff_dumps(_head_body(head)), head.mac)
 
 
 def _is_hex64(value: object) -> bool:
@@ -280,7 +286,7 @@ def verify_chain(entries: Iterable[FFChainEntry], head: FFAuditHead | None, seal
         if index == 0:
             return FFChainVerdict(True, 0, mode=mode)
         return FFChainVerdict(False, index, None, "audit head is missing, so a truncated tail cannot be ruled out", mode=mode)
-    if seal.key is not None and not seal.matches(ff_dumps(_head_body(head)), head.mac):
+    if not head_is_sealed(head, seal):
         return FFChainVerdict(False, index, None, "audit head does not match its HMAC under the configured key (rewritten)", mode=mode)
     if head.count > index:
         return FFChainVerdict(

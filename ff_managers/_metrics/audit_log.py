@@ -34,6 +34,7 @@ from ff_managers._metrics.audit_chain import (
     FFChainEntry,
     head_after,
     head_from_json,
+    head_is_sealed,
     head_to_json,
     reconcile_head,
     seal_record,
@@ -108,7 +109,9 @@ class FFAuditLog:
             self._store.repair_jsonl(log_path)
             stored = self._read_head()
             self._refuse_other_seal(stored)
-            head = reconcile_head(stored, next(iter(self._store.tail_jsonl(log_path, 1)), None), seal)
+            tail = next(iter(self._store.tail_jsonl(log_path, 1)), None)
+            self._refuse_forged_head(stored, tail)
+            head = reconcile_head(stored, tail, seal)
             when = to_utc(moment).isoformat()
             record = seal_record(seq=head.count, timestamp=when, prev_hash=head.last_hash, seal=seal, **fields)
             self._store.write_json(head_path, head_to_json(replace(head, pending=record["hash"]), seal, when))
@@ -127,6 +130,23 @@ class FFAuditLog:
             f"{seal.key_id!r}) is configured; configure the same key, or move audit/ aside to start a new log",
             path=self._head_path(),
         )
+
+    def _refuse_forged_head(self, head: FFAuditHead | None, tail: Any) -> None:
+        """In key mode, FFCorruptionError for a head without a valid MAC, or none beside records.
+
+        Chaining on from such a head would seal it anew and so launder the damage (a tail cut
+        with the head rewritten to fit would verify from then on). Without a key there is
+        nothing to check: anyone can write a plausible head, as the chain's limits say.
+        """
+        if self._seal.key is None:
+            return
+        if head is None and tail is not None:
+            raise FFCorruptionError("audit head is missing while the log holds records; appends are refused", path=self._head_path())
+        if head is not None and not head_is_sealed(head, self._seal):
+            raise FFCorruptionError(
+                "audit head does not match its HMAC under the configured key (rewritten); appends are refused",
+                path=self._head_path(),
+            )
 
     def tail(self, limit: int) -> list[FFAuditRecordDTO]:
         """The last ``limit`` lines that are audit records, oldest first (verify reports the rest)."""

@@ -11,7 +11,7 @@ import pytest
 
 from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
 from ff_managers import FFEventBus, FFMetricsCollectionManager
-from ff_utils.ff_errors import FFConfigError, FFConflictError
+from ff_utils.ff_errors import FFConfigError, FFConflictError, FFCorruptionError
 
 KEY = "correct horse battery staple 42"
 
@@ -132,3 +132,23 @@ def test_the_key_comes_from_the_environment_and_is_never_shown(tmp_path: Path) -
     config = load_config(base_path=tmp_path, environ={"FF_METRICS__AUDIT_KEY": KEY})
     assert config.metrics.audit_key is not None and config.metrics.audit_key.get_secret_value() == KEY
     assert KEY not in config.model_dump_json() and KEY not in repr(config)
+
+
+async def test_with_a_key_an_append_never_launders_a_forged_or_missing_head(tmp_path: Path) -> None:
+    config = keyed(tmp_path, audit_key=KEY)
+    metrics = await written(config)
+    root = config.storage.base_path
+    log, head_path = root / "audit" / "audit.jsonl", root / "audit" / "audit_head.json"
+    lines = log.read_bytes().splitlines()
+    log.write_bytes(b"".join(line + b"\n" for line in lines[:-1]))  # cut the last record ...
+    head = orjson.loads(head_path.read_bytes())
+    head.update(count=3, last_hash=orjson.loads(lines[2])["hash"])  # ... and make the head fit
+    head_path.write_bytes(orjson.dumps(head))
+    with pytest.raises(FFCorruptionError, match="HMAC"):
+        await metrics.audit("alice", "tool.run", "after")  # sealing this head would hide the cut
+    head_path.unlink()
+    with pytest.raises(FFCorruptionError, match="missing"):
+        await metrics.audit("alice", "tool.run", "after")
+    assert len(log.read_bytes().splitlines()) == 3
+    assert not (await metrics.verify_audit_log()).ok
+    await metrics.shutdown()

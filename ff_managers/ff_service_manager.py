@@ -32,8 +32,8 @@ from ff_class_configs.ff_configuration_manager_config import FFConfigurationMana
 from ff_class_configs.ff_service_dtos import FFApiKeyCreatedDTO, FFApiKeyDTO, FFReadyFileDTO
 from ff_managers._service.auth import FFApiKeyStore
 from ff_managers._service.errors import FFAuthenticationError, FFPayloadTooLargeError, FFRateLimitError
-from ff_managers._service.operations import FFManagers
-from ff_managers._service.registry import FFOperation, FFOperationRegistry
+from ff_managers._service.operations import FFManagers, build_registry
+from ff_managers._service.registry import FFOperation, FFOperationRegistry, FFReply
 from ff_managers._service.runtime import FFServiceRuntime
 from ff_managers._service.server import FFListeners, check_tls
 from ff_managers.ff_event_bus import FFEventBus
@@ -49,6 +49,9 @@ from ff_utils.ff_store import FFStore
 __all__ = [
     "FFAuthenticationError",
     "FFOperation",
+    "FFOperationRegistry",
+    "FFReply",
+    "build_registry",
     "FFPayloadTooLargeError",
     "FFRateLimitError",
     "FFServiceManager",
@@ -64,7 +67,9 @@ class FFServiceManager:
     domain managers it already runs, as keyword ``memory=``, ``panel=``, ``knowledge=``,
     ``tools=``, ``metrics=``; by default they are built from ``config`` on one shared bus and
     shut down (batchers drained) by :meth:`stop`. ``instance_id`` names this instance in the
-    ready file, ``/v1/info`` and the instance registry.
+    ready file, ``/v1/info`` and the instance registry. ``registry`` replaces the operations
+    (default: :func:`build_registry`, API.md's list); an application adds its own operations
+    to it and gets them on every transport.
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class FFServiceManager:
         *,
         instance_id: str | None = None,
         store: FFStore | None = None,
+        registry: FFOperationRegistry | None = None,
         **managers: Any,
     ) -> None:
         self.config = config
@@ -90,6 +96,7 @@ class FFServiceManager:
             tools=managers.get("tools") or FFToolExecutionManager(config, bus=bus, store=self.store),
             metrics=managers.get("metrics") or FFMetricsCollectionManager(config, bus=bus, store=self.store),
         )
+        self._registry = registry if registry is not None else build_registry()
         self._keys = FFApiKeyStore(self.store)
         self._runtime: FFServiceRuntime | None = None
         self._listeners: FFListeners | None = None
@@ -113,11 +120,7 @@ class FFServiceManager:
     @property
     def registry(self) -> FFOperationRegistry:
         """The operations this service offers (the same on every transport)."""
-        if self._runtime is not None:
-            return self._runtime.dispatcher.registry
-        from ff_managers._service.operations import build_registry
-
-        return build_registry()
+        return self._registry
 
     @property
     def ready(self) -> FFReadyFileDTO | None:
@@ -146,7 +149,7 @@ class FFServiceManager:
         tls = check_tls(Path(ssl_keyfile) if ssl_keyfile else None, Path(ssl_certfile) if ssl_certfile else None)
         for manager in self.managers.all():
             await manager.initialize()
-        runtime = FFServiceRuntime(settings, self.managers, self.store, self.instance_id)
+        runtime = FFServiceRuntime(settings, self.managers, self.store, self.instance_id, self._registry)
         for bus in {id(m.bus): m.bus for m in self.managers.all()}.values():
             self._unsubscribe.append(bus.subscribe("*", runtime.events.on_event))
         listeners = FFListeners(runtime)

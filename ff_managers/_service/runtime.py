@@ -22,7 +22,8 @@ from ff_managers._service.health import FFHealth
 from ff_managers._service.idempotency import FFIdempotencyCache
 from ff_managers._service.instances import FFInstanceRegistry
 from ff_managers._service.limits import FFRateLimiter
-from ff_managers._service.operations import FFManagers, build_registry
+from ff_managers._service.operations import FFManagers
+from ff_managers._service.registry import FFOperationRegistry
 from ff_managers._service.udp import FFStatsdListener
 from ff_utils.ff_store import FFStore
 
@@ -37,13 +38,15 @@ def package_version() -> str:
 
 
 class FFServiceRuntime:
-    def __init__(self, settings: FFServiceConfigDTO, managers: FFManagers, store: FFStore, instance_id: str) -> None:
+    def __init__(
+        self, settings: FFServiceConfigDTO, managers: FFManagers, store: FFStore, instance_id: str, registry: FFOperationRegistry
+    ) -> None:
         self.settings = settings
         self.instance_id = instance_id
         self.version = package_version()
         self.keys = FFApiKeyStore(store)
         limiter = FFRateLimiter(settings.rate_limit, settings.auth_failure_rate_limit)
-        self.dispatcher = FFDispatcher(settings, build_registry(), managers, FFAuthenticator(settings, self.keys), limiter)
+        self.dispatcher = FFDispatcher(settings, registry, managers, FFAuthenticator(settings, self.keys), limiter)
         self.idempotency = FFIdempotencyCache(settings.idempotency_keys_per_principal)
         self.events = FFEventLog(settings.event_retention, settings.subscriber_queue)
         self.health = FFHealth(store, settings.max_loop_lag_ms)

@@ -74,7 +74,7 @@ class FFListeners:
         app = build_http_app(runtime, version=runtime.version)
         config = uvicorn.Config(
             app, log_config=None, log_level="warning", access_log=False, lifespan="off", ws="websockets-sansio",
-            ws_max_size=settings.max_line_bytes * 2, timeout_graceful_shutdown=int(max(1, settings.shutdown_grace_seconds)),
+            ws_max_size=settings.max_line_bytes * 4 + 65536, timeout_graceful_shutdown=int(max(1, settings.shutdown_grace_seconds)),
             ssl_keyfile=str(tls[0]) if tls else None, ssl_certfile=str(tls[1]) if tls else None,
             h11_max_incomplete_event_size=64 * 1024,
         )  # fmt: skip

@@ -1,0 +1,176 @@
+"""Unit tests of the service's parts that need no server: keys, JWT, errors, StatsD, events, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+import jwt
+import pytest
+
+from ff_class_configs import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_service_config import FFServiceConfigDTO
+from ff_managers._service.auth import FFApiKeyStore, FFAuthenticator, FFPrincipal, bearer_token
+from ff_managers._service.errors import FFAuthenticationError, FFRateLimitError, describe, jsonrpc_error, problem
+from ff_managers._service.events import FFEventLog
+from ff_managers._service.idempotency import FFIdempotencyCache
+from ff_managers._service.limits import FFRateLimiter
+from ff_managers._service.server import _bind
+from ff_managers._service.udp import FFStatsdStats, parse_statsd_line
+from ff_managers.ff_event_bus import FFEvent
+from ff_utils.ff_errors import FFConfigError, FFConflictError, FFNotFoundError, FFValidationError
+from ff_utils.ff_store import FFStore
+
+
+def test_keys_are_stored_hashed_and_revocation_is_seen_by_a_verifier(config: FFConfigurationManagerConfigDTO) -> None:
+    store = FFStore.from_config(config)
+    writer, reader = FFApiKeyStore(store), FFApiKeyStore(store)  # two processes, in effect
+    created = writer.create("alice", ["admin", "admin"])
+    assert created.roles == ["admin"]
+    assert created.key not in store.path("system", "service", "api_keys.json").read_text()
+    assert reader.verify(created.key) == FFPrincipal("alice", frozenset({"admin"}), f"key:{created.key_id}")
+    time.sleep(0.01)  # a new mtime for the revocation
+    writer.revoke(created.key_id)
+    with pytest.raises(FFAuthenticationError):
+        reader.verify(created.key)
+    with pytest.raises(FFNotFoundError):
+        writer.revoke("0000")
+    assert [k.revoked_at is not None for k in writer.list_keys()] == [True]
+
+
+def test_jwt_uses_the_configured_algorithm_only(config: FFConfigurationManagerConfigDTO) -> None:
+    settings = FFServiceConfigDTO(jwt_secret="s" * 32, jwt_audience="ff")
+    auth = FFAuthenticator(settings, FFApiKeyStore(FFStore.from_config(config)))
+    good = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "ff", "roles": ["admin"]}, "s" * 32, algorithm="HS256")
+    principal = auth.authenticate(good)
+    assert (principal.user_id, principal.admin) == ("alice", True)
+    for bad in (
+        jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "ff"}, "s" * 32, algorithm="HS384"),
+        jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "other"}, "s" * 32, algorithm="HS256"),
+        jwt.encode({"sub": "alice", "aud": "ff"}, "s" * 32, algorithm="HS256"),  # no exp
+        jwt.encode({"sub": "../bob", "exp": int(time.time()) + 60, "aud": "ff"}, "s" * 32, algorithm="HS256"),
+    ):
+        with pytest.raises(FFAuthenticationError):
+            auth.authenticate(bad)
+    no_secret = FFAuthenticator(FFServiceConfigDTO(), FFApiKeyStore(FFStore.from_config(config)))
+    with pytest.raises(FFAuthenticationError):
+        no_secret.authenticate(good)
+    with pytest.raises(FFConfigError):
+        FFAuthenticator(FFServiceConfigDTO(jwt_algorithm="RS256"), FFApiKeyStore(FFStore.from_config(config)))
+
+
+def test_bearer_token_parsing() -> None:
+    assert bearer_token("Bearer abc") == "abc"
+    assert bearer_token("bearer  abc ") == "abc"
+    assert bearer_token("Basic abc") is None
+    assert bearer_token("Bearer") is None
+    assert bearer_token(None) is None
+
+
+def test_one_error_gives_the_same_status_on_http_and_json_rpc() -> None:
+    wire = describe(FFRateLimitError("slow down", retry_after=7))
+    assert problem(wire) == {"type": problem(wire)["type"], "title": "Too Many Requests", "status": 429,
+                                  "detail": "slow down", "error": "FFRateLimitError", "retry_after": 7}  # fmt: skip
+    assert jsonrpc_error(wire)["data"] == {"error": "FFRateLimitError", "status": 429, "detail": "slow down", "retry_after": 7}
+    missing = describe(FFNotFoundError("session 'secret-id' of bob not found"))
+    assert missing.detail == "not found"  # never the manager's wording
+    assert describe(RuntimeError("bug")).status == 500
+
+
+def test_statsd_lines_parse_and_gaps_count_as_loss() -> None:
+    assert parse_statsd_line("api.latency:12.5|ms|@0.5|#route:chat,seq:3") == ("api.latency", 12.5, "timing", {"route": "chat", "seq": "3"})
+    assert parse_statsd_line("hits:1|c")[2] == "counter"
+    for bad in ("nocolon", "x:1|h", "x:abc|c", "x:1|c|weird"):
+        with pytest.raises(ValueError):
+            parse_statsd_line(bad)
+    stats = FFStatsdStats()
+    for seq in (1, 2, 4, 3, 8):  # 3 arrives late (counted lost once, never negative), 5-7 lost
+        stats.saw("a", seq)
+    stats.saw("b", 1)
+    assert stats.lost == 1 + 3
+
+
+def _event(user: str, n: int) -> FFEvent:
+    return FFEvent("memory.message_added", "memory", {"n": n}, user)
+
+
+async def test_event_log_replays_after_an_offset_and_filters_users() -> None:
+    log = FFEventLog(retention=5, queue_size=100)
+    alice = FFPrincipal("alice", frozenset(), "key:a")
+    for n in range(3):
+        log.on_event(_event("alice", n))
+        log.on_event(_event("bob", n))
+    first = log.oldest_offset
+    subscription = log.subscribe(alice, ["memory.*"], first)
+    replayed = [subscription.queue.get_nowait()["data"]["n"] for _ in range(subscription.queue.qsize())]
+    assert replayed == [1, 2]  # after the oldest kept: alice's only
+    with pytest.raises(FFConflictError):
+        log.subscribe(alice, ["*"], first - 2)
+    with pytest.raises(FFValidationError):
+        log.subscribe(alice, ["*"], log.last_offset + 1)
+    with pytest.raises(FFValidationError):
+        log.subscribe(alice, "memory.*", None)
+
+
+async def test_a_slow_subscriber_is_marked_overflowed() -> None:
+    log = FFEventLog(retention=100, queue_size=2)
+    subscription = log.subscribe(FFPrincipal("alice", frozenset(), "key:a"), ["*"], None)
+    for n in range(3):
+        log.on_event(_event("alice", n))
+    assert subscription.overflowed and subscription.queue.qsize() == 2
+
+
+async def test_idempotency_cache_replays_refuses_other_requests_and_forgets_failures() -> None:
+    cache = FFIdempotencyCache(capacity=2)
+    calls = []
+
+    async def call() -> tuple[int, object]:
+        calls.append(1)
+        await asyncio.sleep(0.01)
+        return 201, {"n": len(calls)}
+
+    answers = await asyncio.gather(cache.run("p", "k", "f", call), cache.run("p", "k", "f", call))
+    assert answers == [((201, {"n": 1}), False), ((201, {"n": 1}), True)]
+    with pytest.raises(FFValidationError):
+        await cache.run("p", "k", "other", call)
+
+    async def fail() -> tuple[int, object]:
+        raise FFConflictError("no")
+
+    with pytest.raises(FFConflictError):
+        await cache.run("p", "k2", "f", fail)
+    assert (await cache.run("p", "k2", "f", call))[1] is False  # a failure is not replayed
+    await cache.run("p", "k3", "f", call)
+    assert (await cache.run("p", "k", "f", call))[1] is False  # capacity 2: the oldest key was dropped
+
+
+def test_rate_limits_are_per_key_and_bad_settings_are_config_errors() -> None:
+    limiter = FFRateLimiter("2/minute", "1/minute")
+    limiter.spend("a")
+    limiter.spend("a")
+    with pytest.raises(FFRateLimitError) as refused:
+        limiter.spend("a")
+    assert refused.value.retry_after >= 1
+    limiter.spend("b", 2)
+    limiter.failed_auth("10.0.0.1")
+    with pytest.raises(FFRateLimitError):
+        limiter.check_address("10.0.0.1")
+    limiter.check_address("10.0.0.2")
+    with pytest.raises(FFConfigError):
+        FFRateLimiter("lots", "1/minute")
+
+
+def test_the_http_socket_is_a_tcp_socket_so_responses_are_not_delayed() -> None:
+    """asyncio sets TCP_NODELAY only on IPPROTO_TCP sockets; without it a response waits ~40 ms."""
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
+
+
+def test_service_config_defaults_are_safe() -> None:
+    settings = FFServiceConfigDTO()
+    assert (settings.host, settings.udp_host, settings.tcp_port, settings.udp_port) == ("127.0.0.1", "127.0.0.1", None, None)
+    assert settings.jwt_secret is None  # no JWT is accepted until a secret is configured

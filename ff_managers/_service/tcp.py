@@ -28,7 +28,7 @@ class FFTcpListener:
     def __init__(self, runtime: Any) -> None:
         self._runtime = runtime
         self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handlers: dict[asyncio.Task[None], FFRpcConnection] = {}
 
     async def start(self, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None) -> int:
         settings = self._runtime.settings
@@ -41,19 +41,22 @@ class FFTcpListener:
             self._server.close()
 
     async def close(self, grace_s: float) -> None:
+        """Stop accepting; let every connection's requests in flight finish (bounded), then close them.
+
+        A connection idle in a read is closed at once rather than waited for: no new line is
+        started once the server is stopping (``runtime.stopping``).
+        """
         await self.stop_accepting()
-        if self._handlers:
-            _done, pending = await asyncio.wait(set(self._handlers), timeout=grace_s)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        handlers = dict(self._handlers)
+        await asyncio.gather(*(connection.close(grace_s) for connection in handlers.values()))
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
-        if task is not None:
-            self._handlers.add(task)
         runtime, settings = self._runtime, self._runtime.settings
         peer = writer.get_extra_info("peername")
         address = peer[0] if isinstance(peer, tuple) else "unknown"
@@ -67,6 +70,8 @@ class FFTcpListener:
         connection = FFRpcConnection(runtime.dispatcher, send, transport="tcp", address=address,
                                      max_in_flight=settings.max_in_flight_per_connection)  # fmt: skip
         runtime.connections.add(connection)
+        if task is not None:
+            self._handlers[task] = connection
         try:
             while not runtime.stopping:
                 try:
@@ -83,6 +88,8 @@ class FFTcpListener:
                                                                       transport="tcp", address=address)  # fmt: skip
                     await send({"jsonrpc": "2.0", "id": None, "error": jsonrpc_error(describe(error))})
                     break
+                if runtime.stopping:
+                    break  # read while stopping: not started, so not acknowledged
                 if line.strip():
                     await connection.receive(line)
         except (ConnectionError, asyncio.CancelledError):
@@ -96,4 +103,4 @@ class FFTcpListener:
             except (ConnectionError, OSError) as exc:
                 _log.debug("TCP close: %s", exc)
             if task is not None:
-                self._handlers.discard(task)
+                self._handlers.pop(task, None)

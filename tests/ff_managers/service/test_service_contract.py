@@ -249,3 +249,22 @@ async def test_a_request_over_the_size_limit_is_refused_with_413(config: FFConfi
         finally:
             await client.close()
         assert [d.details["status"] for d in await _audit_denials(service)] == [413]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_roles_are_the_tool_managers_roles(config: FFConfigurationManagerConfigDTO, transport: str) -> None:
+    """An operation's required role (here set in config) is granted by the tool manager's assign_role."""
+    async with running_service(_configure(config, operation_roles={"metrics.get_summary": "analyst"})) as (service, ready):
+        alice = service.create_api_key("alice").key
+        admin = service.create_api_key("ops", ["admin"]).key
+        client = make_client(transport, ready)
+        try:
+            refused = await client.call("metrics.get_summary", {"name": "x"}, alice)
+            assert (refused.status, refused.error) == (403, "FFPermissionError")
+            assert (await client.call("tools.assign_role", {"user_id": "alice", "role": "analyst"}, alice)).status == 403
+            assert (await client.call("tools.assign_role", {"user_id": "alice", "role": "analyst"}, admin)).ok
+            assert (await client.call("metrics.get_summary", {"name": "x"}, alice)).ok
+            assert (await client.call("metrics.get_summary", {"name": "x"}, _jwt("bob", roles=["analyst"]))).ok
+        finally:
+            await client.close()
+        assert "analyst" in (await service.managers.tools.get_access("alice")).roles

@@ -7,6 +7,7 @@ import socket
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from ff_class_configs import FFConfigurationManagerConfigDTO
@@ -180,3 +181,48 @@ async def test_tcp_runs_at_most_the_in_flight_cap_per_connection(config: FFConfi
             assert running["max"] == cap
         finally:
             writer.close()
+
+
+async def test_stop_finishes_the_requests_in_flight_and_then_refuses_new_ones(config: FFConfigurationManagerConfigDTO) -> None:
+    from ff_managers import FFServiceManager
+    from ff_managers._service.operations import build_registry
+    from ff_managers._service.registry import FFOperation
+    from pydantic import BaseModel
+
+    class _Nap(BaseModel):
+        pass
+
+    started = asyncio.Event()
+
+    async def nap(_managers: Any, _request: _Nap) -> dict[str, str]:
+        started.set()
+        await asyncio.sleep(0.3)
+        return {"slept": "yes"}
+
+    registry = build_registry()
+    registry.add(FFOperation("test.nap", http_method="POST", path="/v1/test/nap", request=_Nap, response=dict, handler=nap, summary="nap"))
+    service = FFServiceManager(config, registry=registry)
+    ready = await service.start(host="127.0.0.1", http_port=0, tcp_port=0, udp_port=None)
+    try:
+        key = service.create_api_key("alice").key
+        idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", ready.tcp_port)  # never sends: must not hold up stop
+        reader, writer = await asyncio.open_connection("127.0.0.1", ready.tcp_port)
+        writer.write(b'{"jsonrpc":"2.0","id":1,"method":"auth","params":{"token":"%s"}}\n' % key.encode())
+        writer.write(b'{"jsonrpc":"2.0","id":2,"method":"test.nap","params":{}}\n')
+        await writer.drain()
+        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{ready.http_port}", headers={"Authorization": f"Bearer {key}"})
+        in_flight = asyncio.create_task(http.post("/v1/test/nap", json={}))
+        await asyncio.wait_for(started.wait(), 10)
+        await asyncio.sleep(0.05)  # both naps are running
+        await asyncio.wait_for(service.stop(), 30)
+        answers = [orjson.loads(await asyncio.wait_for(reader.readline(), 5)) for _ in range(2)]
+        assert answers[1] == {"jsonrpc": "2.0", "id": 2, "result": {"slept": "yes"}}
+        assert (await in_flight).json() == {"slept": "yes"}
+        with pytest.raises(httpx.ConnectError):
+            await http.get("/health/live")
+        assert await asyncio.wait_for(idle_reader.read(), 5) == b""  # closed by the server
+        writer.close()
+        idle_writer.close()
+        await http.aclose()
+    finally:
+        await service.stop()

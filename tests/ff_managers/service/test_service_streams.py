@@ -226,3 +226,34 @@ async def test_stop_finishes_the_requests_in_flight_and_then_refuses_new_ones(co
         await http.aclose()
     finally:
         await service.stop()
+
+
+async def test_a_body_over_the_limit_is_refused_also_without_content_length(config: FFConfigurationManagerConfigDTO) -> None:
+    config.service.max_request_bytes = 2048
+    async with running_service(config) as (service, ready):
+        key = service.create_api_key("alice").key
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ready.http_port}", headers={"Authorization": f"Bearer {key}"}) as http:
+
+            async def chunks() -> Any:
+                for _ in range(10):
+                    yield b'{"title": "' + b"x" * 500 if _ == 0 else b"x" * 500
+
+            answer = await http.post("/v1/users/alice/sessions", content=chunks(), headers={"content-type": "application/json"})
+            assert "content-length" not in answer.request.headers  # sent chunked
+            assert (answer.status_code, answer.json()["error"]) == (413, "FFPayloadTooLargeError")
+            assert (await http.get("/v1/users/alice/sessions")).json() == []
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(config) as (service, ready):
+        key = service.create_api_key("alice").key
+        reader, writer = await asyncio.open_connection("127.0.0.1", ready.http_port)
+        try:
+            head = (f"POST /v1/users/alice/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {100 * 1024 * 1024}\r\n\r\n")  # fmt: skip
+            writer.write(head.encode())  # and never the 100 MiB
+            await writer.drain()
+            status_line = await asyncio.wait_for(reader.readline(), 10)
+            assert status_line.split()[1] == b"413"
+        finally:
+            writer.close()

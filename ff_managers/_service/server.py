@@ -37,7 +37,9 @@ _START_TIMEOUT_S = 30.0
 
 
 class _EmbeddedUvicorn(uvicorn.Server):
-    """uvicorn without its signal handlers (they re-raise SIGTERM after shutdown: exit code -15)."""
+    """uvicorn without its signal handlers: the process owner (``FFServiceManager.serve``) decides
+    what a signal means. uvicorn's, installed with ``signal.signal``, would replace the owner's,
+    shut HTTP down alone while TCP still serves, and raise the signal again when done."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

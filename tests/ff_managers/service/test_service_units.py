@@ -174,3 +174,24 @@ def test_service_config_defaults_are_safe() -> None:
     settings = FFServiceConfigDTO()
     assert (settings.host, settings.udp_host, settings.tcp_port, settings.udp_port) == ("127.0.0.1", "127.0.0.1", None, None)
     assert settings.jwt_secret is None  # no JWT is accepted until a secret is configured
+
+
+async def test_a_tcp_line_of_exactly_the_limit_passes_and_one_byte_more_is_refused(config: FFConfigurationManagerConfigDTO) -> None:
+    from tests._service_clients import running_service
+
+    config.service.max_line_bytes = 1024
+    async with running_service(config) as (service, ready):
+        key = service.create_api_key("alice").key
+        reader, writer = await asyncio.open_connection("127.0.0.1", ready.tcp_port)
+        try:
+            auth = b'{"jsonrpc":"2.0","id":1,"method":"auth","params":{"token":"%s"}}' % key.encode()
+            padded = auth[:-1] + b',"pad":"' + b"x" * (1024 - len(auth) - 9) + b'"}'
+            assert len(padded) == 1024
+            writer.write(padded + b"\n")
+            assert b'"result"' in await asyncio.wait_for(reader.readline(), 10)
+            writer.write(padded[:-2] + b'x"}' + b"\n")  # 1025 bytes
+            answer = await asyncio.wait_for(reader.readline(), 10)
+            assert b'"FFPayloadTooLargeError"' in answer and b'"status":413' in answer
+            assert await asyncio.wait_for(reader.read(), 10) == b""  # and the connection is closed
+        finally:
+            writer.close()

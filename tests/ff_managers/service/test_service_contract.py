@@ -268,3 +268,44 @@ async def test_roles_are_the_tool_managers_roles(config: FFConfigurationManagerC
         finally:
             await client.close()
         assert "analyst" in (await service.managers.tools.get_access("alice")).roles
+
+
+async def test_json_rpc_protocol_errors_on_tcp(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(_configure(config)) as (service, ready):
+        key = service.create_api_key("alice").key
+        client = make_client("tcp", ready)
+        await client._open()  # type: ignore[union-attr]
+        try:
+            await client.send_raw(b"{not json\n")  # type: ignore[union-attr]
+            assert (await client.receive())["error"]["code"] == -32700  # type: ignore[union-attr]
+            unauthenticated = await client.request("memory.list_sessions", {"user_id": "alice"})  # type: ignore[union-attr]
+            assert unauthenticated["error"]["data"]["status"] == 401
+            await client.request("auth", {"token": key})  # type: ignore[union-attr]
+            unknown = await client.request("memory.drop_everything", {})  # type: ignore[union-attr]
+            assert (unknown["error"]["code"], unknown["error"]["data"]["status"]) == (-32601, 404)
+            await client.send({"jsonrpc": "1.0", "id": 5, "method": "x"})  # type: ignore[union-attr]
+            assert (await client.receive()) == {"jsonrpc": "2.0", "id": 5, "error": {"code": -32600, "message": "invalid request"}}  # type: ignore[union-attr]
+            bad_params = await client.request("memory.list_sessions", [1, 2])  # type: ignore[union-attr,arg-type]
+            assert bad_params["error"]["code"] == -32602
+            batch = [{"jsonrpc": "2.0", "id": 7, "method": "memory.list_sessions", "params": {"user_id": "alice"}},
+                     {"jsonrpc": "2.0", "method": "memory.create_session", "params": {"user_id": "alice"}}]  # fmt: skip
+            await client.send(batch)  # type: ignore[union-attr]
+            answers = await client.receive()  # type: ignore[union-attr]
+            assert [a["id"] for a in answers] == [7]  # the notification gets no answer, but ran
+            assert len((await client.request("memory.list_sessions", {"user_id": "alice"}))["result"]) == 1  # type: ignore[union-attr]
+        finally:
+            await client.close()
+
+
+async def test_a_bad_websocket_header_is_refused_at_the_handshake(config: FFConfigurationManagerConfigDTO) -> None:
+    import websockets
+
+    async with running_service(_configure(config)) as (service, ready):
+        url = f"ws://127.0.0.1:{ready.http_port}/v1/ws"
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            await websockets.connect(url, additional_headers={"Authorization": "Bearer ffk_nope_nope"}, open_timeout=10)
+        assert refused.value.response.status_code == 401
+        good = service.create_api_key("alice").key
+        async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {good}"}, open_timeout=10) as ws:
+            await ws.send('{"jsonrpc":"2.0","id":1,"method":"memory.list_sessions","params":{"user_id":"alice"}}')
+            assert '"result":[]' in await ws.recv()

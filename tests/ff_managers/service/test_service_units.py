@@ -14,12 +14,13 @@ from ff_class_configs.ff_service_config import FFServiceConfigDTO
 from ff_managers._service.auth import FFApiKeyStore, FFAuthenticator, FFPrincipal, bearer_token
 from ff_managers._service.errors import FFAuthenticationError, FFRateLimitError, describe, jsonrpc_error, problem
 from ff_managers._service.events import FFEventLog
+from ff_managers._service.health import FFHealth
 from ff_managers._service.idempotency import FFIdempotencyCache
 from ff_managers._service.limits import FFRateLimiter
 from ff_managers._service.server import _bind
 from ff_managers._service.udp import FFStatsdStats, parse_statsd_line
 from ff_managers.ff_event_bus import FFEvent
-from ff_utils.ff_errors import FFConfigError, FFConflictError, FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFConfigError, FFConflictError, FFNotFoundError, FFStorageError, FFTimeoutError, FFValidationError
 from ff_utils.ff_store import FFStore
 
 
@@ -195,3 +196,45 @@ async def test_a_tcp_line_of_exactly_the_limit_passes_and_one_byte_more_is_refus
             assert await asyncio.wait_for(reader.read(), 10) == b""  # and the connection is closed
         finally:
             writer.close()
+
+
+class _BrokenStore(FFStore):
+    """A store whose writes or locks fail, as a full disk or a stuck lock holder would."""
+
+    fail: str = ""
+
+    def write_json(self, path, data):  # type: ignore[no-untyped-def]
+        if self.fail == "writable":
+            raise FFStorageError("no space left on device")
+        super().write_json(path, data)
+
+    def lock(self, path):  # type: ignore[no-untyped-def]
+        if self.fail == "lock":
+            raise FFTimeoutError("lock not obtained in time")
+        return super().lock(path)
+
+
+@pytest.mark.parametrize("fail", ["writable", "lock"])
+async def test_readiness_names_a_disk_that_cannot_be_written_or_locked(config: FFConfigurationManagerConfigDTO, fail: str) -> None:
+    from ff_managers import ff_ensure_data_root
+
+    ff_ensure_data_root(config.storage.base_path)
+    store = _BrokenStore.from_config(config)
+    health = FFHealth(store, max_loop_lag_ms=10_000)
+    assert (await health.ready())[0]
+    store.fail = fail
+    ok, checks = await health.ready()
+    assert not ok and [name for name, check in checks.items() if not check["ok"]] == [fail]
+
+
+async def test_readiness_fails_while_the_event_loop_lags() -> None:
+    health = FFHealth(FFStore.__new__(FFStore), max_loop_lag_ms=100)  # no disk check is run here
+    health.start()
+    try:
+        await asyncio.sleep(0.15)
+        time.sleep(0.4)  # a handler blocking the loop
+        await asyncio.sleep(0.15)
+        assert health.loop_lag_ms > 100
+        assert not health.lag_check()["ok"]
+    finally:
+        await health.stop()

@@ -13,6 +13,7 @@ admin role (configured, a tool-manager role name) may act for every user.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -111,15 +112,26 @@ class FFApiKeyStore:
         data = self._store.update_json(self._path, mark, default=self._empty())
         return FFApiKeyDTO(**_public(data["keys"][key_id]))
 
-    def _records(self) -> dict[str, Any]:
+    def _stamp(self) -> int | None:
         try:
-            stamp = os.stat(self._path).st_mtime_ns
+            return os.stat(self._path).st_mtime_ns
         except FileNotFoundError:
-            return {}
-        if self._cache is None or stamp != self._cache_stamp:
-            self._cache = self._store.read_json(self._path, self._empty()).get("keys", {})
-            self._cache_stamp = stamp
-        return self._cache
+            return None
+
+    def stale(self) -> bool:
+        """Whether the key file changed since it was read (one ``stat``: cheap enough per request)."""
+        return self._cache is None or self._stamp() != self._cache_stamp
+
+    def reload(self) -> None:
+        """Read the key file again (blocking: the service calls it in a worker thread)."""
+        stamp = self._stamp()
+        self._cache = self._store.read_json(self._path, self._empty()).get("keys", {}) if stamp is not None else {}
+        self._cache_stamp = stamp
+
+    def _records(self) -> dict[str, Any]:
+        if self.stale():
+            self.reload()
+        return self._cache or {}
 
     def verify(self, token: str) -> FFPrincipal:
         """The principal of a presented key; FFAuthenticationError when unknown, wrong or revoked."""
@@ -155,6 +167,11 @@ class FFAuthenticator:
             return Path(settings.jwt_public_key_file).read_bytes()
         except OSError as exc:
             raise FFConfigError(f"service.jwt_public_key_file unreadable: {exc.strerror}", path=settings.jwt_public_key_file) from exc
+
+    async def refresh(self) -> None:
+        """Re-read the API keys off the event loop when their file changed (a revocation elsewhere)."""
+        if self._keys.stale():
+            await asyncio.to_thread(self._keys.reload)
 
     def authenticate(self, token: str | None) -> FFPrincipal:
         if not token:

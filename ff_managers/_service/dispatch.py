@@ -62,6 +62,7 @@ class FFDispatcher:
     async def authenticate(self, token: str | None, *, address: str, transport: str) -> FFPrincipal:
         try:
             self.limiter.check_address(address)
+            await self.authenticator.refresh()
             return self.authenticator.authenticate(token)
         except FFAuthenticationError as exc:
             self.limiter.failed_auth(address)

@@ -11,6 +11,7 @@ replays the first answer of a retried write (see ``idempotency``), marked ``Idem
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -149,7 +150,7 @@ def build_http_app(runtime: Any, *, version: str) -> FastAPI:
         try:
             token = bearer_token(request.headers.get("authorization"))
             await runtime.dispatcher.authenticate(token, address=address, transport="http")
-            return _json(to_json(runtime.info()))
+            return _json(to_json(await asyncio.to_thread(runtime.info)))  # it reads the instance leases
         except Exception as exc:
             return error_response(exc)
 

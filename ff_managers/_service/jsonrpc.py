@@ -6,7 +6,9 @@ name, the params its request fields) run through the same dispatcher as HTTP, so
 the same class name and status in ``data``. Requests run concurrently up to
 ``max_in_flight_per_connection``: past that the connection stops reading until one finishes
 (backpressure), so one client cannot queue unbounded work. The ``id`` is the correlation id;
-requests without one are notifications and get no answer. Batches (arrays) are answered with
+requests without one are notifications and get no answer. Until the connection is
+authenticated (and for every ``auth``), messages are handled one at a time in order, so a
+client may pipeline ``auth`` and its first requests. Batches (arrays) are answered with
 an array. Connection-specific methods (``events.subscribe``) are given by the transport.
 """
 
@@ -68,6 +70,9 @@ class FFRpcConnection:
             await self._send(rpc_error(None, -32700, "parse error: not JSON"))
             return
         await self._slots.acquire()
+        if self.principal is None or (isinstance(message, dict) and message.get("method") == "auth"):
+            await self._run(message)  # in order: a pipelined request must not overtake the auth before it
+            return
         task = asyncio.get_running_loop().create_task(self._run(message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +25,7 @@ from ff_managers._service.dispatch import to_json
 from ff_managers._service.errors import describe, problem
 from ff_managers._service.registry import FFOperation
 from ff_managers._service.ws import websocket_endpoint
-from ff_utils.ff_errors import FFError, FFValidationError
+from ff_utils.ff_errors import FFError, FFNotFoundError, FFValidationError
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["build_http_app", "error_response"]
@@ -154,6 +155,16 @@ def build_http_app(runtime: Any, *, version: str) -> FastAPI:
         except Exception as exc:
             return error_response(exc)
 
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        """Starlette's own refusals (no such path, wrong method) as problem+json too."""
+        status = getattr(exc, "status_code", 500)
+        if status == 404:
+            return error_response(FFNotFoundError("no such path", kind="path"))
+        body = {"type": "about:blank", "title": str(getattr(exc, "detail", "")), "status": status,
+                "detail": str(getattr(exc, "detail", "")), "error": "HTTPError"}  # fmt: skip
+        return Response(orjson.dumps(body), status, headers=getattr(exc, "headers", None), media_type="application/problem+json")
+
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_api_route("/health/live", live, methods=["GET"], summary="200 while the process serves (no auth)")
     app.add_api_route("/health/ready", ready, methods=["GET"], summary="200 ready / 503 not, with each check (no auth)")
     app.add_api_route("/v1/info", info, methods=["GET"], summary="instance_id, version, uptime_s, transports, UDP loss")

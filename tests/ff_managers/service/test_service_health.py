@@ -108,3 +108,13 @@ async def test_a_half_given_tls_pair_is_refused(config: FFConfigurationManagerCo
     with pytest.raises(FFValidationError):
         await service.start(http_port=0, tcp_port=None, udp_port=None, ssl_keyfile=tmp_path / "key.pem")
     assert service.ready is None
+
+
+async def test_unknown_paths_and_methods_answer_problem_json(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(config) as (_service, ready):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ready.http_port}") as http:
+            missing = await http.get("/v1/nothing/here")
+            assert (missing.status_code, missing.headers["content-type"]) == (404, "application/problem+json")
+            assert missing.json()["error"] == "FFNotFoundError"
+            wrong = await http.delete("/v1/metrics")
+            assert (wrong.status_code, wrong.json()["status"]) == (405, 405)

@@ -92,6 +92,35 @@ async def _writer(http: httpx.AsyncClient, path: str, name: str, acknowledged: l
             acknowledged.append(content)
 
 
+async def _tcp_writer(port: int, key: str, sid: str, name: str, acknowledged: list[str], stop: asyncio.Event) -> None:
+    """Writes over TCP JSON-RPC, one at a time; an answer with a result is an acknowledgement."""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return
+    try:
+        writer.write(orjson.dumps({"jsonrpc": "2.0", "id": 0, "method": "auth", "params": {"token": key}}) + b"\n")
+        await writer.drain()
+        if b'"result"' not in await reader.readline():
+            return
+        n = 0
+        while not stop.is_set():
+            content = f"{name}-{n}"
+            params = {"user_id": "alice", "session_id": sid, "role": "user", "content": content}
+            writer.write(orjson.dumps({"jsonrpc": "2.0", "id": n + 1, "method": "memory.add_message", "params": params}) + b"\n")
+            n += 1
+            await writer.drain()
+            line = await reader.readline()
+            if not line:
+                return  # closed by the server's shutdown: not acknowledged
+            if b'"result"' in line:
+                acknowledged.append(content)
+    except (ConnectionError, OSError):
+        return
+    finally:
+        writer.close()
+
+
 async def test_sigterm_under_write_load_keeps_every_acknowledged_write_once(tmp_path: Path) -> None:
     root, ready_file = tmp_path / "root", tmp_path / "ready.json"
     key_out = subprocess.run([sys.executable, str(REPO / "main.py"), "apikey", "create", "--user", "alice", "--data-dir", str(root)],
@@ -110,7 +139,8 @@ async def test_sigterm_under_write_load_keeps_every_acknowledged_write_once(tmp_
                                      limits=limits, timeout=30) as http:  # fmt: skip
             sid = (await http.post("/v1/users/alice/sessions", json={})).json()["session_id"]
             path = f"/v1/users/alice/sessions/{sid}/messages"
-            writers = [asyncio.create_task(_writer(http, path, f"w{i}", acknowledged, stop)) for i in range(8)]
+            writers = [asyncio.create_task(_writer(http, path, f"w{i}", acknowledged, stop)) for i in range(6)]
+            writers += [asyncio.create_task(_tcp_writer(ready["tcp_port"], key, sid, f"t{i}", acknowledged, stop)) for i in range(4)]
             while len(acknowledged) < 100:
                 await asyncio.sleep(0.01)
             process.send_signal(signal.SIGTERM)
@@ -127,6 +157,6 @@ async def test_sigterm_under_write_load_keeps_every_acknowledged_write_once(tmp_
     config = load_config(base_path=root, environ={})
     async with FFMemoryLayerManager(config) as memory:
         stored = Counter(m.content for m in await memory.get_messages("alice", sid, limit=1_000_000))
-    assert sent_at >= 100
+    assert sent_at >= 100 and any(c.startswith("t") for c in acknowledged) and any(c.startswith("w") for c in acknowledged)
     assert [c for c in acknowledged if stored[c] != 1] == []
     assert all(count == 1 for count in stored.values())

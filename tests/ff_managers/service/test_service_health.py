@@ -118,3 +118,17 @@ async def test_unknown_paths_and_methods_answer_problem_json(config: FFConfigura
             assert missing.json()["error"] == "FFNotFoundError"
             wrong = await http.delete("/v1/metrics")
             assert (wrong.status_code, wrong.json()["status"]) == (405, 405)
+
+
+async def test_two_instances_on_one_data_root_find_each_other(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(config, instance_id="svc-a") as (service, ready_a):
+        async with running_service(config, instance_id="svc-b") as (_other, ready_b):
+            key = service.create_api_key("alice").key
+            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http:
+                for ready in (ready_a, ready_b):
+                    info = (await http.get(f"http://127.0.0.1:{ready.http_port}/v1/info")).json()
+                    ports = {i["instance_id"]: i["http_port"] for i in info["instances"]}
+                    assert ports == {"svc-a": ready_a.http_port, "svc-b": ready_b.http_port}
+        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http:
+            info = (await http.get(f"http://127.0.0.1:{ready_a.http_port}/v1/info")).json()
+        assert [i["instance_id"] for i in info["instances"]] == ["svc-a"]  # b stopped cleanly: its lease is gone

@@ -23,7 +23,7 @@ from ff_utils import ff_errors
 from tests._service_clients import make_client, running_service
 
 TRANSPORTS = ["http", "ws", "tcp"]
-SECRET = "contract-test-secret-of-32-bytes!!"
+SECRET = "contract-test-secret-" + "x" * 44  # 64 bytes: long enough for every HS algorithm
 
 
 def _configure(config: FFConfigurationManagerConfigDTO, **service: Any) -> FFConfigurationManagerConfigDTO:
@@ -189,7 +189,7 @@ async def test_auth_refusals_are_alike_and_audited(config: FFConfigurationManage
                 "revoked": revoked.key,
                 "expired JWT": _jwt("alice", expires_in=-30),
                 "JWT signed with another algorithm": _jwt("alice", algorithm="HS512"),
-                "JWT signed with another key": _jwt("alice", key="another-secret-of-32-bytes-length!"),
+                "JWT signed with another key": _jwt("alice", key="another-secret-" + "y" * 49),
                 "unsigned JWT": jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, None, algorithm="none"),
             }
             for case, token in cases.items():

@@ -41,16 +41,16 @@ def test_keys_are_stored_hashed_and_revocation_is_seen_by_a_verifier(config: FFC
 
 
 def test_jwt_uses_the_configured_algorithm_only(config: FFConfigurationManagerConfigDTO) -> None:
-    settings = FFServiceConfigDTO(jwt_secret="s" * 32, jwt_audience="ff")
+    settings = FFServiceConfigDTO(jwt_secret="s" * 64, jwt_audience="ff")
     auth = FFAuthenticator(settings, FFApiKeyStore(FFStore.from_config(config)))
-    good = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "ff", "roles": ["admin"]}, "s" * 32, algorithm="HS256")
+    good = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "ff", "roles": ["admin"]}, "s" * 64, algorithm="HS256")
     principal = auth.authenticate(good)
     assert (principal.user_id, principal.admin) == ("alice", True)
     for bad in (
-        jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "ff"}, "s" * 32, algorithm="HS384"),
-        jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "other"}, "s" * 32, algorithm="HS256"),
-        jwt.encode({"sub": "alice", "aud": "ff"}, "s" * 32, algorithm="HS256"),  # no exp
-        jwt.encode({"sub": "../bob", "exp": int(time.time()) + 60, "aud": "ff"}, "s" * 32, algorithm="HS256"),
+        jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "ff"}, "s" * 64, algorithm="HS384"),
+        jwt.encode({"sub": "alice", "exp": int(time.time()) + 60, "aud": "other"}, "s" * 64, algorithm="HS256"),
+        jwt.encode({"sub": "alice", "aud": "ff"}, "s" * 64, algorithm="HS256"),  # no exp
+        jwt.encode({"sub": "../bob", "exp": int(time.time()) + 60, "aud": "ff"}, "s" * 64, algorithm="HS256"),
     ):
         with pytest.raises(FFAuthenticationError):
             auth.authenticate(bad)
@@ -238,3 +238,37 @@ async def test_readiness_fails_while_the_event_loop_lags() -> None:
         assert not health.lag_check()["ok"]
     finally:
         await health.stop()
+
+
+async def test_a_websocket_subscriber_that_falls_behind_gets_an_overflow_notice_with_its_last_offset() -> None:
+    from types import SimpleNamespace
+
+    from ff_managers._service.ws import _Subscriptions
+
+    log = FFEventLog(retention=100, queue_size=2)
+    sent: list[dict] = []
+    gate = asyncio.Event()
+
+    async def send(message: dict) -> None:  # a client that is not reading: the first send blocks
+        await gate.wait()
+        sent.append(message)
+
+    subscriptions = _Subscriptions(log, send)
+    connection = SimpleNamespace(principal=FFPrincipal("alice", frozenset(), "key:a"))
+    replied = asyncio.Event()
+    answer = await subscriptions.subscribe(connection, {"topics": ["*"]}, replied)  # type: ignore[arg-type]
+    replied.set()
+    await asyncio.sleep(0)
+    for n in range(6):
+        log.on_event(_event("alice", n))
+        await asyncio.sleep(0)
+    gate.set()
+    for _ in range(100):
+        if sent and sent[-1]["method"] == "events.overflow":
+            break
+        await asyncio.sleep(0.01)
+    events = [m["params"] for m in sent if m["method"] == "events.event"]
+    assert [e["data"]["n"] for e in events] == [0, 1, 2]  # one in the blocked send, two queued
+    assert sent[-1] == {"jsonrpc": "2.0", "method": "events.overflow",
+                        "params": {"subscription": answer["subscription"], "last_offset": events[-1]["offset"]}}  # fmt: skip
+    await subscriptions.close()

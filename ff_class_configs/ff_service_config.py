@@ -31,7 +31,7 @@ class FFServiceConfigDTO(FFConfigSection):
     max_line_bytes: int = Field(1024 * 1024, ge=1024, description="largest TCP line or WebSocket message")
     max_in_flight_per_connection: int = Field(32, ge=1, le=10_000, description="TCP/WebSocket requests one connection may have running")
     rate_limit: str = Field("200/second", description="requests per principal (limits notation, e.g. '100/second;5000/minute'); an operation costs its rate cost")
-    auth_failure_rate_limit: str = Field("20/minute", description="failed authentications per client address before it is refused with 429")
+    auth_failure_rate_limit: str = Field("20/minute", description="wrong tokens per client address before the address is refused with 429 (a missing token is not counted)")
     jwt_algorithm: JwtAlgorithm = Field("HS256", description="the one algorithm JWTs are verified with (never taken from the token)")
     jwt_secret: SecretStr | None = Field(None, description="HMAC secret for HS* algorithms (None: JWTs are refused); set it with FF_SERVICE__JWT_SECRET")
     jwt_public_key_file: Path | None = Field(None, description="PEM public key for RS*/ES*/EdDSA algorithms")

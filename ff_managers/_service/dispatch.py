@@ -1,7 +1,9 @@
 """The one pipeline every call of every transport goes through.
 
-``authenticate`` turns a bearer token into a principal (failed attempts are limited per client
-address). ``call`` then spends the principal's rate budget, checks the operation's role,
+``authenticate`` turns a bearer token into a principal. Wrong tokens are limited per client
+address (``auth_failure_rate_limit``): past the budget the address is refused with 429 whatever
+it presents, so guessing gets no answer; a request without a token is refused (401) but not
+counted, so a client that forgot its key cannot lock out its neighbours on the same address. ``call`` then spends the principal's rate budget, checks the operation's role,
 validates the params into the request DTO, checks that the credential may act for the request's
 ``user_id`` (another user's data answers exactly like a missing resource: FFNotFoundError), runs
 the handler and turns its answer into plain JSON data. Every refusal (bad or missing
@@ -65,7 +67,8 @@ class FFDispatcher:
             await self.authenticator.refresh()
             return self.authenticator.authenticate(token)
         except FFAuthenticationError as exc:
-            self.limiter.failed_auth(address)
+            if token:  # a wrong guess counts against the address; a missing token guesses nothing
+                self.limiter.failed_auth(address)
             await self.audit_refusal(None, "auth", exc, address=address, transport=transport)
             raise
         except FFRateLimitError as exc:

@@ -22,7 +22,7 @@ __all__ = ["cmd_apikey"]
 
 
 def _apikey_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True, help="create | list | revoke")
     create = sub.add_parser("create", help="create a key for one user; prints it once")
     create.add_argument("--user", required=True, help="the user the key acts for")
     create.add_argument("--role", action="append", default=[], help="a role the key carries (repeatable; e.g. admin)")

@@ -309,3 +309,19 @@ async def test_a_bad_websocket_header_is_refused_at_the_handshake(config: FFConf
         async with websockets.connect(url, additional_headers={"Authorization": f"Bearer {good}"}, open_timeout=10) as ws:
             await ws.send('{"jsonrpc":"2.0","id":1,"method":"memory.list_sessions","params":{"user_id":"alice"}}')
             assert '"result":[]' in await ws.recv()
+
+
+async def test_wrong_tokens_lock_the_address_out_but_missing_ones_do_not(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(_configure(config, auth_failure_rate_limit="3/minute")) as (service, ready):
+        good = service.create_api_key("alice").key
+        client = make_client("http", ready)
+        try:
+            for _ in range(5):
+                assert (await client.call("memory.list_sessions", {"user_id": "alice"}, None)).status == 401
+            assert (await client.call("memory.list_sessions", {"user_id": "alice"}, good)).ok
+            for _ in range(3):
+                assert (await client.call("memory.list_sessions", {"user_id": "alice"}, "ffk_x_wrong")).status == 401
+            refused = await client.call("memory.list_sessions", {"user_id": "alice"}, good)
+            assert (refused.status, refused.error) == (429, "FFRateLimitError")  # even the right key: no oracle
+        finally:
+            await client.close()

@@ -58,6 +58,13 @@ __all__ = [
 ]
 
 _FROM_CONFIG: Any = object()
+_MANAGER_CLASSES: dict[str, type[Any]] = {
+    "memory": FFMemoryLayerManager,
+    "panel": FFPanelSessionManager,
+    "knowledge": FFKnowledgeBaseManager,
+    "tools": FFToolExecutionManager,
+    "metrics": FFMetricsCollectionManager,
+}
 
 
 class FFServiceManager:
@@ -65,8 +72,9 @@ class FFServiceManager:
 
     ``managers`` lets a caller (a test, an application embedding the service) hand in the five
     domain managers it already runs, as keyword ``memory=``, ``panel=``, ``knowledge=``,
-    ``tools=``, ``metrics=``; by default they are built from ``config`` on one shared bus and
-    shut down (batchers drained) by :meth:`stop`. ``instance_id`` names this instance in the
+    ``tools=``, ``metrics=``; the others are built from ``config`` on the bus of the first one
+    given (else a new one) and shut down (batchers drained) by :meth:`stop`; the caller's own
+    managers are left running. ``instance_id`` names this instance in the
     ready file, ``/v1/info`` and the instance registry. ``registry`` replaces the operations
     (default: :func:`build_registry`, API.md's list); an application adds its own operations
     to it and gets them on every transport.
@@ -84,18 +92,14 @@ class FFServiceManager:
         self.config = config
         self.store = store if store is not None else FFStore.from_config(config)
         self.instance_id = ff_validate_id(instance_id, "instance_id") if instance_id else ff_new_id("ff-")
-        unknown = set(managers) - {"memory", "panel", "knowledge", "tools", "metrics"}
+        unknown = set(managers) - set(_MANAGER_CLASSES)
         if unknown:
             raise TypeError(f"unknown managers: {sorted(unknown)}")
-        self._owned = not managers
-        bus = FFEventBus()
-        self.managers = FFManagers(
-            memory=managers.get("memory") or FFMemoryLayerManager(config, bus=bus, store=self.store),
-            panel=managers.get("panel") or FFPanelSessionManager(config, bus=bus, store=self.store),
-            knowledge=managers.get("knowledge") or FFKnowledgeBaseManager(config, bus=bus, store=self.store),
-            tools=managers.get("tools") or FFToolExecutionManager(config, bus=bus, store=self.store),
-            metrics=managers.get("metrics") or FFMetricsCollectionManager(config, bus=bus, store=self.store),
-        )
+        given = [m for m in managers.values() if m is not None]
+        bus = given[0].bus if given else FFEventBus()  # the ones built here join the caller's bus
+        built = {name: cls(config, bus=bus, store=self.store) for name, cls in _MANAGER_CLASSES.items() if managers.get(name) is None}
+        self.managers = FFManagers(**{**built, **{k: v for k, v in managers.items() if v is not None}})
+        self._owned = list(built.values())  # stop() shuts down (drains) only what it built
         self._registry = registry if registry is not None else build_registry()
         self._keys = FFApiKeyStore(self.store)
         self._runtime: FFServiceRuntime | None = None
@@ -177,9 +181,8 @@ class FFServiceManager:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        if self._owned:
-            for manager in self.managers.all():
-                await manager.shutdown()
+        for manager in self._owned:
+            await manager.shutdown()
         self._runtime, self._listeners = None, None
 
     async def serve(self, **start_arguments: Any) -> int:

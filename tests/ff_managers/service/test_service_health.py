@@ -132,3 +132,16 @@ async def test_two_instances_on_one_data_root_find_each_other(config: FFConfigur
         async with httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as http:
             info = (await http.get(f"http://127.0.0.1:{ready_a.http_port}/v1/info")).json()
         assert [i["instance_id"] for i in info["instances"]] == ["svc-a"]  # b stopped cleanly: its lease is gone
+
+
+async def test_stop_shuts_down_the_managers_it_built_and_leaves_the_callers_running(config: FFConfigurationManagerConfigDTO) -> None:
+    from ff_managers import FFComponentState, FFMemoryLayerManager
+
+    memory = FFMemoryLayerManager(config)
+    await memory.initialize()
+    async with running_service(config, memory=memory) as (service, _ready):
+        assert service.managers.memory is memory and service.managers.metrics.bus is memory.bus
+        metrics = service.managers.metrics
+    assert memory.state == FFComponentState.RUNNING
+    assert metrics.state == FFComponentState.STOPPED
+    await memory.shutdown()

@@ -102,6 +102,7 @@ class FFListeners:
         runtime.ready = ready
         if ready_file is not None:
             self._ready_file = ready_file
+            await asyncio.to_thread(ready_file.parent.mkdir, parents=True, exist_ok=True)
             await asyncio.to_thread(ff_atomic_write, ready_file, orjson.dumps(ready.model_dump(mode="json")) + b"\n")
         return ready
 

@@ -122,7 +122,7 @@ async def _tcp_writer(port: int, key: str, sid: str, name: str, acknowledged: li
 
 
 async def test_sigterm_under_write_load_keeps_every_acknowledged_write_once(tmp_path: Path) -> None:
-    root, ready_file = tmp_path / "root", tmp_path / "ready.json"
+    root, ready_file = tmp_path / "root", tmp_path / "run" / "ready.json"  # its folder is created too
     key_out = subprocess.run([sys.executable, str(REPO / "main.py"), "apikey", "create", "--user", "alice", "--data-dir", str(root)],
                              capture_output=True, env=_environment(), timeout=60, check=True)  # fmt: skip
     key = key_out.stdout.decode().strip()

@@ -5,7 +5,9 @@ One datagram holds one or more lines ``name:value|kind[|@rate][|#tag:v,tag2:v2]`
 server keeps the highest ``seq`` seen per sender (address and port, plus the ``sender`` tag when
 given) and counts the numbers it never saw as lost, so loss on the wire is measured, not
 guessed. ``seq`` and ``sender`` are not stored as metric tags. Malformed lines are counted and
-dropped (UDP has no one to answer); the counts are in ``GET /v1/info`` (``udp``).
+dropped (UDP has no one to answer). A flood is bounded: while 1,000 datagrams are still being
+recorded, new ones are dropped and counted (``dropped``) instead of queued without limit. The
+counts are in ``GET /v1/info`` (``udp``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ __all__ = ["FFStatsdListener", "FFStatsdStats", "parse_statsd_line"]
 _log = get_logger("service.udp")
 _KINDS = {"c": "counter", "g": "gauge", "ms": "timing"}
 _MAX_SENDERS = 10_000
+_MAX_PENDING = 1_000  # datagrams being recorded at once; past it a flood is dropped (and counted), not queued
 
 
 @dataclass(slots=True)
@@ -31,11 +34,12 @@ class FFStatsdStats:
     recorded: int = 0
     bad: int = 0
     lost: int = 0
+    dropped: int = 0
     highest_seq: dict[str, int] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, int]:
         return {"received": self.received, "recorded": self.recorded, "bad": self.bad, "lost": self.lost,
-                "senders": len(self.highest_seq)}  # fmt: skip
+                "dropped": self.dropped, "senders": len(self.highest_seq)}  # fmt: skip
 
     def saw(self, sender: str, seq: int) -> None:
         """Count the gap before ``seq`` as lost; a late (reordered) datagram cannot be told from a
@@ -94,6 +98,9 @@ class FFStatsdListener:
 
     def received(self, data: bytes, addr: Any) -> None:
         self.stats.received += 1
+        if len(self._pending) >= _MAX_PENDING:
+            self.stats.dropped += 1  # the disk is behind: memory must not grow with the flood
+            return
         samples = []
         for line in data.decode("utf-8", errors="replace").splitlines():
             if not line.strip():

@@ -272,3 +272,23 @@ async def test_a_websocket_subscriber_that_falls_behind_gets_an_overflow_notice_
     assert sent[-1] == {"jsonrpc": "2.0", "method": "events.overflow",
                         "params": {"subscription": answer["subscription"], "last_offset": events[-1]["offset"]}}  # fmt: skip
     await subscriptions.close()
+
+
+async def test_a_statsd_flood_is_dropped_and_counted_while_the_disk_is_behind() -> None:
+    from ff_managers._service.udp import _MAX_PENDING, FFStatsdListener
+
+    class _StuckMetrics:  # a disk that does not keep up (cannot be produced on demand here)
+        def __init__(self) -> None:
+            self.release = asyncio.Event()
+
+        async def record_metric(self, *args: object, **kwargs: object) -> None:
+            await self.release.wait()
+
+    metrics = _StuckMetrics()
+    listener = FFStatsdListener(metrics)  # type: ignore[arg-type]
+    for n in range(_MAX_PENDING + 50):
+        listener.received(f"flood:{n}|c".encode(), ("127.0.0.1", 9))
+    assert (listener.stats.received, listener.stats.dropped) == (_MAX_PENDING + 50, 50)
+    metrics.release.set()
+    await listener.close()
+    assert listener.stats.recorded == _MAX_PENDING

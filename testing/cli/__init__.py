@@ -19,7 +19,7 @@ from ff_class_configs import load_config
 from ff_utils.ff_errors import FFError
 
 # Each module registers its commands on import; this order is the order `--help` lists them in.
-from . import _data_root, _migrate, _runs, _bench  # noqa: F401,I001
+from . import _data_root, _migrate, _runs, _bench, _serve, _apikey  # noqa: F401,I001
 from ._console import make_console
 from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command, program_name
 from ._version import distribution_version

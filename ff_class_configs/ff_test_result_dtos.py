@@ -20,6 +20,8 @@ __all__ = [
     "FFTestStatus",
     "FFAssertionDTO",
     "FFStepTimingDTO",
+    "FFLogRecordDTO",
+    "FFTestAttemptDTO",
     "FFIntegrationTestResultDTO",
     "FFUseCaseValidationDTO",
     "FFOperationStatsDTO",
@@ -78,6 +80,27 @@ class FFStepTimingDTO(_DTO):
     ok: bool = True
 
 
+class FFLogRecordDTO(_DTO):
+    """One log record the system under test emitted while a test ran (captured, not printed)."""
+
+    attempt: int = Field(1, ge=1, description="the attempt that was running")
+    level: str = Field(description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    logger: str
+    message: str
+    elapsed_seconds: float = Field(0.0, ge=0, description="since the attempt started")
+
+
+class FFTestAttemptDTO(_DTO):
+    """One attempt of a test: retried tests keep every attempt, so a flaky pass still says why it failed."""
+
+    attempt: int = Field(ge=1)
+    status: FFTestStatus = Field(description="passed, failed or error (this attempt alone)")
+    duration_seconds: float = Field(ge=0)
+    error_type: str = ""
+    error_message: str = ""
+    failed_assertions: list[FFAssertionDTO] = Field(default_factory=list)
+
+
 class _AssertionCounts:
     """Counts derived from a model's ``assertions`` list (shared by test and use-case results).
 
@@ -121,6 +144,14 @@ class FFIntegrationTestResultDTO(_AssertionCounts, _DTO):
     metrics: dict[str, float] = Field(default_factory=dict, description="measured figures, e.g. recovery_seconds")
     warnings_generated: list[str] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict, description="suite-specific data for the report")
+    attempt_results: list[FFTestAttemptDTO] = Field(default_factory=list, description="every attempt, oldest first")
+    logs: list[FFLogRecordDTO] = Field(default_factory=list, description="log records emitted while the test ran")
+    logs_dropped: int = Field(0, ge=0, description="records beyond the per-test cap, counted but not kept")
+
+    @property
+    def first_failed_attempt(self) -> FFTestAttemptDTO | None:
+        """The first attempt that did not pass (for a flaky test: why it needed a retry)."""
+        return next((a for a in self.attempt_results if a.status != FFTestStatus.PASSED), None)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -144,6 +175,7 @@ class FFUseCaseValidationDTO(_AssertionCounts, _DTO):
     assertions: list[FFAssertionDTO] = Field(default_factory=list)
     first_failure: str = ""
     error_type: str = ""
+    attempt_results: list[FFTestAttemptDTO] = Field(default_factory=list, description="every attempt, oldest first")
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -307,6 +307,7 @@ def _use_case_dto(result: FFIntegrationTestResultDTO) -> FFUseCaseValidationDTO:
         assertions=result.assertions,
         first_failure=result.error_message or result.skip_reason,
         error_type=result.error_type,
+        attempt_results=result.attempt_results,
     )
 
 

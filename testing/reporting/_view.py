@@ -16,6 +16,7 @@ from ff_class_configs.ff_test_result_dtos import (
     FFSecurityCheckDTO,
     FFSuiteResultDTO,
     FFSystemIntegrationReportDTO,
+    FFTestAttemptDTO,
     FFTestStatus,
     FFUseCaseValidationDTO,
 )
@@ -154,9 +155,17 @@ def _shown_suites(report: FFSystemIntegrationReportDTO) -> list[FFSuiteResultDTO
     return [s for s in report.suites if s.suite != _USE_CASE_SUITE]
 
 
+def _first_failed_attempt(attempts: list[FFTestAttemptDTO]) -> FFTestAttemptDTO | None:
+    return next((a for a in attempts if a.status != FFTestStatus.PASSED), None)
+
+
 def _failure_from_result(result: FFIntegrationTestResultDTO) -> FailureItem:
     failed = [a for a in result.assertions if not a.passed]
     message = result.error_message or (failed[0].description if failed else "")
+    first = _first_failed_attempt(result.attempt_results)
+    if result.status == FFTestStatus.FLAKY and first is not None:  # why it needed a retry
+        failed = list(first.failed_assertions)
+        message = first.error_message or (failed[0].description if failed else "")
     return FailureItem(
         area=result.test_suite,
         name=result.test_name,
@@ -172,13 +181,20 @@ def _failure_from_result(result: FFIntegrationTestResultDTO) -> FailureItem:
 
 def _failure_from_use_case(use_case: FFUseCaseValidationDTO) -> FailureItem:
     failed = [a for a in use_case.assertions if not a.passed]
+    message = use_case.first_failure or (failed[0].description if failed else "")
+    error_type = use_case.error_type
+    first = _first_failed_attempt(use_case.attempt_results)
+    if use_case.status == FFTestStatus.FLAKY and first is not None:
+        failed = list(first.failed_assertions)
+        message = first.error_message or (failed[0].description if failed else "")
+        error_type = first.error_type
     return FailureItem(
         area=_USE_CASE_SUITE,
         name=use_case.use_case_name,
         ident=use_case.use_case_id,
         status=use_case.status.value,
-        error_type=use_case.error_type,
-        message=use_case.first_failure or (failed[0].description if failed else ""),
+        error_type=error_type,
+        message=message,
         failed_assertions=failed,
         attempts=use_case.attempts,
         components=list(use_case.required_components),

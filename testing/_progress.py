@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFSuiteResultDTO, FFSystemIntegrationReportDTO
+from testing.reporting._text import clean_text
 
 __all__ = ["FFRichProgress", "gates_table", "summary_table"]
 
@@ -42,17 +45,17 @@ class FFRichProgress:
 
     def test_started(self, suite: str, test_name: str) -> None:
         if suite in self._tasks:
-            self._progress.update(self._tasks[suite], current=test_name[:48])
+            self._progress.update(self._tasks[suite], current=escape(clean_text(test_name[:48])))
 
     def test_finished(self, result: FFIntegrationTestResultDTO) -> None:
         if result.test_suite in self._tasks:
             self._progress.advance(self._tasks[result.test_suite])
         if not result.success and result.status.value != "skipped":
-            self._progress.console.print(
-                f"  [red]{result.status.value}[/] {result.test_suite}: {result.test_name}: {result.error_message[:160]}",
-                markup=True,
-                highlight=False,
+            line = Text.assemble(
+                ("  " + result.status.value, "red"),
+                clean_text(f" {result.test_suite}: {result.test_name}: {result.error_message[:160]}"),
             )
+            self._progress.console.print(line, highlight=False)
 
     def suite_finished(self, suite: FFSuiteResultDTO) -> None:
         if suite.suite in self._tasks:

@@ -25,6 +25,7 @@ __all__ = [
     "FFIntegrationTestResultDTO",
     "FFUseCaseValidationDTO",
     "FFOperationStatsDTO",
+    "FFLoadIntervalDTO",
     "FFResourceSampleDTO",
     "FFPerformanceSummaryDTO",
     "FFSecurityCheckDTO",
@@ -195,12 +196,30 @@ class FFOperationStatsDTO(_DTO):
     operation: str
     count: int
     errors: int
+    min_ms: float | None = Field(None, description="None in reports written before it was recorded")
     p50_ms: float
+    p90_ms: float | None = Field(None, description="None in reports written before it was recorded")
     p95_ms: float
     p99_ms: float
     mean_ms: float
     max_ms: float
     throughput_ops: float
+
+
+class FFLoadIntervalDTO(_DTO):
+    """One time slice of the load test (all operations together), for throughput and latency over time."""
+
+    start_seconds: float = Field(ge=0, description="from the start of the load")
+    seconds: float = Field(gt=0, description="length of the slice")
+    ok: int = Field(ge=0, description="requests completed in the slice")
+    errors: int = Field(ge=0)
+    throughput_ops: float = Field(ge=0, description="completed requests per second in the slice")
+    min_ms: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
 
 
 class FFResourceSampleDTO(_DTO):
@@ -221,7 +240,9 @@ class FFPerformanceSummaryDTO(_DTO):
     achieved_rps: float
     error_rate_percent: float
     operations: list[FFOperationStatsDTO]
+    overall: FFOperationStatsDTO | None = Field(None, description="every request of the load together (operation '*')")
     resource_samples: list[FFResourceSampleDTO] = Field(default_factory=list)
+    timeline: list[FFLoadIntervalDTO] = Field(default_factory=list, description="throughput and latency per time slice")
     peak_rss_mb: float = 0.0
     peak_cpu_percent: float = 0.0
     p95_threshold_ms: float | None = Field(None, description="the p95 ceiling the run was held to, drawn on the latency chart")
@@ -324,6 +345,8 @@ class FFSystemIntegrationReportDTO(_DTO):
     profile: str
     environment: str
     platform: dict[str, str] = Field(default_factory=dict, description="python, os, cpu count, package version")
+    git_commit: str = Field("", description="commit of the code that ran (with '+dirty' for local changes), '' if unknown")
+    packages: dict[str, str] = Field(default_factory=dict, description="installed versions of the runtime dependencies")
     suites: list[FFSuiteResultDTO] = Field(default_factory=list)
     use_case_results: list[FFUseCaseValidationDTO] = Field(default_factory=list)
     performance: FFPerformanceSummaryDTO | None = None

@@ -21,6 +21,7 @@ from ff_class_configs.ff_integration_testing_config import FFTestingLevel
 from ff_class_configs.ff_test_result_dtos import (
     FFAssertionDTO,
     FFIntegrationTestResultDTO,
+    FFLoadIntervalDTO,
     FFLogRecordDTO,
     FFMigrationSummaryDTO,
     FFOperationStatsDTO,
@@ -37,7 +38,14 @@ from ff_class_configs.ff_test_result_dtos import (
     FFUseCaseValidationDTO,
 )
 
-__all__ = ["SAMPLE_REPORT_ID", "SAMPLE_USE_CASES", "build_sample_report", "build_sample_history", "main"]
+__all__ = [
+    "SAMPLE_REPORT_ID",
+    "SAMPLE_USE_CASES",
+    "build_passing_sample_report",
+    "build_sample_history",
+    "build_sample_report",
+    "main",
+]
 
 SAMPLE_REPORT_ID = "run-20250301T101500Z-a1b2c3"
 _START = datetime(2025, 3, 1, 10, 15, 0, tzinfo=UTC)
@@ -315,6 +323,32 @@ _OPERATIONS = (
 )
 
 
+def _timeline(duration: float, achieved: float, latency_factor: float) -> list[FFLoadIntervalDTO]:
+    """One-second slices: a 2 s ramp-up, then steady load with a slow patch at seconds 6-7."""
+    slices = []
+    for k in range(int(duration)):
+        ramp = min(1.0, (k + 0.5) / 2.0)
+        slow = 1.8 if k in (6, 7) else 1.0
+        ok = round(achieved * ramp / slow ** 0.5)
+        base = 3.0 * latency_factor * slow
+        slices.append(
+            FFLoadIntervalDTO(
+                start_seconds=float(k),
+                seconds=1.0,
+                ok=ok,
+                errors=1 if k == 7 else 0,
+                throughput_ops=float(ok),
+                min_ms=round(base * 0.2, 1),
+                p50_ms=round(base, 1),
+                p90_ms=round(base * 9.5, 1),
+                p95_ms=round(base * 16.0, 1),
+                p99_ms=round(base * 33.0, 1),
+                max_ms=round(base * 52.0, 1),
+            )
+        )
+    return slices
+
+
 def _performance(latency_factor: float) -> FFPerformanceSummaryDTO:
     duration, achieved = 10.0, 187.4
     total = achieved * duration
@@ -327,7 +361,9 @@ def _performance(latency_factor: float) -> FFPerformanceSummaryDTO:
                 operation=name,
                 count=count,
                 errors=errors,
+                min_ms=round(p50 * 0.3 * latency_factor, 1),
                 p50_ms=round(p50 * latency_factor, 1),
+                p90_ms=round((p50 + (p95 - p50) * 0.7) * latency_factor, 1),
                 p95_ms=round(p95 * latency_factor, 1),
                 p99_ms=round(p99 * latency_factor, 1),
                 mean_ms=round((p50 * 1.3) * latency_factor, 1),
@@ -347,7 +383,23 @@ def _performance(latency_factor: float) -> FFPerformanceSummaryDTO:
             )
         )
     errors = sum(op.errors for op in operations)
+    total_ok = sum(op.count for op in operations)
+    overall = FFOperationStatsDTO(
+        operation="*",
+        count=total_ok,
+        errors=errors,
+        min_ms=min(op.min_ms or 0.0 for op in operations),
+        p50_ms=round(4.1 * latency_factor, 1),
+        p90_ms=round(39.5 * latency_factor, 1),
+        p95_ms=round(71.8 * latency_factor, 1),
+        p99_ms=round(151.2 * latency_factor, 1),
+        mean_ms=round(sum(op.mean_ms * op.count for op in operations) / total_ok, 1),
+        max_ms=max(op.max_ms for op in operations),
+        throughput_ops=round(total_ok / duration, 1),
+    )
     return FFPerformanceSummaryDTO(
+        overall=overall,
+        timeline=_timeline(duration, achieved, latency_factor),
         profile="quick",
         concurrent_users=8,
         duration_seconds=duration,
@@ -750,6 +802,16 @@ def build_sample_report(
             "package_version": "0.1.0",
             "durability": "always",
         },
+        git_commit="3f9c2d1e8b7a6f5e4d3c2b1a09f8e7d6c5b4a392",
+        packages={
+            "ff-platform": "0.1.0",
+            "jinja2": "3.1.6",
+            "matplotlib": "3.11.2",
+            "orjson": "3.13.0",
+            "pydantic": "2.14.3",
+            "rich": "15.0.0",
+            "weasyprint": "70.0",
+        },
         suites=suites,
         use_case_results=use_cases,
         performance=performance,
@@ -761,6 +823,79 @@ def build_sample_report(
             "Security finding (V7.3.3): an audit log line edited in place was not detected by verification.",
             "Failure simulation: a corrupt session.json made the recovery path raise instead of isolating the session.",
         ],
+    )
+
+
+def build_passing_sample_report(*, report_id: str = "run-20250302T101500Z-d4e5f6") -> FFSystemIntegrationReportDTO:
+    """The sample report of a green run: every test, use case, check and gate passed, nothing flaky.
+
+    Built from :func:`build_sample_report` with the faults taken out (no failing test, the audit
+    check holds, the corrupt-session scenario recovers, the load within its ceilings and error
+    free), so every section is filled. The test that no PASSED report shows a failing row uses it.
+    """
+    report = build_sample_report(report_id=report_id, latency_factor=0.5, failing=frozenset(), with_comparison=False)
+
+    def passed(result: FFIntegrationTestResultDTO) -> FFIntegrationTestResultDTO:
+        if result.status == S:
+            return result
+        assertions = [a.model_copy(update={"passed": True, "detail": ""}) for a in result.assertions]
+        return result.model_copy(
+            update={
+                "status": P,
+                "attempts": 1,
+                "error_message": "",
+                "error_type": "",
+                "assertions": assertions,
+                "warnings_generated": [],
+                "attempt_results": [
+                    FFTestAttemptDTO(attempt=1, status=P, duration_seconds=result.execution_time_seconds)
+                ],
+            }
+        )
+
+    suites = [s.model_copy(update={"results": [passed(r) for r in s.results]}) for s in report.suites]
+    use_cases = [
+        u.model_copy(
+            update={
+                "status": P,
+                "attempts": 1,
+                "first_failure": "",
+                "error_type": "",
+                "assertions": [a.model_copy(update={"passed": True, "detail": ""}) for a in u.assertions],
+                "attempt_results": [FFTestAttemptDTO(attempt=1, status=P, duration_seconds=u.execution_time_seconds)],
+            }
+        )
+        for u in report.use_case_results
+    ]
+    performance = report.performance
+    assert performance is not None
+    operations = [op.model_copy(update={"errors": 0}) for op in performance.operations]
+    performance = performance.model_copy(
+        update={
+            "operations": operations,
+            "overall": (performance.overall or operations[0]).model_copy(update={"errors": 0}),
+            "timeline": [s.model_copy(update={"errors": 0}) for s in performance.timeline],
+            "error_rate_percent": 0.0,
+            "regressions": [],
+            "threshold_failures": [],
+        }
+    )
+    return report.model_copy(
+        update={
+            "suites": suites,
+            "use_case_results": use_cases,
+            "performance": performance,
+            "security_checks": [
+                c.model_copy(update={"passed": True, "observed": "FFValidationError: the edited line breaks the hash chain"})
+                if not c.passed
+                else c
+                for c in report.security_checks
+            ],
+            "quality_gates": [
+                g.model_copy(update={"passed": True, "detail": "held"}) for g in report.quality_gates
+            ],
+            "critical_issues": [],
+        }
     )
 
 

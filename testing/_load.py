@@ -257,14 +257,16 @@ def operation_stats(recorder: FFLatencyRecorder, elapsed_seconds: float) -> list
 def timeline(recorder: FFLatencyRecorder, elapsed_seconds: float, slices: int = 40) -> list[FFLoadIntervalDTO]:
     """Throughput and latency percentiles per time slice (k6's and Locust's "over time" charts).
 
-    The run is cut into about ``slices`` equal slices of at least one second; each holds the
+    The run is divided into at most ``slices`` equal slices of at least one second; each holds the
     requests that *completed* in it (all operations together). Empty slices are kept (zero
     throughput is a finding). Needs ``recorder.completions`` (filled by :func:`run_load`).
     """
     if not recorder.completions or elapsed_seconds <= 0:
         return []
-    width = max(1.0, elapsed_seconds / slices)
-    count = max(1, math.ceil(elapsed_seconds / width))
+    # Equal slices of at least a second: a short last slice would show a few requests as a
+    # huge rate, so the run is divided evenly instead of cut every ``width`` seconds.
+    count = max(1, min(slices, math.floor(elapsed_seconds)))
+    width = elapsed_seconds / count
     latencies: list[list[float]] = [[] for _ in range(count)]
     errors = [0] * count
     for at, latency in recorder.completions:
@@ -276,8 +278,7 @@ def timeline(recorder: FFLatencyRecorder, elapsed_seconds: float, slices: int = 
     intervals = []
     for index in range(count):
         values = sorted(latencies[index])
-        length = min(width, elapsed_seconds - index * width) if index == count - 1 else width
-        length = max(length, 1e-9)
+        length = width
         intervals.append(
             FFLoadIntervalDTO(
                 start_seconds=index * width,

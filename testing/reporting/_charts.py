@@ -237,10 +237,13 @@ def throughput_timeline_chart(
         fig = Figure(figsize=(width_in, 2.6), layout="constrained")
         ax = fig.add_subplot()
         starts = [start for start, _, _ in slices]
-        ax.step(starts, [ok for _, ok, _ in slices], where="post", color=_BLUE, linewidth=1.5, label="completed/s")
+        if len(starts) >= 2:  # the last slice ends one slice width after it starts
+            starts.append(starts[-1] + (starts[-1] - starts[-2]))
+        ok = [value for _, value, _ in slices]
         errors = [err for _, _, err in slices]
+        ax.step(starts, ok + ok[-1:], where="post", color=_BLUE, linewidth=1.5, label="completed/s")
         if any(errors):
-            ax.step(starts, errors, where="post", color=_RED, linewidth=1.2, label="errors/s")
+            ax.step(starts, errors + errors[-1:], where="post", color=_RED, linewidth=1.2, label="errors/s")
         if target_ops:
             ax.axhline(target_ops, color=_SLATE, linestyle="--", linewidth=1.0, label=f"target {target_ops:g}/s")
         ax.set_ylim(bottom=0)

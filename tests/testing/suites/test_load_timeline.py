@@ -58,3 +58,14 @@ def test_overall_stats_pool_every_operation() -> None:
     assert (overall.operation, overall.count, overall.errors) == ("*", 14, 1)
     assert (overall.min_ms, overall.max_ms) == (1.0, 103.0)
     assert overall.throughput_ops == pytest.approx(14 / 3.0)
+
+
+def test_no_short_last_slice_turns_a_few_requests_into_a_huge_rate() -> None:
+    recorder = FFLatencyRecorder()
+    for k in range(100):
+        recorder.success("append_turn", 2.0, 1.0, at=k * 0.04)  # 25/s for 4 s
+    for _ in range(5):
+        recorder.success("append_turn", 2.0, 1.0, at=4.005)  # the drain's last few
+    slices = timeline(recorder, elapsed_seconds=4.01)
+    assert len(slices) == 4 and all(s.seconds == pytest.approx(1.0025) for s in slices)
+    assert max(s.throughput_ops for s in slices) < 40

@@ -118,7 +118,7 @@ def capture_run_logs(log_path: Path) -> Iterator[Path]:
     """
     ff_ensure_directory(log_path.parent)
     logger = logging.getLogger(FF_LOGGER_NAME)
-    file_handler = logging.FileHandler(log_path, encoding="utf-8", errors="backslashreplace", delay=True)
+    file_handler = logging.FileHandler(log_path, encoding="utf-8", errors="backslashreplace")
     file_handler.setFormatter(FFRunLogFormatter())
     capture = FFTestLogHandler()
     logger.addHandler(file_handler)

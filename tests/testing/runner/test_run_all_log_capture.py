@@ -32,6 +32,7 @@ def test_fault_warnings_land_in_run_log_and_the_report_not_on_the_console(tmp_pa
     assert "handler broke on" not in console and "WARNING" not in console
 
     (run_dir,) = (tmp_path / "out" / "runs").iterdir()
+    assert (run_dir / "run.log").is_file()
     log = (run_dir / "run.log").read_text(encoding="utf-8")
     line = next(line for line in log.splitlines() if "handler broke on memory.session_created" in line)
     assert "WARNING ff.event_bus [component.failing_handler_isolated attempt 1]" in line

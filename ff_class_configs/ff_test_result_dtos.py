@@ -36,7 +36,7 @@ __all__ = [
     "FFSystemIntegrationReportDTO",
 ]
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: attempts, captured logs, load timeline, min/p90, git commit, packages
 
 
 class _DTO(BaseModel):

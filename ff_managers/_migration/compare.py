@@ -63,6 +63,9 @@ class _Comparer:
         # records a manager refused at import (listed with its reason): not expected in the target
         self.refused = {(i.path, i.line_number) for i in listed if i.kind == "record_refused"}
         self.counts = dict.fromkeys(("users", "profiles", "sessions", "panels", "messages", "personas", "documents", "vector_files"), 0)
+        # Kinds the target view does not count through a list API: counted here, from what the
+        # walk read out of the target, so the report's source/target table has both sides.
+        self.target_counts = dict.fromkeys(("profiles", "messages"), 0)
 
     def differ(self, line: str) -> None:
         self.differences.append(line)
@@ -100,6 +103,8 @@ class _Comparer:
             self.differ(f"{where}: user {user.user_id} missing in target")
             return
         rebuilt = profile_from_v2(target)
+        if rebuilt is not None:
+            self.target_counts["profiles"] += 1
         if user.profile is not None:
             self.counts["profiles"] += 1
             if rebuilt is None:
@@ -171,10 +176,12 @@ class _Comparer:
             except StopAsyncIteration:
                 self.differ(f"{where}: message missing in target (target has fewer messages)")
                 return
+            self.target_counts["messages"] += 1
             self.fields.diff(where, kind, rec.line.record, rebuild(got))
         extra = 0
         async for _ in iterator:
             extra += 1
+        self.target_counts["messages"] += extra
         if extra:
             self.differ(f"{session.relative_dir}: target holds {extra} message(s) not in the source")
 
@@ -194,7 +201,7 @@ async def compare_source_target(
     comparer = _Comparer(reader, inventory, view, {i.path for i in skipped or []}, listed)
     await comparer.run()
     unaccounted = audit_completeness(Path(inventory.root), inventory, listed) + comparer.lines.problems
-    target_counts = await view.counts()
+    target_counts = {**comparer.target_counts, **await view.counts()}
     differences = comparer.differences
     differences += [f"{line}: neither imported nor listed with a reason" for line in unaccounted]
     for key in ("users", "sessions", "panels", "personas", "documents", "vector_files"):

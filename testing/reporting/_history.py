@@ -30,6 +30,7 @@ from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_json, ff_read_jsonl, ff_write_json
 from ff_utils.ff_logging import get_logger
+from testing.reporting._text import clean_data
 
 __all__ = [
     "FFRunHistory",
@@ -49,8 +50,11 @@ _log = get_logger("reporting.history")
 
 
 def report_to_json_data(report: FFSystemIntegrationReportDTO) -> dict[str, object]:
-    """The report as plain JSON data, computed figures included (what the JSON file holds)."""
-    return report.model_dump(mode="json")
+    """The report as plain JSON data, computed figures included (what the JSON file holds).
+
+    Lone surrogates in any string become U+FFFD, so the data always encodes as UTF-8.
+    """
+    return clean_data(report.model_dump(mode="json"))  # type: ignore[no-any-return]
 
 
 def report_from_json_data(data: object, *, source: Path | str | None = None) -> FFSystemIntegrationReportDTO:

@@ -17,6 +17,8 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workloads", help="comma-separated subset (default: all)")
     parser.add_argument("--work-dir", type=Path, help="where scratch data goes (default: the system temp folder)")
 
+__all__ = ["cmd_bench"]
+
 
 @command("bench", "benchmark ours against SQLite, TinyDB, rank_bm25 and sha256sum (issue 8)", _bench_arguments)
 def cmd_bench(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:

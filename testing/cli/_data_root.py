@@ -20,6 +20,8 @@ def cmd_init(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, 
     console.print(f"data root ready: {root.resolve()} (schema version {meta.schema_version})")
     return EXIT_OK
 
+__all__ = ["cmd_init", "cmd_status"]
+
 
 @command("status", "show what a data root holds", data_dir_argument)
 def cmd_status(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:

@@ -11,13 +11,14 @@ from ff_class_configs import FFConfigurationManagerConfigDTO
 
 from ._registry import EXIT_OK, command
 
+__all__ = ["cmd_bench"]
+
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a few minutes instead of ~20)")
     parser.add_argument("--output", type=Path, help="also write the results as JSON to this file")
     parser.add_argument("--workloads", help="comma-separated subset (default: all)")
     parser.add_argument("--work-dir", type=Path, help="where scratch data goes (default: the system temp folder)")
 
-__all__ = ["cmd_bench"]
 
 
 @command("bench", "benchmark ours against SQLite, TinyDB, rank_bm25 and sha256sum (issue 8)", _bench_arguments)

@@ -13,6 +13,8 @@ from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root
 
 from ._registry import EXIT_OK, command, data_dir_argument
 
+__all__ = ["cmd_init", "cmd_status"]
+
 @command("init", "create a data root with ff_meta.json naming its schema version", data_dir_argument)
 def cmd_init(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
     root = Path(args.data_dir or config.storage.base_path)
@@ -20,7 +22,6 @@ def cmd_init(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, 
     console.print(f"data root ready: {root.resolve()} (schema version {meta.schema_version})")
     return EXIT_OK
 
-__all__ = ["cmd_init", "cmd_status"]
 
 
 @command("status", "show what a data root holds", data_dir_argument)

@@ -13,6 +13,7 @@ from ._registry import EXIT_OK, command
 
 __all__ = ["cmd_bench"]
 
+
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a few minutes instead of ~20)")
     parser.add_argument("--output", type=Path, help="also write the results as JSON to this file")

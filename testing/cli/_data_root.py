@@ -15,6 +15,7 @@ from ._registry import EXIT_OK, command, data_dir_argument
 
 __all__ = ["cmd_init", "cmd_status"]
 
+
 @command("init", "create a data root with ff_meta.json naming its schema version", data_dir_argument)
 def cmd_init(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
     root = Path(args.data_dir or config.storage.base_path)

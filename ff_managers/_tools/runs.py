@@ -82,7 +82,7 @@ class FFToolRuns:
         self.access = access
         self.clock = clock
         self.sleep = sleep
-        self.scratch = store.with_settings(durability="never")
+        self.scratch = store.with_settings(durability="never").with_middleware(None)  # a tool reads them as is
 
         def seconds() -> float:  # the breakers and the bucket count plain seconds of the injected clock
             return clock().timestamp()

@@ -20,6 +20,7 @@ from ff_utils.ff_errors import FFError
 
 # Each module registers its commands on import; this order is the order `--help` lists them in.
 from . import _data_root, _migrate, _runs, _bench  # noqa: F401,I001
+from . import _keys  # noqa: F401
 from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command
 
 __all__ = ["COMMANDS", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "command", "main"]

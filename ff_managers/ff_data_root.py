@@ -44,7 +44,7 @@ class FFEncryptionMetaDTO(BaseModel):
     """How a data root is encrypted at rest: the algorithm and the key's id, never the key."""
 
     algorithm: str = "AES-256-GCM"
-    key_id: str | None = Field(description="id of the key every file is encrypted with (None: plaintext, mid-rotation only)")
+    key_id: str | None = Field(None, description="id of the key every file is encrypted with (None: plaintext, mid-rotation only)")
     rotating_to: str | None = Field(None, description="id of the new key while a rotation is under way")
     rotation_started_at: datetime | None = None
 

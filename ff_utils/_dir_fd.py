@@ -23,10 +23,11 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from ff_utils.ff_errors import FFValidationError, ff_translate_errors
 
-__all__ = ["NOFOLLOW", "ff_open_parent", "ff_relative_parts", "ff_refuse_link", "ff_lstat_under"]
+__all__ = ["NOFOLLOW", "ff_open_parent", "ff_walk_parent", "ff_relative_parts", "ff_refuse_link", "ff_lstat_under"]
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 """The flag that refuses a symlink as the last component (a module attribute: the planted-defect
@@ -45,7 +46,7 @@ def ff_relative_parts(root: str, path: str) -> list[str]:
     if not path.startswith(prefix) or root == "":
         raise FFValidationError("unsafe path: path escapes the data root", field="path", value=path)
     parts = path[len(prefix) :].split("/")
-    if any(part in ("", ".", "..") for part in parts):
+    if "" in parts or "." in parts or ".." in parts:
         raise FFValidationError(f"unsafe path: segment in {path[:80]!r}", field="path", value=path)
     return parts
 
@@ -73,39 +74,53 @@ def _open_dir_at(name: str, parent: int, path: str, create: bool) -> int:
     return os.open(name, flags, dir_fd=parent)
 
 
-@contextlib.contextmanager
-def ff_open_parent(path: Path | str, root: Path | str | None, *, create: bool = False) -> Iterator[tuple[int, str]]:
-    """Yield ``(parent directory descriptor, final name)`` for ``path``, walked from ``root``.
+def ff_walk_parent(path: Path | str, root: Path | str | None, *, create: bool = False) -> tuple[int, str]:
+    """``(parent directory descriptor, final name)`` for ``path``, walked from ``root``; the caller closes it.
 
     Every directory below ``root`` is opened relative to the one above it, without following
     symlinks (a symlink is FFValidationError; a missing directory is FFNotFoundError unless
-    ``create``). The descriptor is closed when the ``with`` block ends.
+    ``create``). A plain function, not a context manager: it is on every append's path.
     """
     text = os.fspath(path)
     if root is None:
         directory, name = os.path.split(text)
-        with ff_translate_errors("open directory", directory):
+        try:
             if create:
                 os.makedirs(directory or ".", exist_ok=True)
-            fd = os.open(directory or ".", _DIR_FLAGS)
-        try:
-            yield fd, name
-        finally:
-            os.close(fd)
-        return
+            return os.open(directory or ".", _DIR_FLAGS), name
+        except OSError as exc:
+            _raise_translated(exc, directory)
     parts = ff_relative_parts(os.fspath(root), text)
-    with ff_translate_errors("open directory", text):
-        fd = os.open(os.fspath(root), _DIR_FLAGS)
-        try:
-            for name in parts[:-1]:
-                child = _open_dir_at(name, fd, text, create)
-                os.close(fd)
-                fd = child
-        except BaseException:
-            os.close(fd)
-            raise
     try:
-        yield fd, parts[-1]
+        fd = os.open(os.fspath(root), _DIR_FLAGS)
+    except OSError as exc:
+        _raise_translated(exc, root)
+    try:
+        for name in parts[:-1]:
+            child = _open_dir_at(name, fd, text, create)
+            os.close(fd)
+            fd = child
+    except OSError as exc:
+        os.close(fd)
+        _raise_translated(exc, text)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, parts[-1]
+
+
+def _raise_translated(exc: OSError, path: object) -> NoReturn:
+    with ff_translate_errors("open directory", str(path)):
+        raise exc
+    raise exc  # unreachable: ff_translate_errors always raises an FFError for an OSError
+
+
+@contextlib.contextmanager
+def ff_open_parent(path: Path | str, root: Path | str | None, *, create: bool = False) -> Iterator[tuple[int, str]]:
+    """:func:`ff_walk_parent` as a ``with`` block that closes the descriptor."""
+    fd, name = ff_walk_parent(path, root, create=create)
+    try:
+        yield fd, name
     finally:
         os.close(fd)
 

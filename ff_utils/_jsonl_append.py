@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ff_utils._dir_fd import NOFOLLOW, ff_open_parent, ff_refuse_link
+from ff_utils._dir_fd import NOFOLLOW, ff_refuse_link, ff_walk_parent
 from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_open_read
@@ -162,7 +162,8 @@ class _GroupCommitAppender:
         symlink. While we hold the descriptor its inode cannot be reused, so an equal (device,
         inode) really is the same file in the same place.
         """
-        with ff_open_parent(self._name, self.root, create=True) as (parent, name):
+        parent, name = ff_walk_parent(self._name, self.root, create=True)
+        try:
             try:
                 st: os.stat_result | None = os.stat(name, dir_fd=parent, follow_symlinks=False)
             except FileNotFoundError:
@@ -186,6 +187,8 @@ class _GroupCommitAppender:
             except BaseException:
                 os.close(fd)
                 raise
+        finally:
+            os.close(parent)
         self._fd, self._fd_identity, self._fd_generation, self._end = fd, (opened.st_dev, opened.st_ino), _fork_generation, None
         _remember_open(self)
         return fd, opened.st_size, st is None

@@ -43,7 +43,7 @@ import pydantic
 
 from ff_utils._dir_fd import ff_lstat_under, ff_refuse_link
 from ff_utils._store_listing import FFDirEntry, ff_list_dir
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError, ff_stored_error
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, ff_stored_error, ff_translate_errors
 from ff_utils.ff_file_ops import (
     ff_atomic_write,
     ff_ensure_directory,
@@ -194,12 +194,20 @@ class FFStore:
         return ff_safe_path(self.root, *parts)
 
     def exists(self, path: Path) -> bool:
-        """Whether ``path`` exists, reached without following a symlink (a symlink is refused)."""
+        """Whether ``path`` exists and is not a symlink (one ``lstat``: a question, not an open).
+
+        It is on every ``add_message``'s path, so it does not walk the directories: whatever is
+        then opened, read or written at ``path`` is walked without following symlinks, so a
+        directory swapped for a link answers True here and is still refused there.
+        """
         try:
-            self.stat(path)
-        except FFNotFoundError:
+            return not stat_module.S_ISLNK(os.lstat(path).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
             return False
-        return True
+        except OSError as exc:
+            with ff_translate_errors("stat", path):
+                raise exc
+            raise
 
     def stat(self, path: Path) -> os.stat_result:
         """``path``'s stat, reached without following a symlink; FFNotFoundError when missing,

@@ -90,8 +90,20 @@ def ff_ensure_data_root(root: Path | str, *, key_id: str | None | object = _UNCH
     data = ff_update_json(base / FF_META_NAME, create_if_missing, default=None, root=base)
     meta = _load_meta(data, base / FF_META_NAME)
     if key_id is not _UNCHECKED:
+        if isinstance(key_id, str) and meta.encryption is None and not _holds_data(base):
+            # A root made by `init` (or a manager) without a key and still empty: nothing to
+            # re-encrypt, so the first keyed open adopts its key instead of refusing.
+            meta = ff_set_encryption(base, FFEncryptionMetaDTO(key_id=key_id))
         ff_check_encryption(meta, key_id if isinstance(key_id, str) else None, base)
     return meta
+
+
+def _holds_data(base: Path) -> bool:
+    """Whether any file but ff_meta.json and hidden lock/temp files is under the root."""
+    for directory, _dirs, names in os.walk(base):
+        if any(not name.startswith(".") and not (name == FF_META_NAME and directory == str(base)) for name in names):
+            return True
+    return False
 
 
 def ff_check_encryption(meta: FFDataRootMetaDTO, key_id: str | None, root: Path | str) -> None:

@@ -115,7 +115,7 @@ class FFKbCatalog:
             catalog = self.store.read_json(entry.path / CATALOG_NAME, None)
             if catalog is None or catalog.get("deleted"):
                 continue  # a folder left by a crash before its catalog was written, or a deletion
-            bases.append(self._base_dto(catalog, entry / CATALOG_NAME))
+            bases.append(self._base_dto(catalog, entry.path / CATALOG_NAME))
         bases.sort(key=lambda b: (b.created_at, b.kb_id))
         return bases
 

@@ -108,6 +108,8 @@ def test_a_plaintext_root_refuses_a_key_and_a_rotation_in_progress_refuses_every
     from ff_utils.ff_errors import FFConfigError
 
     assert ff_ensure_data_root(tmp_path, key_id=None).encryption is None
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users" / "profile.json").write_text("{}")  # plaintext data: a key is not adopted
     with pytest.raises(FFConfigError, match="not encrypted, but an encryption key"):
         ff_ensure_data_root(tmp_path, key_id="0123456789abcdef")
     ff_set_encryption(tmp_path, FFEncryptionMetaDTO(key_id=None, rotating_to="0123456789abcdef"))
@@ -132,3 +134,19 @@ async def test_a_manager_will_not_open_an_encrypted_root_without_its_key(tmp_pat
         await FFMemoryLayerManager(config, store=FFStore(tmp_path)).initialize()
     async with FFMemoryLayerManager(config, store=FFStore(tmp_path, middleware=FFEncryptionMiddleware(key))) as memory:
         assert [m.content for m in await memory.get_messages("alice", session.session_id)] == ["hello"]
+
+
+def test_an_empty_plaintext_root_adopts_the_first_key_but_one_with_data_does_not(tmp_path: Path) -> None:
+    from ff_utils.ff_errors import FFConfigError
+
+    ff_ensure_data_root(tmp_path)  # `main.py init` without a key
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users" / ".x.lock").write_bytes(b"")
+    meta = ff_ensure_data_root(tmp_path, key_id="0123456789abcdef")
+    assert meta.encryption is not None and meta.encryption.key_id == "0123456789abcdef"
+    other = tmp_path / "other"
+    ff_ensure_data_root(other, key_id=None)
+    (other / "users").mkdir()
+    (other / "users" / "profile.json").write_text("{}")
+    with pytest.raises(FFConfigError, match="not encrypted"):
+        ff_ensure_data_root(other, key_id="0123456789abcdef")

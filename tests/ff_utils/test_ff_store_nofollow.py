@@ -190,3 +190,27 @@ def test_a_path_outside_the_root_is_refused_and_nothing_is_written(places: tuple
     with pytest.raises(FFValidationError, match="escapes"):
         store.write_bytes(outside / "x.bin", b"x")
     assert list(outside.iterdir()) == []
+
+
+async def test_managers_refuse_to_write_after_a_swap_behind_their_back(places: tuple[Path, Path]) -> None:
+    from ff_class_configs import load_config
+    from ff_managers import FFMemoryLayerManager, FFMetricsCollectionManager
+
+    root, outside = places
+    config = load_config(environ={}, overrides={"storage": {"base_path": str(root)}})
+    async with FFMemoryLayerManager(config) as memory, FFMetricsCollectionManager(config) as metrics:
+        session = await memory.create_session("alice", title="t")
+        await memory.add_message("alice", session.session_id, "user", "before")
+        await metrics.audit("alice", "data.read", "x")
+        _swap_for_link(root / "users" / "alice" / "sessions" / session.session_id, outside)
+        audit = root / "audit" / "audit.jsonl"
+        victim = outside / "audit.jsonl"
+        victim.write_bytes(audit.read_bytes())
+        audit.unlink()
+        os.symlink(victim, audit)
+        before = _snapshot(outside)
+        with pytest.raises(FFValidationError, match="symlink"):
+            await memory.add_message("alice", session.session_id, "user", "after")
+        with pytest.raises(FFValidationError, match="symlink"):
+            await metrics.audit("alice", "data.read", "y")
+        assert _snapshot(outside) == before

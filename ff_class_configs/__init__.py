@@ -96,6 +96,12 @@ from ff_class_configs.ff_migration_dtos import (
     FFMigrationValidationDTO,
     FFRegistryProblemDTO,
 )
+from ff_class_configs.ff_migration_info_dtos import (
+    FFAppliedMigrationInfoDTO,
+    FFLastMigrationRunDTO,
+    FFMigrationDriftDTO,
+    FFMigrationInfoDTO,
+)
 from ff_class_configs.ff_integration_testing_config import (
     SUITE_NAMES,
     FFIntegrationTestingConfigDTO,
@@ -216,6 +222,10 @@ __all__ = [
     "FFQualityGateResultDTO",
     "FFQualityGatesConfigDTO",
     "FFRegistryProblemDTO",
+    "FFAppliedMigrationInfoDTO",
+    "FFLastMigrationRunDTO",
+    "FFMigrationDriftDTO",
+    "FFMigrationInfoDTO",
     "FFResourceSampleDTO",
     "FFRetentionReportDTO",
     "FFRunComparisonDTO",

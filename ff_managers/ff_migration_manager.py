@@ -1,7 +1,8 @@
 """FFMigrationManager: bring a data root (or the legacy flat-file layout) to the current schema.
 
-It is what ``main.py migrate / verify / rollback`` call: migrate, dry run, verify a manifest, roll
-back, validate the registry of migrations against a root's log. The engine is the private package
+It is what ``main.py migrate / migrate info / migrate validate / manifest / verify / rollback``
+call: migrate, dry run, where a root stands, validate its history against the registry, write and
+verify a manifest, what changed since the migration, roll back. The engine is the private package
 :mod:`ff_managers._migration`; ``testing.FFMigrationValidator`` proves it on generated data.
 
 Layering
@@ -46,12 +47,22 @@ from ff_class_configs.ff_migration_dtos import (
     FFMigrationStateDTO,
     FFRegistryProblemDTO,
 )
+from ff_class_configs.ff_migration_info_dtos import FFMigrationDriftDTO, FFMigrationInfoDTO
 from ff_managers._migration.backup import describe_diff, manifest_digest, read_state, rollback, work_dir_for
+from ff_managers._migration.drift import changes_since_migration
 from ff_managers._migration.engine import LEGACY_IMPORT_ID, VOLATILE_FILES, default_registry, migrate_root, plan_migration
+from ff_managers._migration.info import migration_info, validate_root
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.registry import MIGRATION_LOG, FFMigration, FFMigrationRegistry
 from ff_utils.ff_errors import FFValidationError
-from ff_utils.ff_hashing import FF_MANIFEST_NAME, FFManifest, FFManifestDiff, ff_build_manifest, ff_verify_manifest
+from ff_utils.ff_hashing import (
+    FF_MANIFEST_NAME,
+    FFManifest,
+    FFManifestDiff,
+    ff_build_manifest,
+    ff_verify_manifest,
+    ff_write_manifest,
+)
 
 __all__ = [
     "FFMigration",
@@ -124,16 +135,45 @@ class FFMigrationManager:
     def rollback(root: Path | str) -> FFManifest:
         """Restore ``root`` from the backup taken by its last migration; return its manifest.
 
-        A target that did not exist before the migration is removed (empty manifest). Raises
+        A target that did not exist before the migration is removed (empty manifest). Anything
+        written to the root since the migration is discarded with it: ask
+        :meth:`changes_since_migration` first (the CLI refuses unless ``--force``). Raises
         FFNotFoundError when no migration is recorded, FFConflictError when the last one did not
         finish, FFStorageError when the backup does not match the manifest taken before.
         """
         _state, manifest = rollback(root)
         return manifest
 
+    @staticmethod
+    def changes_since_migration(root: Path | str) -> FFMigrationDriftDTO:
+        """What was added, removed or modified in ``root`` since its last migration: what
+        :meth:`rollback` would discard. Raises FFNotFoundError (no migration recorded),
+        FFConflictError (the last one is not done)."""
+        return changes_since_migration(root)
+
+    @staticmethod
+    def write_manifest(root: Path | str) -> FFManifest:
+        """Hash every file of ``root`` into ``root/ff_manifest.json`` (what :meth:`verify` compares
+        with later); return it. Raises FFValidationError when ``root`` is not a directory."""
+        manifest = ff_build_manifest(root)
+        ff_write_manifest(root, manifest)
+        return manifest
+
     def validate_registry(self, root: Path | str) -> list[FFRegistryProblemDTO]:
         """Changed, missing or out-of-order migrations in ``root``'s applied log (empty: consistent)."""
         return self.registry.validate_root(root)
+
+    def info(self, root: Path | str) -> FFMigrationInfoDTO:
+        """Where ``root`` stands, like Flyway's ``info``: schema version, each applied migration with
+        its checksum then and now, the migrations still to run, the last run. Reads only; raises
+        FFValidationError when ``root`` is neither an FF data root nor a legacy one."""
+        return migration_info(root, self.registry)
+
+    def validate(self, root: Path | str) -> list[FFRegistryProblemDTO]:
+        """:meth:`validate_registry` plus ``ff_meta.json``'s agreement with the log (a schema
+        version this FF Platform does not know, a version the log does not end at, applied ids the
+        log lacks). Empty: consistent. Reads only."""
+        return validate_root(root, self.registry)
 
     @staticmethod
     def scan_legacy(source: Path | str) -> FFLegacyInventoryDTO:

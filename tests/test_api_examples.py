@@ -55,10 +55,10 @@ async def test_manager_examples(tmp_path):
     panel = FFPanelSessionManager(config)
     participants = [{"participant_id": "pro", "role": "pro"}, {"participant_id": "con", "role": "con"}]
     p = await panel.create_panel("alice", participants=participants, panel_type="ai_debate", title="Tea or coffee")
-    await panel.add_message(p.panel_id, "pro", "Tea is calmer.", role="assistant")
-    assert [m.content for m in await panel.get_messages(p.panel_id, limit=100)] == ["Tea is calmer."]
-    await panel.record_insight(p.panel_id, "Both sides value calm.")
-    analytics = await panel.close_panel(p.panel_id)
+    await panel.add_message("alice", p.panel_id, "pro", "Tea is calmer.", role="assistant")
+    assert [m.content for m in await panel.get_messages("alice", p.panel_id, limit=100)] == ["Tea is calmer."]
+    await panel.record_insight("alice", p.panel_id, "Both sides value calm.")
+    analytics = await panel.close_panel("alice", p.panel_id)
     assert analytics is not None
 
     kb = FFKnowledgeBaseManager(config)

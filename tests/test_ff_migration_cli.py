@@ -42,6 +42,8 @@ def test_migrate_dry_run_then_migrate_verify_rollback(tmp_path: Path, legacy: Pa
     assert code == 1 and "changed: users/user_001/profile.json" in out
 
     code, out = _run("rollback", str(target))
+    assert code == 1 and "changed since the migration: users/user_001/profile.json" in out  # refused: it changed
+    code, out = _run("rollback", str(target), "--force")
     assert code == 0 and not target.exists()  # the target did not exist before the migration
     assert ff_build_manifest(legacy).same_content(before)
 

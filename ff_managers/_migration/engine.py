@@ -51,6 +51,7 @@ from ff_managers._migration.backup import (
     write_state,
 )
 from ff_managers._migration.compare import compare_source_target
+from ff_managers._migration.drift import MANIFEST_AFTER
 from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
 from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
 from ff_managers._migration.legacy_reader import FFLegacyReader
@@ -313,6 +314,7 @@ async def migrate_root(
     _fsync_tree(store)
     staged = ff_build_manifest(staging)
     ff_write_manifest(staging, staged)
+    ff_write_manifest(run_dir, staged, run_dir / MANIFEST_AFTER)  # rollback's reference for later changes (drift.py)
     state.staging_digest = manifest_digest(staged)
     state.phase = "staged"
     write_state(state)

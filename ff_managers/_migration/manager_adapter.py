@@ -82,7 +82,7 @@ class FFManagerTarget:
         await self.panels.create_panel(user_id, **panel)
 
     async def put_panel_messages(self, user_id: str, panel_id: str, messages: list[dict[str, Any]]) -> None:
-        await self.panels.import_messages(panel_id, messages, user_id=user_id)
+        await self.panels.import_messages(user_id, panel_id, messages)
 
     async def put_knowledge_base(self, user_id: str, kb_id: str, name: str, description: str) -> None:
         await self.knowledge.create_knowledge_base(user_id, name, description=description, kb_id=kb_id)
@@ -135,14 +135,14 @@ class FFManagerTarget:
 
     async def get_panel(self, user_id: str, panel_id: str) -> dict[str, Any] | None:
         try:
-            return (await self.panels.get_panel(panel_id, user_id=user_id)).model_dump(mode="json")
+            return (await self.panels.get_panel(user_id, panel_id)).model_dump(mode="json")
         except FFNotFoundError:
             return None
 
     async def iter_panel_messages(self, user_id: str, panel_id: str) -> AsyncIterator[dict[str, Any]]:
         after = 0
         while True:
-            page = await self.panels.get_messages(panel_id, limit=_PAGE, after_sequence=after, user_id=user_id)
+            page = await self.panels.get_messages(user_id, panel_id, limit=_PAGE, after_sequence=after)
             for message in page:
                 yield message.model_dump(mode="json")
             if len(page) < _PAGE:

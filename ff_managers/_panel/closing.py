@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ff_class_configs.ff_panel_dtos import FFPanelAnalyticsDTO, FFPanelDTO, FFPanelMessageDTO
+from ff_class_configs.ff_panel_dtos import FFPanelAnalyticsDTO, FFPanelDTO, FFPanelInsightDTO, FFPanelMessageDTO
 from ff_managers._panel.analytics import ff_panel_analytics
+from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.deliberation import FFPanelDeliberation
 from ff_managers._panel.owners import FFPanelOwners
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
@@ -25,21 +26,27 @@ class FFPanelClosing:
     """Closes panels and computes (or reads back) their analytics."""
 
     def __init__(
-        self, store: FFPanelStore, owners: FFPanelOwners, deliberation: FFPanelDeliberation, run: RunInThread
+        self,
+        store: FFPanelStore,
+        owners: FFPanelOwners,
+        deliberation: FFPanelDeliberation,
+        checker: FFPanelInputChecker,
+        run: RunInThread,
     ) -> None:
         self._store = store
         self._owners = owners
         self._deliberation = deliberation
+        self._check = checker
         self._run = run
 
-    async def close(
-        self, panel_id: str, summary: str | None, user_id: str | None, closed_at: datetime
-    ) -> tuple[str, FFPanelAnalyticsDTO]:
-        """Close the panel, store its final figures; return the owner and the figures.
+    async def close(self, user_id: str, panel_id: str, summary: str | None, closed_at: datetime) -> FFPanelAnalyticsDTO:
+        """Close the panel, store its final figures and return them.
 
-        Raises FFNotFoundError, FFConflictError (already closed).
+        Raises FFValidationError (an oversized summary), FFNotFoundError, FFConflictError (already closed).
         """
-        owner = await self._run(self._owners.resolve, panel_id, user_id)
+        if summary is not None:
+            summary = self._check.content(summary, "summary", self._check.limits.max_insight_chars)
+        owner = await self._run(self._owners.resolve, user_id, panel_id)
 
         def close(locked: FFLockedPanel) -> FFPanelAnalyticsDTO:
             panel = locked.panel.model_copy(update={"status": "closed", "closed_at": closed_at, "summary": summary})
@@ -48,14 +55,14 @@ class FFPanelClosing:
             locked.write_panel(panel)
             return figures
 
-        return owner, await self._run(self._store.change_open, owner, panel_id, close)
+        return await self._run(self._store.change_open, owner, panel_id, close)
 
-    async def analytics(self, panel_id: str, user_id: str | None, now: datetime) -> FFPanelAnalyticsDTO:
+    async def analytics(self, user_id: str, panel_id: str, now: datetime) -> FFPanelAnalyticsDTO:
         """The stored final analytics of a closed panel, or live figures of an open one."""
-        return await self._run(self._analytics, panel_id, user_id, now)
+        return await self._run(self._analytics, user_id, panel_id, now)
 
-    def _analytics(self, panel_id: str, user_id: str | None, now: datetime) -> FFPanelAnalyticsDTO:
-        owner = self._owners.resolve(panel_id, user_id)
+    def _analytics(self, user_id: str, panel_id: str, now: datetime) -> FFPanelAnalyticsDTO:
+        owner = self._owners.resolve(user_id, panel_id)
         panel = self._store.read_panel(owner, panel_id, with_count=False)
         if panel.status == "closed":
             stored = self._store.read_document(owner, panel_id, "analytics", default=None)
@@ -69,7 +76,7 @@ class FFPanelClosing:
         return ff_panel_analytics(
             panel,
             self._store.records(owner, panel.panel_id, "messages", FFPanelMessageDTO),
-            insight_count=sum(1 for _ in self._store.read_log(owner, panel.panel_id, "insights")),
+            insight_count=sum(1 for _ in self._store.records(owner, panel.panel_id, "insights", FFPanelInsightDTO)),
             tallies=self._deliberation.read_tallies(owner, panel.panel_id),
             computed_at=now,
             round_size=len(policy.order) if isinstance(policy, FFRoundRobinTurnPolicy) else None,

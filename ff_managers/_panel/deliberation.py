@@ -10,7 +10,7 @@ by the same participant replaces the earlier one in the tally, not in the log
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from ff_managers._panel.owners import FFPanelOwners
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.writer import RunInThread
 from ff_utils.ff_errors import FFNotFoundError, FFValidationError
-from ff_utils.ff_ids import ff_new_id
+from ff_utils.ff_ids import ff_new_id, ff_validate_id
 
 __all__ = ["FFPanelDeliberation"]
 
@@ -41,35 +41,36 @@ class FFPanelDeliberation:
 
     async def record_insight(
         self,
+        user_id: str,
         panel_id: str,
         content: str,
         *,
         participant_id: str | None,
         category: str,
-        source_message_ids: list[str],
+        source_message_ids: Sequence[str] | None,
         confidence: float | None,
         metadata: Mapping[str, Any] | None,
-        user_id: str | None,
         now: datetime,
-    ) -> tuple[str, FFPanelInsightDTO]:
-        """Append an insight whose participant and cited messages exist; return the owner and the insight."""
-        owner = await self._run(self._owners.resolve, panel_id, user_id)
+    ) -> FFPanelInsightDTO:
+        """Append an insight whose participant and cited messages exist, and return it."""
+        text = self._check.content(content, "content", self._limits.max_insight_chars)
+        owner = await self._run(self._owners.resolve, user_id, panel_id)
         with input_errors(action="record insight"):
             insight = FFPanelInsightDTO(
                 insight_id=ff_new_id("ins_"),
                 panel_id=panel_id,
-                content=content,
+                content=text,
                 created_at=now,
                 participant_id=participant_id,
                 category=self._check.text(category, "category", self._limits.max_name_chars),
-                source_message_ids=source_message_ids,
+                source_message_ids=list(source_message_ids or []),
                 confidence=confidence,
                 metadata=self._check.metadata(metadata),
             )
 
         def write(locked: FFLockedPanel) -> None:
             self._check.require_member(locked.panel, participant_id, "participant_id")
-            missing = locked.missing_message_ids(source_message_ids)
+            missing = locked.missing_message_ids(insight.source_message_ids)
             if missing:
                 raise FFValidationError(
                     f"source messages not in this panel: {', '.join(sorted(missing))}", field="source_message_ids"
@@ -77,34 +78,36 @@ class FFPanelDeliberation:
             locked.append("insights", [insight.model_dump(mode="json")])
 
         await self._run(self._store.change_open, owner, panel_id, write)
-        return owner, insight
+        return insight
 
-    async def insights(self, panel_id: str, category: str | None, user_id: str | None) -> list[FFPanelInsightDTO]:
+    async def insights(self, user_id: str, panel_id: str, category: str | None) -> list[FFPanelInsightDTO]:
         """Insights in the order recorded, optionally one category only."""
-        insights = await self._run(self._insights, panel_id, user_id)
+        insights = await self._run(self._insights, user_id, panel_id)
         return [i for i in insights if category is None or i.category == category]
 
     # ------------------------------------------------------------------ decisions and votes
 
     async def record_decision(
         self,
+        user_id: str,
         panel_id: str,
         question: str,
-        options: list[str],
+        options: Sequence[str],
         *,
         proposed_by: str | None,
         metadata: Mapping[str, Any] | None,
-        user_id: str | None,
         now: datetime,
     ) -> FFPanelDecisionDTO:
         """Append a decision proposed by a participant of the panel (or by nobody in particular)."""
-        owner = await self._run(self._owners.resolve, panel_id, user_id)
+        text = self._check.text(question, "question", self._limits.max_insight_chars)
+        choices = self._check.options(options)
+        owner = await self._run(self._owners.resolve, user_id, panel_id)
         with input_errors(action="record decision"):
             decision = FFPanelDecisionDTO(
                 decision_id=ff_new_id("dec_"),
                 panel_id=panel_id,
-                question=question,
-                options=options,
+                question=text,
+                options=choices,
                 created_at=now,
                 proposed_by=proposed_by,
                 metadata=self._check.metadata(metadata),
@@ -119,17 +122,20 @@ class FFPanelDeliberation:
 
     async def cast_vote(
         self,
+        user_id: str,
         panel_id: str,
         decision_id: str,
         participant_id: str,
         option: str,
         *,
         rationale: str | None,
-        user_id: str | None,
         now: datetime,
     ) -> FFPanelVoteDTO:
         """Append a participant's vote for one option of an existing decision."""
-        owner = await self._run(self._owners.resolve, panel_id, user_id)
+        ff_validate_id(decision_id, "decision_id")
+        if rationale is not None:
+            rationale = self._check.content(rationale, "rationale", self._limits.max_insight_chars)
+        owner = await self._run(self._owners.resolve, user_id, panel_id)
         with input_errors(action="cast vote"):
             vote = FFPanelVoteDTO(
                 vote_id=ff_new_id("vote_"),
@@ -154,9 +160,9 @@ class FFPanelDeliberation:
         await self._run(self._store.change_open, owner, panel_id, write)
         return vote
 
-    async def tallies(self, panel_id: str, user_id: str | None) -> list[FFDecisionTallyDTO]:
+    async def tallies(self, user_id: str, panel_id: str) -> list[FFDecisionTallyDTO]:
         """Every decision with its current tally and consensus, in the order recorded."""
-        return await self._run(self._tallies_of, panel_id, user_id)
+        return await self._run(self._tallies_of, user_id, panel_id)
 
     def read_tallies(self, owner: str, panel_id: str) -> list[FFDecisionTallyDTO]:
         """The tallies of a panel whose owner is known (blocking)."""
@@ -166,9 +172,9 @@ class FFPanelDeliberation:
 
     # ------------------------------------------------------------------ blocking work (threads)
 
-    def _insights(self, panel_id: str, user_id: str | None) -> list[FFPanelInsightDTO]:
-        owner = self._owners.resolve(panel_id, user_id)
+    def _insights(self, user_id: str, panel_id: str) -> list[FFPanelInsightDTO]:
+        owner = self._owners.resolve(user_id, panel_id)
         return list(self._store.records(owner, panel_id, "insights", FFPanelInsightDTO))
 
-    def _tallies_of(self, panel_id: str, user_id: str | None) -> list[FFDecisionTallyDTO]:
-        return self.read_tallies(self._owners.resolve(panel_id, user_id), panel_id)
+    def _tallies_of(self, user_id: str, panel_id: str) -> list[FFDecisionTallyDTO]:
+        return self.read_tallies(self._owners.resolve(user_id, panel_id), panel_id)

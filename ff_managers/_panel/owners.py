@@ -1,44 +1,45 @@
-"""Who owns a panel id: the index lookup every panel call starts with, remembered per process.
+"""Whose panel is it: the ownership check every panel call starts with, remembered per process.
 
-Methods that take only a ``panel_id`` find the owner through the global index
-(``panels_index/<panel_id>.json``). A caller may also pass ``user_id=``; when it is not the
-owner, the panel is reported as not found, the same answer as for an id that does not exist, so
-a caller cannot probe for other users' panel ids.
+Every public panel method takes the caller's ``user_id`` first, and every path into this package
+goes through :meth:`FFPanelOwners.resolve` before it touches a panel's files: there is no
+optional ``user_id`` and no call that skips the check. A panel of another user is reported
+exactly like a panel that does not exist (same FFNotFoundError, same message), so a caller
+cannot probe for other users' panel ids.
 
-Owners never change, so the index is read once per panel and process; ``panel.json`` (read under
-the lock for every change) must agree with it, or the read fails as corrupt.
+The owner comes from the global index (``panels_index/<panel_id>.json``, which also keeps panel
+ids unique across users). Owners never change, so the index is read once per panel and process;
+``panel.json`` (read under the lock for every change) must agree with it, or the read fails as
+corrupt.
 """
 
 from __future__ import annotations
 
-from ff_managers._panel.store import FFPanelStore
-from ff_utils.ff_errors import FFNotFoundError
+from ff_managers._panel.store import FFPanelStore, ff_panel_not_found
 from ff_utils.ff_ids import ff_validate_id
 
 __all__ = ["FFPanelOwners"]
 
 
 class FFPanelOwners:
-    """Resolves panel ids to their owners and checks the caller's ``user_id`` against them."""
+    """Checks that ``user_id`` owns ``panel_id`` (or says the panel is not found)."""
 
     def __init__(self, store: FFPanelStore) -> None:
         self._store = store
         self._owners: dict[str, str] = {}
 
-    def resolve(self, panel_id: str, user_id: str | None) -> str:
-        """The owner of ``panel_id``, checking ``user_id`` when given (blocking: reads the index once).
+    def resolve(self, user_id: str, panel_id: str) -> str:
+        """``user_id`` once it is known to own ``panel_id`` (blocking: reads the index once per panel).
 
-        Raises FFValidationError for a bad id, FFNotFoundError for a missing panel or another
-        user's panel (no hint that it exists).
+        Raises FFValidationError for a bad (or missing) id, FFNotFoundError for a missing panel
+        or another user's panel (no hint that it exists).
         """
+        ff_validate_id(user_id, "user_id")
         ff_validate_id(panel_id, "panel_id")
-        if user_id is not None:
-            ff_validate_id(user_id, "user_id")
         owner = self._owners.get(panel_id)
         if owner is None:
             owner = self._owners[panel_id] = self._store.owner_of(panel_id)
-        if user_id is not None and user_id != owner:
-            raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
+        if owner != user_id:
+            raise ff_panel_not_found(panel_id)
         return owner
 
     def remember(self, panel_id: str, owner: str) -> None:

@@ -73,6 +73,7 @@ class FFPanelCatalog:
         now: datetime,
     ) -> FFPanelDTO:
         """Check everything, then write the panel (see FFPanelSessionManager.create_panel)."""
+        ff_validate_id(user_id, "user_id")
         kind = self._check.panel_type(panel_type)
         policy = self._limits.default_turn_policy if turn_policy is None else turn_policy
         if policy not in _TURN_POLICIES:
@@ -104,23 +105,25 @@ class FFPanelCatalog:
         self._owners.remember(panel.panel_id, user_id)
         return panel
 
-    async def get(self, panel_id: str, user_id: str | None) -> FFPanelDTO:
+    async def get(self, user_id: str, panel_id: str) -> FFPanelDTO:
         """The panel with its current ``message_count``. Raises FFNotFoundError."""
-        return await self._run(self._get, panel_id, user_id)
+        return await self._run(self._get, user_id, panel_id)
 
     async def list_panels(self, user_id: str, status: str | None, panel_type: FFPanelType | str | None) -> list[FFPanelDTO]:
         """The user's panels, oldest first, optionally only one status or type."""
+        ff_validate_id(user_id, "user_id")
         if status not in (None, "open", "closed"):
             raise FFValidationError(f"unknown status {status!r}; use open or closed", field="status", value=status)
         kind = self._check.panel_type(panel_type) if panel_type is not None else None
         return await self._run(self._list, user_id, status, kind)
 
-    async def route(self, panel_id: str, question: str, user_id: str | None) -> FFExpertRouteDTO:
+    async def route(self, user_id: str, panel_id: str, question: str) -> FFExpertRouteDTO:
         """The expert (or, without experts, the AI participant) whose expertise best covers ``question``.
 
         Raises FFNotFoundError(kind="expert") when no candidate's expertise matches.
         """
-        panel = await self._run(self._get, panel_id, user_id, with_count=False)
+        question = self._check.text(question, "question", self._limits.max_message_chars)
+        panel = await self._run(self._get, user_id, panel_id, with_count=False)
         experts = [p for p in panel.participants if p.role == FFPanelRole.EXPERT] or [
             p for p in panel.participants if p.kind == "ai"
         ]
@@ -145,8 +148,8 @@ class FFPanelCatalog:
         expertise = seat.expertise or (list(persona.expertise) if persona else [])
         return seat.model_copy(update={"name": name, "expertise": expertise})
 
-    def _get(self, panel_id: str, user_id: str | None, *, with_count: bool = True) -> FFPanelDTO:
-        owner = self._owners.resolve(panel_id, user_id)
+    def _get(self, user_id: str, panel_id: str, *, with_count: bool = True) -> FFPanelDTO:
+        owner = self._owners.resolve(user_id, panel_id)
         return self._store.read_panel(owner, panel_id, with_count=with_count)
 
     def _list(self, user_id: str, status: str | None, kind: FFPanelType | None) -> list[FFPanelDTO]:

@@ -26,18 +26,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pydantic
 
-from ff_class_configs.ff_panel_dtos import PANEL_SCHEMA_VERSION, FFPanelDTO
+from ff_class_configs.ff_panel_dtos import PANEL_SCHEMA_VERSION, FFPanelDTO, FFPanelMessageDTO
+from ff_managers._panel.message_index import FFMessageIndex
+from ff_managers._panel.reading import FFPanelRecordReader
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
 from ff_utils.ff_ids import ff_is_valid_id
 from ff_utils.ff_store import FFStore
 
-__all__ = ["FFPanelStore", "FFLockedPanel", "PanelLog", "PanelDocument", "PANELS_DIR", "PANELS_INDEX_DIR"]
+__all__ = ["ff_panel_not_found", "FFPanelStore", "FFLockedPanel", "PanelLog", "PanelDocument", "PANELS_DIR", "PANELS_INDEX_DIR"]
 
 PANELS_DIR = "panels"
 PANELS_INDEX_DIR = "panels_index"
@@ -48,21 +49,9 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 T = TypeVar("T")
 
 
-def _sequence_of(record: Any, path: Path) -> int:
-    sequence = record.get("sequence") if isinstance(record, dict) else None
-    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
-        raise FFCorruptionError(f"last message has no valid sequence number: {sequence!r}", path=path)
-    return sequence
-
-
-@dataclass(slots=True)
-class _PanelCache:
-    """What this process remembers of one panel's log; trusted only after a check under the lock."""
-
-    last_sequence: int
-    last_message_id: str | None
-    known_ids: set[str] = field(default_factory=set)
-    complete: bool = False  # known_ids holds every id up to last_sequence
+def ff_panel_not_found(panel_id: str) -> FFNotFoundError:
+    """The one answer for a panel the caller may not see: missing, or another user's."""
+    return FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
 
 
 class FFLockedPanel:
@@ -74,65 +63,87 @@ class FFLockedPanel:
         self.panel_id = panel_id
         self.panel = panel
         self._messages = store.log_path(user_id, panel_id, "messages")  # checked once per lock hold
-        self._last: dict[str, Any] | None = None
         self._synced = False
 
-    def _cache(self) -> _PanelCache:
-        """The cache, re-validated against the log's last record (read once per lock hold)."""
+    def _index(self) -> FFMessageIndex:
+        """The panel's id index, re-validated against the log's last good message (once per lock hold).
+
+        A torn last line is repaired here (we hold the lock every append takes), so a crash
+        mid-append never blocks, nor glues itself to, the next write.
+        """
         key = (self.user_id, self.panel_id)
-        if self._synced:
-            return self._store._caches[key]
-        path = self._messages
-        tail = self._store.storage.tail_jsonl(path, 1)
-        self._last = tail[0] if tail else None
-        sequence = _sequence_of(self._last, path) if self._last is not None else 0
-        last_id = self._last.get("message_id") if self._last is not None else None
-        cache = self._store._caches.get(key)
-        if cache is None or sequence < cache.last_sequence or (
-            sequence == cache.last_sequence and last_id != cache.last_message_id
+        index = self._store._indexes.get(key)
+        if self._synced and index is not None:
+            return index
+        known = index.last_message if index is not None else None
+        last = self._store.reader.last_message(self._messages, self.panel_id, repair=True, known=known)
+        sequence = last.sequence if last is not None else 0
+        if index is None or sequence < index.last_sequence or (
+            sequence == index.last_sequence and last is not known
         ):
             # First use, or the log was replaced (a restore, a rollback): forget what we knew.
-            cache = self._store._caches[key] = _PanelCache(sequence, last_id, complete=sequence == 0)
-        elif sequence > cache.last_sequence:
+            index = self._store._indexes[key] = FFMessageIndex(sequence, last, complete=sequence == 0)
+        elif sequence > index.last_sequence:
             # Another process appended. Ids we know are still there (the log is append-only),
             # but we no longer know them all.
-            cache.last_sequence, cache.last_message_id, cache.complete = sequence, last_id, False
+            index.last_sequence, index.last_message, index.complete = sequence, last, False
         self._synced = True
-        return cache
+        return index
 
     @property
-    def last_message(self) -> dict[str, Any] | None:
-        """The last stored message record, or None for an empty panel."""
-        self._cache()
-        return self._last
+    def log(self) -> Path:
+        """The panel's messages.jsonl."""
+        return self._messages
+
+    @property
+    def last_message(self) -> FFPanelMessageDTO | None:
+        """The last good stored message, or None for an empty panel."""
+        return self._index().last_message
 
     @property
     def last_sequence(self) -> int:
-        return self._cache().last_sequence
+        return self._index().last_sequence
+
+    def known_messages(self, ids: Iterable[str]) -> dict[str, tuple[int, bytes]]:
+        """``id -> (sequence, fingerprint)`` for those of ``ids`` this panel has a message with.
+
+        Answered from the in-memory index; the log is read (once, then the index is complete)
+        only when an id is not in it and the index does not know every message.
+        """
+        wanted = set(ids)
+        index = self._index()
+        if not index.complete and any(i not in index.entries for i in wanted):
+            index.rebuild(self._store.reader.records(FFPanelMessageDTO, self._messages, self.panel_id))
+        entries = index.entries
+        return {i: entries[i] for i in wanted if i in entries}
 
     def missing_message_ids(self, ids: Iterable[str]) -> set[str]:
-        """Which of ``ids`` no message of this panel has. Scans the log only when the cache can't tell."""
+        """Which of ``ids`` no message of this panel has."""
         wanted = set(ids)
-        cache = self._cache()
-        missing = wanted - cache.known_ids
-        if not missing or cache.complete:
-            return missing
-        cache.known_ids = {
-            record["message_id"]
-            for record in self._store.storage.read_jsonl(self._messages)
-            if isinstance(record, dict) and "message_id" in record
-        }
-        cache.complete = True
-        return wanted - cache.known_ids
+        return wanted - self.known_messages(wanted).keys()
 
-    def append_messages(self, records: list[dict[str, Any]]) -> None:
-        """Append numbered message records in one write; the cache follows only on success."""
-        cache = self._cache()
-        self._store.storage.append_many(self._messages, records)
-        cache.known_ids.update(record["message_id"] for record in records)
-        cache.last_sequence = records[-1]["sequence"]
-        cache.last_message_id = records[-1]["message_id"]
-        self._last = records[-1]
+    def stored_messages(self, ids: Iterable[str]) -> dict[str, FFPanelMessageDTO]:
+        """The stored messages with these ids (a retry's answer), read back from the log's end."""
+        wanted = set(ids)
+        known = self.known_messages(wanted)
+        if not known:
+            return {}
+        reader = self._store.reader
+        # Sequences are gap-free, so the oldest wanted message is this far from the end.
+        depth = self.last_sequence - min(sequence for sequence, _ in known.values()) + 1
+        tail = reader.last_messages(self._messages, self.panel_id, depth)
+        found = {m.message_id: m for m in tail if m.message_id in wanted}
+        if len(found) < len(known):  # the log was not what the index said: read it all
+            found = {m.message_id: m for m in reader.records(FFPanelMessageDTO, self._messages, self.panel_id) if m.message_id in wanted}
+        return found
+
+    def append_messages(self, messages: list[FFPanelMessageDTO]) -> None:
+        """Append numbered messages in one write; the index follows only on success."""
+        index = self._index()
+        self._store.storage.append_many(self._messages, [m.model_dump(mode="json") for m in messages])
+        index.add(messages)
+        index.last_sequence = messages[-1].sequence
+        index.last_message = messages[-1]
 
     def append(self, log: PanelLog, records: list[dict[str, Any]]) -> None:
         """Append records to another log of the panel (insights, decisions, votes)."""
@@ -160,7 +171,8 @@ class FFPanelStore:
 
     def __init__(self, storage: FFStore) -> None:
         self.storage = storage
-        self._caches: dict[tuple[str, str], _PanelCache] = {}
+        self.reader = FFPanelRecordReader(storage)
+        self._indexes: dict[tuple[str, str], FFMessageIndex] = {}
 
     # ------------------------------------------------------------------ paths (ids validated by the caller)
 
@@ -183,7 +195,7 @@ class FFPanelStore:
         path = self.index_path(panel_id)
         entry = self.storage.read_json(path, None)
         if entry is None:
-            raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
+            raise ff_panel_not_found(panel_id)
         owner = entry.get("user_id") if isinstance(entry, dict) else None
         if not ff_is_valid_id(owner) or entry.get("panel_id") != panel_id:
             raise FFCorruptionError(f"panel index entry for {panel_id!r} is invalid", path=path)
@@ -227,16 +239,19 @@ class FFPanelStore:
     def _read_panel_at(self, path: Path, user_id: str, panel_id: str) -> FFPanelDTO:
         data = self.storage.read_json(path, None)
         if data is None:
-            raise FFNotFoundError(f"no panel {panel_id!r}", kind="panel", key=panel_id)
+            raise ff_panel_not_found(panel_id)
         panel = self.storage.load(FFPanelDTO, data, path)
         if panel.panel_id != panel_id or panel.user_id != user_id:
             raise FFCorruptionError(f"panel.json names panel {panel.panel_id!r} of {panel.user_id!r}", path=path)
         return panel
 
+    def last_message(self, user_id: str, panel_id: str) -> FFPanelMessageDTO | None:
+        """The log's last good message (bad lines after it are skipped and reported)."""
+        return self.reader.last_message(self.log_path(user_id, panel_id, "messages"), panel_id)
+
     def last_sequence(self, user_id: str, panel_id: str) -> int:
-        path = self.log_path(user_id, panel_id, "messages")
-        tail = self.storage.tail_jsonl(path, 1)
-        return _sequence_of(tail[0], path) if tail else 0
+        last = self.last_message(user_id, panel_id)
+        return last.sequence if last is not None else 0
 
     def list_panel_ids(self, user_id: str) -> list[str]:
         """Ids of the panel folders of one user (only folders with a valid id name)."""
@@ -246,20 +261,16 @@ class FFPanelStore:
         # Listed through the store: no symlink is followed, to the folder or in it.
         return [entry.name for entry in self.storage.list_dir(folder) if entry.is_dir and ff_is_valid_id(entry.name)]
 
-    def tail(self, user_id: str, panel_id: str, log: PanelLog, n: int) -> list[Any]:
-        return self.storage.tail_jsonl(self.log_path(user_id, panel_id, log), n)
-
-    def read_log(self, user_id: str, panel_id: str, log: PanelLog) -> Iterator[Any]:
-        return self.storage.read_jsonl(self.log_path(user_id, panel_id, log))
+    def tail(self, user_id: str, panel_id: str, n: int) -> list[FFPanelMessageDTO]:
+        """Up to the last ``n`` good messages, oldest first (bad lines skipped and reported)."""
+        return self.reader.last_messages(self.log_path(user_id, panel_id, "messages"), panel_id, n)
 
     def read_document(self, user_id: str, panel_id: str, name: PanelDocument, default: Any = None) -> Any:
         return self.storage.read_json(self.document_path(user_id, panel_id, name), default)
 
     def records(self, user_id: str, panel_id: str, log: PanelLog, model: type[M]) -> Iterator[M]:
-        """A log's records as ``model``, in file order (FFCorruptionError for one that does not fit)."""
-        path = self.log_path(user_id, panel_id, log)
-        load = self.storage.load
-        return (load(model, record, path) for record in self.storage.read_jsonl(path))
+        """A log's good records as ``model``, in file order (bad lines and wrong shapes skipped, reported)."""
+        return self.reader.records(model, self.log_path(user_id, panel_id, log), panel_id)
 
     # ------------------------------------------------------------------ writes
 
@@ -283,9 +294,9 @@ class FFPanelStore:
             return change(locked)
 
     def forget(self) -> None:
-        """Drop every cache (on shutdown); the next lock hold rebuilds what it needs."""
-        self._caches.clear()
+        """Drop every index (on shutdown); the next lock hold rebuilds what it needs."""
+        self._indexes.clear()
 
     @property
     def cached_panels(self) -> int:
-        return len(self._caches)
+        return len(self._indexes)

@@ -23,11 +23,11 @@ The three policies:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelRole
+from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageDTO, FFPanelRole
 from ff_utils.ff_errors import FFConflictError, FFValidationError
 
 __all__ = [
@@ -48,11 +48,9 @@ class FFTurnState:
     floor: str | None = None
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any] | None) -> FFTurnState:
-        """The state stored in a message record (the last one of the log), or the initial state."""
-        if not record:
-            return cls()
-        return cls(rotation=int(record.get("rotation") or 0), floor=record.get("floor"))
+    def after(cls, message: FFPanelMessageDTO | None) -> FFTurnState:
+        """The state stored with a message (the last one of the log), or the initial state."""
+        return cls() if message is None else cls(rotation=message.rotation, floor=message.floor)
 
 
 class FFTurnPolicy(Protocol):

@@ -10,6 +10,12 @@ succeeds or fails alone and the numbering stays gap-free: a refused request take
 storage failure fails its whole group (nothing of it was written) and the next group proceeds.
 Across processes the panel lock does the serialising; the last number is read back from the
 log's tail under it. The batcher belongs to the manager, whose ``shutdown()`` drains it.
+
+Writes are idempotent by ``message_id``: a request whose messages are all already stored under
+their ids, with the same participant, role and content (a client retrying after a timeout), is
+answered with the stored messages and appends nothing; an id taken by a different message is
+FFConflictError. The check uses the panel's in-memory id index
+(:mod:`ff_managers._panel.message_index`), not a scan of the log per write.
 """
 
 from __future__ import annotations
@@ -22,21 +28,37 @@ from typing import Any
 from ff_class_configs.ff_panel_dtos import FFPanelMessageDTO, FFPanelMessageInputDTO
 from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers._panel.checks import FFPanelInputChecker
+from ff_managers._panel.message_index import ff_message_fingerprint
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.turns import FFTurnPolicy, FFTurnState, ff_turn_policy_for
-from ff_utils.ff_errors import FFConflictError, FFError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 
-__all__ = ["FFPanelMessageWriter", "RunInThread", "MakeBatcher"]
+__all__ = ["FFPanelMessageWriter", "FFAppended", "RunInThread", "MakeBatcher"]
 
 RunInThread = Callable[..., Awaitable[Any]]
 """Runs blocking work in a worker thread (the manager's ``_io``)."""
 
 PanelKey = tuple[str, str]
 """``(owner, panel_id)``: one queue, one drain, per panel."""
-Outcome = list[FFPanelMessageDTO] | FFError
-"""What one request gets: its numbered messages, or the error that refused it alone."""
-MakeBatcher = Callable[..., FFKeyedBatcher[PanelKey, "_AppendRequest", list[FFPanelMessageDTO]]]
+
+
+@dataclass(frozen=True, slots=True)
+class FFAppended:
+    """What one append request got: its messages, and whether they were already stored (a retry)."""
+
+    messages: list[FFPanelMessageDTO]
+    replayed: bool = False
+
+    @property
+    def new(self) -> list[FFPanelMessageDTO]:
+        """The messages this request added ([] for a replayed retry)."""
+        return [] if self.replayed else self.messages
+
+
+Outcome = FFAppended | FFError
+"""What one request gets: its numbered (or already stored) messages, or the error that refused it alone."""
+MakeBatcher = Callable[..., FFKeyedBatcher[PanelKey, "_AppendRequest", FFAppended]]
 """Makes the keyed batcher from a drain function and a ``name=`` (the component's ``_batcher``)."""
 
 
@@ -48,6 +70,23 @@ class _AppendRequest:
     now: datetime
 
 
+class _Group:
+    """What one group commit has accepted so far: the turn state, the last number, the new messages."""
+
+    def __init__(self, locked: FFLockedPanel) -> None:
+        self.locked = locked
+        self.policy: FFTurnPolicy = ff_turn_policy_for(locked.panel)
+        last = locked.last_message
+        self.state = FFTurnState.after(last)
+        self.sequence = locked.last_sequence
+        self.accepted: dict[str, FFPanelMessageDTO] = {}
+
+    def accept(self, messages: list[FFPanelMessageDTO]) -> None:
+        self.state = FFTurnState(messages[-1].rotation, messages[-1].floor)
+        self.sequence = messages[-1].sequence
+        self.accepted.update((m.message_id, m) for m in messages)
+
+
 class FFPanelMessageWriter:
     """Numbers and group-commits append requests per panel (see the module docstring)."""
 
@@ -57,16 +96,16 @@ class FFPanelMessageWriter:
         self._store = store
         self._checker = checker
         self._run = run_in_thread
-        drain: DrainFunction[PanelKey, _AppendRequest, list[FFPanelMessageDTO]] = self._write_batch
+        drain: DrainFunction[PanelKey, _AppendRequest, FFAppended] = self._write_batch
         self._batcher = make_batcher(drain, name="message writer")
 
-    async def submit(
-        self, owner: str, panel_id: str, items: Sequence[FFPanelMessageInputDTO], now: datetime
-    ) -> list[FFPanelMessageDTO]:
+    async def submit(self, owner: str, panel_id: str, items: Sequence[FFPanelMessageInputDTO], now: datetime) -> FFAppended:
         """Append ``items`` (in order, all or none) and return them numbered.
 
-        Raises FFValidationError, FFConflictError (closed panel, out of turn, id taken; also once
-        the manager is shutting down) or the storage error that failed the group.
+        A retry (every item's ``message_id`` already stored with the same participant, role and
+        content) appends nothing and returns the stored messages, ``replayed``. Raises
+        FFValidationError, FFConflictError (closed panel, out of turn, an id taken by another
+        message; also once the manager is shutting down) or the storage error that failed the group.
         """
         return await self._batcher.submit((owner, panel_id), _AppendRequest(list(items), now))
 
@@ -87,40 +126,31 @@ class FFPanelMessageWriter:
         """
         outcomes: list[Outcome] = []
         with self._store.locked(owner, panel_id) as locked:
-            if locked.panel.status == "closed":
-                return [FFConflictError(f"panel {panel_id!r} is closed", kind="panel", key=panel_id) for _ in batch]
-            policy = ff_turn_policy_for(locked.panel)
-            state = FFTurnState.from_record(locked.last_message)
-            sequence = locked.last_sequence
-            grouped_ids: set[str] = set()
-            accepted: list[FFPanelMessageDTO] = []
+            group = _Group(locked)
+            new: list[FFPanelMessageDTO] = []
             for request in batch:
                 try:
-                    messages = self._number(locked, policy, state, sequence, grouped_ids, request)
+                    outcome = self._number(group, request)
                 except FFError as exc:
                     outcomes.append(exc)
                     continue
-                state = FFTurnState(messages[-1].rotation, messages[-1].floor)
-                sequence = messages[-1].sequence
-                grouped_ids.update(m.message_id for m in messages)
-                accepted.extend(messages)
-                outcomes.append(messages)
-            if accepted:
-                locked.append_messages([m.model_dump(mode="json") for m in accepted])
+                if not outcome.replayed:
+                    group.accept(outcome.messages)
+                    new.extend(outcome.messages)
+                outcomes.append(outcome)
+            if new:
+                locked.append_messages(new)
         return outcomes
 
-    def _number(
-        self,
-        locked: FFLockedPanel,
-        policy: FFTurnPolicy,
-        state: FFTurnState,
-        sequence: int,
-        grouped_ids: set[str],
-        request: _AppendRequest,
-    ) -> list[FFPanelMessageDTO]:
+    def _number(self, group: _Group, request: _AppendRequest) -> FFAppended:
         """Check one request against the panel, the log and the group so far; number its messages."""
+        locked = group.locked
         drafts = self._checker.drafts(locked.panel, request.items)
-        explicit = {d.message_id for d in drafts if d.message_id is not None}
+        replayed = self._replayed(group, drafts)
+        if replayed is not None:
+            return FFAppended(replayed, replayed=True)
+        if locked.panel.status == "closed":
+            raise FFConflictError(f"panel {locked.panel_id!r} is closed", kind="panel", key=locked.panel_id)
         earlier: set[str] = set()
         outside: set[str] = set()
         for draft in drafts:
@@ -128,20 +158,17 @@ class FFPanelMessageWriter:
                 outside.add(draft.reply_to)
             if draft.message_id is not None:
                 earlier.add(draft.message_id)
-        outside -= grouped_ids  # replies to messages queued just before this request are fine
-        missing = locked.missing_message_ids(explicit | outside)
-        taken = sorted((explicit - missing) | (explicit & grouped_ids))
-        if taken:
-            raise FFConflictError(f"message ids already used in this panel: {', '.join(taken)}", field="message_id")
-        unknown = sorted(outside & missing)
+        outside -= group.accepted.keys()  # replies to messages queued just before this request are fine
+        unknown = sorted(locked.missing_message_ids(outside))
         if unknown:
             raise FFValidationError(
                 f"reply_to names messages not in this panel (or later in the batch): {', '.join(unknown)}",
                 field="reply_to",
             )
+        state, sequence = group.state, group.sequence
         messages = []
         for draft in drafts:
-            state = policy.advance(state, draft.participant_id, draft.next_speaker)
+            state = group.policy.advance(state, draft.participant_id, draft.next_speaker)
             sequence += 1
             messages.append(
                 FFPanelMessageDTO(
@@ -158,4 +185,45 @@ class FFPanelMessageWriter:
                     metadata=draft.metadata,
                 )
             )
-        return messages
+        return FFAppended(messages)
+
+    @staticmethod
+    def _replayed(group: _Group, drafts: list[FFPanelMessageInputDTO]) -> list[FFPanelMessageDTO] | None:
+        """The stored messages when ``drafts`` is a retry of a stored request, else None.
+
+        A retry names every message by ``message_id`` and each one is stored (in the log, or
+        earlier in this group) from the same participant, with the same role and content.
+        Raises FFConflictError when any of its ids is taken by a different message, or when only
+        some of them are stored (a request is written all or none, so that is not a retry).
+        """
+        ids = [d.message_id for d in drafts if d.message_id is not None]
+        if not ids:
+            return None
+        accepted = group.accepted
+        known = group.locked.known_messages(i for i in ids if i not in accepted)
+        taken: list[str] = []
+        differ: list[str] = []
+        for draft in drafts:
+            message_id = draft.message_id
+            if message_id in accepted:
+                m = accepted[message_id]
+                stored = ff_message_fingerprint(m.participant_id, m.role, m.content)
+            elif message_id in known:
+                stored = known[message_id][1]
+            else:
+                continue
+            taken.append(message_id)
+            if stored != ff_message_fingerprint(draft.participant_id, draft.role or "", draft.content):
+                differ.append(message_id)
+        if not taken:
+            return None
+        if differ or len(taken) < len(drafts):
+            raise FFConflictError(
+                f"message ids already used in this panel by other messages: {', '.join(sorted(differ or taken))}",
+                field="message_id",
+            )
+        stored_messages = group.locked.stored_messages(known)
+        unreadable = sorted(set(known) - stored_messages.keys())
+        if unreadable:  # indexed, but the log no longer holds a readable record of it
+            raise FFCorruptionError(f"stored messages cannot be read back: {', '.join(unreadable)}", path=group.locked.log)
+        return [accepted[i] if i in accepted else stored_messages[i] for i in ids]

@@ -21,25 +21,29 @@ from ff_utils.ff_errors import FFError
 # Each module registers its commands on import; this order is the order `--help` lists them in.
 from . import _data_root, _migrate, _runs, _bench  # noqa: F401,I001
 from . import _keys  # noqa: F401
-from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command
+from ._console import make_console
+from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command, program_name
+from ._version import distribution_version
 
 __all__ = ["COMMANDS", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "command", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description="FF Platform: flat-file chat data and its validation platform")
+    parser = argparse.ArgumentParser(prog=program_name(), description="FF Platform: flat-file chat data and its validation platform")
+    parser.add_argument("--version", action="version", version=f"ff-platform {distribution_version()}",
+                        help="print the installed version and exit")
     parser.add_argument("--config", type=Path, help="JSON config file")
-    parser.add_argument("--environment", choices=["development", "staging", "production_like", "performance"])
+    parser.add_argument("--environment", choices=["development", "staging", "production_like", "performance"],
+                        help="preset of settings under the config file and FF_* variables (default: FF_ENVIRONMENT, else development)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (help_text, arguments, _function) in COMMANDS.items():
         arguments(sub.add_parser(name, help=help_text, description=help_text))
     return parser
 
 
-
 def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -> int:
     """Run one command; return the exit code (0 ok, 1 a check failed, 2 bad usage/config/input)."""
-    out = console or Console()
+    out = console or make_console()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ and an argument builder, so a new command is one small module: import ``command`
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from rich.console import Console
 
 from ff_class_configs import FFConfigurationManagerConfigDTO
 
-__all__ = ["COMMANDS", "Command", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "command", "data_dir_argument"]
+__all__ = ["COMMANDS", "Command", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "command", "data_dir_argument", "program_name"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -34,3 +35,9 @@ def command(name: str, help_text: str, arguments: Callable[[argparse.ArgumentPar
 
 def data_dir_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data root (default: the configured one, ./ff_data)")
+
+
+def program_name() -> str:
+    """How the user started the CLI, for messages that suggest a command: ``ff`` (the console
+    script) or ``main.py`` (a source checkout, and in-process calls)."""
+    return "ff" if Path(sys.argv[0]).name == "ff" else "main.py"

@@ -12,6 +12,8 @@ from ff_class_configs import FFConfigurationManagerConfigDTO
 
 from ._registry import EXIT_OK, command
 
+__all__ = ["cmd_report", "cmd_run", "cmd_run_all"]
+
 _SUITE_ALIASES = {"use-cases": "use_cases", "use_cases": "use_cases"}
 
 
@@ -22,7 +24,23 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--formats", help="comma-separated: json,html,pdf,junit (default: all)")
     parser.add_argument("--parallel", type=int, help="tests run at once (max_parallel_tests)")
     parser.add_argument("--seed", type=int, help="seed of the synthetic test data (recorded in the report)")
-    parser.add_argument("--stop-on-first-failure", action="store_true")
+    parser.add_argument("--stop-on-first-failure", action="store_true",
+                        help="after the first failed test, start no more: the rest are reported as skipped "
+                        "(tests already running finish; exit code 1)")
+    parser.add_argument("--keep-runs", type=_at_least_one, default=10, metavar="N",
+                        help="keep the newest N run folders under OUTPUT/runs/ (test data, results log) and delete "
+                        "older ones; the current run is always kept, every report stays in OUTPUT/history/, and "
+                        "test data put elsewhere with --data-dir is not touched (default 10)")
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (the current run is always kept), got {value}")
+    return value
 
 
 def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None):
@@ -34,8 +52,9 @@ def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None
                         parallel=args.parallel, seed=args.seed, stop_on_first_failure=args.stop_on_first_failure, **chosen)
 
 
-def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int) -> int:
     from testing._progress import FFRichProgress, gates_table, summary_table
+    from testing._run_retention import prune_run_folders
     from testing.ff_run_all import run_suites
 
     with FFRichProgress(console) as progress:
@@ -43,24 +62,29 @@ def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: C
     console.print(summary_table(outcome.report))
     console.print(gates_table(outcome.report))
     for report_format, path in outcome.paths.items():
-        console.print(f"{report_format:>5}: {path}")
+        console.print(f"{report_format:>5}: {path}", markup=False, highlight=False)
+    pruned = prune_run_folders(options.output_dir, keep_runs, current=outcome.report.report_id)
+    if pruned.removed:
+        console.print(f"pruned {len(pruned.removed)} old run folder(s) under {options.output_dir / 'runs'} "
+                      f"(kept the newest {keep_runs}; their reports stay in the history)", markup=False, highlight=False)
     return outcome.exit_code
 
 
 @command("run-all", "run every suite on a fresh test data root and write the reports", _run_arguments)
 def cmd_run_all(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    return _run_and_report(_run_options(args), config, console)
+    return _run_and_report(_run_options(args), config, console, args.keep_runs)
 
 
 def _run_one_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration"])
+    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration"],
+                        help="the suite to run (the tests it depends on run too)")
     _run_arguments(parser)
 
 
 @command("run", "run one suite and write its reports", _run_one_arguments)
 def cmd_run(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
     suite = _SUITE_ALIASES.get(args.suite, args.suite)
-    return _run_and_report(_run_options(args, (suite,)), config, console)
+    return _run_and_report(_run_options(args, (suite,)), config, console, args.keep_runs)
 
 
 def _report_arguments(parser: argparse.ArgumentParser) -> None:

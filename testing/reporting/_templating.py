@@ -25,8 +25,16 @@ __all__ = [
     "format_bytes",
 ]
 
-#: ``templates/`` at the top of the project (a fixed top-level folder, see docs/ARCHITECTURE.md).
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+def _templates_dir() -> Path:
+    """Installed: the package data ``testing/reporting/templates/`` (pyproject.toml maps it there).
+    Source checkout: ``templates/`` at the top of the project (a fixed folder, docs/ARCHITECTURE.md)."""
+    here = Path(__file__).resolve().parent
+    installed = here / "templates"
+    return installed if installed.is_dir() else here.parents[1] / "templates"
+
+
+TEMPLATES_DIR = _templates_dir()
 REPORT_TEMPLATE = "report.html.j2"
 
 

@@ -96,28 +96,28 @@ async def panel_round_trip(ctx: FFTestContext, check: FFChecker) -> None:
         panel = await ctx.panel.create_panel(user, _DEBATERS, panel_type="ai_debate", title="Solar", turn_policy="round_robin")
         check.equal(panel.turn_order, ["pro", "con"], "turn order follows the participants")
     with check.step("post turns"):
-        posted = [await ctx.panel.add_message(panel.panel_id, speaker, text, user_id=user) for speaker, text in zip(["pro", "con"] * 2, lines)]
+        posted = [await ctx.panel.add_message(user, panel.panel_id, speaker, text) for speaker, text in zip(["pro", "con"] * 2, lines)]
         check.equal([m.sequence for m in posted], [1, 2, 3, 4], "messages are numbered 1..4 without gaps")
     with check.step("an out-of-turn message is refused"):
         with check.raises(FFConflictError, "con speaking twice in a row is refused"):
-            await ctx.panel.add_message(panel.panel_id, "con", "Out of turn.", user_id=user)
+            await ctx.panel.add_message(user, panel.panel_id, "con", "Out of turn.")
     with check.step("read messages back"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal([(m.participant_id, m.content) for m in messages], list(zip(["pro", "con"] * 2, lines)), "the four turns read back in order")
         on_disk = await read_jsonl(data_path(ctx, "users", user, "panels", panel.panel_id, "messages.jsonl"))
         check.equal([r.get("sequence") for r in on_disk], [1, 2, 3, 4], "the refused message left no line on disk")
     with check.step("insight and close"):
         insight = await ctx.panel.record_insight(
-            panel.panel_id, "Cost is the deciding factor", participant_id="pro", source_message_ids=[posted[0].message_id], user_id=user
+            user, panel.panel_id, "Cost is the deciding factor", participant_id="pro", source_message_ids=[posted[0].message_id]
         )
-        insights = await ctx.panel.get_insights(panel.panel_id, user_id=user)
+        insights = await ctx.panel.get_insights(user, panel.panel_id)
         check.equal([i.insight_id for i in insights], [insight.insight_id], "the insight reads back")
-        analytics = await ctx.panel.close_panel(panel.panel_id, summary="pro wins", user_id=user)
+        analytics = await ctx.panel.close_panel(user, panel.panel_id, summary="pro wins")
         check.equal((analytics.message_count, analytics.insight_count), (4, 1), "closing analytics count the messages and the insight")
-        closed = await ctx.panel.get_panel(panel.panel_id, user_id=user)
+        closed = await ctx.panel.get_panel(user, panel.panel_id)
         check.equal(closed.status, "closed", "the panel is closed")
         with check.raises(FFConflictError, "a closed panel refuses new messages"):
-            await ctx.panel.add_message(panel.panel_id, "pro", "One more thing.", user_id=user)
+            await ctx.panel.add_message(user, panel.panel_id, "pro", "One more thing.")
 
 
 @REGISTRY.test("knowledge round trip", components=("knowledge",))
@@ -264,7 +264,7 @@ async def panel_turn_memory_searchable(ctx: FFTestContext, check: FFChecker) -> 
         if event.user_id != user:
             return
         payload = event.payload
-        [message] = await ctx.panel.get_messages(payload["panel_id"], after_sequence=payload["sequence"] - 1, limit=1, user_id=user)
+        [message] = await ctx.panel.get_messages(user, payload["panel_id"], after_sequence=payload["sequence"] - 1, limit=1)
         entry = await ctx.memory.store_memory(
             user,
             message.content,
@@ -283,7 +283,7 @@ async def panel_turn_memory_searchable(ctx: FFTestContext, check: FFChecker) -> 
         ]
         with check.step("run the panel"):
             panel = await ctx.panel.create_panel(user, _DEBATERS, panel_type="ai_debate", title="Solar")
-            posted = [await ctx.panel.add_message(panel.panel_id, who, text, user_id=user) for who, text in lines]
+            posted = [await ctx.panel.add_message(user, panel.panel_id, who, text) for who, text in lines]
         with check.step("every turn was stored as a memory"):
             check.equal(len(stored), len(lines), "the subscriber stored one memory per turn")
             memories = await ctx.memory.get_memories(user, limit=50)
@@ -413,7 +413,7 @@ async def managers_healthy(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("two calls per manager, one of them failing"):
         calls = {
             "memory": (lambda: ctx.memory.list_sessions(user), lambda: ctx.memory.get_session(user, "no_such_session")),
-            "panel": (lambda: ctx.panel.list_panels(user), lambda: ctx.panel.get_panel("no_such_panel")),
+            "panel": (lambda: ctx.panel.list_panels(user), lambda: ctx.panel.get_panel(user, "no_such_panel")),
             "knowledge": (lambda: ctx.knowledge.list_knowledge_bases(user), lambda: ctx.knowledge.get_knowledge_base(user, "no_such_kb")),
             "tools": (lambda: ctx.tools.get_access(user), lambda: ctx.tools.get_run(user, "no_such_run")),
             "metrics": (lambda: ctx.metrics.get_user_analytics(user), lambda: ctx.metrics.get_summary("bad name!")),
@@ -499,7 +499,7 @@ async def restart_keeps_everything(ctx: FFTestContext, check: FFChecker) -> None
             messages = [await first["memory"].add_message(user, session.session_id, r, c) for r, c in ctx.data.users[1].conversations[0].turns[:3]]
             memory = await first["memory"].store_memory(user, "The spare key is under the blue flowerpot", importance=0.7)
             panel = await first["panel"].create_panel(user, _DEBATERS, panel_type="ai_debate", title="Keys")
-            turns = [await first["panel"].add_message(panel.panel_id, who, text, user_id=user) for who, text in (("pro", "Keep it."), ("con", "Move it."))]
+            turns = [await first["panel"].add_message(user, panel.panel_id, who, text) for who, text in (("pro", "Keep it."), ("con", "Move it."))]
             kb = await first["knowledge"].create_knowledge_base(user, "restart notes")
             doc = await first["knowledge"].add_document(user, kb.kb_id, content=source.content, title=source.title, format="markdown")
             run = await first["tools"].execute_tool(user, "word_count", {"text": _WORD_COUNT_TEXT})
@@ -520,9 +520,9 @@ async def restart_keeps_everything(ctx: FFTestContext, check: FFChecker) -> None
             sessions = await second["memory"].list_sessions(user)
             check.equal([s.session_id for s in sessions], [session.session_id], "the session is listed")
             check.equal((await second["memory"].get_memory(user, memory.memory_id)).content, memory.content, "the memory survived")
-            panel_messages = await second["panel"].get_messages(panel.panel_id, user_id=user)
+            panel_messages = await second["panel"].get_messages(user, panel.panel_id)
             check.equal([m.message_id for m in panel_messages], [t.message_id for t in turns], "the panel's messages survived")
-            nxt = await second["panel"].add_message(panel.panel_id, "pro", "Still here.", user_id=user)
+            nxt = await second["panel"].add_message(user, panel.panel_id, "pro", "Still here.")
             check.equal(nxt.sequence, 3, "numbering continues after the restart")
             documents = await second["knowledge"].list_documents(user, kb.kb_id)
             check.equal([d.doc_id for d in documents], [doc.doc_id], "the document survived")
@@ -558,12 +558,12 @@ async def two_instances_share_root(ctx: FFTestContext, check: FFChecker) -> None
                 check.equal([m.message_id for m in seen], [a.message_id, b.message_id], f"the {label} instance reads both messages in order")
         with check.step("panel"):
             panel = await ctx.panel.create_panel(user, _DEBATERS, panel_type="ai_debate", turn_policy="round_robin")
-            await ctx.panel.add_message(panel.panel_id, "pro", "First instance speaks.", user_id=user)
-            second_turn = await twins["panel"].add_message(panel.panel_id, "con", "Second instance replies.", user_id=user)
+            await ctx.panel.add_message(user, panel.panel_id, "pro", "First instance speaks.")
+            second_turn = await twins["panel"].add_message(user, panel.panel_id, "con", "Second instance replies.")
             check.equal(second_turn.sequence, 2, "the second instance numbers after the first instance's message")
             with check.raises(FFConflictError, "the first instance enforces the turn the second instance took"):
-                await ctx.panel.add_message(panel.panel_id, "con", "Out of turn.", user_id=user)
-            third = await ctx.panel.add_message(panel.panel_id, "pro", "First again.", user_id=user)
+                await ctx.panel.add_message(user, panel.panel_id, "con", "Out of turn.")
+            third = await ctx.panel.add_message(user, panel.panel_id, "pro", "First again.")
             check.equal(third.sequence, 3, "the first instance continues the numbering")
         with check.step("knowledge"):
             kb = await ctx.knowledge.create_knowledge_base(user, "shared")

@@ -134,7 +134,7 @@ async def restart_mid_workload(ctx: FFTestContext, check: FFChecker) -> None:
                 return
             started = time.perf_counter()
             try:
-                message = await ctx.panel.add_message(panel.panel_id, _PAIR[turn % 2]["participant_id"], f"point {turn}", user_id=user)
+                message = await ctx.panel.add_message(user, panel.panel_id, _PAIR[turn % 2]["participant_id"], f"point {turn}")
             except FFError as exc:
                 errors.append(f"panel: {type(exc).__name__}: {exc}")
             else:
@@ -147,7 +147,7 @@ async def restart_mid_workload(ctx: FFTestContext, check: FFChecker) -> None:
 
     probes: dict[str, Callable[[Any], Awaitable[Any]]] = {
         "memory": lambda m: m.get_messages(user, sessions[0], limit=1),
-        "panel": lambda m: m.get_messages(panel.panel_id, limit=1, user_id=user),
+        "panel": lambda m: m.get_messages(user, panel.panel_id, limit=1),
         "metrics": lambda m: m.get_user_analytics(user),
     }
     recoveries: dict[str, float] = {}
@@ -183,7 +183,7 @@ async def restart_mid_workload(ctx: FFTestContext, check: FFChecker) -> None:
             health = await asyncio.to_thread(ff_check_jsonl, session_log(ctx, user, sid))
             check.that(health.healthy, f"{sid}: messages.jsonl has no bad line", str(health.bad_lines[:1]))
     with check.step("panel state is consistent"):
-        stored_panel = await ctx.panel.get_messages(panel.panel_id, limit=1_000, user_id=user)
+        stored_panel = await ctx.panel.get_messages(user, panel.panel_id, limit=1_000)
         check.equal([m.message_id for m in stored_panel], [mid for mid, _ in panel_acks], "every acknowledged panel message, once, in order")
         check.equal([m.sequence for m in stored_panel], list(range(1, len(stored_panel) + 1)), "panel numbering has no gap")
     with check.step("metrics counted each event at most once"):
@@ -250,7 +250,7 @@ async def truncated_documents(ctx: FFTestContext, check: FFChecker) -> None:
     await ctx.memory.add_message(user, damaged.session_id, "user", "still in the log")
     intact = await ctx.memory.create_session(user, title="intact")
     panel = await ctx.panel.create_panel(user, _PAIR, title="to be truncated")
-    await ctx.panel.add_message(panel.panel_id, "ana", "first", user_id=user)
+    await ctx.panel.add_message(user, panel.panel_id, "ana", "first")
     other_panel = await ctx.panel.create_panel(user, _PAIR, title="intact")
     session_doc = data_path(ctx, "users", user, "sessions", damaged.session_id, "session.json")
     panel_doc = data_path(ctx, "users", user, "panels", panel.panel_id, "panel.json")
@@ -273,11 +273,11 @@ async def truncated_documents(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal((await ctx.memory.get_session(user, intact.session_id)).title, "intact", "the user's other session is unaffected")
     with check.step("the panel"):
         with check.raises(FFCorruptionError, "get_panel on a truncated panel.json raises FFCorruptionError"):
-            await ctx.panel.get_panel(panel.panel_id, user_id=user)
+            await ctx.panel.get_panel(user, panel.panel_id)
         with check.raises(FFCorruptionError, "posting to a panel whose panel.json is truncated raises FFCorruptionError"):
-            await ctx.panel.add_message(panel.panel_id, "ben", "second", user_id=user)
+            await ctx.panel.add_message(user, panel.panel_id, "ben", "second")
         check.equal(await read_bytes(panel_log), log_before, "the refused message left no line in the panel's log")
-        reply = await ctx.panel.add_message(other_panel.panel_id, "ana", "unaffected", user_id=user)
+        reply = await ctx.panel.add_message(user, other_panel.panel_id, "ana", "unaffected")
         check.equal(reply.sequence, 1, "the user's other panel still accepts messages")
     for path, data in truncated.items():
         check.equal(await read_bytes(path), data, f"{path.name}: the failed calls did not rewrite the damaged file")
@@ -440,7 +440,7 @@ async def durable_appends_fsynced(ctx: FFTestContext, check: FFChecker) -> None:
         }
         calls: dict[str, Callable[[], Awaitable[Any]]] = {
             "memory message": lambda: memory.add_message(user, session.session_id, "user", "must be durable"),
-            "panel message": lambda: panels.add_message(panel.panel_id, "ana", "must be durable", user_id=user),
+            "panel message": lambda: panels.add_message(user, panel.panel_id, "ana", "must be durable"),
             "tool run": lambda: tools.execute_tool(user, "calculator", {"expression": "2+2"}),
             "audit record": lambda: metrics.audit(user, "failure.fsync_probe", "audit", "success"),
         }

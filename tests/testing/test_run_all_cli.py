@@ -92,3 +92,25 @@ def test_run_all_end_to_end_and_its_exit_code_follows_the_gates(tmp_path, monkey
     latest = max(out.glob("run_*.json"), key=lambda p: p.stat().st_mtime)
     broken = json.loads(latest.read_text())
     assert not broken["verdict_passed"] and broken["tests_failed"] > 0
+
+
+def test_keep_runs_prunes_old_run_folders_but_not_their_reports(tmp_path):
+    out = tmp_path / "out"
+    for _ in range(3):
+        code, text = _run(["run", "migration", "--output", str(out), "--formats", "json", "--keep-runs", "2"])
+        assert code == 0, text
+    history = (out / "history" / "runs.jsonl").read_text().splitlines()
+    run_ids = [json.loads(line)["report_id"] for line in history]
+    assert len(run_ids) == 3
+    assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(run_ids[1:])
+    assert "pruned 1 old run folder(s)" in text
+    # The pruned run's report is still in the history: it re-renders, and the index is unchanged.
+    code, _ = _run(["report", run_ids[0], "--formats", "junit", "--output", str(out)])
+    assert code == 0 and (out / f"{run_ids[0]}.junit.xml").is_file()
+    assert (out / "history" / "runs.jsonl").read_text().splitlines() == history
+
+
+def test_keep_runs_below_one_is_a_usage_error(tmp_path, capsys):
+    code, _ = _run(["run-all", "--output", str(tmp_path / "out"), "--keep-runs", "0"])
+    assert code == 2 and "--keep-runs: must be at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

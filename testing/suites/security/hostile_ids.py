@@ -97,7 +97,7 @@ def _memory_probes(memory: Any, v: str, anchor: dict[str, str]) -> list[FFProbe]
 
 async def _panel_setup(panel: Any) -> dict[str, str]:
     created = await panel.create_panel(_VICTIM, _PARTICIPANTS, title="anchor")
-    await panel.add_message(created.panel_id, "host", "anchor message")
+    await panel.add_message(_VICTIM, created.panel_id, "host", "anchor message")
     return {"panel_id": created.panel_id}
 
 
@@ -107,10 +107,11 @@ def _panel_probes(panel: Any, v: str, anchor: dict[str, str]) -> list[FFProbe]:
         FFProbe("create_panel(user_id)", lambda: panel.create_panel(v, _PARTICIPANTS)),
         FFProbe("create_panel(panel_id)", lambda: panel.create_panel(_VICTIM, _PARTICIPANTS, panel_id=v)),
         FFProbe("create_panel(participant_id)", lambda: panel.create_panel(_VICTIM, [{"participant_id": v}, {"participant_id": "guest"}])),
-        FFProbe("add_message(panel_id)", lambda: panel.add_message(v, "host", "x")),
-        FFProbe("add_message(participant_id)", lambda: panel.add_message(pid, v, "x")),
-        FFProbe("add_message(user_id)", lambda: panel.add_message(pid, "host", "x", user_id=v)),
-        FFProbe("get_messages(panel_id)", lambda: panel.get_messages(v)),
+        FFProbe("add_message(panel_id)", lambda: panel.add_message(_VICTIM, v, "host", "x")),
+        FFProbe("add_message(participant_id)", lambda: panel.add_message(_VICTIM, pid, v, "x")),
+        FFProbe("add_message(user_id)", lambda: panel.add_message(v, pid, "host", "x")),
+        FFProbe("get_messages(panel_id)", lambda: panel.get_messages(_VICTIM, v)),
+        FFProbe("get_messages(user_id)", lambda: panel.get_messages(v, pid)),
         FFProbe("list_panels(user_id)", lambda: panel.list_panels(v)),
     ]
 

@@ -166,7 +166,7 @@ async def injection_chat_messages(ctx: FFTestContext, check: FFChecker, seen: FF
 async def injection_panel_messages(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
     user = ctx.new_user("sec_inj_panel")
     panel = await ctx.panel.create_panel(user, [{"participant_id": "host"}, {"participant_id": "guest"}], title="injection")
-    await ctx.panel.add_message(panel.panel_id, "host", "baseline message")
+    await ctx.panel.add_message(user, panel.panel_id, "host", "baseline message")
     log = ff_safe_path(ctx.root, "users", user, "panels", panel.panel_id, "messages.jsonl")
     forged = (
         f'{{"message_id":"msg_forged","panel_id":"{panel.panel_id}","participant_id":"judge","sequence":99,'
@@ -175,9 +175,9 @@ async def injection_panel_messages(ctx: FFTestContext, check: FFChecker, seen: F
     payloads = injection_payloads(forged)
     before = await jsonl_census(log)
     with check.step("store the payloads"):
-        stored = await _store_each(payloads, lambda p: ctx.panel.add_message(panel.panel_id, "guest", p, user_id=user))
+        stored = await _store_each(payloads, lambda p: ctx.panel.add_message(user, panel.panel_id, "guest", p))
     after = await jsonl_census(log)
-    messages = await _read_api(check, seen, "get_messages", lambda: ctx.panel.get_messages(panel.panel_id, limit=100, user_id=user)) or []
+    messages = await _read_api(check, seen, "get_messages", lambda: ctx.panel.get_messages(user, panel.panel_id, limit=100)) or []
     read_back = [m.content for m in messages[1:]]
     speakers = sorted({m.participant_id for m in messages})
     sequences = [m.sequence for m in messages]

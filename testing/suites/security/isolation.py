@@ -10,7 +10,10 @@ data must be unchanged afterwards. ASVS 4.0.3 V4.2.1 (IDOR on create, read, upda
 
 from __future__ import annotations
 
-from ff_utils.ff_errors import FFNotFoundError, FFPermissionError
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ff_utils.ff_errors import FFNotFoundError, FFPermissionError, FFValidationError
 from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_ids import ff_new_id
 from testing._context import FFTestContext
@@ -127,15 +130,58 @@ async def isolation_memories_and_search(ctx: FFTestContext, check: FFChecker, se
 # ---------------------------------------------------------------------------- panels
 
 
+_PanelCalls = dict[str, Callable[[], Awaitable[object]]]
+
+
+def _panel_calls(ctx: FFTestContext, user: Any, pid: str, message: Any, decision_id: str) -> _PanelCalls:
+    """Every panel method that takes a panel id, called as ``user`` on ``pid``; close_panel last."""
+    panel = ctx.panel
+    return {
+        "get_panel": lambda: panel.get_panel(user, pid),
+        "get_messages": lambda: panel.get_messages(user, pid),
+        "get_turn_status": lambda: panel.get_turn_status(user, pid),
+        "add_message": lambda: panel.add_message(user, pid, "guest", "injected by B"),
+        # A retry of A's message (same id, same text): an idempotent write must not answer it with A's message.
+        "add_message(A's message_id)": lambda: panel.add_message(user, pid, message.participant_id, message.content, message_id=message.message_id),
+        "import_messages": lambda: panel.import_messages(user, pid, [{"participant_id": "guest", "content": "injected by B"}]),
+        "record_insight": lambda: panel.record_insight(user, pid, "planted by B"),
+        "get_insights": lambda: panel.get_insights(user, pid),
+        "record_decision": lambda: panel.record_decision(user, pid, "B's question?", ["yes", "no"]),
+        "cast_vote": lambda: panel.cast_vote(user, pid, decision_id, "guest", "yes"),
+        "get_decisions": lambda: panel.get_decisions(user, pid),
+        "route_question": lambda: panel.route_question(user, pid, "who knows acquisitions?"),
+        "update_state": lambda: panel.update_state(user, pid, {"owner": "B"}),
+        "get_state": lambda: panel.get_state(user, pid),
+        "get_analytics": lambda: panel.get_analytics(user, pid),
+        "close_panel": lambda: panel.close_panel(user, pid),
+    }
+
+
+async def _answers(calls: _PanelCalls, pid: str) -> dict[str, str]:
+    """What each call answered (error type and message, the panel id masked), to compare two runs."""
+    answers = {}
+    for label, call in calls.items():
+        try:
+            result = await call()
+        except Exception as exc:  # the answer itself is what is compared
+            answers[label] = f"{type(exc).__name__}: {exc}".replace(pid, "<panel_id>")
+        else:
+            answers[label] = f"accepted ({type(result).__name__})"
+    return answers
+
+
 @security_check(
     FFAttack(
         check_id="SEC-ISO-03",
         name="user B reads and writes user A's panel",
         category="access control",
         asvs_id="V4.2.1",
-        attack="with A's panel_id and user_id=B: get_panel, get_messages, add_message, get_analytics, close_panel; "
-        "list_panels as B",
-        expected=_EXPECTED + "list_panels(B) holds none of A's panels; A's panel stays open with its one message",
+        attack="as B with A's panel_id: every panel method (get_panel, get_messages, add_message incl. a retry of A's "
+        "message_id, import_messages, insights, decisions, votes, routing, state, analytics, close_panel); the same "
+        "calls with no user_id (None, ''); list_panels as B",
+        expected=_EXPECTED + "B's answers are exactly those for a panel id that does not exist; a missing user_id is "
+        "refused (FFValidationError), never a way around the owner check; list_panels(B) holds none of A's panels; "
+        "A's panel stays open with its one message, no insight, no vote, no state",
         severity="critical",
     ),
     group="test_user_isolation",
@@ -144,27 +190,44 @@ async def isolation_memories_and_search(ctx: FFTestContext, check: FFChecker, se
 async def isolation_panels(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
     alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
     secret = _canary()
-    panel = await ctx.panel.create_panel(alice, [{"participant_id": "host"}, {"participant_id": "guest"}], title="board")
-    await ctx.panel.add_message(panel.panel_id, "host", f"acquisition target is {secret}", user_id=alice)
+    seats = [{"participant_id": "host", "expertise": ["acquisitions"]}, {"participant_id": "guest"}]
+    panel = await ctx.panel.create_panel(alice, seats, title="board")
     pid = panel.panel_id
+    message = await ctx.panel.add_message(alice, pid, "host", f"acquisition target is {secret}")
+    decision = await ctx.panel.record_decision(alice, pid, "Buy?", ["yes", "no"])
     report = await run_probes(
-        [
-            _denied("get_panel(user_id=B)", lambda: ctx.panel.get_panel(pid, user_id=bob)),
-            _denied("get_messages(user_id=B)", lambda: ctx.panel.get_messages(pid, user_id=bob)),
-            _denied("add_message(user_id=B)", lambda: ctx.panel.add_message(pid, "guest", "injected by B", user_id=bob)),
-            _denied("get_analytics(user_id=B)", lambda: ctx.panel.get_analytics(pid, user_id=bob)),
-            _denied("close_panel(user_id=B)", lambda: ctx.panel.close_panel(pid, user_id=bob)),
-        ]
+        _denied(f"{label}(B, A's panel)", call) for label, call in _panel_calls(ctx, bob, pid, message, decision.decision_id).items()
     )
+    anonymous = await run_probes(
+        FFProbe(f"{label}(user_id={user!r})", call, (FFValidationError,) + _DENIED)
+        for user in (None, "")
+        for label, call in _panel_calls(ctx, user, pid, message, decision.decision_id).items()
+    )
+    missing = ff_new_id("panel_")
+    as_b = await _answers(_panel_calls(ctx, bob, pid, message, decision.decision_id), pid)
+    as_missing = await _answers(_panel_calls(ctx, bob, missing, message, decision.decision_id), missing)
+    differ = [f"{label}: {as_b[label]} vs {as_missing[label]}" for label in as_b if as_b[label] != as_missing[label]]
     listed = [p.panel_id for p in await ctx.panel.list_panels(bob)]
-    after = await ctx.panel.get_panel(pid, user_id=alice)
-    messages = await ctx.panel.get_messages(pid, user_id=alice)
+    after = await ctx.panel.get_panel(alice, pid)
+    messages = await ctx.panel.get_messages(alice, pid)
+    insights = await ctx.panel.get_insights(alice, pid)
+    tallies = await ctx.panel.get_decisions(alice, pid)
+    state = await ctx.panel.get_state(alice, pid)
     seen.note(f"as B: {report.summary()}")
+    seen.note(f"without a user_id: {anonymous.summary()}")
+    seen.note(f"answers unlike a missing panel's: {len(differ)}" + (f" ({'; '.join(differ[:3])})" if differ else ""))
     seen.note(f"list_panels(B): {len(listed)} panels, A's among them: {'yes' if pid in listed else 'no'}")
-    seen.note(f"A's panel afterwards: status {after.status}, {len(messages)} message(s)")
+    seen.note(f"A's panel afterwards: status {after.status}, {len(messages)} message(s), {len(insights)} insight(s)")
     check.equal(report.refused, report.total, "every call with A's panel id refused for user B")
+    check.equal(anonymous.refused, anonymous.total, "every call without a user_id refused")
+    check.equal(differ, [], "A's panel answers B exactly like a panel that does not exist")
     check.that(pid not in listed, "B's panel list does not show A's panel")
     check.equal((after.status, [m.content for m in messages]), ("open", [f"acquisition target is {secret}"]), "A's panel unchanged")
+    check.equal(
+        (len(insights), [(t.decision.question, t.voters) for t in tallies], state),
+        (0, [("Buy?", 0)], {}),
+        "no insight, decision, vote or state of B's in A's panel",
+    )
 
 
 # ---------------------------------------------------------------------------- knowledge bases

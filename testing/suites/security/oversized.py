@@ -145,11 +145,11 @@ async def oversized_panel_message(ctx: FFTestContext, check: FFChecker, seen: FF
 
     async def setup(box: FFSandboxRoot) -> str:
         panel = await box["panel"].create_panel("victim", [{"participant_id": "host"}, {"participant_id": "guest"}])
-        await box["panel"].add_message(panel.panel_id, "host", "a small message")
+        await box["panel"].add_message("victim", panel.panel_id, "host", "a small message")
         return panel.panel_id
 
     def probes(box: FFSandboxRoot, pid: str) -> list[FFProbe]:
-        return [FFProbe("add_message(limit+1)", lambda: box["panel"].add_message(pid, "guest", "x" * (limit + 1)))]
+        return [FFProbe("add_message(limit+1)", lambda: box["panel"].add_message("victim", pid, "guest", "x" * (limit + 1)))]
 
     await _refuse_oversized(ctx, check, seen, "SEC-SIZE-03", "panel", setup, probes)
 

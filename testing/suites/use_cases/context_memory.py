@@ -212,7 +212,7 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
         for cid, (name, traits) in characters.items():
             line = f"{name} has {traits['eyes']} eyes, sails the {traits['ship']} and calls {traits['home']} home."
             message = await ctx.panel.add_message(
-                panel.panel_id, "narrator", line, user_id=user, metadata={"claims": {cid: traits}}
+                user, panel.panel_id, "narrator", line, metadata={"claims": {cid: traits}}
             )
             await ctx.memory.add_message(
                 user, session.session_id, "assistant", line, metadata={"panel_message_id": message.message_id}
@@ -227,7 +227,7 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
                     session_id=session.session_id,
                     metadata={"character": cid, "attribute": attribute, "value": value},
                 )
-        await ctx.panel.update_state(panel.panel_id, {"chapter": 1}, user_id=user)
+        await ctx.panel.update_state(user, panel.panel_id, {"chapter": 1})
     with check.step("two years later: retention"):
         await ctx.memory.process_retention(now=t0 + timedelta(days=730), user_id=user)
     with check.step("session 2: continue the story"):
@@ -254,7 +254,7 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
                 if conflicts:
                     continue  # the app keeps the story consistent: a contradicting draft is rewritten, not sent
                 accepted.append(line)
-                await ctx.panel.add_message(panel.panel_id, cid, line, user_id=user, metadata={"claims": {cid: claims}})
+                await ctx.panel.add_message(user, panel.panel_id, cid, line, metadata={"claims": {cid: claims}})
                 await memory.add_message(user, session2.session_id, "assistant", line)
             check.equal(
                 accepted, [drafts[0][2], drafts[2][2]], "the draft contradicting Oskar's home was caught by the canon"
@@ -266,7 +266,7 @@ async def story_world_chat(ctx: FFTestContext, check: FFChecker) -> None:
                 context.text[:200],
             )
     with check.step("read the story back"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         for message in messages:
             for cid, claims in message.metadata.get("claims", {}).items():
                 check.that(

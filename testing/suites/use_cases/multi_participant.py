@@ -66,7 +66,7 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
         )
         question = "Should the city fund a tram line or protected bike lanes first?"
         await ctx.memory.add_message(user, session.session_id, "user", question)
-        await ctx.panel.add_message(panel.panel_id, "host", question, user_id=user)
+        await ctx.panel.add_message(user, panel.panel_id, "host", question)
     spoken: list[Any] = []
     with check.step("two ordered rounds"):
         for round_number in (1, 2):
@@ -74,69 +74,66 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
                 view = "tram" if seat != "ecologist" else "bike lanes"
                 spoken.append(
                     await ctx.panel.add_message(
-                        panel.panel_id,
+                        user, panel.panel_id,
                         seat,
                         f"Round {round_number}: from a {experts[seat][1][0]} view, fund the {view} first.",
                         metadata={"round": round_number},
-                        user_id=user,
                     )
                 )
             if round_number == 1:
-                before = (await ctx.panel.get_panel(panel.panel_id, user_id=user)).message_count
+                before = (await ctx.panel.get_panel(user, panel.panel_id)).message_count
                 with check.raises(FFConflictError, "a panelist speaking out of turn is refused"):
-                    await ctx.panel.add_message(panel.panel_id, "engineer", "Let me go first this time.", user_id=user)
-                after = (await ctx.panel.get_panel(panel.panel_id, user_id=user)).message_count
+                    await ctx.panel.add_message(user, panel.panel_id, "engineer", "Let me go first this time.")
+                after = (await ctx.panel.get_panel(user, panel.panel_id)).message_count
                 check.equal(after, before, "the refused message was not stored")
     with check.step("insights and a vote"):
         for message in spoken[-3:]:
             await ctx.panel.record_insight(
-                panel.panel_id,
+                user, panel.panel_id,
                 f"{message.participant_id} favours {'bike lanes' if 'bike' in message.content else 'the tram'}.",
                 participant_id=message.participant_id,
                 source_message_ids=[message.message_id],
-                user_id=user,
             )
         decision = await ctx.panel.record_decision(
-            panel.panel_id, "Fund first?", ["tram", "bike lanes"], proposed_by="host", user_id=user
+            user, panel.panel_id, "Fund first?", ["tram", "bike lanes"], proposed_by="host"
         )
         for seat in order:
             await ctx.panel.cast_vote(
-                panel.panel_id,
+                user, panel.panel_id,
                 decision.decision_id,
                 seat,
                 "bike lanes" if seat == "ecologist" else "tram",
-                user_id=user,
             )
     with check.step("read the panel back"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal([m.sequence for m in messages], list(range(1, 8)), "seven messages numbered without gaps")
         check.equal(
             [m.participant_id for m in messages],
             ["host", *order, *order],
             "the experts spoke in their turn order, twice",
         )
-        tally = (await ctx.panel.get_decisions(panel.panel_id, user_id=user))[0]
+        tally = (await ctx.panel.get_decisions(user, panel.panel_id))[0]
         check.equal(
             (tally.counts, tally.majority_option), ({"tram": 2, "bike lanes": 1}, "tram"), "the vote is tallied"
         )
         check.that(
             abs((tally.consensus_level or 0) - 2 / 3) < 1e-9, "consensus is two thirds", f"got {tally.consensus_level}"
         )
-        insights = await ctx.panel.get_insights(panel.panel_id, user_id=user)
+        insights = await ctx.panel.get_insights(user, panel.panel_id)
         check.equal(
             [i.source_message_ids for i in insights],
             [[m.message_id] for m in spoken[-3:]],
             "each insight cites its message",
         )
     with check.step("close and remember the outcome"):
-        figures = await ctx.panel.close_panel(panel.panel_id, summary="Fund the tram first (2 of 3).", user_id=user)
+        figures = await ctx.panel.close_panel(user, panel.panel_id, summary="Fund the tram first (2 of 3).")
         check.equal(
             (figures.rounds, figures.insight_count, figures.message_count),
             (2, 3, 7),
             "closing analytics count rounds, insights, messages",
         )
         with check.raises(FFConflictError, "a closed panel refuses messages"):
-            await ctx.panel.add_message(panel.panel_id, "economist", "One more thing.", user_id=user)
+            await ctx.panel.add_message(user, panel.panel_id, "economist", "One more thing.")
         outcome = f"The transport panel recommends funding the tram first, consensus {tally.consensus_level:.2f}."
         await ctx.memory.add_message(
             user,
@@ -177,7 +174,7 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
             turn_order=["pro", "con"],
         )
     with check.step("opening must be pro"), check.raises(FFConflictError, "con cannot open the debate"):
-        await ctx.panel.add_message(panel.panel_id, "con", "I will start.", user_id=user)
+        await ctx.panel.add_message(user, panel.panel_id, "con", "I will start.")
     posted = []
     with check.step("alternating rounds"):
         for number in range(1, rounds + 1):
@@ -185,29 +182,28 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
                 stance = "adopt" if side == "pro" else "reject"
                 posted.append(
                     await ctx.panel.add_message(
-                        panel.panel_id,
+                        user, panel.panel_id,
                         side,
                         f"Round {number}: we should {stance} the four-day week.",
                         metadata={"round": number, "side": side},
-                        user_id=user,
                     )
                 )
                 if number == 2 and side == "pro":
-                    status = await ctx.panel.get_turn_status(panel.panel_id, user_id=user)
+                    status = await ctx.panel.get_turn_status(user, panel.panel_id)
                     check.equal(status.next_speakers, ["con"], "after pro it is con's turn")
                     with check.raises(FFConflictError, "pro speaking twice in a row is refused"):
-                        await ctx.panel.add_message(panel.panel_id, "pro", "And another point!", user_id=user)
+                        await ctx.panel.add_message(user, panel.panel_id, "pro", "And another point!")
     with check.step("verdict"):
         decision = await ctx.panel.record_decision(
-            panel.panel_id, "Who argued better?", ["pro", "con"], proposed_by="judge", user_id=user
+            user, panel.panel_id, "Who argued better?", ["pro", "con"], proposed_by="judge"
         )
         await ctx.panel.cast_vote(
-            panel.panel_id, decision.decision_id, "judge", "pro", rationale="Better evidence.", user_id=user
+            user, panel.panel_id, decision.decision_id, "judge", "pro", rationale="Better evidence."
         )
-        verdict = await ctx.panel.add_message(panel.panel_id, "judge", "Verdict: pro wins on evidence.", user_id=user)
-        figures = await ctx.panel.close_panel(panel.panel_id, summary="Verdict: pro wins on evidence.", user_id=user)
+        verdict = await ctx.panel.add_message(user, panel.panel_id, "judge", "Verdict: pro wins on evidence.")
+        figures = await ctx.panel.close_panel(user, panel.panel_id, summary="Verdict: pro wins on evidence.")
     with check.step("read the trace"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal(
             [m.sequence for m in messages], list(range(1, 2 * rounds + 2)), "the trace is numbered without gaps"
         )
@@ -232,14 +228,14 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
             [(m.sequence, m.participant_id) for m in messages],
             "messages.jsonl holds the same trace",
         )
-        stored = await ctx.panel.get_panel(panel.panel_id, user_id=user)
+        stored = await ctx.panel.get_panel(user, panel.panel_id)
         check.equal(
             (stored.status, stored.summary),
             ("closed", "Verdict: pro wins on evidence."),
             "the verdict is kept with the closed panel",
         )
         check.equal(figures.rounds, rounds, "analytics count three complete rounds")
-        tally = (await ctx.panel.get_decisions(panel.panel_id, user_id=user))[0]
+        tally = (await ctx.panel.get_decisions(user, panel.panel_id))[0]
         check.equal(tally.majority_option, "pro", "the judge's vote names the winner")
     with check.step("analytics"):
         analytics = await ctx.metrics.get_user_analytics(user)
@@ -282,9 +278,9 @@ async def topic_delegation(ctx: FFTestContext, check: FFChecker) -> None:
         for topic in topics:
             document = by_topic[topic][0]
             question = await ctx.panel.add_message(
-                panel.panel_id, "asker", f"What is the {document.probe}?", user_id=user
+                user, panel.panel_id, "asker", f"What is the {document.probe}?"
             )
-            route = await ctx.panel.route_question(panel.panel_id, question.content, user_id=user)
+            route = await ctx.panel.route_question(user, panel.panel_id, question.content)
             check.equal(route.participant_id, topic, f"the {topic} question goes to the {topic} expert")
             hits = await ctx.knowledge.search(user, libraries[route.participant_id], document.probe, top_k=3)
             # the expert reads the top three chunks (documents of one topic share their vocabulary)
@@ -298,20 +294,19 @@ async def topic_delegation(ctx: FFTestContext, check: FFChecker) -> None:
                         f"the {other} library does not hold the {topic} answer",
                     )
             await ctx.panel.add_message(
-                panel.panel_id,
+                user, panel.panel_id,
                 route.participant_id,
                 document.fact,
                 reply_to=question.message_id,
-                user_id=user,
                 metadata={
                     "citation": {"kb_id": answer.kb_id, "doc_id": answer.doc_id, "chunk_id": answer.chunk_id},
                     "routed_by": route.matched,
                 },
             )
     with check.step("unroutable question"), check.raises(FFNotFoundError, "a question no expert covers is not routed"):
-        await ctx.panel.route_question(panel.panel_id, "What time is the ferry to Tokyo?", user_id=user)
+        await ctx.panel.route_question(user, panel.panel_id, "What time is the ferry to Tokyo?")
     with check.step("read the help desk back"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         answers = [m for m in messages if m.participant_id != "asker"]
         check.equal([m.participant_id for m in answers], topics, "each expert answered its own question once")
         asked = {m.message_id: m for m in messages if m.participant_id == "asker"}
@@ -346,7 +341,7 @@ async def ai_game_master(ctx: FFTestContext, check: FFChecker) -> None:
         for seat, line in zip(
             order, ["You wake in a flooded crypt.", "Rook lights a torch.", "Wren finds a silver key."], strict=True
         ):
-            await ctx.panel.add_message(panel.panel_id, seat, line, user_id=user)
+            await ctx.panel.add_message(user, panel.panel_id, seat, line)
             await ctx.memory.add_message(
                 user, night1.session_id, "assistant" if seat == "gm" else "user", line, metadata={"seat": seat}
             )
@@ -356,7 +351,7 @@ async def ai_game_master(ctx: FFTestContext, check: FFChecker) -> None:
             "turn": 1,
             "inventory": {"rook": ["torch"], "wren": ["silver key"]},
         }
-        await ctx.panel.update_state(panel.panel_id, world, user_id=user)
+        await ctx.panel.update_state(user, panel.panel_id, world)
         key_memory = await ctx.memory.store_memory(
             user,
             "Wren found the silver key in the flooded crypt.",
@@ -367,12 +362,12 @@ async def ai_game_master(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("session 2: the app restarted"):
         async with reopened(ctx, "panel") as panel_later, reopened(ctx, "memory") as memory_later:
             check.equal(
-                await panel_later.get_state(panel.panel_id, user_id=user), world, "the world state survived the restart"
+                await panel_later.get_state(user, panel.panel_id), world, "the world state survived the restart"
             )
-            status = await panel_later.get_turn_status(panel.panel_id, user_id=user)
+            status = await panel_later.get_turn_status(user, panel.panel_id)
             check.equal(status.next_speakers, ["gm"], "the next round starts with the game master")
             with check.raises(FFConflictError, "a player cannot act before the game master"):
-                await panel_later.add_message(panel.panel_id, "wren", "Wren opens the door.", user_id=user)
+                await panel_later.add_message(user, panel.panel_id, "wren", "Wren opens the door.")
             night2 = await memory_later.create_session(
                 user, title="Game night 2", metadata={"panel_id": panel.panel_id}
             )
@@ -389,17 +384,16 @@ async def ai_game_master(ctx: FFTestContext, check: FFChecker) -> None:
                 ],
                 strict=True,
             ):
-                await panel_later.add_message(panel.panel_id, seat, line, user_id=user)
+                await panel_later.add_message(user, panel.panel_id, seat, line)
                 await memory_later.add_message(
                     user, night2.session_id, "assistant" if seat == "gm" else "user", line, metadata={"seat": seat}
                 )
             world2 = await panel_later.update_state(
-                panel.panel_id,
+                user, panel.panel_id,
                 {"door": None, "location": "vault", "turn": 2, "inventory": {"rook": ["torch"], "wren": []}},
-                user_id=user,
             )
     with check.step("read the campaign back"):
-        state = await ctx.panel.get_state(panel.panel_id, user_id=user)
+        state = await ctx.panel.get_state(user, panel.panel_id)
         check.equal(
             state,
             {"location": "vault", "turn": 2, "inventory": {"rook": ["torch"], "wren": []}},
@@ -411,7 +405,7 @@ async def ai_game_master(ctx: FFTestContext, check: FFChecker) -> None:
             state,
             "state.json on disk is the world",
         )
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal(
             [(m.sequence, m.participant_id) for m in messages],
             list(enumerate(order * 2, start=1)),
@@ -480,10 +474,10 @@ async def _run_agent(
             title="Q3 report",
         )
         await ctx.panel.add_message(
-            panel.panel_id, "requester", "Turn the Q3 notes into a report task with an estimate.", user_id=user
+            user, panel.panel_id, "requester", "Turn the Q3 notes into a report task with an estimate."
         )
         plan_state = {s: {"tool": t, "after": list(d), "status": "pending"} for s, (t, d) in plan.items()}
-        await ctx.panel.update_state(panel.panel_id, {"plan": plan_state}, user_id=user)
+        await ctx.panel.update_state(user, panel.panel_id, {"plan": plan_state})
     results: dict[str, FFToolRunResultDTO] = {}
     finished: list[str] = []
     with check.step("run the plan in dependency order"):
@@ -499,14 +493,13 @@ async def _run_agent(
                 results[step] = run
                 finished.append(step)
                 await ctx.panel.add_message(
-                    panel.panel_id,
+                    user, panel.panel_id,
                     "agent",
                     f"Done: {step} with {plan[step][0]}.",
-                    user_id=user,
                     metadata={"step": step, "run_id": run.run_id, "attempts": run.attempts},
                 )
                 plan_state[step] = {**plan_state[step], "status": "done", "run_id": run.run_id}
-                await ctx.panel.update_state(panel.panel_id, {"plan": plan_state}, user_id=user)
+                await ctx.panel.update_state(user, panel.panel_id, {"plan": plan_state})
                 sorter.done(step)
     with check.step("the retried step"):
         fetch = results["fetch"]
@@ -533,11 +526,11 @@ async def _run_agent(
         task = results["file_task"].output
         check.that(results["digest"].output["summary"] in task["notes"], "the filed task carries the digest")
     with check.step("panel and memory"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal(
             [m.metadata.get("step") for m in messages[1:]], finished, "the agent reported each step as it finished"
         )
-        plan_state = (await ctx.panel.get_state(panel.panel_id, user_id=user))["plan"]
+        plan_state = (await ctx.panel.get_state(user, panel.panel_id))["plan"]
         check.equal(
             {s: (v["status"], v.get("run_id")) for s, v in plan_state.items()},
             {s: ("done", r.run_id) for s, r in results.items()},

@@ -316,17 +316,16 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
     runs = []
     with check.step("correct every learner turn"):
         for sentence, _ in script:
-            said = await ctx.panel.add_message(panel.panel_id, "learner", sentence, user_id=user)
+            said = await ctx.panel.add_message(user, panel.panel_id, "learner", sentence)
             run = await ctx.tools.execute_tool(user, "grammar_check", {"text": sentence})
             check.require(run.ok, "grammar_check ran", f"{run.status}: {run.error}")
             runs.append(run)
             feedback = run.output["corrected_text"] if run.output["error_count"] else "Perfect sentence!"
             await ctx.panel.add_message(
-                panel.panel_id,
+                user, panel.panel_id,
                 "coach",
                 feedback,
                 reply_to=said.message_id,
-                user_id=user,
                 metadata={
                     "corrections": run.output["corrections"],
                     "corrected_text": run.output["corrected_text"],
@@ -334,7 +333,7 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
                 },
             )
     with check.step("read the lesson back"):
-        messages = await ctx.panel.get_messages(panel.panel_id, user_id=user)
+        messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal(
             [m.sequence for m in messages], list(range(1, 2 * len(script) + 1)), "messages are numbered without gaps"
         )
@@ -366,9 +365,9 @@ async def language_tutor(ctx: FFTestContext, check: FFChecker) -> None:
                     (corrections, corrected), ([], sentence), f"turn {index + 1}: a correct sentence gets no correction"
                 )
     with check.step("turn policy and analytics"):
-        status = await ctx.panel.get_turn_status(panel.panel_id, user_id=user)
+        status = await ctx.panel.get_turn_status(user, panel.panel_id)
         check.equal(status.next_speakers, ["learner"], "after the coach it is the learner's turn")
-        analytics = await ctx.panel.get_analytics(panel.panel_id, user_id=user)
+        analytics = await ctx.panel.get_analytics(user, panel.panel_id)
         coach_stats = next(p for p in analytics.participants if p.participant_id == "coach")
         check.equal((coach_stats.messages, coach_stats.replies), (3, 3), "the coach answered every turn with a reply")
         check.equal(analytics.rounds, 3, "three complete learner/coach rounds")
@@ -684,7 +683,7 @@ async def scene_critic(ctx: FFTestContext, check: FFChecker) -> None:
     critiques = []
     with check.step("post scenes and measure them side by side"):
         posted = [
-            await ctx.panel.add_message(panel.panel_id, "writer", scene, user_id=user, metadata={"scene": n})
+            await ctx.panel.add_message(user, panel.panel_id, "writer", scene, metadata={"scene": n})
             for n, scene in enumerate(scenes, 1)
         ]
         measured = await asyncio.gather(
@@ -706,25 +705,23 @@ async def scene_critic(ctx: FFTestContext, check: FFChecker) -> None:
             images = ", ".join(word for word, _ in run.output["top_words"])
             text = f"Scene {number} runs {run.output['words']} words and is {verdict}; key images: {images}."
             message = await ctx.panel.add_message(
-                panel.panel_id,
+                user, panel.panel_id,
                 "critic",
                 text,
                 reply_to=scene_message.message_id,
-                user_id=user,
                 metadata={"scene": number, "words": run.output["words"], "tool_run_id": run.run_id},
             )
             insight = await ctx.panel.record_insight(
-                panel.panel_id,
+                user, panel.panel_id,
                 f"Scene {number} is {verdict}.",
                 participant_id="critic",
                 category="critique",
                 source_message_ids=[scene_message.message_id, message.message_id],
-                user_id=user,
             )
             critiques.append((scene_message, message, insight))
     with check.step("read the critiques back"):
-        messages = {m.message_id: m for m in await ctx.panel.get_messages(panel.panel_id, user_id=user)}
-        insights = await ctx.panel.get_insights(panel.panel_id, category="critique", user_id=user)
+        messages = {m.message_id: m for m in await ctx.panel.get_messages(user, panel.panel_id)}
+        insights = await ctx.panel.get_insights(user, panel.panel_id, category="critique")
         check.equal(len(insights), len(scenes), "one critique insight per scene")
         for (scene_message, message, insight), stored in zip(critiques, insights, strict=True):
             number = scene_message.metadata["scene"]
@@ -741,7 +738,7 @@ async def scene_critic(ctx: FFTestContext, check: FFChecker) -> None:
             check.equal(
                 messages[message.message_id].participant_id, "critic", f"scene {number}: the critic persona wrote it"
             )
-        stored_panel = await ctx.panel.get_panel(panel.panel_id, user_id=user)
+        stored_panel = await ctx.panel.get_panel(user, panel.panel_id)
         check.equal(
             stored_panel.participant("critic").name, "Vera the critic", "the critic seat plays the registered persona"
         )

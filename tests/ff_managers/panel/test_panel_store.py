@@ -67,13 +67,13 @@ def test_documents_that_are_not_what_we_wrote_are_corrupt(tmp_path):
 async def test_a_torn_last_line_is_skipped_and_numbering_continues_from_the_last_good_record(config):
     async with FFPanelSessionManager(config) as manager:
         made = await manager.create_panel("alice", SEATS)
-        await manager.add_message(made.panel_id, "a", "one")
-        await manager.add_message(made.panel_id, "b", "two")
+        await manager.add_message("alice", made.panel_id, "a", "one")
+        await manager.add_message("alice", made.panel_id, "b", "two")
         log = Path(config.storage.base_path) / "users" / "alice" / "panels" / made.panel_id / "messages.jsonl"
         with log.open("ab") as handle:  # a writer died half-way through a line
             handle.write(b'{"message_id": "msg_torn", "sequence": 3, "cont')
     async with FFPanelSessionManager(config) as manager:
-        assert (await manager.get_panel(made.panel_id)).message_count == 2
-        third = await manager.add_message(made.panel_id, "a", "three")
+        assert (await manager.get_panel("alice", made.panel_id)).message_count == 2
+        third = await manager.add_message("alice", made.panel_id, "a", "three")
         assert third.sequence == 3
-        assert [m.content for m in await manager.get_messages(made.panel_id)] == ["one", "two", "three"]
+        assert [m.content for m in await manager.get_messages("alice", made.panel_id)] == ["one", "two", "three"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ff_class_configs.ff_panel_dtos import FFPanelDTO
+from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageDTO
 from ff_managers._panel.turns import (
     FFFreeTurnPolicy,
     FFModeratedTurnPolicy,
@@ -72,9 +72,10 @@ def test_moderated_floor_is_given_kept_and_taken_back():
 
 
 def test_state_is_read_back_from_a_stored_record():
-    assert FFTurnState.from_record(None) == FFTurnState()
-    assert FFTurnState.from_record({"rotation": 4, "floor": "x"}) == FFTurnState(4, "x")
-    assert FFTurnState.from_record({"sequence": 1}) == FFTurnState()
+    assert FFTurnState.after(None) == FFTurnState()
+    stored = {"message_id": "m1", "panel_id": "p", "sequence": 1, "participant_id": "a", "role": "user", "content": "hi", "timestamp": "2025-01-01T00:00:00Z"}
+    assert FFTurnState.after(FFPanelMessageDTO.model_validate({**stored, "rotation": 4, "floor": "x"})) == FFTurnState(4, "x")
+    assert FFTurnState.after(FFPanelMessageDTO.model_validate(stored)) == FFTurnState()
 
 
 def _panel(policy: str, roles: list[str], order: list[str] | None = None) -> FFPanelDTO:

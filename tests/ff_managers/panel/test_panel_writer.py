@@ -64,7 +64,7 @@ def msg(content: str, **extra) -> list[FFPanelMessageInputDTO]:
 async def test_concurrent_requests_share_lock_holds(setup):
     store, writer, log = setup
     results = await asyncio.gather(*(writer.submit("u", "p", msg(f"m{i}"), T0) for i in range(50)))
-    assert sorted(r[0].sequence for r in results) == list(range(1, 51))
+    assert sorted(r.messages[0].sequence for r in results) == list(range(1, 51))
     assert [r["sequence"] for r in ff_read_jsonl(log)] == list(range(1, 51))
     assert store.holds < 50 / 2, f"{store.holds} lock holds for 50 concurrent requests: no grouping happened"
 
@@ -79,7 +79,7 @@ async def test_a_refused_request_takes_no_number_and_does_not_sink_its_group(set
     )
     assert isinstance(outcomes[1], FFValidationError)
     assert [r["content"] for r in ff_read_jsonl(log)] == ["first", "third"]
-    assert [o[0].sequence for o in (outcomes[0], outcomes[2])] == [1, 2]
+    assert [o.messages[0].sequence for o in (outcomes[0], outcomes[2])] == [1, 2]
 
 
 async def test_a_storage_failure_fails_its_group_and_the_next_one_proceeds(setup):
@@ -91,5 +91,5 @@ async def test_a_storage_failure_fails_its_group_and_the_next_one_proceeds(setup
     written = [r["sequence"] for r in ff_read_jsonl(log)]
     assert written == list(range(1, len(written) + 1))  # whatever was written is gap-free
     after = await writer.submit("u", "p", msg("after"), T0)
-    assert after[0].sequence == len(written) + 1
+    assert after.messages[0].sequence == len(written) + 1
     await writer.drain()

@@ -14,7 +14,6 @@ quality gate of the report must fail.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigD
 from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
 from ff_class_configs.ff_test_result_dtos import FFSecurityCheckDTO, FFSystemIntegrationReportDTO, FFTestStatus
 from ff_managers import FFMetricsCollectionManager, FFPanelSessionManager, FFToolExecutionManager
+from ff_utils.ff_errors import FFPermissionError
 from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.security import REGISTRY
@@ -176,28 +176,65 @@ async def test_a_memory_search_that_ignores_the_user_is_found(run_security: Runn
     assert results["isolation_chat_sessions"].status == FFTestStatus.PASSED
 
 
-def _owner_unchecked_panels() -> type[FFPanelSessionManager]:
-    """A panel manager whose every method that takes a panel id answers as if no user_id had been
-    given: the owner is never checked."""
-    overrides: dict[str, Any] = {}
-    for name, method in list(vars(FFPanelSessionManager).items()):
-        user_id = inspect.signature(method).parameters.get("user_id") if inspect.iscoroutinefunction(method) else None
-        if user_id is not None and user_id.kind is inspect.Parameter.KEYWORD_ONLY:
+class _PlantedOwnerCheck(FFPanelSessionManager):
+    """A panel manager whose owner check is replaced by ``planted(real_check, owner_of, user_id, panel_id)``."""
 
-            async def owner_unchecked(self: Any, *args: Any, _method: Any = method, user_id: Any = None, **kwargs: Any) -> Any:
-                return await _method(self, *args, **kwargs)
+    @staticmethod
+    def planted(check: Any, owner_of: Any, user_id: Any, panel_id: str) -> str:
+        raise NotImplementedError
 
-            overrides[name] = owner_unchecked
-    return type("OwnerUncheckedPanels", (FFPanelSessionManager,), overrides)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owners, owner_of = self._parts.owners, self._parts.store.owner_of
+        real = owners.resolve
+        owners.resolve = lambda user_id, panel_id: self.planted(real, owner_of, user_id, panel_id)
+
+
+class OwnerUncheckedPanels(_PlantedOwnerCheck):
+    """The owner is never checked: any user_id reaches any panel."""
+
+    @staticmethod
+    def planted(check: Any, owner_of: Any, user_id: Any, panel_id: str) -> str:
+        return owner_of(panel_id)
+
+
+class AnonymousBypassPanels(_PlantedOwnerCheck):
+    """The old optional user_id: without one (None or ''), the owner is not checked."""
+
+    @staticmethod
+    def planted(check: Any, owner_of: Any, user_id: Any, panel_id: str) -> str:
+        return owner_of(panel_id) if not user_id else check(user_id, panel_id)
+
+
+class TellingPanels(_PlantedOwnerCheck):
+    """Refuses another user's panel, but says that it exists (FFPermissionError, not "no panel")."""
+
+    @staticmethod
+    def planted(check: Any, owner_of: Any, user_id: Any, panel_id: str) -> str:
+        owner = owner_of(panel_id)
+        if owner != user_id:
+            raise FFPermissionError(f"panel {panel_id!r} belongs to another user")
+        return owner
 
 
 async def test_a_panel_owner_check_that_ignores_user_id_is_found(run_security: Runner) -> None:
     results, report = await run_security(
-        "isolation_panels", "oversized_panel_message", retries=1, manager_classes={"panel": _owner_unchecked_panels()}
+        "isolation_panels", "oversized_panel_message", retries=1, manager_classes={"panel": OwnerUncheckedPanels}
     )
-    _assert_found(results, report, "isolation_panels", "get_panel(user_id=B) was accepted", "add_message(user_id=B) was accepted")
+    _assert_found(results, report, "isolation_panels", "get_panel(B, A's panel) was accepted", "add_message(B, A's panel) was accepted")
     assert results["isolation_panels"].attempts == 2  # the retry attacked again from scratch and failed the same way
     assert results["oversized_panel_message"].status == FFTestStatus.PASSED
+
+
+async def test_a_panel_call_without_user_id_that_skips_the_owner_check_is_found(run_security: Runner) -> None:
+    results, report = await run_security("isolation_panels", manager_classes={"panel": AnonymousBypassPanels})
+    check = _assert_found(results, report, "isolation_panels", "get_messages(user_id=None) was accepted")
+    assert "as B: 16/16 calls refused" in check.observed  # B alone is still refused: only the bypass is found
+
+
+async def test_a_panel_refusal_that_tells_the_panel_exists_is_found(run_security: Runner) -> None:
+    results, report = await run_security("isolation_panels", manager_classes={"panel": TellingPanels})
+    _assert_found(results, report, "isolation_panels", "answers unlike a missing panel's: 16", "FFPermissionError")
 
 
 class HangingRunLookup(FFToolExecutionManager):

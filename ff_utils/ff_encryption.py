@@ -28,9 +28,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from ff_utils.ff_errors import FFConfigError, FFCorruptionError, ff_translate_errors
 from ff_utils.ff_store_middleware import FFStoreMiddleware, LineCodec
 
@@ -125,6 +122,11 @@ class FFEncryptionMiddleware(FFStoreMiddleware):
     encrypted = True
 
     def __init__(self, key: FFKey, also_reads: Iterable[FFKey] = ()) -> None:
+        # Imported here: a store without a key (most of them) never pays for loading OpenSSL.
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._invalid_tag = InvalidTag
         self.key = key
         self.key_id = key.key_id
         self._aead = AESGCM(key.secret)
@@ -151,7 +153,7 @@ class FFEncryptionMiddleware(FFStoreMiddleware):
         nonce = blob[len(_MAGIC) + _KEY_ID_BYTES : _HEADER]
         try:
             return aead.decrypt(nonce, blob[_HEADER:], _aad(relative))
-        except InvalidTag:
+        except self._invalid_tag:
             raise ValueError("does not decrypt: tampered, or moved here from another file") from None
 
     @staticmethod

@@ -71,6 +71,10 @@ class _GroupCommitAppender:
         self._fd_identity: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the open file
         self._fd_generation = 0  # _fork_generation when it was opened
         self._end: int | None = None  # the file's size right after our last write through _fd
+        self._dir_fd: int | None = None  # the log's directory, kept while its name holds (_parent)
+        self._dir_generation = 0
+        self._dir_text = os.path.dirname(self._name)
+        self._base_name = os.path.basename(self._name)
 
     def append(self, data: bytes, durability: Durability, batch_interval: float) -> None:
         with self._cond:
@@ -162,7 +166,7 @@ class _GroupCommitAppender:
         symlink. While we hold the descriptor its inode cannot be reused, so an equal (device,
         inode) really is the same file in the same place.
         """
-        parent, name = ff_walk_parent(self._name, self.root, create=True)
+        parent, name = self._parent()
         try:
             try:
                 st: os.stat_result | None = os.stat(name, dir_fd=parent, follow_symlinks=False)
@@ -171,7 +175,7 @@ class _GroupCommitAppender:
             if self._fd is not None and (
                 st is None or self._fd_generation != _fork_generation or (st.st_dev, st.st_ino) != self._fd_identity
             ):
-                self._close_fd()
+                self._close_file_fd()  # the directory descriptor stays: it is in use right here
             if self._fd is not None and st is not None:
                 return self._fd, st.st_size, False
             try:
@@ -187,15 +191,46 @@ class _GroupCommitAppender:
             except BaseException:
                 os.close(fd)
                 raise
-        finally:
-            os.close(parent)
+        except BaseException:
+            self._close_parent()  # the next group walks again from the root
+            raise
         self._fd, self._fd_identity, self._fd_generation, self._end = fd, (opened.st_dev, opened.st_ino), _fork_generation, None
         _remember_open(self)
         return fd, opened.st_size, st is None
 
+    def _parent(self) -> tuple[int, str]:
+        """The log's directory descriptor, reached by the no-follow walk from the root.
+
+        It is kept between groups, but only while the kernel still names it by the path the
+        walk took (``/proc/self/fd``: one ``readlink`` instead of an ``openat`` and a ``close``
+        per level): a directory on the way moved, renamed or swapped for a symlink gives it
+        another name, and the walk is done again, which refuses the symlink. Without /proc (or
+        with no root, or a root that is not canonical) every group walks.
+        """
+        fd = self._dir_fd
+        if fd is not None and self._dir_generation == _fork_generation:
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}") == self._dir_text:
+                    return fd, self._base_name
+            except OSError:
+                pass
+        self._close_parent()
+        fd, name = ff_walk_parent(self._name, self.root, create=True)
+        self._dir_fd, self._dir_generation, self._base_name = fd, _fork_generation, name
+        return fd, name
+
+    def _close_parent(self) -> None:
+        fd, self._dir_fd = self._dir_fd, None
+        if fd is not None:
+            os.close(fd)
+
     def _close_fd(self) -> None:
-        """Close the cached descriptor (the caller holds ``_fd_lock``). In a forked child this
-        closes only the child's copy; the parent's descriptor is untouched."""
+        """Close the cached descriptors (the caller holds ``_fd_lock``). In a forked child this
+        closes only the child's copies; the parent's descriptors are untouched."""
+        self._close_parent()
+        self._close_file_fd()
+
+    def _close_file_fd(self) -> None:
         fd, self._fd, self._end = self._fd, None, None
         _forget_open(self)
         if fd is not None:

@@ -214,3 +214,20 @@ async def test_managers_refuse_to_write_after_a_swap_behind_their_back(places: t
         with pytest.raises(FFValidationError, match="symlink"):
             await metrics.audit("alice", "data.read", "y")
         assert _snapshot(outside) == before
+
+
+def test_an_ancestor_renamed_and_replaced_by_a_link_inside_the_root_is_refused_too(places: tuple[Path, Path]) -> None:
+    # The appender keeps its directory descriptor only while the kernel still names it by the
+    # walked path; here it is renamed inside the root and a symlink takes the old name.
+    root, _outside = places
+    store = FFStore(root)
+    _session_dir, log = _session(store)
+    os.rename(root / "users" / "alice", root / "users" / "alice2")
+    os.symlink(root / "users" / "alice2", root / "users" / "alice")
+    with pytest.raises(FFValidationError, match="symlink"):
+        store.append(log, {"n": 2})
+    assert (root / "users" / "alice2" / "sessions" / "s1" / "messages.jsonl").read_bytes().count(b"\n") == 1
+    os.unlink(root / "users" / "alice")
+    os.rename(root / "users" / "alice2", root / "users" / "alice")  # back where it was: appends resume
+    store.append(log, {"n": 3})
+    assert [r["n"] for r in store.read_jsonl(log)] == [1, 3]

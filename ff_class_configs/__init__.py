@@ -118,6 +118,14 @@ from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_migration_config import FFMigrationConfigDTO
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
+from ff_class_configs.ff_service_config import FFServiceConfigDTO
+from ff_class_configs.ff_service_dtos import (
+    FFApiKeyCreatedDTO,
+    FFApiKeyDTO,
+    FFInstanceDTO,
+    FFReadyFileDTO,
+    FFServiceInfoDTO,
+)
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION, FFStorageConfigDTO, default_data_root
 from ff_class_configs.ff_test_result_dtos import (
     REPORT_SCHEMA_VERSION,
@@ -240,6 +248,12 @@ __all__ = [
     "FFTestStatus",
     "FFTestingLevel",
     "FFToolConfigDTO",
+    "FFServiceConfigDTO",
+    "FFApiKeyCreatedDTO",
+    "FFApiKeyDTO",
+    "FFInstanceDTO",
+    "FFReadyFileDTO",
+    "FFServiceInfoDTO",
     "FFBreakerState",
     "FFToolDefinitionDTO",
     "FFToolInfoDTO",

@@ -23,6 +23,7 @@ from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_migration_config import FFMigrationConfigDTO
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
+from ff_class_configs.ff_service_config import FFServiceConfigDTO
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_storage_config import FFStorageConfigDTO
 from ff_utils.ff_errors import FFConfigError
@@ -45,6 +46,7 @@ class FFConfigurationManagerConfigDTO(BaseModel):
     tools: FFToolConfigDTO = Field(default_factory=FFToolConfigDTO)
     metrics: FFMetricsConfigDTO = Field(default_factory=FFMetricsConfigDTO)
     migration: FFMigrationConfigDTO = Field(default_factory=FFMigrationConfigDTO)
+    service: FFServiceConfigDTO = Field(default_factory=FFServiceConfigDTO)
     integration_testing: FFIntegrationTestingConfigDTO = Field(default_factory=FFIntegrationTestingConfigDTO)
 
     @model_validator(mode="after")

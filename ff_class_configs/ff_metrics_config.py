@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from ff_class_configs._section import FFConfigSection
 
@@ -30,6 +31,16 @@ class FFMetricsConfigDTO(FFConfigSection):
         "or metrics/<name>/<YYYY-MM-DD>/day.jsonl (day); readers accept both",
     )
     audit_enabled: bool = Field(True, description="False makes audit() refuse and the bus skip auditing")
+    audit_key: SecretStr | None = Field(
+        None,
+        description="secret (at least 16 bytes) that turns the audit chain into HMAC-SHA256, so rewriting the log "
+        "and its head together is detected too; best set as FF_METRICS__AUDIT_KEY; never written anywhere",
+    )
+    audit_key_file: Path | None = Field(
+        None,
+        description="file holding the audit key instead of audit_key (refused when inside the data root; "
+        "surrounding whitespace is ignored)",
+    )
     subscribe_to_events: bool = Field(True, description="count every event on the bus ('*')")
     metrics_durability: Durability = Field("batch", description="fsync policy of metric samples")
     analytics_durability: Durability = Field("batch", description="fsync policy of per-user analytics events")

@@ -101,6 +101,9 @@ class FFAuditVerificationDTO(_FrozenDTO):
     head_lagging: bool = Field(
         False, description="the head is one record behind (a crash between append and head update)"
     )
+    mode: Literal["sha256", "hmac-sha256"] = Field(
+        "sha256", description="how the records and head were checked: plain SHA-256, or HMAC-SHA256 under the configured key"
+    )
 
 
 class FFSystemMetricsDTO(_FrozenDTO):

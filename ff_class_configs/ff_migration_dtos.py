@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "FFIrregularAction",
     "FFIrregularItemDTO",
+    "FFIdMappingDTO",
     "FFLegacyDocumentDTO",
     "FFLegacyPersonaDTO",
     "FFLegacySessionDTO",
@@ -56,6 +57,15 @@ class FFIrregularItemDTO(_DTO):
     line_number: int | None = None
 
 
+class FFIdMappingDTO(_DTO):
+    """A legacy id the v2 id rule refuses, and the deterministic v2 id it was imported under."""
+
+    kind: Literal["user", "session", "persona", "message"]
+    legacy_id: str = Field(description="the id (folder or file name, or message_id) as the legacy root has it")
+    v2_id: str = Field(description="the id the record has in the target")
+    path: str = Field(description="where it was found, relative to the legacy root (a message: file:line)")
+
+
 class FFLegacyDocumentDTO(_DTO):
     """An uploaded document of a legacy session (``documents/<id>_<name>``)."""
 
@@ -68,8 +78,9 @@ class FFLegacyDocumentDTO(_DTO):
 class FFLegacySessionDTO(_DTO):
     """A legacy session directory: a chat session or a panel session."""
 
-    user_id: str
-    session_id: str
+    user_id: str = Field(description="the owner's v2 id (mapped when the folder name is not a valid id)")
+    session_id: str = Field(description="the v2 id (mapped when the folder name is not a valid id)")
+    legacy_id: str | None = Field(None, description="the folder name, when it had to be mapped")
     relative_dir: str
     kind: Literal["chat", "panel"]
     session_json: dict[str, Any] | None = Field(None, description="session.json verbatim; None when missing")
@@ -91,7 +102,8 @@ class FFLegacySessionDTO(_DTO):
 class FFLegacyUserDTO(_DTO):
     """A legacy user directory."""
 
-    user_id: str
+    user_id: str = Field(description="the v2 id (mapped when the folder name is not a valid id)")
+    legacy_id: str | None = Field(None, description="the folder name, when it had to be mapped")
     profile: dict[str, Any] | None = Field(None, description="profile.json verbatim; None when missing")
     sessions: list[FFLegacySessionDTO] = Field(default_factory=list)
 
@@ -111,7 +123,8 @@ class FFLegacyVectorSetDTO(_DTO):
 class FFLegacyPersonaDTO(_DTO):
     """``personas_global/<persona_id>.json``."""
 
-    persona_id: str
+    persona_id: str = Field(description="the v2 id (mapped when the legacy one is not a valid id)")
+    legacy_id: str | None = Field(None, description="the legacy persona id, when it had to be mapped")
     relative_path: str
     data: dict[str, Any]
 
@@ -125,6 +138,7 @@ class FFLegacyInventoryDTO(_DTO):
     personas: list[FFLegacyPersonaDTO] = Field(default_factory=list)
     vector_sets: list[FFLegacyVectorSetDTO] = Field(default_factory=list)
     irregular: list[FFIrregularItemDTO] = Field(default_factory=list)
+    id_map: list[FFIdMappingDTO] = Field(default_factory=list, description="legacy ids imported under a mapped v2 id")
     files: int = 0
     bytes: int = 0
     newest_timestamp: str = Field("", description="latest message timestamp: the import's deterministic clock")
@@ -177,6 +191,7 @@ class FFMigrationPlanDTO(_DTO):
     bytes_to_copy: int = Field(description="bytes copied verbatim (documents, vector files)")
     source_bytes: int
     irregular: list[FFIrregularItemDTO] = Field(default_factory=list)
+    id_map: list[FFIdMappingDTO] = Field(default_factory=list, description="legacy ids that would be mapped")
     writes_performed: int = Field(0, description="files the dry run changed; proven 0 by manifests")
 
 
@@ -188,6 +203,12 @@ class FFComparisonDTO(_DTO):
     fields_compared: int = 0
     differences: list[str] = Field(default_factory=list, description="unexplained; empty means equivalent")
     explained: list[str] = Field(default_factory=list, description="differences with a recorded reason")
+    equivalences: list[str] = Field(
+        default_factory=list, description="the documented equivalence rules the comparison applied (the only ones)")
+    forgiven: dict[str, int] = Field(
+        default_factory=dict, description="rule id -> how many field comparisons that rule settled")
+    unaccounted: list[str] = Field(
+        default_factory=list, description="legacy files or lines neither imported nor listed with a reason")
 
     @property
     def equivalent(self) -> bool:
@@ -206,6 +227,7 @@ class FFMigrationRunDTO(_DTO):
     migrations_applied: list[str]
     counts: dict[str, int] = Field(default_factory=dict)
     irregular: list[FFIrregularItemDTO] = Field(default_factory=list)
+    id_map: list[FFIdMappingDTO] = Field(default_factory=list, description="legacy ids imported under a mapped v2 id")
     comparison: FFComparisonDTO
     manifest_digest_source: str
     manifest_digest_target: str

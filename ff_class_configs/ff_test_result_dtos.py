@@ -20,9 +20,12 @@ __all__ = [
     "FFTestStatus",
     "FFAssertionDTO",
     "FFStepTimingDTO",
+    "FFLogRecordDTO",
+    "FFTestAttemptDTO",
     "FFIntegrationTestResultDTO",
     "FFUseCaseValidationDTO",
     "FFOperationStatsDTO",
+    "FFLoadIntervalDTO",
     "FFResourceSampleDTO",
     "FFPerformanceSummaryDTO",
     "FFSecurityCheckDTO",
@@ -33,7 +36,7 @@ __all__ = [
     "FFSystemIntegrationReportDTO",
 ]
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: attempts, captured logs, load timeline, min/p90, git commit, packages
 
 
 class _DTO(BaseModel):
@@ -76,6 +79,27 @@ class FFStepTimingDTO(_DTO):
     name: str
     duration_ms: float = Field(ge=0)
     ok: bool = True
+
+
+class FFLogRecordDTO(_DTO):
+    """One log record the system under test emitted while a test ran (captured, not printed)."""
+
+    attempt: int = Field(1, ge=1, description="the attempt that was running")
+    level: str = Field(description="DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    logger: str
+    message: str
+    elapsed_seconds: float = Field(0.0, ge=0, description="since the attempt started")
+
+
+class FFTestAttemptDTO(_DTO):
+    """One attempt of a test: retried tests keep every attempt, so a flaky pass still says why it failed."""
+
+    attempt: int = Field(ge=1)
+    status: FFTestStatus = Field(description="passed, failed or error (this attempt alone)")
+    duration_seconds: float = Field(ge=0)
+    error_type: str = ""
+    error_message: str = ""
+    failed_assertions: list[FFAssertionDTO] = Field(default_factory=list)
 
 
 class _AssertionCounts:
@@ -121,6 +145,14 @@ class FFIntegrationTestResultDTO(_AssertionCounts, _DTO):
     metrics: dict[str, float] = Field(default_factory=dict, description="measured figures, e.g. recovery_seconds")
     warnings_generated: list[str] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict, description="suite-specific data for the report")
+    attempt_results: list[FFTestAttemptDTO] = Field(default_factory=list, description="every attempt, oldest first")
+    logs: list[FFLogRecordDTO] = Field(default_factory=list, description="log records emitted while the test ran")
+    logs_dropped: int = Field(0, ge=0, description="records beyond the per-test cap, counted but not kept")
+
+    @property
+    def first_failed_attempt(self) -> FFTestAttemptDTO | None:
+        """The first attempt that did not pass (for a flaky test: why it needed a retry)."""
+        return next((a for a in self.attempt_results if a.status != FFTestStatus.PASSED), None)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -144,6 +176,7 @@ class FFUseCaseValidationDTO(_AssertionCounts, _DTO):
     assertions: list[FFAssertionDTO] = Field(default_factory=list)
     first_failure: str = ""
     error_type: str = ""
+    attempt_results: list[FFTestAttemptDTO] = Field(default_factory=list, description="every attempt, oldest first")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -163,12 +196,30 @@ class FFOperationStatsDTO(_DTO):
     operation: str
     count: int
     errors: int
+    min_ms: float | None = Field(None, description="None in reports written before it was recorded")
     p50_ms: float
+    p90_ms: float | None = Field(None, description="None in reports written before it was recorded")
     p95_ms: float
     p99_ms: float
     mean_ms: float
     max_ms: float
     throughput_ops: float
+
+
+class FFLoadIntervalDTO(_DTO):
+    """One time slice of the load test (all operations together), for throughput and latency over time."""
+
+    start_seconds: float = Field(ge=0, description="from the start of the load")
+    seconds: float = Field(gt=0, description="length of the slice")
+    ok: int = Field(ge=0, description="requests completed in the slice")
+    errors: int = Field(ge=0)
+    throughput_ops: float = Field(ge=0, description="completed requests per second in the slice")
+    min_ms: float = 0.0
+    p50_ms: float = 0.0
+    p90_ms: float = 0.0
+    p95_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
 
 
 class FFResourceSampleDTO(_DTO):
@@ -189,7 +240,9 @@ class FFPerformanceSummaryDTO(_DTO):
     achieved_rps: float
     error_rate_percent: float
     operations: list[FFOperationStatsDTO]
+    overall: FFOperationStatsDTO | None = Field(None, description="every request of the load together (operation '*')")
     resource_samples: list[FFResourceSampleDTO] = Field(default_factory=list)
+    timeline: list[FFLoadIntervalDTO] = Field(default_factory=list, description="throughput and latency per time slice")
     peak_rss_mb: float = 0.0
     peak_cpu_percent: float = 0.0
     p95_threshold_ms: float | None = Field(None, description="the p95 ceiling the run was held to, drawn on the latency chart")
@@ -292,6 +345,8 @@ class FFSystemIntegrationReportDTO(_DTO):
     profile: str
     environment: str
     platform: dict[str, str] = Field(default_factory=dict, description="python, os, cpu count, package version")
+    git_commit: str = Field("", description="commit of the code that ran (with '+dirty' for local changes), '' if unknown")
+    packages: dict[str, str] = Field(default_factory=dict, description="installed versions of the runtime dependencies")
     suites: list[FFSuiteResultDTO] = Field(default_factory=list)
     use_case_results: list[FFUseCaseValidationDTO] = Field(default_factory=list)
     performance: FFPerformanceSummaryDTO | None = None

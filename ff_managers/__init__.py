@@ -1,5 +1,5 @@
 """The five domain managers, their shared base, the event bus they meet on, and the coordinating
-migration manager that drives them (see ff_migration_manager.py for the layering)."""
+migration and service managers that drive them (see ff_migration_manager.py for the layering)."""
 
 from ff_managers.ff_component_base import FFComponentBase, FFComponentHealthDTO, FFComponentState
 from ff_managers.ff_data_root import ff_data_root_status, ff_ensure_data_root, ff_read_meta
@@ -13,6 +13,7 @@ from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 
 # Coordinating managers come last: they use the domain managers through the names above.
 from ff_managers.ff_migration_manager import FFMigration, FFMigrationManager, FFMigrationRegistry  # noqa: I001 (order matters)
+from ff_managers.ff_service_manager import FFServiceManager  # noqa: I001
 
 __all__ = [
     "FFComponentBase",
@@ -28,6 +29,7 @@ __all__ = [
     "FFMigrationRegistry",
     "FFPanelSessionManager",
     "FFPersonaRegistry",
+    "FFServiceManager",
     "FFToolExecutionManager",
     "ff_data_root_status",
     "ff_ensure_data_root",

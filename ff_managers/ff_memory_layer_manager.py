@@ -165,6 +165,10 @@ class FFMemoryLayerManager(FFComponentBase):
         size recorded). Raises FFValidationError (nothing written) for a bad id, unknown role,
         empty or oversized content, bad metadata or an attachment over the size limit;
         FFNotFoundError if the session does not exist for this user.
+
+        Idempotent per ``message_id``: an id the session holds with the same role, content,
+        attachments and metadata (a retry) returns the stored message, appending and publishing
+        nothing; with other content it is FFConflictError, and nothing is written.
         """
         async with self._operation():
             files = self._messages.session(user_id, session_id)
@@ -172,7 +176,9 @@ class FFMemoryLayerManager(FFComponentBase):
             new = self._messages.new(
                 session_id, role, text, attachments, message_id=message_id, timestamp=timestamp, metadata=metadata
             )
-            await self._messages.add(files, new)
+            stored = await self._messages.add(files, new)
+            if stored is not None:
+                return stored
             message = new.message
             payload = {"session_id": session_id, "message_id": message.message_id, "role": message.role}
             payload.update(content_chars=len(message.content), attachments=len(message.attachments))

@@ -7,7 +7,7 @@ Storage (all under the data root, written only through FFStore)::
     metrics/<name>/<YYYY-MM-DD>/day.jsonl        the same, bucket = day
     users/<user_id>/analytics/events/<YYYY-MM-DD>.jsonl   {"v", "t", "type", "data"}
     audit/audit.jsonl                            hash-chained records (see _metrics/audit_chain.py)
-    audit/audit_head.json                        {schema_version, count, last_hash, updated_at}
+    audit/audit_head.json                        {schema_version, mode, key_id, count, last_hash, pending, updated_at, mac}
 
 This module is the façade: each public method checks its input, makes one call into the
 private package ``ff_managers._metrics``, and returns. The package is cut along the seams:
@@ -54,6 +54,7 @@ from ff_class_configs.ff_metrics_dtos import (
 )
 from ff_managers._core.checks import check_json_object, check_limit
 from ff_managers._metrics.audit_log import FFAuditLog
+from ff_managers._metrics.audit_seal import audit_seal_from_settings
 from ff_managers._metrics.buckets import WindowSpec, resolve_window
 from ff_managers._metrics.bus_events import FFBusEventRecorder
 from ff_managers._metrics.checks import MetricKind, validate_event_type, validate_kind, validate_metric_name, validate_value
@@ -97,7 +98,8 @@ class FFMetricsCollectionManager(FFComponentBase):
         event_files = FFAppendFiles(self.store.with_settings(durability=settings.analytics_durability))
         self._samples = FFSampleStore(sample_files, settings, self._counts)
         self._user_events = FFUserEventLog(event_files, settings, self._counts)
-        self._audit = FFAuditLog(self.store.with_settings(durability=settings.audit_durability), settings, self._counts)
+        seal = audit_seal_from_settings(settings, self.store.root)  # FFConfigError: short key, key file in the root
+        self._audit = FFAuditLog(self.store.with_settings(durability=settings.audit_durability), settings, self._counts, seal)
         self._recorder = FFBusEventRecorder(
             self._samples, self._user_events, self._audit, self._settings, self._counts, audited_outcomes=self.audited_outcomes
         )
@@ -232,7 +234,8 @@ class FFMetricsCollectionManager(FFComponentBase):
 
         Atomic across threads and processes. Raises FFValidationError for a bad actor, action
         (dotted name), target, outcome (dotted name) or details (nothing written),
-        FFConflictError when auditing is disabled, FFCorruptionError when the head is unreadable.
+        FFConflictError when auditing is disabled or the log is sealed in another mode or with
+        another key (metrics.audit_key), FFCorruptionError when the head is unreadable.
         """
         async with self._operation():
             fields = self._audit.check_fields(actor, action, target, outcome, details)
@@ -247,8 +250,11 @@ class FFMetricsCollectionManager(FFComponentBase):
     async def verify_audit_log(self) -> FFAuditVerificationDTO:
         """Check the whole chain and the head: ok, records checked, first bad record and why.
 
-        Detects edited, deleted, inserted and reordered records and a truncated tail (see
-        _metrics/audit_chain.py). Runs under the audit lock, so it sees a consistent log and head.
+        Detects edited, deleted, inserted and reordered records, a truncated tail and records
+        appended behind the API's back, each at its position (see _metrics/audit_chain.py). With
+        an audit key configured the check is HMAC-SHA256, so a log rewritten together with its
+        head is detected too; ``mode`` says which check ran. Runs under the audit lock, so it
+        sees a consistent log and head.
         """
         async with self._operation():
             return await self._io(self._audit.verify)

@@ -26,6 +26,17 @@ vector files it copies verbatim, and its work directory beside the target
 (``.<target>.ff_migration/``: journal, backup, staging, quarantine). Dependencies point down:
 ``main.py`` -> ``testing`` -> ``ff_managers`` (coordinating -> domain) -> ``ff_utils``.
 
+What the legacy import never does
+---------------------------------
+It never follows a symbolic link: links are listed as skipped (with where they point) and never
+descended into, and files are opened with ``O_NOFOLLOW``. It never drops a record silently: a
+folder, persona or message id the v2 id rule refuses is imported under a deterministic mapped id
+(the original kept in the record, in ``ff_migration_id_map.json`` at the target's root and in
+``run.id_map``), and every record is imported or listed with a reason. The comparison forgives
+only the rules of its one table (``run.comparison.equivalences``), and an audit that does not
+trust the reader fails the verification when a file or record line was neither imported nor
+listed, or was read through a link.
+
 After a crash
 -------------
 The journal (:class:`~ff_class_configs.ff_migration_dtos.FFMigrationStateDTO`) names the phase of

@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from ff_class_configs.ff_test_result_dtos import FFOperationStatsDTO, FFPerformanceSummaryDTO, FFResourceSampleDTO
+from ff_class_configs.ff_test_result_dtos import (
+    FFLoadIntervalDTO,
+    FFOperationStatsDTO,
+    FFPerformanceSummaryDTO,
+    FFResourceSampleDTO,
+)
 
 __all__ = [
     "OPERATIONS",
@@ -43,6 +48,8 @@ __all__ = [
     "plan_requests",
     "percentile",
     "operation_stats",
+    "overall_stats",
+    "timeline",
     "find_regressions",
     "threshold_failures",
     "run_load",
@@ -187,12 +194,18 @@ class FFLatencyRecorder:
     errors: dict[str, int] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
     max_error_samples: int = 10
+    completions: list[tuple[float, float | None]] = field(default_factory=list)
+    """(seconds since the load started, latency in ms or None for an error), for the timeline."""
 
-    def success(self, operation: str, latency_ms: float, service_ms: float) -> None:
+    def success(self, operation: str, latency_ms: float, service_ms: float, at: float | None = None) -> None:
         self.latencies_ms.setdefault(operation, []).append(latency_ms)
         self.service_ms.setdefault(operation, []).append(service_ms)
+        if at is not None:
+            self.completions.append((at, latency_ms))
 
-    def error(self, operation: str, reason: str) -> None:
+    def error(self, operation: str, reason: str, at: float | None = None) -> None:
+        if at is not None:
+            self.completions.append((at, None))
         self.errors[operation] = self.errors.get(operation, 0) + 1
         if len(self.error_samples) < self.max_error_samples:
             self.error_samples.append(f"{operation}: {reason}")
@@ -211,25 +224,77 @@ class FFLatencyRecorder:
         return sum(self.errors.values())
 
 
+def _stats(operation: str, values: list[float], errors: int, elapsed_seconds: float) -> FFOperationStatsDTO:
+    return FFOperationStatsDTO(
+        operation=operation,
+        count=len(values),
+        errors=errors,
+        min_ms=values[0] if values else 0.0,
+        p50_ms=percentile(values, 50),
+        p90_ms=percentile(values, 90),
+        p95_ms=percentile(values, 95),
+        p99_ms=percentile(values, 99),
+        mean_ms=sum(values) / len(values) if values else 0.0,
+        max_ms=values[-1] if values else 0.0,
+        throughput_ops=len(values) / elapsed_seconds if elapsed_seconds > 0 else 0.0,
+    )
+
+
+def overall_stats(recorder: FFLatencyRecorder, elapsed_seconds: float) -> FFOperationStatsDTO:
+    """Every request of the load together (operation ``*``): k6's and Locust's headline line."""
+    values = sorted(v for op in recorder.latencies_ms.values() for v in op)
+    return _stats("*", values, recorder.total_errors, elapsed_seconds)
+
+
 def operation_stats(recorder: FFLatencyRecorder, elapsed_seconds: float) -> list[FFOperationStatsDTO]:
     """Per-operation percentiles of the latencies and throughput of successes over the run."""
-    stats = []
-    for op in recorder.operations:
-        values = sorted(recorder.latencies_ms.get(op, []))
-        stats.append(
-            FFOperationStatsDTO(
-                operation=op,
-                count=len(values),
-                errors=recorder.errors.get(op, 0),
+    return [
+        _stats(op, sorted(recorder.latencies_ms.get(op, [])), recorder.errors.get(op, 0), elapsed_seconds)
+        for op in recorder.operations
+    ]
+
+
+def timeline(recorder: FFLatencyRecorder, elapsed_seconds: float, slices: int = 40) -> list[FFLoadIntervalDTO]:
+    """Throughput and latency percentiles per time slice (k6's and Locust's "over time" charts).
+
+    The run is divided into at most ``slices`` equal slices of at least one second; each holds the
+    requests that *completed* in it (all operations together). Empty slices are kept (zero
+    throughput is a finding). Needs ``recorder.completions`` (filled by :func:`run_load`).
+    """
+    if not recorder.completions or elapsed_seconds <= 0:
+        return []
+    # Equal slices of at least a second: a short last slice would show a few requests as a
+    # huge rate, so the run is divided evenly instead of cut every ``width`` seconds.
+    count = max(1, min(slices, math.floor(elapsed_seconds)))
+    width = elapsed_seconds / count
+    latencies: list[list[float]] = [[] for _ in range(count)]
+    errors = [0] * count
+    for at, latency in recorder.completions:
+        index = min(max(int(at // width), 0), count - 1)
+        if latency is None:
+            errors[index] += 1
+        else:
+            latencies[index].append(latency)
+    intervals = []
+    for index in range(count):
+        values = sorted(latencies[index])
+        length = width
+        intervals.append(
+            FFLoadIntervalDTO(
+                start_seconds=index * width,
+                seconds=length,
+                ok=len(values),
+                errors=errors[index],
+                throughput_ops=len(values) / length,
+                min_ms=values[0] if values else 0.0,
                 p50_ms=percentile(values, 50),
+                p90_ms=percentile(values, 90),
                 p95_ms=percentile(values, 95),
                 p99_ms=percentile(values, 99),
-                mean_ms=sum(values) / len(values) if values else 0.0,
                 max_ms=values[-1] if values else 0.0,
-                throughput_ops=len(values) / elapsed_seconds if elapsed_seconds > 0 else 0.0,
             )
         )
-    return stats
+    return intervals
 
 
 def find_regressions(
@@ -383,10 +448,10 @@ async def run_load(
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # isolation is the point: one failed request is one error, the load goes on
-                recorder.error(request.operation, f"{type(exc).__name__}: {exc}")
+                recorder.error(request.operation, f"{type(exc).__name__}: {exc}", at=clock() - t0)
             else:
                 end = clock()
-                recorder.success(request.operation, (end - intended) * 1000, (end - started) * 1000)
+                recorder.success(request.operation, (end - intended) * 1000, (end - started) * 1000, at=end - t0)
             finished += 1
             last_end = clock()
 

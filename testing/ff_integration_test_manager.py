@@ -250,6 +250,8 @@ class FFIntegrationTestManager:
 
     def build_report(self) -> FFSystemIntegrationReportDTO:
         """The report of what has run so far, with quality gates evaluated."""
+        from testing.reporting import git_commit, package_versions
+
         now = datetime.now(UTC)
         report = FFSystemIntegrationReportDTO(
             report_id=self.run_id,
@@ -260,6 +262,8 @@ class FFIntegrationTestManager:
             profile=self.testing.performance_config.profile,
             environment=self.testing.test_environment.value,
             platform=_platform_info(),
+            git_commit=git_commit(),
+            packages=package_versions(),
             suites=[self.suite_results[s] for s in SUITE_NAMES if s in self.suite_results],
             use_case_results=self.use_case_results(),
             performance=self.performance_summary(),
@@ -307,6 +311,7 @@ def _use_case_dto(result: FFIntegrationTestResultDTO) -> FFUseCaseValidationDTO:
         assertions=result.assertions,
         first_failure=result.error_message or result.skip_reason,
         error_type=result.error_type,
+        attempt_results=result.attempt_results,
     )
 
 

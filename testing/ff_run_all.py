@@ -2,10 +2,19 @@
 
 The library side of ``python main.py run-all`` and ``python main.py run SUITE``; the CLI only
 parses options into :class:`FFRunOptions` and prints.
+
+While the suites run, the ``ff`` loggers also write to ``<output>/runs/<run_id>/run.log`` (every
+line naming the test attempt that caused it), and each record emitted inside a test is kept in
+that test's result, so the report shows it beside the test (see
+:mod:`testing.runner._log_capture`). The injected faults log warnings on purpose; the CLI keeps
+those records off the console.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -14,12 +23,16 @@ from ff_class_configs.ff_configuration_manager_config import FFConfigurationMana
 from ff_class_configs.ff_integration_testing_config import SUITE_NAMES, FFIntegrationTestingConfigDTO
 from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO
 from ff_utils.ff_errors import FFValidationError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_ensure_directory
+from ff_utils.ff_logging import FF_LOGGER_NAME
 from testing.ff_integration_test_manager import DEFAULT_OUTPUT_DIR, FFIntegrationTestManager, FFProgressListener
 from testing.reporting import write_reports
+from testing.runner import FFRunLogFormatter, FFTestLogHandler
 
-__all__ = ["FFRunOptions", "FFRunOutcome", "apply_run_options", "run_suites"]
+__all__ = ["RUN_LOG_NAME", "FFRunOptions", "FFRunOutcome", "apply_run_options", "capture_run_logs", "run_suites"]
 
 EXIT_OK, EXIT_CHECK_FAILED = 0, 1
+RUN_LOG_NAME = "run.log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +93,11 @@ async def run_suites(
     """Run the chosen suites, write the reports in the configured formats, return the outcome."""
     config = apply_run_options(config, options)
     manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener)
-    try:
-        report = await manager.generate_system_integration_report(options.suites)
-    finally:
-        await manager.close()
+    with capture_run_logs(manager.run_dir / RUN_LOG_NAME):
+        try:
+            report = await manager.generate_system_integration_report(options.suites)
+        finally:
+            await manager.close()
     testing = config.integration_testing
     paths = write_reports(
         report,
@@ -93,3 +107,25 @@ async def run_suites(
         margin_percent=testing.performance_config.regression_margin_percent,
     )
     return FFRunOutcome(report=report, paths=paths)
+
+
+@contextlib.contextmanager
+def capture_run_logs(log_path: Path) -> Iterator[Path]:
+    """While the block runs: every ``ff`` record to ``log_path``, and records of a test into its result.
+
+    The ``ff`` logger's own level is left alone (the application's or the CLI's choice), so the
+    file holds what would have been printed, WARNING and above by default.
+    """
+    ff_ensure_directory(log_path.parent)
+    logger = logging.getLogger(FF_LOGGER_NAME)
+    file_handler = logging.FileHandler(log_path, encoding="utf-8", errors="backslashreplace")
+    file_handler.setFormatter(FFRunLogFormatter())
+    capture = FFTestLogHandler()
+    logger.addHandler(file_handler)
+    logger.addHandler(capture)
+    try:
+        yield log_path
+    finally:
+        logger.removeHandler(capture)
+        logger.removeHandler(file_handler)
+        file_handler.close()

@@ -66,3 +66,29 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureF
     (tmp_path / "empty").mkdir()
     assert _run("verify", str(tmp_path / "empty"))[0] == 2  # no manifest
     assert _run("rollback", str(tmp_path / "empty"))[0] == 2  # no migration recorded
+
+
+def test_a_varied_root_through_the_cli_counted_record_by_record(tmp_path: Path) -> None:
+    """Links skipped, invalid ids mapped and printed, unreadable lines listed, every readable record landed once."""
+    import asyncio
+
+    from ff_class_configs import load_config
+    from testing.migration._variations import generate_varied_root, seeded_choose
+    from testing.migration._variations_check import check_varied_target, read_id_map
+
+    seed = next(s for s in range(200) if (lambda e: e.unreadable_lines and {"zoë", "has space"} & set(e.users))(
+        generate_varied_root(tmp_path / f"probe{s}", seeded_choose(s), max_users=6, max_sessions=6)))
+    expected = generate_varied_root(tmp_path / "legacy", seeded_choose(seed), max_users=6, max_sessions=6)
+    (tmp_path / "secret").write_text("root:x:0:0\n")
+    (tmp_path / "legacy" / "users" / expected.users[0] / "linked.json").symlink_to(tmp_path / "secret")
+    target = tmp_path / "target"
+    code, out = _run("migrate", "--source", str(tmp_path / "legacy"), "--target", str(target))
+    assert code == 0 and "0 differences" in out, out
+    assert f"users/{expected.users[0]}/linked.json (symlink)" in out
+    assert "mapped id (user): " in out and "equivalence same-instant" in out
+    assert out.count("(torn_line)") == len(expected.unreadable_lines)  # each listed, with its reason
+    for line in expected.unreadable_lines:
+        assert f"{line.rsplit('/', 1)[-1]} (torn_line)" in out
+    mapped = read_id_map(target)
+    assert all(f"users/{u}" in mapped for u in expected.users if u in ("zoë", "has space", "日本"))
+    assert asyncio.run(check_varied_target(expected, target, load_config(base_path=target, environ={}))) == []

@@ -12,6 +12,7 @@ reached: the tests are skipped where the system packages setup.sh checks for are
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -136,3 +137,33 @@ def test_the_commands_set_up_a_missing_venv_first(recording_venv: Path) -> None:
     assert result.returncode == 0, result.stderr
     calls = _calls(recording_venv)
     assert "pip install" in calls[0] and calls[-1] == "-m pytest -q"
+
+
+def test_scripts_test_prints_and_uses_a_random_hash_seed_and_test_order(recording_venv: Path) -> None:
+    assert _run("setup.sh", recording_venv).returncode == 0
+    (recording_venv / "lib" / "python3.11" / "site-packages" / "pytest_randomly").mkdir(parents=True)
+    python = recording_venv / "bin" / "python"
+    python.write_text(f'#!/bin/sh\necho "$PYTHONHASHSEED $*" >> "{recording_venv.parent}/calls.log"\n', encoding="utf-8")
+    calls_before = len(_calls(recording_venv))
+
+    result = _run("test", recording_venv, "-q")
+
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    hash_seed, order_seed = (int(n) for n in re.findall(r"PYTHONHASHSEED=(\d+);.*--randomly-seed=(\d+) -q$", first)[0])
+    assert _calls(recording_venv)[calls_before:] == [f"{hash_seed} -m pytest --randomly-seed={order_seed} -q"]
+
+
+def test_scripts_test_keeps_a_given_hash_seed_and_order(recording_venv: Path) -> None:
+    assert _run("setup.sh", recording_venv).returncode == 0
+    (recording_venv / "lib" / "python3.11" / "site-packages" / "pytest_randomly").mkdir(parents=True)
+    python = recording_venv / "bin" / "python"
+    python.write_text(f'#!/bin/sh\necho "$PYTHONHASHSEED $*" >> "{recording_venv.parent}/calls.log"\n', encoding="utf-8")
+    env = {**os.environ, "VENV_DIR": str(recording_venv), "PYTHONHASHSEED": "77"}
+    calls_before = len(_calls(recording_venv))
+
+    result = subprocess.run([str(SCRIPTS / "test"), "--randomly-seed=5"], env=env, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("scripts/test: PYTHONHASHSEED=77;")
+    assert _calls(recording_venv)[calls_before:] == ["77 -m pytest --randomly-seed=5"]

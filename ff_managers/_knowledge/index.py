@@ -193,14 +193,11 @@ class FFKbIndex:
             if expanded is not query:
                 scores = weighted_scores(self._data, self._indices, self._indptr, rows, expanded)
         candidates = np.flatnonzero(scores > 0)
-        # Only the best few rows are sorted: argpartition finds them in linear time. With a cap
+        # Only the best few rows are sorted: a partition finds them in linear time. With a cap
         # per document more may be needed, so the window doubles until the answer is full.
         window = top_k if per_document is None else 4 * top_k
         while True:
-            if candidates.size > window:
-                part = np.sort(candidates[np.argpartition(-scores[candidates], window - 1)[:window]])
-            else:
-                part = candidates
+            part = _best_rows(candidates, scores, window)
             chosen = self._pick(part, scores, top_k, per_document)
             if len(chosen) == top_k or part.size == candidates.size:
                 return chosen
@@ -209,7 +206,8 @@ class FFKbIndex:
     def _pick(
         self, rows: np.ndarray, scores: np.ndarray, top_k: int, per_document: int | None
     ) -> list[tuple[FFChunkRecord, float]]:
-        """The best of ``rows`` (ties: document order) within the per-document cap."""
+        """The best of ``rows`` (ascending) within the per-document cap; equal scores keep row order
+        (the catalog's document order, then chunk order), so the ranking is a total order."""
         order = rows[np.argsort(-scores[rows], kind="stable")].tolist()
         chosen: list[tuple[FFChunkRecord, float]] = []
         taken: dict[str, int] = {}
@@ -223,6 +221,21 @@ class FFKbIndex:
             if len(chosen) == top_k:
                 break
         return chosen
+
+
+def _best_rows(candidates: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
+    """The ``window`` best of ``candidates`` (ascending rows) *and every row tied with the last*, ascending.
+
+    A bare ``argpartition`` keeps an arbitrary subset of the rows tied at the cut, so which of
+    several equally scored chunks made the answer depended on the partition's internals rather
+    than on a stated rule. Keeping every tied row lets :meth:`FFKbIndex._pick` break the tie by
+    row order.
+    """
+    if candidates.size <= window:
+        return candidates
+    values = scores[candidates]
+    cut = -np.partition(-values, window - 1)[window - 1]  # the window-th best score
+    return candidates[values >= cut]
 
 
 def fold_duplicates(records: list[FFChunkRecord], tokens: list[list[str]]) -> tuple[list[FFChunkRecord], list[list[str]]]:

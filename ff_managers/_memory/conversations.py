@@ -16,6 +16,7 @@ from typing import Any
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO, FFChatSessionDTO
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
+from ff_managers._memory.stored import tail_records
 from ff_managers._core.checks import check_json_object, check_text, timestamp
 from ff_managers.ff_component_base import Clock
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
@@ -81,8 +82,8 @@ class Sessions:
         doc = session_dir / SESSION_DOC
         session = self.store.load(FFChatSessionDTO, self.store.read_document(doc, kind="session", key=session_id), doc)
         log = session_dir / MESSAGES_LOG
-        last = self.store.tail_jsonl(log, 1)
-        last_at = self.store.load(FFChatMessageDTO, last[0], log).timestamp if last else None
+        last = tail_records(self.store, FFChatMessageDTO, log, 1)  # a bad last line is skipped, not fatal
+        last_at = last[0].timestamp if last else None
         return session.model_copy(update={"message_count": self.store.count_lines(log), "last_message_at": last_at})
 
     def recent(self, user_id: str, limit: int | None) -> list[FFChatSessionDTO]:
@@ -105,7 +106,10 @@ class Sessions:
         new_metadata = check_json_object(metadata, field="metadata", max_bytes=policy.max_metadata_bytes)
         now = self.clock()
 
+        doc = self.layout.session_dir(user_id, session_id) / SESSION_DOC
+
         def change(current: dict[str, Any]) -> dict[str, Any]:
+            self.store.load(FFChatSessionDTO, current, doc)  # a stored document of another shape: FFCorruptionError
             merged = {**current.get("metadata", {}), **new_metadata}
             merged = check_json_object(merged, field="metadata", max_bytes=policy.max_metadata_bytes)
             updated = {**current, "metadata": merged, "updated_at": now.isoformat()}
@@ -113,6 +117,5 @@ class Sessions:
                 updated["title"] = new_title
             return updated
 
-        doc = self.layout.session_dir(user_id, session_id) / SESSION_DOC
         self.store.update_existing_json(doc, change, kind="session", key=session_id)
         return self.read(user_id, session_id)

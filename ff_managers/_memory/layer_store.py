@@ -33,15 +33,18 @@ from ff_class_configs.ff_memory_config import MEMORY_LAYERS, RETENTION_CHAIN, FF
 from ff_class_configs.ff_memory_dtos import MEMORY_SCHEMA_VERSION, FFArchivedMemoryDTO, FFMemoryEntryDTO
 from ff_managers._core.errors import translate_errors
 from ff_managers._memory.retention import RetentionPlan, RetentionPlanner, dedupe_layers
+from ff_managers._memory.stored import load_records, tail_records
 from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError
 from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_json_utils import FFBadLine, ff_dumps
+from ff_utils.ff_logging import get_logger
 from ff_utils.ff_store import FFStore
 
 __all__ = ["ARCHIVE_LOG", "RETENTION_LOG", "MemoryStore"]
 
 ARCHIVE_LOG = "archive.jsonl"
 RETENTION_LOG = "retention_log.jsonl"
+_log = get_logger("memory")
 
 _CacheKey = tuple[int, int, int]
 _CACHE_FILES = 512  # layer files kept parsed in memory (least recently used dropped first)
@@ -75,13 +78,15 @@ class MemoryStore:
     def _parse_layer(self, path: Path, *, strict: bool) -> list[FFMemoryEntryDTO]:
         bad: list[FFBadLine] = []
         records = self.store.read_jsonl(path, on_bad_line=bad.append)
-        entries = [self.store.load(FFMemoryEntryDTO, record, path) for record in records]
+        entries = load_records(self.store, FFMemoryEntryDTO, records, path, on_bad_line=bad.append)
         if bad and strict:
             raise FFCorruptionError(
                 f"{len(bad)} unreadable line(s) in a memory layer (first at byte {bad[0].offset}: {bad[0].reason}); "
                 "retention will not rewrite it until it is repaired",
                 path=path,
             )
+        for line in bad:  # reads go on without them (and log them once: the result is cached)
+            _log.warning("skipped corrupt line at byte %d of %s: %s", line.offset, path, line.reason)
         return entries
 
     def load_layer(self, layer: MemoryLayer) -> list[FFMemoryEntryDTO]:
@@ -113,13 +118,13 @@ class MemoryStore:
 
     def tail_archive(self, limit: int) -> list[FFArchivedMemoryDTO]:
         path = self.archive_path
-        return [self.store.load(FFArchivedMemoryDTO, record, path) for record in self.store.tail_jsonl(path, limit)]
+        return tail_records(self.store, FFArchivedMemoryDTO, path, limit)
 
     def archived_ids(self) -> set[str]:
         """Distinct ids in the archive (a full scan; used by stats, not on hot paths)."""
         path = self.archive_path
-        records = self.store.read_jsonl(path)
-        return {self.store.load(FFArchivedMemoryDTO, record, path).entry.memory_id for record in records}
+        archived = load_records(self.store, FFArchivedMemoryDTO, self.store.read_jsonl(path), path)
+        return {record.entry.memory_id for record in archived}
 
     # ------------------------------------------------------------------ writes
 

@@ -19,6 +19,13 @@ fsync for ``always``) and then resolves every caller. Validation stays with each
 message fails only its own call and never reaches the queue. A storage failure fails every
 caller of that batch, none of whose records were written. The manager's shutdown waits for
 every queued append.
+
+Idempotency: a message whose caller named its ``message_id`` is checked against the ids the
+session already holds (:class:`~ff_managers._memory.message_ids.FFMessageIdIndex`, kept in
+memory, so no write scans the log). A known id with the same role, content, attachments and
+metadata returns the stored message and appends nothing; with anything else it is
+FFConflictError. Every append to a session holds the session's id lock, so the check and the
+append are one step across processes too.
 """
 
 from __future__ import annotations
@@ -36,9 +43,11 @@ from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
 from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers._core.checks import check_json_object, timestamp
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
+from ff_managers._memory.message_ids import FFMessageIdIndex, same_message
+from ff_managers._memory.stored import tail_records
 from ff_managers._memory.validation import check_record_size, check_role, message_from_import, prepare_attachments
 from ff_managers.ff_component_base import Clock
-from ff_utils.ff_errors import FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_new_id, ff_validate_id
 from ff_utils.ff_store import FFStore
 
@@ -66,6 +75,10 @@ class NewMessage:
     message: FFChatMessageDTO
     record: dict[str, Any]
     blobs: list[tuple[str, bytes]]
+    named_id: bool = False  # the caller gave message_id: a repeat of it is checked, not appended
+
+
+Outcome = FFChatMessageDTO | None  # None: appended; a message: the stored one with that id
 
 
 class Messages:
@@ -79,7 +92,7 @@ class Messages:
         clock: Clock,
         *,
         max_chars: int,
-        batcher: Callable[..., FFKeyedBatcher[SessionFiles, dict[str, Any], None]],
+        batcher: Callable[..., FFKeyedBatcher[SessionFiles, NewMessage, Outcome]],
     ) -> None:
         """``batcher`` is the manager's ``_batcher`` factory: the batcher it makes is the manager's
         (drained by its shutdown, reopened by its initialize)."""
@@ -88,9 +101,10 @@ class Messages:
         self.policy = policy
         self.clock = clock
         self.max_chars = max_chars
-        drain: DrainFunction[SessionFiles, dict[str, Any], None] = self._write_batch
+        drain: DrainFunction[SessionFiles, NewMessage, Outcome] = self._write_batch
         self._appends = batcher(drain, name="message appends")
         self._known: dict[tuple[str, str], SessionFiles] = {}
+        self._ids = FFMessageIdIndex(store)
 
     # ------------------------------------------------------------------ paths
 
@@ -150,7 +164,8 @@ class Messages:
         )
         record = message.model_dump(mode="json")
         check_record_size(record, self.store.max_record_bytes)
-        return NewMessage(message, record, [(p.record.attachment_id, p.data) for p in prepared if p.data is not None])
+        blobs = [(p.record.attachment_id, p.data) for p in prepared if p.data is not None]
+        return NewMessage(message, record, blobs, named_id=message_id is not None)
 
     def from_import(self, session_id: str, messages: object) -> list[FFChatMessageDTO]:
         """Every imported message checked and converted (see :func:`message_from_import`), or none.
@@ -179,24 +194,28 @@ class Messages:
 
     # ------------------------------------------------------------------ writes
 
-    async def add(self, files: SessionFiles, new: NewMessage) -> None:
-        """Append one checked message (after its attachment bytes, if any).
+    async def add(self, files: SessionFiles, new: NewMessage) -> Outcome:
+        """Append one checked message (after its attachment bytes, if any); None once written.
 
         Without attachment bytes the append is coalesced with concurrent callers (see the module
-        docstring). Returns only once the record is written with the configured durability.
+        docstring). Returns only once the record is written with the configured durability. A
+        named id the session already holds returns the stored message (same content) or raises
+        FFConflictError (different content), and writes nothing.
         """
         if new.blobs:
-            await asyncio.to_thread(self._write_with_attachments, files, new.record, new.blobs)
-        else:
-            await self._appends.submit(files, new.record)
+            return await asyncio.to_thread(self._write_with_attachments, files, new)
+        return await self._appends.submit(files, new)
 
-    def _write_with_attachments(
-        self, files: SessionFiles, record: dict[str, Any], blobs: list[tuple[str, bytes]]
-    ) -> None:
-        self._require(files)
-        for attachment_id, data in blobs:
-            self.store.write_bytes(self.layout.attachment(files.user_id, files.session_id, attachment_id), data)
-        self.store.append_many(files.log, [record])
+    def _write_with_attachments(self, files: SessionFiles, new: NewMessage) -> Outcome:
+        self._require(files)  # before the lock, whose file would create a missing session's folder
+        with self.store.lock(self._ids.lock_path(files.log)):
+            outcomes, records = self._sort_out(files, [new])
+            if not records:
+                return _settled(outcomes[0])
+            for attachment_id, data in new.blobs:
+                self.store.write_bytes(self.layout.attachment(files.user_id, files.session_id, attachment_id), data)
+            self._append_checked(files, records)
+        return None
 
     def append_imported(self, files: SessionFiles, messages: list[FFChatMessageDTO]) -> None:
         """Append converted messages in ONE append; FFNotFoundError for a missing session.
@@ -206,15 +225,63 @@ class Messages:
         records = [message.model_dump(mode="json") for message in messages]
         for record in records:
             check_record_size(record, self.store.max_record_bytes)
-        self._require(files)
-        if records:
+        self._require(files)  # before the lock, whose file would create a missing session's folder
+        with self.store.lock(self._ids.lock_path(files.log)):
+            if records:
+                self._append_checked(files, records)
+
+    def _append_batch(self, files: SessionFiles, items: list[NewMessage]) -> list[Outcome | BaseException]:
+        self._require(files)  # before the lock, whose file would create a missing session's folder
+        with self.store.lock(self._ids.lock_path(files.log)):
+            outcomes, records = self._sort_out(files, items)
+            if records:
+                self._append_checked(files, records)
+        return outcomes
+
+    def _append_checked(self, files: SessionFiles, records: list[dict[str, Any]]) -> None:
+        """Append under the session's id lock and tell the id index what was appended."""
+        try:
             self.store.append_many(files.log, records)
+        except BaseException:
+            self._ids.forget(files.log)  # a failed write may have left anything: rebuild when asked
+            raise
+        self._ids.appended(files.log, (record["message_id"] for record in records))
 
-    def _append_batch(self, files: SessionFiles, records: list[dict[str, Any]]) -> None:
-        self._require(files)
-        self.store.append_many(files.log, records)
+    def _sort_out(self, files: SessionFiles, items: list[NewMessage]) -> tuple[list[Outcome | BaseException], list[dict[str, Any]]]:
+        """Each item's outcome (None: to append; the stored message; FFConflictError) and the records to append."""
+        known = self._ids.ids(files.log) if any(item.named_id for item in items) else set()
+        outcomes: list[Outcome | BaseException] = []
+        records: list[dict[str, Any]] = []
+        in_batch: dict[str, dict[str, Any]] = {}
+        for item in items:
+            message_id = item.record["message_id"]
+            if item.named_id:
+                stored = in_batch.get(message_id)
+                if stored is None and message_id in known:
+                    stored = self._ids.find(files.log, message_id)
+                if stored is not None:
+                    outcomes.append(self._repeat(files, stored, item.record))
+                    continue
+            in_batch[message_id] = item.record
+            records.append(item.record)
+            outcomes.append(None)
+        return outcomes, records
 
-    async def _write_batch(self, files: SessionFiles, records: list[dict[str, Any]]) -> list[None]:
+    def _repeat(self, files: SessionFiles, stored: Any, record: dict[str, Any]) -> Outcome | BaseException:
+        """What a repeated message id returns: the stored message, or why it cannot be repeated."""
+        message_id = record["message_id"]
+        if not same_message(stored, record):
+            return FFConflictError(
+                f"message {message_id!r} already exists in session {files.session_id!r} with other content",
+                kind="message",
+                key=message_id,
+            )
+        try:
+            return self.store.load(FFChatMessageDTO, stored, files.log)
+        except FFCorruptionError as exc:
+            return exc
+
+    async def _write_batch(self, files: SessionFiles, items: list[NewMessage]) -> list[Outcome | BaseException]:
         """The batcher's drain: one session's queued records in one worker-thread trip.
 
         A missing session fails the whole batch (and is forgotten); a written batch remembers
@@ -222,23 +289,25 @@ class Messages:
         """
         key = (files.user_id, files.session_id)
         try:
-            await asyncio.to_thread(self._append_batch, files, records)
+            outcomes = await asyncio.to_thread(self._append_batch, files, items)
         except FFNotFoundError:
             self._known.pop(key, None)
             raise
         if len(self._known) >= _MAX_CACHED_SESSIONS:
             self._known.clear()
         self._known[key] = files
-        return [None] * len(records)
+        return outcomes
 
     # ------------------------------------------------------------------ reads
 
     def tail(self, user_id: str, session_id: str, limit: int) -> list[FFChatMessageDTO]:
-        """The last ``limit`` messages, oldest first; FFNotFoundError if the session does not exist."""
+        """The last ``limit`` messages, oldest first; FFNotFoundError if the session does not exist.
+
+        A line that is not a message (unparsable, or JSON of another shape) is skipped and logged.
+        """
         files = self.session(user_id, session_id)
         self._require(files)
-        records = self.store.tail_jsonl(files.log, limit)
-        return [self.store.load(FFChatMessageDTO, record, files.log) for record in records]
+        return tail_records(self.store, FFChatMessageDTO, files.log, limit)
 
     def attachment(self, user_id: str, session_id: str, attachment_id: str) -> bytes:
         """An attachment's stored bytes; FFNotFoundError if the session or the bytes do not exist."""
@@ -248,3 +317,9 @@ class Messages:
         if not self.store.exists(path):
             raise FFNotFoundError(f"attachment {attachment_id!r} not found", kind="attachment", key=attachment_id)
         return self.store.read_bytes(path, max_bytes=self.policy.max_attachment_bytes)
+
+
+def _settled(outcome: Outcome | BaseException) -> Outcome:
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome

@@ -84,6 +84,7 @@ class Profiles:
         now = self.clock()
 
         def change(current: dict[str, Any]) -> dict[str, Any]:
+            self.store.load(FFUserProfileDTO, current, path)  # a stored document of another shape: FFCorruptionError
             merged_preferences = {**current.get("preferences", {}), **new_preferences}
             merged_metadata = {**current.get("metadata", {}), **new_metadata}
             updated = {

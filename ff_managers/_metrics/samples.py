@@ -16,6 +16,7 @@ append through the metrics store (``FFStore.with_settings(durability=metrics_dur
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -132,13 +133,11 @@ class FFSampleStore:
         for path in self._bucket_files(base, window):
             buckets += 1
             for record in self._store.read_jsonl(path, on_bad_line=bad.append):
-                try:
-                    moment = datetime.fromisoformat(record["t"])
-                    value = float(record["value"])
-                    tags = record.get("tags") or {}
-                except (TypeError, KeyError, ValueError):
+                sample = _as_sample(record)
+                if sample is None:
                     bad.append(FFBadLine(path, -1, "not a metric sample"))
                     continue
+                moment, value, tags = sample
                 if not window.contains(moment) or not wanted_items <= tags.items():
                     continue
                 values.append(value)
@@ -182,3 +181,20 @@ class FFSampleStore:
             info = {"name": name, "kind": meta.get("kind"), "created_at": meta.get("created_at")}
             found.append(self._store.load(FFMetricInfoDTO, info, meta_path))
         return found
+
+
+def _as_sample(record: Any) -> tuple[datetime, float, dict[str, Any]] | None:
+    """``(time in UTC, finite value, tags)`` of a stored sample; None for a line of another shape.
+
+    Valid JSON of the wrong shape (a list, text for a time, a list for the tags, a naive time that
+    would not compare with the window's) is skipped and counted like an unparsable line.
+    """
+    try:
+        moment = to_utc(datetime.fromisoformat(record["t"]))
+        raw = record["value"]
+        tags = record.get("tags") or {}
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw) or not isinstance(tags, dict):
+        return None
+    return moment, float(raw), tags

@@ -21,11 +21,14 @@ from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFUserAnalyticsDTO
 from ff_managers._core.errors import translate_errors
 from ff_managers._metrics.analytics import build_user_analytics, event_record
-from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span
+from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span, to_utc
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_managers._metrics.files import FFAppendFiles
+from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFUserEventLog"]
+
+_log = get_logger("metrics")
 
 
 class FFUserEventLog:
@@ -56,8 +59,12 @@ class FFUserEventLog:
             for day_file in self._day_files(base, window):
                 for record in self._store.read_jsonl(day_file):
                     try:
-                        moment = datetime.fromisoformat(record["t"])
-                    except (TypeError, KeyError, ValueError):
+                        moment = to_utc(datetime.fromisoformat(record["t"]))
+                        if not isinstance(record["type"], str):
+                            raise TypeError("type is not text")
+                    except (TypeError, KeyError, ValueError) as exc:
+                        # Valid JSON of another shape: skipped and reported like an unparsable line.
+                        _log.warning("skipped corrupt line of %s: not an analytics event (%s)", day_file, exc)
                         continue
                     if window.contains(moment):
                         yield record

@@ -96,7 +96,9 @@ def describe_diff(expected: FFManifest, actual: FFManifest, limit: int = 50) -> 
 def copy_tree(source: Path, destination: Path) -> int:
     """Copy a tree file by file (kernel copy, constant memory), fsync each file; return bytes.
 
-    Symlinks are not followed (they are refused: a data root holds none). Raises FFStorageError.
+    A symlink is copied as a link, never followed: a legacy root migrated in place may hold links
+    (the migration lists them as skipped), and its backup must restore them as they were without
+    reading through them. Raises FFStorageError.
     """
     total = 0
     with ff_translate_errors("copy tree", source):
@@ -108,15 +110,16 @@ def copy_tree(source: Path, destination: Path) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
             for name in sorted(dirnames):
                 if (base / name).is_symlink():
-                    raise FFStorageError("refusing to copy a symlink", path=base / name)
+                    os.symlink(os.readlink(base / name), out_dir / name)
             for name in sorted(filenames):
                 src = base / name
-                if src.is_symlink():
-                    raise FFStorageError("refusing to copy a symlink", path=src)
                 dst = out_dir / name
-                shutil.copyfile(src, dst)
-                shutil.copystat(src, dst)
-                fd = os.open(dst, os.O_RDONLY)
+                if src.is_symlink():
+                    os.symlink(os.readlink(src), dst)
+                    continue
+                shutil.copyfile(src, dst, follow_symlinks=False)
+                shutil.copystat(src, dst, follow_symlinks=False)
+                fd = os.open(dst, os.O_RDONLY | os.O_NOFOLLOW)
                 try:
                     os.fsync(fd)
                 finally:

@@ -52,7 +52,9 @@ from ff_managers._migration.backup import (
 )
 from ff_managers._migration.compare import compare_source_target
 from ff_managers._migration.drift import MANIFEST_AFTER
-from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root
+from ff_managers._migration.legacy_files import entry_kind
+from ff_managers._migration.legacy_format import CORRUPT_KINDS, is_legacy_root, parse_timestamp
+from ff_managers._migration.legacy_ids import ID_MAP_NAME, mapped_id
 from ff_managers._migration.legacy_import import FFCountingSink, FFImportStats, FFLegacyImport
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.manager_adapter import FFManagerTarget
@@ -61,7 +63,7 @@ from ff_managers.ff_data_root import FF_META_NAME, FFDataRootMetaDTO, ff_read_me
 from ff_utils.ff_errors import FFStorageError, FFTimeoutError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree, ff_safe_path
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_write_manifest
-from ff_utils.ff_ids import ff_new_id
+from ff_utils.ff_ids import ff_is_valid_id, ff_new_id
 from ff_utils.ff_logging import get_logger
 from ff_utils.ff_store import FFStore
 
@@ -125,10 +127,7 @@ def detect_version(root: Path) -> int:
 
 def _clock_for(newest: str) -> datetime:
     """The import's fixed clock: the newest legacy timestamp (deterministic for a given source)."""
-    try:
-        moment = datetime.fromisoformat(newest.replace("Z", "+00:00")) if newest else datetime(2000, 1, 1)
-    except ValueError:
-        moment = datetime(2000, 1, 1)
+    moment = parse_timestamp(newest) or datetime(2000, 1, 1)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -168,8 +167,9 @@ def _fsync_tree(store: FFStore) -> None:
             ff_fsync_directory(directory)
 
 
-def _prepare(source: Path, config: FFConfigurationManagerConfigDTO) -> tuple[FFLegacyReader, FFLegacyImport]:
-    reader = FFLegacyReader(source)
+def _prepare(source: Path, config: FFConfigurationManagerConfigDTO,
+             reader_class: type[FFLegacyReader] = FFLegacyReader) -> tuple[FFLegacyReader, FFLegacyImport]:
+    reader = reader_class(source)
     inventory = reader.scan()
     settings = config.migration
     # A batch never exceeds what one manager call accepts (panel imports are validated in memory).
@@ -208,7 +208,7 @@ async def plan_migration(
         source=str(src), target=str(dst), from_version=version, to_version=chain[-1].to_version,
         migrations=[m.migration_id for m in chain], records=dict(c), files_to_write=files,
         bytes_to_copy=stats.bytes_copied + doc_bytes, source_bytes=importer.inventory.bytes,
-        irregular=[*importer.inventory.irregular, *importer.explained],
+        irregular=[*importer.inventory.irregular, *importer.explained], id_map=list(importer.inventory.id_map),
     )
 
 
@@ -218,11 +218,13 @@ def _quarantine(importer: FFLegacyImport, source: Path, quarantine: Path) -> lis
     for item in importer.inventory.irregular:
         if item.kind in CORRUPT_KINDS:
             src = source / item.path
-            if src.is_file():
-                dst = ff_safe_path(ff_ensure_directory(quarantine), item.path)
+            if entry_kind(src) == "file":
+                # legacy names may hold what a safe path refuses (a tab, ..): mapped like ids
+                safe = "/".join(p if ff_is_valid_id(p) else mapped_id(p) for p in item.path.split("/"))
+                dst = ff_safe_path(ff_ensure_directory(quarantine), safe)
                 ff_ensure_directory(dst.parent)
                 if not dst.exists():
-                    shutil.copyfile(src, dst)
+                    shutil.copyfile(src, dst, follow_symlinks=False)
             item = item.model_copy(update={"action": FFIrregularAction.QUARANTINED,
                                            "reason": item.reason + " (copied to quarantine; good records imported)"})
         marked.append(item)
@@ -235,10 +237,12 @@ async def migrate_root(
     config: FFConfigurationManagerConfigDTO,
     *,
     registry: FFMigrationRegistry | None = None,
+    reader_class: type[FFLegacyReader] = FFLegacyReader,
 ) -> FFMigrationRunDTO:
     """Migrate ``source`` into ``target`` (the same path for an in-place upgrade).
 
-    Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
+    ``reader_class`` is the seam the planted-defect tests use (a reader that follows links or
+    drops ids must be caught by the verification, which does not trust the reader). Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
     the abort policy), FFTimeoutError (past migration.timeout_minutes; nothing swapped in),
     FFStorageError (verification failed; the target is left as it was).
     """
@@ -256,7 +260,7 @@ async def migrate_root(
                      and dst.exists() and previous.staging_digest == manifest_digest(ff_build_manifest(dst))
                      and _source_digest(dst) == manifest_digest(ff_build_manifest(src))):
         return _already_current(src, dst, in_place, version, started, previous)
-    reader, importer = _prepare(src, config)
+    reader, importer = _prepare(src, config, reader_class)
     importer.check_policy()  # abort policy: raise before a single byte is written
     source_manifest = ff_build_manifest(src)
     work = ff_ensure_directory(work_dir_for(dst))
@@ -306,6 +310,9 @@ async def migrate_root(
         schema_version=chain[-1].to_version, created_at=clock_value, created_by="ff-platform migration",
         migrations_applied=applied,
     ).model_dump(mode="json"))
+    if version == 1:  # the legacy ids imported under a mapped v2 id (see legacy_ids)
+        store.write_json(store.path(ID_MAP_NAME), {
+            "mappings": [m.model_dump(mode="json") for m in importer.inventory.id_map]})
     async with FFManagerTarget(context.config, clock=lambda: clock_value) as view:
         comparison = await compare_source_target(reader, importer.inventory, view, importer.explained, importer.skipped)
     source_after = ff_build_manifest(src)
@@ -325,6 +332,7 @@ async def migrate_root(
             run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
             to_version=chain[-1].to_version, migrations_applied=[], counts=dict(importer.stats.counts),
             irregular=[*irregular, *importer.explained, *importer.skipped], comparison=comparison,
+            id_map=list(importer.inventory.id_map),
             manifest_digest_source=manifest_digest(source_manifest), manifest_digest_target="",
             backup_dir=state.backup_dir, duration_seconds=time.perf_counter() - started,
             batches_written=importer.stats.batches, batch_size=importer.batch_size,
@@ -341,6 +349,7 @@ async def migrate_root(
         run_id=run_id, source=str(src), target=str(dst), in_place=in_place, from_version=version,
         to_version=chain[-1].to_version, migrations_applied=applied, counts=dict(importer.stats.counts),
         irregular=[*irregular, *importer.explained, *importer.skipped], comparison=comparison,
+        id_map=list(importer.inventory.id_map),
         manifest_digest_source=manifest_digest(source_manifest), manifest_digest_target=state.staging_digest,
         backup_dir=state.backup_dir, batches_written=importer.stats.batches, batch_size=importer.batch_size,
         largest_batch=importer.stats.largest_batch, duration_seconds=time.perf_counter() - started,

@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter, ValidationError
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO
+from ff_managers._migration.legacy_files import open_nofollow
 from ff_utils.ff_errors import FFValidationError
-from ff_utils.ff_ids import ff_is_valid_id
 
 __all__ = [
     "CORRUPT_KINDS",
@@ -42,8 +43,13 @@ __all__ = [
     "VECTOR_INDEX_NAME",
     "classify_session",
     "is_legacy_root",
+    "KNOWN_ROLES",
+    "content_text",
     "is_timestamp",
+    "normalised_role",
+    "parse_timestamp",
     "message_problem",
+    "timestamp_text",
     "parse_line",
     "parse_npy_header",
     "persona_key",
@@ -70,6 +76,11 @@ CORRUPT_KINDS = frozenset(
 )
 
 _NPY_MAGIC = b"\x93NUMPY"
+_MOMENT: TypeAdapter[datetime] = TypeAdapter(datetime)
+#: Message roles v2 stores; a legacy role is matched to one of them ignoring case.
+KNOWN_ROLES = ("user", "assistant", "system", "tool")
+#: How the text parts of a list-valued legacy ``content`` are joined (the list itself is kept).
+CONTENT_PART_SEPARATOR = "\n"
 
 
 def persona_key(name: str) -> str:
@@ -87,7 +98,7 @@ def parse_npy_header(path: Path) -> tuple[str, list[int]]:
 
     Raises FFValidationError when the file is not a well-formed ``.npy`` whose data size matches.
     """
-    with path.open("rb") as handle:
+    with open_nofollow(path) as handle:
         head = handle.read(10)
         if len(head) < 10 or not head.startswith(_NPY_MAGIC):
             raise FFValidationError("not a .npy file (bad magic)", path=path)
@@ -170,36 +181,79 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, int, str]:
     return value, 0, ""
 
 
-def is_timestamp(value: object) -> bool:
-    """An ISO 8601 string ``datetime.fromisoformat`` reads (what the legacy store wrote)."""
-    if not isinstance(value, str):
-        return False
+def parse_timestamp(value: object) -> datetime | None:
+    """A legacy timestamp as a datetime, by the very rule the managers' imports parse with
+    (pydantic's): ISO 8601 with or without a zone (``T`` or a space), epoch seconds or
+    milliseconds as a number. None when it is not one; a naive time stays naive."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+        return _MOMENT.validate_python(value)
+    except ValidationError:
+        return None
+
+
+def is_timestamp(value: object) -> bool:
+    """A legacy timestamp (see :func:`parse_timestamp`)."""
+    return parse_timestamp(value) is not None
+
+
+def timestamp_text(value: object) -> str | None:
+    """A legacy timestamp as text: a string as written, a number as ISO (UTC); None when it is not one."""
+    moment = parse_timestamp(value)
+    if moment is None:
+        return None
+    return value if isinstance(value, str) else moment.isoformat()
+
+
+def normalised_role(role: str) -> str:
+    """A legacy role as v2 stores it: ``" User"`` -> ``"user"`` (the legacy spelling is kept beside it)."""
+    return role.strip().lower()
+
+
+def content_text(content: object) -> str | None:
+    """A legacy ``content`` as text: a string as is, a list of text parts joined; None otherwise.
+
+    A part is a string or an object with a string ``text`` (``{"type": "text", "text": ...}``);
+    other parts (an image reference...) carry no text and are kept only in the original list.
+    """
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return None
+    parts: list[str] = []
+    for part in content:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and isinstance(part.get("text"), str):
+            parts.append(part["text"])
+    return CONTENT_PART_SEPARATOR.join(parts)
 
 
 def message_problem(record: dict[str, Any]) -> tuple[str, str]:
     """(kind, reason) when a record cannot become a v2 message, ('', '') when it can.
 
-    Structural damage is ``invalid_record`` (corruption: the policy decides); a well-formed
-    message the v2 layout refuses (empty text) is ``unimportable_record`` and is listed, not imported.
+    Accepted variations: ``null`` for any optional field, a role in another case, content as a
+    list of text parts, epoch-number timestamps, any ``message_id`` (one the id rule refuses is
+    mapped). Structural damage is ``invalid_record`` (corruption: the policy decides); a
+    well-formed message the v2 layout refuses (no text) is ``unimportable_record``, listed.
     """
-    if not isinstance(record.get("role"), str) or not record.get("role"):
+    role = record.get("role")
+    if not isinstance(role, str) or not role:
         return "invalid_record", "message without a role"
-    if not isinstance(record.get("content"), str):
-        return "invalid_record", "message without string content"
+    if normalised_role(role) not in KNOWN_ROLES:
+        return "invalid_record", f"role {role[:40]!r} is not one of {', '.join(KNOWN_ROLES)} (in any case)"
+    text = content_text(record.get("content"))
+    if text is None:
+        return "invalid_record", "message content is neither text nor a list of text parts"
     if record.get("metadata") is not None and not isinstance(record.get("metadata"), dict):
         return "invalid_record", "message metadata is not an object"
-    if record.get("attachments") is not None and not isinstance(record.get("attachments"), list):
-        return "invalid_record", "message attachments is not a list"
-    if record.get("message_id") is not None and not ff_is_valid_id(record.get("message_id")):
-        return "invalid_record", f"message_id {str(record.get('message_id'))[:40]!r} is not a valid id"
+    attachments = record.get("attachments")
+    if attachments is not None and not (isinstance(attachments, list) and all(isinstance(a, dict) for a in attachments)):
+        return "invalid_record", "message attachments is not a list of objects"
     if record.get("timestamp") is not None and not is_timestamp(record.get("timestamp")):
-        return "invalid_record", "timestamp is not ISO 8601"
-    if not record["content"].strip():
+        return "invalid_record", "timestamp is neither ISO 8601 nor epoch seconds"
+    if not text.strip():
         return "unimportable_record", "empty message: the v2 layout refuses messages without text"
     return "", ""
 
@@ -228,14 +282,15 @@ def summarise_message(session: FFLegacySessionDTO, record: dict[str, Any]) -> No
     """Fold one good message of ``messages.jsonl`` into its session's summary: first and last
     timestamps, the first user text (a title for a session without ``session.json``), the
     personas that spoke and whether an assistant spoke without one."""
-    stamp = record.get("timestamp")
-    if isinstance(stamp, str):
+    stamp = timestamp_text(record.get("timestamp"))
+    if stamp is not None:
         session.first_timestamp = session.first_timestamp or stamp
         session.last_timestamp = stamp
-    if not session.first_user_text and record["role"] == "user":
-        session.first_user_text = " ".join(record["content"].split())[:80]
+    role = normalised_role(record["role"])
+    if not session.first_user_text and role == "user":
+        session.first_user_text = " ".join((content_text(record["content"]) or "").split())[:80]
     persona = (record.get("metadata") or {}).get("persona")
     if isinstance(persona, str) and persona not in session.personas_seen:
         session.personas_seen.append(persona)
-    elif not isinstance(persona, str) and record["role"] != "user":
+    elif not isinstance(persona, str) and role != "user":
         session.assistant_without_persona = True

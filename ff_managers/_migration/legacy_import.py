@@ -1,7 +1,9 @@
 """Migration ``legacy_v1_import`` (schema 1 -> 2): the legacy flat-file chat layout into this platform.
 
 What goes where (every legacy field is kept: known ones map to v2 fields, the rest ride along in
-``metadata["legacy"]``):
+``extra`` or, for panels and documents, ``metadata``, with the import's bookkeeping under
+``ff_legacy_import``; ids the v2 rule refuses arrive already mapped by the reader, see
+:mod:`.legacy_ids`; a session's records come from the one record walk, :mod:`.legacy_records`):
 
 * ``users/<u>/profile.json``              -> the user's profile (memory manager)
 * ``users/<u>/<s>/`` chat session         -> a chat session with every message (memory manager)
@@ -41,7 +43,7 @@ from ff_managers._migration.legacy_mapping import (
     LEGACY_KB_ID,
     LEGACY_KB_NAME,
     USER_SEAT,
-    document_id_for,
+    document_ids,
     message_to_v2,
     panel_message_to_v2,
     panel_to_v2,
@@ -51,6 +53,7 @@ from ff_managers._migration.legacy_mapping import (
     vector_target_dir,
 )
 from ff_managers._migration.legacy_reader import FFLegacyReader
+from ff_managers._migration.legacy_records import FFSessionRecord, iter_session_records
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 
 __all__ = ["FFCountingSink", "FFImportSink", "FFImportStats", "FFLegacyImport"]
@@ -157,10 +160,13 @@ class FFLegacyImport:
         self.check_policy()
         now = clock or datetime(2000, 1, 1, tzinfo=UTC)
         counts = self.stats.counts
-        persona_ids = {persona_key(p.persona_id): p.persona_id for p in self.inventory.personas}
+        persona_ids = {persona_key(p.legacy_id or p.persona_id): p.persona_id for p in self.inventory.personas}
         registered = {p.persona_id for p in self.inventory.personas}
         for persona in self.inventory.personas:
-            await sink.put_persona(persona.data)
+            data = {**persona.data, "persona_id": persona.persona_id}
+            if persona.legacy_id is not None:  # mapped: the legacy id stays in the record
+                data[IMPORT_KEY] = {"legacy_id": persona.legacy_id}
+            await sink.put_persona(data)
             counts["personas"] += 1
         vector_refs = self._vector_refs()
         for user in self.inventory.users:
@@ -185,9 +191,10 @@ class FFLegacyImport:
             await sink.put_knowledge_base(user.user_id, LEGACY_KB_ID, LEGACY_KB_NAME,
                                           "documents uploaded to legacy chat sessions")
             counts["knowledge_bases"] += 1
+        user_doc_ids = document_ids(user)
         for session in user.sessions:
             refs = vector_refs.get((user.user_id, session.session_id), [])
-            doc_ids = [document_id_for(d.stored_name) for d in session.documents]
+            doc_ids = [user_doc_ids[d.relative_path] for d in session.documents]
             if session.kind == "panel":
                 panel = panel_to_v2(session, persona_ids, registered, refs, doc_ids, now)
                 await sink.put_panel(user.user_id, panel)
@@ -197,16 +204,14 @@ class FFLegacyImport:
             else:
                 await sink.put_session(user.user_id, session_to_v2(session, refs, doc_ids))
                 counts["sessions"] += 1
-                if session.messages_file is not None:
-                    await self._stream(
-                        user.user_id, session.session_id, session.messages_file, "messages",
-                        lambda record, number, duplicate: message_to_v2(record, f"legacy-{number:08d}", duplicate),
-                        sink.put_messages, self.batch_size,
-                    )
+                await self._stream(
+                    user.user_id, session, "messages", lambda rec: message_to_v2(rec.line.record, rec),
+                    sink.put_messages, self.batch_size,
+                )
             for doc in session.documents:
                 meta = doc.metadata or {}
                 document = {
-                    "document_id": document_id_for(doc.stored_name),
+                    "document_id": user_doc_ids[doc.relative_path],
                     "title": meta.get("original_name") if isinstance(meta.get("original_name"), str) and meta.get("original_name") else doc.stored_name,
                     "mime_type": meta.get("mime_type") if isinstance(meta.get("mime_type"), str) else None,
                     "source": doc.relative_path,
@@ -221,55 +226,57 @@ class FFLegacyImport:
                     continue
                 counts["documents"] += 1
 
-    async def _stream(self, user_id: str, session_id: str, relative: str, counter: str, convert: Any, put: Any,
-                      batch_size: int, skip_ids: set[str] | None = None, seen: set[str] | None = None) -> None:
-        """Hand the records of one file to ``put`` in batches of ``batch_size`` (constant memory)."""
-        batch: list[dict[str, Any]] = []
-        seen = seen if seen is not None else set()
-        for line in self.reader.iter_messages(relative):
-            message_id = line.record.get("message_id")
-            if skip_ids is not None and message_id in skip_ids:
+    async def _stream(self, user_id: str, session: FFLegacySessionDTO, counter: str, convert: Any, put: Any,
+                      batch_size: int) -> None:
+        """Hand the imported records of a session to ``put`` in batches of ``batch_size`` (constant memory)."""
+        batch: list[tuple[FFSessionRecord, dict[str, Any]]] = []
+        transcripts: dict[str, int] = {}
+        for rec in iter_session_records(self.reader, session):
+            if rec.transcript is not None:
+                transcripts.setdefault(rec.transcript, 0)
+            if not rec.imported:
                 continue
-            duplicate = isinstance(message_id, str) and message_id in seen
-            if isinstance(message_id, str):
-                seen.add(message_id)
-            batch.append(convert(line.record, line.line_number, duplicate))
+            if rec.transcript is not None:
+                transcripts[rec.transcript] += 1
+            batch.append((rec, convert(rec)))
             if len(batch) >= batch_size:
-                await self._flush(put, user_id, session_id, batch, counter)
+                await self._flush(put, user_id, session.session_id, batch, counter)
                 batch = []
         if batch:
-            await self._flush(put, user_id, session_id, batch, counter)
+            await self._flush(put, user_id, session.session_id, batch, counter)
+        for persona, added in sorted(transcripts.items()):
+            self.explained.append(FFIrregularItemDTO(
+                path=session.transcripts[persona], kind="persona_transcript", action=FFIrregularAction.EXPLAINED,
+                reason=(f"per-persona transcript of {persona!r}: its records share message_ids with messages.jsonl"
+                        + (f"; {added} record(s) only here were imported" if added else "; nothing new"))))
 
-    async def _flush(self, put: Any, user_id: str, session_id: str, batch: list[dict[str, Any]], counter: str) -> None:
-        await put(user_id, session_id, batch)
-        self.stats.counts[counter] += len(batch)
+    async def _flush(self, put: Any, user_id: str, session_id: str,
+                     batch: list[tuple[FFSessionRecord, dict[str, Any]]], counter: str) -> None:
+        """One manager call for the batch. A batch the manager refuses (it writes nothing then) is
+        retried record by record, and each record it still refuses (longer than the manager's limit,
+        say) is listed as skipped with the manager's reason instead of failing the migration."""
+        try:
+            await put(user_id, session_id, [item for _rec, item in batch])
+            written = len(batch)
+        except FFValidationError:
+            written = 0
+            for rec, item in batch:
+                try:
+                    await put(user_id, session_id, [item])
+                    written += 1
+                except FFValidationError as exc:
+                    self.skipped.append(FFIrregularItemDTO(
+                        path=rec.relative, line_number=rec.line.line_number, kind="record_refused",
+                        action=FFIrregularAction.SKIPPED, reason=f"the v2 manager refused it: {exc.message}"))
+        self.stats.counts[counter] += written
         self.stats.batches += 1
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
 
     async def _stream_panel(self, sink: FFImportSink, user_id: str, session: FFLegacySessionDTO,
                             persona_ids: dict[str, str], seats: list[str]) -> None:
         """messages.jsonl first, then transcript records it does not hold (same message_id = same message)."""
-        seen: set[str] = set()
-        sources: list[tuple[str | None, str]] = []
-        if session.messages_file is not None:
-            sources.append((None, session.messages_file))
-        sources += sorted(session.transcripts.items())
-        for persona, relative in sources:
-            tag = "t" if persona is None else persona_key(persona)
 
-            def convert(record: dict[str, Any], number: int, duplicate: bool, persona: str | None = persona,
-                        tag: str = tag) -> dict[str, Any]:
-                return panel_message_to_v2(record, participant_for(record, persona_ids, seats),
-                                           f"legacy-{tag}-{number:08d}", persona, duplicate)
+        def convert(rec: FFSessionRecord) -> dict[str, Any]:
+            return panel_message_to_v2(rec.line.record, participant_for(rec.line.record, persona_ids, seats), rec)
 
-            before = self.stats.counts["panel_messages"]
-            # a transcript's record whose id messages.jsonl already held is the same message: skip it
-            snapshot = set(seen) if persona is not None else None
-            await self._stream(user_id, session.session_id, relative, "panel_messages", convert,
-                               sink.put_panel_messages, self.panel_batch_size, skip_ids=snapshot, seen=seen)
-            if persona is not None:
-                added = self.stats.counts["panel_messages"] - before
-                self.explained.append(FFIrregularItemDTO(
-                    path=relative, kind="persona_transcript", action=FFIrregularAction.EXPLAINED,
-                    reason=(f"per-persona transcript of {persona!r}: its records share message_ids with messages.jsonl"
-                            + (f"; {added} record(s) only here were imported" if added else "; nothing new"))))
+        await self._stream(user_id, session, "panel_messages", convert, sink.put_panel_messages, self.panel_batch_size)

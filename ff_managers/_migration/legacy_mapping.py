@@ -12,8 +12,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from ff_class_configs.ff_memory_dtos import FFAttachmentDTO
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO, FFLegacyUserDTO
-from ff_managers._migration.legacy_format import persona_key
+from ff_managers._migration.legacy_format import (
+    content_text,
+    normalised_role,
+    parse_timestamp,
+    persona_key,
+    timestamp_text,
+)
+from ff_managers._migration.legacy_ids import mapped_id
+from ff_managers._migration.legacy_records import FFSessionRecord
 from ff_utils.ff_ids import ff_is_valid_id
 
 __all__ = [
@@ -24,6 +35,7 @@ __all__ = [
     "MESSAGE_FIELDS",
     "USER_SEAT",
     "document_id_for",
+    "document_ids",
     "message_from_v2",
     "message_to_v2",
     "panel_message_from_v2",
@@ -50,23 +62,59 @@ LEGACY_KB_ID = "legacy-documents"
 LEGACY_KB_NAME = "Legacy documents"
 
 
-def _parse_time(value: str | None, fallback: datetime) -> datetime:
-    """An aware datetime for APIs that need one (naive legacy times are UTC)."""
-    if value is None:
+def _parse_time(value: object, fallback: datetime) -> datetime:
+    """An aware datetime for APIs that need one (naive legacy times are UTC, numbers epoch time)."""
+    moment = parse_timestamp(value)
+    if moment is None:
         return fallback
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _known_fields(data: dict[str, Any], keys: tuple[str, ...], book: dict[str, Any]) -> dict[str, Any]:
+    """Pop the known keys of a legacy document into manager kwargs; nulls and absences go to ``book``.
+
+    A key the document has as ``null`` is not passed (the manager applies its default) and is
+    listed under ``book["null"]``, a key it lacks under ``book["absent"]``, so the rebuilt
+    document has exactly the legacy keys and values. Timestamps given as epoch seconds are passed
+    as ISO text.
+    """
+    kwargs = {key: data.pop(key) for key in keys if data.get(key) is not None}
+    for key in ("created_at", "updated_at"):
+        if key in kwargs:
+            kwargs[key] = timestamp_text(kwargs[key])
+    nulls = sorted(key for key in keys if key in data and data[key] is None)
+    for key in nulls:
+        data.pop(key)
+    if nulls:
+        book["null"] = nulls
+    return kwargs
+
+
+def _rebuild(record: dict[str, Any], book: dict[str, Any]) -> dict[str, Any]:
+    for key in book.get("absent", []):
+        record.pop(key, None)
+    for key in book.get("null", []):
+        record[key] = None
+    return record
+
+
 def profile_to_v2(user: FFLegacyUserDTO) -> dict[str, Any]:
-    """``create_profile`` kwargs; unknown legacy keys go to ``extra``, absent known ones are remembered."""
+    """``create_profile`` kwargs; unknown legacy keys go to ``extra``, absent known ones are remembered.
+
+    ``user_id`` in profile.json is dropped when it equals the v2 id and kept in ``extra`` otherwise
+    (a mapped id: the legacy name stays in the record).
+    """
+    book: dict[str, Any] = {"profile_json": user.profile is not None}
+    if user.legacy_id is not None:
+        book["legacy_id"] = user.legacy_id
     if user.profile is None:
-        return {"extra": {IMPORT_KEY: {"profile_json": False}}}
+        return {"extra": {IMPORT_KEY: book}}
     data = dict(user.profile)
-    data.pop("user_id", None)
-    kwargs = {key: data.pop(key) for key in _PROFILE_KEYS if data.get(key) is not None}
-    absent = sorted(k for k in (*_PROFILE_KEYS, "user_id") if k not in user.profile)
-    kwargs["extra"] = {**data, IMPORT_KEY: {"profile_json": True, "absent": absent}}
+    if data.get("user_id") == user.user_id:
+        data.pop("user_id")
+    kwargs = _known_fields(data, _PROFILE_KEYS, book)
+    book["absent"] = sorted(k for k in (*_PROFILE_KEYS, "user_id") if k not in user.profile)
+    kwargs["extra"] = {**data, IMPORT_KEY: book}
     return kwargs
 
 
@@ -77,19 +125,20 @@ def profile_from_v2(profile: dict[str, Any]) -> dict[str, Any] | None:
     if not book.get("profile_json", True):
         return None
     record = {"user_id": profile.get("user_id"), **{k: profile.get(k) for k in _PROFILE_KEYS}, **extra}
-    for key in book.get("absent", []):
-        record.pop(key, None)
-    return record
+    return _rebuild(record, book)
 
 
 def session_to_v2(session: FFLegacySessionDTO, vectors: list[str], documents: list[str]) -> dict[str, Any]:
     """``create_session`` kwargs (chat) of a legacy session; see :func:`session_from_v2`.
 
     Known fields map (title, created_at, updated_at, metadata); everything else in ``session.json``
-    (``message_count``, ``session_type``...) is kept verbatim in ``extra``. A session without
+    (``message_count``, ``session_type``...) is kept verbatim in ``extra``, and so are its
+    ``session_id`` and ``user_id`` when they differ from the v2 ids. A session without
     ``session.json`` takes its title and times from its messages.
     """
     book: dict[str, Any] = {"source_dir": session.relative_dir, "session_json": session.session_json is not None}
+    if session.legacy_id is not None:
+        book["legacy_id"] = session.legacy_id
     if vectors:
         book["vectors"] = vectors
     if documents:
@@ -105,10 +154,11 @@ def session_to_v2(session: FFLegacySessionDTO, vectors: list[str], documents: li
         kwargs["extra"] = {IMPORT_KEY: book}
         return {"session_id": session.session_id, **kwargs}
     data = dict(session.session_json)
-    data.pop("session_id", None)
+    if data.get("session_id") == session.session_id:
+        data.pop("session_id")
     if data.get("user_id") == session.user_id:
         data.pop("user_id")
-    kwargs = {key: data.pop(key) for key in _SESSION_KEYS if data.get(key) is not None}
+    kwargs = _known_fields(data, _SESSION_KEYS, book)
     book["absent"] = sorted(k for k in (*_SESSION_KEYS, "session_id", "user_id") if k not in session.session_json)
     kwargs["extra"] = {**data, IMPORT_KEY: book}
     return {"session_id": session.session_id, **kwargs}
@@ -132,28 +182,80 @@ def session_from_v2(session: dict[str, Any]) -> dict[str, Any] | None:
         **extra,
         **fields,
     }
-    for key in book.get("absent", []):
-        record.pop(key, None)
-    return record
+    return _rebuild(record, book)
 
 
-def message_to_v2(record: dict[str, Any], default_id: str, duplicate: bool = False) -> dict[str, Any]:
+def _book_variations(record: dict[str, Any], book: dict[str, Any]) -> tuple[str, str]:
+    """(role, content) as v2 stores them; the legacy spelling kept in ``book`` when it differs."""
+    role = record["role"]
+    if role != normalised_role(role):
+        book["original_role"] = role
+    content = record["content"]
+    if not isinstance(content, str):
+        book["original_content"] = content
+    return normalised_role(role), content_text(content) or ""
+
+
+def message_to_v2(record: dict[str, Any], rec: FFSessionRecord) -> dict[str, Any]:
     """An ``import_messages`` item of the memory manager: the legacy record, every key kept.
 
-    Unknown keys go to the manager's ``extra``. A missing ``message_id`` gets a deterministic one
-    (so a re-run writes the same bytes), remembered so the comparison does not count it; an id
-    already used earlier in the session gets one too, and the original is kept.
+    Unknown keys go to the manager's ``extra``. The v2 id comes from ``rec`` (see
+    :mod:`.legacy_records`); a replaced legacy id is kept, a generated one remembered so the
+    comparison does not count it. A role in another case and list-valued content are stored
+    lower-cased and joined, their legacy form kept; a missing timestamp is generated.
     """
     item = dict(record)
-    if item.get("message_id") is None:
-        item["message_id"] = default_id
-        item[IMPORT_KEY] = {"generated": ["message_id"]}
-    elif duplicate:
-        item[IMPORT_KEY] = {"original_message_id": item["message_id"]}
-        item["message_id"] = default_id
+    book: dict[str, Any] = {}
+    item["role"], item["content"] = _book_variations(record, book)
+    if record.get("attachments"):
+        item["attachments"] = _attachments_to_v2(record["attachments"], rec.message_id, book)
+    generated = [name for name in ("message_id", "timestamp") if item.get(name) is None]
+    item["message_id"] = rec.message_id
+    if rec.original_id is not None:
+        book["original_message_id"] = rec.original_id
+    if item.get("timestamp") is None:
+        item.pop("timestamp", None)
+    if generated:
+        book["generated"] = generated
     if "session_id" in item:  # the manager takes session_id from the call; keep the legacy value
-        item[IMPORT_KEY] = {**item.get(IMPORT_KEY, {}), "session_id": item.pop("session_id")}
+        book["session_id"] = item.pop("session_id")
+    if book:
+        item[IMPORT_KEY] = book
     return item
+
+
+def _attachments_to_v2(attachments: list[dict[str, Any]], message_id: str, book: dict[str, Any]) -> list[dict[str, Any]]:
+    """What v2 records of legacy attachments; the legacy list is kept verbatim in ``book``.
+
+    v2 fills every attachment out (an id, a MIME type, ``stored``...), so the legacy entries are
+    kept as they were for the comparison. One without an id gets ``<message_id>-a<index>``
+    (deterministic, so a re-run writes the same bytes); an entry v2 cannot describe (a size that
+    is not a number...) leaves the v2 list empty rather than refusing the message.
+    """
+    book["original_attachments"] = attachments
+    converted: list[dict[str, Any]] = []
+    for index, entry in enumerate(attachments):
+        candidate = {**entry, "attachment_id": entry.get("attachment_id") or f"{message_id}-a{index}"}
+        try:
+            converted.append(FFAttachmentDTO.model_validate(candidate).model_dump(mode="json"))
+        except ValidationError:
+            book["attachments_not_in_v2"] = True
+            return []
+    return converted
+
+
+def _restore(record: dict[str, Any], book: dict[str, Any]) -> dict[str, Any]:
+    for name in book.get("generated", []):
+        record.pop(name, None)
+    if "original_message_id" in book:
+        record["message_id"] = book["original_message_id"]
+    if "original_role" in book:
+        record["role"] = book["original_role"]
+    if "original_content" in book:
+        record["content"] = book["original_content"]
+    if "original_attachments" in book:
+        record["attachments"] = book["original_attachments"]
+    return record
 
 
 def message_from_v2(message: dict[str, Any]) -> dict[str, Any]:
@@ -162,40 +264,32 @@ def message_from_v2(message: dict[str, Any]) -> dict[str, Any]:
     book = extra.pop(IMPORT_KEY, {})
     record = {name: message.get(name) for name in MESSAGE_FIELDS}
     record.update(extra)
-    for name in book.get("generated", []):
-        record.pop(name, None)
-    if "original_message_id" in book:
-        record["message_id"] = book["original_message_id"]
     if "session_id" in book:
         record["session_id"] = book["session_id"]
-    return record
+    return _restore(record, book)
 
 
-def panel_message_to_v2(record: dict[str, Any], participant_id: str, default_id: str, transcript: str | None,
-                        duplicate: bool = False) -> dict[str, Any]:
+def panel_message_to_v2(record: dict[str, Any], participant_id: str, rec: FFSessionRecord) -> dict[str, Any]:
     """An ``import_messages`` item of the panel manager; legacy-only fields ride in metadata."""
     metadata = dict(record.get("metadata") or {})
     kept = {k: v for k, v in record.items() if k not in ("role", "content", "message_id", "metadata")}
     book: dict[str, Any] = {"record": kept, "metadata_present": "metadata" in record}
-    if duplicate and record.get("message_id") is not None:
-        book["original_message_id"] = record["message_id"]
-        record = {**record, "message_id": None}
-    if transcript is not None:
-        book["transcript"] = transcript
-    item: dict[str, Any] = {
-        "participant_id": participant_id,
-        "content": record["content"],
-        "role": record["role"] if record["role"] in ("user", "assistant", "system", "tool") else None,
-        "message_id": record.get("message_id") or default_id,
-        "metadata": {**metadata, IMPORT_KEY: book},
-    }
-    if record.get("message_id") is None and "original_message_id" not in book:
+    if record.get("metadata") is None and "metadata" in record:
+        book["metadata_null"] = True
+    role, content = _book_variations(record, book)
+    if rec.original_id is not None:
+        book["original_message_id"] = rec.original_id
+    if rec.generated:
         book["generated"] = ["message_id"]
-    if isinstance(record.get("timestamp"), str):
-        item["timestamp"] = _parse_time(record["timestamp"], datetime(2000, 1, 1, tzinfo=UTC))
-    if item["role"] is None:
-        book["record"]["role"] = record["role"]
-        del item["role"]
+    if rec.transcript is not None:
+        book["transcript"] = rec.transcript
+    item: dict[str, Any] = {
+        "participant_id": participant_id, "content": content, "role": role,
+        "message_id": rec.message_id, "metadata": {**metadata, IMPORT_KEY: book},
+    }
+    stamp = timestamp_text(record.get("timestamp"))
+    if stamp is not None:
+        item["timestamp"] = _parse_time(stamp, datetime(2000, 1, 1, tzinfo=UTC))
     return item
 
 
@@ -206,13 +300,9 @@ def panel_message_from_v2(message: dict[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {"role": message.get("role"), "content": message.get("content"),
                               "message_id": message.get("message_id")}
     if book.get("metadata_present", True):
-        record["metadata"] = metadata
+        record["metadata"] = None if book.get("metadata_null") else metadata
     record.update(book.get("record", {}))
-    for name in book.get("generated", []):
-        record.pop(name, None)
-    if "original_message_id" in book:
-        record["message_id"] = book["original_message_id"]
-    return record
+    return _restore(record, book)
 
 
 def vector_target_dir(owner: str, session_id: str) -> str:
@@ -221,13 +311,34 @@ def vector_target_dir(owner: str, session_id: str) -> str:
 
 
 def document_id_for(stored_name: str) -> str:
-    """The v2 document id of a legacy stored document name (already unique per session)."""
+    """The v2 document id of a legacy stored document name (its own name when the id rule takes it)."""
     return stored_name if ff_is_valid_id(stored_name) else "doc-" + "".join(c if c.isalnum() else "-" for c in stored_name)[:100]
+
+
+def document_ids(user: FFLegacyUserDTO) -> dict[str, str]:
+    """Relative path -> v2 document id for every document of a user.
+
+    All of a user's legacy documents land in one knowledge base, while legacy names were unique
+    only per session: a name met again in a later session is prefixed with that session's id
+    (and hashed, should even that be taken), so no document replaces another.
+    """
+    ids: dict[str, str] = {}
+    used: set[str] = set()
+    for session in user.sessions:
+        for doc in session.documents:
+            doc_id = document_id_for(doc.stored_name)
+            if doc_id in used:
+                doc_id = document_id_for(f"{session.session_id}_{doc.stored_name}")
+            if doc_id in used or not ff_is_valid_id(doc_id):
+                doc_id = mapped_id(doc.relative_path)
+            used.add(doc_id)
+            ids[doc.relative_path] = doc_id
+    return ids
 
 
 def participant_for(record: dict[str, Any], persona_ids: dict[str, str], personas: list[str]) -> str:
     """Which seat a legacy panel message belongs to: the user, its persona, or the one AI seat."""
-    if record.get("role") == "user":
+    if normalised_role(str(record.get("role"))) == USER_SEAT:
         return USER_SEAT
     persona = (record.get("metadata") or {}).get("persona")
     if isinstance(persona, str):

@@ -17,9 +17,11 @@ from rich.console import Console
 
 from ff_class_configs import load_config
 from ff_utils.ff_errors import FFError
+from ff_utils.ff_logging import cli_logging
+from testing.runner import FFOutsideTestsFilter
 
 # Each module registers its commands on import; this order is the order `--help` lists them in.
-from . import _data_root, _migrate, _runs, _bench  # noqa: F401,I001
+from . import _data_root, _migrate, _runs, _bench, _serve, _apikey  # noqa: F401,I001
 from . import _keys  # noqa: F401
 from ._console import make_console
 from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command, program_name
@@ -51,7 +53,12 @@ def main(argv: Sequence[str] | None = None, *, console: Console | None = None) -
         return int(exc.code or 0) and EXIT_USAGE
     try:
         config = load_config(args.config, environment=args.environment)
-        return COMMANDS[args.command][2](args, config, out)
+        # Log records print on the same console as the progress bars (never glued onto one).
+        with cli_logging(out) as handler:
+            # Records a running test caused (the suites inject faults on purpose) go to the run's
+            # log file and the report, beside that test; the console shows only the rest.
+            handler.addFilter(FFOutsideTestsFilter())
+            return COMMANDS[args.command][2](args, config, out)
     except FFError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -89,6 +89,12 @@ def cmd_migrate(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
     for item in run.irregular:
         if item.action.value in ("skipped", "quarantined"):
             console.print(f"  {item.action.value}: {item.path}{f':{item.line_number}' if item.line_number else ''} ({item.kind}): {item.reason}")
+    for mapping in run.id_map:
+        console.print(f"  mapped id ({mapping.kind}): {mapping.legacy_id!r} -> {mapping.v2_id} ({mapping.path})",
+                      markup=False, highlight=False)
+    for rule in run.comparison.equivalences:
+        console.print(f"  equivalence {rule} (settled {run.comparison.forgiven.get(rule.split(':', 1)[0], 0):,})",
+                      markup=False, highlight=False)
     for line in run.comparison.differences:
         console.print(f"  DIFFERENCE: {line}")
     if not run.comparison.equivalent:
@@ -109,6 +115,9 @@ def _dry_run(migrations: FFMigrationManager, source: Path, target: Path, console
     for item in plan.irregular:
         where = f"{item.path}:{item.line_number}" if item.line_number else item.path
         console.print(f"  {item.action.value}: {where} ({item.kind}): {item.reason}", markup=False, highlight=False)
+    for mapping in plan.id_map:
+        console.print(f"  would map id ({mapping.kind}): {mapping.legacy_id!r} -> {mapping.v2_id} ({mapping.path})",
+                      markup=False, highlight=False)
     return EXIT_OK if plan.writes_performed == 0 else EXIT_CHECK_FAILED
 
 

@@ -53,13 +53,15 @@ def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None
 
 
 def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int) -> int:
-    from testing._progress import FFRichProgress, gates_table, summary_table
+    from testing._progress import FFRichProgress, gates_table, performance_table, summary_table
     from testing._run_retention import prune_run_folders
     from testing.ff_run_all import run_suites
 
     with FFRichProgress(console) as progress:
         outcome = asyncio.run(run_suites(config, options, progress))
     console.print(summary_table(outcome.report))
+    if (load := performance_table(outcome.report)) is not None:
+        console.print(load)
     console.print(gates_table(outcome.report))
     for report_format, path in outcome.paths.items():
         console.print(f"{report_format:>5}: {path}", markup=False, highlight=False)

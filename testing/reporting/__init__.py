@@ -5,7 +5,7 @@ Every writer only reads :class:`~ff_class_configs.ff_test_result_dtos.FFSystemIn
 folder, named after the run::
 
     <output>/<report_id>.json        the report, validated by report.schema.json
-    <output>/<report_id>.html        one self-contained page (inline CSS and SVG, no script)
+    <output>/<report_id>.html        one self-contained page (inline CSS, SVG and a small filter script)
     <output>/<report_id>.pdf         the same page printed by WeasyPrint
     <output>/<report_id>.junit.xml   for CI test tabs
     <output>/history/...             every run's report, for trends and comparisons
@@ -27,6 +27,7 @@ from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_safe_path
 from ff_utils.ff_ids import ff_validate_id
+from testing.reporting._environment import git_commit, package_versions
 from testing.reporting._history import FFRunHistory, FFTrendPoint, compare_runs, trend_points
 from testing.reporting._html_writer import render_html
 from testing.reporting._json_writer import load_report_json, render_json
@@ -42,7 +43,9 @@ __all__ = [
     "SCHEMA_PATH",
     "build_report_schema",
     "compare_runs",
+    "git_commit",
     "load_report_json",
+    "package_versions",
     "render_html",
     "render_json",
     "render_junit",

@@ -11,11 +11,17 @@ metadata, no namespace URLs (an inline ``<svg>`` in HTML gets the SVG namespace 
 parser) and plain ``href`` instead of ``xlink:href``. ``svg.hashsalt`` is fixed, so the same data
 always gives the same bytes. Labels are never parsed as mathtext, so a ``$`` in an operation
 name is just a dollar sign.
+
+Every chart takes ``width_in``: the report draws the wide charts at :data:`WIDE_IN` for screens
+and print, and again at :data:`NARROW_IN` for phones, where a wide chart shrunk to 360 px would
+leave its 9 pt text about 5 px tall. Drawn narrow, the text keeps its size (the template shows
+one or the other with a media query).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 from collections.abc import Sequence
@@ -26,7 +32,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 __all__ = [
+    "NARROW_IN",
+    "WIDE_IN",
     "ChartPoint",
+    "latency_timeline_chart",
+    "throughput_timeline_chart",
     "latency_chart",
     "throughput_chart",
     "resource_chart",
@@ -68,12 +78,16 @@ _RC: dict[str, Any] = {
     "legend.frameon": False,
     "legend.fontsize": 8,
 }
-_WIDTH_IN = 7.2
+WIDE_IN = 7.2
+NARROW_IN = 3.9
 _LABEL_CHARS = 34
+_NARROW_LABEL_CHARS = 18
 
 _PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.DOTALL)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _NAMESPACES = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+_ID = re.compile(r'\s+id="([^"]+)"')
+_REFERENCE = re.compile(r'(?:url\(#|href="#)([^)"]+)')
 
 
 def _style() -> contextlib.AbstractContextManager[None]:
@@ -81,12 +95,32 @@ def _style() -> contextlib.AbstractContextManager[None]:
     return matplotlib.rc_context(_RC)  # type: ignore[arg-type]  # stubs type keys as a Literal of every rc name
 
 
+def _scope_ids(svg: str) -> str:
+    """Keep element ids unique across the page's many inline charts.
+
+    matplotlib names every group ``figure_1``, ``axes_1``, ``text_3``... in every chart, so two
+    charts on one page repeat ids (invalid HTML; WeasyPrint warns per id). Ids nothing refers to
+    are dropped; the referenced ones (clip paths, markers) get a prefix derived from the chart's
+    content, so the same data still gives the same bytes.
+    """
+    scoped = set(_REFERENCE.findall(svg)) & set(_ID.findall(svg))
+    svg = _ID.sub(lambda m: m.group(0) if m.group(1) in scoped else "", svg)
+    if not scoped:
+        return svg
+    prefix = "c" + hashlib.sha1(svg.encode("utf-8", "surrogatepass")).hexdigest()[:8] + "-"
+    svg = _ID.sub(lambda m: f' id="{prefix}{m.group(1)}"', svg)
+    return _REFERENCE.sub(
+        lambda m: m.group(0).replace("#" + m.group(1), "#" + prefix + m.group(1)) if m.group(1) in scoped else m.group(0),
+        svg,
+    )
+
+
 def clean_svg(svg: str) -> str:
     """Strip what an inline SVG in HTML does not need and what would point outside the file."""
     svg = _PROLOG.sub("", svg, count=1)
     svg = _METADATA.sub("", svg)
     svg = _NAMESPACES.sub("", svg)
-    return svg.replace("xlink:href=", "href=").strip()
+    return _scope_ids(svg.replace("xlink:href=", "href=").strip())
 
 
 def _render(fig: Figure, title: str) -> str:
@@ -98,20 +132,27 @@ def _render(fig: Figure, title: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+def _short(label: str, width_in: float = WIDE_IN) -> str:
+    limit = _LABEL_CHARS if width_in >= WIDE_IN else _NARROW_LABEL_CHARS
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _legend_columns(width_in: float, wide: int) -> int:
+    return wide if width_in >= WIDE_IN else 2
 
 
 def _bar_height(rows: int) -> float:
     return 1.0 + 0.3 * max(rows, 1)
 
 
-def latency_chart(rows: Sequence[tuple[str, float, float, float]], threshold_ms: float | None = None) -> str:
+def latency_chart(
+    rows: Sequence[tuple[str, float, float, float]], threshold_ms: float | None = None, *, width_in: float = WIDE_IN
+) -> str:
     """Grouped horizontal bars of p50/p95/p99 latency (ms) per operation, with the p95 ceiling."""
     with _style():
-        fig = Figure(figsize=(_WIDTH_IN, 1.1 + 0.42 * max(len(rows), 1)), layout="constrained")
+        fig = Figure(figsize=(width_in, 1.1 + 0.42 * max(len(rows), 1) + (0.3 if width_in < WIDE_IN else 0)), layout="constrained")
         ax = fig.add_subplot()
-        names = [_short(name) for name, *_ in rows]
+        names = [_short(name, width_in) for name, *_ in rows]
         positions = list(range(len(rows)))
         height = 0.26
         for offset, index, colour, label in (
@@ -128,22 +169,22 @@ def latency_chart(rows: Sequence[tuple[str, float, float, float]], threshold_ms:
         ax.set_yticks(positions, names)
         ax.invert_yaxis()
         ax.set_xlabel("latency (ms)")
-        ax.set_title("Latency percentiles per operation")
+        ax.set_title("Latency percentiles per operation" if width_in >= WIDE_IN else "Latency per operation")
         ax.grid(axis="y", visible=False)
-        fig.legend(loc="outside upper right", ncols=4)
+        fig.legend(loc="outside upper right", ncols=_legend_columns(width_in, 4))
         return _render(fig, "Latency percentiles per operation, milliseconds")
 
 
-def throughput_chart(rows: Sequence[ChartPoint]) -> str:
+def throughput_chart(rows: Sequence[ChartPoint], *, width_in: float = WIDE_IN) -> str:
     """Horizontal bars of achieved throughput (operations per second) per operation."""
     with _style():
-        fig = Figure(figsize=(_WIDTH_IN, _bar_height(len(rows))), layout="constrained")
+        fig = Figure(figsize=(width_in, _bar_height(len(rows))), layout="constrained")
         ax = fig.add_subplot()
         positions = list(range(len(rows)))
         values = [value for _, value in rows]
         bars = ax.barh(positions, values, height=0.6, color=_BLUE)
         ax.bar_label(bars, labels=[f"{v:,.1f}" for v in values], padding=3, fontsize=8, color=_INK)
-        ax.set_yticks(positions, [_short(name) for name, _ in rows])
+        ax.set_yticks(positions, [_short(name, width_in) for name, _ in rows])
         ax.invert_yaxis()
         ax.set_xlabel("throughput (operations/s)")
         ax.set_title("Throughput per operation")
@@ -152,15 +193,15 @@ def throughput_chart(rows: Sequence[ChartPoint]) -> str:
         return _render(fig, "Throughput per operation, operations per second")
 
 
-def resource_chart(samples: Sequence[tuple[float, float, float]]) -> str:
+def resource_chart(samples: Sequence[tuple[float, float, float]], *, width_in: float = WIDE_IN) -> str:
     """Process CPU (%) and resident memory (MB) over the load test's elapsed seconds."""
     with _style():
-        fig = Figure(figsize=(_WIDTH_IN, 3.6), layout="constrained")
+        fig = Figure(figsize=(width_in, 3.6), layout="constrained")
         cpu_ax, rss_ax = fig.subplots(2, 1, sharex=True)
         elapsed = [s[0] for s in samples]
         cpu_ax.plot(elapsed, [s[1] for s in samples], color=_BLUE, linewidth=1.4)
         cpu_ax.set_ylabel("CPU (%)")
-        cpu_ax.set_title("CPU and memory of the test process during the load")
+        cpu_ax.set_title("CPU and memory of the test process during the load" if width_in >= WIDE_IN else "CPU and memory")
         cpu_ax.set_ylim(bottom=0)
         rss_ax.plot(elapsed, [s[2] for s in samples], color=_NAVY, linewidth=1.4)
         rss_ax.set_ylabel("RSS (MB)")
@@ -169,23 +210,73 @@ def resource_chart(samples: Sequence[tuple[float, float, float]]) -> str:
         return _render(fig, "CPU percent and resident memory in megabytes over elapsed seconds")
 
 
-def recovery_chart(rows: Sequence[tuple[str, float, bool]]) -> str:
+def recovery_chart(rows: Sequence[tuple[str, float, bool]], *, width_in: float = WIDE_IN) -> str:
     """Horizontal bars of recovery time (s) per failure scenario; red where the scenario failed."""
     with _style():
-        fig = Figure(figsize=(_WIDTH_IN, _bar_height(len(rows))), layout="constrained")
+        fig = Figure(figsize=(width_in, _bar_height(len(rows))), layout="constrained")
         ax = fig.add_subplot()
         positions = list(range(len(rows)))
         values = [seconds for _, seconds, _ in rows]
         colours = [_BLUE if ok else _RED for _, _, ok in rows]
         bars = ax.barh(positions, values, height=0.6, color=colours)
         ax.bar_label(bars, labels=[f"{v:.2f} s" for v in values], padding=3, fontsize=8, color=_INK)
-        ax.set_yticks(positions, [_short(name) for name, _, _ in rows])
+        ax.set_yticks(positions, [_short(name, width_in) for name, _, _ in rows])
         ax.invert_yaxis()
         ax.set_xlabel("time to recover (s)")
-        ax.set_title("Recovery time per failure scenario")
+        ax.set_title("Recovery time per failure scenario" if width_in >= WIDE_IN else "Recovery time")
         ax.grid(axis="y", visible=False)
         ax.margins(x=0.15)
         return _render(fig, "Recovery time per failure scenario, seconds")
+
+
+def throughput_timeline_chart(
+    slices: Sequence[tuple[float, float, float]], target_ops: float | None = None, *, width_in: float = WIDE_IN
+) -> str:
+    """Completed and failed requests per second over the load (``(start s, ok/s, errors/s)`` per slice)."""
+    with _style():
+        fig = Figure(figsize=(width_in, 2.6), layout="constrained")
+        ax = fig.add_subplot()
+        starts = [start for start, _, _ in slices]
+        if len(starts) >= 2:  # the last slice ends one slice width after it starts
+            starts.append(starts[-1] + (starts[-1] - starts[-2]))
+        ok = [value for _, value, _ in slices]
+        errors = [err for _, _, err in slices]
+        ax.step(starts, ok + ok[-1:], where="post", color=_BLUE, linewidth=1.5, label="completed/s")
+        if any(errors):
+            ax.step(starts, errors + errors[-1:], where="post", color=_RED, linewidth=1.2, label="errors/s")
+        if target_ops:
+            ax.axhline(target_ops, color=_SLATE, linestyle="--", linewidth=1.0, label=f"target {target_ops:g}/s")
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("elapsed (s)")
+        ax.set_ylabel("requests/s")
+        ax.set_title("Throughput over time")
+        fig.legend(loc="outside upper right", ncols=_legend_columns(width_in, 3))
+        return _render(fig, "Completed and failed requests per second over the elapsed seconds of the load")
+
+
+def latency_timeline_chart(
+    slices: Sequence[tuple[float, float, float, float, float]],
+    threshold_ms: float | None = None,
+    *,
+    width_in: float = WIDE_IN,
+) -> str:
+    """p50/p90/p95/p99 latency (ms) of each slice over the load (``(start s, p50, p90, p95, p99)``)."""
+    with _style():
+        fig = Figure(figsize=(width_in, 2.8), layout="constrained")
+        ax = fig.add_subplot()
+        starts = [row[0] for row in slices]
+        for index, colour, label in ((1, _SLATE, "p50"), (2, "#60a5fa", "p90"), (3, _BLUE, "p95"), (4, _NAVY, "p99")):
+            ax.plot(starts, [row[index] for row in slices], color=colour, linewidth=1.4, marker="o", markersize=2, label=label)
+        if threshold_ms is not None:
+            ax.axhline(threshold_ms, color=_RED, linestyle="--", linewidth=1.1, label=f"p95 ceiling {threshold_ms:g} ms")
+        ax.set_ylim(bottom=0)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("elapsed (s)")
+        ax.set_ylabel("latency (ms)")
+        ax.set_title("Latency over time")
+        fig.legend(loc="outside upper right", ncols=_legend_columns(width_in, 5))
+        return _render(fig, "Latency percentiles in milliseconds per slice over the elapsed seconds of the load")
 
 
 def trend_chart(points: Sequence[ChartPoint], *, title: str, unit: str, good_up: bool = True) -> str:

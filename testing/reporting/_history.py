@@ -25,11 +25,12 @@ from ff_class_configs.ff_test_result_dtos import (
     FFSystemIntegrationReportDTO,
     FFTestStatus,
 )
-from ff_utils.ff_errors import FFNotFoundError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_ids import ff_validate_id
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_json, ff_read_jsonl, ff_write_json
 from ff_utils.ff_logging import get_logger
+from testing.reporting._text import clean_data
 
 __all__ = [
     "FFRunHistory",
@@ -49,8 +50,11 @@ _log = get_logger("reporting.history")
 
 
 def report_to_json_data(report: FFSystemIntegrationReportDTO) -> dict[str, object]:
-    """The report as plain JSON data, computed figures included (what the JSON file holds)."""
-    return report.model_dump(mode="json")
+    """The report as plain JSON data, computed figures included (what the JSON file holds).
+
+    Lone surrogates in any string become U+FFFD, so the data always encodes as UTF-8.
+    """
+    return clean_data(report.model_dump(mode="json"))  # type: ignore[no-any-return]
 
 
 def report_from_json_data(data: object, *, source: Path | str | None = None) -> FFSystemIntegrationReportDTO:
@@ -234,15 +238,21 @@ class FFRunHistory:
     def load(self, report_id: str) -> FFSystemIntegrationReportDTO:
         """The stored report of one run.
 
-        Raises FFValidationError for a bad id, FFNotFoundError when no such run was recorded,
-        FFCorruptionError when its file is not JSON.
+        Raises FFValidationError for a bad id or a report of a newer schema, FFNotFoundError when
+        no such run was recorded, FFCorruptionError when its file is not JSON or not a report
+        (stored data: never a raw pydantic error, never "bad input").
         """
         path = self._report_path(report_id)
         try:
             data = ff_read_json(path)
         except FFNotFoundError as exc:
             raise FFNotFoundError(f"no stored run {report_id!r} in {self._root}", kind="report", key=report_id) from exc
-        return report_from_json_data(data, source=path)
+        try:
+            return report_from_json_data(data, source=path)
+        except FFValidationError as exc:
+            if exc.field == "report_schema_version":
+                raise
+            raise FFCorruptionError(f"stored run {report_id!r} is not a report: {exc.message}", path=path) from exc
 
     def run_ids(self) -> list[str]:
         """Every recorded run id, oldest first by generation time (ties keep recording order)."""
@@ -257,8 +267,9 @@ class FFRunHistory:
 
         With ``before``, only runs that come before that run id (the history a re-rendered old
         report saw); if that id was never recorded, every run counts as before it (the current
-        run, not yet stored). A run whose file was deleted by hand is skipped; a corrupt one
-        raises FFCorruptionError naming the file.
+        run, not yet stored). A run whose file was deleted by hand is skipped; so is one whose
+        file is corrupt or of a newer schema (logged as a warning naming the file), so one bad
+        stored run never stops every later report from being written.
         """
         if n <= 0:
             return []
@@ -271,6 +282,9 @@ class FFRunHistory:
                 reports.append(self.load(run_id))
             except FFNotFoundError:
                 _log.info("history: run %s is in the index but its file is gone; skipped", run_id)
+                continue
+            except (FFCorruptionError, FFValidationError) as exc:
+                _log.warning("history: run %s skipped: %s", run_id, exc)
                 continue
             if len(reports) == n:
                 break

@@ -9,7 +9,8 @@ Shape (the Ant/Surefire dialect that Jenkins, GitLab, GitHub test reporters and 
 * failed → ``<failure type message>``, error → ``<error type message>``, skipped →
   ``<skipped message>``; the element text holds the failed assertions.
 * flaky (failed, then passed on a retry) → a *passing* test case carrying Maven Surefire's
-  ``<flakyFailure type message>`` element, plus ``<properties>`` with ``flaky=true`` and
+  ``<flakyFailure type message>`` element (one per failed attempt, with that attempt's message
+  and failed assertions as its text; a flaky error is ``<flakyError>``), plus ``<properties>`` with ``flaky=true`` and
   ``attempts=N``. Surefire's convention was picked because Jenkins' JUnit plugin reads
   ``flakyFailure`` natively and parsers that do not know it (GitLab, dorny/test-reporter,
   pytest's junitparser) ignore unknown children and count the test as passed, which is what a
@@ -32,6 +33,7 @@ from ff_class_configs.ff_test_result_dtos import (
     FFAssertionDTO,
     FFIntegrationTestResultDTO,
     FFSystemIntegrationReportDTO,
+    FFTestAttemptDTO,
     FFTestStatus,
     FFUseCaseValidationDTO,
 )
@@ -65,6 +67,7 @@ class _Case:
     skip_reason: str
     failed_assertions: list[FFAssertionDTO] = field(default_factory=list)
     extra: dict[str, str] = field(default_factory=dict)
+    attempt_results: list[FFTestAttemptDTO] = field(default_factory=list)
 
 
 def _from_result(result: FFIntegrationTestResultDTO) -> _Case:
@@ -79,6 +82,7 @@ def _from_result(result: FFIntegrationTestResultDTO) -> _Case:
         skip_reason=result.skip_reason,
         failed_assertions=[a for a in result.assertions if not a.passed],
         extra={"components": ",".join(result.components)} if result.components else {},
+        attempt_results=list(result.attempt_results),
     )
 
 
@@ -94,6 +98,7 @@ def _from_use_case(use_case: FFUseCaseValidationDTO) -> _Case:
         skip_reason=use_case.first_failure,
         failed_assertions=[a for a in use_case.assertions if not a.passed],
         extra={"components": ",".join(use_case.required_components)},
+        attempt_results=list(use_case.attempt_results),
     )
 
 
@@ -111,6 +116,32 @@ def _outcome_element(parent: ET.Element, tag: str, case: _Case, default_type: st
         {"type": _xml_text(case.error_type or default_type), "message": _xml_text(message[:_MESSAGE_ATTR_CHARS])},
     )
     element.text = _body(case)
+
+
+def _flaky_elements(parent: ET.Element, case: _Case) -> None:
+    """Surefire's ``<flakyFailure>``/``<flakyError>`` for each attempt that did not pass.
+
+    Results stored before attempts were recorded have none: one ``<flakyFailure>`` then carries
+    whatever message the result has.
+    """
+    failed = [a for a in case.attempt_results if a.status != FFTestStatus.PASSED]
+    if not failed:
+        _outcome_element(parent, "flakyFailure", case, "AssertionError")
+        return
+    for attempt in failed:
+        tag = "flakyError" if attempt.status == FFTestStatus.ERROR else "flakyFailure"
+        shown = _Case(
+            name=case.name,
+            classname=case.classname,
+            status=attempt.status,
+            seconds=attempt.duration_seconds,
+            attempts=attempt.attempt,
+            error_type=attempt.error_type,
+            message=f"attempt {attempt.attempt} of {case.attempts}: {attempt.error_message}",
+            skip_reason="",
+            failed_assertions=list(attempt.failed_assertions),
+        )
+        _outcome_element(parent, tag, shown, "AssertionError" if tag == "flakyFailure" else "Error")
 
 
 def _testcase(parent: ET.Element, case: _Case) -> None:
@@ -131,7 +162,7 @@ def _testcase(parent: ET.Element, case: _Case) -> None:
     elif case.status == FFTestStatus.ERROR:
         _outcome_element(element, "error", case, "Error")
     elif case.status == FFTestStatus.FLAKY:
-        _outcome_element(element, "flakyFailure", case, "AssertionError")
+        _flaky_elements(element, case)
     elif case.status == FFTestStatus.SKIPPED:
         ET.SubElement(element, "skipped", {"message": _xml_text(case.skip_reason or "skipped")})
 

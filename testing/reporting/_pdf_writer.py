@@ -12,6 +12,7 @@ from pathlib import Path
 from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO
 from testing.reporting._html_writer import render_html
 from testing.reporting._templating import TEMPLATES_DIR
+from testing.reporting._text import clean_text
 
 __all__ = ["render_pdf", "html_to_pdf"]
 
@@ -22,7 +23,7 @@ def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=()))
+    document = HTML(string=clean_text(html), url_fetcher=URLFetcher(allowed_protocols=()))
     return document.write_pdf()  # type: ignore[no-any-return]  # bytes when no target is given
 
 

@@ -7,6 +7,7 @@ failure simulations) is made here, where it is tested without rendering.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,6 +17,7 @@ from ff_class_configs.ff_test_result_dtos import (
     FFSecurityCheckDTO,
     FFSuiteResultDTO,
     FFSystemIntegrationReportDTO,
+    FFTestAttemptDTO,
     FFTestStatus,
     FFUseCaseValidationDTO,
 )
@@ -31,6 +33,9 @@ __all__ = [
     "MatrixRow",
     "RecoveryRow",
     "TrendChart",
+    "Chart",
+    "SuiteBlock",
+    "FilterOption",
     "ReportView",
     "build_view",
     "manager_key",
@@ -118,6 +123,29 @@ class TrendChart:
     svg: str
 
 
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One chart drawn twice: ``wide`` for screens and print, ``narrow`` for phones (readable text)."""
+
+    wide: str
+    narrow: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteBlock:
+    """One suite's tests for the expandable per-test list (failures first)."""
+
+    suite: FFSuiteResultDTO
+    anchor: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOption:
+    value: str
+    label: str
+    count: int
+
+
 @dataclass(slots=True)
 class ReportView:
     """Everything the template renders, beside the report itself."""
@@ -134,9 +162,11 @@ class ReportView:
     matrix_totals: list[tuple[int, int]]
     security_checks: list[FFSecurityCheckDTO]
     recovery_rows: list[RecoveryRow]
-    charts: dict[str, str]
+    charts: dict[str, Chart]
     trend_charts: list[TrendChart]
     trend_rows: list[FFTrendPoint]
+    suite_blocks: list[SuiteBlock] = field(default_factory=list)
+    status_filters: list[FilterOption] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -154,9 +184,17 @@ def _shown_suites(report: FFSystemIntegrationReportDTO) -> list[FFSuiteResultDTO
     return [s for s in report.suites if s.suite != _USE_CASE_SUITE]
 
 
+def _first_failed_attempt(attempts: list[FFTestAttemptDTO]) -> FFTestAttemptDTO | None:
+    return next((a for a in attempts if a.status != FFTestStatus.PASSED), None)
+
+
 def _failure_from_result(result: FFIntegrationTestResultDTO) -> FailureItem:
     failed = [a for a in result.assertions if not a.passed]
     message = result.error_message or (failed[0].description if failed else "")
+    first = _first_failed_attempt(result.attempt_results)
+    if result.status == FFTestStatus.FLAKY and first is not None:  # why it needed a retry
+        failed = list(first.failed_assertions)
+        message = first.error_message or (failed[0].description if failed else "")
     return FailureItem(
         area=result.test_suite,
         name=result.test_name,
@@ -172,13 +210,20 @@ def _failure_from_result(result: FFIntegrationTestResultDTO) -> FailureItem:
 
 def _failure_from_use_case(use_case: FFUseCaseValidationDTO) -> FailureItem:
     failed = [a for a in use_case.assertions if not a.passed]
+    message = use_case.first_failure or (failed[0].description if failed else "")
+    error_type = use_case.error_type
+    first = _first_failed_attempt(use_case.attempt_results)
+    if use_case.status == FFTestStatus.FLAKY and first is not None:
+        failed = list(first.failed_assertions)
+        message = first.error_message or (failed[0].description if failed else "")
+        error_type = first.error_type
     return FailureItem(
         area=_USE_CASE_SUITE,
         name=use_case.use_case_name,
         ident=use_case.use_case_id,
         status=use_case.status.value,
-        error_type=use_case.error_type,
-        message=use_case.first_failure or (failed[0].description if failed else ""),
+        error_type=error_type,
+        message=message,
         failed_assertions=failed,
         attempts=use_case.attempts,
         components=list(use_case.required_components),
@@ -355,24 +400,63 @@ def _trend_charts(points: list[FFTrendPoint]) -> list[TrendChart]:
     return charts
 
 
-def _performance_charts(report: FFSystemIntegrationReportDTO) -> dict[str, str]:
+def _both(draw: Callable[..., str], *args: object, **kwargs: object) -> Chart:
+    return Chart(wide=draw(*args, **kwargs), narrow=draw(*args, width_in=_charts.NARROW_IN, **kwargs))
+
+
+def _performance_charts(report: FFSystemIntegrationReportDTO) -> dict[str, Chart]:
     performance = report.performance
     if performance is None:
         return {}
     charts = {}
+    if len(performance.timeline) >= 2:
+        charts["throughput_over_time"] = _both(
+            _charts.throughput_timeline_chart,
+            [(s.start_seconds, s.throughput_ops, s.errors / s.seconds) for s in performance.timeline],
+            performance.target_rps,
+        )
+        charts["latency_over_time"] = _both(
+            _charts.latency_timeline_chart,
+            [(s.start_seconds, s.p50_ms, s.p90_ms, s.p95_ms, s.p99_ms) for s in performance.timeline if s.ok],
+            performance.p95_threshold_ms,
+        )
     if performance.operations:
-        charts["latency"] = _charts.latency_chart(
+        charts["latency"] = _both(
+            _charts.latency_chart,
             [(op.operation, op.p50_ms, op.p95_ms, op.p99_ms) for op in performance.operations],
             threshold_ms=performance.p95_threshold_ms,
         )
-        charts["throughput"] = _charts.throughput_chart(
-            [(op.operation, op.throughput_ops) for op in performance.operations]
+        charts["throughput"] = _both(
+            _charts.throughput_chart, [(op.operation, op.throughput_ops) for op in performance.operations]
         )
     if len(performance.resource_samples) >= 2:
-        charts["resources"] = _charts.resource_chart(
-            [(s.elapsed_seconds, s.cpu_percent, s.rss_mb) for s in performance.resource_samples]
+        charts["resources"] = _both(
+            _charts.resource_chart, [(s.elapsed_seconds, s.cpu_percent, s.rss_mb) for s in performance.resource_samples]
         )
     return charts
+
+
+def _suite_blocks(report: FFSystemIntegrationReportDTO) -> list[SuiteBlock]:
+    """Every suite (use cases included: their steps and assertions are here), failures first."""
+    return [
+        SuiteBlock(
+            suite=s.model_copy(update={"results": sorted(s.results, key=lambda r: status_rank(r.status))}),
+            anchor=f"suite-{index}",
+        )
+        for index, s in enumerate(report.suites, start=1)
+    ]
+
+
+def _status_filters(report: FFSystemIntegrationReportDTO) -> list[FilterOption]:
+    results = [r for s in report.suites for r in s.results]
+    counts = {status: sum(1 for r in results if r.status == status) for status in FFTestStatus}
+    options = [FilterOption("all", "All", len(results))]
+    options.append(FilterOption("failed", "Failed", counts[FFTestStatus.FAILED] + counts[FFTestStatus.ERROR]))
+    options += [
+        FilterOption(status.value, status.value.capitalize(), counts[status])
+        for status in (FFTestStatus.FLAKY, FFTestStatus.SKIPPED, FFTestStatus.PASSED)
+    ]
+    return options
 
 
 # --------------------------------------------------------------------------- entry point
@@ -391,8 +475,9 @@ def build_view(
     recovery = _recovery_rows(report)
     charts = _performance_charts(report)
     if recovery:
-        charts["recovery"] = _charts.recovery_chart(
-            [(r.name, r.seconds, r.status in (FFTestStatus.PASSED.value, FFTestStatus.FLAKY.value)) for r in recovery]
+        charts["recovery"] = _both(
+            _charts.recovery_chart,
+            [(r.name, r.seconds, r.status in (FFTestStatus.PASSED.value, FFTestStatus.FLAKY.value)) for r in recovery],
         )
     points = trend_points([*(history or []), report])
     suites = [
@@ -415,4 +500,6 @@ def build_view(
         charts=charts,
         trend_charts=_trend_charts(points),
         trend_rows=points if len(points) >= 2 else [],
+        suite_blocks=_suite_blocks(report),
+        status_filters=_status_filters(report),
     )

@@ -20,8 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
+from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFLogRecordDTO, FFTestAttemptDTO, FFTestStatus
 from testing.runner._checker import FFChecker, FFCheckFailed
+from testing.runner._log_capture import attempt_log
 from testing.runner._spec import FFTestSpec
 
 __all__ = ["FFTestRunner", "FFRunnerError"]
@@ -142,15 +143,32 @@ class FFTestRunner:
         started_at = datetime.now(UTC)
         started = time.perf_counter()
         earlier_failures: list[str] = []
+        history: list[FFTestAttemptDTO] = []
+        logs: list[FFLogRecordDTO] = []
+        dropped = 0
         attempt = 0
         while True:
             attempt += 1
-            checker, error_type, error_message = await self._attempt(spec, context)
+            attempt_started = time.perf_counter()
+            with attempt_log(spec.test_id, attempt) as log:
+                checker, error_type, error_message = await self._attempt(spec, context)
+            logs += log.records
+            dropped += log.dropped
             failed_claims = checker.failed_assertions
+            reason = error_message or checker.first_failure()
+            history.append(
+                FFTestAttemptDTO(
+                    attempt=attempt,
+                    status=FFTestStatus.ERROR if error_type else (FFTestStatus.FAILED if failed_claims else FFTestStatus.PASSED),
+                    duration_seconds=time.perf_counter() - attempt_started,
+                    error_type=error_type or ("AssertionFailed" if failed_claims else ""),
+                    error_message=reason,
+                    failed_assertions=failed_claims,
+                )
+            )
             if not error_type and not failed_claims:
                 status = FFTestStatus.PASSED if attempt == 1 else FFTestStatus.FLAKY
                 break
-            reason = error_message or checker.first_failure()
             if attempt > self._max_retries:
                 status = FFTestStatus.ERROR if error_type else FFTestStatus.FAILED
                 break
@@ -168,7 +186,7 @@ class FFTestRunner:
             end_timestamp=datetime.now(UTC),
             execution_time_seconds=time.perf_counter() - started,
             attempts=attempt,
-            error_message="" if status in (FFTestStatus.PASSED, FFTestStatus.FLAKY) else (error_message or checker.first_failure()),
+            error_message="" if status in (FFTestStatus.PASSED, FFTestStatus.FLAKY) else reason,
             error_type="" if status in (FFTestStatus.PASSED, FFTestStatus.FLAKY) else (error_type or "AssertionFailed"),
             components=list(spec.components),
             assertions=checker.assertions,
@@ -176,6 +194,9 @@ class FFTestRunner:
             metrics=checker.metrics,
             warnings_generated=warnings,
             details=checker.details,
+            attempt_results=history,
+            logs=logs,
+            logs_dropped=dropped,
         )
 
     async def _attempt(self, spec: FFTestSpec, context: Any) -> tuple[FFChecker, str, str]:

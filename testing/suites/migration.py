@@ -1,7 +1,10 @@
 """Migration suite: prove data survives an upgrade, on legacy data generated from the run's seed.
 
 The project cannot ship real user data, so the suite generates a legacy (v1) root with the seeded
-generator, including the irregularities real legacy roots have, and runs the validator on it.
+generator, including the irregularities real legacy roots have, and runs the validator on it. It
+also generates a few *varied* roots (the variations older writers of the format left: invalid ids,
+nulls, epoch times, BOM, CRLF, duplicate ids...; seeds recorded in the report), so a regression in
+the legacy reader shows in the report and not only in pytest.
 """
 
 from __future__ import annotations
@@ -10,16 +13,22 @@ from pathlib import Path
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
 from ff_managers.ff_migration_manager import MIGRATION_LOG
+from ff_utils.ff_file_ops import ff_remove_tree
 from ff_utils.ff_hashing import ff_build_manifest
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl
 from testing._context import FFTestContext
 from testing.ff_migration_validator import FFMigrationValidator
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
+from testing.migration._variations import generate_varied_root, seeded_choose
+from testing.migration._variations_check import check_varied_target
 from testing.runner import FFChecker, FFSuiteRegistry
 
 __all__ = ["REGISTRY"]
 
 REGISTRY = FFSuiteRegistry("migration", level=FFTestingLevel.MIGRATION)
+
+#: How many varied legacy roots the suite generates (seeds: the run's seed, +1, +2).
+VARIED_ROOTS = 3
 
 
 def _legacy_root(ctx: FFTestContext, name: str) -> Path:
@@ -41,6 +50,11 @@ async def full_cycle(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("validate existing data migration"):
         summary = await validator.validate_existing_data_migration(work_dir=ctx.run_dir / "migration" / "cycle")
     check.details["migration"] = summary.model_dump(mode="json")
+    if validator.last_validation is not None:  # the comparison's one table of equivalences, and what each settled
+        comparison = validator.last_validation.run.comparison
+        check.details["equivalences"] = comparison.equivalences
+        check.details["forgiven"] = comparison.forgiven
+        check.details["mapped_ids"] = [m.model_dump(mode="json") for m in validator.last_validation.run.id_map]
     check.equal(summary.differences, [], "no unexplained difference between source and target")
     check.that(summary.rollback_identical, "rollback restores a byte-identical data root (manifest equal)")
     check.that(summary.reapply_identical, "re-applying after the rollback gives the same result")
@@ -105,3 +119,32 @@ async def registry_detects_tampering(ctx: FFTestContext, check: FFChecker) -> No
     ff_append_jsonl(log, entries, many=True)
     problems = validator.validate_registry(target)
     check.that(any(p.problem == "changed" for p in problems), "validate reports the changed migration", f"got {problems}")
+
+
+@REGISTRY.test("varied legacy roots (ids, nulls, epoch times, BOM, CRLF, duplicates) migrate record by record")
+async def varied_roots_migrate(ctx: FFTestContext, check: FFChecker) -> None:
+    base_seed = ctx.config.integration_testing.seed
+    validator = FFMigrationValidator(ctx.config)
+    roots: list[dict[str, object]] = []
+    for offset in range(VARIED_ROOTS):
+        seed = base_seed + offset
+        work = ctx.run_dir / "migration" / f"varied_{seed}"
+        ff_remove_tree(work)  # a retried attempt starts from nothing
+        expected = generate_varied_root(work / "source", seeded_choose(seed))
+        with check.step(f"migrate the varied root of seed {seed}"):
+            run = await validator.migrate(work / "source", work / "target")
+        problems = await check_varied_target(expected, work / "target", ctx.config) if run.comparison.equivalent else []
+        listed = {f"{i.path}:{i.line_number}" for i in run.irregular if i.line_number}
+        roots.append({"seed": seed, "records": expected.records, "choices": expected.choices,
+                      "mapped_ids": len(run.id_map), "unrecoverable_lines": len(expected.unreadable_lines),
+                      "refused_by_a_manager": sum(1 for i in run.irregular if i.kind == "record_refused"),
+                      "forgiven": run.comparison.forgiven})
+        check.equal(run.comparison.differences, [], f"seed {seed}: source and target agree field by field")
+        check.equal(problems, [], f"seed {seed}: all {expected.records} readable record(s) landed once, text byte for byte")
+        missing = [line for line in expected.unreadable_lines if line not in listed]
+        check.equal(missing, [], f"seed {seed}: every unreadable line is listed with its reason")
+        check.that(validator.verify(work / "target").identical, f"seed {seed}: the target's manifest verifies")
+        if offset == 0:
+            check.details["equivalences"] = run.comparison.equivalences
+    check.details["varied_roots"] = roots
+    check.metric("varied_records", sum(int(r["records"]) for r in roots))  # type: ignore[call-overload]

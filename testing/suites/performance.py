@@ -27,10 +27,12 @@ from testing._load import (
     FFWorkloadMix,
     find_regressions,
     operation_stats,
+    overall_stats,
     percentile,
     plan_requests,
     run_load,
     threshold_failures,
+    timeline,
 )
 from testing.runner import FFChecker, FFSuiteRegistry
 
@@ -176,7 +178,9 @@ async def load(ctx: FFTestContext, check: FFChecker) -> None:
         achieved_rps=recorder.total_ok / result.elapsed_seconds,
         error_rate_percent=100.0 * recorder.total_errors / result.planned,
         operations=operations,
+        overall=overall_stats(recorder, result.elapsed_seconds),
         resource_samples=sampler.samples,
+        timeline=timeline(recorder, result.elapsed_seconds),
         peak_rss_mb=max((s.rss_mb for s in sampler.samples), default=0.0),
         peak_cpu_percent=max((s.cpu_percent for s in sampler.samples), default=0.0),
         p95_threshold_ms=ceiling,

@@ -34,6 +34,7 @@ DOMAINS: dict[str, tuple[set[str], str]] = {
 }
 COORDINATING: dict[str, tuple[set[str], str]] = {
     "migration": ({"ff_managers.ff_migration_manager"}, "ff_managers._migration"),
+    "service": ({"ff_managers.ff_service_manager"}, "ff_managers._service"),
 }
 
 

@@ -1,12 +1,14 @@
-"""ff_logging: loggers live under one "ff" tree that leaves the application's root logger alone."""
+"""ff_logging: a library's logging (NullHandler, propagation on); the CLI configures its own."""
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
+from rich.console import Console
 
-from ff_utils.ff_logging import get_logger
+from ff_utils.ff_logging import cli_logging, get_logger
 
 
 def test_names_are_under_ff() -> None:
@@ -17,30 +19,31 @@ def test_names_are_under_ff() -> None:
     assert get_logger("ffmpeg").name == "ff.ffmpeg"
 
 
-def test_ff_tree_has_its_own_handler_and_does_not_propagate() -> None:
+def test_ff_has_only_a_null_handler_and_propagates() -> None:
     get_logger("x")
+    get_logger("y")
     ff_root = logging.getLogger("ff")
-    assert ff_root.propagate is False
-    # (pytest attaches its capture handlers to both; the ff handler must not be on the root.)
+    assert ff_root.propagate is True
+    # (pytest attaches its capture handlers to the root; ff itself holds exactly one NullHandler.)
     own = [h for h in ff_root.handlers if h not in logging.getLogger().handlers]
-    assert len(own) == 1 and own[0].formatter is not None
-    get_logger("y")  # configured once: a second logger adds no second handler
-    assert [h for h in ff_root.handlers if h not in logging.getLogger().handlers] == own
+    assert [type(h) for h in own] == [logging.NullHandler]
 
 
-def test_messages_reach_the_ff_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    records: list[logging.LogRecord] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Collect()
-    ff_root = logging.getLogger("ff")
-    ff_root.addHandler(handler)
-    try:
+def test_records_reach_the_applications_root_handler(caplog: pytest.LogCaptureFixture) -> None:
+    """The application's logging set-up sees ff's records (it was bypassed before)."""
+    with caplog.at_level(logging.WARNING):
         get_logger("unit").warning("disk %s", "slow")
-        get_logger("unit").debug("hidden at the default level")
-    finally:
-        ff_root.removeHandler(handler)
-    assert [(r.name, r.getMessage()) for r in records if r.levelno >= ff_root.getEffectiveLevel()] == [("ff.unit", "disk slow")]
+        get_logger("unit").debug("hidden at WARNING")
+    assert [(r.name, r.getMessage()) for r in caplog.records] == [("ff.unit", "disk slow")]
+
+
+def test_cli_logging_prints_on_the_given_console_and_restores_the_logger() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=120, force_terminal=False)
+    ff_root = logging.getLogger("ff")
+    before = (list(ff_root.handlers), ff_root.level, ff_root.propagate)
+    with cli_logging(console) as handler:
+        assert handler in ff_root.handlers and ff_root.propagate is False
+        get_logger("cli").warning("handler broke on %s", "memory.session_created")
+    assert "ff.cli: handler broke on memory.session_created" in buffer.getvalue()
+    assert (list(ff_root.handlers), ff_root.level, ff_root.propagate) == before

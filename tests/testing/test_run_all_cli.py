@@ -9,6 +9,7 @@ import pytest
 from rich.console import Console
 
 import main
+from ff_class_configs.ff_test_result_dtos import REPORT_SCHEMA_VERSION
 from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
 
 
@@ -31,7 +32,7 @@ def test_run_one_suite_writes_every_report_and_exits_zero(tmp_path):
     reports = list((tmp_path / "out").glob("run_*.json"))
     assert len(reports) == 1 and list((tmp_path / "out").glob("run_*.junit.xml"))
     data = json.loads(reports[0].read_text())
-    assert data["verdict_passed"] is True and data["report_schema_version"] == 1
+    assert data["verdict_passed"] is True and data["report_schema_version"] == REPORT_SCHEMA_VERSION
     assert {s["suite"] for s in data["suites"]} == {"migration"}
     assert "quality gates" in out and "migration" in out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -91,7 +92,8 @@ def test_inserted_forged_record_with_a_valid_hash_is_found() -> None:
     )
     tampered = records[:2] + [forged] + records[2:]
     verdict = verify_chain(entries(tampered), head_after(records[-1]))
-    assert (verdict.ok, verdict.first_bad_index) == (False, 3)  # the original record 2 no longer fits
+    assert (verdict.ok, verdict.first_bad_index) == (False, 2)  # it and the original record 2 claim one place
+    assert "inserted" in (verdict.reason or "")
 
 
 def test_truncated_tail_is_found_through_the_head() -> None:
@@ -124,22 +126,40 @@ def test_missing_head_with_records_is_not_ok() -> None:
     assert not verdict.ok and "head" in (verdict.reason or "")
 
 
-def test_head_one_behind_after_a_crash_is_accepted_and_flagged() -> None:
+def test_head_one_behind_after_a_crash_is_accepted_and_flagged_only_for_its_pending_record() -> None:
     records = build_chain(3)
-    verdict = verify_chain(entries(records), head_after(records[1]))
+    crashed = replace(head_after(records[1]), pending=records[2]["hash"])
+    verdict = verify_chain(entries(records), crashed)
     assert verdict.ok and verdict.head_lagging
-    assert not verify_chain(entries(records), head_after(records[0])).ok  # two behind is not a crash
+    assert not verify_chain(entries(records), replace(head_after(records[0]), pending=records[1]["hash"])).ok  # two behind
+
+
+def test_a_record_appended_behind_the_heads_back_is_found_at_its_position() -> None:
+    records = build_chain(3)
+    verdict = verify_chain(entries(records), head_after(records[1]))  # valid hash and link, head untouched
+    assert (verdict.ok, verdict.first_bad_index, verdict.head_lagging) == (False, 2, False)
+    assert "appended outside the audit API" in (verdict.reason or "")
+    other = replace(head_after(records[1]), pending="f" * 64)  # a pending record that is not this one
+    assert verify_chain(entries(records), other).first_bad_index == 2
+
+
+def test_a_pending_record_that_never_landed_is_fine() -> None:
+    records = build_chain(3)
+    verdict = verify_chain(entries(records), replace(head_after(records[2]), pending="f" * 64))
+    assert (verdict.ok, verdict.head_lagging) == (True, False)
 
 
 def test_reconcile_head() -> None:
     records = build_chain(3)
     assert reconcile_head(None, None) == FFAuditHead()
     assert reconcile_head(None, records[2]) == head_after(records[2])
-    assert reconcile_head(head_after(records[1]), records[2]) == head_after(records[2])  # crash: roll forward
+    pending = replace(head_after(records[1]), pending=records[2]["hash"])
+    assert reconcile_head(pending, records[2]) == head_after(records[2])  # crash after the append: roll forward
+    assert reconcile_head(head_after(records[1]), records[2]) == head_after(records[1])  # not pending: appended behind
     # tail cut: keep the head, so the next record visibly does not fit
     assert reconcile_head(head_after(records[2]), records[0]) == head_after(records[2])
     edited = {**records[2], "actor": "x"}
-    assert reconcile_head(head_after(records[1]), edited) == head_after(records[1])
+    assert reconcile_head(replace(head_after(records[1]), pending=records[2]["hash"]), edited) == head_after(records[1])
 
 
 def test_head_from_json() -> None:

@@ -13,7 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ff_class_configs.ff_migration_dtos import FFLegacySessionDTO, FFLegacyUserDTO
-from ff_managers._migration.compare import normalise
+from ff_managers._migration.equivalence import FFFieldComparer
+from ff_managers._migration.legacy_format import FFLegacyLine
+from ff_managers._migration.legacy_records import FFSessionRecord
 from ff_managers._migration.legacy_mapping import (
     ASSISTANT_SEAT,
     USER_SEAT,
@@ -34,6 +36,13 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(m
                            max_leaves=6)
 
 
+def _rec(record: dict[str, Any], message_id: str, original: Any = None, *, transcript: str | None = None) -> FFSessionRecord:
+    """The record walk's decision for one record (see legacy_records)."""
+    status = "renamed" if original is not None and original == record.get("message_id") and message_id != original else "new"
+    return FFSessionRecord("users/u/s/messages.jsonl", transcript, FFLegacyLine(1, record), status, message_id,
+                           original_id=original, generated=record.get("message_id") is None)
+
+
 def _as_stored_message(item: dict[str, Any]) -> dict[str, Any]:
     """What the memory manager stores for an import item: unknown top-level keys in ``extra``."""
     known = ("role", "content", "message_id", "timestamp", "attachments", "metadata")
@@ -45,16 +54,16 @@ def _as_stored_message(item: dict[str, Any]) -> dict[str, Any]:
 def test_chat_message_round_trip_keeps_unknown_keys(extra: dict[str, Any]) -> None:
     record = {"role": "user", "content": "hi", "message_id": "msg_1", "timestamp": "2025-08-01T10:00:00",
               "attachments": [], "metadata": {"persona": None}, **extra}
-    assert message_from_v2(_as_stored_message(message_to_v2(record, "legacy-1"))) == record
+    assert message_from_v2(_as_stored_message(message_to_v2(record, _rec(record, "msg_1")))) == record
 
 
 def test_chat_message_without_id_or_with_a_repeated_id() -> None:
     record = {"role": "assistant", "content": "x", "timestamp": "2025-08-01T10:00:00", "attachments": [], "metadata": {}}
-    item = message_to_v2(record, "legacy-00000007")
+    item = message_to_v2(record, _rec(record, "legacy-00000007"))
     assert item["message_id"] == "legacy-00000007"
     assert message_from_v2(_as_stored_message(item)) == record
     repeated = {**record, "message_id": "msg_1"}
-    item = message_to_v2(repeated, "legacy-00000008", duplicate=True)
+    item = message_to_v2(repeated, _rec(repeated, "legacy-00000008", "msg_1"))
     assert item["message_id"] == "legacy-00000008"
     assert message_from_v2(_as_stored_message(item)) == repeated
 
@@ -99,13 +108,34 @@ def test_panel_round_trip_and_seats() -> None:
     assert panel["participants"][1]["persona_id"] == "dr._sarah_wilson" and "persona_id" not in panel["participants"][2]
     stored = {"panel_id": panel["panel_id"], "user_id": "u", "title": panel["title"],
               "created_at": panel["created_at"].isoformat(), "metadata": panel["metadata"]}
-    assert normalise(session_from_v2(stored)) == normalise(legacy)
+    differences: list[str] = []
+    FFFieldComparer(differences).diff("panel", "session", legacy, session_from_v2(stored) or {})
+    assert differences == []
     record = {"role": "assistant", "content": "hi", "message_id": "m1", "timestamp": "2025-08-11T21:34:23.187584",
               "attachments": [], "metadata": {"persona": "dr_sarah_wilson"}, "odd": [1]}
     seat = participant_for(record, ids, seats[1:])
     assert seat == "dr._sarah_wilson"
-    item = panel_message_to_v2(record, seat, "legacy-1", None)
+    item = panel_message_to_v2(record, seat, _rec(record, "m1"))
     stored_message = {"role": item["role"], "content": item["content"], "message_id": item["message_id"], "metadata": item["metadata"]}
     assert panel_message_from_v2(stored_message) == record
     assert participant_for({"role": "user", "content": "q"}, ids, seats[1:]) == USER_SEAT
     assert participant_for({"role": "assistant", "content": "a", "metadata": {}}, ids, seats[1:]) == ASSISTANT_SEAT
+
+
+def test_variations_are_stored_normalised_and_rebuilt_exactly() -> None:
+    """Role case, list content, an invalid id and null optional fields: v2 gets valid values, the rebuild the legacy ones."""
+    record = {"role": "Assistant", "content": [{"type": "text", "text": "a"}, "b", {"type": "image"}],
+              "message_id": "zoë's msg", "timestamp": 1754042400, "attachments": None, "metadata": None, "x": 1}
+    item = message_to_v2(record, _rec(record, "legacy-00000003", "zoë's msg"))
+    assert (item["role"], item["content"], item["message_id"]) == ("assistant", "a\nb", "legacy-00000003")
+    rebuilt = message_from_v2({**_as_stored_message(item), "attachments": [], "metadata": {},
+                               "timestamp": "2025-08-01T10:00:00Z"})
+    differences: list[str] = []
+    comparer = FFFieldComparer(differences)
+    comparer.diff("m", "message", record, rebuilt)
+    assert differences == []
+    assert comparer.forgiven == {"absent-is-default": 0, "null-is-absent": 2, "same-instant": 1}
+    panel_item = panel_message_to_v2(record, "bob", _rec(record, "legacy-t-00000003", "zoë's msg"))
+    assert panel_item["role"] == "assistant" and panel_item["content"] == "a\nb"
+    stored = {k: panel_item[k] for k in ("role", "content", "message_id", "metadata")}
+    assert panel_message_from_v2(stored) == record

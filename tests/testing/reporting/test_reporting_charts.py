@@ -70,3 +70,14 @@ def test_clean_svg_strips_prolog_metadata_and_namespaces() -> None:
         '<use xlink:href="#m1"/></svg>'
     )
     assert clean_svg(raw) == '<svg width="1"><use href="#m1"/></svg>'
+
+
+def test_ids_are_scoped_per_chart_and_unreferenced_ids_dropped() -> None:
+    raw = '<svg><g id="figure_1"><path id="m1"/><use href="#m1"/><g clip-path="url(#p1)"/><clipPath id="p1"/></g></svg>'
+    cleaned = clean_svg(raw)
+    assert 'id="figure_1"' not in cleaned
+    prefix = cleaned[cleaned.index('id="') + 4 : cleaned.index("m1")]
+    assert prefix.startswith("c") and prefix.endswith("-")
+    assert f'href="#{prefix}m1"' in cleaned and f'url(#{prefix}p1)' in cleaned and f'id="{prefix}p1"' in cleaned
+    other = clean_svg(raw.replace("<svg>", '<svg width="2">'))
+    assert prefix not in other  # another chart, other ids

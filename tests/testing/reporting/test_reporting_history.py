@@ -163,16 +163,19 @@ def test_bad_report_ids_are_refused_and_write_nothing(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_deleted_run_is_skipped_a_corrupt_one_raises(tmp_path: Path) -> None:
+def test_deleted_and_corrupt_runs_are_skipped_and_a_corrupt_one_loads_as_corruption(tmp_path: Path) -> None:
     history = FFRunHistory(tmp_path)
-    runs = build_sample_history(3)
+    runs = build_sample_history(4)
     for run in runs:
         history.record(run)
     (tmp_path / "history" / f"{runs[1].report_id}.json").unlink()
-    assert [r.report_id for r in history.recent(5)] == [runs[0].report_id, runs[2].report_id]
+    assert [r.report_id for r in history.recent(5)] == [runs[0].report_id, runs[2].report_id, runs[3].report_id]
     (tmp_path / "history" / f"{runs[2].report_id}.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(FFCorruptionError):
-        history.recent(5)
+    (tmp_path / "history" / f"{runs[3].report_id}.json").write_text('{"report_id": 5, "suites": []}', encoding="utf-8")
+    assert [r.report_id for r in history.recent(5)] == [runs[0].report_id]
+    for broken in runs[2:]:
+        with pytest.raises(FFCorruptionError):  # stored data: never a raw pydantic error, never "bad input"
+            history.load(broken.report_id)
 
 
 # --------------------------------------------------------------------------- write_reports / rerender

@@ -83,3 +83,28 @@ def test_not_a_report_is_a_validation_error(tmp_path: Path) -> None:
     path.write_text('{"hello": "world"}', encoding="utf-8")
     with pytest.raises(FFValidationError):
         load_report_json(path)
+
+
+def test_a_version_1_report_from_the_history_still_loads(sample_report: FFSystemIntegrationReportDTO) -> None:
+    """Version 2 only added fields (with defaults), so runs stored by version 1 load and render."""
+    from testing.reporting import render_html
+    from testing.reporting._history import report_from_json_data
+
+    data = json.loads(render_json(sample_report))
+    data["report_schema_version"] = 1
+    for key in ("git_commit", "packages"):
+        del data[key]
+    for suite in data["suites"]:
+        for result in suite["results"]:
+            for key in ("attempt_results", "logs", "logs_dropped"):
+                del result[key]
+    for use_case in data["use_case_results"]:
+        del use_case["attempt_results"]
+    for key in ("timeline", "overall"):
+        del data["performance"][key]
+    for op in data["performance"]["operations"]:
+        del op["min_ms"], op["p90_ms"]
+    old = report_from_json_data(data)
+    assert old.report_schema_version == 1 and old.performance is not None and old.performance.timeline == []
+    html = render_html(old)
+    assert "Throughput over time" not in html and ">–</td>" in html  # min and p90 unknown, shown as –

@@ -115,3 +115,17 @@ def test_hostile_names_and_control_characters_still_parse(report: FFSystemIntegr
     assert case is not None
     assert case.get("name", "").startswith('<script>alert(1)</script>"><img src=x')
     assert "\x00" not in case.get("name", "")
+
+
+def test_flaky_failure_carries_the_first_attempts_message_and_failed_assertions(root: ET.Element) -> None:
+    case = next(c for c in _suite(root, "component").iter("testcase") if c.find("flakyFailure") is not None)
+    flaky = case.find("flakyFailure")
+    assert flaky is not None
+    assert flaky.get("message") == "attempt 1 of 2: tool exited after 2.31 s, limit 2.00 s (machine under load)"
+    assert flaky.get("type") == "AssertionFailed"
+    assert "✗ result read back through the manager API: tool exited after 2.31 s" in (flaky.text or "")
+    # A use case whose first attempt raised is a flakyError with that error's type.
+    use_case = next(c for c in _suite(root, "use_cases").iter("testcase") if c.find("flakyError") is not None)
+    error = use_case.find("flakyError")
+    assert error is not None and error.get("type") == "FFTimeoutError"
+    assert "fetch_weather' timed out after 5.0 s" in (error.get("message") or "")

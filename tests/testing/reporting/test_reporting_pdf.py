@@ -46,7 +46,7 @@ def test_page_numbers_and_running_headers(pdf_text: tuple[int, list[str]]) -> No
 def test_every_section_is_printed(pdf_text: tuple[int, list[str]]) -> None:
     _, texts = pdf_text
     text = "\n".join(texts)
-    for heading in ("What failed", "Suites", "Use cases", "Performance", "Security", "Failure simulation", "Migration"):
+    for heading in ("What failed", "Tests", "Use cases", "Performance", "Security", "Failure simulation", "Migration"):
         assert heading in text
     assert "V7.3.3" in text
     assert "latency (ms)" in text  # chart text survives as text

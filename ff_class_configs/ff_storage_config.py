@@ -1,4 +1,6 @@
-"""Configuration of the storage layer: where the data root is and how durable writes are."""
+"""Configuration of the storage layer: where the data root is, how durable writes are, and where
+the encryption key (if any) comes from: a key file outside the root or an environment variable,
+never a value in the configuration itself, so a config file can be shared without the key."""
 
 from __future__ import annotations
 
@@ -36,4 +38,16 @@ class FFStorageConfigDTO(FFConfigSection):
     max_content_chars: int = Field(200_000, ge=1, description="largest message or memory text")
     lock_timeout_seconds: float = Field(
         30.0, gt=0, description="how long a file lock is waited for before the call fails with FFStorageError"
+    )
+    encryption_key_file: Path | None = Field(
+        None,
+        description="file holding the AES-256 key (base64, from `main.py keys generate`) that encrypts every "
+        "document and record at rest; must lie outside the data root. Unset: the key is read from the "
+        "variable named by encryption_key_env, and with neither the data is stored in plaintext",
+    )
+    encryption_key_env: str = Field(
+        "FF_ENCRYPTION_KEY",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="name of the environment variable read for the key (base64) when no key file is set; "
+        "the key itself is never part of the configuration",
     )

@@ -112,7 +112,7 @@ class FFComponentBase:
                 return
             self.state = FFComponentState.INITIALIZING
             try:
-                await asyncio.to_thread(ff_ensure_data_root, self.root)
+                await asyncio.to_thread(ff_ensure_data_root, self.root, key_id=self.store.middleware.key_id)
                 await self._on_initialize()
             except BaseException:
                 self.state = FFComponentState.ERROR

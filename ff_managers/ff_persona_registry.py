@@ -19,6 +19,7 @@ from ff_managers._core.errors import translate_errors, validate_input
 from ff_managers.ff_component_base import FFComponentBase
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from ff_utils.ff_ids import ff_validate_id
+from ff_utils.ff_file_ops import ff_read_bytes
 from ff_utils.ff_json_utils import ff_dumps, ff_loads
 
 __all__ = ["FFPersonaRegistry", "PERSONAS_DIR"]
@@ -132,10 +133,9 @@ class FFPersonaRegistry(FFComponentBase):
 
     def _read_all(self) -> list[FFPersonaDTO]:
         folder = self._path(PERSONAS_DIR)
-        if not folder.is_dir():
+        if not self.store.exists(folder):
             return []
-        with translate_errors("list personas", folder):
-            names = sorted(entry.name for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False))
+        names = [entry.name for entry in self.store.list_dir(folder) if entry.is_file]  # no symlink followed
         return [self._load(folder / name) for name in names if name.endswith(".json") and not name.startswith(".")]
 
     def _load_directory(self, folder: Path, overwrite: bool) -> FFPersonaImportDTO:
@@ -150,7 +150,7 @@ class FFPersonaRegistry(FFComponentBase):
         personas: list[FFPersonaDTO] = []
         seen: dict[str, str] = {}
         for file in files:
-            raw = ff_loads(self.store.read_bytes(file, max_bytes=self.config.panel.max_persona_bytes), path=file)
+            raw = ff_loads(ff_read_bytes(file, max_bytes=self.config.panel.max_persona_bytes), path=file)  # outside the store
             if not isinstance(raw, dict):
                 raise FFValidationError(f"{file.name}: a persona file holds a JSON object", field="persona", path=file)
             raw.setdefault("persona_id", file.stem)

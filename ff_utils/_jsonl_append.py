@@ -12,24 +12,28 @@ writers may retry without leaving duplicates. Public names are re-exported by
 from __future__ import annotations
 
 import atexit
+import errno
 import math
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ff_utils._dir_fd import NOFOLLOW, ff_refuse_link, ff_walk_parent
 from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory
+from ff_utils.ff_file_ops import ff_open_read
 from ff_utils.ff_locks import ff_file_lock
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["ff_append_jsonl", "ff_flush_jsonl"]
 
 _BATCH_FSYNC_INTERVAL_S = 0.2
+_APPEND_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+LineEncoder = Callable[[bytes], bytes]
 _log = get_logger("json")
 
 _STRENGTH: dict[str, int] = {"never": 0, "batch": 1, "always": 2}
@@ -43,8 +47,10 @@ class _GroupCommitAppender:
     follower must not return before its bytes are fsynced.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, root: str | None = None) -> None:
         self.path = path
+        self.root = root  # the no-follow walk starts here (None: the final name only)
+        self._durability_needs_dir_sync = True
         self._name = os.fspath(path)  # for the per-append syscalls: no pathlib on the hot path
         self._cond = threading.Condition(threading.Lock())
         self._pending: list[bytes] = []
@@ -65,6 +71,10 @@ class _GroupCommitAppender:
         self._fd_identity: tuple[int, int] = (0, 0)  # (st_dev, st_ino) of the open file
         self._fd_generation = 0  # _fork_generation when it was opened
         self._end: int | None = None  # the file's size right after our last write through _fd
+        self._dir_fd: int | None = None  # the log's directory, kept while its name holds (_parent)
+        self._dir_generation = 0
+        self._dir_text = os.path.dirname(self._name)
+        self._base_name = os.path.basename(self._name)
 
     def append(self, data: bytes, durability: Durability, batch_interval: float) -> None:
         with self._cond:
@@ -109,8 +119,9 @@ class _GroupCommitAppender:
             raise failure
 
     def _write_group(self, payload: bytes, durability: Durability, batch_interval: float) -> None:
-        with ff_file_lock(self._name), ff_translate_errors("append JSONL", self.path), self._fd_lock:
-            fd, start, created = self._open_for_append()
+        self._durability_needs_dir_sync = durability != "never"
+        with ff_file_lock(self._name, root=self.root), ff_translate_errors("append JSONL", self.path), self._fd_lock:
+            fd, start, _created = self._open_for_append()
             # The last byte is read only when someone else may have changed the file since our
             # own last write (its size differs): our writes always end with a newline.
             if start and start != self._end and os.pread(fd, 1, start - 1) != b"\n":
@@ -141,44 +152,85 @@ class _GroupCommitAppender:
                 self._dirty = False
             else:
                 self._dirty = True
-            if created and durability != "never":
-                ff_fsync_directory(self.path.parent)
 
     def _open_for_append(self) -> tuple[int, int, bool]:
         """The descriptor to append with, the file's current size, and whether it was created.
 
         Called under the file lock. The descriptor is kept open between groups (opening and
-        closing it was a fifth of an append's cost); one ``stat`` of the path tells whether it
-        still names the same file. A rename over it (an atomic rewrite, a restore) or a delete
-        shows as a different inode or a missing file, and a fork as a new generation: then the
-        old descriptor is closed and the path opened again. While we hold the descriptor its
-        inode cannot be reused, so an equal (device, inode) really is the same file.
+        closing it was a fifth of an append's cost); one ``lstat`` of the name, relative to the
+        parent directory reached by the no-follow walk from the root (:mod:`ff_utils._dir_fd`),
+        tells whether the path still names the same file. A rename over it (an atomic rewrite, a
+        restore), a delete, a directory on the way swapped for a symlink (refused by the walk) or
+        the file itself swapped for one (refused here) all show, and a fork shows as a new
+        generation: then the old descriptor is closed and the file opened again, never through a
+        symlink. While we hold the descriptor its inode cannot be reused, so an equal (device,
+        inode) really is the same file in the same place.
         """
+        parent, name = self._parent()
         try:
-            st: os.stat_result | None = os.stat(self._name)
-        except FileNotFoundError:
-            st = None
-        if self._fd is not None and (
-            st is None or self._fd_generation != _fork_generation or (st.st_dev, st.st_ino) != self._fd_identity
-        ):
-            self._close_fd()
-        if self._fd is None or st is None:
-            if st is None:
-                ff_ensure_directory(self.path.parent)  # checked only here: a stat found no file
-            fd = os.open(self._name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                st: os.stat_result | None = os.stat(name, dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                st = None
+            if self._fd is not None and (
+                st is None or self._fd_generation != _fork_generation or (st.st_dev, st.st_ino) != self._fd_identity
+            ):
+                self._close_file_fd()  # the directory descriptor stays: it is in use right here
+            if self._fd is not None and st is not None:
+                return self._fd, st.st_size, False
+            try:
+                fd = os.open(name, _APPEND_FLAGS | NOFOLLOW, 0o644, dir_fd=parent)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:  # the log itself is a symlink: never appended through
+                    raise ff_refuse_link(name, self.path) from None
+                raise
             try:
                 opened = os.fstat(fd)
+                if st is None and self._durability_needs_dir_sync:
+                    os.fsync(parent)  # the new name is durable before any record is acknowledged
             except BaseException:
                 os.close(fd)
                 raise
-            self._fd, self._fd_identity, self._fd_generation, self._end = fd, (opened.st_dev, opened.st_ino), _fork_generation, None
-            _remember_open(self)
-            return fd, opened.st_size, st is None
-        return self._fd, st.st_size, False
+        except BaseException:
+            self._close_parent()  # the next group walks again from the root
+            raise
+        self._fd, self._fd_identity, self._fd_generation, self._end = fd, (opened.st_dev, opened.st_ino), _fork_generation, None
+        _remember_open(self)
+        return fd, opened.st_size, st is None
+
+    def _parent(self) -> tuple[int, str]:
+        """The log's directory descriptor, reached by the no-follow walk from the root.
+
+        It is kept between groups, but only while the kernel still names it by the path the
+        walk took (``/proc/self/fd``: one ``readlink`` instead of an ``openat`` and a ``close``
+        per level): a directory on the way moved, renamed or swapped for a symlink gives it
+        another name, and the walk is done again, which refuses the symlink. Without /proc (or
+        with no root, or a root that is not canonical) every group walks.
+        """
+        fd = self._dir_fd
+        if fd is not None and self._dir_generation == _fork_generation:
+            try:
+                if os.readlink(f"/proc/self/fd/{fd}") == self._dir_text:
+                    return fd, self._base_name
+            except OSError:
+                pass
+        self._close_parent()
+        fd, name = ff_walk_parent(self._name, self.root, create=True)
+        self._dir_fd, self._dir_generation, self._base_name = fd, _fork_generation, name
+        return fd, name
+
+    def _close_parent(self) -> None:
+        fd, self._dir_fd = self._dir_fd, None
+        if fd is not None:
+            os.close(fd)
 
     def _close_fd(self) -> None:
-        """Close the cached descriptor (the caller holds ``_fd_lock``). In a forked child this
-        closes only the child's copy; the parent's descriptor is untouched."""
+        """Close the cached descriptors (the caller holds ``_fd_lock``). In a forked child this
+        closes only the child's copies; the parent's descriptors are untouched."""
+        self._close_parent()
+        self._close_file_fd()
+
+    def _close_file_fd(self) -> None:
         fd, self._fd, self._end = self._fd, None, None
         _forget_open(self)
         if fd is not None:
@@ -193,11 +245,10 @@ class _GroupCommitAppender:
             if not self._dirty:
                 return
             try:
-                with ff_translate_errors("fsync JSONL", self.path):
-                    fd = os.open(self.path, os.O_RDONLY)
-            except FFNotFoundError:
-                # Deleted or renamed away since the append (a temp tree, a swapped staging copy):
-                # nothing is left at this path to make durable.
+                fd = ff_open_read(self.path, self.root)
+            except (FFNotFoundError, FFValidationError):
+                # Deleted or renamed away since the append (a temp tree, a swapped staging copy),
+                # or replaced by a symlink that is never followed: nothing of ours is left there.
                 self._dirty = False
                 return
             with ff_translate_errors("fsync JSONL", self.path):
@@ -257,28 +308,30 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 _appenders_by_name: dict[str, _GroupCommitAppender] = {}
 
 
-def _appender_for(path: Path | str) -> _GroupCommitAppender:
+def _appender_for(path: Path | str, root: str | None = None) -> _GroupCommitAppender:
     name = os.fspath(path)
     appender = _appenders_by_name.get(name)
-    if appender is not None:
+    if appender is not None and (root is None or appender.root == root):
         return appender
     key = Path(name).absolute()
     with _appenders_guard:
         appender = _appenders.get(key)
         if appender is None:
-            appender = _appenders[key] = _GroupCommitAppender(key)
+            appender = _appenders[key] = _GroupCommitAppender(key, root)
+        elif root is not None and (appender.root is None or len(root) < len(appender.root)):
+            appender.root = root  # the walk from the outermost root known checks the most levels
         if os.path.isabs(name):
             _appenders_by_name[name] = appender
         return appender
 
 
-def _encode_line(record: Any, max_record_bytes: int) -> bytes:
+def _encode_line(record: Any, max_record_bytes: int, encode: LineEncoder | None) -> bytes:
     line = ff_dumps(record)
     if len(line) > max_record_bytes:
         raise FFValidationError(
             f"record of {len(line):,} bytes exceeds the limit of {max_record_bytes:,}", field="record"
         )
-    return line + b"\n"
+    return (line if encode is None else encode(line)) + b"\n"
 
 
 def ff_append_jsonl(
@@ -289,18 +342,23 @@ def ff_append_jsonl(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     batch_interval: float = _BATCH_FSYNC_INTERVAL_S,
     many: bool = False,
+    root: Path | str | None = None,
+    encode: LineEncoder | None = None,
 ) -> None:
     """Append one record (or, with ``many=True``, an iterable of records) as whole lines.
 
     Every record is validated and encoded before anything is written, so bad input writes
-    nothing. Returns once the lines are written and, for ``always``, fsynced.
+    nothing. Returns once the lines are written and, for ``always``, fsynced. With ``root``,
+    no symlink below it is followed (FFValidationError); ``encode`` turns each serialised
+    record into the bytes of its line (a storage middleware: encryption), and must not
+    produce a newline.
     """
     items: Iterable[Any] = records if many else (records,)
-    payload = b"".join(_encode_line(item, max_record_bytes) for item in items)
+    payload = b"".join(_encode_line(item, max_record_bytes, encode) for item in items)
     if not payload:
         return
     # The parent directory is created (if missing) by the appender, under the file's lock.
-    _appender_for(path).append(payload, durability, batch_interval)
+    _appender_for(path, None if root is None else os.fspath(root)).append(payload, durability, batch_interval)
 
 
 def ff_flush_jsonl(path: Path | str | None = None) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ff_utils.ff_errors import FFNotFoundError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_open_read
 from ff_utils.ff_locks import ff_file_lock
 from ff_utils.ff_logging import get_logger
 
@@ -66,6 +67,23 @@ def _report(on_bad_line: Callable[[FFBadLine], None] | None, bad: FFBadLine) -> 
         on_bad_line(bad)
 
 
+LineDecoder = Callable[[bytes], bytes]
+"""Turns a stored line back into its JSON bytes (a storage middleware: decryption); raises
+ValueError for a line it cannot decode, which is then reported as a bad line."""
+
+
+def _parse_coded(
+    line: bytes, path: Path, offset: int, line_number: int | None, decode: LineDecoder | None
+) -> tuple[Any, FFBadLine | None]:
+    """Undo the middleware's line encoding (if any), then parse; an undecodable line is a bad line."""
+    if decode is not None:
+        try:
+            line = decode(line.rstrip(b"\r\n"))
+        except ValueError as exc:
+            return None, FFBadLine(path, offset, f"undecodable record: {exc}", False, line_number)
+    return _parse_line(line, path, offset, line_number)
+
+
 def _parse_line(line: bytes, path: Path, offset: int, line_number: int | None) -> tuple[Any, FFBadLine | None]:
     try:
         return orjson.loads(line), None
@@ -73,16 +91,27 @@ def _parse_line(line: bytes, path: Path, offset: int, line_number: int | None) -
         return None, FFBadLine(path, offset, f"invalid JSON: {exc}", False, line_number)
 
 
-def ff_read_jsonl(path: Path | str, *, on_bad_line: Callable[[FFBadLine], None] | None = None) -> Iterator[Any]:
+def _open(target: Path, root: Path | str | None, buffering: int = -1) -> Any:
+    """The file opened for reading without following a symlink (FFNotFoundError when missing)."""
+    return os.fdopen(ff_open_read(target, root), "rb", buffering=buffering)
+
+
+def ff_read_jsonl(
+    path: Path | str,
+    *,
+    on_bad_line: Callable[[FFBadLine], None] | None = None,
+    root: Path | str | None = None,
+    decode: LineDecoder | None = None,
+) -> Iterator[Any]:
     """Stream the records of a JSONL file, oldest first, in constant memory.
 
     A missing file reads as empty. Corrupt lines and a torn last line are skipped and passed to
-    ``on_bad_line`` (or logged). Blank lines are ignored.
+    ``on_bad_line`` (or logged). Blank lines are ignored. The file is opened without following
+    a symlink (below ``root`` when given); ``decode`` undoes a middleware's line encoding.
     """
     target = Path(path)
     try:
-        with ff_translate_errors("open JSONL", target):
-            handle = target.open("rb")
+        handle = _open(target, root)
     except FFNotFoundError:
         return
     with handle:
@@ -94,7 +123,7 @@ def ff_read_jsonl(path: Path | str, *, on_bad_line: Callable[[FFBadLine], None] 
                 return
             if not line.strip():
                 continue
-            record, bad = _parse_line(line, target, line_offset, number)
+            record, bad = _parse_coded(line, target, line_offset, number, decode)
             if bad is not None:
                 _report(on_bad_line, bad)
             else:
@@ -131,7 +160,14 @@ def _reverse_lines(handle: Any, size: int) -> Iterator[tuple[int, bytes, bool]]:
         yield (0, carry, at_last_line)  # the first line (torn if it is also the only one)
 
 
-def ff_tail_jsonl(path: Path | str, n: int, *, on_bad_line: Callable[[FFBadLine], None] | None = None) -> list[Any]:
+def ff_tail_jsonl(
+    path: Path | str,
+    n: int,
+    *,
+    on_bad_line: Callable[[FFBadLine], None] | None = None,
+    root: Path | str | None = None,
+    decode: LineDecoder | None = None,
+) -> list[Any]:
     """The last ``n`` good records, oldest first, reading backwards from the end.
 
     The cost depends on ``n`` and the record size, not on the file's length. A missing file
@@ -141,8 +177,7 @@ def ff_tail_jsonl(path: Path | str, n: int, *, on_bad_line: Callable[[FFBadLine]
         return []
     target = Path(path)
     try:
-        with ff_translate_errors("open JSONL", target):
-            handle = target.open("rb")
+        handle = _open(target, root)
     except FFNotFoundError:
         return []
     found: list[Any] = []
@@ -154,7 +189,7 @@ def ff_tail_jsonl(path: Path | str, n: int, *, on_bad_line: Callable[[FFBadLine]
                 continue
             if not line.strip():
                 continue
-            record, bad = _parse_line(line, target, offset, None)
+            record, bad = _parse_coded(line, target, offset, None, decode)
             if bad is not None:
                 _report(on_bad_line, bad)
                 continue
@@ -175,7 +210,7 @@ def ff_check_jsonl(path: Path | str) -> FFJsonlHealth:
     return FFJsonlHealth(target, records, tuple(bad), torn_bytes)
 
 
-def ff_count_jsonl_lines(path: Path | str) -> int:
+def ff_count_jsonl_lines(path: Path | str, *, root: Path | str | None = None) -> int:
     """Count the complete (newline-terminated) lines of a JSONL file without parsing them.
 
     A fast, constant-memory count (1 MiB blocks, counted in C) for "how many records" questions
@@ -184,8 +219,7 @@ def ff_count_jsonl_lines(path: Path | str) -> int:
     """
     target = Path(path)
     try:
-        with ff_translate_errors("open JSONL", target):
-            handle = target.open("rb", buffering=0)
+        handle = _open(target, root, buffering=0)
     except FFNotFoundError:
         return 0
     count = 0
@@ -195,17 +229,20 @@ def ff_count_jsonl_lines(path: Path | str) -> int:
     return count
 
 
-def ff_repair_jsonl(path: Path | str) -> int:
+def ff_repair_jsonl(path: Path | str, *, root: Path | str | None = None) -> int:
     """Truncate a torn last line (left by a crash mid-write); return the bytes removed.
 
     Runs under the file's lock, so it never races an appender. Corrupt complete lines in the
     middle are left alone: they are reported by readers, and deleting data is not a repair.
+    The file is opened without following a symlink (below ``root`` when given).
     """
     target = Path(path)
-    if not target.exists():
+    try:
+        os.close(ff_open_read(target, root))  # exists, and is no symlink
+    except FFNotFoundError:
         return 0
-    with ff_file_lock(target), ff_translate_errors("repair JSONL", target):
-        with target.open("r+b") as handle:
+    with ff_file_lock(target, root=root), ff_translate_errors("repair JSONL", target):
+        with os.fdopen(ff_open_read(target, root, writable=True), "r+b") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size == 0:
                 return 0

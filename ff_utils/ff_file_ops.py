@@ -11,24 +11,31 @@ Two invariants every manager relies on:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 
-from ff_utils.ff_errors import FFStorageError, FFValidationError, ff_translate_errors
+from ff_utils._dir_fd import NOFOLLOW, ff_lstat_under, ff_open_parent, ff_refuse_link
+from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 
 __all__ = [
     "ff_safe_path",
     "ff_atomic_write",
     "ff_ensure_directory",
     "ff_fsync_directory",
+    "ff_open_read",
     "ff_read_bytes",
     "ff_remove_tree",
 ]
 
 _MAX_PATH_BYTES = 4096
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
+_READ_FLAGS = os.O_RDONLY | _CLOEXEC
 
 
 def _refuse(message: str, part: object) -> FFValidationError:
@@ -101,9 +108,17 @@ def ff_safe_path(root: Path | str, *parts: str) -> Path:
     return Path(candidate)
 
 
-def ff_ensure_directory(path: Path | str) -> Path:
-    """Create ``path`` (and parents) if missing; return it. Raises FFStorageError on failure."""
+def ff_ensure_directory(path: Path | str, *, root: Path | str | None = None) -> Path:
+    """Create ``path`` (and parents) if missing; return it. Raises FFStorageError on failure.
+
+    With ``root``, every level below it is created and opened without following a symlink
+    (FFValidationError when one is met), so a swapped directory cannot redirect the creation.
+    """
     directory = Path(path)
+    if root is not None and os.fspath(directory) != os.fspath(root):
+        with ff_open_parent(directory / "_", root, create=True):
+            pass
+        return directory
     with ff_translate_errors("create directory", directory):
         directory.mkdir(parents=True, exist_ok=True)
     return directory
@@ -119,46 +134,77 @@ def ff_fsync_directory(directory: Path | str) -> None:
             os.close(fd)
 
 
-def ff_atomic_write(path: Path | str, data: bytes, *, fsync: bool = True, mode: int = 0o644) -> None:
+def _refuse_existing_link(parent: int, name: str, target: Path) -> None:
+    """A symlink at the final name is refused, not replaced: it was planted, and says so."""
+    try:
+        mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise ff_refuse_link(name, target)
+
+
+def ff_atomic_write(
+    path: Path | str, data: bytes, *, fsync: bool = True, mode: int = 0o644, root: Path | str | None = None
+) -> None:
     """Replace ``path`` with ``data`` atomically.
 
     With ``fsync=False`` the replace is still atomic for readers and for a crashing process, but
     not against power loss; that is the ``never``/``batch`` durability trade. ``mode`` is set
     explicitly because the temp file is created 0600, and JSONL logs are created 0644 too.
+
+    Everything happens relative to the parent's descriptor, reached by the no-follow walk from
+    ``root`` (see :mod:`ff_utils._dir_fd`): the temp file is created ``O_EXCL | O_NOFOLLOW``,
+    ``os.replace`` renames within that descriptor, and the same descriptor is fsynced. A symlink
+    at the target name, or on the way to it, is FFValidationError and nothing is written.
     """
     target = Path(path)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise FFValidationError("ff_atomic_write takes bytes", field="data", value=type(data).__name__)
-    ff_ensure_directory(target.parent)
-    with ff_translate_errors("write file", target):
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            os.fchmod(fd, mode)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                if fsync:
-                    os.fsync(handle.fileno())
-            os.replace(tmp_name, target)
-        except BaseException:
+    with ff_open_parent(target, root, create=True) as (parent, name):
+        _refuse_existing_link(parent, name, target)
+        with ff_translate_errors("write file", target):
+            tmp_name = f".{name}.{secrets.token_hex(6)}.tmp"
+            fd = os.open(tmp_name, _CREATE_FLAGS | NOFOLLOW, 0o600, dir_fd=parent)
             try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
+                os.fchmod(fd, mode)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    if fsync:
+                        os.fsync(handle.fileno())
+                os.replace(tmp_name, name, src_dir_fd=parent, dst_dir_fd=parent)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp_name, dir_fd=parent)
+                raise
+            if fsync:
+                os.fsync(parent)
+
+
+def ff_open_read(path: Path | str, root: Path | str | None = None, *, writable: bool = False) -> int:
+    """A descriptor for reading (and, if ``writable``, writing) an existing ``path``, opened
+    without following a symlink: neither at the final name nor, with ``root``, below the root."""
+    flags = (os.O_RDWR | _CLOEXEC) if writable else _READ_FLAGS
+    with ff_open_parent(path, root) as (parent, name), ff_translate_errors("open file", path):
+        try:
+            return os.open(name, flags | NOFOLLOW, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):
+                raise ff_refuse_link(name, path) from None
             raise
-    if fsync:
-        ff_fsync_directory(target.parent)
 
 
-def ff_read_bytes(path: Path | str, *, max_bytes: int | None = None) -> bytes:
-    """Read a whole file (attachments, blobs).
+def ff_read_bytes(path: Path | str, *, max_bytes: int | None = None, root: Path | str | None = None) -> bytes:
+    """Read a whole file (attachments, blobs), never through a symlink.
 
     Raises FFNotFoundError when it is missing, FFValidationError when it is larger than
-    ``max_bytes`` (checked before reading, so a huge file is never pulled into memory), and
-    FFStorageError on other I/O failures.
+    ``max_bytes`` (checked before reading, so a huge file is never pulled into memory) or is a
+    symlink, and FFStorageError on other I/O failures.
     """
     target = Path(path)
-    with ff_translate_errors("read file", target), target.open("rb") as handle:
+    fd = ff_open_read(target, root)
+    with ff_translate_errors("read file", target), os.fdopen(fd, "rb") as handle:
         if max_bytes is not None:
             size = os.fstat(handle.fileno()).st_size
             if size > max_bytes:
@@ -168,12 +214,20 @@ def ff_read_bytes(path: Path | str, *, max_bytes: int | None = None) -> bytes:
         return handle.read()
 
 
-def ff_remove_tree(path: Path | str) -> None:
-    """Delete a directory tree (used for knowledge bases, staging copies). Missing is fine."""
+def ff_remove_tree(path: Path | str, *, root: Path | str | None = None) -> None:
+    """Delete a directory tree (used for knowledge bases, staging copies). Missing is fine.
+
+    A symlink (at ``path`` or, with ``root``, on the way to it) is refused; below ``path``
+    ``shutil.rmtree`` works on directory descriptors and unlinks links without following them.
+    """
     import shutil
 
     target = Path(path)
-    if target.is_symlink():
+    try:
+        mode = ff_lstat_under(target, root).st_mode if root is not None else os.lstat(target).st_mode
+    except (FileNotFoundError, FFNotFoundError):
+        return
+    if stat.S_ISLNK(mode):
         raise FFStorageError("refusing to delete through a symlink", path=target)
     with ff_translate_errors("remove directory", target):
-        shutil.rmtree(target, ignore_errors=False) if target.exists() else None
+        shutil.rmtree(target, ignore_errors=False)

@@ -3,7 +3,11 @@
 A manifest lists every file under a root (relative POSIX path, size, digest) in sorted order, so
 two manifests of the same bytes are equal and serialise identically. Files are hashed in 1 MiB
 reads on a thread pool: ``hashlib`` releases the GIL while it digests, so both cores work and
-memory stays flat however large the tree is.
+memory stays flat however large the tree is. Files are opened with ``O_NOFOLLOW`` (the walk
+lists no symlink, and a file swapped for one since is refused).
+
+A manifest is of the bytes on disk: in an encrypted data root it hashes the ciphertext, so it
+verifies copies and backups without the key (and a key rotation changes every digest).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from ff_utils.ff_errors import FFValidationError, ff_translate_errors
+from ff_utils.ff_file_ops import ff_open_read
 from ff_utils.ff_json_utils import ff_read_json, ff_write_json
 from ff_utils.ff_locks import FF_LOCK_SUFFIX
 
@@ -37,6 +42,7 @@ __all__ = [
 
 FF_MANIFEST_NAME = "ff_manifest.json"
 _READ_SIZE = 1024 * 1024
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 class FFManifestEntry(BaseModel):
@@ -89,7 +95,7 @@ def ff_sha256_file(path: Path | str) -> str:
     """Hex SHA-256 of a file, read in 1 MiB blocks (constant memory)."""
     digest = hashlib.sha256()
     target = Path(path)
-    with ff_translate_errors("hash file", target), target.open("rb", buffering=0) as handle:
+    with ff_translate_errors("hash file", target), os.fdopen(ff_open_read(target), "rb", buffering=0) as handle:
         buffer = bytearray(_READ_SIZE)
         view = memoryview(buffer)
         while read := handle.readinto(buffer):
@@ -146,7 +152,7 @@ def _hash_share(files: Sequence[tuple[str, str]]) -> list[FFManifestEntry]:
         digest = hashlib.sha256()
         size = 0
         with ff_translate_errors("hash file", full):
-            fd = os.open(full, os.O_RDONLY)
+            fd = os.open(full, _READ_FLAGS)  # a file swapped for a symlink since the walk is refused
             try:
                 while read := os.readv(fd, [buffer]):
                     digest.update(view[:read])

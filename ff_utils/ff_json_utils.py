@@ -35,8 +35,8 @@ from ff_utils._jsonl_read import (
     ff_repair_jsonl,
     ff_tail_jsonl,
 )
-from ff_utils.ff_errors import FFNotFoundError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory
+from ff_utils.ff_errors import FFNotFoundError
+from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_read_bytes
 from ff_utils.ff_locks import ff_file_lock
 
 __all__ = [
@@ -64,21 +64,22 @@ _MISSING: Any = object()
 # --------------------------------------------------------------------------- JSON documents
 
 
-def ff_write_json(path: Path | str, data: Any, *, durability: Durability = "always") -> None:
+def ff_write_json(
+    path: Path | str, data: Any, *, durability: Durability = "always", root: Path | str | None = None
+) -> None:
     """Replace the JSON document at ``path`` atomically (indented, so people can read it)."""
-    ff_atomic_write(path, ff_dumps(data, indent=True) + b"\n", fsync=durability != "never")
+    ff_atomic_write(path, ff_dumps(data, indent=True) + b"\n", fsync=durability != "never", root=root)
 
 
-def ff_read_json(path: Path | str, default: Any = _MISSING) -> Any:
-    """Read a JSON document.
+def ff_read_json(path: Path | str, default: Any = _MISSING, *, root: Path | str | None = None) -> Any:
+    """Read a JSON document, never through a symlink (below ``root`` when given).
 
     Raises FFNotFoundError when it is missing and no ``default`` is given, FFCorruptionError
     naming the file when it does not parse.
     """
     target = Path(path)
     try:
-        with ff_translate_errors("read JSON", target):
-            raw = target.read_bytes()
+        raw = ff_read_bytes(target, root=root)
     except FFNotFoundError:
         if default is _MISSING:
             raise
@@ -92,6 +93,7 @@ def ff_update_json(
     *,
     default: Any = _MISSING,
     durability: Durability = "always",
+    root: Path | str | None = None,
 ) -> Any:
     """Read-modify-write a JSON document under its lock; return what was written.
 
@@ -99,9 +101,9 @@ def ff_update_json(
     the new data. If it raises, nothing is written.
     """
     target = Path(path)
-    ff_ensure_directory(target.parent)
-    with ff_file_lock(target):
-        current = ff_read_json(target, default)
+    ff_ensure_directory(target.parent, root=root)
+    with ff_file_lock(target, root=root):
+        current = ff_read_json(target, default, root=root)
         updated = updater(current)
-        ff_write_json(target, updated, durability=durability)
+        ff_write_json(target, updated, durability=durability, root=root)
         return updated

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import threading
 import time
@@ -36,6 +37,7 @@ try:
 except ImportError:  # Windows: portalocker's LockFileEx path
     fcntl = None  # type: ignore[assignment]
 
+from ff_utils._dir_fd import NOFOLLOW, ff_open_parent, ff_refuse_link
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
 
 __all__ = ["ff_lock_path", "ff_file_lock", "ff_async_file_lock", "FF_LOCK_SUFFIX"]
@@ -45,6 +47,7 @@ _DEFAULT_TIMEOUT_S = 30.0
 _MAX_OPEN_HANDLES = 256
 _POLL_START_S = 0.0002
 _POLL_MAX_S = 0.005
+_LOCK_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(eq=False)
@@ -150,16 +153,26 @@ def _lock_handle(handle: IO[bytes], path: Path | str, timeout: float) -> None:
             raise FFStorageError(f"cannot lock: {exc}", path=path) from exc
 
 
-def _acquire(path: Path | str, timeout: float) -> _Entry:
+def _open_lock_file(lock_file: str, root: Path | str | None) -> IO[bytes]:
+    """Open (create) the lock file without following a symlink, walked from ``root``."""
+    with ff_open_parent(lock_file, root, create=True) as (parent, name), ff_translate_errors("open lock file", lock_file):
+        try:
+            fd = os.open(name, _LOCK_FLAGS | NOFOLLOW, 0o644, dir_fd=parent)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ff_refuse_link(name, lock_file) from None
+            raise
+        return os.fdopen(fd, "ab")
+
+
+def _acquire(path: Path | str, timeout: float, root: Path | str | None = None) -> _Entry:
     lock_file = _lock_file_name(path)
     entry = _entry_for(lock_file)
     if not entry.thread_lock.acquire(timeout=timeout):
         raise FFStorageError(f"lock not acquired within {timeout:.1f}s", path=path)
     try:
         if entry.handle is None or entry.handle.closed:
-            with ff_translate_errors("open lock file", lock_file):
-                os.makedirs(os.path.dirname(lock_file) or ".", exist_ok=True)
-                entry.handle = open(lock_file, "ab")  # noqa: SIM115 - cached on purpose, see module doc
+            entry.handle = _open_lock_file(lock_file, root)  # cached on purpose, see module doc
         _lock_handle(entry.handle, path, timeout)
     except BaseException:
         entry.thread_lock.release()
@@ -176,13 +189,16 @@ def _release(entry: _Entry) -> None:
 
 
 @contextlib.contextmanager
-def ff_file_lock(path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S) -> Iterator[None]:
+def ff_file_lock(
+    path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S, root: Path | str | None = None
+) -> Iterator[None]:
     """Hold the lock for ``path`` (the data file, not the lock file) for the ``with`` body.
 
     Not re-entrant: taking the same path's lock twice in one thread waits for ``timeout`` and
     raises FFStorageError. Raises FFStorageError when another process holds it past ``timeout``.
+    With ``root``, the lock file is reached without following a symlink below it.
     """
-    entry = _acquire(path, timeout)
+    entry = _acquire(path, timeout, root)
     try:
         yield
     finally:
@@ -190,9 +206,11 @@ def ff_file_lock(path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S) -> It
 
 
 @contextlib.asynccontextmanager
-async def ff_async_file_lock(path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S) -> AsyncIterator[None]:
+async def ff_async_file_lock(
+    path: Path | str, *, timeout: float = _DEFAULT_TIMEOUT_S, root: Path | str | None = None
+) -> AsyncIterator[None]:
     """The same lock for coroutines: waiting happens in a worker thread, never on the loop."""
-    entry = await asyncio.to_thread(_acquire, path, timeout)
+    entry = await asyncio.to_thread(_acquire, path, timeout, root)
     try:
         yield
     finally:

@@ -106,16 +106,16 @@ class FFKbCatalog:
     def list_bases(self, user_id: str) -> list[FFKnowledgeBaseDTO]:
         """The user's live knowledge bases, oldest first (an unknown user has none)."""
         knowledge = self.knowledge_dir(user_id)
-        if not knowledge.is_dir():
+        if not self.store.exists(knowledge):
             return []
         bases: list[FFKnowledgeBaseDTO] = []
-        for entry in sorted(knowledge.iterdir()):
-            if entry.name.startswith(".") or entry.is_symlink() or not entry.is_dir():
+        for entry in self.store.list_dir(knowledge):  # sorted; no symlink followed
+            if entry.name.startswith(".") or not entry.is_dir:
                 continue
-            catalog = self.store.read_json(entry / CATALOG_NAME, None)
+            catalog = self.store.read_json(entry.path / CATALOG_NAME, None)
             if catalog is None or catalog.get("deleted"):
                 continue  # a folder left by a crash before its catalog was written, or a deletion
-            bases.append(self._base_dto(catalog, entry / CATALOG_NAME))
+            bases.append(self._base_dto(catalog, entry.path / CATALOG_NAME))
         bases.sort(key=lambda b: (b.created_at, b.kb_id))
         return bases
 

@@ -305,7 +305,7 @@ def save_index(store: FFStore, index_dir: Path, index: FFKbIndex) -> str:
     pointer writes and clean-ups. Returns the generation's directory name.
     """
     generation = f"g{index.revision:08d}-{uuid.uuid4().hex[:12]}"
-    if index.retriever is not None:
+    if index.retriever is not None and not store.encrypted:  # encrypted: rebuilt per process, never plaintext
         # bm25s writes its own files (numpy arrays, vocab, corpus) into the fresh directory.
         index.retriever.save(
             str(index_dir / generation),
@@ -319,13 +319,13 @@ def save_index(store: FFStore, index_dir: Path, index: FFKbIndex) -> str:
         "schema_version": KB_SCHEMA_VERSION,
         "revision": index.revision,
         "tokenizer": index.signature,
-        "generation": generation if index.retriever is not None else None,
+        "generation": generation if index.retriever is not None and not store.encrypted else None,
         "chunk_count": len(index.records),
     }
     store.write_json(index_dir / INDEX_POINTER_NAME, pointer)
-    for entry in index_dir.iterdir():
-        if entry.is_dir() and entry.name != generation and not entry.is_symlink():
-            store.remove_tree(entry)
+    for entry in store.list_dir(index_dir):
+        if entry.is_dir and entry.name != generation:
+            store.remove_tree(entry.path)
     return generation
 
 

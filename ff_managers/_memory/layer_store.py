@@ -16,14 +16,13 @@ per write) and then lands in the new file, so it is never lost. Archive records 
 a crash in between leaves a duplicate (removed by the next pass), never a loss.
 
 Reads are cached per file and keyed by ``(inode, size, mtime)``: an append changes the size, an
-atomic rewrite changes the inode, so a stale cache entry cannot be served. (That ``os.stat`` is
-the one file access here not made through :class:`FFStore`, which has no stat.)
+atomic rewrite changes the inode, so a stale cache entry cannot be served (``FFStore.stat``:
+no symlink followed).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -95,7 +94,7 @@ class MemoryStore:
         path = self.layer_path(layer)
         try:
             with translate_errors("stat memory layer", path):
-                info = os.stat(path)
+                info = self.store.stat(path)
         except FFNotFoundError:
             return []
         key = (info.st_ino, info.st_size, info.st_mtime_ns)

@@ -16,10 +16,8 @@ simply not found there.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from ff_managers._core.errors import translate_errors
 from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_ids import ff_is_valid_id, ff_validate_id
 from ff_utils.ff_store import FFStore
@@ -65,24 +63,22 @@ class MemoryLayout:
     def memory_dir(self, user_id: str) -> Path:
         return self.store.path("users", ff_validate_id(user_id, "user_id"), "memory")
 
-    @staticmethod
-    def child_ids(directory: Path, *, require: str | None = None) -> list[str]:
+    def child_ids(self, directory: Path, *, require: str | None = None) -> list[str]:
         """Names of the sub-directories of ``directory`` that are valid ids (and hold ``require``).
 
         Anything else (stray files, hidden lock files, names no id may have) is ignored, so a
         foreign file dropped into the data root can never be mistaken for a session or user.
-        (A directory listing: the one read FFStore has no method for.)
+        (Listed and checked through the store: no symlink is followed.)
         """
         try:
-            with translate_errors("list directory", directory):
-                entries = list(os.scandir(directory))
+            entries = self.store.list_dir(directory)
         except FFNotFoundError:
             return []
         names = [
             entry.name
             for entry in entries
             if ff_is_valid_id(entry.name)
-            and entry.is_dir(follow_symlinks=False)
-            and (require is None or os.path.isfile(os.path.join(entry.path, require)))
+            and entry.is_dir
+            and (require is None or self.store.exists(entry.path / require))
         ]
         return sorted(names)

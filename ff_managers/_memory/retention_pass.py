@@ -43,7 +43,7 @@ class MemoryRetention:
         failed: dict[str, str] = {}
         for uid in user_ids:
             memories = self.layers.of(uid)
-            if user_id is None and not memories.directory.is_dir():
+            if user_id is None and not memories.store.exists(memories.directory):
                 continue
             try:
                 plan, before = memories.apply_retention(

@@ -100,16 +100,16 @@ class FFSampleStore:
     def _bucket_files(self, base: Path, window: FFTimeWindow) -> Iterator[Path]:
         """The bucket files under one metric directory that overlap ``window``, oldest first."""
         with translate_errors("list buckets", base):
-            if not base.is_dir():
+            if not self._store.exists(base):
                 return
-            days = sorted(entry.name for entry in base.iterdir() if entry.is_dir() and not entry.is_symlink())
+            days = [entry.name for entry in self._store.list_dir(base) if entry.is_dir]  # no symlink followed
         for day in days:
             span = day_span(day)
             if span is None or not window.overlaps(*span):
                 continue
             day_dir = base / day
             with translate_errors("list buckets", day_dir):
-                names = sorted(entry.name for entry in day_dir.iterdir() if entry.is_file() and not entry.is_symlink())
+                names = [entry.name for entry in self._store.list_dir(day_dir) if entry.is_file]
             for file_name in names:
                 file_window = file_span(day, file_name)
                 if file_window is not None and window.overlaps(*file_window):
@@ -169,7 +169,7 @@ class FFSampleStore:
         """Every metric with a ``metric.json``, by name; FFCorruptionError for an unreadable one."""
         base = self._store.path("metrics")
         with translate_errors("list metrics", base):
-            names = sorted(e.name for e in base.iterdir() if e.is_dir() and not e.is_symlink()) if base.is_dir() else []
+            names = [e.name for e in self._store.list_dir(base) if e.is_dir] if self._store.exists(base) else []
         found = []
         for name in names:
             meta_path = self._store.path("metrics", name, METRIC_META)

@@ -75,9 +75,9 @@ class FFUserEventLog:
     def _day_files(self, base: Path, window: FFTimeWindow) -> Iterator[Path]:
         """``<YYYY-MM-DD>.jsonl`` files directly under ``base`` whose day overlaps ``window``."""
         with translate_errors("list analytics", base):
-            if not base.is_dir():
+            if not self._store.exists(base):
                 return
-            names = sorted(e.name for e in base.iterdir() if e.is_file() and not e.is_symlink())
+            names = [e.name for e in self._store.list_dir(base) if e.is_file]  # no symlink followed
         for file_name in names:
             if not file_name.endswith(".jsonl"):
                 continue

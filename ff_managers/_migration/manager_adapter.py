@@ -31,6 +31,7 @@ from ff_managers import (
 from ff_managers._migration.backup import copy_file_atomic
 from ff_managers._migration.legacy_mapping import vector_target_dir
 from ff_utils.ff_errors import FFNotFoundError
+from ff_utils.ff_file_ops import ff_read_bytes
 from ff_utils.ff_store import FFStore
 
 __all__ = ["FFManagerTarget"]
@@ -87,7 +88,7 @@ class FFManagerTarget:
         await self.knowledge.create_knowledge_base(user_id, name, description=description, kb_id=kb_id)
 
     async def put_document(self, user_id: str, kb_id: str, document: dict[str, Any], source: Path) -> None:
-        data = self.store.read_bytes(source, max_bytes=self.config.knowledge.max_document_bytes)
+        data = ff_read_bytes(source, max_bytes=self.config.knowledge.max_document_bytes)  # a legacy file, outside the store
         fmt = document.get("mime_type") or source.suffix or None
         await self.knowledge.add_document(
             user_id, kb_id, data=data, format=fmt, title=document["title"], source=document["source"],

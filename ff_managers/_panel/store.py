@@ -25,7 +25,6 @@ on disk that is not what it wrote (FFCorruptionError).
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -33,7 +32,6 @@ from typing import Any, Literal, TypeVar
 import pydantic
 
 from ff_class_configs.ff_panel_dtos import PANEL_SCHEMA_VERSION, FFPanelDTO, FFPanelMessageDTO
-from ff_managers._core.errors import translate_errors
 from ff_managers._panel.message_index import FFMessageIndex
 from ff_managers._panel.reading import FFPanelRecordReader
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError
@@ -258,15 +256,10 @@ class FFPanelStore:
     def list_panel_ids(self, user_id: str) -> list[str]:
         """Ids of the panel folders of one user (only folders with a valid id name)."""
         folder = self.user_panels_dir(user_id)
-        if not folder.is_dir():
+        if not self.storage.exists(folder):
             return []
-        # FFStore has no directory listing; reading a folder's entry names writes nothing.
-        with translate_errors("list panels", folder):
-            return sorted(
-                entry.name
-                for entry in os.scandir(folder)
-                if entry.is_dir(follow_symlinks=False) and ff_is_valid_id(entry.name)
-            )
+        # Listed through the store: no symlink is followed, to the folder or in it.
+        return [entry.name for entry in self.storage.list_dir(folder) if entry.is_dir and ff_is_valid_id(entry.name)]
 
     def tail(self, user_id: str, panel_id: str, n: int) -> list[FFPanelMessageDTO]:
         """Up to the last ``n`` good messages, oldest first (bad lines skipped and reported)."""

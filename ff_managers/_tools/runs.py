@@ -82,7 +82,7 @@ class FFToolRuns:
         self.access = access
         self.clock = clock
         self.sleep = sleep
-        self.scratch = store.with_settings(durability="never")
+        self.scratch = store.with_settings(durability="never").with_middleware(None)  # a tool reads them as is
 
         def seconds() -> float:  # the breakers and the bucket count plain seconds of the injected clock
             return clock().timestamp()
@@ -158,7 +158,7 @@ class FFToolRuns:
         else:
             breaker.record_success()
         await asyncio.to_thread(self._log, result)
-        if not self.settings.keep_work_dirs:
+        if not self.settings.keep_work_dirs or self.store.encrypted:  # a tool's files are plaintext: not kept at rest
             await asyncio.to_thread(self.store.remove_tree, plan.work_dir)
         return result
 

@@ -58,13 +58,17 @@ class FFSyncRecord:
     size: int
 
 
-def _call_target(function: str, args: tuple[Any, ...]) -> Path | None:
+def _call_target(function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Path | None:
     if function in _FD_FUNCTIONS:
         return fd_path(args[0])
     index = _PATH_ARGUMENT.get(function)
     if index is None or len(args) <= index:
         return None
-    return Path(os.fsdecode(args[index])).absolute()
+    # Storage opens and renames relative to a directory descriptor (no-follow walks).
+    directory = kwargs.get("dst_dir_fd" if function in ("replace", "rename") else "dir_fd")
+    base = fd_path(directory) if isinstance(directory, int) else None
+    name = Path(os.fsdecode(args[index]))
+    return base / name if base is not None else name.absolute()
 
 
 @contextlib.contextmanager
@@ -90,7 +94,7 @@ def os_fault(
     original: Callable[..., Any] = getattr(real, function)
 
     def faulty(*args: Any, **kwargs: Any) -> Any:
-        path = _call_target(function, args)
+        path = _call_target(function, args, kwargs)
         if not _is_under(path, resolved):
             return original(*args, **kwargs)
         if partial_write and function == "write" and log.partial_bytes == 0 and len(args[1]) > 1:

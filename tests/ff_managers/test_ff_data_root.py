@@ -84,3 +84,69 @@ def test_a_wrong_shape_meta_is_corruption_naming_the_file(tmp_path: Path) -> Non
         with pytest.raises(FFCorruptionError) as caught:
             call(tmp_path)
         assert caught.value.path == tmp_path / FF_META_NAME
+
+
+# ---------------------------------------------------------------------------- encryption at rest
+
+
+def test_a_new_root_records_the_key_id_and_checks_it_on_every_open(tmp_path: Path) -> None:
+    from ff_utils.ff_errors import FFConfigError
+
+    meta = ff_ensure_data_root(tmp_path, key_id="0123456789abcdef")
+    assert meta.encryption is not None and meta.encryption.key_id == "0123456789abcdef"
+    assert b"0123456789abcdef" in (tmp_path / FF_META_NAME).read_bytes()  # the id, never a key
+    assert ff_ensure_data_root(tmp_path, key_id="0123456789abcdef") == meta
+    with pytest.raises(FFConfigError, match="no key is configured"):
+        ff_ensure_data_root(tmp_path, key_id=None)
+    with pytest.raises(FFConfigError, match="configured key has id ffffffffffffffff"):
+        ff_ensure_data_root(tmp_path, key_id="ffffffffffffffff")
+    assert ff_ensure_data_root(tmp_path) == meta  # status tools: neither recorded nor checked
+
+
+def test_a_plaintext_root_refuses_a_key_and_a_rotation_in_progress_refuses_everyone(tmp_path: Path) -> None:
+    from ff_managers.ff_data_root import FFEncryptionMetaDTO, ff_set_encryption
+    from ff_utils.ff_errors import FFConfigError
+
+    assert ff_ensure_data_root(tmp_path, key_id=None).encryption is None
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users" / "profile.json").write_text("{}")  # plaintext data: a key is not adopted
+    with pytest.raises(FFConfigError, match="not encrypted, but an encryption key"):
+        ff_ensure_data_root(tmp_path, key_id="0123456789abcdef")
+    ff_set_encryption(tmp_path, FFEncryptionMetaDTO(key_id=None, rotating_to="0123456789abcdef"))
+    for key_id in (None, "0123456789abcdef"):
+        with pytest.raises(FFConfigError, match="middle of a key rotation"):
+            ff_ensure_data_root(tmp_path, key_id=key_id)
+
+
+async def test_a_manager_will_not_open_an_encrypted_root_without_its_key(tmp_path: Path) -> None:
+    from ff_class_configs import load_config
+    from ff_managers import FFMemoryLayerManager
+    from ff_utils.ff_encryption import FFEncryptionMiddleware, ff_generate_key_text, ff_parse_key
+    from ff_utils.ff_errors import FFConfigError
+    from ff_utils.ff_store import FFStore
+
+    config = load_config(environ={}, overrides={"storage": {"base_path": str(tmp_path)}})
+    key = ff_parse_key(ff_generate_key_text(), source="test")
+    async with FFMemoryLayerManager(config, store=FFStore(tmp_path, middleware=FFEncryptionMiddleware(key))) as memory:
+        session = await memory.create_session("alice", title="secret")
+        await memory.add_message("alice", session.session_id, "user", "hello")
+    with pytest.raises(FFConfigError, match="is encrypted"):
+        await FFMemoryLayerManager(config, store=FFStore(tmp_path)).initialize()
+    async with FFMemoryLayerManager(config, store=FFStore(tmp_path, middleware=FFEncryptionMiddleware(key))) as memory:
+        assert [m.content for m in await memory.get_messages("alice", session.session_id)] == ["hello"]
+
+
+def test_an_empty_plaintext_root_adopts_the_first_key_but_one_with_data_does_not(tmp_path: Path) -> None:
+    from ff_utils.ff_errors import FFConfigError
+
+    ff_ensure_data_root(tmp_path)  # `main.py init` without a key
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users" / ".x.lock").write_bytes(b"")
+    meta = ff_ensure_data_root(tmp_path, key_id="0123456789abcdef")
+    assert meta.encryption is not None and meta.encryption.key_id == "0123456789abcdef"
+    other = tmp_path / "other"
+    ff_ensure_data_root(other, key_id=None)
+    (other / "users").mkdir()
+    (other / "users" / "profile.json").write_text("{}")
+    with pytest.raises(FFConfigError, match="not encrypted"):
+        ff_ensure_data_root(other, key_id="0123456789abcdef")

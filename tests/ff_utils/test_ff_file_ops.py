@@ -87,7 +87,7 @@ def test_atomic_write_failure_keeps_old_content_and_no_temp(tmp_path: Path, monk
     target = tmp_path / "doc.json"
     ff_atomic_write(target, b"old")
 
-    def broken_replace(src: str, dst: object) -> None:
+    def broken_replace(src: str, dst: object, **dir_fds: int) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(ff_file_ops.os, "replace", broken_replace)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import os
-import pathlib
 import threading
 import time
 import uuid
@@ -268,17 +267,17 @@ class _CountingReader:
 
 def _bytes_read_by_tail(monkeypatch: pytest.MonkeyPatch, log: Path, n: int) -> tuple[list[Any], int]:
     counter: list[int] = []
-    real_open = pathlib.Path.open
+    real_open = jsonl_read._open  # the readers' one way to open a log (no-follow)
 
-    def counting_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        handle = real_open(self, mode, *args, **kwargs)
-        return _CountingReader(handle, counter) if self == log and mode == "rb" else handle
+    def counting_open(target: Path, root: Any, buffering: int = -1) -> Any:
+        handle = real_open(target, root, buffering)
+        return _CountingReader(handle, counter) if target == log else handle
 
-    monkeypatch.setattr(pathlib.Path, "open", counting_open)
+    monkeypatch.setattr(jsonl_read, "_open", counting_open)
     try:
         result = ff_tail_jsonl(log, n)
     finally:
-        monkeypatch.setattr(pathlib.Path, "open", real_open)
+        monkeypatch.setattr(jsonl_read, "_open", real_open)
     return result, sum(counter)
 
 

@@ -1,16 +1,17 @@
 """Data at rest: is what users store readable in plaintext from the files on disk?
 
-No manager implements encryption at rest today, and the configuration has no option for it. The
-check says exactly that instead of pretending: it looks for an encryption setting anywhere in the
-configuration (any field whose name mentions "encrypt", outside the test settings), stores a
-unique canary through the memory and knowledge managers, and scans the bytes of the user's files
-for it.
+With encryption at rest (``storage.encryption_key_file`` or ``FF_ENCRYPTION_KEY``), every manager's
+store encrypts each document and each JSONL record (AES-256-GCM, :mod:`ff_utils.ff_encryption`).
+This check proves it end to end: on a data root of its own it writes one unique canary through
+*every* manager (a chat message, an attachment and a memory; a panel message; a knowledge
+document; a tool run's arguments and result; an analytics event and an audit record), reads each
+back through the API (it must come back intact), then reads the bytes of every file under the
+root and fails if any holds the canary in plaintext.
 
-* No encryption setting enabled: the requirement is not applicable to this deployment. The check
-  passes as "not applicable" and reports how many files hold the canary in plaintext, so the
-  report shows plainly that data at rest is protected by file-system permissions only.
-* An encryption setting enabled: the check demands that no file holds the canary in plaintext.
-  (A wrong-key refusal cannot be attempted without a key API; none exists.)
+The key is the deployment's own when one is configured. When none is, the check does not stop at
+"not applicable": the suite configures a throwaway key (a key file generated in the check's
+scratch folder, outside its root) for that root, so what is proved is that the code encrypts
+whatever it is given, and the observation says which key was used.
 
 ASVS 4.0.3 V6.1.1 (regulated private data stored encrypted at rest).
 """
@@ -18,40 +19,81 @@ ASVS 4.0.3 V6.1.1 (regulated private data stored encrypted at rest).
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
-from ff_utils.ff_file_ops import ff_read_bytes, ff_safe_path
+from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_utils.ff_encryption import ff_generate_key_text, ff_resolve_key
+from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory
 from ff_utils.ff_ids import ff_new_id
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.security._support import FFAttack, FFObservation, security_check
+from testing.suites.security._support import FFAttack, FFObservation, scratch_dir, security_check
 
-__all__ = ["encryption_settings", "encryption_at_rest"]
+__all__ = ["encryption_config", "files_holding", "encryption_at_rest"]
 
-_NOT_SCANNED = ("integration_testing",)  # the test platform's own switches, not storage settings
-
-
-def encryption_settings(model: BaseModel, prefix: str = "") -> dict[str, Any]:
-    """Every configuration field whose name mentions encryption, by dotted path, with its value."""
-    found: dict[str, Any] = {}
-    for name in type(model).model_fields:
-        path = f"{prefix}{name}"
-        if path in _NOT_SCANNED:
-            continue
-        value = getattr(model, name)
-        if "encrypt" in name.lower():
-            found[path] = value
-        if isinstance(value, BaseModel):
-            found.update(encryption_settings(value, f"{path}."))
-    return found
+_MANAGERS = ("memory", "panel", "knowledge", "tools", "metrics")
 
 
-def _files_holding(top: Path, needle: bytes) -> tuple[int, list[str]]:
-    files = [p for p in top.rglob("*") if p.is_file() and not p.is_symlink()]
-    return len(files), sorted(p.relative_to(top).as_posix() for p in files if needle in ff_read_bytes(p))
+def encryption_config(ctx: FFTestContext, sandbox: Path) -> tuple[FFConfigurationManagerConfigDTO, str]:
+    """The config for the check's own root: the configured key, or a throwaway key file outside the root."""
+    root = sandbox / "root"
+    config = ctx.config.with_base_path(root)
+    storage = config.storage
+    if ff_resolve_key(storage.encryption_key_file, data_root=root, env_var=storage.encryption_key_env) is not None:
+        return config, "the configured key"
+    key_file = sandbox / "throwaway.key"
+    ff_ensure_directory(root)
+    ff_atomic_write(key_file, (ff_generate_key_text() + "\n").encode(), mode=0o600, fsync=False)
+    storage.encryption_key_file = key_file
+    return config, f"a throwaway key ({key_file.name}, outside the root): no key is configured for this deployment"
+
+
+def files_holding(top: Path, needle: bytes) -> tuple[int, list[str]]:
+    """How many regular files are under ``top`` (symlinks not followed), and which hold ``needle``."""
+    scanned, holding = 0, []
+    for directory, _dirs, names in os.walk(top):
+        for name in names:
+            path = Path(directory, name)
+            if path.is_symlink() or not path.is_file():
+                continue
+            scanned += 1
+            if needle in path.read_bytes():
+                holding.append(path.relative_to(top).as_posix())
+    return scanned, sorted(holding)
+
+
+async def _write_and_read_back(managers: dict[str, Any], user: str, canary: str) -> dict[str, bool]:
+    """Store the canary through every manager; for each, whether the API gives it back intact."""
+    memory, panel, knowledge, tools, metrics = (managers[name] for name in _MANAGERS)
+    back: dict[str, bool] = {}
+    session = await memory.create_session(user, title="at rest")
+    await memory.add_message(
+        user, session.session_id, "user", f"my passport number is {canary}",
+        attachments=[{"name": "scan.txt", "mime_type": "text/plain", "data": f"scan of {canary}".encode()}],
+    )
+    messages = await memory.get_messages(user, session.session_id)
+    back["memory message"] = any(canary in m.content for m in messages)
+    attachment = messages[-1].attachments[0] if messages and messages[-1].attachments else None
+    back["memory attachment"] = attachment is not None and canary.encode() in await memory.get_attachment(
+        user, session.session_id, attachment.attachment_id
+    )
+    await memory.store_memory(user, f"passport number {canary}", layer="permanent")
+    back["memory"] = any(canary in m.content for m in await memory.get_memories(user, "permanent"))
+    created = await panel.create_panel(user, [{"participant_id": "host"}, {"participant_id": "guest"}], title="at rest")
+    await panel.add_message(user, created.panel_id, "host", f"the code is {canary}")
+    back["panel message"] = any(canary in m.content for m in await panel.get_messages(user, created.panel_id))
+    base = await knowledge.create_knowledge_base(user, "papers")
+    document = await knowledge.add_document(user, base.kb_id, content=f"Passport record: {canary}.", title="passport")
+    back["knowledge document"] = canary in await knowledge.get_document_text(user, base.kb_id, document.doc_id)
+    run = await tools.execute_tool(user, "word_count", {"text": f"confidential {canary} draft"})
+    back["tool run"] = canary in (await tools.get_run(user, run.run_id)).model_dump_json()
+    await metrics.record_event(user, "note", {"text": canary})
+    back["analytics event"] = (await metrics.get_user_analytics(user)).event_counts.get("note") == 1
+    await metrics.audit(user, "data.stored", f"record:{canary}", details={"canary": canary})
+    back["audit record"] = any(canary in r.model_dump_json() for r in await metrics.get_audit_records(limit=10))
+    return back
 
 
 @security_check(
@@ -60,37 +102,37 @@ def _files_holding(top: Path, needle: bytes) -> tuple[int, list[str]]:
         name="data at rest encryption",
         category="data protection",
         asvs_id="V6.1.1",
-        attack="store a unique canary in a chat message, a memory and a knowledge document, then read every file under "
-        "the user's directory and look for the canary's bytes",
-        expected="with encryption at rest enabled in config: the canary appears in no file; with no encryption "
-        "setting enabled: reported as not applicable, with the number of files holding it in plaintext",
-        severity="medium",
+        attack="with encryption at rest on, store a unique canary through every manager (chat message, attachment, "
+        "memory, panel message, knowledge document, tool run, analytics event, audit record), read each back, then "
+        "read the bytes of every file under the data root and look for the canary",
+        expected="every read returns the canary intact, and no file under the data root holds it in plaintext",
+        severity="high",
     ),
     group="test_data_encryption",
-    components=("memory", "knowledge"),
+    components=_MANAGERS,
 )
 async def encryption_at_rest(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
-    user = ctx.new_user("sec_enc")
-    canary = "canary" + ff_new_id()
-    session = await ctx.memory.create_session(user, title="at rest")
-    await ctx.memory.add_message(user, session.session_id, "user", f"my passport number is {canary}")
-    await ctx.memory.store_memory(user, f"passport number {canary}", layer="permanent")
-    base = await ctx.knowledge.create_knowledge_base(user, "papers")
-    await ctx.knowledge.add_document(user, base.kb_id, content=f"Passport record: {canary}.", title="passport")
-    settings = encryption_settings(ctx.config)
-    enabled = sorted(path for path, value in settings.items() if value)
-    scanned, plaintext = await asyncio.to_thread(_files_holding, ff_safe_path(ctx.root, "users", user), canary.encode())
+    sandbox = scratch_dir(ctx, "encryption")
+    config, key_source = await asyncio.to_thread(encryption_config, ctx, sandbox)
+    root = Path(config.storage.base_path).resolve()
+    seen.note(f"checked on its own data root with {key_source}")
+    user, canary = ctx.new_user("sec_enc"), "canary" + ff_new_id()
+    managers = {name: ctx.fresh_manager(name, config=config) for name in _MANAGERS}
+    try:
+        for manager in managers.values():
+            await manager.initialize()
+        with check.step("store the canary through every manager and read it back"):
+            back = await _write_and_read_back(managers, user, canary)
+    finally:
+        for manager in managers.values():
+            await manager.shutdown()
+    encrypted = sorted(name for name, manager in managers.items() if manager.store.encrypted)
+    scanned, plaintext = await asyncio.to_thread(files_holding, root, canary.encode())
+    check.metric("files_scanned", scanned)
     check.metric("files_with_plaintext", len(plaintext))
-    if enabled:
-        seen.note(f"encryption enabled in config: {', '.join(enabled)}")
-        seen.note(f"{len(plaintext)} of {scanned} files hold the canary in plaintext: {plaintext[:5]}")
-        check.equal(plaintext, [], "no file holds the stored canary in plaintext")
-        return
-    found = ", ".join(f"{path}={value!r}" for path, value in settings.items()) or "no encryption setting exists"
-    seen.note(
-        f"not applicable: encryption at rest not implemented / not enabled in config ({found}); "
-        f"{len(plaintext)} of {scanned} files under the user's directory hold the canary in plaintext "
-        "(data at rest is protected by file-system permissions only)"
-    )
-    check.that(not enabled, "encryption at rest is not enabled in config, so plaintext at rest is the documented state")
-    check.at_least(len(plaintext), 1, "the scan works: the unencrypted canary is found on disk")
+    seen.note(f"stores that encrypt: {', '.join(encrypted) or 'none'}; read back intact: "
+              + ", ".join(f"{what}={'yes' if ok else 'NO'}" for what, ok in back.items()))
+    seen.note(f"{len(plaintext)} of {scanned} files under the root hold the canary in plaintext: {plaintext[:6]}")
+    check.equal(sorted(what for what, ok in back.items() if not ok), [], "every manager returns the canary intact")
+    check.at_least(scanned, len(back), "the scan read the files every manager wrote")
+    check.equal(plaintext, [], "no file under the data root holds the canary in plaintext")

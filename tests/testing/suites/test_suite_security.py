@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_integration_testing_config import FFSecurityTestConfigDTO
@@ -36,7 +35,6 @@ from ff_utils.ff_errors import FFPermissionError
 from ff_utils.ff_store import FFStore
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.security import REGISTRY
-from testing.suites.security.encryption import encryption_settings
 from tests._suite_helpers import SharedMemoryFolderStore
 
 ASVS_4_0_3 = re.compile(r"V(?:[1-9]|1[0-4])\.\d{1,2}\.\d{1,2}")
@@ -118,7 +116,7 @@ async def test_suite_passes_on_the_real_managers(run_security: Runner) -> None:
     assert all(c.passed and c.observed and "FAILED" not in c.observed for c in checks)
     assert _gate(report).passed and report.security_tests_passed
     encryption = next(c for c in checks if c.check_id == "SEC-ENC-01")
-    assert encryption.observed.startswith("not applicable: encryption at rest not implemented / not enabled in config")
+    assert "throwaway key" in encryption.observed and "0 of " in encryption.observed  # really checked (issue 12)
 
 
 async def test_a_disabled_group_attempts_nothing_and_records_no_check(run_security: Runner, tmp_path: Path) -> None:
@@ -134,7 +132,10 @@ async def test_a_disabled_group_attempts_nothing_and_records_no_check(run_securi
 
 
 class DotDotPathStore(FFStore):
-    """A safe-path helper that joins whatever it is given, ``..`` included."""
+    """A safe-path helper that joins whatever it is given, ``..`` included (and opens files
+    without the no-follow walk from the root, the second layer that would refuse ``..``)."""
+
+    confine_to_root = False
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
@@ -304,27 +305,6 @@ async def test_a_missing_length_check_is_found(run_security: Runner, monkeypatch
     assert results["oversized_chat_message"].attempts == 2  # the retry got a data root of its own
     _assert_found(results, report, "oversized_chat_message", "add_message(content=limit+1) was accepted", "added l1/l2/root/users/victim")
     _assert_found(results, report, "oversized_memory", "store_memory(immediate, limit+1) was accepted")
-
-
-async def test_plaintext_at_rest_fails_once_encryption_is_claimed_by_config(run_security: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import testing.suites.security.encryption as encryption_module
-
-    monkeypatch.setattr(encryption_module, "encryption_settings", lambda config: {"storage.encryption_enabled": True})
-    results, report = await run_security("encryption_at_rest")
-    _assert_found(results, report, "encryption_at_rest", "encryption enabled in config: storage.encryption_enabled", "files hold the canary in plaintext")
-
-
-def test_encryption_settings_are_found_anywhere_but_in_the_test_switches() -> None:
-    class Storage(BaseModel):
-        encryption_enabled: bool = True
-        encryption_key_file: str = ""
-
-    class Config(BaseModel):
-        storage: Storage = Storage()
-        integration_testing: FFSecurityTestConfigDTO = FFSecurityTestConfigDTO()
-
-    assert encryption_settings(Config()) == {"storage.encryption_enabled": True, "storage.encryption_key_file": ""}
-    assert encryption_settings(load_config(environ={})) == {}
 
 
 def test_survivor_scan_finds_a_live_process_of_a_run() -> None:

@@ -110,6 +110,7 @@ def builtin_tool_definitions() -> list[FFToolDefinitionDTO]:
             "Size of the user's tool workspace (all run directories). Needs a grant.",
             DiskUsageArgs,
             permissions=FFToolPermissionsDTO(dangerous=True),
+            workspace_view=True,
         ),
         tool(
             "restart_service",

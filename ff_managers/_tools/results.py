@@ -115,4 +115,5 @@ def ff_run_result(
         stdout_truncated=outcome.stdout_truncated,
         limit_exceeded=limit,
         stderr_tail=outcome.stderr_tail.decode("utf-8", errors="replace"),
+        sandbox="bwrap" if outcome.isolation == "bwrap" else "none",
     )

@@ -26,6 +26,7 @@ schema is FFCorruptionError naming the log).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -253,7 +254,7 @@ class FFToolRuns:
             work_bytes=settings.sandbox_work_dir_mb * mib,
             read_only=tuple(read_only),
             files=tuple(sorted(plan.files.items())),
-            out_cap=settings.sandbox_copy_back_mb * mib if settings.keep_work_dirs else 0,
+            out_cap=settings.sandbox_copy_back_mb * mib,
             uid=settings.sandbox_uid_base + secrets.randbelow(settings.sandbox_uid_count),
             extra=extra_args,
         )
@@ -265,10 +266,12 @@ class FFToolRuns:
         elapsed = 0.0
 
         async def attempt() -> FFSandboxOutcome:
-            nonlocal attempts, elapsed
+            nonlocal attempts, elapsed, request
             attempts += 1
             outcome = await ff_run_sandboxed(request)
             elapsed += outcome.duration_s
+            if outcome.files:  # the work dir persists across attempts, as it does on the host
+                request = dataclasses.replace(request, files=tuple(outcome.files))
             return outcome
 
         outcome = await ff_retry(
@@ -279,7 +282,7 @@ class FFToolRuns:
             backoff_max=settings.retry_backoff_max_seconds,
             sleep=self.sleep,
         )
-        if outcome.files:
+        if outcome.files and settings.keep_work_dirs:
             await asyncio.to_thread(self._write_back, plan, outcome.files)
         return ff_run_result(
             definition, user_id=plan.user_id, run_id=plan.run_id, arguments=plan.arguments,

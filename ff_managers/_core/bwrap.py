@@ -125,8 +125,6 @@ def ff_bwrap_argv(spec: FFBwrapSpec, command: Sequence[str]) -> list[str]:
     argv += ["--chdir", FF_SANDBOX_WORK_DIR, "--clearenv"]
     for key, value in sorted(spec.env.items()):
         argv += ["--setenv", key, value]
-    if "PWD" not in spec.env:
-        argv += ["--unsetenv", "PWD"]  # bwrap's --chdir would add it
     argv += [*spec.extra, "--", *command]
     return argv
 

@@ -221,6 +221,7 @@ def _child(settings: dict[str, object], target: list[str], error_write: int) -> 
         os.setpgid(0, 0)
         os.umask(0o077)
         if settings.get("uid") is not None:
+            os.environ.pop("PWD", None)  # bwrap's --chdir sets it; the environment is the manager's allow-list only
             _drop_privileges(int(settings["uid"]), int(settings["gid"]))  # type: ignore[arg-type]
         in_fd = settings.get("in_fd")
         if isinstance(in_fd, int):

@@ -151,7 +151,7 @@ async def test_parent_secrets_do_not_reach_the_tool(tools: FFToolExecutionManage
         "PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
         "PYTHONIOENCODING", "PYTHONNOUSERSITE", "FF_TOOL_RUN_ID", "FF_TOOL_NAME", "LC_CTYPE",
     }  # fmt: skip
-    assert result.output["HOME"].endswith(f"tools/work/{result.run_id}")
+    assert result.output["HOME"] == result.output["TMPDIR"] == "/ffwork"  # the sandbox's own work dir
 
 
 # --------------------------------------------------------------------------- time, memory, processes, output

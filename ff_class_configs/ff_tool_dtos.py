@@ -168,7 +168,7 @@ class FFToolRunResultDTO(BaseModel):
     duration_ms: float = Field(0.0, ge=0, description="wall time of all attempts, backoff excluded")
     attempts: int = Field(0, ge=0, description="processes started (0 when refused)")
     stdout_truncated: bool = False
-    limit_exceeded: str | None = Field(None, description="wall_time, cpu_time, memory, output, processes, file_size")
+    limit_exceeded: str | None = Field(None, description="wall_time, cpu_time, memory, output, processes, file_size, work_dir_size")
     refusal: FFToolRefusal | None = None
     stderr_tail: str = Field("", description="the end of stderr, for diagnosis")
     sandbox: Literal["bwrap", "none"] | None = Field(

@@ -197,6 +197,14 @@ def _sweep(tool_pgid: int) -> int:
     return count
 
 
+def _work_dir_full() -> bool:
+    try:
+        info = os.statvfs(os.getcwd())
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024
+
+
 def _report(status_fd: int, report: dict[str, object]) -> None:
     try:
         os.write(status_fd, json.dumps(report).encode() + b"\n")
@@ -298,7 +306,9 @@ def main(argv: list[str]) -> int:
     if exec_error:
         report["error"] = exec_error
     out_fd = settings.get("out_fd")
-    if isinstance(out_fd, int) and not terminated and not exec_error:
+    if isinstance(out_fd, int) and _work_dir_full():
+        report["work_dir_full"] = True  # the program hit the size cap: nothing of it is copied back
+    elif isinstance(out_fd, int) and not terminated and not exec_error:
         try:
             report.update(pack_files(os.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[arg-type]
         except OSError as exc:

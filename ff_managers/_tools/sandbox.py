@@ -362,6 +362,8 @@ async def _supervise(
     exit_code = report.get("exit_code") if report else returncode
     signal_number = report.get("signal") if report else (-returncode if (returncode or 0) < 0 else None)
     limit = reasons[0] if reasons else _limit_from_exit(signal_number if isinstance(signal_number, int) else None, stderr_tail)
+    if limit is None and report.get("work_dir_full"):
+        limit = "work_dir_size"
     launch_error = report.get("error") if isinstance(report.get("error"), str) else None
     if not report and not reasons:
         launch_error = f"supervisor ended without a report (exit status {returncode})"

@@ -8,7 +8,7 @@ import zlib
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
-__all__ = ["flate_bomb_pdf", "stream_bomb_pdf", "text_bomb_pdf"]
+__all__ = ["flate_bomb_pdf", "one_page_pdf", "stream_bomb_pdf", "text_bomb_pdf", "two_page_pdf"]
 
 
 def _pdf_with_content(content: bytes, *, compressed: bytes | None = None) -> bytes:
@@ -78,3 +78,16 @@ def flate_bomb_pdf(decoded_mb: int = 240) -> bytes:
     block = b" " * (1024 * 1024)
     data = b"".join(compressor.compress(block) for _ in range(decoded_mb)) + compressor.flush()
     return _pdf_with_content(b"", compressed=data)
+
+
+def one_page_pdf(text: bytes = b"hello pages") -> bytes:
+    return _pdf_with_content(b"BT /F1 12 Tf (" + text + b") Tj ET")
+
+
+def two_page_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    writer.add_blank_page(100, 100)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -22,7 +22,7 @@ from ff_class_configs import load_config
 from ff_managers._core.sandboxed_call import FFChildResult
 from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
 from ff_utils.ff_errors import FFValidationError
-from tests._pdf_bombs import flate_bomb_pdf, stream_bomb_pdf, text_bomb_pdf
+from tests._pdf_bombs import flate_bomb_pdf, one_page_pdf, stream_bomb_pdf, text_bomb_pdf, two_page_pdf
 
 RSS_GROWTH_ALLOWED = 48 * 1024 * 1024
 BOMBS = {
@@ -87,31 +87,16 @@ async def test_a_pdf_bomb_is_refused_naming_its_limit_and_nothing_is_stored(tmp_
 
 async def test_a_page_limit_refuses_before_any_page_is_read(tmp_path: Path) -> None:
     kb = make_kb(tmp_path / "root", extract_max_pages=1)
-    from tests._pdf_bombs import _pdf_with_content  # a normal one-page PDF is fine ...
-
-    one_page = _pdf_with_content(b"BT /F1 12 Tf (hello pages) Tj ET")
+    one_page = one_page_pdf()  # a normal one-page PDF is fine ...
     try:
         base = await kb.create_knowledge_base("alice", "pages")
         doc = await kb.add_document("alice", base.kb_id, data=one_page, format="pdf")
         assert doc.page_count == 1
         with pytest.raises(FFValidationError, match="extract_max_pages"):  # ... two pages are not
-            await kb.add_document("alice", base.kb_id, data=_two_pages(), format="pdf")
+            await kb.add_document("alice", base.kb_id, data=two_page_pdf(), format="pdf")
         assert len(await kb.list_documents("alice", base.kb_id)) == 1
     finally:
         await kb.shutdown()
-
-
-def _two_pages() -> bytes:
-    import io
-
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(100, 100)
-    writer.add_blank_page(100, 100)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 async def test_text_documents_are_held_to_the_character_limit(tmp_path: Path) -> None:

@@ -312,3 +312,18 @@ async def test_explicitly_unsandboxed_runs_say_so(tmp_path: Path) -> None:
     sandboxed = await make_tools(tmp_path / "root2", "sandboxed").execute_tool("alice", "word_count", {"text": "one two"})
     assert sandboxed.ok and sandboxed.sandbox == "bwrap"
     assert json.loads(result.model_dump_json())["sandbox"] == "none"  # and the run log keeps it
+
+
+# ------------------------------------------------------------------------------ extract_text and bombs
+
+
+async def test_extract_text_stops_a_text_bomb_at_its_character_cap(tmp_path: Path) -> None:
+    from tests._pdf_bombs import flate_bomb_pdf, text_bomb_pdf, two_page_pdf
+
+    tools = make_tools(tmp_path / "root", "sandboxed")
+    bomb = await tools.execute_tool("alice", "extract_text", {"path": "bomb.pdf", "max_chars": 100_000}, files={"bomb.pdf": text_bomb_pdf()})
+    assert bomb.ok and bomb.output["truncated"] is True and bomb.output["characters"] == 100_000
+    flate = await tools.execute_tool("alice", "extract_text", {"path": "f.pdf"}, files={"f.pdf": flate_bomb_pdf()})
+    assert not flate.ok and "decompression limit" in (flate.error or "")
+    paged = await tools.execute_tool("alice", "extract_text", {"path": "b.pdf", "max_pages": 1}, files={"b.pdf": two_page_pdf()})
+    assert not paged.ok and "max_pages" in (paged.error or "")

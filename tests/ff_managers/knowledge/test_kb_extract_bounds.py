@@ -22,7 +22,7 @@ from ff_class_configs import load_config
 from ff_managers._core.sandboxed_call import FFChildResult
 from ff_managers.ff_knowledge_base_manager import FFKnowledgeBaseManager
 from ff_utils.ff_errors import FFValidationError
-from tests._pdf_bombs import flate_bomb_pdf, one_page_pdf, stream_bomb_pdf, text_bomb_pdf, two_page_pdf
+from testing.suites.security._pdf_bombs import flate_bomb_pdf, one_page_pdf, stream_bomb_pdf, text_bomb_pdf, two_page_pdf
 
 RSS_GROWTH_ALLOWED = 48 * 1024 * 1024
 BOMBS = {

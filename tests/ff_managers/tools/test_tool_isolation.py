@@ -318,7 +318,7 @@ async def test_explicitly_unsandboxed_runs_say_so(tmp_path: Path) -> None:
 
 
 async def test_extract_text_stops_a_text_bomb_at_its_character_cap(tmp_path: Path) -> None:
-    from tests._pdf_bombs import flate_bomb_pdf, text_bomb_pdf, two_page_pdf
+    from testing.suites.security._pdf_bombs import flate_bomb_pdf, text_bomb_pdf, two_page_pdf
 
     tools = make_tools(tmp_path / "root", "sandboxed")
     bomb = await tools.execute_tool("alice", "extract_text", {"path": "bomb.pdf", "max_chars": 100_000}, files={"bomb.pdf": text_bomb_pdf()})

@@ -1,4 +1,4 @@
-"""PDF bombs built in the tests: a small file whose text expands to tens of MB, and a flate bomb."""
+"""PDF bombs, built on the fly by the security suite and the tests: text that expands to tens of MB, a flate bomb."""
 
 from __future__ import annotations
 

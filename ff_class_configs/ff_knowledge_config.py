@@ -32,6 +32,20 @@ class FFKnowledgeConfigDTO(FFConfigSection):
     max_document_bytes: int = Field(
         20 * 1024 * 1024, ge=1, description="largest document accepted (source bytes: text as UTF-8, or the PDF)"
     )
+    extract_max_pages: int = Field(2_000, ge=1, description="most pages a PDF may have (refused above)")
+    extract_max_chars: int = Field(
+        2_000_000, ge=1, description="most characters a document's extracted text may have (refused above)"
+    )
+    extract_max_page_content_mb: int = Field(
+        16, ge=1, le=1024, description="most decoded content-stream bytes of one PDF page (refused above, before parsing)"
+    )
+    extract_cpu_seconds: int = Field(20, ge=1, le=3600, description="CPU time of the child that extracts a PDF")
+    extract_memory_mb: int = Field(768, ge=128, le=65536, description="address space of the child that extracts a PDF")
+    extract_wall_seconds: float = Field(60.0, gt=0, le=3600, description="wall time of the child that extracts a PDF")
+    extract_bwrap_path: str = Field("/usr/bin/bwrap", description="bubblewrap for the extraction child (absolute, or looked up on PATH)")
+    extract_require_sandbox: bool = Field(
+        False, description="refuse PDFs when bubblewrap cannot sandbox (otherwise the child runs with its rlimits only)"
+    )
     max_title_chars: int = Field(300, ge=1, description="longest document title")
     max_name_chars: int = Field(200, ge=1, description="longest knowledge base name")
     max_metadata_bytes: int = Field(

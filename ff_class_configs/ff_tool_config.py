@@ -1,4 +1,10 @@
-"""Configuration of sandboxed tool execution: default limits, resilience, storage of runs."""
+"""Configuration of sandboxed tool execution: the sandbox, default limits, resilience, storage of runs.
+
+Tools run under bubblewrap (see ff_managers/_core/bwrap.py for the walls). When bwrap is missing
+or cannot create namespaces, tools do not run, unless ``allow_unsandboxed`` says explicitly that
+running them on the host (limits, watchdog and output cap only) is acceptable; every result of
+such a run says ``sandbox: "none"``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,14 @@ __all__ = ["FFToolConfigDTO"]
 class FFToolConfigDTO(FFConfigSection):
     """Sandboxed tool execution: default limits (a definition may override them) and resilience."""
 
+    bwrap_path: str = Field("/usr/bin/bwrap", description="bubblewrap: an absolute path, or a name looked up on PATH")
+    allow_unsandboxed: bool = Field(
+        False, description="run tools WITHOUT bubblewrap when it is missing or cannot create namespaces (results say so)"
+    )
+    sandbox_work_dir_mb: int = Field(64, ge=1, le=16384, description="size of the run's writable /work tmpfs")
+    sandbox_copy_back_mb: int = Field(64, ge=0, le=16384, description="most bytes of /work copied back to the run's work dir")
+    sandbox_uid_base: int = Field(200_000, ge=1000, description="first of the unprivileged uids a run gets (one per run)")
+    sandbox_uid_count: int = Field(65_536, ge=1, le=1_000_000, description="how many uids runs are spread over")
     default_wall_time_seconds: float = Field(10.0, gt=0, description="a run past this is killed (status timeout)")
     default_cpu_time_seconds: int = Field(10, ge=1, description="RLIMIT_CPU of the tool process")
     default_memory_mb: int = Field(512, ge=32, description="RLIMIT_AS (address space) of the tool process")

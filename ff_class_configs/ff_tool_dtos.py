@@ -6,7 +6,7 @@ import os
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -103,6 +103,14 @@ class FFToolDefinitionDTO(BaseModel):
     limits: FFToolLimitsDTO = Field(default_factory=FFToolLimitsDTO)
     retryable_exit_codes: frozenset[int] = Field(frozenset({75}), description="exit codes that mean 'try again' (75 = EX_TEMPFAIL)")
     env: dict[str, str] = Field(default_factory=dict, description="fixed extra environment (never secrets of the parent)")
+    network: Literal["none", "loopback"] = Field(
+        "none",
+        description="none: no interface up in the sandbox; loopback: its own lo up (127.0.0.1 inside the sandbox only, "
+        "never the host's)",
+    )
+    workspace_view: bool = Field(
+        False, description="mount the user's tool workspace (every run's work dir) read-only at /workspace"
+    )
 
     @field_validator("argv")
     @classmethod
@@ -160,9 +168,12 @@ class FFToolRunResultDTO(BaseModel):
     duration_ms: float = Field(0.0, ge=0, description="wall time of all attempts, backoff excluded")
     attempts: int = Field(0, ge=0, description="processes started (0 when refused)")
     stdout_truncated: bool = False
-    limit_exceeded: str | None = Field(None, description="wall_time, cpu_time, memory, output, processes, file_size")
+    limit_exceeded: str | None = Field(None, description="wall_time, cpu_time, memory, output, processes, file_size, work_dir_size")
     refusal: FFToolRefusal | None = None
     stderr_tail: str = Field("", description="the end of stderr, for diagnosis")
+    sandbox: Literal["bwrap", "none"] | None = Field(
+        None, description="bwrap: ran in the bubblewrap sandbox; none: ran UNSANDBOXED (explicitly allowed by config)"
+    )
     schema_version: int = FF_TOOL_RUN_SCHEMA_VERSION
 
     @property

@@ -29,7 +29,7 @@ from ff_class_configs.ff_knowledge_dtos import KB_SCHEMA_VERSION, FFKnowledgeDoc
 from ff_managers._core.errors import translate_errors
 from ff_managers._knowledge.catalog import FFKbCatalog
 from ff_managers._knowledge.chunking import FFChunkSpan, chunk_text
-from ff_managers._knowledge.extract import FFExtractedText, extract_text
+from ff_managers._knowledge.extract import FFExtractedText, FFExtractLimits, extract_text
 from ff_managers._knowledge.index import FFChunkRecord, FFKbTokenizer
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
 from ff_utils.ff_hashing import ff_sha256_bytes
@@ -121,7 +121,10 @@ class FFKbDocuments:
         self, content: str | None, data: bytes | None, fmt: str | None, title: str | None, document_id: str | None
     ) -> FFPreparedDocument:
         """Extract, chunk and tokenise (CPU work, no writes); raises FFValidationError."""
-        extracted = extract_text(content=content, data=data, fmt=fmt, max_bytes=self._settings.max_document_bytes)
+        extracted = extract_text(
+            content=content, data=data, fmt=fmt, max_bytes=self._settings.max_document_bytes,
+            limits=FFExtractLimits.from_settings(self._settings),
+        )  # fmt: skip
         checksum = ff_sha256_bytes(extracted.source_bytes)
         doc_id = document_id or f"doc-{checksum[:32]}"
         spans = self.chunk(extracted.text)

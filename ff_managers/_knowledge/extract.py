@@ -1,24 +1,31 @@
 """Turn what a caller hands the knowledge base (text, Markdown, PDF bytes) into plain text.
 
-Pure: bytes in, text out, no disk. Every failure is one :class:`FFValidationError`, raised before
-the manager writes anything. The text that comes out is normalised (``\\r\\n`` and ``\\r`` become
+Bytes in, text out, no disk. Every failure is one :class:`FFValidationError`, raised before the
+manager writes anything. The text that comes out is normalised (``\\r\\n`` and ``\\r`` become
 ``\\n``, a UTF-8 BOM is dropped) because chunk offsets and citations index it.
+
+Bounded: a PDF is parsed in a child process (:mod:`ff_managers._knowledge.pdf_extract_child`,
+started by :func:`ff_managers._core.sandboxed_call.ff_run_python_child`: bubblewrap when it can
+sandbox here, rlimits always), never in the manager's process, so a 17 KB file that expands to
+tens of megabytes of text or a flate bomb spends the child's CPU and memory limits and is
+refused with one FFValidationError naming the limit (``knowledge.extract_*``). Text and
+Markdown are held to the same character limit.
 """
 
 from __future__ import annotations
 
-import io
-import logging
-import zlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
-import pypdf
-import pypdf.errors
-
+from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
 from ff_class_configs.ff_knowledge_dtos import FFDocumentFormat
+from ff_managers._core.sandboxed_call import FFChildLimits, ff_run_python_child
 from ff_utils.ff_errors import FFValidationError
 
-__all__ = ["FFExtractedText", "resolve_format", "extract_text", "normalise_text", "FORMAT_MIME_TYPES"]
+__all__ = ["FFExtractLimits", "FFExtractedText", "resolve_format", "extract_text", "normalise_text", "FORMAT_MIME_TYPES"]
+
+_CHILD = Path(__file__).resolve().with_name("pdf_extract_child.py")
 
 FORMAT_MIME_TYPES: dict[FFDocumentFormat, str] = {
     "text": "text/plain",
@@ -40,20 +47,46 @@ _ALIASES: dict[str, FFDocumentFormat] = {
     "application/pdf": "pdf",
 }
 
-# pypdf reports damaged files with its own errors, but a hostile or truncated file also reaches
-# plain Python errors deep in its parser (a missing dict key, a bad int, a broken zlib stream).
-# These are the ones its parser is known to let through; each means "not a readable PDF".
-_PDF_PARSE_ERRORS: tuple[type[BaseException], ...] = (
-    pypdf.errors.PyPdfError,
-    ValueError,
-    KeyError,
-    TypeError,
-    IndexError,
-    AttributeError,
-    AssertionError,
-    RecursionError,
-    zlib.error,
-)
+@dataclass(frozen=True, slots=True)
+class FFExtractLimits:
+    """How much one document may cost to extract (``knowledge.extract_*``)."""
+
+    max_pages: int = 2_000
+    max_chars: int = 2_000_000
+    max_page_content_mb: int = 16
+    cpu_seconds: int = 20
+    memory_mb: int = 768
+    wall_seconds: float = 60.0
+    bwrap_path: str = "/usr/bin/bwrap"
+    require_sandbox: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: FFKnowledgeConfigDTO) -> FFExtractLimits:
+        return cls(
+            max_pages=settings.extract_max_pages,
+            max_chars=settings.extract_max_chars,
+            max_page_content_mb=settings.extract_max_page_content_mb,
+            cpu_seconds=settings.extract_cpu_seconds,
+            memory_mb=settings.extract_memory_mb,
+            wall_seconds=settings.extract_wall_seconds,
+            bwrap_path=settings.extract_bwrap_path,
+            require_sandbox=settings.extract_require_sandbox,
+        )
+
+
+_LIMIT_SETTINGS = {
+    "pages": "extract_max_pages",
+    "characters": "extract_max_chars",
+    "page_content": "extract_max_page_content_mb",
+    "cpu_time": "extract_cpu_seconds",
+    "memory": "extract_memory_mb",
+    "wall_time": "extract_wall_seconds",
+}
+
+
+def _over(limit: str, message: str) -> FFValidationError:
+    name = _LIMIT_SETTINGS[limit]
+    return FFValidationError(f"PDF refused: {message} (limit knowledge.{name})", field="data", limit=name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,29 +147,35 @@ def _decode(data: bytes) -> str:
         ) from exc
 
 
-def _pdf_text(data: bytes) -> tuple[str, int]:
+def _pdf_text(data: bytes, limits: FFExtractLimits) -> tuple[str, int]:
     if not data.lstrip()[:5] == b"%PDF-":
         raise FFValidationError("not a PDF: the data does not start with %PDF-", field="data")
-    # pypdf logs every recoverable oddity of a damaged file as a warning; the caller gets our
-    # one error instead, so keep its logger quiet for the duration.
-    pdf_logger = logging.getLogger("pypdf")
-    previous = pdf_logger.level
-    pdf_logger.setLevel(logging.ERROR)
+    child_limits = FFChildLimits(
+        cpu_seconds=limits.cpu_seconds,
+        memory_mb=limits.memory_mb,
+        wall_seconds=limits.wall_seconds,
+        max_output=limits.max_chars * 6 + 4096,  # JSON of max_chars characters, escapes included
+    )
+    result = ff_run_python_child(
+        _CHILD, data, args=(str(limits.max_pages), str(limits.max_chars), str(limits.max_page_content_mb * 1024 * 1024)), limits=child_limits,
+        bwrap_path=limits.bwrap_path, require_sandbox=limits.require_sandbox,
+    )  # fmt: skip
+    if result.limit is not None:
+        raise _over(result.limit, f"extraction stopped at its {result.limit.replace('_', ' ')} limit")
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise FFValidationError("encrypted PDFs are not supported", field="data")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except FFValidationError:
-        raise
-    except _PDF_PARSE_ERRORS as exc:
-        raise FFValidationError(f"corrupt or unreadable PDF: {type(exc).__name__}: {str(exc)[:200]}", field="data") from exc
-    finally:
-        pdf_logger.setLevel(previous)
-    # Pages become paragraphs: a blank line between them lets the chunker break there.
-    text = "\n\n".join(page.strip("\n") for page in pages)
-    # Some fonts map glyphs to NUL; in extracted text that is noise, not a sign of binary input.
-    return text.replace("\x00", ""), len(pages)
+        document = json.loads(result.stdout)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        document = None
+    if not isinstance(document, dict):
+        detail = result.stderr_tail.decode("utf-8", errors="replace").strip().splitlines()[-1:] or [f"exit {result.exit_code}"]
+        raise FFValidationError(f"corrupt or unreadable PDF: the extraction failed ({detail[0][:200]})", field="data")
+    if "limit" in document:
+        raise _over(str(document["limit"]), str(document.get("message", "")))
+    if document.get("error") == "encrypted":
+        raise FFValidationError("encrypted PDFs are not supported", field="data")
+    if "error" in document:
+        raise FFValidationError(f"corrupt or unreadable PDF: {document.get('message', '')}", field="data")
+    return str(document["text"]), int(document["pages"])
 
 
 def extract_text(
@@ -145,6 +184,7 @@ def extract_text(
     data: bytes | None,
     fmt: str | None,
     max_bytes: int,
+    limits: FFExtractLimits | None = None,
 ) -> FFExtractedText:
     """Validate one document and return its text; raise FFValidationError for anything unusable.
 
@@ -175,10 +215,18 @@ def extract_text(
             field="content" if content is not None else "data",
             value=len(source),
         )
+    limits = limits or FFExtractLimits()
     page_count: int | None = None
     if document_format == "pdf":
-        raw_text, page_count = _pdf_text(source)
+        raw_text, page_count = _pdf_text(source, limits)
     else:
         raw_text = content if content is not None else _decode(source)
+        if len(raw_text) > limits.max_chars:
+            raise FFValidationError(
+                f"document of {len(raw_text):,} characters exceeds the limit of {limits.max_chars:,} "
+                "(limit knowledge.extract_max_chars)",
+                field="content" if content is not None else "data",
+                limit="extract_max_chars",
+            )
     text = _check_text(raw_text)
     return FFExtractedText(text, document_format, FORMAT_MIME_TYPES[document_format], source, page_count)

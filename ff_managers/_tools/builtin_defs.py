@@ -46,6 +46,7 @@ class WordCountArgs(_TextOrPath):
 class ExtractTextArgs(_Args):
     path: str = Field(min_length=1, max_length=255)
     max_chars: int = Field(200_000, ge=1, le=2_000_000)
+    max_pages: int = Field(2_000, ge=1, le=100_000)
 
 
 class SummarizeArgs(_TextOrPath):
@@ -110,6 +111,7 @@ def builtin_tool_definitions() -> list[FFToolDefinitionDTO]:
             "Size of the user's tool workspace (all run directories). Needs a grant.",
             DiskUsageArgs,
             permissions=FFToolPermissionsDTO(dangerous=True),
+            workspace_view=True,
         ),
         tool(
             "restart_service",

@@ -28,6 +28,7 @@ _LIMIT_NOTES = {
     "cpu_time": "used up its CPU-time limit",
     "file_size": "wrote a file larger than allowed",
     "memory": "ran out of its memory limit",
+    "work_dir_size": "filled its work dir (the sandbox's size cap); nothing of it was kept",
 }
 
 
@@ -86,6 +87,8 @@ def ff_run_result(
     elif outcome.signal is not None:
         note = _LIMIT_NOTES.get(limit or "", "killed")
         status, error = FFToolRunStatus.KILLED, f"{note} (signal {outcome.signal})"
+    elif limit == "work_dir_size":  # whatever the tool says, its files were not kept
+        error, output = _LIMIT_NOTES[limit], document if parsed else None
     elif outcome.exit_code == 0 and parsed:
         status, output = FFToolRunStatus.SUCCESS, document
     elif outcome.exit_code == 0:
@@ -93,7 +96,7 @@ def ff_run_result(
     else:
         declared = _declared_error(document) if parsed else None
         output = document if parsed else None
-        if limit in ("memory", "file_size"):  # refused by the kernel; the tool failed on it
+        if limit in ("memory", "file_size", "work_dir_size"):  # refused by the kernel; the tool failed on it
             error = _LIMIT_NOTES[limit]
         elif declared and isinstance(declared.get("message"), str):
             error = f"{declared.get('type', 'error')}: {declared['message']}"
@@ -115,4 +118,5 @@ def ff_run_result(
         stdout_truncated=outcome.stdout_truncated,
         limit_exceeded=limit,
         stderr_tail=outcome.stderr_tail.decode("utf-8", errors="replace"),
+        sandbox="bwrap" if outcome.isolation == "bwrap" else "none",
     )

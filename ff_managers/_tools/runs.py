@@ -13,7 +13,8 @@ The manager's gates, in order (the first that says no decides):
    A refusal is a *result* (status ``refused``), logged to ``users/<uid>/tools/runs.jsonl`` so
    forbidden attempts are audited. Otherwise ``users/<uid>/tools/work/<run_id>/`` is created,
    the staged files are written into it, and the tool runs in the sandbox
-   (:mod:`ff_managers._tools.sandbox`), retried with backoff while it fails transiently (exit 75
+   (:mod:`ff_managers._tools.sandbox`, under bubblewrap; without it the call raises
+   FFSandboxViolationError unless ``tools.allow_unsandboxed``), retried with backoff while it fails transiently (exit 75
    or a declared retryable error). The result is logged and returned.
 
 Storage goes through the manager's :class:`~ff_utils.ff_store.FFStore`: the run log with its
@@ -25,6 +26,8 @@ schema is FFCorruptionError naming the log).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +36,7 @@ from typing import Any
 
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolRefusal, FFToolRunResultDTO, FFToolRunStatus
+from ff_managers._core.bwrap import FF_SANDBOX_WORK_DIR, ff_bwrap_problem, ff_python_roots, ff_resolve_bwrap
 from ff_managers._core.checks import check_json_object
 from ff_managers._tools.access import FFToolAccess
 from ff_managers._tools.builtin_defs import TOOLS_PACKAGE_PARENT
@@ -134,9 +138,26 @@ class FFToolRuns:
 
     # ------------------------------------------------------------------ gate 3 and the run
 
+    async def isolation(self) -> str:
+        """``bwrap``, or ``none`` when config allows unsandboxed runs and bwrap cannot sandbox here.
+
+        Raises FFSandboxViolationError saying why when tools cannot run sandboxed and may not run
+        otherwise. The probe (one bwrap start) is cached per bwrap path.
+        """
+        bwrap = ff_resolve_bwrap(self.settings.bwrap_path)
+        problem = await asyncio.to_thread(ff_bwrap_problem, bwrap)
+        if problem is None:
+            return "bwrap"
+        if self.settings.allow_unsandboxed:
+            return "none"
+        raise FFSandboxViolationError(
+            f"tools do not run without the sandbox: {problem} (tools.allow_unsandboxed is off)", reason="no_sandbox"
+        )
+
     async def execute(self, plan: FFToolRunPlan) -> FFToolRunResultDTO:
         """Refuse by policy or run the tool; either way the result is logged before it is returned."""
         started_at = self.clock()
+        isolation = await self.isolation()
         refusal = await self._policy_refusal(plan)
         if refusal is not None:
             result = FFToolRunResultDTO(
@@ -148,8 +169,8 @@ class FFToolRuns:
             return result
         breaker = self.breakers.get(plan.definition.name)
         try:
-            await asyncio.to_thread(self._prepare_work_dir, plan)
-            result = await self._run(plan, started_at)
+            await asyncio.to_thread(self._prepare_work_dir, plan, isolation)
+            result = await self._run(plan, started_at, isolation)
         except BaseException:
             breaker.release_trial()
             raise
@@ -173,19 +194,53 @@ class FFToolRuns:
             return FFToolRefusal.CIRCUIT_OPEN
         return None
 
-    def _prepare_work_dir(self, plan: FFToolRunPlan) -> None:
+    def _prepare_work_dir(self, plan: FFToolRunPlan, isolation: str) -> None:
         self.store.ensure_dir(plan.work_dir)
+        if isolation == "bwrap":
+            self._check_not_exposed()
+            return  # the staged files travel into the sandbox's own /work (see sandbox_files)
         for name, data in plan.files.items():
             self.scratch.write_bytes(plan.work_dir / name, data)  # scratch input, rebuilt on retry
 
-    async def _run(self, plan: FFToolRunPlan, started_at: datetime) -> FFToolRunResultDTO:
+    def _check_not_exposed(self) -> None:
+        """Refuse to run when a read-only mount of the sandbox would contain the data root."""
+        root = self.store.root.resolve()
+        for exposed in (*ff_python_roots(), str(TOOLS_PACKAGE_PARENT / "tools_builtin")):
+            base = Path(exposed).resolve()
+            if root == base or base in root.parents:
+                raise FFSandboxViolationError(
+                    f"the data root {root} lies inside {base}, which tool sandboxes see read-only: move the data root"
+                )
+
+    def _write_back(self, plan: FFToolRunPlan, files: list[tuple[str, bytes]]) -> None:
+        """The sandbox's /work files into the run's work dir; a name the store refuses is skipped."""
+        for name, data in files:
+            try:
+                target = self.store.path("users", plan.user_id, "tools", "work", plan.run_id, *name.split("/"))
+                self.store.ensure_dir(target.parent)
+                self.scratch.write_bytes(target, data)
+            except FFValidationError:
+                continue
+
+    def _request(self, plan: FFToolRunPlan, isolation: str) -> FFSandboxRequest:
         definition, settings = plan.definition, self.settings
+        sandboxed = isolation == "bwrap"
         env = ff_build_environment(
-            plan.work_dir,
+            Path(FF_SANDBOX_WORK_DIR) if sandboxed else plan.work_dir,
             pythonpath=TOOLS_PACKAGE_PARENT,
             extra={**definition.env, "FF_TOOL_RUN_ID": plan.run_id, "FF_TOOL_NAME": definition.name},
         )
-        request = FFSandboxRequest(
+        read_only = [str(TOOLS_PACKAGE_PARENT / "tools_builtin")]
+        extra_args: tuple[str, ...] = ()
+        if definition.workspace_view:
+            workspace = plan.work_dir.parent
+            if sandboxed:
+                extra_args = ("--ro-bind", str(workspace), "/workspace")
+                env["FF_TOOL_WORKSPACE"] = "/workspace"
+            else:
+                env["FF_TOOL_WORKSPACE"] = str(workspace)
+        mib = 1024 * 1024
+        return FFSandboxRequest(
             argv=definition.argv,
             stdin=plan.payload,
             cwd=plan.work_dir,
@@ -193,15 +248,30 @@ class FFToolRuns:
             limits=ff_effective_limits(definition, settings),
             stderr_tail_bytes=settings.stderr_tail_bytes,
             watchdog_interval=settings.watchdog_interval_seconds,
+            isolation=isolation,
+            bwrap=ff_resolve_bwrap(settings.bwrap_path) or settings.bwrap_path,
+            network=definition.network,
+            work_bytes=settings.sandbox_work_dir_mb * mib,
+            read_only=tuple(read_only),
+            files=tuple(sorted(plan.files.items())),
+            out_cap=settings.sandbox_copy_back_mb * mib,
+            uid=settings.sandbox_uid_base + secrets.randbelow(settings.sandbox_uid_count),
+            extra=extra_args,
         )
+
+    async def _run(self, plan: FFToolRunPlan, started_at: datetime, isolation: str) -> FFToolRunResultDTO:
+        definition, settings = plan.definition, self.settings
+        request = self._request(plan, isolation)
         attempts = 0
         elapsed = 0.0
 
         async def attempt() -> FFSandboxOutcome:
-            nonlocal attempts, elapsed
+            nonlocal attempts, elapsed, request
             attempts += 1
             outcome = await ff_run_sandboxed(request)
             elapsed += outcome.duration_s
+            if outcome.files:  # the work dir persists across attempts, as it does on the host
+                request = dataclasses.replace(request, files=tuple(outcome.files))
             return outcome
 
         outcome = await ff_retry(
@@ -212,6 +282,8 @@ class FFToolRuns:
             backoff_max=settings.retry_backoff_max_seconds,
             sleep=self.sleep,
         )
+        if outcome.files and settings.keep_work_dirs:
+            await asyncio.to_thread(self._write_back, plan, outcome.files)
         return ff_run_result(
             definition, user_id=plan.user_id, run_id=plan.run_id, arguments=plan.arguments,
             started_at=started_at, outcome=outcome, attempts=attempts, elapsed=elapsed,

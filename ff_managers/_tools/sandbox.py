@@ -1,13 +1,21 @@
-"""Run one tool process in a sandbox: no shell, scrubbed environment, limits, kill, output cap.
+"""Run one tool process in a sandbox: bubblewrap, no shell, clean environment, limits, kill, caps.
 
 The manager calls :func:`ff_run_sandboxed` once per attempt. What it guarantees:
 
 * The command is an argv list given to ``create_subprocess_exec`` (never a shell); arguments
   travel as JSON on stdin.
-* The child starts through :mod:`ff_managers._tools.launcher`, a supervisor in a new session that
-  sets RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0 in the
+* With ``isolation="bwrap"`` (the default; see :mod:`ff_managers._core.bwrap` for the walls) the
+  tool runs in new PID, network, IPC and UTS namespaces under an unprivileged uid of its own,
+  sees the system read-only and can write only ``/work``, a tmpfs of ``work_bytes``. The staged
+  files are copied in through a memfd and the work dir's files copied out through another, within
+  ``out_cap`` bytes, after every process of the run is gone. With ``isolation="none"`` (only
+  when the configuration explicitly allows unsandboxed runs) the tool runs on the host in the
+  real work dir, as before: the result says so.
+* The child starts through :mod:`ff_managers._core.sandbox_launcher`, a supervisor that sets
+  RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0 in the
   tool right before ``exec`` and, being a child subreaper, kills and reaps every descendant of
-  the tool when it ends (or when asked with SIGTERM).
+  the tool when it ends (or when asked with SIGTERM). These limits, the output cap and the
+  watchdog are the second layer under bubblewrap.
 * The environment is built from an allow-list only (PATH, LANG, HOME/TMPDIR = the work dir,
   PYTHONPATH of the tools package); nothing of the parent's environment passes through.
 * Wall time: past the limit the run is stopped (SIGTERM to the supervisor, which SIGKILLs the
@@ -32,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO
+from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv
+from ff_managers._tools.sandbox_files import ff_read_packed, ff_write_packed
 from ff_managers._tools.watchdog import ff_hard_kill, ff_watch_processes
 from ff_utils.ff_errors import FFSandboxViolationError
 from ff_utils.ff_logging import get_logger
@@ -47,7 +57,6 @@ __all__ = [
 
 _log = get_logger("tools.sandbox")
 
-FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("launcher.py")
 _READ_CHUNK = 64 * 1024
 _TERM_GRACE_S = 1.0
 _READER_GRACE_S = 1.0
@@ -65,6 +74,15 @@ class FFSandboxRequest:
     limits: FFToolLimitsDTO
     stderr_tail_bytes: int = 4096
     watchdog_interval: float = 0.02
+    isolation: str = "bwrap"
+    bwrap: str = "/usr/bin/bwrap"
+    network: FFNetwork = "none"
+    work_bytes: int = 64 * 1024 * 1024
+    read_only: tuple[str, ...] = ()
+    files: tuple[tuple[str, bytes], ...] = ()
+    out_cap: int = 64 * 1024 * 1024
+    uid: int = 65534
+    extra: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -82,6 +100,8 @@ class FFSandboxOutcome:
     peak_processes: int = 0
     reaped: int = 0
     supervisor_report: dict[str, object] = field(default_factory=dict)
+    isolation: str = "bwrap"
+    files: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 class _ExitAwareProtocol(asyncio.subprocess.SubprocessStreamProtocol):
@@ -128,6 +148,11 @@ def ff_rlimits(limits: FFToolLimitsDTO) -> dict[str, int]:
         "RLIMIT_NOFILE": int(limits.max_open_files or 64),
         "RLIMIT_CORE": 0,
     }
+
+
+def _overhead(request: FFSandboxRequest) -> int:
+    """Processes of the sandbox itself below the spawned one: bwrap's init and the supervisor."""
+    return 2 if request.isolation == "bwrap" else 0
 
 
 async def _feed(stream: asyncio.StreamWriter | None, data: bytes) -> None:
@@ -218,41 +243,72 @@ def _limit_from_exit(signal_number: int | None, stderr_tail: bytes) -> str | Non
     return None
 
 
+def _command(request: FFSandboxRequest, status_fd: int, in_fd: int | None, out_fd: int | None) -> list[str]:
+    """The launcher command line, inside bwrap unless the run is explicitly unsandboxed."""
+    settings: dict[str, object] = {"status_fd": status_fd, "limits": ff_rlimits(request.limits)}
+    if request.isolation != "bwrap":
+        settings["network"] = "host"
+        return [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *request.argv]
+    settings.update(
+        uid=request.uid, gid=request.uid, in_fd=in_fd, out_fd=out_fd, out_cap=request.out_cap, network=request.network
+    )
+    launcher = [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *request.argv]
+    spec = FFBwrapSpec(
+        bwrap=request.bwrap,
+        work_bytes=request.work_bytes,
+        env=request.env,
+        read_only=(str(FF_LAUNCHER_PATH), *request.read_only),
+        network=request.network,
+        extra=request.extra,
+    )
+    return ff_bwrap_argv(spec, launcher)
+
+
 async def ff_run_sandboxed(request: FFSandboxRequest) -> FFSandboxOutcome:
     """Run one attempt and return how it ended. Never raises for anything the tool does.
 
-    Raises FFSandboxViolationError only when the supervisor itself cannot be started.
+    Raises FFSandboxViolationError only when the supervisor (or bwrap) itself cannot be started.
     """
-    limits = request.limits
     status_read, status_write = os.pipe()
-    command = [
-        sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH),
-        str(status_write), json.dumps(ff_rlimits(limits)), "--", *request.argv,
-    ]  # fmt: skip
+    sandboxed = request.isolation == "bwrap"
+    in_fd = ff_write_packed(request.files) if sandboxed and request.files else None
+    out_fd = os.memfd_create("ff-tool-out", 0) if sandboxed else None
+    passed = tuple(fd for fd in (status_write, in_fd, out_fd) if fd is not None)
+    command = _command(request, status_write, in_fd, out_fd)
     loop = asyncio.get_running_loop()
     started = time.monotonic()
     try:
-        transport, protocol = await loop.subprocess_exec(
-            lambda: _ExitAwareProtocol(loop),
-            *command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=request.cwd,
-            env=request.env,
-            start_new_session=True,
-            pass_fds=(status_write,),
-        )
-    except OSError as exc:
-        os.close(status_read)
-        raise FFSandboxViolationError(f"cannot start the tool supervisor: {exc}") from exc
+        try:
+            transport, protocol = await loop.subprocess_exec(
+                lambda: _ExitAwareProtocol(loop),
+                *command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=request.cwd if not sandboxed else "/",
+                env=request.env if not sandboxed else {},
+                start_new_session=True,
+                pass_fds=passed,
+            )
+        except OSError as exc:
+            os.close(status_read)
+            raise FFSandboxViolationError(f"cannot start the tool supervisor: {exc}") from exc
+        finally:
+            for fd in (status_write, in_fd):
+                if fd is not None:
+                    os.close(fd)
+        process = asyncio.subprocess.Process(transport, protocol, loop)
+        try:
+            outcome = await _supervise(process, protocol, request, started, status_read)
+        finally:
+            transport.close()
+        outcome.isolation = request.isolation
+        if out_fd is not None and outcome.supervisor_report.get("files_out"):
+            outcome.files = await asyncio.to_thread(ff_read_packed, out_fd, request.out_cap)
+        return outcome
     finally:
-        os.close(status_write)
-    process = asyncio.subprocess.Process(transport, protocol, loop)
-    try:
-        return await _supervise(process, protocol, request, started, status_read)
-    finally:
-        transport.close()
+        if out_fd is not None:
+            os.close(out_fd)
 
 
 async def _supervise(
@@ -276,7 +332,7 @@ async def _supervise(
     out_task = asyncio.create_task(_read_capped(process.stdout, int(limits.max_output_bytes or 0), lambda: trip("output")))
     err_task = asyncio.create_task(_read_tail(process.stderr, request.stderr_tail_bytes))
     watcher = asyncio.create_task(
-        ff_watch_processes(process.pid, int(limits.max_processes or 1), request.watchdog_interval, trip, peak)
+        ff_watch_processes(process.pid, int(limits.max_processes or 1) + _overhead(request), request.watchdog_interval, trip, peak)
     )
     waiter = asyncio.ensure_future(protocol.exited)
     stopper = asyncio.create_task(stop_event.wait())
@@ -306,6 +362,8 @@ async def _supervise(
     exit_code = report.get("exit_code") if report else returncode
     signal_number = report.get("signal") if report else (-returncode if (returncode or 0) < 0 else None)
     limit = reasons[0] if reasons else _limit_from_exit(signal_number if isinstance(signal_number, int) else None, stderr_tail)
+    if limit is None and report.get("work_dir_full"):
+        limit = "work_dir_size"
     launch_error = report.get("error") if isinstance(report.get("error"), str) else None
     if not report and not reasons:
         launch_error = f"supervisor ended without a report (exit status {returncode})"
@@ -319,7 +377,7 @@ async def _supervise(
         duration_s=duration,
         limit_exceeded=limit,
         launch_error=launch_error,
-        peak_processes=peak[0],
+        peak_processes=max(0, peak[0] - _overhead(request)),
         reaped=reaped if isinstance(reaped, int) else 0,
         supervisor_report=report,
     )

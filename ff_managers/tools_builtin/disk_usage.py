@@ -1,8 +1,9 @@
 """disk_usage (dangerous): size of the user's tool workspace, i.e. every run's work directory.
 
-It is the one built-in that looks outside its own working directory (at its parent, the user's
-``tools/work``), which is why it is marked dangerous and needs an explicit grant. It only
-``lstat``s entries: no file is opened and no symlink is followed.
+It is the one built-in that looks outside its own working directory (at the user's ``tools/work``,
+which its definition asks the sandbox to mount read-only at ``FF_TOOL_WORKSPACE``), which is why
+it is marked dangerous and needs an explicit grant. It only ``lstat``s entries: no file is
+opened and no symlink is followed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def measure(workspace: Path) -> dict[str, Any]:
 
 
 def _handle(args: dict[str, Any]) -> dict[str, Any]:
-    return measure(Path(os.getcwd()).resolve().parent)
+    workspace = os.environ.get("FF_TOOL_WORKSPACE")
+    return measure(Path(workspace) if workspace else Path(os.getcwd()).resolve().parent)
 
 
 if __name__ == "__main__":

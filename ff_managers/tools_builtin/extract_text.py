@@ -2,7 +2,10 @@
 
 Markdown loses its markup (headings, emphasis, links keep their text, code fences their code);
 PDF text comes from ``pypdf`` page by page, imported only when a PDF is asked for (it takes a
-third of a second to import).
+third of a second to import). Bounded: a PDF with more than ``max_pages`` pages is refused before
+a page is read, and extraction stops as soon as ``max_chars`` characters are out (pypdf's text
+visitor), so a small PDF that expands to megabytes costs no more than the cap; the sandbox's
+CPU, memory and size limits hold the rest (a flate bomb hits pypdf's inflate cap or RLIMIT_AS).
 """
 
 from __future__ import annotations
@@ -37,28 +40,60 @@ def markdown_to_text(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _pdf_text(path: Path) -> tuple[str, int]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+class _Enough(Exception):
+    """Raised from pypdf's text visitor once the character cap is reached."""
 
+
+def _pdf_text(path: Path, *, max_chars: int, max_pages: int) -> tuple[str, int, bool]:
+    from pypdf import PdfReader
+    from pypdf.errors import LimitReachedError, PdfReadError
+
+    texts: list[str] = []
+    total = 0
+    truncated = False
     try:
         reader = PdfReader(str(path))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        count = len(reader.pages)
+        if count > max_pages:
+            raise ToolError(f"the PDF has {count:,} pages; the limit max_pages is {max_pages:,}")
+        for page in reader.pages:
+            pieces: list[str] = []
+            seen = [total]
+
+            def visitor(text: str, *_: object, pieces: list[str] = pieces, seen: list[int] = seen) -> None:
+                pieces.append(text)
+                seen[0] += len(text)
+                if seen[0] > max_chars:
+                    raise _Enough()
+
+            try:
+                text = (page.extract_text(visitor_text=visitor) or "").strip()
+            except _Enough:
+                text, truncated = "".join(pieces).strip(), True
+            if text:
+                texts.append(text)
+                total += len(text) + 2
+            if truncated or total > max_chars:
+                truncated = True
+                break
+    except LimitReachedError as exc:
+        raise ToolError(f"the PDF inflates past the decompression limit: {exc}") from exc
     except (PdfReadError, ValueError, KeyError) as exc:
         raise ToolError(f"not a readable PDF: {exc}") from exc
-    return "\n\n".join(p for p in pages if p), len(pages)
+    return "\n\n".join(texts), count, truncated
 
 
-def extract(path: Path, *, max_chars: int) -> dict[str, Any]:
+def extract(path: Path, *, max_chars: int, max_pages: int = 2_000) -> dict[str, Any]:
     """Text of ``path`` by its suffix (or PDF magic bytes); cut at ``max_chars`` and say so."""
     suffix = path.suffix.lower()
     with path.open("rb") as handle:
         is_pdf = handle.read(5) == b"%PDF-"
     pages = None
+    cut = False
     if is_pdf or suffix == ".pdf":
         if not is_pdf:
             raise ToolError("file has a .pdf name but is not a PDF")
-        text, pages = _pdf_text(path)
+        text, pages, cut = _pdf_text(path, max_chars=max_chars, max_pages=max_pages)
         kind = "pdf"
     elif suffix in _MARKDOWN_SUFFIXES:
         text, kind = markdown_to_text(path.read_text(encoding="utf-8", errors="replace")), "markdown"
@@ -66,13 +101,17 @@ def extract(path: Path, *, max_chars: int) -> dict[str, Any]:
         text, kind = path.read_text(encoding="utf-8", errors="replace"), "text"
     else:
         raise ToolError(f"unsupported file type {suffix!r}: use .txt, .md or .pdf")
-    truncated = len(text) > max_chars
+    truncated = cut or len(text) > max_chars
     text = text[:max_chars]
     return {"text": text, "format": kind, "pages": pages, "characters": len(text), "truncated": truncated}
 
 
 def _handle(args: dict[str, Any]) -> dict[str, Any]:
-    return extract(workspace_path(args.get("path")), max_chars=int(args.get("max_chars", 200_000)))
+    return extract(
+        workspace_path(args.get("path")),
+        max_chars=int(args.get("max_chars", 200_000)),
+        max_pages=int(args.get("max_pages", 2_000)),
+    )
 
 
 if __name__ == "__main__":

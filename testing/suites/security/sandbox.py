@@ -1,5 +1,10 @@
 """Tool sandbox escapes: shell injection, paths outside the work dir, secrets, runaway processes.
 
+SEC-SBX-08..11 are the Hardening issue's attacks on the bubblewrap sandbox: host files and
+another user's chat log, the host's loopback and the manager's process, a double-forked daemon
+and a 575 MB write, and PDF bombs against the knowledge base's bounded extraction. Each reports
+``sandbox: bwrap|none`` for the runs it made, so an unsandboxed configuration is named.
+
 Arguments reach a tool as JSON on stdin and the command is a fixed argv run without a shell,
 so shell metacharacters must stay inert text; path arguments must stay inside the run's work
 directory; the tool's environment is an allow-list, so a secret in the FF process's environment
@@ -16,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import socket
 import sys
 import textwrap
 import time
@@ -26,7 +32,7 @@ import psutil
 from pydantic import BaseModel, ConfigDict
 
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, FFToolRunStatus
-from ff_utils.ff_errors import FFSandboxViolationError
+from ff_utils.ff_errors import FFSandboxViolationError, FFValidationError
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_safe_path
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import ff_dumps
@@ -53,6 +59,10 @@ __all__ = [
     "sandbox_output_flood",
     "sandbox_process_flood",
     "sandbox_calculator_code_injection",
+    "sandbox_host_files_and_other_users",
+    "sandbox_network_and_manager",
+    "sandbox_daemon_and_disk_flood",
+    "sandbox_pdf_bombs",
 ]
 
 
@@ -440,3 +450,261 @@ async def sandbox_calculator_code_injection(ctx: FFTestContext, check: FFChecker
     seen.note(f"runs: {outcomes}; succeeded: {succeeded or 'none'}; canary created: {'yes' if canary.exists() else 'no'}")
     check.equal(succeeded, [], "no injected expression was evaluated")
     check.that(not canary.exists(), "no code ran (no canary file)")
+
+
+# ---------------------------------------------------------------------------- the bubblewrap sandbox
+
+_HOST_FILES = """
+import json, sys
+args = json.load(sys.stdin)
+outcome = {}
+try:
+    outcome["shadow_bytes"] = len(open("/etc/shadow").read())
+except OSError as exc:
+    outcome["shadow_bytes"] = None
+record = {"message_id": "msg-sec-forged", "role": "user", "content": "SEC-FORGED"}
+try:
+    text = open(args["log"]).read()
+    outcome["read_other_user"] = "SEC-VICTIM" in text
+    record = {**json.loads(text.splitlines()[-1]), **record}
+except OSError:
+    outcome["read_other_user"] = False
+try:
+    with open(args["log"], "a") as handle:
+        handle.write(json.dumps(record) + "\\n")
+    outcome["appended"] = True
+except OSError:
+    outcome["appended"] = False
+try:
+    open(args["outside"], "w").write("escaped")
+    outcome["wrote_outside"] = True
+except OSError:
+    outcome["wrote_outside"] = False
+print(json.dumps(outcome))
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-08",
+        name="tool reads host secrets and another user's chat log",
+        category="sandbox isolation",
+        asvs_id="V4.1.3",
+        attack="a probe tool reads /etc/shadow, reads another user's messages.jsonl (absolute path under the data "
+        "root) and appends a well-formed forged message to it, and writes a file outside its work dir",
+        expected="the run is sandboxed (bwrap); /etc/shadow and the log cannot be read, nothing is appended (the "
+        "victim's get_messages shows only their own message) and no file appears outside the work dir",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools", "memory"),
+    timeout_seconds=60,
+)
+async def sandbox_host_files_and_other_users(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    victim, attacker = ctx.new_user("sec_sbx_victim"), ctx.new_user("sec_sbx_thief")
+    session = await ctx.memory.create_session(victim, "private")
+    await ctx.memory.add_message(victim, session.session_id, "user", "SEC-VICTIM plan")
+    log = ff_safe_path(ctx.root, "users", victim, "sessions", session.session_id, "messages.jsonl")
+    outside = scratch_dir(ctx, "SEC-SBX-08") / "escaped.txt"
+    await asyncio.to_thread(ff_ensure_directory, outside.parent)
+    async with _probe_manager(ctx, probe_tool("sec_probe_files", _HOST_FILES, wall_time_seconds=5.0)) as tools:
+        with check.step("run the probe"):
+            run = await tools.execute_tool(attacker, "sec_probe_files", {"log": str(log), "outside": str(outside)})
+    output = run.output if isinstance(run.output, dict) else {}
+    history = [m.content for m in await ctx.memory.get_messages(victim, session.session_id)]
+    seen.note(f"sandbox: {run.sandbox}; probe status {run.status.value}; outcome {output}")
+    seen.note(f"victim's messages afterwards: {history}; file outside the work dir: {'yes' if outside.exists() else 'no'}")
+    check.require(run.status == FFToolRunStatus.SUCCESS and output, "the probe ran and reported", run.error or "")
+    check.equal(run.sandbox, "bwrap", "the tool ran in the bubblewrap sandbox")
+    check.equal(output.get("shadow_bytes"), None, "/etc/shadow was not readable")
+    check.equal((output.get("read_other_user"), output.get("appended")), (False, False), "another user's log was neither read nor appended to")
+    check.equal(history, ["SEC-VICTIM plan"], "the victim's get_messages shows no forged message")
+    check.that(not outside.exists() and output.get("wrote_outside") is False, "nothing was written outside the work dir")
+
+
+_NETWORK_AND_KILL = """
+import json, os, signal, socket, sys
+args = json.load(sys.stdin)
+outcome = {}
+try:
+    socket.create_connection(("127.0.0.1", args["port"]), timeout=1.5).close()
+    outcome["connected"] = True
+except OSError as exc:
+    outcome["connected"] = False
+for name, pid, sig in (("manager", args["manager"], 0), ("stand_in", args["stand_in"], signal.SIGKILL)):
+    try:
+        os.kill(pid, sig)
+        outcome[name] = "reached"
+    except OSError as exc:
+        outcome[name] = type(exc).__name__
+print(json.dumps(outcome))
+"""
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-09",
+        name="tool reaches the host's loopback and signals the manager",
+        category="sandbox isolation",
+        asvs_id="V12.6.1",
+        attack="a probe tool connects to a listener the suite opened on the host's 127.0.0.1 (port 0), probes the "
+        "manager's pid with signal 0 and SIGKILLs a stand-in process of the host",
+        expected="the run is sandboxed; the connection fails and the listener accepts nothing; neither pid is visible "
+        "from the sandbox (ProcessLookupError) and the stand-in is alive",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+    timeout_seconds=60,
+)
+async def sandbox_network_and_manager(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_net")
+    listener = socket.socket()
+    stand_in = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(60)")
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        listener.setblocking(False)
+        arguments = {"port": listener.getsockname()[1], "manager": os.getpid(), "stand_in": stand_in.pid}
+        async with _probe_manager(ctx, probe_tool("sec_probe_net", _NETWORK_AND_KILL, wall_time_seconds=5.0)) as tools:
+            with check.step("run the probe"):
+                run = await tools.execute_tool(user, "sec_probe_net", arguments)
+        try:
+            listener.accept()[0].close()
+            accepted = True
+        except BlockingIOError:
+            accepted = False
+        await asyncio.sleep(0.1)
+        stand_in_alive = stand_in.returncode is None and _alive(stand_in.pid)
+    finally:
+        listener.close()
+        if stand_in.returncode is None:
+            stand_in.kill()
+        await stand_in.wait()
+    output = run.output if isinstance(run.output, dict) else {}
+    seen.note(f"sandbox: {run.sandbox}; probe status {run.status.value}; outcome {output}")
+    seen.note(f"listener accepted a connection: {'yes' if accepted else 'no'}; stand-in alive afterwards: {'yes' if stand_in_alive else 'no'}")
+    check.require(run.status == FFToolRunStatus.SUCCESS and output, "the probe ran and reported", run.error or "")
+    check.equal(run.sandbox, "bwrap", "the tool ran in the bubblewrap sandbox")
+    check.that(output.get("connected") is False and not accepted, "the host's loopback was not reachable")
+    check.equal((output.get("manager"), output.get("stand_in")), ("ProcessLookupError", "ProcessLookupError"), "no host process was visible")
+    check.that(stand_in_alive, "the host process the tool tried to kill is alive")
+
+
+_DAEMON = """
+import os, signal, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for _ in range(1200):
+            with open("heartbeat", "a") as handle:
+                handle.write("beat\\n")
+            time.sleep(0.05)
+        os._exit(0)
+    os._exit(0)
+time.sleep(0.3)
+print("{}", flush=True)
+os.kill(os.getppid(), signal.SIGKILL)
+time.sleep(0.2)
+"""
+
+_DISK_FLOOD = """
+import json
+chunk = b"x" * (1024 * 1024)
+written = 0
+try:
+    for n in range(575):
+        with open(f"blob{n // 32}", "ab") as handle:
+            handle.write(chunk)
+        written += 1
+    print(json.dumps({"written_mb": written, "error": None}))
+except OSError as exc:
+    print(json.dumps({"written_mb": written, "error": type(exc).__name__}))
+"""
+
+
+def _bytes_under(path: Any) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-10",
+        name="tool leaves a daemon behind and floods the disk",
+        category="sandbox resource limits",
+        asvs_id="V12.1.1",
+        attack="a probe tool double-forks a daemon that ignores SIGTERM and keeps writing, then SIGKILLs its "
+        "supervisor; a second probe writes 575 MB in 1 MB chunks over 32 MB files (RLIMIT_FSIZE raised to 1 GB)",
+        expected="both runs are sandboxed; no process of the first run (FF_TOOL_RUN_ID) is alive afterwards; the "
+        "flood is stopped by the work dir's size cap (limit work_dir_size) and nothing of it is left on disk",
+        severity="critical",
+    ),
+    group="test_sandbox",
+    components=("tools",),
+    timeout_seconds=90,
+)
+async def sandbox_daemon_and_disk_flood(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    user = ctx.new_user("sec_sbx_daemon")
+    daemon_tool = probe_tool("sec_probe_daemon", _DAEMON, wall_time_seconds=5.0)
+    flood_tool = probe_tool("sec_probe_disk", _DISK_FLOOD, wall_time_seconds=30.0, max_file_bytes=1024 * 1024 * 1024)
+    async with _probe_manager(ctx, daemon_tool, flood_tool) as tools:
+        with check.step("run the daemon"):
+            daemon = await tools.execute_tool(user, "sec_probe_daemon", {})
+        await asyncio.sleep(0.3)
+        survivors = await asyncio.to_thread(run_survivors, daemon.run_id)
+        for pid in survivors:
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
+        with check.step("run the flood"):
+            flood = await tools.execute_tool(user, "sec_probe_disk", {})
+    left = await asyncio.to_thread(_bytes_under, ff_safe_path(ctx.root, "users", user, "tools", "work", flood.run_id))
+    output = flood.output if isinstance(flood.output, dict) else {}
+    seen.note(f"sandbox: {daemon.sandbox}/{flood.sandbox}; daemon run {daemon.status.value}, processes alive afterwards: {survivors or 'none'}")
+    seen.note(f"flood: status {flood.status.value}, limit {flood.limit_exceeded}, outcome {output}, bytes left on disk {left:,}")
+    check.equal((daemon.sandbox, flood.sandbox), ("bwrap", "bwrap"), "both runs were sandboxed")
+    check.equal(survivors, [], "no process of the daemon's run survived it")
+    check.equal(flood.limit_exceeded, "work_dir_size", "the flood was stopped by the work dir's size cap")
+    check.that(output.get("written_mb", 575) < 575 and left == 0, "the flood was refused and nothing of it was left on disk", f"{left:,} bytes left")
+
+
+@security_check(
+    FFAttack(
+        check_id="SEC-SBX-11",
+        name="PDF bombs against the knowledge base",
+        category="decompression bomb",
+        asvs_id="V12.1.2",
+        attack="add_document with a ~11 KB PDF whose form XObject is drawn 2,500 times (25 MB of text), a PDF whose "
+        "one content stream holds 25 MB of text, and a 0.24 MB flate bomb",
+        expected="each is refused with one FFValidationError naming a knowledge.extract_* limit, nothing is stored, "
+        "and the FF process's RSS does not grow by 48 MB or more while it is refused",
+        severity="high",
+    ),
+    group="test_sandbox",
+    components=("knowledge",),
+    timeout_seconds=120,
+)
+async def sandbox_pdf_bombs(ctx: FFTestContext, check: FFChecker, seen: FFObservation) -> None:
+    from testing.suites.security._pdf_bombs import flate_bomb_pdf, stream_bomb_pdf, text_bomb_pdf
+
+    user = ctx.new_user("sec_sbx_pdf")
+    base = await ctx.knowledge.create_knowledge_base(user, "bombs")
+    process = psutil.Process()
+    outcomes = {}
+    for name, build in (("xobject", text_bomb_pdf), ("stream", stream_bomb_pdf), ("flate", flate_bomb_pdf)):
+        pdf = build()
+        before = process.memory_info().rss
+        started = time.perf_counter()
+        try:
+            await ctx.knowledge.add_document(user, base.kb_id, data=pdf, format="pdf", title=name)
+            refusal = "accepted"
+        except FFValidationError as exc:
+            refusal = str(exc.context.get("limit") or f"unnamed: {exc.message[:80]}")
+        grown = process.memory_info().rss - before
+        outcomes[name] = (refusal, round(time.perf_counter() - started, 2), round(grown / 1e6, 1))
+        check.metric(f"{name}_refusal_seconds", outcomes[name][1])
+    stored = len(await ctx.knowledge.list_documents(user, base.kb_id))
+    seen.note(f"(limit, seconds, RSS growth MB) per bomb: {outcomes}; documents stored: {stored}")
+    check.that(all(o[0].startswith("extract_") for o in outcomes.values()), "every bomb was refused naming its extract_* limit")
+    check.equal(stored, 0, "nothing was stored")
+    check.that(all(o[2] < 48 for o in outcomes.values()), "the FF process's RSS did not grow by 48 MB or more")

@@ -131,8 +131,9 @@ async def test_tool_planting_a_symlink_cannot_read_through_it(tools: FFToolExecu
     """
     tools.register_tool(code_tool("symlink_reader", code))
     result = await tools.execute_tool("alice", "symlink_reader", {})
-    assert result.status == FFToolRunStatus.ERROR and result.exit_code == 77
-    assert result.output["error"]["type"] == "sandbox_violation"
+    # Refused by the path check (77), or, in the sandbox where the target does not even exist, not found (65).
+    assert result.status == FFToolRunStatus.ERROR and result.exit_code in (65, 77)
+    assert result.output["error"]["type"] in ("sandbox_violation", "invalid_input")
     assert "top secret" not in json.dumps(result.model_dump(mode="json"))
 
 
@@ -150,7 +151,7 @@ async def test_parent_secrets_do_not_reach_the_tool(tools: FFToolExecutionManage
         "PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE",
         "PYTHONIOENCODING", "PYTHONNOUSERSITE", "FF_TOOL_RUN_ID", "FF_TOOL_NAME", "LC_CTYPE",
     }  # fmt: skip
-    assert result.output["HOME"].endswith(f"tools/work/{result.run_id}")
+    assert result.output["HOME"] == result.output["TMPDIR"] == "/ffwork"  # the sandbox's own work dir
 
 
 # --------------------------------------------------------------------------- time, memory, processes, output

@@ -1,0 +1,148 @@
+"""The bubblewrap command line every sandboxed child of a manager is started with, and its probe.
+
+Shared by the tool runs (:mod:`ff_managers._tools.sandbox`) and the bounded document extraction
+(:mod:`ff_managers._core.sandboxed_call`), so both get the same walls. Why this lives in
+``_core`` and not in ``ff_utils``: it is policy (which namespaces, which uid, which parts of the
+host are visible, what "loopback" means), not an I/O primitive, and only managers start children.
+
+What a sandbox made here is (see :func:`ff_bwrap_argv`):
+
+* new PID, network, IPC and UTS namespaces; its own ``/proc``; a fresh session; it dies with the
+  manager (``--die-with-parent``) and everything in it dies with its init;
+* every capability dropped except the few the supervisor
+  (:mod:`ff_managers._core.sandbox_launcher`) needs to set the program up; the program itself
+  runs under an unprivileged uid/gid of its own with no capability and ``no_new_privs``;
+* read-only: ``/usr`` (with the usual ``/bin``, ``/lib*`` links), the Python installation(s) the
+  program needs and the given code folders; from ``/etc`` only ``ld.so.cache`` and
+  ``localtime``. Nothing of the data root, ``/root``, ``/home`` or ``/etc/shadow`` is there;
+* writable: only ``/ffwork``, a tmpfs of a fixed size (``/tmp`` points there), which is gone when
+  the sandbox ends: the supervisor copies its files out first;
+* network: ``none`` (the new network namespace with its ``lo`` taken down: no interface is up)
+  or ``loopback`` (``lo`` up: 127.0.0.1 reaches only listeners inside the same sandbox, never
+  the host's or another run's);
+* a clean environment: only the variables given.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "FF_LAUNCHER_PATH",
+    "FF_SANDBOX_WORK_DIR",
+    "FFBwrapSpec",
+    "FFNetwork",
+    "ff_bwrap_argv",
+    "ff_bwrap_problem",
+    "ff_python_roots",
+    "ff_resolve_bwrap",
+]
+
+FFNetwork = Literal["none", "loopback"]
+FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("sandbox_launcher.py")
+FF_SANDBOX_WORK_DIR = "/ffwork"
+_LAUNCHER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_READ_SEARCH", "CAP_NET_ADMIN")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+_PROBE_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class FFBwrapSpec:
+    """One sandbox: which bwrap, what is visible read-only, how big ``/work`` is, the network, the env."""
+
+    bwrap: str
+    work_bytes: int
+    env: Mapping[str, str]
+    read_only: tuple[str, ...] = ()
+    network: FFNetwork = "none"
+    extra: tuple[str, ...] = field(default=())
+
+
+def ff_resolve_bwrap(configured: str) -> str | None:
+    """The absolute path of bwrap (configured path or ``PATH`` lookup), None when missing."""
+    if configured and os.path.isabs(configured):
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which(configured or "bwrap")
+
+
+def ff_python_roots() -> tuple[str, ...]:
+    """Folders the running interpreter needs: the venv, the base installation, site-packages."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    executable = os.path.realpath(sys.executable)
+    roots.add(str(Path(executable).parent.parent))
+    return tuple(sorted(r for r in roots if r and not r.startswith("/usr")))
+
+
+def _mount_points(paths: Iterable[str]) -> list[str]:
+    """Minimal set: drop a path covered by another one in the list."""
+    unique = sorted({os.path.realpath(p) for p in paths if p and os.path.exists(p)})
+    kept: list[str] = []
+    for path in unique:
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return kept
+
+
+def ff_bwrap_argv(spec: FFBwrapSpec, command: Sequence[str]) -> list[str]:
+    """The bwrap command line that runs ``command`` in the sandbox ``spec`` describes."""
+    argv = [
+        spec.bwrap,
+        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+        "--die-with-parent", "--new-session", "--hostname", "ff-sandbox",
+        "--cap-drop", "ALL",
+    ]  # fmt: skip
+    for cap in _LAUNCHER_CAPS:
+        argv += ["--cap-add", cap]
+    argv += ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib64", "lib32"):
+        if os.path.islink(f"/{name}"):
+            argv += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
+        elif os.path.isdir(f"/{name}"):
+            argv += ["--ro-bind", f"/{name}", f"/{name}"]
+    for path in _ETC_FILES:
+        if os.path.exists(path):
+            argv += ["--ro-bind", path, path]
+    mounts = _mount_points([*ff_python_roots(), *spec.read_only])
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "0777", "--size", str(int(spec.work_bytes))]
+    argv += ["--tmpfs", FF_SANDBOX_WORK_DIR]
+    if not any(path == "/tmp" or path.startswith("/tmp/") for path in mounts):
+        argv += ["--symlink", FF_SANDBOX_WORK_DIR, "/tmp"]
+    made: set[str] = set()
+    for path in mounts:
+        for parent in reversed(Path(path).parents[:-1]):  # bwrap would make them 0700: unreadable to the program
+            if str(parent) not in made and str(parent) not in ("/usr", "/tmp", "/proc", "/dev"):
+                made.add(str(parent))
+                argv += ["--perms", "0755", "--dir", str(parent)]
+        argv += ["--ro-bind", path, path]
+    argv += ["--chdir", FF_SANDBOX_WORK_DIR, "--clearenv"]
+    for key, value in sorted(spec.env.items()):
+        argv += ["--setenv", key, value]
+    argv += [*spec.extra, "--", *command]
+    return argv
+
+
+@functools.lru_cache(maxsize=8)
+def ff_bwrap_problem(bwrap: str | None) -> str | None:
+    """Why bwrap cannot sandbox here (missing, or no namespaces), or None when it works. Cached."""
+    if not bwrap:
+        return "bubblewrap (bwrap) is not installed: install the 'bubblewrap' package (scripts/setup.sh does)"
+    spec = FFBwrapSpec(bwrap=bwrap, work_bytes=1024 * 1024, env={"PATH": "/usr/bin:/bin"})
+    try:
+        probe = subprocess.run(
+            ff_bwrap_argv(spec, [sys.executable, "-I", "-S", "-c", "pass"]),
+            capture_output=True, timeout=_PROBE_TIMEOUT_S, check=False, env={},
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap at {bwrap} could not be started: {exc}"
+    if probe.returncode != 0:
+        detail = probe.stderr.decode("utf-8", errors="replace").strip()[:300]
+        return f"bubblewrap at {bwrap} cannot create the sandbox's namespaces: {detail or f'exit {probe.returncode}'}"
+    return None

@@ -1,0 +1,322 @@
+"""The supervisor that stands between a manager and a sandboxed program (stdlib only).
+
+Run as ``python -I -S -B sandbox_launcher.py SETTINGS_JSON -- ARGV...``. Under bubblewrap it is
+the first process of the sandbox after bwrap's own init, running as root *inside* the sandbox
+with only the capabilities bwrap was told to keep (setuid/setgid, kill, read-search, net-admin);
+outside a sandbox (explicitly allowed unsandboxed runs) it is the session leader the manager
+spawned. Why a supervisor instead of ``exec``:
+
+* It brings the loopback interface down when the program may have no network at all (bwrap's
+  new network namespace comes with ``lo`` up), so "no network" means no interface is up.
+* The program is forked, moved to an unprivileged uid/gid of its own (all capabilities go with
+  the uid change, and bwrap set ``no_new_privs``), given the staged input files, and limited by
+  RLIMIT_* right before ``execv``: no ``preexec_fn`` runs Python code in a child forked from a
+  multi-threaded manager. The program cannot signal the supervisor (another uid, no CAP_KILL).
+* It is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``): every process the program spawns stays
+  its descendant even after a double fork, so when the program exits, or the manager asks
+  (SIGTERM), it kills the program's process group and every re-parented escapee and reaps them.
+  Under bwrap the PID namespace is the second wall: when the sandbox's init goes, the kernel
+  kills every process left in the namespace.
+* After the program and its descendants are gone, it copies the regular files of the sandbox's
+  size-capped work dir (a tmpfs) out through a descriptor the program never saw, up to a byte
+  cap, never following a symlink; the manager writes them back.
+* It reports how the program ended (exit code or signal, processes reaped) as one JSON line on a
+  private descriptor, so a program cannot forge its own exit status.
+
+Exit codes of the supervisor itself: 0 after a report; 126 when the setup failed; 127 when the
+program could not be executed (both also reported on the status descriptor).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import stat
+import sys
+import time
+
+__all__ = ["main", "pack_files", "unpack_files"]
+
+_PR_SET_CHILD_SUBREAPER = 36
+_SIOCSIFFLAGS = 0x8914
+_SWEEP_SECONDS = 2.0
+_COPY_CHUNK = 1024 * 1024
+
+
+class _Terminate(Exception):
+    """Raised from the SIGTERM handler to leave the wait loop and sweep."""
+
+
+def _on_term(signum: int, frame: object) -> None:
+    raise _Terminate()
+
+
+def _set_subreaper() -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except OSError:
+        return False
+
+
+def _loopback_down() -> None:
+    """Take ``lo`` down in the sandbox's own network namespace: no interface is left up."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sh", b"lo", 0))
+
+
+def _apply_limits(limits: dict[str, int]) -> None:
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        soft = int(value)
+        hard = soft + 1 if name == "RLIMIT_CPU" else soft  # SIGXCPU at soft, SIGKILL at hard
+        resource.setrlimit(which, (soft, hard))
+
+
+def _drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)  # from uid 0 to another uid: every capability is cleared
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise PermissionError(f"could not become uid {uid}")
+
+
+def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
+    """Write root's regular files as ``{"path","size"}`` header lines plus bytes; stop at ``cap`` bytes.
+
+    Symlinks, devices and FIFOs are skipped (listed by count), nothing is followed.
+    """
+    written = files = skipped = 0
+    truncated = False
+    with os.fdopen(os.dup(out_fd), "wb") as out:
+        for directory, dirs, names in os.walk(root, followlinks=False):
+            dirs.sort()
+            for name in sorted(names):
+                full = os.path.join(directory, name)
+                try:
+                    info = os.lstat(full)
+                except OSError:
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    skipped += 1
+                    continue
+                if written + info.st_size > cap:
+                    truncated = True
+                    continue
+                try:
+                    fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                except OSError:
+                    skipped += 1
+                    continue
+                with os.fdopen(fd, "rb") as source:
+                    data = source.read(info.st_size + 1)[: info.st_size]
+                rel = os.path.relpath(full, root)
+                out.write(json.dumps({"path": rel, "size": len(data)}).encode() + b"\n")
+                out.write(data)
+                written += len(data)
+                files += 1
+    return {"files_out": files, "bytes_out": written, "skipped_out": skipped, "out_truncated": truncated}
+
+
+def unpack_files(in_fd: int, root: str) -> None:
+    """Write the files :func:`pack_files` framed into ``root`` (names already checked by the manager)."""
+    with os.fdopen(os.dup(in_fd), "rb") as source:
+        source.seek(0)
+        while True:
+            header = source.readline()
+            if not header:
+                return
+            entry = json.loads(header)
+            rel, size = entry["path"], int(entry["size"])
+            if os.path.isabs(rel) or ".." in rel.split("/"):
+                raise PermissionError(f"refused input path {rel!r}")
+            target = os.path.join(root, rel)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "wb") as sink:
+                remaining = size
+                while remaining:
+                    chunk = source.read(min(remaining, _COPY_CHUNK))
+                    if not chunk:
+                        raise EOFError(f"input {rel!r} is short")
+                    sink.write(chunk)
+                    remaining -= len(chunk)
+
+
+def _direct_children() -> list[int]:
+    pids: list[int] = []
+    task_dir = f"/proc/{os.getpid()}/task"
+    try:
+        for tid in os.listdir(task_dir):
+            with open(f"{task_dir}/{tid}/children") as handle:
+                pids.extend(int(p) for p in handle.read().split())
+    except OSError:
+        pass
+    return pids
+
+
+def _reap_nohang() -> tuple[bool, list[tuple[int, int]]]:
+    """Reap what has exited; returns (no children left, [(pid, status)])."""
+    reaped: list[tuple[int, int]] = []
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return True, reaped
+        if pid == 0:
+            return False, reaped
+        reaped.append((pid, status))
+
+
+def _sweep(tool_pgid: int) -> int:
+    """Kill the tool's group and every re-parented descendant; reap them all. Returns the count."""
+    count = 0
+    deadline = time.monotonic() + _SWEEP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(tool_pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid in _direct_children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        empty, reaped = _reap_nohang()
+        count += len(reaped)
+        if empty:
+            break
+        time.sleep(0.005)
+    return count
+
+
+def _work_dir_full() -> bool:
+    try:
+        info = os.statvfs(os.getcwd())
+    except OSError:
+        return False
+    return info.f_bavail * info.f_frsize < 64 * 1024
+
+
+def _report(status_fd: int, report: dict[str, object]) -> None:
+    try:
+        os.write(status_fd, json.dumps(report).encode() + b"\n")
+    finally:
+        os.close(status_fd)
+
+
+def _decode(status: int) -> dict[str, object]:
+    if os.WIFSIGNALED(status):
+        return {"exit_code": None, "signal": os.WTERMSIG(status)}
+    return {"exit_code": os.WEXITSTATUS(status), "signal": None}
+
+
+def _child(settings: dict[str, object], target: list[str], error_write: int) -> None:
+    """The forked program: own group, unprivileged, inputs staged, limited, then exec. Never returns."""
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for fd in (settings["status_fd"], settings.get("out_fd")):
+            if isinstance(fd, int):
+                os.close(fd)
+        os.set_inheritable(error_write, False)
+        os.setpgid(0, 0)
+        os.umask(0o077)
+        if settings.get("uid") is not None:
+            os.environ.pop("PWD", None)  # bwrap's --chdir sets it; the environment is the manager's allow-list only
+            _drop_privileges(int(settings["uid"]), int(settings["gid"]))  # type: ignore[arg-type]
+        in_fd = settings.get("in_fd")
+        if isinstance(in_fd, int):
+            unpack_files(in_fd, os.getcwd())
+            os.close(in_fd)
+        _apply_limits(settings["limits"])  # type: ignore[arg-type]
+        os.execv(target[0], target)
+    except BaseException as exc:  # the child must never return into the supervisor's code
+        try:
+            os.write(error_write, f"{type(exc).__name__}: {exc}".encode()[:1000])
+        finally:
+            os._exit(127)
+
+
+def _setup(settings: dict[str, object]) -> str | None:
+    """Network and subreaper set-up; the error text when the sandbox cannot be made as asked."""
+    if settings.get("network") == "none":
+        try:
+            _loopback_down()
+        except OSError as exc:
+            return f"could not take the loopback interface down: {exc}"
+    return None
+
+
+def main(argv: list[str]) -> int:
+    settings = json.loads(argv[1])
+    status_fd = int(settings["status_fd"])
+    if argv[2] != "--" or len(argv) < 4:
+        _report(status_fd, {"error": "launcher usage: SETTINGS -- ARGV..."})
+        return 126
+    setup_error = _setup(settings)
+    if setup_error:
+        _report(status_fd, {"error": setup_error, "setup_failed": True})
+        return 126
+    target = argv[3:]
+    signal.signal(signal.SIGTERM, _on_term)
+    subreaper = _set_subreaper()
+    error_read, error_write = os.pipe()  # the child reports a failed set-up/exec here
+    pid = os.fork()
+    if pid == 0:  # the program
+        os.close(error_read)
+        _child(settings, target, error_write)
+    os.close(error_write)
+    try:
+        os.setpgid(pid, pid)  # also here, so killpg works even if the child has not run yet
+    except (PermissionError, ProcessLookupError):
+        pass
+    # The supervisor keeps no copy of the program's stdio: EOF on stdout means it is done.
+    os.close(0)
+    os.close(1)
+    report: dict[str, object] = {"tool_pid": pid, "subreaper": subreaper, "uid": settings.get("uid")}
+    terminated = False
+    status: int | None = None
+    try:
+        while status is None:
+            try:
+                waited, code = os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            if waited == pid:
+                status = code
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except _Terminate:
+        terminated = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    report["reaped"] = _sweep(pid)
+    if status is None:
+        # Terminated before the program ended: the sweep killed and reaped it.
+        report.update({"exit_code": None, "signal": int(signal.SIGKILL)})
+    else:
+        report.update(_decode(status))
+    exec_error = os.read(error_read, 1000).decode(errors="replace")
+    os.close(error_read)
+    if exec_error:
+        report["error"] = exec_error
+    out_fd = settings.get("out_fd")
+    if isinstance(out_fd, int) and _work_dir_full():
+        report["work_dir_full"] = True  # the program hit the size cap: nothing of it is copied back
+    elif isinstance(out_fd, int) and not terminated and not exec_error:
+        try:
+            report.update(pack_files(os.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[arg-type]
+        except OSError as exc:
+            report["copy_error"] = f"{type(exc).__name__}: {exc}"
+    report["terminated"] = terminated
+    _report(status_fd, report)
+    return 127 if exec_error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

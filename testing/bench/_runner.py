@@ -13,14 +13,14 @@ from types import ModuleType
 from ff_class_configs.ff_bench_dtos import FFBenchReportDTO
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_json_utils import ff_write_json
-from testing.bench import _append, _hashing, _history, _memory, _search, _tool_run
+from testing.bench import _append, _hashing, _history, _memory, _search, _service, _tool_run
 from testing.bench._core import FULL, QUICK, FFBenchCase, FFBenchSizes, alternate, compare, to_dtos
 from testing.bench._machine import machine_info
 
 __all__ = ["WORKLOADS", "MIN_REPETITIONS", "run_benchmarks", "write_report"]
 
 WORKLOADS: dict[str, ModuleType] = {
-    m.NAME: m for m in (_append, _history, _search, _hashing, _memory, _tool_run)
+    m.NAME: m for m in (_append, _history, _search, _hashing, _memory, _tool_run, _service)
 }
 MIN_REPETITIONS = 5
 

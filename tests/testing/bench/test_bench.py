@@ -89,7 +89,7 @@ def test_cheap_workloads_measure_and_round_trip_through_json(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_every_workload_runs_with_tiny_sizes(tmp_path: Path) -> None:
     report = run_benchmarks(sizes=TINY, work_dir=tmp_path)
-    assert {c.workload for c in report.cases} == {"durable_append", "recent_history", "knowledge_search", "manifest_hashing", "peak_memory", "tool_run"}
+    assert {c.workload for c in report.cases} == {"durable_append", "recent_history", "knowledge_search", "manifest_hashing", "peak_memory", "tool_run", "service"}
     search = {c.case: c for c in report.cases if c.workload == "knowledge_search" and c.metric == "hit_at_5"}
     assert set(search) == {"ours", "sqlite_fts5", "rank_bm25"}
     assert all(0 < c.median <= 1 for c in search.values())

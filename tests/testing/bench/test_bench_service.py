@@ -1,0 +1,70 @@
+"""The ``service`` workload at a tiny size: real servers, real numbers, every target, no process left.
+
+Not a speed test (targets live in ``main.py bench``): it checks the workload measures what it says
+— both servers started as processes, every case and comparison filled with finite positive
+numbers — and that SIGTERM and reaping leave no server running, even when a case fails.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from testing.bench import FFBenchSizes, run_benchmarks
+from testing.bench import _service
+
+pytest.importorskip("aiosqlite", reason="the bench extra is not installed")
+
+TINY = FFBenchSizes(append_messages=8)
+_HTTP_CASES = {f"{s}_http_{op}_{c}c" for s in ("ours", "peer") for op in ("add", "get") for c in _service.CLIENTS}
+_TAX_CASES = {"ours_inprocess_add_1c", "ours_tcp_add_1c", "ours_ws_add_1c"}
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line names ``text`` (the run's scratch folder)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _assert_no_server_left(work: Path) -> None:
+    assert _processes_mentioning(str(work)) == []
+    with pytest.raises(ChildProcessError):  # every child was reaped: none is left, not even a zombie
+        os.waitpid(-1, os.WNOHANG)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to look for leftover servers")
+def test_service_workload_measures_every_case_and_target_and_reaps_both_servers(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    report = run_benchmarks(sizes=TINY, repetitions=1, workloads=["service"], work_dir=work)
+    cases = {c.case for c in report.cases}
+    assert cases == _HTTP_CASES | _TAX_CASES
+    for case in report.cases:
+        assert case.metric in {"requests_per_s", "p95_ms"} and len(case.samples) == 1
+        assert math.isfinite(case.median) and case.median > 0, case
+    assert len(report.comparisons) == len(_service.COMPARISONS) == 8
+    assert {(c.ours, c.versus, c.metric) for c in report.comparisons} == {(s.ours, s.versus, s.metric) for s in _service.COMPARISONS}
+    for comparison in report.comparisons:
+        assert math.isfinite(comparison.value) and comparison.value > 0
+    _assert_no_server_left(work)
+
+
+def test_a_failing_case_still_stops_both_servers(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    with pytest.raises(RuntimeError, match="boom"):
+        with _service.workload(TINY, work):
+            assert (work / "ours.ready.json").exists() and (work / "peer.ready.json").exists()
+            raise RuntimeError("boom")
+    _assert_no_server_left(work)
+    assert not (work / "ours.ready.json").exists() and not (work / "peer.ready.json").exists()  # each stopped gracefully

@@ -230,7 +230,7 @@ class FFToolRuns:
             pythonpath=TOOLS_PACKAGE_PARENT,
             extra={**definition.env, "FF_TOOL_RUN_ID": plan.run_id, "FF_TOOL_NAME": definition.name},
         )
-        read_only = [str(TOOLS_PACKAGE_PARENT / "tools_builtin")]
+        read_only = [str(TOOLS_PACKAGE_PARENT / "tools_builtin"), *_program_files(definition.argv, self.store.root)]
         extra_args: tuple[str, ...] = ()
         if definition.workspace_view:
             workspace = plan.work_dir.parent
@@ -309,3 +309,17 @@ class FFToolRuns:
             if isinstance(record, dict) and record.get("run_id") == run_id:
                 return self.store.load(FFToolRunResultDTO, record, path)
         raise FFNotFoundError(f"no run {run_id} for user {user_id}", kind="tool_run", key=run_id)
+
+
+def _program_files(argv: tuple[str, ...], data_root: Path) -> list[str]:
+    """The files a registered command names (its script, say), made visible read-only in the sandbox.
+
+    A tool registered as ``python /opt/tools/fetch.py`` must find its script; only regular files named
+    by absolute path are mounted (never a directory), and never anything under the data root.
+    """
+    out = []
+    for part in argv[1:]:
+        path = Path(part)
+        if path.is_absolute() and path.is_file() and not path.resolve().is_relative_to(data_root):
+            out.append(str(path.resolve()))
+    return out

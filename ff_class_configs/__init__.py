@@ -119,6 +119,15 @@ from ff_class_configs.ff_migration_config import FFMigrationConfigDTO
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_tool_config import FFToolConfigDTO
 from ff_class_configs.ff_service_config import FFServiceConfigDTO
+from ff_class_configs.ff_comm_config import FFBalancePolicy, FFCommConfigDTO
+from ff_class_configs.ff_comm_dtos import (
+    FFCommProtocol,
+    FFCrossSystemMessageDTO,
+    FFEndpointDTO,
+    FFEndpointStatusDTO,
+    FFMessagePriority,
+    FFMessageType,
+)
 from ff_class_configs.ff_service_dtos import (
     FFApiKeyCreatedDTO,
     FFApiKeyDTO,
@@ -249,6 +258,14 @@ __all__ = [
     "FFTestingLevel",
     "FFToolConfigDTO",
     "FFServiceConfigDTO",
+    "FFBalancePolicy",
+    "FFCommConfigDTO",
+    "FFCommProtocol",
+    "FFCrossSystemMessageDTO",
+    "FFEndpointDTO",
+    "FFEndpointStatusDTO",
+    "FFMessagePriority",
+    "FFMessageType",
     "FFApiKeyCreatedDTO",
     "FFApiKeyDTO",
     "FFInstanceDTO",

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ff_class_configs.ff_comm_config import FFCommConfigDTO
 from ff_class_configs.ff_integration_testing_config import FFIntegrationTestingConfigDTO, FFTestEnvironment
 from ff_class_configs.ff_knowledge_config import FFKnowledgeConfigDTO
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
@@ -47,6 +48,7 @@ class FFConfigurationManagerConfigDTO(BaseModel):
     metrics: FFMetricsConfigDTO = Field(default_factory=FFMetricsConfigDTO)
     migration: FFMigrationConfigDTO = Field(default_factory=FFMigrationConfigDTO)
     service: FFServiceConfigDTO = Field(default_factory=FFServiceConfigDTO)
+    comm: FFCommConfigDTO = Field(default_factory=FFCommConfigDTO)
     integration_testing: FFIntegrationTestingConfigDTO = Field(default_factory=FFIntegrationTestingConfigDTO)
 
     @model_validator(mode="after")

@@ -73,6 +73,14 @@ class FFTestContext:
     """(run id, performance summary) of the previous run, for regression checks."""
     store_factory: StoreFactory = FFStore.from_config
     bus_factory: BusFactory = default_bus
+    cluster: Any = None
+    """A running cluster the cross-system suite should use instead of starting its own: an
+    ``FFLocalCluster`` or the run dir of one (``main.py cluster test``); None: the suite starts one."""
+    comm_factory: Callable[..., Any] | None = None
+    """Builds the cross-system suite's communication manager (``factory(config)``); None: the real
+    ``FFCrossSystemCommunicationManager``. The seam tests use to plant a defective balancer."""
+    suite_state: dict[str, Any] = field(default_factory=dict)
+    """What a suite keeps between its tests (the cross-system suite's cluster, load and evidence)."""
     manager_classes: dict[str, type[FFComponentBase]] = field(default_factory=lambda: dict(MANAGER_CLASSES))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -87,6 +95,8 @@ class FFTestContext:
         store_factory: StoreFactory | None = None,
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
+        cluster: Any = None,
+        comm_factory: Callable[..., Any] | None = None,
     ) -> FFTestContext:
         """Wire the five managers to one bus on ``config``'s data root and start them.
 
@@ -107,6 +117,8 @@ class FFTestContext:
             store_factory=store_factory or FFStore.from_config,
             bus_factory=bus_factory,
             manager_classes={**MANAGER_CLASSES, **(manager_classes or {})},
+            cluster=cluster,
+            comm_factory=comm_factory,
         )
         context.managers = {name: context._build(name, context.config, context.bus) for name in MANAGER_NAMES}
         for manager in context.managers.values():

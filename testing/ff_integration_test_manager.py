@@ -23,14 +23,15 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import SUITE_NAMES
 from ff_class_configs.ff_test_result_dtos import (
+    FFCrossSystemSummaryDTO,
     FFIntegrationTestResultDTO,
     FFMigrationSummaryDTO,
     FFPerformanceSummaryDTO,
@@ -63,11 +64,18 @@ class FFProgressListener(Protocol):
     def suite_finished(self, suite: FFSuiteResultDTO) -> None: ...
 
 
-def _suite_specs(suite: str) -> list[FFTestSpec]:
+def _suite_module(suite: str) -> Any:
     if suite not in SUITE_NAMES:
         raise FFValidationError(f"unknown suite {suite!r}; choose from {', '.join(SUITE_NAMES)}", field="suite", value=suite)
-    module = importlib.import_module(f"testing.suites.{suite}")
-    return list(module.REGISTRY.specs)
+    return importlib.import_module(f"testing.suites.{suite}")
+
+
+def _suite_specs(suite: str) -> list[FFTestSpec]:
+    return list(_suite_module(suite).REGISTRY.specs)
+
+
+_ONE_AT_A_TIME = ("performance", "failure", "cross_system")
+"""Suites whose tests share process-wide state (I/O faults, a load, a cluster): run in order."""
 
 
 def _with_dependencies(specs: list[FFTestSpec], wanted: set[str], suite: str) -> list[FFTestSpec]:
@@ -104,9 +112,13 @@ class FFIntegrationTestManager:
         store_factory: StoreFactory | None = None,
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
+        cluster: Any = None,
+        comm_factory: Callable[..., Any] | None = None,
     ) -> None:
         """``store_factory``, ``bus_factory`` and ``manager_classes`` swap the parts the managers
-        under test are built from (see the module docstring); ``None`` keeps the real ones."""
+        under test are built from (see the module docstring); ``None`` keeps the real ones.
+        ``cluster`` (an ``FFLocalCluster`` or its run dir) points the cross-system suite at a
+        running cluster; ``comm_factory`` builds its communication manager (a planted defect)."""
         self.base_config = config
         self.testing = config.integration_testing
         self.output_dir = Path(output_dir) if output_dir is not None else DEFAULT_OUTPUT_DIR
@@ -119,6 +131,8 @@ class FFIntegrationTestManager:
         self.store_factory = store_factory
         self.bus_factory = bus_factory
         self.manager_classes = manager_classes
+        self.cluster = cluster
+        self.comm_factory = comm_factory
         self.context: FFTestContext | None = None
         self.suite_results: dict[str, FFSuiteResultDTO] = {}
         self.started_at = datetime.now(UTC)
@@ -142,6 +156,8 @@ class FFIntegrationTestManager:
             store_factory=self.store_factory,
             bus_factory=self.bus_factory,
             manager_classes=self.manager_classes,
+            cluster=self.cluster,
+            comm_factory=self.comm_factory,
         )
         self.context.baseline = self._load_baseline()
         return self.context
@@ -168,7 +184,8 @@ class FFIntegrationTestManager:
         ``"rag_chat"``). Results are persisted as they complete and kept for the report.
         Raises FFValidationError for an unknown suite or test id.
         """
-        specs = _suite_specs(suite)
+        module = _suite_module(suite)
+        specs = list(module.REGISTRY.specs)
         if only is not None:
             specs = _with_dependencies(specs, {t if t.startswith(f"{suite}.") else f"{suite}.{t}" for t in only}, suite)
         context = await self.initialize_testing_environment()
@@ -185,7 +202,7 @@ class FFIntegrationTestManager:
                 self.listener.test_started(spec.suite, spec.name)
 
         runner = FFTestRunner(
-            max_parallel=self.testing.max_parallel_tests if suite not in ("performance", "failure") else 1,
+            max_parallel=self.testing.max_parallel_tests if suite not in _ONE_AT_A_TIME else 1,
             default_timeout=self.testing.test_timeout_seconds,
             max_retries=self.testing.max_retry_attempts,
             stop_on_first_failure=self.testing.stop_on_first_failure,
@@ -193,7 +210,12 @@ class FFIntegrationTestManager:
             on_start=started,
         )
         began = time.perf_counter()
-        results = await runner.run(specs, context)
+        cleanup = getattr(module, "SUITE_CLEANUP", None)
+        try:
+            results = await runner.run(specs, context)
+        finally:  # a suite's processes and load end with it, whatever its tests did
+            if cleanup is not None:
+                await cleanup(context)
         outcome = FFSuiteResultDTO(suite=suite, results=results, duration_seconds=time.perf_counter() - began)
         self.suite_results[suite] = outcome
         if self.listener is not None:
@@ -234,6 +256,11 @@ class FFIntegrationTestManager:
         found = [r.details["performance"] for r in suite.results if "performance" in r.details] if suite else []
         return FFPerformanceSummaryDTO.model_validate(found[0]) if found else None
 
+    def cross_system_summary(self) -> FFCrossSystemSummaryDTO | None:
+        suite = self.suite_results.get("cross_system")
+        found = [r.details["cross_system"] for r in suite.results if "cross_system" in r.details] if suite else []
+        return FFCrossSystemSummaryDTO.model_validate(found[-1]) if found else None
+
     def migration_summary(self) -> FFMigrationSummaryDTO | None:
         suite = self.suite_results.get("migration")
         found = [r.details["migration"] for r in suite.results if "migration" in r.details] if suite else []
@@ -269,6 +296,7 @@ class FFIntegrationTestManager:
             performance=self.performance_summary(),
             security_checks=self.security_checks(),
             migration=self.migration_summary(),
+            cross_system=self.cross_system_summary(),
         )
         report.quality_gates = evaluate_quality_gates(report, self.testing)
         report.critical_issues = [

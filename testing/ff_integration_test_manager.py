@@ -204,7 +204,7 @@ class FFIntegrationTestManager:
         runner = FFTestRunner(
             max_parallel=self.testing.max_parallel_tests if suite not in _ONE_AT_A_TIME else 1,
             default_timeout=self.testing.test_timeout_seconds,
-            max_retries=self.testing.max_retry_attempts,
+            max_retries=getattr(module, "MAX_RETRIES", self.testing.max_retry_attempts),
             stop_on_first_failure=self.testing.stop_on_first_failure,
             on_result=persist,
             on_start=started,

@@ -42,9 +42,12 @@ from testing.suites._cross_system._samples import FFWriteLedgerResult
 from testing.suites._cross_system._timeline import failover_windows, timeline, transport_stats
 from testing.suites._cross_system._udp import run_udp_phases
 
-__all__ = ["REGISTRY", "SUITE_CLEANUP"]
+__all__ = ["MAX_RETRIES", "REGISTRY", "SUITE_CLEANUP"]
 
 REGISTRY = FFSuiteRegistry("cross_system", level=FFTestingLevel.END_TO_END)
+MAX_RETRIES = 0
+"""No retries: a fault test run again would inject a second fault into the same run's evidence,
+and a pass on the retry would hide the first failure (the runner would call it flaky)."""
 
 _FAULT_TESTS = (
     "failover_on_sigkill", "restart_on_same_port", "freeze_by_sigstop", "proxy_latency", "proxy_hang", "proxy_reset",
@@ -78,17 +81,21 @@ async def _registry(h: FFCrossHarness, via: str) -> set[str] | None:
     return {entry["instance_id"] for entry in body.get("instances", [])}
 
 
-def _routed_to(h: FFCrossHarness, instance_id: str, start: float, end: float) -> int:
-    """Attempts the instance answered (successfully or not) that ended inside ``[start, end]``."""
-    mine = h.instance(instance_id).endpoint_ids()
-    return sum(1 for a in h.attempts if a.endpoint in mine and start <= a.end <= end)
+def _require_proxies(h: FFCrossHarness, check: FFChecker) -> None:
+    check.require(all("http" in i.proxies for i in h.instances), "a fault proxy stands in front of every instance",
+                  "; ".join(h.missing))  # fmt: skip
+
+
+def _require_udp(h: FFCrossHarness, check: FFChecker) -> None:
+    check.require(h.udp_ready and all("udp" in i.proxies for i in h.instances),
+                  "the manager speaks UDP and a UDP fault proxy stands in front of every instance", "; ".join(h.missing))  # fmt: skip
 
 
 def _endpoint_failures(h: FFCrossHarness, instance_id: str) -> int:
     """The manager's own count of failed attempts on the instance's load endpoints."""
     metrics = h.comm.get_metrics()
     endpoints = metrics.get("endpoints", {}) if isinstance(metrics, dict) else {}
-    mine = h.instance(instance_id).endpoint_ids()
+    mine = h.instance(instance_id).endpoint_ids(h.transports)
     return sum(int(v.get("failures", 0)) for sid, v in endpoints.items() if sid in mine and isinstance(v, dict))
 
 
@@ -101,6 +108,8 @@ async def cluster_up(ctx: Any, check: FFChecker) -> None:
         harness = await FFCrossHarness.open(ctx)
         ctx.suite_state[STATE_KEY] = harness
     check.at_least(len(harness.instances), 2, "at least two instances to fail over between")
+    for problem in harness.missing:
+        check.warn(problem)
     with check.step("every endpoint answers its health check"):
         deadline = time.perf_counter() + 15
         while time.perf_counter() < deadline:
@@ -120,6 +129,7 @@ async def cluster_up(ctx: Any, check: FFChecker) -> None:
 async def _contract(ctx: Any, check: FFChecker, transport: str) -> None:
     """One transport's contract: a keyed write answered once, a read, an error reply, an expired TTL."""
     h = harness_of(ctx)
+    check.require(transport in h.transports, f"{transport}: the communication manager speaks it", "; ".join(h.missing))
     group = GROUP[transport]
     user = f"xs_contract_{transport}"
     session = await h.result(group, "memory.create_session", {"user_id": user, "title": f"{transport} contract"})
@@ -176,6 +186,7 @@ async def contract_tcp(ctx: Any, check: FFChecker) -> None:
 @REGISTRY.test("UDP contract: StatsD datagrams arrive as metrics", components=_COMPONENTS, depends_on=("cluster_up",))
 async def contract_udp(ctx: Any, check: FFChecker) -> None:
     h = harness_of(ctx)
+    _require_udp(h, check)
     tally = await run_udp_phases(h, [("contract", None)], count=40)
     check.equal(tally.delivered.get("contract", 0), 40, "every datagram sent over UDP is counted by the server")
 
@@ -184,6 +195,7 @@ async def contract_udp(ctx: Any, check: FFChecker) -> None:
 async def no_retry_of_unkeyed_writes(ctx: Any, check: FFChecker) -> None:
     """A panel message (no key) whose reply is lost must be applied once: the manager may not send it again."""
     h = harness_of(ctx)
+    _require_proxies(h, check)
     victim = h.instances[0]
     target = f"{victim.instance_id}-http"
     panel = await h.result(GROUP["http"], "panel.create_panel",
@@ -210,6 +222,7 @@ async def priority_honoured(ctx: Any, check: FFChecker) -> None:
     from testing.suites._cross_system._priority import priority_order
 
     h = harness_of(ctx)
+    _require_proxies(h, check)
     order = await priority_order(h)
     position = order.index("emergency")
     check.metric("emergency_position", position)
@@ -239,12 +252,12 @@ async def load_started(ctx: Any, check: FFChecker) -> None:
     steady = h.settings.full_steady_seconds if h.profile == "full" else h.settings.steady_seconds
     with check.step(f"{h.rate:g}/s for {steady:g} s before the first fault"):
         await asyncio.sleep(steady)
-    for transport in LOAD_TRANSPORTS:
+    for transport in h.transports:
         ok = sum(1 for a in h.attempts if a.transport == transport and a.ok)
         check.at_least(ok, 1, f"{transport}: requests succeed under the load")
     failed = [a for a in h.attempts if not a.ok]
-    check.equal(len(failed), 0, "no request failed before any fault",
-                ", ".join(sorted({f"{a.transport}:{a.error_kind or a.outcome}" for a in failed})[:5]))  # fmt: skip
+    check.that(not failed, "no request failed before any fault",
+               f"{len(failed)} failed: " + ", ".join(sorted({f"{a.transport}:{a.error_kind or a.outcome}" for a in failed})[:5]))  # fmt: skip
 
 
 @REGISTRY.test("failover on SIGKILL under load, and discovery drops the killed instance", components=_COMPONENTS,
@@ -345,6 +358,7 @@ async def freeze_by_sigstop(ctx: Any, check: FFChecker) -> None:
 async def _proxy_fault(ctx: Any, check: FFChecker, name: str, toxic: str, expect_errors: bool, **params: Any) -> None:
     """Apply one toxic to an instance's HTTP and TCP proxies for the hold time, then clear it."""
     h = harness_of(ctx)
+    _require_proxies(h, check)
     item = h.instances[len(h.faults) % len(h.instances)]
     record = h.begin_fault(f"proxy {name}", item.instance_id)
     names = []
@@ -406,6 +420,7 @@ async def event_resume_across_failover(ctx: Any, check: FFChecker) -> None:
                after=("event_resume_across_failover",), timeout_seconds=60)  # fmt: skip
 async def udp_faults(ctx: Any, check: FFChecker) -> None:
     h = harness_of(ctx)
+    _require_udp(h, check)
     count = h.settings.udp_datagrams_per_phase
     phases = [("clean", None), ("drop", {"drop": 0.3}), ("duplicate", {"duplicate": 0.3}), ("reorder", {"reorder": 0.3})]
     tally = await run_udp_phases(h, phases, count=count, faults=True)
@@ -433,7 +448,7 @@ async def state_sync(ctx: Any, check: FFChecker) -> None:
                        {"user_id": user, "session_id": session["session_id"], "role": "user", "content": f"n{n}",
                         "message_id": f"xs_sync_{n}"})  # fmt: skip
     for reader in readers:
-        for transport in LOAD_TRANSPORTS:
+        for transport in h.transports:
             got = await h.result(f"{reader.instance_id}-{transport}", "memory.get_messages",
                                  {"user_id": user, "session_id": session["session_id"], "limit": 10})  # fmt: skip
             rows = got if isinstance(got, list) else got.get("messages", [])
@@ -511,6 +526,7 @@ async def data_integrity(ctx: Any, check: FFChecker) -> None:
                after=("load_stopped", "write_ledger", "data_integrity"), timeout_seconds=60)  # fmt: skip
 async def gates(ctx: Any, check: FFChecker) -> None:
     h = harness_of(ctx)
+    await h.stop_load()  # normally stopped already; a run whose load test broke still ends it here
     s = h.settings
     thresholds = FFGateThresholds(
         min_availability_percent=s.min_availability_percent, min_attempts=s.min_attempts, max_p95_ms=s.max_p95_ms,

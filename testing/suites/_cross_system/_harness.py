@@ -37,7 +37,7 @@ from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO, FFEndpointDTO
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import FFCrossSystemTestConfigDTO
 from ff_class_configs.ff_test_result_dtos import FFCrossSystemEventDTO
-from ff_utils.ff_errors import FFError, FFTimeoutError
+from ff_utils.ff_errors import FFError, FFNotFoundError, FFTimeoutError
 from ff_utils.ff_logging import get_logger
 from testing._load import FFResourceSampler
 from testing.suites._cross_system._generator import FFArrival, FFOpenLoopGenerator, FFSendResult, arrival_schedule
@@ -51,7 +51,7 @@ _log = get_logger("testing.cross_system")
 STATE_KEY = "cross_system"
 LOAD_TRANSPORTS: tuple[str, ...] = ("http", "websocket", "tcp")
 GROUP = {"http": "xs-http", "websocket": "xs-websocket", "tcp": "xs-tcp", "udp": "xs-udp", "probe": "xs-probe"}
-_PORT_OF = {"http": "http_port", "websocket": "http_port", "tcp": "tcp_port", "udp": "udp_port", "probe": "http_port"}
+_PORT_KEY = {"http": "http", "websocket": "http", "tcp": "tcp", "udp": "udp", "probe": "http"}
 _MIX = (("memory.add_message", 0.45), ("memory.get_messages", 0.45), ("panel.add_message", 0.10))
 _SESSIONS = 8
 _PANEL_PAIR = [{"participant_id": "ana"}, {"participant_id": "ben"}]
@@ -91,6 +91,7 @@ class _Instance:
     """"http" (HTTP and WebSocket) and "tcp": FFFaultProxy; "udp": FFUdpFaultProxy."""
 
     def endpoint_ids(self, transports: Iterable[str] = LOAD_TRANSPORTS) -> set[str]:
+        """Ids of its endpoints for ``transports`` (one per transport)."""
         return {f"{self.instance_id}-{t}" for t in transports}
 
 
@@ -118,6 +119,10 @@ class FFCrossHarness:
     sessions: list[SessionKey] = field(default_factory=list)
     udp: FFUdpTally = field(default_factory=FFUdpTally)
     load_seconds: float = 0.0
+    transports: tuple[str, ...] = LOAD_TRANSPORTS
+    udp_ready: bool = True
+    missing: list[str] = field(default_factory=list)
+    """What the suite could not set up (no fault proxy, no handler for a transport): shown in the results."""
     _comm_host: asyncio.Task[None] | None = None
     _comm_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _watcher: asyncio.Task[None] | None = None
@@ -168,24 +173,30 @@ class FFCrossHarness:
         return harness
 
     async def _build(self) -> None:
-        from testing.faults import FFFaultProxy, FFFaultRecorder, FFUdpFaultProxy
+        import testing.faults as faults
 
-        self.recorder = FFFaultRecorder(clock=self.now)
+        self.recorder = faults.FFFaultRecorder(clock=self.now)
+        proxy_class = getattr(faults, "FFFaultProxy", None)
+        udp_proxy_class = getattr(faults, "FFUdpFaultProxy", None)
+        if proxy_class is None or udp_proxy_class is None:
+            self.missing.append("testing.faults has no FFFaultProxy/FFUdpFaultProxy: endpoints go straight to the instances")
         seed = self.ctx.config.integration_testing.seed
         for n, instance in enumerate(self.cluster.instances):
             ports = {"http": instance.http_port, "tcp": instance.tcp_port, "udp": instance.udp_port}
             item = _Instance(instance.instance_id, instance.host, ports)
-            item.proxies["http"] = FFFaultProxy(instance.host, instance.http_port, name=f"{instance.instance_id}-http",
-                                                recorder=self.recorder, seed=seed + n)  # fmt: skip
-            if instance.tcp_port:
-                item.proxies["tcp"] = FFFaultProxy(instance.host, instance.tcp_port, name=f"{instance.instance_id}-tcp",
-                                                   recorder=self.recorder, seed=seed + 100 + n)  # fmt: skip
-            if instance.udp_port:
-                item.proxies["udp"] = FFUdpFaultProxy(instance.host, instance.udp_port, name=f"{instance.instance_id}-udp",
+            if proxy_class is not None:
+                item.proxies["http"] = proxy_class(instance.host, instance.http_port, name=f"{instance.instance_id}-http",
+                                                   recorder=self.recorder, seed=seed + n)  # fmt: skip
+                if instance.tcp_port:
+                    item.proxies["tcp"] = proxy_class(instance.host, instance.tcp_port, name=f"{instance.instance_id}-tcp",
+                                                      recorder=self.recorder, seed=seed + 100 + n)  # fmt: skip
+            if udp_proxy_class is not None and instance.udp_port:
+                item.proxies["udp"] = udp_proxy_class(instance.host, instance.udp_port, name=f"{instance.instance_id}-udp",
                                                       recorder=self.recorder, seed=seed + 200 + n)  # fmt: skip
             for proxy in item.proxies.values():
                 await proxy.start()
             self.instances.append(item)
+
         config = suite_comm_config(self.ctx.config)
         factory = self.ctx.comm_factory
         if factory is None:
@@ -196,6 +207,18 @@ class FFCrossHarness:
         for item in self.instances:
             for endpoint in self.endpoints_of(item):
                 self.comm.add_endpoint(endpoint)
+        spoken = []
+        for transport in (*LOAD_TRANSPORTS, "udp"):  # a protocol the manager cannot speak is reported, not fatal
+            try:
+                self.comm.handler(f"{self.instances[0].instance_id}-{transport}")
+            except FFNotFoundError:
+                for item in self.instances:
+                    self.comm.remove_endpoint(f"{item.instance_id}-{transport}")
+                self.missing.append(f"the communication manager has no handler for {transport}")
+            else:
+                spoken.append(transport)
+        self.transports = tuple(t for t in LOAD_TRANSPORTS if t in spoken)
+        self.udp_ready = "udp" in spoken
         started = asyncio.Event()
 
         async def host() -> None:  # the manager's task group lives in this one task, start to close
@@ -216,6 +239,8 @@ class FFCrossHarness:
                 port = item.ports["http"]
             elif proxy is not None:
                 port = proxy.port
+            elif item.ports.get(_PORT_KEY[transport]) is not None:
+                port = item.ports[_PORT_KEY[transport]]  # no proxy: straight to the instance
             else:
                 continue
             protocol = "http" if transport == "probe" else transport
@@ -254,9 +279,9 @@ class FFCrossHarness:
             self._states = now
             await asyncio.sleep(0.1)
 
-    def back_in_rotation(self, instance_id: str, transports: Iterable[str] = LOAD_TRANSPORTS) -> bool:
+    def back_in_rotation(self, instance_id: str, transports: Iterable[str] | None = None) -> bool:
         states = self.statuses()
-        wanted = self.instance(instance_id).endpoint_ids(transports)
+        wanted = self.instance(instance_id).endpoint_ids(self.transports if transports is None else transports)
         return all(states.get(sid, ("", ""))[0] == "healthy" and states[sid][1] == "closed" for sid in wanted)
 
     # ------------------------------------------------------------------ requests
@@ -329,7 +354,7 @@ class FFCrossHarness:
         rate = self.settings.full_requests_per_second if self.profile == "full" else self.settings.requests_per_second
         seed = self.ctx.config.integration_testing.seed
         self.generator = FFOpenLoopGenerator(
-            arrival_schedule(rate, seed, LOAD_TRANSPORTS, _MIX), self.send_arrival, origin=self.origin,
+            arrival_schedule(rate, seed, self.transports, _MIX), self.send_arrival, origin=self.origin,
             max_in_flight=self.settings.max_in_flight, attempt_timeout=10.0, drain_seconds=10.0,
         )  # fmt: skip
         self.generator.start()
@@ -377,10 +402,11 @@ class FFCrossHarness:
         record.cleared = self.now()
         self.mark("cleared", label or f"{record.fault} {record.target} cleared", record.target)
 
-    async def await_recovery(self, record: FFFaultRecord, transports: Iterable[str] = LOAD_TRANSPORTS) -> bool:
+    async def await_recovery(self, record: FFFaultRecord, transports: Iterable[str] | None = None) -> bool:
         """The first success routed to the faulted instance after the fault was cleared, then its
         endpoints healthy with closed breakers (both bounded by ``recovery_timeout_seconds``)."""
         assert record.cleared is not None
+        transports = self.transports if transports is None else tuple(transports)
         wanted = self.instance(record.target).endpoint_ids(transports)
         first = await self.wait_successes(1, endpoints=wanted, since=record.cleared, timeout=self.settings.recovery_timeout_seconds)
         if first is None:

@@ -71,11 +71,11 @@ class FFTestContext:
     clock: Clock | None = None
     baseline: tuple[str, FFPerformanceSummaryDTO] | None = None
     """(run id, performance summary) of the previous run, for regression checks."""
+    cluster_run_dir: Path | None = None
+    """The run dir of a cluster already running (``main.py cluster test``): the cross-system suite
+    attaches to it (``FFLocalCluster.attach``) instead of starting instances of its own."""
     store_factory: StoreFactory = FFStore.from_config
     bus_factory: BusFactory = default_bus
-    cluster: Any = None
-    """A running cluster the cross-system suite should use instead of starting its own: an
-    ``FFLocalCluster`` or the run dir of one (``main.py cluster test``); None: the suite starts one."""
     comm_factory: Callable[..., Any] | None = None
     """Builds the cross-system suite's communication manager (``factory(config)``); None: the real
     ``FFCrossSystemCommunicationManager``. The seam tests use to plant a defective balancer."""
@@ -95,7 +95,7 @@ class FFTestContext:
         store_factory: StoreFactory | None = None,
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
-        cluster: Any = None,
+        cluster_run_dir: Path | None = None,
         comm_factory: Callable[..., Any] | None = None,
     ) -> FFTestContext:
         """Wire the five managers to one bus on ``config``'s data root and start them.
@@ -117,7 +117,7 @@ class FFTestContext:
             store_factory=store_factory or FFStore.from_config,
             bus_factory=bus_factory,
             manager_classes={**MANAGER_CLASSES, **(manager_classes or {})},
-            cluster=cluster,
+            cluster_run_dir=cluster_run_dir,
             comm_factory=comm_factory,
         )
         context.managers = {name: context._build(name, context.config, context.bus) for name in MANAGER_NAMES}

@@ -112,13 +112,14 @@ class FFIntegrationTestManager:
         store_factory: StoreFactory | None = None,
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
-        cluster: Any = None,
+        cluster_run_dir: Path | str | None = None,
         comm_factory: Callable[..., Any] | None = None,
     ) -> None:
         """``store_factory``, ``bus_factory`` and ``manager_classes`` swap the parts the managers
         under test are built from (see the module docstring); ``None`` keeps the real ones.
-        ``cluster`` (an ``FFLocalCluster`` or its run dir) points the cross-system suite at a
-        running cluster; ``comm_factory`` builds its communication manager (a planted defect)."""
+        ``cluster_run_dir`` names a running cluster (``main.py cluster test``) for the
+        cross-system suite to use instead of starting its own; ``comm_factory`` builds that
+        suite's communication manager (the seam for a planted defect)."""
         self.base_config = config
         self.testing = config.integration_testing
         self.output_dir = Path(output_dir) if output_dir is not None else DEFAULT_OUTPUT_DIR
@@ -131,7 +132,7 @@ class FFIntegrationTestManager:
         self.store_factory = store_factory
         self.bus_factory = bus_factory
         self.manager_classes = manager_classes
-        self.cluster = cluster
+        self.cluster_run_dir = Path(cluster_run_dir) if cluster_run_dir is not None else None
         self.comm_factory = comm_factory
         self.context: FFTestContext | None = None
         self.suite_results: dict[str, FFSuiteResultDTO] = {}
@@ -156,7 +157,7 @@ class FFIntegrationTestManager:
             store_factory=self.store_factory,
             bus_factory=self.bus_factory,
             manager_classes=self.manager_classes,
-            cluster=self.cluster,
+            cluster_run_dir=self.cluster_run_dir,
             comm_factory=self.comm_factory,
         )
         self.context.baseline = self._load_baseline()

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import SUITE_NAMES, FFIntegrationTestingConfigDTO
@@ -47,9 +47,8 @@ class FFRunOptions:
     seed: int | None = None
     stop_on_first_failure: bool = False
     suites: tuple[str, ...] = SUITE_NAMES
-    cluster: Any = None
-    """A running cluster for the cross-system suite (an ``FFLocalCluster`` or its run dir; ``main.py
-    cluster test``); None: the suite starts its own instances."""
+    cluster_run_dir: Path | None = None
+    """A running cluster's run dir (``main.py cluster test``), handed to the test context."""
 
 
 @dataclass(slots=True)
@@ -96,7 +95,7 @@ async def run_suites(
     """Run the chosen suites, write the reports in the configured formats, return the outcome."""
     config = apply_run_options(config, options)
     manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener,
-                                       cluster=options.cluster)
+                                       cluster_run_dir=options.cluster_run_dir)
     with capture_run_logs(manager.run_dir / RUN_LOG_NAME):
         try:
             report = await manager.generate_system_integration_report(options.suites)

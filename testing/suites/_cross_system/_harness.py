@@ -150,7 +150,7 @@ class FFCrossHarness:
         testing = ctx.config.integration_testing
         settings = testing.cross_system_config
         profile = testing.performance_config.profile
-        given = ctx.cluster
+        given = ctx.cluster_run_dir
         if given is None:
             count = settings.instances_full if profile == "full" else settings.instances_quick
             root = Path(ctx.run_dir) / "cross_system"
@@ -162,7 +162,7 @@ class FFCrossHarness:
             owns = True
             await cluster.start(timeout_s=60.0)
         else:
-            cluster = given if hasattr(given, "instances") else FFLocalCluster.attach(Path(given))
+            cluster = FFLocalCluster.attach(Path(given))
             owns = False
         harness = cls(ctx=ctx, settings=settings, profile=profile, cluster=cluster, owns_cluster=owns, token=cluster.token())
         try:

@@ -37,8 +37,7 @@ async def priority_order(h: Any) -> list[str]:
     comm.add_endpoint(FFEndpointDTO(system_id="xs-priority", group="xs-priority-group", protocol="http", host="127.0.0.1",
                                     port=item.proxies["http"].port, token=h.token))  # fmt: skip
     user, session = h.sessions[0]
-    proxy = item.proxies["http"]
-    toxic = proxy.add_toxic("latency", latency_ms=_LATENCY_MS, jitter_ms=0)
+    added = h.add_toxic(item, "latency", "http", "downstream", latency_ms=_LATENCY_MS, jitter_ms=0)
     order: list[str] = []
 
     async def one(label: str, priority: str) -> None:
@@ -55,6 +54,6 @@ async def priority_order(h: Any) -> list[str]:
         tasks.append(asyncio.create_task(one("emergency", "emergency")))
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=15)
     finally:
-        proxy.remove_toxic(toxic)
+        h.remove_toxic(added)
         await comm.close()
     return order

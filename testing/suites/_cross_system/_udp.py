@@ -58,9 +58,12 @@ async def run_udp_phases(h: Any, phases: Sequence[tuple[str, dict[str, float] | 
     for phase, fault in phases:
         name = f"xs.udp.{tag}.{phase}"
         record = None
+        installed: list[str] = []
         if fault:
+            from testing.suites._cross_system._faults import udp_fault
+
             record = h.begin_fault(f"udp {phase}", item.instance_id, affects_latency=False)
-            proxy.set_faults(**fault)
+            installed = [proxy.add_fault(udp_fault(kind, p), direction="upstream") for kind, p in fault.items()]
         lost_before = await _server_lost(h, item.instance_id)
         sent = 0
         try:
@@ -77,7 +80,8 @@ async def run_udp_phases(h: Any, phases: Sequence[tuple[str, dict[str, float] | 
         finally:
             if fault:
                 await asyncio.sleep(0.3)  # datagrams held back for reordering go out before the fault ends
-                proxy.set_faults()
+                for name_ in installed:
+                    proxy.remove_fault(name_)
                 h.clear_fault(record, f"udp {phase} removed")
                 record.recovered, record.back_in_rotation = record.cleared, True
         tally.sent[phase] = sent

@@ -32,6 +32,7 @@ from typing import Any
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO, FFEndpointDTO, FFEndpointStatusDTO
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_managers._comm.catalogue import FFOperationCatalogue, ff_local_catalogue
+from ff_managers._comm.cloudevents import from_cloudevent, to_cloudevent
 from ff_managers._comm.directory import FFEndpointDirectory
 from ff_managers._comm.endpoint_pool import FFEndpointPool
 from ff_managers._comm.errors import (
@@ -47,11 +48,13 @@ from ff_managers._comm.health_checker import FFHealthChecker
 from ff_managers._comm.metrics import FFCommMetrics
 from ff_managers._comm.retry_budget import FFRetryBudget
 from ff_managers._comm.router import FFMessageRouter
+from ff_managers._comm.subscriptions import FFEventStream
 from ff_utils.ff_logging import get_logger
 
 __all__ = [
     "FFCommUnavailableError",
     "FFCrossSystemCommunicationManager",
+    "FFEventStream",
     "FFHandlerContext",
     "FFMessageExpiredError",
     "FFMessageRouter",
@@ -60,6 +63,8 @@ __all__ = [
     "FFTransportError",
     "FFUnsupportedOperationError",
     "ff_endpoints_from_ready",
+    "from_cloudevent",
+    "to_cloudevent",
 ]
 
 _log = get_logger("comm")
@@ -156,6 +161,16 @@ class FFCrossSystemCommunicationManager:
     async def broadcast_message(self, message: FFCrossSystemMessageDTO) -> list[FFCrossSystemMessageDTO]:
         """Send to every connected endpoint of the target group; one reply per endpoint, never raises for one."""
         return await self._router.broadcast(message)
+
+    def subscribe_events(self, target: str, topics: Sequence[str], *, after: int | None = None, max_wait_s: float = 30.0) -> FFEventStream:
+        """An event stream (``async with`` / ``async for``) over a WebSocket endpoint of ``target``
+        that resumes after the last event it gave, also on another instance after a failover."""
+        self._directory.resolve(target)
+        return FFEventStream(self._directory, target, list(topics), after=after, max_wait_s=max_wait_s)
+
+    def to_cloudevent(self, message: FFCrossSystemMessageDTO) -> dict[str, Any]:
+        """The CloudEvents 1.0 (structured JSON) form, payload gzip-compressed past ``compress_above_bytes``."""
+        return to_cloudevent(message, compress_above_bytes=self.comm_config.compress_above_bytes)
 
     def request(self, target: str, operation: str, payload: dict[str, Any] | None = None, **fields: Any) -> FFCrossSystemMessageDTO:
         """A request message from this manager's ``source_system`` (a convenience for callers)."""

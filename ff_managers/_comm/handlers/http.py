@@ -6,7 +6,8 @@ of the message's TTL; connecting is bounded by ``connect_timeout_s``). The opera
 gives the method and path: GET sends the remaining fields as the query, POST as a JSON body,
 gzip-compressed with ``Content-Encoding: gzip`` past ``compress_above_bytes``. A POST carries
 ``Idempotency-Key: <message id>``, so a retry that reaches the same instance is answered from its
-replay cache. The health check is ``GET /health/ready`` (200: ready).
+replay cache. The health check is ``GET /health/ready`` (200: ready). Proxy variables of the
+environment are ignored (``trust_env=False``): an endpoint is an explicit instance address.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ class FFHttpHandler(FFProtocolHandler):
             limits = httpx.Limits(max_connections=config.pool_max_connections, max_keepalive_connections=config.pool_max_keepalive)
             timeout = httpx.Timeout(config.request_timeout_s, connect=config.connect_timeout_s)
             headers = {"Authorization": f"Bearer {self.endpoint.token}"} if self.endpoint.token else {}
-            self._client = httpx.AsyncClient(base_url=self.base_url, limits=limits, timeout=timeout, headers=headers,
+            self._client = httpx.AsyncClient(base_url=self.base_url, limits=limits, timeout=timeout, headers=headers, trust_env=False,
                                              verify=_verify(self.endpoint.tls_verify))  # fmt: skip
 
     async def _request(self, method: str, path: str, *, timeout_s: float, **kwargs: Any) -> httpx.Response:

@@ -49,6 +49,7 @@ class FFRpcHandler(FFProtocolHandler):
         self._inbound: deque[dict[str, Any]] = deque()
         self._inbound_ready = asyncio.Event()
         self.inbound_dropped = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.connects = 0
 
     # -- the byte stream (subclasses) -----------------------------------------------------------
@@ -119,6 +120,7 @@ class FFRpcHandler(FFProtocolHandler):
         finally:
             self._connected = False
             self._fail_pending(f"{self.endpoint.system_id}: connection closed")
+            self._inbound_ready.set()  # wake a receive() waiting on a connection that is gone
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         request_id = message.get("id")
@@ -194,13 +196,25 @@ class FFRpcHandler(FFProtocolHandler):
         return ff_response_reply(message, answer.get("result"), endpoint=self.endpoint, status=None, now=now)
 
     async def next_notification(self) -> dict[str, Any]:
-        """The next notification the server sent (waits for one)."""
+        """The next notification the server sent (waits for one); FFTransportError once the connection is gone."""
         while not self._inbound:
+            if not self._connected:
+                raise FFTransportError(f"{self.endpoint.system_id}: the connection is closed", sent=True)
             self._inbound_ready.clear()
             await self._inbound_ready.wait()
         return self._inbound.popleft()
 
+    def _spawn(self, coroutine: Any) -> None:
+        """A short task owned by this handler (cancelled and awaited by ``close``)."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def close(self) -> None:
+        tasks = set(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self._teardown()
 
     def pool_use(self) -> dict[str, int]:

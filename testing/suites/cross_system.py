@@ -200,7 +200,8 @@ async def no_retry_of_unkeyed_writes(ctx: Any, check: FFChecker) -> None:
     target = f"{victim.instance_id}-http"
     panel = await h.result(GROUP["http"], "panel.create_panel",
                            {"user_id": "xs_unkeyed", "participants": [{"participant_id": "ana"}, {"participant_id": "ben"}]})  # fmt: skip
-    added = h.add_toxic(victim, "timeout", "http", "downstream", timeout_ms=0)  # the request goes through, no reply comes back
+    # The request goes through, no reply comes back; the connection is closed after 1.5 s.
+    added = h.add_toxic(victim, "timeout", "http", "downstream", timeout_ms=1500)
     try:
         try:
             reply = await h.call(target, "panel.add_message", {"user_id": "xs_unkeyed", "panel_id": panel["panel_id"],
@@ -395,7 +396,10 @@ async def proxy_latency(ctx: Any, check: FFChecker) -> None:
 @REGISTRY.test("proxy fault: a hang (timeout) is retried elsewhere", components=_COMPONENTS, depends_on=("load_started",),
                after=("proxy_latency",), timeout_seconds=60)  # fmt: skip
 async def proxy_hang(ctx: Any, check: FFChecker) -> None:
-    await _proxy_fault(ctx, check, "hang", "timeout", True, ("upstream",), timeout_ms=0)
+    # A black-holed route: nothing gets through, and each connection is closed after a second (as a
+    # kernel gives up on a connection whose segments go unanswered). A hang that never closes
+    # would leave a byte stream with a hole in it, which no real TCP connection can have.
+    await _proxy_fault(ctx, check, "hang", "timeout", True, ("upstream",), timeout_ms=1000)
 
 
 @REGISTRY.test("proxy fault: connections reset by the peer", components=_COMPONENTS, depends_on=("load_started",),
@@ -568,14 +572,20 @@ def build_summary(h: FFCrossHarness, gates: list, ledger: FFWriteLedgerResult | 
     faults = []
     for f in h.faults:
         end = f.recovered if f.recovered is not None else (f.cleared or f.injected)
+        failed = [a for a in attempts if not a.ok and f.injected <= a.end <= end]
+        kinds: dict[str, int] = {}
+        for a in failed:
+            key = f"{a.transport} {a.operation.split('.')[-1]}: {a.error_kind or a.outcome}"
+            kinds[key] = kinds.get(key, 0) + 1
+        why = ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:4])
         faults.append(FFFaultOutcomeDTO(
             fault=f.fault, target=f.target, injected_at_seconds=round(f.injected, 3),
             cleared_at_seconds=None if f.cleared is None else round(f.cleared, 3),
             recovered_at_seconds=None if f.recovered is None else round(f.recovered, 3),
             recovery_seconds=None if f.recovered is None or f.cleared is None else round(f.recovered - f.cleared, 3),
             outage_seconds=None if f.recovered is None else round(f.recovered - f.injected, 3),
-            errors_during=sum(1 for a in attempts if not a.ok and f.injected <= a.end <= end),
-            back_in_rotation=f.back_in_rotation, detail=f.detail,
+            errors_during=len(failed), back_in_rotation=f.back_in_rotation,
+            detail="; ".join(part for part in (f.detail, f"failed: {why}" if why else "") if part),
         ))  # fmt: skip
     return FFCrossSystemSummaryDTO(
         profile=h.profile, instances=len(h.instances), duration_seconds=round(h.load_seconds, 3), target_rps=h.rate,

@@ -185,7 +185,8 @@ def udp_gate(tally: FFUdpTally | None, t: FFGateThresholds, drop_phase: str = "d
     if tally is None:
         return _gate("udp delivery", "Data exchange success > 99%", target, "no datagram sent", "inconclusive")
     sent = sum(n for phase, n in tally.sent.items() if phase != drop_phase)
-    delivered = sum(n for phase, n in tally.delivered.items() if phase != drop_phase)
+    # A duplicated datagram is not a second delivery: each phase counts at most what it sent.
+    delivered = sum(min(tally.delivered.get(phase, 0), n) for phase, n in tally.sent.items() if phase != drop_phase)
     rate = 100.0 * delivered / sent if sent else 0.0
     measured = f"{rate:.2f} % of {sent}"
     if sent < t.min_udp_sent:

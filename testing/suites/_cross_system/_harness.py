@@ -306,8 +306,9 @@ class FFCrossHarness:
     # ------------------------------------------------------------------ requests
 
     def message(self, target: str, operation: str, payload: dict[str, Any], **fields: Any) -> FFCrossSystemMessageDTO:
-        return FFCrossSystemMessageDTO(message_type="request", source_system="ff-cross-suite", target_system=target,
-                                       operation=operation, payload=payload, **fields)  # fmt: skip
+        fields.setdefault("message_type", "request")
+        return FFCrossSystemMessageDTO(source_system="ff-cross-suite", target_system=target, operation=operation, payload=payload,
+                                       **fields)  # fmt: skip
 
     async def call(self, target: str, operation: str, payload: dict[str, Any], **fields: Any) -> FFCrossSystemMessageDTO:
         """One request through the manager; the reply (``response`` or ``error``)."""

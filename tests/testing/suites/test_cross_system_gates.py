@@ -91,6 +91,9 @@ def test_udp_gate_leaves_the_drop_phase_out():
     assert udp_gate(tally, T).outcome == "passed"
     lossy = FFUdpTally(sent={"clean": 100}, delivered={"clean": 97})
     assert udp_gate(lossy, T).outcome == "failed"
+    # duplicates in one phase cannot make up for losses in another
+    masked = FFUdpTally(sent={"clean": 100, "duplicate": 100}, delivered={"clean": 90, "duplicate": 130})
+    assert udp_gate(masked, T).outcome == "failed" and "95.00 %" in udp_gate(masked, T).measured
     assert udp_gate(FFUdpTally(sent={"clean": 5}, delivered={"clean": 5}), T).outcome == "inconclusive"
     assert udp_gate(None, T).outcome == "inconclusive"
 

@@ -178,6 +178,7 @@ class FFCrossSystemTestConfigDTO(FFConfigSection):
     min_udp_delivered_percent: float = Field(99.0, ge=0, le=100, description="seed 000: data exchange success > 99 % (UDP without the drop fault)")
     min_error_recovery_percent: float = Field(95.0, ge=0, le=100, description="seed 000: error recovery > 95 % (faults after which the instance is back in rotation)")
     saturated_cpu_percent: float = Field(90.0, gt=0, description="the generator's mean CPU (100 = one core) at which it counts as saturated")
+    max_schedule_slip_ms: float = Field(20.0, gt=0, description="p95 of how late the generator sent against its schedule past which it counts as saturated (starved of CPU)")
 
 
 class FFQualityGatesConfigDTO(FFConfigSection):

@@ -407,7 +407,8 @@ class FFCrossSystemSummaryDTO(_DTO):
     generator_peak_cpu_percent: float = Field(0.0, ge=0, description="the load generator's own process, 100 = one core")
     generator_mean_cpu_percent: float = Field(0.0, ge=0)
     generator_saturated: bool = False
-    max_dispatch_lag_ms: float = Field(0.0, ge=0, description="how late the open-loop schedule sent a request")
+    max_dispatch_lag_ms: float = Field(0.0, ge=0, description="how late the open-loop schedule sent a request (worst)")
+    schedule_slip_p95_ms: float = Field(0.0, ge=0, description="p95 of how late requests were sent against the schedule")
 
 
 class FFSuiteResultDTO(_DTO):

@@ -547,9 +547,10 @@ async def gates(ctx: Any, check: FFChecker) -> None:
         min_steady_samples=s.min_steady_samples, max_recovery_seconds=s.max_recovery_seconds,
         min_udp_delivered_percent=s.min_udp_delivered_percent, min_udp_sent=s.min_udp_datagrams,
         min_error_recovery_percent=s.min_error_recovery_percent, saturated_cpu_percent=s.saturated_cpu_percent,
+        max_schedule_slip_ms=s.max_schedule_slip_ms,
     )  # fmt: skip
     attempts = h.attempts
-    generator = FFGeneratorLoad(tuple(h.generator_cpu()), h.generator.shed if h.generator else 0)
+    generator = FFGeneratorLoad.from_samples(h.generator_cpu(), h.generator.shed if h.generator else 0, attempts)
     ledger: FFWriteLedgerResult | None = ctx.suite_state.get("cross_system_ledger")
     results = evaluate_gates(attempts, h.faults, ledger, h.udp if h.udp.sent else None, generator, thresholds)
     summary = build_summary(h, results, ledger, generator, thresholds)
@@ -598,4 +599,5 @@ def build_summary(h: FFCrossHarness, gates: list, ledger: FFWriteLedgerResult | 
         generator_peak_cpu_percent=generator.peak_cpu, generator_mean_cpu_percent=generator.mean_cpu,
         generator_saturated=generator.saturated(thresholds),
         max_dispatch_lag_ms=h.generator.max_dispatch_lag_ms if h.generator else 0.0,
+        schedule_slip_p95_ms=round(generator.slip_p95_ms, 3),
     )  # fmt: skip

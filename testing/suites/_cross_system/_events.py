@@ -34,14 +34,14 @@ def _message_id(event: Any) -> str | None:
     return payload.get("message_id") or (payload.get("data") or {}).get("message_id")
 
 
-async def _collect(stream: Any, user: str, wanted: set[str], timeout: float) -> tuple[list[str], bool, list[int]]:
-    """Events of ``user`` until every id of ``wanted`` was seen (or the time ran out):
-    (message ids in arrival order, whether a gap event came, offsets)."""
+async def _collect(stream: Any, user: str, wanted: set[str], timeout: float, *, until_gap: bool = False) -> tuple[list[str], bool, list[int]]:
+    """Events of ``user`` until every id of ``wanted`` was seen, or (``until_gap``) a gap event
+    came, or the time ran out: (message ids in arrival order, whether a gap event came, offsets)."""
     seen: list[str] = []
     offsets: list[int] = []
     gap = False
     deadline = time.perf_counter() + timeout
-    while not wanted <= set(seen):
+    while not wanted <= set(seen) and not (until_gap and gap):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
@@ -90,19 +90,24 @@ async def resume_across_failover(h: Any, check: FFChecker) -> None:
         record = h.begin_fault("connection reset (event stream)", a.instance_id)
         added = h.add_toxic(a, "reset_peer", "http", "downstream", timeout_ms=0)
         try:
-            after = [await write(f"{b.instance_id}-tcp", n) for n in range(3, 5)]
-            seen_after, gap, _ = await _collect(stream, user, set(after), timeout=8.0)
+            during = [await write(f"{b.instance_id}-tcp", n) for n in range(3, 5)]
+            seen_during, gap, _ = await _collect(stream, user, set(during), timeout=5.0, until_gap=True)
+            check.at_least(stream.failovers, 1, "the stream noticed the broken connection and failed over")
+            check.that(stream.endpoint is not None and stream.endpoint.system_id != first,
+                       "the stream continues on another instance", repr(stream.describe()))  # fmt: skip
+            missing = [m for m in during if m not in seen_during]
+            check.that(not missing or gap, "no silent gap: writes made during the failover arrive as events, or a gap "
+                       "event says some may not", f"missing {missing}, gap event {gap}")  # fmt: skip
+            after = [await write(f"{b.instance_id}-tcp", n) for n in range(5, 7)]
+            seen_after, _, _ = await _collect(stream, user, set(after), timeout=5.0)
         finally:
             h.remove_toxic(added)
             h.clear_fault(record, f"{a.instance_id} reachable again")
-        check.at_least(stream.failovers, 1, "the stream noticed the broken connection and failed over")
-        check.that(stream.endpoint is not None and stream.endpoint.system_id != first,
-                   "the stream continues on another instance", repr(stream.describe()))  # fmt: skip
-        missing = [m for m in after if m not in seen_after]
-        check.that(not missing or gap, "no silent gap: every later write arrives as an event, or a gap event says some may not",
-                   f"missing {missing}, gap event {gap}")  # fmt: skip
-        repeated = [m for m in seen_after if m in before or seen_after.count(m) > 1]
+        check.equal([m for m in seen_after if m in after], after, "once resumed, every new write arrives as an event, in order")
+        delivered = seen + seen_during + seen_after
+        repeated = sorted({m for m in delivered if delivered.count(m) > 1})
         check.equal(repeated, [], "no event is delivered twice across the failover")
+        after = during + after
         check.metric("stream_failovers", stream.failovers)
         check.metric("gap_event", 1.0 if gap else 0.0)
     try:

@@ -59,16 +59,26 @@ class FFGateThresholds:
     min_error_recovery_percent: float = 95.0
     saturated_cpu_percent: float = 90.0
     """Mean CPU of the generator's process (100 = one core: its event loop is one thread)."""
+    max_schedule_slip_ms: float = 20.0
+    """p95 of how late the generator sent requests against its own schedule; past it the generator
+    (starved of CPU by its own work or by the machine) measured itself, not the system."""
     settle_seconds: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
 class FFGeneratorLoad:
-    """How busy the load generator itself was."""
+    """How busy the load generator itself was, and whether it kept its schedule."""
 
     cpu_samples: tuple[float, ...] = ()
     shed: int = 0
     """Requests the generator refused to start because too many were in flight."""
+    slip_p95_ms: float = 0.0
+    """p95 of (sent - scheduled) over the attempts: how late the open-loop schedule was kept."""
+
+    @classmethod
+    def from_samples(cls, cpu_samples: Sequence[float], shed: int, attempts: Sequence[FFAttempt]) -> FFGeneratorLoad:
+        slips = sorted(max(0.0, (a.sent - a.scheduled) * 1000.0) for a in attempts if a.outcome != "shed")
+        return cls(tuple(cpu_samples), shed, percentile(slips, 95) if slips else 0.0)
 
     @property
     def mean_cpu(self) -> float:
@@ -79,7 +89,11 @@ class FFGeneratorLoad:
         return max(self.cpu_samples, default=0.0)
 
     def saturated(self, thresholds: FFGateThresholds) -> bool:
-        return self.shed > 0 or self.mean_cpu >= thresholds.saturated_cpu_percent
+        return (self.shed > 0 or self.mean_cpu >= thresholds.saturated_cpu_percent
+                or self.slip_p95_ms > thresholds.max_schedule_slip_ms)
+
+    def describe(self) -> str:
+        return f"mean CPU {self.mean_cpu:.0f} %, {self.shed} shed, schedule slip p95 {self.slip_p95_ms:.1f} ms"
 
 
 def _gate(name: str, criterion: str, target: str, measured: str, outcome: FFGateOutcome, detail: str = "") -> FFCrossSystemGateDTO:
@@ -132,8 +146,7 @@ def latency_gates(
         detail = f"failover windows apart: {len(failover)} samples" + (f", p95 {failover_p95:.1f} ms" if failover_p95 is not None else "")
         if saturated:
             outcome: FFGateOutcome = "inconclusive"
-            detail = (f"load generator saturated (mean CPU {generator.mean_cpu:.0f} %, {generator.shed} shed): "
-                      f"it measured itself; {detail}")
+            detail = f"load generator saturated ({generator.describe()}): it measured itself; {detail}"
         elif len(latencies) < t.min_steady_samples:
             outcome = "inconclusive"
             detail = f"{len(latencies)} steady-state samples, {t.min_steady_samples} needed; {detail}"

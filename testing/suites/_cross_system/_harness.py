@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import signal
 import time
@@ -50,12 +51,17 @@ _log = get_logger("testing.cross_system")
 
 STATE_KEY = "cross_system"
 LOAD_TRANSPORTS: tuple[str, ...] = ("http", "websocket", "tcp")
-GROUP = {"http": "xs-http", "websocket": "xs-websocket", "tcp": "xs-tcp", "udp": "xs-udp", "probe": "xs-probe"}
-_PORT_KEY = {"http": "http", "websocket": "http", "tcp": "tcp", "udp": "udp", "probe": "http"}
-_MIX = (("memory.add_message", 0.5), ("memory.get_messages", 0.5))
+GROUP = {"http": "xs-http", "websocket": "xs-websocket", "tcp": "xs-tcp", "udp": "xs-udp", "probe": "xs-probe", "anon": "xs-anon"}
+_PORT_KEY = {"http": "http", "websocket": "http", "tcp": "tcp", "udp": "udp", "probe": "http", "anon": "http"}
+_REFUSED = "memory.get_messages (no credentials)"
+_MIX = (("memory.add_message", 0.47), ("memory.get_messages", 0.47), (_REFUSED, 0.06))
 """Keyed writes and reads: both may be retried on another instance, so a failover can hide a
 fault from the caller. Unkeyed writes (panel messages) cannot be (their outcome is unknown when
-a reply is lost); ``no_retry_of_unkeyed_writes`` and ``state_sync`` test them apart."""
+a reply is lost); ``no_retry_of_unkeyed_writes`` and ``state_sync`` test them apart. A few reads
+carry no credentials and must be refused (that answer is the success). These go over HTTP without a token (group ``xs-anon``) and must be refused with
+FFAuthenticationError (401): the service audits every refusal, so each instance appends to the
+shared audit chain while instances are killed and restarted, and ``data_integrity`` verifies the
+chain afterwards."""
 _SESSIONS = 8
 
 
@@ -239,8 +245,8 @@ class FFCrossHarness:
     def endpoints_of(self, item: _Instance) -> list[FFEndpointDTO]:
         """The instance's endpoints: one per load transport and UDP through its proxies, one probe direct."""
         endpoints = []
-        for transport in (*LOAD_TRANSPORTS, "udp", "probe"):
-            proxy = item.proxies.get("http" if transport in ("http", "websocket") else transport)
+        for transport in (*LOAD_TRANSPORTS, "udp", "probe", "anon"):
+            proxy = item.proxies.get("http" if transport in ("http", "websocket", "anon") else transport)
             if transport == "probe":
                 port = item.ports["http"]
             elif proxy is not None:
@@ -249,9 +255,9 @@ class FFCrossHarness:
                 port = item.ports[_PORT_KEY[transport]]  # no proxy: straight to the instance
             else:
                 continue
-            protocol = "http" if transport == "probe" else transport
+            protocol = "http" if transport in ("probe", "anon") else transport
             endpoints.append(FFEndpointDTO(system_id=f"{item.instance_id}-{transport}", group=GROUP[transport], protocol=protocol,
-                                           host="127.0.0.1", port=port, token=self.token))  # fmt: skip
+                                           host="127.0.0.1", port=port, token=None if transport == "anon" else self.token))  # fmt: skip
         return endpoints
 
     def add_toxic(self, item: _Instance, kind: str, transport: str = "http", direction: str = "downstream", **params: Any) -> tuple[Any, str]:
@@ -331,7 +337,7 @@ class FFCrossHarness:
 
     async def send_arrival(self, arrival: FFArrival) -> FFSendResult:
         """One arrival of the load: build the request, send it, classify the outcome, keep the ledger."""
-        target = GROUP[arrival.transport]
+        target = GROUP["anon" if arrival.operation == _REFUSED else arrival.transport]
         message_id = ""
         where: SessionKey | None = None
         if arrival.operation == "memory.add_message":
@@ -342,19 +348,23 @@ class FFCrossHarness:
         else:
             user, session = next(self._session_cycle)
             payload = {"user_id": user, "session_id": session, "limit": 5}
+        operation = arrival.operation.split(" ", 1)[0]
         try:
-            reply = await self.call(target, arrival.operation, payload)
+            reply = await self.call(target, operation, payload)
         except FFTimeoutError as exc:
             result = FFSendResult("timeout", error_kind=type(exc).__name__, message_id=message_id)
         except FFError as exc:
             result = FFSendResult("unavailable", error_kind=type(exc).__name__, message_id=message_id)
         else:
             endpoint = reply.headers.get("endpoint", reply.source_system)
-            if reply.message_type == "response":
+            kind = str(reply.payload.get("error", "error")) if isinstance(reply.payload, dict) else "error"
+            expected = "error" if arrival.operation == _REFUSED else "response"
+            if reply.message_type == expected and (expected == "response" or kind == "FFAuthenticationError"):
                 result = FFSendResult("ok", endpoint=endpoint, message_id=message_id)
+            elif reply.message_type == "response":  # answered without credentials
+                result = FFSendResult("error_reply", endpoint=endpoint, error_kind="answered instead of refused", message_id=message_id)
             else:
-                kind = reply.payload.get("error", "error") if isinstance(reply.payload, dict) else "error"
-                result = FFSendResult("error_reply", endpoint=endpoint, error_kind=str(kind), message_id=message_id)
+                result = FFSendResult("error_reply", endpoint=endpoint, error_kind=kind, message_id=message_id)
         if where is not None:
             self.ledger.record(message_id, where, acknowledged=result.outcome == "ok")
         return result
@@ -364,8 +374,10 @@ class FFCrossHarness:
     def start_load(self) -> None:
         rate = self.settings.full_requests_per_second if self.profile == "full" else self.settings.requests_per_second
         seed = self.ctx.config.integration_testing.seed
+        schedule = (dataclasses.replace(a, transport="http") if a.operation == _REFUSED else a
+                    for a in arrival_schedule(rate, seed, self.transports, _MIX))  # refusals go over HTTP only
         self.generator = FFOpenLoopGenerator(
-            arrival_schedule(rate, seed, self.transports, _MIX), self.send_arrival, origin=self.origin,
+            schedule, self.send_arrival, origin=self.origin,
             max_in_flight=self.settings.max_in_flight, attempt_timeout=10.0, drain_seconds=10.0,
         )  # fmt: skip
         self.generator.start()

@@ -63,6 +63,17 @@ def test_saturated_generator_makes_latency_inconclusive():
     assert latency_gates(_attempts(100), [], shed, T, ("http",))[0].outcome == "inconclusive"
 
 
+def test_a_generator_that_cannot_keep_its_schedule_makes_latency_inconclusive():
+    late = [FFAttempt(scheduled=i * 0.01, sent=i * 0.01 + 0.05, end=i * 0.01 + 0.2, transport="http", operation="r", outcome="ok")
+            for i in range(100)]
+    starved = FFGeneratorLoad.from_samples((15.0,), 0, late)
+    assert round(starved.slip_p95_ms) == 50 and starved.saturated(T)
+    [gate] = latency_gates(late, [], starved, T, ("http",))
+    assert gate.outcome == "inconclusive" and "schedule slip p95 50.0 ms" in gate.detail
+    on_time = FFGeneratorLoad.from_samples((15.0,), 0, _attempts(100))
+    assert on_time.slip_p95_ms == 0.0 and not on_time.saturated(T)
+
+
 def test_too_few_steady_samples_is_inconclusive():
     [gate] = latency_gates(_attempts(5), [], IDLE, T, ("http",))
     assert gate.outcome == "inconclusive"

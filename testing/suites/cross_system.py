@@ -193,19 +193,23 @@ async def contract_udp(ctx: Any, check: FFChecker) -> None:
 
 @REGISTRY.test("a write never retried without an idempotency key", components=_COMPONENTS, depends_on=("cluster_up",))
 async def no_retry_of_unkeyed_writes(ctx: Any, check: FFChecker) -> None:
-    """A panel message (no key) whose reply is lost must be applied once: the manager may not send it again."""
+    """A new session (``memory.create_session``: not idempotent, no key) whose reply is lost must
+    be created once: once the request may have left, the manager may not send it again.
+
+    Over TCP (JSON-RPC), pinned to one instance whose proxy withholds the replies: a retry would
+    reach the same instance and create a second session. (Message writes carry their
+    ``message_id`` as the key, so they may be retried; they are the load's writes.)
+    """
     h = harness_of(ctx)
     _require_proxies(h, check)
+    check.require("tcp" in h.transports and all("tcp" in i.proxies for i in h.instances), "TCP and its fault proxies are up")
     victim = h.instances[0]
-    target = f"{victim.instance_id}-http"
-    panel = await h.result(GROUP["http"], "panel.create_panel",
-                           {"user_id": "xs_unkeyed", "participants": [{"participant_id": "ana"}, {"participant_id": "ben"}]})  # fmt: skip
+    user = "xs_unkeyed"
     # The request goes through, no reply comes back; the connection is closed after 1.5 s.
-    added = h.add_toxic(victim, "timeout", "http", "downstream", timeout_ms=1500)
+    added = h.add_toxic(victim, "timeout", "tcp", "downstream", timeout_ms=1500)
     try:
         try:
-            reply = await h.call(target, "panel.add_message", {"user_id": "xs_unkeyed", "panel_id": panel["panel_id"],
-                                                              "participant_id": "ana", "content": "once"}, max_retries=3)  # fmt: skip
+            reply = await h.call(f"{victim.instance_id}-tcp", "memory.create_session", {"user_id": user, "title": "once"}, max_retries=3)
             outcome = reply.message_type
         except FFError as exc:
             outcome = type(exc).__name__
@@ -213,8 +217,8 @@ async def no_retry_of_unkeyed_writes(ctx: Any, check: FFChecker) -> None:
         h.remove_toxic(added)
     check.that(outcome != "response", "with its reply withheld, the unkeyed write is reported as failed or unknown", outcome)
     await asyncio.sleep(0.3)
-    messages = await h.result(GROUP["tcp"], "panel.get_messages", {"user_id": "xs_unkeyed", "panel_id": panel["panel_id"], "limit": 10})
-    rows = messages if isinstance(messages, list) else messages.get("messages", [])
+    sessions = await h.result(GROUP["http"], "memory.list_sessions", {"user_id": user})
+    rows = sessions if isinstance(sessions, list) else sessions.get("sessions", [])
     check.equal(len(rows), 1, "the unkeyed write reached the server once and was not sent again")
     check.metric("unkeyed_copies", len(rows))
 

@@ -114,7 +114,8 @@ def _failed(result: Any, description_part: str) -> bool:
 
 
 async def test_real_manager_passes_the_checks_the_defects_break(tmp_path: Path) -> None:
-    names = ("contract_http", "no_retry_of_unkeyed_writes", "priority_honoured", "failover_on_sigkill", "freeze_by_sigstop")
+    names = ("contract_http", "no_retry_of_unkeyed_writes", "priority_honoured", "failover_on_sigkill", "restart_on_same_port",
+             "freeze_by_sigstop")
     results = await _run(tmp_path, *names)
     bad = {n: (r.status, r.error_message) for n, r in results.items() if r.status != FFTestStatus.PASSED}
     assert not bad, bad
@@ -125,7 +126,7 @@ async def test_real_manager_passes_the_checks_the_defects_break(tmp_path: Path) 
 async def test_a_balancer_that_keeps_sending_to_a_dead_instance_is_red(tmp_path: Path) -> None:
     results = await _run(tmp_path, "failover_on_sigkill", comm_factory=_with_router(_BlindRouter))
     kill = results["failover_on_sigkill"]
-    assert kill.status in BROKEN, kill
+    assert kill.status in BROKEN, (kill.metrics, kill.assertions)
     assert _failed(kill, "never tried again"), [a for a in kill.assertions if not a.passed]
 
 

@@ -175,7 +175,7 @@ async def test_a_restart_on_a_port_taken_meanwhile_fails_with_the_cause_and_leav
             squatter.bind(("127.0.0.1", before.http_port))
             squatter.listen()
             with pytest.raises(FFStorageError, match="cannot bind"):
-                await local.restart("ff-node-1", timeout_s=20)
+                await local.restart("ff-node-1", timeout_s=20, retry_bind_s=0.5)
         started_meanwhile = [p for p in psutil.Process().children(recursive=True) if "serve" in " ".join(p.cmdline())]
         assert started_meanwhile == []
     _assert_all_gone([before])

@@ -31,6 +31,8 @@ def group_of(endpoint: FFEndpointDTO) -> str:
 
 
 class FFEndpointDirectory:
+    queue_class: type[FFPrioritySendQueue] = FFPrioritySendQueue
+
     def __init__(self, config: FFCommConfigDTO, context: FFHandlerContext, handlers: FFHandlerRegistry, *,
                  now: Callable[[], float], rng: random.Random, on_event: PoolEvents) -> None:  # fmt: skip
         self.config = config
@@ -108,7 +110,7 @@ class FFEndpointDirectory:
         queue = self._queues.get(endpoint.system_id)
         if queue is None:
             capacity = self.config.rpc_max_in_flight if endpoint.protocol in ("tcp", "websocket") else self.config.pool_max_connections
-            queue = self._queues[endpoint.system_id] = FFPrioritySendQueue(capacity, self.config.send_queue_size, name=endpoint.system_id)
+            queue = self._queues[endpoint.system_id] = self.queue_class(capacity, self.config.send_queue_size, name=endpoint.system_id)
         return queue
 
     def status(self) -> dict[str, list[FFEndpointStatusDTO]]:

@@ -73,6 +73,10 @@ class FFMessageRouter:
     def retry_allowed(self, *, idempotent: bool, idempotency_key: str | None) -> bool:
         return ff_retry_allowed(idempotent=idempotent, idempotency_key=idempotency_key)
 
+    def is_expired(self, message: FFCrossSystemMessageDTO) -> bool:
+        """The TTL check every step makes (before sending, after queueing, when the reply comes)."""
+        return ff_is_expired(message, self.clock())
+
     def _plan(self, message: FFCrossSystemMessageDTO) -> _Plan:
         payload = message.payload if isinstance(message.payload, dict) else {}
         user = payload.get("user_id")
@@ -101,7 +105,7 @@ class FFMessageRouter:
         sid, protocol = endpoint.system_id, endpoint.protocol
         remaining = ff_remaining_s(message, self.clock())
         try:
-            async with asyncio.timeout(remaining):
+            async with asyncio.timeout(None if remaining is None else max(0.0, remaining)):
                 await queue.acquire(message.priority)
         except TimeoutError:
             pool.on_abandon(sid)
@@ -112,17 +116,18 @@ class FFMessageRouter:
             raise
         try:
             remaining = ff_remaining_s(message, self.clock())
-            if remaining is not None and remaining <= 0:
+            if self.is_expired(message):
                 pool.on_abandon(sid)
                 return self._expired_reply(message, "in the send queue, never sent", endpoint)
-            timeout = self.directory.config.request_timeout_s if remaining is None else min(self.directory.config.request_timeout_s, remaining)
+            limit = self.directory.config.request_timeout_s
+            timeout = limit if remaining is None or remaining <= 0 else min(limit, remaining)
             pool.on_start(sid)
             self.metrics.count("sent", sid, protocol)
             started = self.monotonic()
             try:
                 reply = await handler.send(message, timeout_s=timeout)
             except FFTransportError:
-                if ff_is_expired(message, self.clock()):  # the TTL, not the endpoint, ran out
+                if self.is_expired(message):  # the TTL, not the endpoint, ran out
                     pool.on_abandon(sid)
                     return self._expired_reply(message, "before its reply arrived", endpoint)
                 pool.on_failure(sid)
@@ -141,7 +146,7 @@ class FFMessageRouter:
             self.metrics.latency(sid, protocol, elapsed)
             if reply.message_type == "error":
                 self.metrics.count("errors", sid, protocol)
-            if ff_is_expired(message, self.clock()):
+            if self.is_expired(message):
                 return self._expired_reply(message, "before its reply arrived (the late reply was dropped)", endpoint)
             return reply
         finally:
@@ -150,7 +155,7 @@ class FFMessageRouter:
     # -- the message ------------------------------------------------------------------------------
 
     async def send(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
-        if ff_is_expired(message, self.clock()):
+        if self.is_expired(message):
             return self._expired_reply(message, "before it was sent; it was never sent")
         pool, pinned = self.directory.resolve(message.target_system)
         plan = self._plan(message)
@@ -162,7 +167,7 @@ class FFMessageRouter:
         last_error: FFError | None = None
         for attempt in range(1 + message.max_retries):
             endpoint = pool.choose(key=plan.key, exclude=others | set(tried))
-            if endpoint is None and tried:
+            if endpoint is None and tried and not isinstance(last_error, FFQueueFullError):
                 endpoint = pool.choose(key=plan.key, exclude=others)  # every one tried: the best again
             if endpoint is None:
                 break
@@ -189,7 +194,9 @@ class FFMessageRouter:
                 return self._expired_reply(message, "while waiting to retry")
         if last_reply is not None:
             return last_reply
-        if ff_is_expired(message, self.clock()):
+        if isinstance(last_error, FFQueueFullError):
+            raise last_error  # every endpoint tried was full: the message is refused, typed
+        if self.is_expired(message):
             return self._expired_reply(message, "before any endpoint answered")
         detail = f"{type(last_error).__name__}: {last_error}" if last_error else "no endpoint available"
         raise FFCommUnavailableError(f"no endpoint of {message.target_system!r} answered {message.operation or message.message_type} "

@@ -43,6 +43,7 @@ from ff_managers._comm.errors import (
     FFUnsupportedOperationError,
 )
 from ff_managers._comm.handlers.base import FFHandlerContext, FFProtocolHandler, HandlerFactory
+from ff_managers._comm.handlers.http import FFHttpHandler
 from ff_managers._comm.handlers.registry import FFHandlerRegistry
 from ff_managers._comm.health_checker import FFHealthChecker
 from ff_managers._comm.metrics import FFCommMetrics
@@ -105,6 +106,8 @@ class FFCrossSystemCommunicationManager:
         self._group: asyncio.TaskGroup | None = None
         self._checkers: dict[str, asyncio.Task[None]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self.health_checkers: dict[str, FFHealthChecker] = {}
+        """the active health checker of each group while the manager is open"""
 
     # ------------------------------------------------------------------ endpoints (sync)
 
@@ -128,6 +131,19 @@ class FFCrossSystemCommunicationManager:
     @property
     def catalogue(self) -> FFOperationCatalogue:
         return self._directory.context.catalogue
+
+    async def learn_operations(self, system_id: str) -> list[str]:
+        """Add the operations a running service offers (its ``/openapi.json``) to the catalogue;
+        their names. For a service with operations of its own beyond the built-in registry."""
+        endpoint = self._directory.endpoint(system_id)
+        if endpoint.protocol not in ("http", "https"):
+            raise FFUnsupportedOperationError("operations are learnt from an http(s) endpoint's /openapi.json", field="protocol")
+        handler = self._directory.handler(endpoint)
+        assert isinstance(handler, FFHttpHandler)
+        served = FFOperationCatalogue.from_openapi(await handler.fetch_openapi())
+        context = self._directory.context
+        context.catalogue = context.catalogue.merged(served)
+        return sorted(route.name for route in served)
 
     # ------------------------------------------------------------------ connections
 
@@ -217,8 +233,13 @@ class FFCrossSystemCommunicationManager:
 
     async def _check_pool(self, pool: FFEndpointPool) -> None:
         config = self.comm_config
-        async with FFHealthChecker(pool, self._probe, interval_s=config.health_interval_s, timeout_s=config.request_timeout_s):
-            await asyncio.Event().wait()  # until the manager closes (cancelled)
+        checker = FFHealthChecker(pool, self._probe, interval_s=config.health_interval_s, timeout_s=config.request_timeout_s)
+        self.health_checkers[pool.group] = checker
+        try:
+            async with checker:
+                await asyncio.Event().wait()  # until the manager closes (cancelled)
+        finally:
+            self.health_checkers.pop(pool.group, None)
 
     def _on_new_pool(self, pool: FFEndpointPool) -> None:
         if self._group is not None:

@@ -107,6 +107,7 @@ class FFCrossSystemCommunicationManager:
         self._checkers: dict[str, asyncio.Task[None]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self.health_checkers: dict[str, FFHealthChecker] = {}
+        self._orphans: list[FFProtocolHandler] = []
         """the active health checker of each group while the manager is open"""
 
     # ------------------------------------------------------------------ endpoints (sync)
@@ -253,6 +254,8 @@ class FFCrossSystemCommunicationManager:
     def _close_later(self, handler: FFProtocolHandler) -> None:
         if self._group is not None:
             self._group.create_task(handler.close())
+        else:
+            self._orphans.append(handler)  # closed by close()
 
     async def start(self) -> FFCrossSystemCommunicationManager:
         """Start health checks and metric flushing in a task group (close() from the same task)."""
@@ -275,7 +278,9 @@ class FFCrossSystemCommunicationManager:
             self._flusher = None
             with contextlib.suppress(asyncio.CancelledError):
                 await group.__aexit__(None, None, None)
-        for system_id, handler in self._directory.existing_handlers().items():
+        handlers = [*self._directory.existing_handlers().items(), *(("removed", h) for h in self._orphans)]
+        self._orphans.clear()
+        for system_id, handler in handlers:
             self._directory.drop_handler(system_id)
             try:
                 await handler.close()

@@ -28,6 +28,7 @@ from websockets.exceptions import WebSocketException
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO
 from ff_managers._comm.errors import FFTransportError
 from ff_managers._comm.handlers.rpc import FFRpcHandler
+from ff_managers._comm.handlers.tls import ff_client_ssl_context
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFWebSocketHandler", "ff_event_message"]
@@ -57,8 +58,6 @@ class FFWebSocketHandler(FFRpcHandler):
         self.last_offset: int | None = None
 
     async def _open(self) -> None:
-        from ff_managers._comm.handlers.registry import ff_client_ssl_context
-
         try:
             self._ws = await connect(self.url, open_timeout=self.config.connect_timeout_s, ping_interval=self.config.ws_ping_interval_s,
                                      ping_timeout=self.config.ws_ping_interval_s, max_size=_MAX_MESSAGE, proxy=None,

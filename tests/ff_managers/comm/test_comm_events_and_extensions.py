@@ -137,3 +137,20 @@ async def test_a_users_own_handler_gets_routing_metrics_and_status(config: FFCon
 
 def test_a_handler_context_is_what_a_factory_gets() -> None:
     assert {"config", "catalogue", "clock"} <= set(FFHandlerContext.__dataclass_fields__)
+
+
+async def test_consistent_hash_keeps_a_user_on_one_endpoint_and_broadcast_reaches_all(config: FFConfigurationManagerConfigDTO) -> None:
+    async with FFCrossSystemCommunicationManager(fast_comm(config, balance_policy="consistent_hash")) as comm:
+        comm.register_handler("loop", lambda endpoint, context: _Loopback(endpoint, context))
+        for n in range(3):
+            comm.add_endpoint(FFEndpointDTO(system_id=f"loop-{n}", group="loops", protocol="loop", port=1))
+        owners: dict[str, set[str]] = {}
+        for user in [f"user{n}" for n in range(12)] * 3:
+            reply = await comm.send_message(FFCrossSystemMessageDTO(target_system="loops", operation="memory.list_sessions",
+                                                                    payload={"user_id": user}))  # fmt: skip
+            owners.setdefault(user, set()).add(reply.source_system)
+        assert all(len(endpoints) == 1 for endpoints in owners.values())  # a user always lands on the same endpoint
+        assert len(set().union(*owners.values())) > 1  # and users are spread
+        replies = await comm.broadcast_message(FFCrossSystemMessageDTO(target_system="loops", operation="memory.list_sessions",
+                                                                       payload={"user_id": "x"}))  # fmt: skip
+        assert sorted(r.source_system for r in replies) == ["loop-0", "loop-1", "loop-2"]

@@ -183,3 +183,35 @@ async def test_a_message_whose_ttl_runs_out_in_the_queue_is_never_sent() -> None
     assert queue.waiting == 0
     queue.release()
     assert queue.in_use == 0  # the slot went back to the pool, not to the waiter that left
+
+
+@pytest.mark.parametrize("seed", range(20))
+async def test_the_queue_keeps_its_counts_under_random_arrivals_cancellations_and_releases(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    queue = FFPrioritySendQueue(capacity=3, max_waiting=5)
+    holders: list[asyncio.Task[None]] = []
+    granted = 0
+    for _ in range(200):
+        action = rng.random()
+        if action < 0.5:
+            holders.append(asyncio.create_task(queue.acquire(rng.choice(["low", "normal", "high", "critical", "emergency"]))))
+        elif action < 0.7 and holders:
+            rng.choice(holders).cancel()
+        elif granted > 0:
+            queue.release()
+            granted -= 1
+        for _ in range(4):  # let every task whose turn came run to its next wait
+            await asyncio.sleep(0)
+        done = [t for t in holders if t.done()]
+        for task in done:
+            holders.remove(task)
+            if not task.cancelled() and task.exception() is None:
+                granted += 1
+        live = sum(1 for t in holders if not t.done())
+        assert queue.waiting == live
+        assert queue.in_use == granted <= queue.capacity
+    for task in holders:
+        task.cancel()
+    await asyncio.gather(*holders, return_exceptions=True)

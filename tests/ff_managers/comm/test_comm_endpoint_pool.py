@@ -125,3 +125,15 @@ def test_the_configured_policy_is_used() -> None:
     assert [make_pool("round_robin", ["a", "b"]).choose().system_id for _ in range(2)] == ["a", "a"]  # type: ignore[union-attr]
     pool = make_pool("consistent_hash", ["a", "b", "c"])
     assert pool.owner("user-1") is not None and make_pool("round_robin", ["a"]).owner("user-1") is None
+
+
+def test_a_recovered_health_check_ends_an_ejection_but_steady_passes_do_not() -> None:
+    clock, events = Seconds(), Events()
+    pool = make_pool("round_robin", ["a", "b"], clock=clock, events=events, eject_consecutive_failures=1, eject_base_s=30.0)
+    pool.on_failure("b")  # overloaded: fails requests, passes checks
+    pool.on_health("b", True)
+    assert not pool.available("b")
+    pool.on_health("b", False)  # crashed: refused
+    pool.on_health("b", True)  # restarted
+    assert events.seen == [("ejected", "b"), ("unhealthy", "b"), ("healthy", "b"), ("returned", "b")]
+    assert pool.available("b") and pool.status()[1].state == "slow_start"

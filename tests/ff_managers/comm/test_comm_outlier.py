@@ -98,3 +98,16 @@ def test_pool_ejects_skips_returns_and_ramps_up() -> None:
     late = counts(pool, 1000)["b"]  # full weight: half
     assert 85 <= early <= 97 and 345 <= middle <= 365 and late == 500, (early, middle, late)
     assert [s.state for s in pool.status()] == ["healthy", "healthy"]
+
+
+def test_p2c_hands_a_slow_starting_endpoint_work_only_when_the_others_are_busy() -> None:
+    clock = Seconds()
+    pool = make_pool("least_outstanding", ["a", "b"], clock=clock, eject_consecutive_failures=1, eject_base_s=1.0, slow_start_s=10.0)
+    pool.on_failure("b")
+    clock.advance(1.0)  # b is back at 10 % of its weight
+    assert counts(pool, 50) == Counter({"a": 50})  # 1/1 beats 0.1/1
+    for _ in range(10):
+        pool.on_start("a")
+    assert counts(pool, 50) == Counter({"b": 50})  # 1/11 loses to 0.1/1
+    clock.advance(10.0)
+    assert counts(pool, 50) == Counter({"b": 50})  # full weight, idle: b until a catches up

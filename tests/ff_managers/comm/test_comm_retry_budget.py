@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import pytest
 
 from ff_class_configs.ff_comm_config import FFCommConfigDTO
-from ff_managers._comm.retry_budget import FFRetryBudget, ff_retry_allowed
+from ff_managers._comm.retry_budget import FFRetryBudget, ff_retry_allowed, ff_retry_backoff_s
 from tests.ff_managers.comm._balance_fakes import Seconds
 
 
@@ -99,3 +100,13 @@ def test_only_idempotent_operations_or_keyed_writes_are_retried() -> None:
 )
 def test_planted_retry_of_a_non_idempotent_write_shows_red(defect: Callable[..., bool]) -> None:
     assert (False, None) in retry_rule_violations(defect) or (False, "") in retry_rule_violations(defect)
+
+
+def test_backoff_is_full_jitter_under_a_doubling_cap() -> None:
+    rng = random.Random(5)
+    for retry, ceiling in [(1, 0.05), (2, 0.1), (3, 0.2), (8, 1.0), (30, 1.0)]:
+        waits = [ff_retry_backoff_s(retry, base_s=0.05, cap_s=1.0, rng=rng) for _ in range(200)]
+        assert all(0.0 <= w <= ceiling for w in waits)
+        assert max(waits) > 0.8 * ceiling and min(waits) < 0.2 * ceiling  # spread over the range
+    with pytest.raises(ValueError):
+        ff_retry_backoff_s(0, base_s=0.05, cap_s=1.0, rng=rng)

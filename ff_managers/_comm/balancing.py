@@ -166,7 +166,7 @@ class FFConsistentHashBalancer:
 
     def ring_order(self, key: str) -> list[str]:
         """Every endpoint in ring order from the key's point: the owner first, then its successors."""
-        if not self._ring.runtime._keys:
+        if not self._ring.size:
             return []
         return [str(node) for node in self._ring.iterate_nodes(key)]
 

@@ -134,11 +134,13 @@ def test_adding_a_node_moves_about_one_nth_of_the_keys_and_only_to_it() -> None:
     assert 0.12 <= len(moved) / len(KEYS) <= 0.28, len(moved)  # ~1/5
 
 
-def _ketama_reference(names: list[str], vnodes: int = 40) -> list[tuple[int, str]]:
-    """libketama's continuum written from its C source: MD5 of "name-i", 4 little-endian words."""
+def _ketama_reference(weights: dict[str, int]) -> list[tuple[int, str]]:
+    """libketama's continuum written from its C source: floor(40 · servers · weight / total) virtual
+    nodes per server, each the MD5 of "name-i" giving 4 little-endian 32-bit points."""
     points = []
-    for name in names:
-        for i in range(vnodes):
+    total = sum(weights.values())
+    for name, weight in weights.items():
+        for i in range(40 * len(weights) * weight // total):
             digest = hashlib.md5(f"{name}-{i}".encode()).digest()
             for r in range(4):
                 points.append((int.from_bytes(digest[4 * r : 4 * r + 4], "little"), name))
@@ -151,14 +153,26 @@ def _ketama_owner(points: list[tuple[int, str]], key: str) -> str:
     return points[i % len(points)][1]
 
 
-def test_the_ring_is_ketama_compatible() -> None:
-    names = ["10.0.0.1:11211", "10.0.0.2:11211", "10.0.0.3:11211"]
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"10.0.0.1:11211": 1, "10.0.0.2:11211": 1, "10.0.0.3:11211": 1},
+        {"10.0.0.1:11211": 1, "10.0.0.2:11211": 2, "10.0.0.3:11211": 1},
+    ],
+)
+def test_the_ring_is_ketama_compatible(weights: dict[str, int]) -> None:
     balancer = FFConsistentHashBalancer(replicas=160, rng=random.Random(0))
-    balancer.set_members({n: 1 for n in names})
-    reference = _ketama_reference(names)
+    balancer.set_members(weights)
+    reference = _ketama_reference(weights)
     assert balancer.points() == reference and len(reference) == 3 * 160
     for key in KEYS[:2000]:
         assert balancer.owner(key) == _ketama_owner(reference, key)
+
+
+def test_a_heavier_endpoint_owns_more_keys() -> None:
+    pool = make_pool("consistent_hash", {"a": 1, "b": 2, "c": 1})
+    share = Counter(pool.choose(key=k).system_id for k in KEYS)  # type: ignore[union-attr]
+    assert 0.4 <= share["b"] / len(KEYS) <= 0.6 and all(0.17 <= share[n] / len(KEYS) <= 0.33 for n in "ac"), share
 
 
 def test_owner_out_goes_to_the_next_node_on_the_ring_and_comes_back() -> None:

@@ -122,4 +122,7 @@ class FFHealthChecker:
         for task in self._loops.values():
             task.cancel()
         self._loops.clear()
-        await group.__aexit__(exc_type, exc, tb)
+        # The group is told nothing of the body's exception: its children are cancelled already,
+        # so it only waits for them, and the body's exception reaches the caller as it was raised
+        # (not wrapped in an ExceptionGroup).
+        await group.__aexit__(None, None, None)

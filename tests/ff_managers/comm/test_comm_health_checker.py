@@ -207,3 +207,37 @@ def test_bad_intervals_are_refused() -> None:
     pool = make_pool("round_robin", ["a"])
     with pytest.raises(ValueError):
         FFHealthChecker(pool, always_healthy, interval_s=0, timeout_s=1)
+
+
+async def test_an_error_in_the_body_reaches_the_caller_unwrapped_and_the_loops_end() -> None:
+    pool = make_pool("round_robin", ["a"])
+    probed = asyncio.Event()
+
+    async def probe(target: FFEndpointDTO) -> bool:
+        probed.set()
+        return True
+
+    with pytest.raises(RuntimeError, match="body"):
+        async with asyncio.timeout(BOUND):
+            async with FFHealthChecker(pool, probe, interval_s=3600.0, timeout_s=1.0):
+                await probed.wait()
+                raise RuntimeError("body")
+    assert health_tasks() == []
+
+
+async def test_cancelling_the_owner_ends_the_loops() -> None:
+    pool = make_pool("round_robin", ["a"])
+    inside = asyncio.Event()
+
+    async def owner() -> None:
+        async with FFHealthChecker(pool, always_healthy, interval_s=3600.0, timeout_s=1.0):
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(owner())
+    async with asyncio.timeout(BOUND):
+        await inside.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert health_tasks() == []

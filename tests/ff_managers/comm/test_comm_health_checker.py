@@ -119,7 +119,7 @@ def _pool(srv: ReadyServer, events: Events | None = None) -> FFEndpointPool:
 async def outage_detected(srv: ReadyServer, probe: Callable[[FFEndpointDTO], Awaitable[bool]]) -> list[bool]:
     """Availability of the endpoint after each round: up, 503, frozen, back, stopped (the property)."""
     pool = _pool(srv)
-    checker = FFHealthChecker(pool, probe, interval_s=60.0, timeout_s=0.5)
+    checker = FFHealthChecker(pool, probe, interval_s=60.0, timeout_s=0.5, unhealthy_threshold=1)
     seen = []
     for step in ("up", "503", "frozen", "back", "stopped"):
         srv.ready = step not in ("503",)
@@ -148,10 +148,15 @@ async def test_background_loops_report_and_cancel_cleanly(server: ReadyServer) -
         assert pool.available("srv") and events.seen == []
         server.ready = False
         ticker.tick("ff-health-g-srv")
+        await until(lambda: checker.checks >= 2)
+        assert pool.available("srv") and events.seen == []  # one failed check is not enough
+        ticker.tick("ff-health-g-srv")
         await until(lambda: events.seen == [("unhealthy", "srv")])
         assert not pool.available("srv")
         pool.add(endpoint("late", server.port))  # joins while running: gets a loop at the next sync
         ticker.tick("ff-health-g")
+        await until(lambda: checker.checks >= 4)
+        ticker.tick("ff-health-g-late")
         await until(lambda: ("unhealthy", "late") in events.seen)
         server.ready = True
         ticker.tick("ff-health-g-srv")
@@ -203,10 +208,28 @@ async def test_a_removed_endpoint_loses_its_loop() -> None:
     assert probed == ["a", "b", "a"] or probed == ["b", "a", "a"]
 
 
-def test_bad_intervals_are_refused() -> None:
+def test_bad_intervals_and_thresholds_are_refused() -> None:
     pool = make_pool("round_robin", ["a"])
-    with pytest.raises(ValueError):
-        FFHealthChecker(pool, always_healthy, interval_s=0, timeout_s=1)
+    for bad in ({"interval_s": 0}, {"timeout_s": -1}, {"unhealthy_threshold": 0}, {"healthy_threshold": 0}):
+        with pytest.raises(ValueError):
+            FFHealthChecker(pool, always_healthy, **{"interval_s": 1.0, "timeout_s": 1.0, **bad})  # type: ignore[arg-type]
+
+
+async def test_verdicts_must_repeat_their_threshold_before_the_pool_hears() -> None:
+    events = Events()
+    pool = make_pool("round_robin", ["a"], events=events)
+    verdicts = iter([False, True, False, False, True, True, False, False, False, True, True])
+
+    async def scripted(target: FFEndpointDTO) -> bool:
+        return next(verdicts)
+
+    checker = FFHealthChecker(pool, scripted, interval_s=1.0, timeout_s=1.0, unhealthy_threshold=2, healthy_threshold=2)
+    available = []
+    for _ in range(11):
+        await checker.check_all()
+        available.append(pool.available("a"))
+    assert available == [True, True, True, False, False, True, True, False, False, False, True]
+    assert [kind for kind, _ in events.seen] == ["unhealthy", "healthy", "unhealthy", "healthy"]
 
 
 async def test_an_error_in_the_body_reaches_the_caller_unwrapped_and_the_loops_end() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import pytest
 
+from ff_managers._comm.balancing import FFBalancer, FFCandidate, FFConsistentHashBalancer
 from ff_managers._comm.endpoint_pool import FFEndpointPool
 from ff_utils.ff_errors import FFValidationError
 from tests.ff_managers.comm._balance_fakes import Events, Seconds, counts, endpoint, make_pool
@@ -21,11 +24,37 @@ class DeadEndpointPool(FFEndpointPool):
         return member.breaker.would_allow()
 
 
-def dead_endpoint_chosen(pool_class: type[FFEndpointPool], policy: str) -> list[str]:
+class MemberCyclingBalancer:
+    """Planted defect at the policy level: cycles over every member, ignoring the candidates."""
+
+    def __init__(self) -> None:
+        self._members: list[str] = []
+        self._next = 0
+
+    def set_members(self, weights: Mapping[str, int]) -> None:
+        self._members = list(weights)
+
+    def pick(self, candidates: Sequence[FFCandidate], *, key: str | None = None) -> str | None:
+        self._next += 1
+        return self._members[self._next % len(self._members)] if self._members else None
+
+
+class OwnerAlwaysBalancer(FFConsistentHashBalancer):
+    """Planted defect: consistent hash that sends a key to its owner even when the owner is out."""
+
+    def pick(self, candidates: Sequence[FFCandidate], *, key: str | None = None) -> str | None:
+        return self.owner(key) if key is not None else None
+
+
+def dead_endpoint_chosen(pool_class: type[FFEndpointPool], policy: str, balancer: FFBalancer | None = None) -> list[str]:
     """Route 400 requests after one endpoint was ejected and one failed its health check;
     return the dead endpoints that were chosen (the property: none)."""
     clock = Seconds()
-    pool = make_pool(policy, ["a", "ejected", "unhealthy", "b"], clock=clock, pool_class=pool_class, eject_consecutive_failures=1)
+    pool = make_pool(policy, [], clock=clock, pool_class=pool_class, eject_consecutive_failures=1)
+    if balancer is not None:
+        pool._balancer = balancer
+    for port, name in enumerate(["a", "ejected", "unhealthy", "b"], start=9000):
+        pool.add(endpoint(name, port))
     pool.on_failure("ejected")
     pool.on_health("unhealthy", False)
     chosen = [pool.choose(key=key) for key in KEYS * 2]
@@ -40,6 +69,15 @@ def test_dead_endpoints_are_never_chosen(policy: str) -> None:
 @pytest.mark.parametrize("policy", POLICIES)
 def test_planted_balancer_that_keeps_choosing_a_dead_endpoint_shows_red(policy: str) -> None:
     assert dead_endpoint_chosen(DeadEndpointPool, policy) == ["ejected", "unhealthy"]
+
+
+@pytest.mark.parametrize(
+    "balancer",
+    [MemberCyclingBalancer(), OwnerAlwaysBalancer(replicas=160, rng=random.Random(0))],
+    ids=["cycles-members", "owner-always"],
+)
+def test_planted_policy_that_ignores_availability_shows_red(balancer: FFBalancer) -> None:
+    assert dead_endpoint_chosen(FFEndpointPool, "consistent_hash", balancer) == ["ejected", "unhealthy"]
 
 
 def test_health_flips_availability_and_return_starts_slow_start() -> None:

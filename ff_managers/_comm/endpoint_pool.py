@@ -24,7 +24,6 @@ Everything is synchronous and reads time only from ``now``; one event loop owns 
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Collection
@@ -36,10 +35,11 @@ from ff_managers._comm.balancing import FFBalancer, FFCandidate, FFConsistentHas
 from ff_managers._comm.breaker import FFBreakerState, FFCircuitBreaker, ff_endpoint_breaker
 from ff_managers._comm.outlier import FFOutlierDetector, ff_slow_start_ramp
 from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFEndpointPool"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger("comm.pool")
 
 Seconds = Callable[[], float]
 EventSink = Callable[[str, str], None]

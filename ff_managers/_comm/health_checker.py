@@ -20,16 +20,16 @@ trouble never cancels the group.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from ff_class_configs.ff_comm_dtos import FFEndpointDTO
 from ff_managers._comm.endpoint_pool import FFEndpointPool
+from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFHealthChecker"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger("comm.health")
 
 Probe = Callable[[FFEndpointDTO], Awaitable[bool]]
 Sleep = Callable[[float], Awaitable[None]]

@@ -25,6 +25,7 @@ class ReadyServer:
         self.port = 0
         self.requests = 0
         self._writers: set[asyncio.StreamWriter] = set()
+        self._stopping = asyncio.Event()  # wakes frozen handlers so none outlives the server
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -36,7 +37,8 @@ class ReadyServer:
             await reader.readuntil(b"\r\n\r\n")
             self.requests += 1
             if self.frozen:
-                await asyncio.Event().wait()
+                await self._stopping.wait()
+                return
             status = b"200 OK" if self.ready else b"503 Service Unavailable"
             writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
@@ -48,6 +50,7 @@ class ReadyServer:
 
     async def stop(self) -> None:
         if self.server is not None:
+            self._stopping.set()
             self.server.close()
             for writer in list(self._writers):
                 writer.close()

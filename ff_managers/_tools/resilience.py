@@ -2,11 +2,9 @@
 
 Why these are written here rather than taken from a library:
 
-* Circuit breaker. ``pybreaker`` counts *exceptions* of synchronous calls (its async support
-  goes through Tornado); ``aiobreaker`` has had no release since 2021; ``purgatory`` reads the
-  wall clock itself. Our failures are run *results* (status error/timeout/killed, not
-  exceptions) and the tests drive the cool-down with an injected clock, so a 60-line state
-  machine is smaller than any adapter.
+* Circuit breaker. The state machine is shared with the communication endpoints and lives in
+  :mod:`ff_managers._core.circuit_breaker` (why it is not a library is said there); this
+  module keeps one breaker per tool name.
 * Rate limit. ``aiolimiter`` is a leaky bucket whose ``acquire()`` *waits* for capacity, timed by
   the event loop's clock; we must *refuse* at once (and audit the refusal) and test the refill
   exactly, so a token bucket with an injected clock does the job in 30 lines.
@@ -23,64 +21,12 @@ from typing import TypeVar
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential
 
 from ff_class_configs.ff_tool_dtos import FFBreakerState
+from ff_managers._core.circuit_breaker import FFCircuitBreaker
 
-__all__ = ["FFCircuitBreaker", "FFToolBreakers", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
+__all__ = ["FFBreakerState", "FFCircuitBreaker", "FFToolBreakers", "FFTokenBucket", "FFUserRateLimiter", "ff_retry"]
 
 T = TypeVar("T")
 Seconds = Callable[[], float]
-
-
-class FFCircuitBreaker:
-    """Opens after ``threshold`` consecutive failures; after ``cooldown`` seconds lets one trial through.
-
-    ``now`` returns seconds on any monotonic scale (the manager passes its injected clock).
-    """
-
-    def __init__(self, *, threshold: int, cooldown: float, now: Seconds) -> None:
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self._now = now
-        self._state = FFBreakerState.CLOSED
-        self._failures = 0
-        self._opened_at = 0.0
-        self._trial_running = False
-
-    @property
-    def state(self) -> FFBreakerState:
-        if self._state == FFBreakerState.OPEN and self._now() - self._opened_at >= self.cooldown:
-            self._state = FFBreakerState.HALF_OPEN
-            self._trial_running = False
-        return self._state
-
-    @property
-    def consecutive_failures(self) -> int:
-        return self._failures
-
-    def allow(self) -> bool:
-        """True if a run may start now; in half-open state only the first caller gets True."""
-        state = self.state
-        if state == FFBreakerState.CLOSED:
-            return True
-        if state == FFBreakerState.HALF_OPEN and not self._trial_running:
-            self._trial_running = True
-            return True
-        return False
-
-    def record_success(self) -> None:
-        self._state = FFBreakerState.CLOSED
-        self._failures = 0
-        self._trial_running = False
-
-    def record_failure(self) -> None:
-        self._failures += 1
-        if self._state == FFBreakerState.HALF_OPEN or self._failures >= self.threshold:
-            self._state = FFBreakerState.OPEN
-            self._opened_at = self._now()
-        self._trial_running = False
-
-    def release_trial(self) -> None:
-        """A trial that ended without a verdict (e.g. refused later) frees the half-open slot."""
-        self._trial_running = False
 
 
 class FFToolBreakers:

@@ -1,0 +1,1 @@
+"""The communication manager's internals (private to ``ff_managers``): balancing, failover, handlers."""

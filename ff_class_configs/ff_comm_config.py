@@ -32,5 +32,8 @@ class FFCommConfigDTO(FFConfigSection):
     pool_max_connections: int = Field(100, ge=1, description="connections per endpoint (HTTP pool, TCP/WebSocket connections)")
     pool_max_keepalive: int = Field(20, ge=0)
     compress_above_bytes: int = Field(16 * 1024, ge=0, description="payloads larger than this are compressed on the wire (0: never)")
+    rpc_max_in_flight: int = Field(32, ge=1, le=10_000, description="JSON-RPC requests one TCP/WebSocket connection has outstanding (the service's default cap is 32)")
+    ws_ping_interval_s: float = Field(10.0, gt=0, description="WebSocket keepalive ping period (a missing pong within it closes the connection)")
+    inbound_queue_size: int = Field(10_000, ge=1, description="events kept for receive() per connection; past it the oldest is dropped and counted")
     send_queue_size: int = Field(10_000, ge=1, description="messages waiting per endpoint; beyond it the lowest priority is refused")
     hash_replicas: int = Field(160, ge=1, description="virtual nodes per endpoint on the consistent-hash ring (ketama uses 160)")

@@ -64,11 +64,12 @@ class FFEndpointDTO(BaseModel):
 
     system_id: str = Field(..., min_length=1, max_length=128)
     group: str | None = Field(None, max_length=128, description="endpoints of one group serve the same system")
-    protocol: FFCommProtocol = "http"
+    protocol: str = Field("http", pattern=r"^[a-z][a-z0-9_+.-]{0,31}$", description="http, https, websocket, tcp, udp, or a protocol registered with register_handler")
     host: str = "127.0.0.1"
     port: int = Field(..., ge=1, le=65535)
     weight: int = Field(1, ge=0, le=1000)
     token: str | None = Field(None, repr=False, description="API key or JWT sent as credentials")
+    tls: bool = Field(False, description="TLS over tcp and websocket (wss); https implies it")
     tls_verify: bool | str = Field(True, description="verify the server certificate (or a CA bundle path) over https/wss")
 
 
@@ -77,7 +78,7 @@ class FFEndpointStatusDTO(BaseModel):
 
     system_id: str
     group: str | None
-    protocol: FFCommProtocol
+    protocol: str
     state: Literal["healthy", "slow_start", "ejected", "unhealthy", "disconnected"]
     breaker: Literal["closed", "open", "half_open"]
     outstanding: int = 0

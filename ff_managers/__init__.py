@@ -14,11 +14,13 @@ from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 # Coordinating managers come last: they use the domain managers through the names above.
 from ff_managers.ff_migration_manager import FFMigration, FFMigrationManager, FFMigrationRegistry  # noqa: I001 (order matters)
 from ff_managers.ff_service_manager import FFServiceManager  # noqa: I001
+from ff_managers.ff_cross_system_communication_manager import FFCrossSystemCommunicationManager  # noqa: I001
 
 __all__ = [
     "FFComponentBase",
     "FFComponentHealthDTO",
     "FFComponentState",
+    "FFCrossSystemCommunicationManager",
     "FFEvent",
     "FFEventBus",
     "FFKnowledgeBaseManager",

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from collections import deque
 from typing import Any
 
@@ -86,7 +87,8 @@ class FFHealth:
         return {"ok": found == FF_SCHEMA_VERSION, "found": found, "expected": FF_SCHEMA_VERSION}
 
     def _writable(self) -> dict[str, Any]:
-        probe = self._store.path("system", "service", f"ready-probe-{os.getpid()}.json")
+        # one file per probe: concurrent probes (several clients' health checkers) must not unlink each other's
+        probe = self._store.path("system", "service", f"ready-probe-{os.getpid()}-{uuid.uuid4().hex[:12]}.json")
         self._store.ensure_dir(probe.parent)
         self._store.write_json(probe, {"probe": time.time()})
         probe.unlink()

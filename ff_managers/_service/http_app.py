@@ -7,6 +7,7 @@ dispatcher, the same call WebSocket and TCP make. The OpenAPI document (``/opena
 describes each route from the same request and response DTOs. Errors are
 ``application/problem+json``; a 429 carries ``Retry-After``. ``Idempotency-Key`` on a POST
 replays the first answer of a retried write (see ``idempotency``), marked ``Idempotent-Replayed: true``.
+A body sent with ``Content-Encoding: gzip`` is inflated first, bounded by the same limit (413 past it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ff_managers._service.errors import describe, problem
 from ff_managers._service.registry import FFOperation
 from ff_managers._service.ws import websocket_endpoint
 from ff_utils.ff_errors import FFError, FFNotFoundError, FFValidationError
+from ff_utils.ff_gzip import FFInflatedTooLargeError, ff_gunzip_bounded
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["build_http_app", "error_response"]
@@ -57,7 +59,18 @@ async def _read_body(request: Request, runtime: Any, principal: Any, address: st
         if size > limit:
             raise await runtime.dispatcher.refuse_oversized(principal, "body", limit, transport="http", address=address)
         chunks.append(chunk)
-    return b"".join(chunks)
+    return _decoded(request, b"".join(chunks), limit) if chunks else b""
+
+
+def _decoded(request: Request, raw: bytes, limit: int) -> bytes:
+    """The body after its ``Content-Encoding``: gzip is inflated to at most the body limit (a zip
+    bomb is refused with 413 as soon as it passes the bound, never inflated whole)."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding != "gzip":
+        raise FFValidationError(f"unsupported Content-Encoding {encoding[:40]!r} (gzip or identity)", field="content-encoding")
+    return ff_gunzip_bounded(raw, limit)
 
 
 def _params(operation: FFOperation, request: Request, raw: bytes) -> dict[str, Any]:
@@ -82,7 +95,11 @@ def _route(operation: FFOperation) -> Any:
         try:
             token = bearer_token(request.headers.get("authorization"))
             principal = await dispatcher.authenticate(token, address=address, transport="http")
-            raw = await _read_body(request, runtime, principal, address)
+            try:
+                raw = await _read_body(request, runtime, principal, address)
+            except FFInflatedTooLargeError:
+                raise await runtime.dispatcher.refuse_oversized(principal, "body", runtime.settings.max_request_bytes,
+                                                                transport="http", address=address) from None  # fmt: skip
             params = _params(operation, request, raw)
             key = request.headers.get("idempotency-key")
             if key is None or operation.http_method != "POST":

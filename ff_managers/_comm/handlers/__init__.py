@@ -1,0 +1,1 @@
+"""One handler per protocol behind one interface (:class:`.base.FFProtocolHandler`)."""

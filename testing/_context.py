@@ -71,6 +71,9 @@ class FFTestContext:
     clock: Clock | None = None
     baseline: tuple[str, FFPerformanceSummaryDTO] | None = None
     """(run id, performance summary) of the previous run, for regression checks."""
+    cluster_run_dir: Path | None = None
+    """The run dir of a cluster already running (``main.py cluster test``): the cross-system suite
+    attaches to it (``FFLocalCluster.attach``) instead of starting instances of its own."""
     store_factory: StoreFactory = FFStore.from_config
     bus_factory: BusFactory = default_bus
     manager_classes: dict[str, type[FFComponentBase]] = field(default_factory=lambda: dict(MANAGER_CLASSES))
@@ -87,6 +90,7 @@ class FFTestContext:
         store_factory: StoreFactory | None = None,
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
+        cluster_run_dir: Path | None = None,
     ) -> FFTestContext:
         """Wire the five managers to one bus on ``config``'s data root and start them.
 
@@ -107,6 +111,7 @@ class FFTestContext:
             store_factory=store_factory or FFStore.from_config,
             bus_factory=bus_factory,
             manager_classes={**MANAGER_CLASSES, **(manager_classes or {})},
+            cluster_run_dir=cluster_run_dir,
         )
         context.managers = {name: context._build(name, context.config, context.bus) for name in MANAGER_NAMES}
         for manager in context.managers.values():

@@ -104,9 +104,12 @@ class FFIntegrationTestManager:
         store_factory: StoreFactory | None = None,
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
+        cluster_run_dir: Path | str | None = None,
     ) -> None:
         """``store_factory``, ``bus_factory`` and ``manager_classes`` swap the parts the managers
-        under test are built from (see the module docstring); ``None`` keeps the real ones."""
+        under test are built from (see the module docstring); ``None`` keeps the real ones.
+        ``cluster_run_dir`` names a running cluster (``main.py cluster test``) for the
+        cross-system suite to use instead of starting its own."""
         self.base_config = config
         self.testing = config.integration_testing
         self.output_dir = Path(output_dir) if output_dir is not None else DEFAULT_OUTPUT_DIR
@@ -119,6 +122,7 @@ class FFIntegrationTestManager:
         self.store_factory = store_factory
         self.bus_factory = bus_factory
         self.manager_classes = manager_classes
+        self.cluster_run_dir = Path(cluster_run_dir) if cluster_run_dir is not None else None
         self.context: FFTestContext | None = None
         self.suite_results: dict[str, FFSuiteResultDTO] = {}
         self.started_at = datetime.now(UTC)
@@ -142,6 +146,7 @@ class FFIntegrationTestManager:
             store_factory=self.store_factory,
             bus_factory=self.bus_factory,
             manager_classes=self.manager_classes,
+            cluster_run_dir=self.cluster_run_dir,
         )
         self.context.baseline = self._load_baseline()
         return self.context

@@ -47,6 +47,8 @@ class FFRunOptions:
     seed: int | None = None
     stop_on_first_failure: bool = False
     suites: tuple[str, ...] = SUITE_NAMES
+    cluster_run_dir: Path | None = None
+    """A running cluster's run dir (``main.py cluster test``), handed to the test context."""
 
 
 @dataclass(slots=True)
@@ -92,7 +94,8 @@ async def run_suites(
 ) -> FFRunOutcome:
     """Run the chosen suites, write the reports in the configured formats, return the outcome."""
     config = apply_run_options(config, options)
-    manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener)
+    manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener,
+                                       cluster_run_dir=options.cluster_run_dir)
     with capture_run_logs(manager.run_dir / RUN_LOG_NAME):
         try:
             report = await manager.generate_system_integration_report(options.suites)

@@ -88,3 +88,18 @@ async def test_no_endpoint_that_answers_raises_a_typed_error(config: FFConfigura
         comm.add_endpoint(endpoint(ready, "http", token))
         with pytest.raises(FFCommUnavailableError):
             await comm.send_message(_req("ff", "memory.list_sessions", user_id="alice"))
+
+
+async def test_endpoints_from_ready_files_reach_every_transport(config: FFConfigurationManagerConfigDTO) -> None:
+    from ff_managers.ff_cross_system_communication_manager import ff_endpoints_from_ready
+
+    async with two_services(config) as ((service_a, ready_a), (_b, ready_b)):
+        token = service_a.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config)) as comm:
+            for protocol in ("http", "tcp", "websocket"):
+                for item in ff_endpoints_from_ready([ready_a, ready_b.model_dump()], group=f"ff-{protocol}", token=token, protocol=protocol):
+                    comm.add_endpoint(item)
+            assert len(comm.endpoints()) == 6
+            for protocol in ("http", "tcp", "websocket"):
+                replies = await comm.broadcast_message(_req(f"ff-{protocol}", "memory.list_sessions", user_id="alice"))
+                assert len(replies) == 2 and all(r.message_type == "response" for r in replies), [r.payload for r in replies]

@@ -107,8 +107,8 @@ class FFCrossSystemCommunicationManager:
         self._checkers: dict[str, asyncio.Task[None]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self.health_checkers: dict[str, FFHealthChecker] = {}
-        self._orphans: list[FFProtocolHandler] = []
         """the active health checker of each group while the manager is open"""
+        self._orphans: list[FFProtocolHandler] = []
 
     # ------------------------------------------------------------------ endpoints (sync)
 
@@ -117,8 +117,14 @@ class FFCrossSystemCommunicationManager:
         self._handlers.register(protocol, factory, replace=replace)
 
     def add_endpoint(self, endpoint: FFEndpointDTO) -> None:
-        """Add (or update) an endpoint; it joins its group's rotation at once (connections open on demand)."""
-        self._directory.add(endpoint)
+        """Add (or update) an endpoint; it joins its group's rotation at once (connections open on demand).
+
+        Updating an endpoint's address or credentials (an instance restarted elsewhere) closes the
+        old connections; what the pool knows of the endpoint (ejections, breaker) is kept.
+        """
+        replaced = self._directory.add(endpoint)
+        if replaced is not None:
+            self._close_later(replaced)
 
     def remove_endpoint(self, system_id: str) -> None:
         """Take an endpoint out (FFNotFoundError when unknown); its connections close in the background."""

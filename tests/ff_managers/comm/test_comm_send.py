@@ -103,3 +103,15 @@ async def test_endpoints_from_ready_files_reach_every_transport(config: FFConfig
             for protocol in ("http", "tcp", "websocket"):
                 replies = await comm.broadcast_message(_req(f"ff-{protocol}", "memory.list_sessions", user_id="alice"))
                 assert len(replies) == 2 and all(r.message_type == "response" for r in replies), [r.payload for r in replies]
+
+
+async def test_updating_an_endpoints_address_moves_its_connections(config: FFConfigurationManagerConfigDTO) -> None:
+    async with two_services(config) as ((service_a, ready_a), (_b, ready_b)):
+        token = service_a.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config)) as comm:
+            comm.add_endpoint(endpoint(ready_a, "tcp", token, system_id="moving"))
+            assert (await comm.send_message(_req("moving", "memory.list_sessions", user_id="alice"))).message_type == "response"
+            await service_a.stop()
+            comm.add_endpoint(endpoint(ready_b, "tcp", token, system_id="moving"))  # "restarted" at B's address
+            reply = await comm.send_message(_req("moving", "memory.list_sessions", user_id="alice"))
+            assert reply.message_type == "response", reply.payload

@@ -32,7 +32,15 @@ from typing import Any
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO, FFEndpointDTO
 from ff_managers._comm.directory import FFEndpointDirectory
 from ff_managers._comm.errors import FFCommUnavailableError, FFMessageExpiredError, FFQueueFullError, FFTransportError
-from ff_managers._comm.message import Clock, ff_error_reply, ff_idempotency_key, ff_is_expired, ff_problem_of, ff_remaining_s
+from ff_managers._comm.message import (
+    Clock,
+    ff_error_reply,
+    ff_idempotency_key,
+    ff_is_expired,
+    ff_problem_of,
+    ff_remaining_s,
+    ff_response_reply,
+)
 from ff_managers._comm.metrics import FFCommMetrics
 from ff_managers._comm.retry_budget import FFRetryBudget, ff_retry_allowed
 from ff_utils.ff_errors import FFError
@@ -157,6 +165,8 @@ class FFMessageRouter:
     async def send(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
         if self.is_expired(message):
             return self._expired_reply(message, "before it was sent; it was never sent")
+        if message.message_type == "heartbeat" and message.operation is None:
+            return await self.heartbeat(message)
         pool, pinned = self.directory.resolve(message.target_system)
         plan = self._plan(message)
         others = {e.system_id for e in pool.endpoints() if e.system_id != pinned} if pinned else set()
@@ -202,6 +212,24 @@ class FFMessageRouter:
         raise FFCommUnavailableError(f"no endpoint of {message.target_system!r} answered {message.operation or message.message_type} "
                                      f"({len(tried)} attempt(s); {detail})", tried=tried,
                                      maybe_applied=isinstance(last_error, FFTransportError) and last_error.sent)  # fmt: skip
+
+    async def heartbeat(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
+        """A ``heartbeat`` without an operation: one health check of the endpoint the pool picks
+        (or the pinned one); the reply's payload is ``{"healthy": bool}``. The verdict is the
+        caller's: the pool's health comes from the active checker (with its thresholds)."""
+        pool, pinned = self.directory.resolve(message.target_system)
+        others = {e.system_id for e in pool.endpoints() if pinned and e.system_id != pinned} | self.directory.disconnected
+        endpoint = pool.choose(exclude=others)
+        if endpoint is None:
+            raise FFCommUnavailableError(f"no endpoint of {message.target_system!r} is available for a heartbeat")
+        pool.on_start(endpoint.system_id)  # choose() may have taken a half-open trial: a heartbeat gives it back
+        pool.on_abandon(endpoint.system_id)
+        try:
+            async with asyncio.timeout(self.directory.config.request_timeout_s):
+                healthy = bool(await self.directory.handler(endpoint).health())
+        except (FFError, OSError, TimeoutError):
+            healthy = False
+        return ff_response_reply(message, {"healthy": healthy}, endpoint=endpoint, status=None, now=self.clock())
 
     async def _backoff(self, message: FFCrossSystemMessageDTO, attempt: int) -> bool:
         """Sleep a jittered exponential back-off; False when the TTL would run out meanwhile."""

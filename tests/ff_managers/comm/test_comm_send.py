@@ -115,3 +115,16 @@ async def test_updating_an_endpoints_address_moves_its_connections(config: FFCon
             comm.add_endpoint(endpoint(ready_b, "tcp", token, system_id="moving"))  # "restarted" at B's address
             reply = await comm.send_message(_req("moving", "memory.list_sessions", user_id="alice"))
             assert reply.message_type == "response", reply.payload
+
+
+async def test_a_heartbeat_is_a_health_check_of_the_target(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(config) as (service, ready):
+        token = service.create_api_key("alice").key
+        comm = FFCrossSystemCommunicationManager(fast_comm(config))  # not opened: no background checks
+        comm.add_endpoint(endpoint(ready, "tcp", token))
+        beat = FFCrossSystemMessageDTO(message_type="heartbeat", target_system="ff")
+        reply = await comm.send_message(beat)
+        assert reply.message_type == "response" and reply.payload == {"healthy": True} and reply.correlation_id == beat.message_id
+        await service.stop()
+        assert (await comm.send_message(beat)).payload == {"healthy": False}
+        await comm.close()

@@ -65,10 +65,10 @@ class FFWebSocketHandler(FFRpcHandler):
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise FFTransportError(f"{self.endpoint.system_id}: cannot open {self.url}: {exc!r}", sent=False) from exc
 
-    async def _write(self, message: dict[str, Any]) -> None:
+    async def _write(self, data: bytes) -> None:
         if self._ws is None:
             raise ConnectionError("not connected")
-        await self._ws.send(orjson.dumps(message).decode("utf-8"))
+        await self._ws.send(data.decode("utf-8"))
 
     async def _read(self) -> dict[str, Any] | None:
         if self._ws is None:

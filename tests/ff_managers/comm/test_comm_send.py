@@ -128,3 +128,16 @@ async def test_a_heartbeat_is_a_health_check_of_the_target(config: FFConfigurati
         await service.stop()
         assert (await comm.send_message(beat)).payload == {"healthy": False}
         await comm.close()
+
+
+@pytest.mark.parametrize("protocol", ["http", "tcp", "websocket"])
+async def test_a_payload_json_cannot_hold_is_the_callers_error_not_the_endpoints(config: FFConfigurationManagerConfigDTO, protocol: str) -> None:
+    async with running_service(config) as (service, ready):
+        token = service.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config)) as comm:
+            comm.add_endpoint(endpoint(ready, protocol, token))
+            reply = await comm.send_message(_req("ff", "memory.create_session", user_id="alice", title=2**70))
+            assert reply.message_type == "error" and reply.payload["status"] == 422 and reply.payload["error"] == "FFValidationError"
+            metrics = comm.get_metrics()["protocols"].get(protocol, {})
+            assert metrics.get("failures", 0) == 0 and metrics.get("retries", 0) == 0
+            assert [row.consecutive_failures for row in comm.get_system_status()] == [0]

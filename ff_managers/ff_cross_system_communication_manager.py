@@ -43,6 +43,7 @@ from ff_managers._comm.errors import (
     FFUnsupportedOperationError,
 )
 from ff_managers._comm.handlers.base import FFHandlerContext, FFProtocolHandler, HandlerFactory
+from ff_managers._comm.handlers.http import FFHttpHandler
 from ff_managers._comm.handlers.registry import FFHandlerRegistry
 from ff_managers._comm.health_checker import FFHealthChecker
 from ff_managers._comm.metrics import FFCommMetrics
@@ -105,6 +106,9 @@ class FFCrossSystemCommunicationManager:
         self._group: asyncio.TaskGroup | None = None
         self._checkers: dict[str, asyncio.Task[None]] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self.health_checkers: dict[str, FFHealthChecker] = {}
+        """the active health checker of each group while the manager is open"""
+        self._orphans: list[FFProtocolHandler] = []
 
     # ------------------------------------------------------------------ endpoints (sync)
 
@@ -113,8 +117,14 @@ class FFCrossSystemCommunicationManager:
         self._handlers.register(protocol, factory, replace=replace)
 
     def add_endpoint(self, endpoint: FFEndpointDTO) -> None:
-        """Add (or update) an endpoint; it joins its group's rotation at once (connections open on demand)."""
-        self._directory.add(endpoint)
+        """Add (or update) an endpoint; it joins its group's rotation at once (connections open on demand).
+
+        Updating an endpoint's address or credentials (an instance restarted elsewhere) closes the
+        old connections; what the pool knows of the endpoint (ejections, breaker) is kept.
+        """
+        replaced = self._directory.add(endpoint)
+        if replaced is not None:
+            self._close_later(replaced)
 
     def remove_endpoint(self, system_id: str) -> None:
         """Take an endpoint out (FFNotFoundError when unknown); its connections close in the background."""
@@ -128,6 +138,19 @@ class FFCrossSystemCommunicationManager:
     @property
     def catalogue(self) -> FFOperationCatalogue:
         return self._directory.context.catalogue
+
+    async def learn_operations(self, system_id: str) -> list[str]:
+        """Add the operations a running service offers (its ``/openapi.json``) to the catalogue;
+        their names. For a service with operations of its own beyond the built-in registry."""
+        endpoint = self._directory.endpoint(system_id)
+        if endpoint.protocol not in ("http", "https"):
+            raise FFUnsupportedOperationError("operations are learnt from an http(s) endpoint's /openapi.json", field="protocol")
+        handler = self._directory.handler(endpoint)
+        assert isinstance(handler, FFHttpHandler)
+        served = FFOperationCatalogue.from_openapi(await handler.fetch_openapi())
+        context = self._directory.context
+        context.catalogue = context.catalogue.merged(served)
+        return sorted(route.name for route in served)
 
     # ------------------------------------------------------------------ connections
 
@@ -217,8 +240,13 @@ class FFCrossSystemCommunicationManager:
 
     async def _check_pool(self, pool: FFEndpointPool) -> None:
         config = self.comm_config
-        async with FFHealthChecker(pool, self._probe, interval_s=config.health_interval_s, timeout_s=config.request_timeout_s):
-            await asyncio.Event().wait()  # until the manager closes (cancelled)
+        checker = FFHealthChecker(pool, self._probe, interval_s=config.health_interval_s, timeout_s=config.request_timeout_s)
+        self.health_checkers[pool.group] = checker
+        try:
+            async with checker:
+                await asyncio.Event().wait()  # until the manager closes (cancelled)
+        finally:
+            self.health_checkers.pop(pool.group, None)
 
     def _on_new_pool(self, pool: FFEndpointPool) -> None:
         if self._group is not None:
@@ -232,6 +260,8 @@ class FFCrossSystemCommunicationManager:
     def _close_later(self, handler: FFProtocolHandler) -> None:
         if self._group is not None:
             self._group.create_task(handler.close())
+        else:
+            self._orphans.append(handler)  # closed by close()
 
     async def start(self) -> FFCrossSystemCommunicationManager:
         """Start health checks and metric flushing in a task group (close() from the same task)."""
@@ -254,7 +284,9 @@ class FFCrossSystemCommunicationManager:
             self._flusher = None
             with contextlib.suppress(asyncio.CancelledError):
                 await group.__aexit__(None, None, None)
-        for system_id, handler in self._directory.existing_handlers().items():
+        handlers = [*self._directory.existing_handlers().items(), *(("removed", h) for h in self._orphans)]
+        self._orphans.clear()
+        for system_id, handler in handlers:
             self._directory.drop_handler(system_id)
             try:
                 await handler.close()

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
 import main
 from ff_class_configs import FF_SCHEMA_VERSION
+from tests._cli import clean_cli_environment, run_cli
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No FF_* variables from the machine, and the default ./ff_data lands in tmp_path."""
-    for name in list(os.environ):
-        if name.startswith("FF_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    clean_cli_environment(monkeypatch, tmp_path)
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main.main(list(argv), console=Console(file=out, width=200, color_system=None))
-    return code, out.getvalue()
+_run = run_cli
 
 
 def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 
-import main
 from ff_utils.ff_hashing import ff_build_manifest
 from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
+from tests._cli import run_cli
 
-
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main.main(list(argv), console=Console(file=out, width=200))
-    return code, out.getvalue()
+_run = run_cli
 
 
 @pytest.fixture

@@ -1,1 +1,3 @@
-"""The communication manager's internals (private to ``ff_managers``): balancing, failover, handlers."""
+"""The communication manager's internals (private to ``ff_managers``): balancing, failover, handlers, routing."""
+
+__all__: list[str] = []

@@ -16,8 +16,9 @@ returns one ``system_id``.
   ``weight / (outstanding + 1)`` wins. Two random draws avoid the herd that "always the least
   loaded" causes when several clients see the same stale counts.
 * **Consistent hash** by key (``user_id``) on a ketama-compatible continuum from ``uhashring``
-  (``hash_fn="ketama"``: MD5, 4 points per virtual node, 40 virtual nodes per unit weight by
-  default, so ``hash_replicas=160`` points per endpoint as in libketama). Chosen over writing a
+  (``hash_fn="ketama"``: MD5, 4 points per virtual node, ``hash_replicas / 4`` virtual nodes per
+  endpoint scaled by its share of the total weight, so the default 160 gives libketama's
+  continuum exactly: ``floor(40 · servers · weight / total)`` virtual nodes each). Chosen over writing a
   ring: it is maintained (releases through 2026, packaged by Debian), pure Python, and tests its
   ketama compatibility and distribution itself. The ring holds every endpoint of the group,
   available or not, so ownership does not move when an endpoint is briefly out: ``pick`` walks
@@ -166,7 +167,7 @@ class FFConsistentHashBalancer:
 
     def ring_order(self, key: str) -> list[str]:
         """Every endpoint in ring order from the key's point: the owner first, then its successors."""
-        if not self._ring.runtime._keys:
+        if not self._ring.size:
             return []
         return [str(node) for node in self._ring.iterate_nodes(key)]
 

@@ -68,7 +68,10 @@ def to_cloudevent(message: FFCrossSystemMessageDTO, *, compress_above_bytes: int
                 "ffheaders": orjson.dumps(message.headers).decode() if message.headers else None}  # fmt: skip
     event |= {name: value for name, value in optional.items() if value is not None}
     if message.payload is not None:
-        raw = orjson.dumps(message.payload)
+        try:
+            raw = orjson.dumps(message.payload)
+        except TypeError as exc:  # an int past 64 bits, a non-str key, an object JSON cannot hold
+            raise FFValidationError(f"the payload is not JSON-encodable: {exc}", field="payload") from exc
         packed, encoding = ff_maybe_gzip(raw, compress_above_bytes)
         if encoding:
             event["data_base64"] = base64.b64encode(packed).decode("ascii")

@@ -31,6 +31,8 @@ def group_of(endpoint: FFEndpointDTO) -> str:
 
 
 class FFEndpointDirectory:
+    queue_class: type[FFPrioritySendQueue] = FFPrioritySendQueue
+
     def __init__(self, config: FFCommConfigDTO, context: FFHandlerContext, handlers: FFHandlerRegistry, *,
                  now: Callable[[], float], rng: random.Random, on_event: PoolEvents) -> None:  # fmt: skip
         self.config = config
@@ -44,7 +46,8 @@ class FFEndpointDirectory:
         self.disconnected: set[str] = set()
         self.on_new_pool: Callable[[FFEndpointPool], None] | None = None
 
-    def add(self, endpoint: FFEndpointDTO) -> FFEndpointPool:
+    def add(self, endpoint: FFEndpointDTO) -> FFProtocolHandler | None:
+        """Add or update; the handler of the endpoint's old address when that changed (for the caller to close)."""
         group = group_of(endpoint)
         if group in self.endpoints and group not in self.pools:
             raise FFConflictError(f"group {group!r} has the name of an endpoint")
@@ -61,7 +64,11 @@ class FFEndpointDirectory:
                 self.on_new_pool(pool)
         pool.add(endpoint)
         self.endpoints[endpoint.system_id] = endpoint
-        return pool
+        if old is not None and old != endpoint:
+            if old.protocol != endpoint.protocol:  # the slots are the protocol's: a new queue (waiters finish on the old one)
+                self._queues.pop(endpoint.system_id, None)
+            return self._handlers.pop(endpoint.system_id, None)
+        return None
 
     def remove(self, system_id: str) -> FFProtocolHandler | None:
         """Forget the endpoint; its handler is returned for the caller to close."""
@@ -108,7 +115,7 @@ class FFEndpointDirectory:
         queue = self._queues.get(endpoint.system_id)
         if queue is None:
             capacity = self.config.rpc_max_in_flight if endpoint.protocol in ("tcp", "websocket") else self.config.pool_max_connections
-            queue = self._queues[endpoint.system_id] = FFPrioritySendQueue(capacity, self.config.send_queue_size, name=endpoint.system_id)
+            queue = self._queues[endpoint.system_id] = self.queue_class(capacity, self.config.send_queue_size, name=endpoint.system_id)
         return queue
 
     def status(self) -> dict[str, list[FFEndpointStatusDTO]]:

@@ -3,7 +3,8 @@
 An endpoint is *available* when all three hold:
 
 1. **healthy**: its last active health check passed (:mod:`.health_checker` reports through
-   :meth:`FFEndpointPool.on_health`; a new endpoint counts as healthy until a check says no);
+   :meth:`FFEndpointPool.on_health`; a new endpoint counts as healthy until a check says no;
+   a pass after a failed check ends a passive ejection too);
 2. **not ejected**: passive outlier ejection (:mod:`.outlier`) after failures of real requests;
 3. **its breaker allows** (:mod:`.breaker`): closed, or half-open with its one trial free.
 
@@ -23,7 +24,6 @@ Everything is synchronous and reads time only from ``now``; one event loop owns 
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Collection
@@ -35,10 +35,11 @@ from ff_managers._comm.balancing import FFBalancer, FFCandidate, FFConsistentHas
 from ff_managers._comm.breaker import FFBreakerState, FFCircuitBreaker, ff_endpoint_breaker
 from ff_managers._comm.outlier import FFOutlierDetector, ff_slow_start_ramp
 from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFEndpointPool"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger("comm.pool")
 
 Seconds = Callable[[], float]
 EventSink = Callable[[str, str], None]
@@ -223,7 +224,14 @@ class FFEndpointPool:
             member.breaker.release_trial()
 
     def on_health(self, system_id: str, healthy: bool) -> None:
-        """An active health check's result; a pass after a failure starts the slow-start ramp."""
+        """An active health check's result; a pass after a failure starts the slow-start ramp.
+
+        A pass after a failed check also ends a passive ejection at once: the instance was down
+        (refused, timed out) and is back, typically restarted, so waiting out an ejection that
+        may have grown to ``eject_max_s`` would only delay recovery. An endpoint that passes its
+        checks all along but fails real requests (overloaded, a broken dependency) is not
+        un-ejected by them: its ejections keep growing.
+        """
         self._poll()
         member = self._members.get(system_id)
         if member is None or member.healthy == healthy:
@@ -232,6 +240,8 @@ class FFEndpointPool:
         if healthy:
             member.healthy_since = self._now()
             self._emit("healthy", system_id)
+            if member.outlier.end_ejection():
+                self._emit("returned", system_id)
         else:
             self._emit("unhealthy", system_id)
 

@@ -3,9 +3,12 @@
 Passive ejection only learns from real requests, so an idle or freshly added endpoint that is
 down would be found out by a user's request. The checker probes each endpoint every
 ``interval_s`` (the façade's probe sends ``GET /health/ready``, or the protocol's ping) and
-reports the verdict to :meth:`FFEndpointPool.on_health`. A probe that raises, or takes longer than
-``timeout_s``, is a failed check: a frozen instance (SIGSTOP) accepts connections in the kernel but
-never answers, and only the timeout catches it.
+reports to :meth:`FFEndpointPool.on_health` once a verdict has held ``unhealthy_threshold`` (2)
+or ``healthy_threshold`` (1) checks in a row: one probe lost to a scheduling hiccup on a loaded
+machine does not take an instance out of rotation, while a dead one is out after two intervals
+(real requests failing eject it sooner). A probe that raises, or takes longer than ``timeout_s``,
+is a failed check: a frozen instance (SIGSTOP) accepts connections in the kernel but never
+answers, and only the timeout catches it.
 
 Structured concurrency: the probe loops are children of one ``asyncio.TaskGroup`` entered by
 ``__aenter__``; a supervisor task adds a loop when an endpoint joins the pool and cancels it when
@@ -17,16 +20,16 @@ trouble never cancels the group.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from ff_class_configs.ff_comm_dtos import FFEndpointDTO
 from ff_managers._comm.endpoint_pool import FFEndpointPool
+from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFHealthChecker"]
 
-_log = logging.getLogger(__name__)
+_log = get_logger("comm.health")
 
 Probe = Callable[[FFEndpointDTO], Awaitable[bool]]
 Sleep = Callable[[float], Awaitable[None]]
@@ -42,15 +45,25 @@ class FFHealthChecker:
         *,
         interval_s: float,
         timeout_s: float,
+        unhealthy_threshold: int = 2,
+        healthy_threshold: int = 1,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        """``unhealthy_threshold`` failed checks in a row mark an endpoint unhealthy,
+        ``healthy_threshold`` passes in a row mark it healthy again (Kubernetes' readiness
+        failureThreshold / successThreshold)."""
         if interval_s <= 0 or timeout_s <= 0:
             raise ValueError("interval_s and timeout_s must be > 0")
+        if unhealthy_threshold < 1 or healthy_threshold < 1:
+            raise ValueError("thresholds must be >= 1")
         self.pool = pool
         self.interval_s = interval_s
         self.timeout_s = timeout_s
+        self.unhealthy_threshold = unhealthy_threshold
+        self.healthy_threshold = healthy_threshold
         self._probe = probe
         self._sleep = sleep
+        self._streaks: dict[str, tuple[bool, int]] = {}  # system_id -> (last verdict, how many in a row)
         self._group: asyncio.TaskGroup | None = None
         self._loops: dict[str, asyncio.Task[None]] = {}
         self._supervisor: asyncio.Task[None] | None = None
@@ -58,7 +71,8 @@ class FFHealthChecker:
         """probes finished (a figure for tests and metrics)"""
 
     async def check(self, endpoint: FFEndpointDTO) -> bool:
-        """Probe one endpoint once, report the verdict to the pool and return it."""
+        """Probe one endpoint once and return the verdict; the pool hears of it once the verdict
+        has repeated its threshold's number of times."""
         try:
             async with asyncio.timeout(self.timeout_s):
                 healthy = bool(await self._probe(endpoint))
@@ -70,7 +84,11 @@ class FFHealthChecker:
             _log.debug("health probe of %s failed: %r", endpoint.system_id, exc)
             healthy = False
         self.checks += 1
-        self.pool.on_health(endpoint.system_id, healthy)
+        last, count = self._streaks.get(endpoint.system_id, (healthy, 0))
+        count = count + 1 if last == healthy else 1
+        self._streaks[endpoint.system_id] = (healthy, count)
+        if count >= (self.healthy_threshold if healthy else self.unhealthy_threshold):
+            self.pool.on_health(endpoint.system_id, healthy)
         return healthy
 
     async def check_all(self) -> dict[str, bool]:
@@ -91,6 +109,8 @@ class FFHealthChecker:
         """Start a loop for each new endpoint, cancel those of endpoints that left."""
         assert self._group is not None
         current = {e.system_id for e in self.pool.endpoints()}
+        for sid in self._streaks.keys() - current:
+            del self._streaks[sid]
         for sid in list(self._loops):
             if sid not in current or self._loops[sid].done():
                 self._loops.pop(sid).cancel()
@@ -122,4 +142,7 @@ class FFHealthChecker:
         for task in self._loops.values():
             task.cancel()
         self._loops.clear()
-        await group.__aexit__(exc_type, exc, tb)
+        # The group is told nothing of the body's exception: its children are cancelled already,
+        # so it only waits for them, and the body's exception reaches the caller as it was raised
+        # (not wrapped in an ExceptionGroup).
+        await group.__aexit__(None, None, None)

@@ -84,6 +84,15 @@ class FFOutlierDetector:
         self.poll()
         return self._ejected_until is not None
 
+    def end_ejection(self) -> bool:
+        """End the ejection now (the endpoint proved itself back); True if it was ejected."""
+        if not self.is_ejected:
+            return False
+        self._returned_at = self._now()
+        self._ejected_until = None
+        self.consecutive_failures = 0
+        return True
+
     def record_success(self) -> None:
         self.consecutive_failures = 0
 

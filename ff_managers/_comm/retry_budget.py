@@ -20,13 +20,14 @@ because a timeout does not say whether the first attempt was applied.
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections import deque
 from collections.abc import Callable
 
 from ff_class_configs.ff_comm_config import FFCommConfigDTO
 
-__all__ = ["FFRetryBudget", "ff_retry_allowed"]
+__all__ = ["FFRetryBudget", "ff_retry_allowed", "ff_retry_backoff_s"]
 
 Seconds = Callable[[], float]
 
@@ -36,6 +37,17 @@ def ff_retry_allowed(*, idempotent: bool, idempotency_key: str | None) -> bool:
     if idempotent:
         return True
     return idempotency_key is not None and idempotency_key.strip() != ""
+
+
+def ff_retry_backoff_s(retry: int, *, base_s: float, cap_s: float, rng: random.Random) -> float:
+    """The wait before the ``retry``-th retry (1, 2, ...): "full jitter", uniform in [0, min(cap, base·2^(retry-1))].
+
+    Full jitter (rather than a fixed doubling) spreads the retries of many clients that failed at
+    the same moment, so a recovering instance is not hit by them all at once.
+    """
+    if retry < 1:
+        raise ValueError("retry counts from 1")
+    return rng.uniform(0.0, min(cap_s, base_s * 2.0 ** (retry - 1)))
 
 
 class FFRetryBudget:

@@ -32,7 +32,15 @@ from typing import Any
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO, FFEndpointDTO
 from ff_managers._comm.directory import FFEndpointDirectory
 from ff_managers._comm.errors import FFCommUnavailableError, FFMessageExpiredError, FFQueueFullError, FFTransportError
-from ff_managers._comm.message import Clock, ff_error_reply, ff_idempotency_key, ff_is_expired, ff_problem_of, ff_remaining_s
+from ff_managers._comm.message import (
+    Clock,
+    ff_error_reply,
+    ff_idempotency_key,
+    ff_is_expired,
+    ff_problem_of,
+    ff_remaining_s,
+    ff_response_reply,
+)
 from ff_managers._comm.metrics import FFCommMetrics
 from ff_managers._comm.retry_budget import FFRetryBudget, ff_retry_allowed
 from ff_utils.ff_errors import FFError
@@ -73,6 +81,10 @@ class FFMessageRouter:
     def retry_allowed(self, *, idempotent: bool, idempotency_key: str | None) -> bool:
         return ff_retry_allowed(idempotent=idempotent, idempotency_key=idempotency_key)
 
+    def is_expired(self, message: FFCrossSystemMessageDTO) -> bool:
+        """The TTL check every step makes (before sending, after queueing, when the reply comes)."""
+        return ff_is_expired(message, self.clock())
+
     def _plan(self, message: FFCrossSystemMessageDTO) -> _Plan:
         payload = message.payload if isinstance(message.payload, dict) else {}
         user = payload.get("user_id")
@@ -101,7 +113,7 @@ class FFMessageRouter:
         sid, protocol = endpoint.system_id, endpoint.protocol
         remaining = ff_remaining_s(message, self.clock())
         try:
-            async with asyncio.timeout(remaining):
+            async with asyncio.timeout(None if remaining is None else max(0.0, remaining)):
                 await queue.acquire(message.priority)
         except TimeoutError:
             pool.on_abandon(sid)
@@ -112,17 +124,18 @@ class FFMessageRouter:
             raise
         try:
             remaining = ff_remaining_s(message, self.clock())
-            if remaining is not None and remaining <= 0:
+            if self.is_expired(message):
                 pool.on_abandon(sid)
                 return self._expired_reply(message, "in the send queue, never sent", endpoint)
-            timeout = self.directory.config.request_timeout_s if remaining is None else min(self.directory.config.request_timeout_s, remaining)
+            limit = self.directory.config.request_timeout_s
+            timeout = limit if remaining is None or remaining <= 0 else min(limit, remaining)
             pool.on_start(sid)
             self.metrics.count("sent", sid, protocol)
             started = self.monotonic()
             try:
                 reply = await handler.send(message, timeout_s=timeout)
             except FFTransportError:
-                if ff_is_expired(message, self.clock()):  # the TTL, not the endpoint, ran out
+                if self.is_expired(message):  # the TTL, not the endpoint, ran out
                     pool.on_abandon(sid)
                     return self._expired_reply(message, "before its reply arrived", endpoint)
                 pool.on_failure(sid)
@@ -141,7 +154,7 @@ class FFMessageRouter:
             self.metrics.latency(sid, protocol, elapsed)
             if reply.message_type == "error":
                 self.metrics.count("errors", sid, protocol)
-            if ff_is_expired(message, self.clock()):
+            if self.is_expired(message):
                 return self._expired_reply(message, "before its reply arrived (the late reply was dropped)", endpoint)
             return reply
         finally:
@@ -150,8 +163,10 @@ class FFMessageRouter:
     # -- the message ------------------------------------------------------------------------------
 
     async def send(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
-        if ff_is_expired(message, self.clock()):
+        if self.is_expired(message):
             return self._expired_reply(message, "before it was sent; it was never sent")
+        if message.message_type == "heartbeat" and message.operation is None:
+            return await self.heartbeat(message)
         pool, pinned = self.directory.resolve(message.target_system)
         plan = self._plan(message)
         others = {e.system_id for e in pool.endpoints() if e.system_id != pinned} if pinned else set()
@@ -162,7 +177,7 @@ class FFMessageRouter:
         last_error: FFError | None = None
         for attempt in range(1 + message.max_retries):
             endpoint = pool.choose(key=plan.key, exclude=others | set(tried))
-            if endpoint is None and tried:
+            if endpoint is None and tried and not isinstance(last_error, FFQueueFullError):
                 endpoint = pool.choose(key=plan.key, exclude=others)  # every one tried: the best again
             if endpoint is None:
                 break
@@ -189,12 +204,32 @@ class FFMessageRouter:
                 return self._expired_reply(message, "while waiting to retry")
         if last_reply is not None:
             return last_reply
-        if ff_is_expired(message, self.clock()):
+        if isinstance(last_error, FFQueueFullError):
+            raise last_error  # every endpoint tried was full: the message is refused, typed
+        if self.is_expired(message):
             return self._expired_reply(message, "before any endpoint answered")
         detail = f"{type(last_error).__name__}: {last_error}" if last_error else "no endpoint available"
         raise FFCommUnavailableError(f"no endpoint of {message.target_system!r} answered {message.operation or message.message_type} "
                                      f"({len(tried)} attempt(s); {detail})", tried=tried,
                                      maybe_applied=isinstance(last_error, FFTransportError) and last_error.sent)  # fmt: skip
+
+    async def heartbeat(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
+        """A ``heartbeat`` without an operation: one health check of the endpoint the pool picks
+        (or the pinned one); the reply's payload is ``{"healthy": bool}``. The verdict is the
+        caller's: the pool's health comes from the active checker (with its thresholds)."""
+        pool, pinned = self.directory.resolve(message.target_system)
+        others = {e.system_id for e in pool.endpoints() if pinned and e.system_id != pinned} | self.directory.disconnected
+        endpoint = pool.choose(exclude=others)
+        if endpoint is None:
+            raise FFCommUnavailableError(f"no endpoint of {message.target_system!r} is available for a heartbeat")
+        pool.on_start(endpoint.system_id)  # choose() may have taken a half-open trial: a heartbeat gives it back
+        pool.on_abandon(endpoint.system_id)
+        try:
+            async with asyncio.timeout(self.directory.config.request_timeout_s):
+                healthy = bool(await self.directory.handler(endpoint).health())
+        except (FFError, OSError, TimeoutError):
+            healthy = False
+        return ff_response_reply(message, {"healthy": healthy}, endpoint=endpoint, status=None, now=self.clock())
 
     async def _backoff(self, message: FFCrossSystemMessageDTO, attempt: int) -> bool:
         """Sleep a jittered exponential back-off; False when the TTL would run out meanwhile."""

@@ -34,20 +34,21 @@ class FFPrioritySendQueue:
         self._free = capacity
         self._heap: list[tuple[int, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
+        self._waiting = 0  # live (not yet granted, refused or cancelled) entries of the heap
         self.refused = 0
 
     @property
     def waiting(self) -> int:
-        return sum(1 for _, _, future in self._heap if not future.done())
+        return self._waiting
 
     @property
     def in_use(self) -> int:
         return self.capacity - self._free
 
     def _make_room(self, rank: int, priority: str) -> None:
-        live = [entry for entry in self._heap if not entry[2].done()]
-        if len(live) < self.max_waiting:
+        if self._waiting < self.max_waiting:
             return
+        live = [entry for entry in self._heap if not entry[2].done()]  # a scan only when full
         lowest = max(live, key=lambda entry: (entry[0], entry[1]))  # least urgent, newest among equals
         self.refused += 1
         if rank >= lowest[0]:
@@ -55,6 +56,7 @@ class FFPrioritySendQueue:
                                    queue=self.name, priority=priority)  # fmt: skip
         error = FFQueueFullError(f"send queue {self.name!r} is full; a more urgent message took this one's place", queue=self.name)
         lowest[2].set_exception(error)
+        self._waiting -= 1
 
     async def acquire(self, priority: str) -> None:
         """Wait for a send slot in priority order; FFQueueFullError when refused (see the module doc)."""
@@ -65,10 +67,14 @@ class FFPrioritySendQueue:
         self._make_room(rank, priority)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         heapq.heappush(self._heap, (rank, next(self._seq), future))
+        self._waiting += 1
         try:
             await future
         except asyncio.CancelledError:
-            if future.done() and not future.cancelled() and future.exception() is None:
+            if not future.done() or future.cancelled():
+                future.cancel()
+                self._waiting -= 1  # left the queue without a slot
+            elif future.exception() is None:
                 self.release()  # the slot was handed over just as the waiter left: pass it on
             raise
 
@@ -78,6 +84,7 @@ class FFPrioritySendQueue:
             _, _, future = heapq.heappop(self._heap)
             if not future.done():
                 future.set_result(None)
+                self._waiting -= 1
                 return
         self._free = min(self.capacity, self._free + 1)
 

@@ -584,3 +584,8 @@ async def two_instances_share_root(ctx: FFTestContext, check: FFChecker) -> None
                 check.equal((summary.count, summary.sum), (2, 12.0), f"the {label} instance summarises both samples")
     finally:
         await _shutdown(twins)
+
+
+# The documented guarantees (limits, sizes, every field, retention, statistics) register on the
+# same REGISTRY from their own module; imported last, once REGISTRY and the round trips exist.
+from testing.suites import _component_contracts  # noqa: E402,F401,I001

@@ -35,6 +35,7 @@ DOMAINS: dict[str, tuple[set[str], str]] = {
 COORDINATING: dict[str, tuple[set[str], str]] = {
     "migration": ({"ff_managers.ff_migration_manager"}, "ff_managers._migration"),
     "service": ({"ff_managers.ff_service_manager"}, "ff_managers._service"),
+    "comm": ({"ff_managers.ff_cross_system_communication_manager"}, "ff_managers._comm"),
 }
 
 

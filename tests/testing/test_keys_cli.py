@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
-import main
 import ff_utils.ff_key_rotation as rotation_module
 from ff_class_configs import load_config
 from ff_managers import FFMemoryLayerManager
 from ff_managers.ff_data_root import ff_read_meta
 from ff_utils.ff_errors import FFConfigError, FFStorageError
+from tests._cli import clean_cli_environment, run_cli
 
 SECRET = "my passport number is X1234567"
 
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("FF_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    clean_cli_environment(monkeypatch, tmp_path)
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main.main(list(argv), console=Console(file=out, width=300, color_system=None))
-    return code, out.getvalue()
+_run = run_cli
 
 
 def _memory(root: Path, key_file: Path | None) -> FFMemoryLayerManager:

@@ -7,7 +7,6 @@ acknowledged before (or while) it was told to stop is on disk exactly once after
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import signal
 import subprocess
@@ -19,11 +18,11 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from rich.console import Console
 
 import main
 from ff_class_configs import load_config
 from ff_managers import FFMemoryLayerManager
+from tests._cli import clean_cli_environment, run_cli
 from tests._service_clients import running_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,16 +30,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith("FF_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+    clean_cli_environment(monkeypatch, tmp_path)
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main.main(list(argv), console=Console(file=out, width=200, color_system=None))
-    return code, out.getvalue()
+_run = run_cli
 
 
 async def test_apikey_create_prints_the_key_alone_and_revoke_refuses_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

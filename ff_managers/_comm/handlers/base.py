@@ -25,9 +25,9 @@ from ff_managers._comm.message import Clock, ff_call_params
 __all__ = ["FFHandlerContext", "FFProtocolHandler", "HandlerFactory"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FFHandlerContext:
-    """What every handler is given besides its endpoint."""
+    """What every handler is given besides its endpoint (shared: a catalogue learnt later reaches all)."""
 
     config: FFCommConfigDTO
     catalogue: FFOperationCatalogue

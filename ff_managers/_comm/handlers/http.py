@@ -23,6 +23,7 @@ from ff_managers._comm.compression import ff_maybe_gzip
 from ff_managers._comm.errors import FFTransportError
 from ff_managers._comm.handlers.base import FFProtocolHandler
 from ff_managers._comm.message import ff_error_reply, ff_response_reply
+from ff_utils.ff_errors import FFValidationError
 
 __all__ = ["FFHttpHandler"]
 
@@ -68,7 +69,11 @@ class FFHttpHandler(FFProtocolHandler):
         if route.http_method == "GET":
             response = await self._request("GET", path, timeout_s=timeout_s, params=fields)
         else:
-            body, encoding = ff_maybe_gzip(orjson.dumps(fields), self.config.compress_above_bytes)
+            try:
+                raw = orjson.dumps(fields)
+            except TypeError as exc:  # the caller's payload, not the connection
+                raise FFValidationError(f"{route.name}: the payload is not JSON-encodable: {exc}", field="payload") from exc
+            body, encoding = ff_maybe_gzip(raw, self.config.compress_above_bytes)
             headers = {"content-type": "application/json", "idempotency-key": message.message_id}
             if encoding:
                 headers["content-encoding"] = encoding

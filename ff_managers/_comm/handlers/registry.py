@@ -7,29 +7,17 @@ is refused (FFConflictError) unless ``replace=True``, so a typo cannot silently 
 from __future__ import annotations
 
 import re
-import ssl
-from typing import Any
 
 from ff_class_configs.ff_comm_dtos import FFEndpointDTO
 from ff_managers._comm.handlers.base import FFHandlerContext, FFProtocolHandler, HandlerFactory
 from ff_managers._comm.handlers.http import FFHttpHandler
 from ff_managers._comm.handlers.tcp import FFTcpHandler
+from ff_managers._comm.handlers.tls import ff_client_ssl_context
+from ff_managers._comm.handlers.udp import FFUdpHandler
+from ff_managers._comm.handlers.ws import FFWebSocketHandler
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
 
 __all__ = ["FFHandlerRegistry", "ff_client_ssl_context"]
-
-
-def ff_client_ssl_context(endpoint: FFEndpointDTO) -> ssl.SSLContext | None:
-    """The TLS context for a tcp/websocket endpoint with ``tls`` (None without)."""
-    if not endpoint.tls:
-        return None
-    if isinstance(endpoint.tls_verify, str):
-        return ssl.create_default_context(cafile=endpoint.tls_verify)
-    context = ssl.create_default_context()
-    if endpoint.tls_verify is False:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def _tcp(endpoint: FFEndpointDTO, context: FFHandlerContext) -> FFProtocolHandler:
@@ -37,15 +25,7 @@ def _tcp(endpoint: FFEndpointDTO, context: FFHandlerContext) -> FFProtocolHandle
 
 
 def _builtin() -> dict[str, HandlerFactory]:
-    factories: dict[str, Any] = {"http": FFHttpHandler, "https": FFHttpHandler, "tcp": _tcp}
-    try:
-        from ff_managers._comm.handlers.udp import FFUdpHandler
-        from ff_managers._comm.handlers.ws import FFWebSocketHandler
-
-        factories |= {"websocket": FFWebSocketHandler, "udp": FFUdpHandler}
-    except ImportError:  # pragma: no cover - during the first version
-        pass
-    return factories
+    return {"http": FFHttpHandler, "https": FFHttpHandler, "tcp": _tcp, "websocket": FFWebSocketHandler, "udp": FFUdpHandler}
 
 
 class FFHandlerRegistry:

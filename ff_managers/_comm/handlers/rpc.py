@@ -18,10 +18,13 @@ import itertools
 from collections import deque
 from typing import Any
 
+import orjson
+
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO
 from ff_managers._comm.errors import FFTransportError
 from ff_managers._comm.handlers.base import FFProtocolHandler
 from ff_managers._comm.message import ff_error_reply, ff_response_reply
+from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFRpcHandler", "ff_rpc_problem"]
@@ -59,7 +62,8 @@ class FFRpcHandler(FFProtocolHandler):
         """Open the connection (raise FFTransportError(sent=False) when it cannot be opened)."""
 
     @abc.abstractmethod
-    async def _write(self, message: dict[str, Any]) -> None: ...
+    async def _write(self, data: bytes) -> None:
+        """Write one encoded JSON-RPC message."""
 
     @abc.abstractmethod
     async def _read(self) -> dict[str, Any] | None:
@@ -164,11 +168,15 @@ class FFRpcHandler(FFProtocolHandler):
     async def _call(self, method: str, params: dict[str, Any], *, timeout_s: float, sent: bool = True) -> dict[str, Any]:
         """One request on the open connection; its answer (result or error object)."""
         request_id = next(self._ids)
+        try:
+            data = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+        except TypeError as exc:  # the caller's payload, not the connection: never a transport failure
+            raise FFValidationError(f"{method}: the params are not JSON-encodable: {exc}", field="payload") from exc
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
             try:
-                await self._write({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+                await self._write(data)
             except Exception as exc:
                 raise FFTransportError(f"{self.endpoint.system_id}: write failed: {exc!r}", sent=sent) from exc
             try:

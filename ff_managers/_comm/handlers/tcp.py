@@ -37,12 +37,12 @@ class FFTcpHandler(FFRpcHandler):
         except OSError as exc:
             raise FFTransportError(f"{self.endpoint.system_id}: cannot connect: {exc!r}", sent=False) from exc
 
-    async def _write(self, message: dict[str, Any]) -> None:
+    async def _write(self, data: bytes) -> None:
         if self._stream is None:
             raise ConnectionError("not connected")
         writer = self._stream[1]
         async with self._write_lock:
-            writer.write(orjson.dumps(message) + b"\n")
+            writer.write(data + b"\n")
             await writer.drain()
 
     async def _read(self) -> dict[str, Any] | None:

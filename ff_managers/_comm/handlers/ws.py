@@ -28,6 +28,7 @@ from websockets.exceptions import WebSocketException
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO
 from ff_managers._comm.errors import FFTransportError
 from ff_managers._comm.handlers.rpc import FFRpcHandler
+from ff_managers._comm.handlers.tls import ff_client_ssl_context
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFWebSocketHandler", "ff_event_message"]
@@ -57,8 +58,6 @@ class FFWebSocketHandler(FFRpcHandler):
         self.last_offset: int | None = None
 
     async def _open(self) -> None:
-        from ff_managers._comm.handlers.registry import ff_client_ssl_context
-
         try:
             self._ws = await connect(self.url, open_timeout=self.config.connect_timeout_s, ping_interval=self.config.ws_ping_interval_s,
                                      ping_timeout=self.config.ws_ping_interval_s, max_size=_MAX_MESSAGE, proxy=None,
@@ -66,10 +65,10 @@ class FFWebSocketHandler(FFRpcHandler):
         except (OSError, WebSocketException, TimeoutError) as exc:
             raise FFTransportError(f"{self.endpoint.system_id}: cannot open {self.url}: {exc!r}", sent=False) from exc
 
-    async def _write(self, message: dict[str, Any]) -> None:
+    async def _write(self, data: bytes) -> None:
         if self._ws is None:
             raise ConnectionError("not connected")
-        await self._ws.send(orjson.dumps(message).decode("utf-8"))
+        await self._ws.send(data.decode("utf-8"))
 
     async def _read(self) -> dict[str, Any] | None:
         if self._ws is None:

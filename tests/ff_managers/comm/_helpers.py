@@ -42,3 +42,44 @@ async def comm_for(config: FFConfigurationManagerConfigDTO, *endpoints: FFEndpoi
     for item in endpoints:
         comm.add_endpoint(item)
     return comm
+
+
+class ByteCountingProxy:
+    """A loopback TCP proxy that counts the bytes a client sends through it (to see compression on the wire)."""
+
+    def __init__(self, port: int) -> None:
+        self.target_port = port
+        self.upstream_bytes = 0
+        self._server: Any = None
+        self._tasks: set[Any] = set()
+
+    async def __aenter__(self) -> ByteCountingProxy:
+        import asyncio
+
+        async def pipe(reader: Any, writer: Any, count: bool) -> None:
+            try:
+                while data := await reader.read(65536):
+                    if count:
+                        self.upstream_bytes += len(data)
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                writer.close()
+
+        async def serve(reader: Any, writer: Any) -> None:
+            self._tasks.add(writer)
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            self._tasks.add(up_writer)
+            await asyncio.gather(pipe(reader, up_writer, True), pipe(up_reader, writer, False))
+
+        self._server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._server.close()
+        for writer in self._tasks:  # Python 3.11 has no Server.close_clients
+            writer.close()
+        await self._server.wait_closed()

@@ -88,3 +88,56 @@ async def test_no_endpoint_that_answers_raises_a_typed_error(config: FFConfigura
         comm.add_endpoint(endpoint(ready, "http", token))
         with pytest.raises(FFCommUnavailableError):
             await comm.send_message(_req("ff", "memory.list_sessions", user_id="alice"))
+
+
+async def test_endpoints_from_ready_files_reach_every_transport(config: FFConfigurationManagerConfigDTO) -> None:
+    from ff_managers.ff_cross_system_communication_manager import ff_endpoints_from_ready
+
+    async with two_services(config) as ((service_a, ready_a), (_b, ready_b)):
+        token = service_a.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config)) as comm:
+            for protocol in ("http", "tcp", "websocket"):
+                for item in ff_endpoints_from_ready([ready_a, ready_b.model_dump()], group=f"ff-{protocol}", token=token, protocol=protocol):
+                    comm.add_endpoint(item)
+            assert len(comm.endpoints()) == 6
+            for protocol in ("http", "tcp", "websocket"):
+                replies = await comm.broadcast_message(_req(f"ff-{protocol}", "memory.list_sessions", user_id="alice"))
+                assert len(replies) == 2 and all(r.message_type == "response" for r in replies), [r.payload for r in replies]
+
+
+async def test_updating_an_endpoints_address_moves_its_connections(config: FFConfigurationManagerConfigDTO) -> None:
+    async with two_services(config) as ((service_a, ready_a), (_b, ready_b)):
+        token = service_a.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config)) as comm:
+            comm.add_endpoint(endpoint(ready_a, "tcp", token, system_id="moving"))
+            assert (await comm.send_message(_req("moving", "memory.list_sessions", user_id="alice"))).message_type == "response"
+            await service_a.stop()
+            comm.add_endpoint(endpoint(ready_b, "tcp", token, system_id="moving"))  # "restarted" at B's address
+            reply = await comm.send_message(_req("moving", "memory.list_sessions", user_id="alice"))
+            assert reply.message_type == "response", reply.payload
+
+
+async def test_a_heartbeat_is_a_health_check_of_the_target(config: FFConfigurationManagerConfigDTO) -> None:
+    async with running_service(config) as (service, ready):
+        token = service.create_api_key("alice").key
+        comm = FFCrossSystemCommunicationManager(fast_comm(config))  # not opened: no background checks
+        comm.add_endpoint(endpoint(ready, "tcp", token))
+        beat = FFCrossSystemMessageDTO(message_type="heartbeat", target_system="ff")
+        reply = await comm.send_message(beat)
+        assert reply.message_type == "response" and reply.payload == {"healthy": True} and reply.correlation_id == beat.message_id
+        await service.stop()
+        assert (await comm.send_message(beat)).payload == {"healthy": False}
+        await comm.close()
+
+
+@pytest.mark.parametrize("protocol", ["http", "tcp", "websocket"])
+async def test_a_payload_json_cannot_hold_is_the_callers_error_not_the_endpoints(config: FFConfigurationManagerConfigDTO, protocol: str) -> None:
+    async with running_service(config) as (service, ready):
+        token = service.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config)) as comm:
+            comm.add_endpoint(endpoint(ready, protocol, token))
+            reply = await comm.send_message(_req("ff", "memory.create_session", user_id="alice", title=2**70))
+            assert reply.message_type == "error" and reply.payload["status"] == 422 and reply.payload["error"] == "FFValidationError"
+            metrics = comm.get_metrics()["protocols"].get(protocol, {})
+            assert metrics.get("failures", 0) == 0 and metrics.get("retries", 0) == 0
+            assert [row.consecutive_failures for row in comm.get_system_status()] == [0]

@@ -145,3 +145,12 @@ async def test_stop_shuts_down_the_managers_it_built_and_leaves_the_callers_runn
     assert memory.state == FFComponentState.RUNNING
     assert metrics.state == FFComponentState.STOPPED
     await memory.shutdown()
+
+
+async def test_concurrent_readiness_probes_all_pass(config: FFConfigurationManagerConfigDTO) -> None:
+    """Several clients' health checkers probe one instance at once: none may see another's probe file vanish."""
+    async with running_service(config) as (_service, ready):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ready.http_port}") as client:
+            for _ in range(3):
+                answers = await asyncio.gather(*(client.get("/health/ready") for _ in range(8)))
+                assert [a.status_code for a in answers] == [200] * 8, [a.json()["checks"] for a in answers if a.status_code != 200]

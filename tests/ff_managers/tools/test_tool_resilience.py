@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ff_managers._core import circuit_breaker
 from ff_managers._tools.resilience import FFBreakerState, FFCircuitBreaker, FFUserRateLimiter, ff_retry
 
 
@@ -13,6 +14,10 @@ class Seconds:
 
     def __call__(self) -> float:
         return self.value
+
+
+def test_tools_use_the_one_shared_breaker() -> None:
+    assert FFCircuitBreaker is circuit_breaker.FFCircuitBreaker  # the comm endpoints use it too
 
 
 def test_breaker_opens_after_threshold_consecutive_failures() -> None:

@@ -3,22 +3,16 @@ and `rollback` refusing to discard later changes: output, exit codes and what is
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-import main
 from ff_utils.ff_hashing import ff_build_manifest
-from testing.cli._console import make_console
 from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
+from tests._cli import run_cli
 
-
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main.main(list(argv), console=make_console(out))
-    return code, out.getvalue()
+_run = run_cli
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,124 @@
+"""`mutate PACKAGE`: mutation testing of one package, bounded in time, results kept in docs/.
+
+A nightly-style command, not part of CI's default run: mutmut mutates the package's files one
+change at a time and runs the fast tests configured for it (pyproject.toml,
+``[tool.mutmut.packages.<name>]``) against each mutant. The run happens in a copy of the tree
+outside the checkout; the checkout only receives docs/mutation/<package>.json and the score table
+in docs/MUTATION.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+
+from rich.console import Console
+
+from ff_class_configs import FFConfigurationManagerConfigDTO
+from ff_utils.ff_errors import FFConfigError, FFValidationError
+
+from ._registry import EXIT_CHECK_FAILED, EXIT_OK, command
+
+__all__ = ["cmd_mutate"]
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+_SHOW = "import sys; from mutmut.__main__ import cli; sys.exit(cli())"
+
+
+def _mutate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("package", nargs="?", help="package to mutate (see --list)")
+    parser.add_argument("--list", action="store_true", help="list the configured packages and their tests")
+    parser.add_argument("--max-minutes", type=float, default=30.0, help="stop mutmut after this long (default 30); what it checked is kept")
+    parser.add_argument("--max-children", type=int, default=2, help="parallel test processes (default 2, for a 2-core machine)")
+    parser.add_argument("--workspace", type=Path,
+                        help="keep the run here (outside the checkout) and resume it on the next call; default: a temp folder removed afterwards")
+    parser.add_argument("--results-dir", type=Path, default=CHECKOUT / "docs" / "mutation", help="where <package>.json goes")
+    parser.add_argument("--doc", type=Path, default=CHECKOUT / "docs" / "MUTATION.md", help="Markdown file whose score table is updated")
+
+
+def _commit(checkout: Path) -> str:
+    try:
+        head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], check=True, capture_output=True, text=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
+                               check=True, capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}+dirty" if dirty else head
+
+
+def _mutmut_version() -> str:
+    try:
+        return version("mutmut")
+    except PackageNotFoundError:
+        raise FFConfigError("mutmut is not installed: pip install -e '.[mutation]' (or 'mutmut>=3.8,<4')") from None
+
+
+def _survivor_diffs(workspace: Path, survivors: list[dict[str, str]], budget_s: float = 300) -> None:
+    """Attach ``mutmut show``'s diff to each survivor, so docs can say why it is harmless."""
+    deadline = time.monotonic() + budget_s
+    for survivor in survivors:
+        if time.monotonic() > deadline:
+            break
+        try:
+            shown = subprocess.run([sys.executable, "-c", _SHOW, "show", survivor["name"]], cwd=workspace,
+                                   capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            continue
+        diff = [line for line in shown.stdout.splitlines() if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))]
+        survivor["diff"] = "\n".join(diff)
+
+
+@command("mutate", "mutation testing of one package with mutmut, bounded in time (issue 20; nightly, not CI)", _mutate_arguments)
+def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+    from testing.mutation import load_targets, prepare_workspace, run_mutmut, tally_workspace, update_scores_doc, write_result
+    from testing.mutation._targets import mutmut_settings
+
+    pyproject = CHECKOUT / "pyproject.toml"
+    targets = load_targets(pyproject)
+    if args.list or not args.package:
+        for target in targets.values():
+            console.print(f"{target.name}: mutate {', '.join(target.mutate)}; tests {' '.join(target.tests)}")
+        return EXIT_OK
+    target = targets.get(args.package)
+    if target is None:
+        raise FFValidationError(f"unknown package {args.package!r}; configured: {', '.join(targets)}")
+    if args.max_minutes <= 0 or args.max_children < 1:
+        raise FFValidationError("--max-minutes must be > 0 and --max-children >= 1")
+    mutmut_version = _mutmut_version()
+    commit = _commit(CHECKOUT)
+    temporary = args.workspace is None
+    workspace = Path(tempfile.mkdtemp(prefix=f"ff-mutate-{target.name}-")) if temporary else args.workspace.resolve()
+    started = time.monotonic()
+    try:
+        fresh = prepare_workspace(CHECKOUT, workspace, target, mutmut_settings(pyproject), commit)
+        console.print(f"{'mutating' if fresh else 'resuming'} {target.name} in {workspace} "
+                      f"(at most {args.max_minutes:g} min, {args.max_children} children)")
+        run = run_mutmut(workspace, max_children=args.max_children, max_minutes=args.max_minutes)
+        result = tally_workspace(workspace, target.name, target.mutate)
+        if result.mutants == 0 or (result.not_checked == result.mutants and run.returncode not in (None, 0)):
+            tail = run.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+            console.print("\n".join(tail), markup=False, highlight=False)
+            console.print(f"mutmut checked no mutant of {target.name} (exit {run.returncode}); log above")
+            return EXIT_CHECK_FAILED
+        _survivor_diffs(workspace, result.survivors)
+        result.date = datetime.now(UTC).isoformat(timespec="seconds")
+        result.commit, result.mutmut_version, result.max_children = commit, mutmut_version, args.max_children
+        result.minutes = round((time.monotonic() - started) / 60, 1)
+        path = write_result(result, args.results_dir)
+        update_scores_doc(args.doc, list(targets), args.results_dir)
+    finally:
+        if temporary:
+            shutil.rmtree(workspace, ignore_errors=True)
+    score = "n/a" if result.score is None else f"{result.score:.1f} %"
+    state = "complete" if result.complete else f"stopped at {args.max_minutes:g} min, {result.not_checked} not checked"
+    console.print(f"{target.name}: {result.mutants} mutants, {result.killed} killed, {result.timeout} timeouts, "
+                  f"{result.survived} survived, score {score} ({state}); written to {path}")
+    return EXIT_OK

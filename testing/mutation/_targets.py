@@ -1,0 +1,58 @@
+"""The packages `mutate` knows: which files mutmut mutates and which fast tests judge the mutants.
+
+They are configured in pyproject.toml, ``[tool.mutmut.packages.<name>]``, beside mutmut's own
+settings, so adding a package or a test file is a configuration change, not a code change.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ff_utils.ff_errors import FFConfigError
+
+__all__ = ["MutationTarget", "load_targets", "mutmut_settings"]
+
+
+@dataclass(frozen=True)
+class MutationTarget:
+    """One package: ``mutate`` are glob patterns of the files to mutate (mutmut's ``only_mutate``),
+    ``tests`` the pytest paths whose failures count as kills."""
+
+    name: str
+    mutate: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+def _mutmut_table(pyproject: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FFConfigError(f"cannot read {pyproject}: {exc}") from exc
+    table = data.get("tool", {}).get("mutmut")
+    if not isinstance(table, dict):
+        raise FFConfigError(f"{pyproject} has no [tool.mutmut] table")
+    return table
+
+
+def mutmut_settings(pyproject: Path) -> dict[str, Any]:
+    """mutmut's own keys of ``[tool.mutmut]`` (everything but our package map)."""
+    return {key: value for key, value in _mutmut_table(pyproject).items() if key != "packages"}
+
+
+def load_targets(pyproject: Path) -> dict[str, MutationTarget]:
+    """Every package of ``[tool.mutmut.packages]``; a malformed entry is a config error, not a skip."""
+    packages = _mutmut_table(pyproject).get("packages")
+    if not isinstance(packages, dict) or not packages:
+        raise FFConfigError(f"{pyproject} has no [tool.mutmut.packages.<name>] tables")
+    targets = {}
+    for name, entry in packages.items():
+        mutate, tests = entry.get("mutate"), entry.get("tests")
+        if not (isinstance(mutate, list) and mutate and all(isinstance(m, str) for m in mutate)):
+            raise FFConfigError(f"[tool.mutmut.packages.{name}] needs mutate = [glob, ...]")
+        if not (isinstance(tests, list) and tests and all(isinstance(t, str) for t in tests)):
+            raise FFConfigError(f"[tool.mutmut.packages.{name}] needs tests = [path, ...]")
+        targets[name] = MutationTarget(name, tuple(mutate), tuple(tests))
+    return targets

@@ -1,0 +1,145 @@
+"""A mutation run's workspace: a copy of the tree outside the checkout, and mutmut run inside it.
+
+mutmut writes its mutated copy (``mutants/``), its caches and its result files into the directory
+it runs in. Running it in a copy keeps the checkout untouched (no ``mutants/`` to ignore or to
+leak into a commit, no half-mutated file if a run is killed), and lets a run be bounded in time
+by killing its process group without any clean-up in the checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ff_utils.ff_errors import FFConfigError
+
+from ._targets import MutationTarget
+
+__all__ = ["MutmutRun", "prepare_workspace", "run_mutmut", "workspace_pyproject"]
+
+# Never copied: version control, environments, caches and generated data.
+_SKIP_NAMES = {".git", ".venv", ".venv-ci", "__pycache__", ".pytest_cache", ".hypothesis", "mutants",
+               "ff_data", "ff_reports", "build", "dist"}
+# The workspace remembers what it was made from, so a resumed run never mixes two trees.
+WORKSPACE_MARK = "ff-mutate-workspace.json"
+_MUTMUT = "import sys; from mutmut.__main__ import cli; sys.exit(cli())"
+
+
+def _tree_files(checkout: Path) -> list[Path]:
+    """The checkout's files as git sees them (tracked and untracked-but-not-ignored), or, outside a
+    git checkout, every file but the skipped names."""
+    try:
+        out = subprocess.run(["git", "-C", str(checkout), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             check=True, capture_output=True, timeout=60).stdout
+        names = [Path(n) for n in out.decode("utf-8", "surrogateescape").split("\0") if n]
+    except (OSError, subprocess.SubprocessError):
+        names = [p.relative_to(checkout) for p in checkout.rglob("*") if p.is_file()]
+    return [n for n in names if not (set(n.parts) & _SKIP_NAMES) and (checkout / n).is_file()]
+
+
+def _toml_value(value: Any) -> str:
+    """TOML for the simple values mutmut's settings take (strings, numbers, booleans, lists)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, (bool, int, float, str)):
+        return json.dumps(value)
+    raise FFConfigError(f"unsupported value in [tool.mutmut]: {value!r}")
+
+
+def workspace_pyproject(text: str, settings: dict[str, Any], target: MutationTarget, also_copy: list[str]) -> str:
+    """The checkout's pyproject.toml with its ``[tool.mutmut*]`` tables replaced by one
+    ``[tool.mutmut]`` for this target: the shared settings, the target's files and its tests."""
+    kept, skipping = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            skipping = stripped.startswith("[tool.mutmut]") or stripped.startswith("[tool.mutmut.")
+        if not skipping:
+            kept.append(line)
+    merged = dict(settings)
+    merged["only_mutate"] = list(target.mutate)
+    merged["pytest_add_cli_args_test_selection"] = list(target.tests)
+    merged["also_copy"] = sorted(set(merged.get("also_copy", [])) | set(also_copy))
+    table = ["", "[tool.mutmut]"] + [f"{key} = {_toml_value(value)}" for key, value in merged.items()]
+    return "\n".join(kept + table) + "\n"
+
+
+def prepare_workspace(checkout: Path, workspace: Path, target: MutationTarget, settings: dict[str, Any], commit: str) -> bool:
+    """Copy the checkout into ``workspace`` and configure mutmut for ``target``.
+
+    Returns False when ``workspace`` already holds a run of the same target and commit (it is
+    resumed: mutmut keeps the verdicts it has and tests only the mutants not yet checked); a
+    workspace made from another target or commit is refused rather than mixed.
+    """
+    mark = {"package": target.name, "commit": commit}
+    mark_path = workspace / WORKSPACE_MARK
+    if mark_path.exists():
+        found = json.loads(mark_path.read_text(encoding="utf-8"))
+        if found != mark:
+            raise FFConfigError(f"workspace {workspace} holds a run of {found}, not {mark}: use another --workspace")
+        return False
+    if workspace.exists() and any(workspace.iterdir()):
+        raise FFConfigError(f"workspace {workspace} is not empty and is not a mutation workspace")
+    if workspace.resolve().is_relative_to(checkout.resolve()):
+        raise FFConfigError(f"workspace {workspace} is inside the checkout {checkout}; choose a folder outside it")
+    workspace.mkdir(parents=True, exist_ok=True)
+    for name in _tree_files(checkout):
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(checkout / name, workspace / name)
+    source_tops = {Path(p).parts[0] for p in settings.get("source_paths", [])}
+    also_copy = sorted(p.name for p in workspace.iterdir() if p.name not in source_tops | {"pyproject.toml", WORKSPACE_MARK})
+    pyproject = workspace / "pyproject.toml"
+    pyproject.write_text(workspace_pyproject(pyproject.read_text(encoding="utf-8"), settings, target, also_copy), encoding="utf-8")
+    mark_path.write_text(json.dumps(mark), encoding="utf-8")
+    return True
+
+
+@dataclass(frozen=True)
+class MutmutRun:
+    returncode: int | None  # None: stopped at the time bound
+    log: Path
+
+
+def run_mutmut(workspace: Path, *, max_children: int, max_minutes: float) -> MutmutRun:
+    """``mutmut run`` in ``workspace`` in its own process group, stopped (the whole group) after
+    ``max_minutes``; the verdicts mutmut saved so far stay in the workspace."""
+    log = workspace / "mutmut-run.log"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-c", _MUTMUT, "run", "--max-children", str(max_children)],
+                                cwd=workspace, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+        try:
+            return MutmutRun(proc.wait(timeout=max_minutes * 60), log)
+        except subprocess.TimeoutExpired:
+            return MutmutRun(None, log)
+        finally:
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """End mutmut and every worker it forked (they share its session's process group)."""
+    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig is signal.SIGTERM:
+            # The leader is gone; SIGKILL any worker that outlived it.
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            break

@@ -341,16 +341,22 @@ async def freeze_by_sigstop(ctx: Any, check: FFChecker) -> None:
     record = h.begin_fault("SIGSTOP", victim)
     await h.signal(victim, signal.SIGSTOP)
     detected = False
+    # Frozen for the hold time, and until the idle probe endpoint is seen not healthy: two failed
+    # checks (each bounded by the 1 s attempt timeout) plus the interval, so 4 s at most.
+    started = time.perf_counter()
     try:
-        deadline = time.perf_counter() + max(h.hold, 1.5)
-        while time.perf_counter() < deadline:
+        while time.perf_counter() - started < max(h.hold, 4.0):
             if h.statuses().get(probe, ("healthy",))[0] != "healthy":
                 detected = True
+            if detected and time.perf_counter() - started >= h.hold:
+                break
             await asyncio.sleep(0.05)
     finally:
         await h.signal(victim, signal.SIGCONT)
         h.clear_fault(record, f"SIGCONT {victim}")
-    check.that(detected, "the active health check alone marks the frozen instance (its idle probe endpoint) not healthy")
+    check.that(detected, "the active health check alone marks the frozen instance (its idle probe endpoint) not healthy",
+               f"still healthy after {time.perf_counter() - started:.1f} s frozen")  # fmt: skip
+    check.metric("frozen_seconds", record.cleared - record.injected if record.cleared else 0.0)
     back = await h.await_recovery(record)
     check.that(back, f"{victim} serves again and is back in rotation after SIGCONT", record.detail)
     window = [a for a in h.attempts if record.injected <= a.end <= (record.recovered or h.now())]
@@ -399,9 +405,8 @@ async def proxy_latency(ctx: Any, check: FFChecker) -> None:
 @REGISTRY.test("proxy fault: a hang (timeout) is retried elsewhere", components=_COMPONENTS, depends_on=("load_started",),
                after=("proxy_latency",), timeout_seconds=60)  # fmt: skip
 async def proxy_hang(ctx: Any, check: FFChecker) -> None:
-    # A black-holed route: nothing gets through, and each connection is closed after a second (as a
-    # kernel gives up on a connection whose segments go unanswered). A hang that never closes
-    # would leave a byte stream with a hole in it, which no real TCP connection can have.
+    # A black-holed route: nothing gets through, and each connection is closed after a second, as
+    # a kernel gives up on a connection whose segments go unanswered.
     await _proxy_fault(ctx, check, "hang", "timeout", True, ("upstream",), timeout_ms=1000)
 
 

@@ -76,7 +76,8 @@ def test_run_all_end_to_end_and_its_exit_code_follows_the_gates(tmp_path, monkey
     code, text = _run(["--config", str(config), "run-all", "--output", str(out), "--formats", "json,junit,html"])
     assert code == 0, text
     report = json.loads(next(out.glob("run_*.json")).read_text())
-    assert [s["suite"] for s in report["suites"]] == ["component", "use_cases", "performance", "security", "failure", "migration"]
+    assert [s["suite"] for s in report["suites"]] == ["component", "use_cases", "performance", "security", "failure", "migration",
+                                                     "cross_system"]
     assert report["verdict_passed"] and len(report["use_case_results"]) == 22 and report["performance"]["operations"]
     assert next(out.glob("run_*.html")).read_text().count("<svg") >= 1
     assert (out / "history").is_dir()

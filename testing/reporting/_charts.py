@@ -345,9 +345,9 @@ def cross_system_timeline_chart(
                            label=kind if (kind not in seen and ax is rate_ax) else None)
             seen.add(kind)
             if kind == "fault" and width_in >= WIDE_IN:
-                rate_ax.text(at, top * 1.02, _short(label, width_in), rotation=90, fontsize=6.5, color=colour,
-                             va="bottom", ha="right")
-        rate_ax.set_ylim(bottom=0, top=top * (1.6 if marks else 1.15))
+                rate_ax.text(at, top * 1.08, label[:24], rotation=90, fontsize=6, color=colour, va="bottom", ha="right",
+                             clip_on=True)
+        rate_ax.set_ylim(bottom=0, top=top * (2.4 if marks else 1.15))
         rate_ax.set_xlim(left=0)
         rate_ax.set_ylabel("requests/s")
         rate_ax.set_title("Cross-system load: throughput, errors and p95 per second" if width_in >= WIDE_IN else "Cross-system load")

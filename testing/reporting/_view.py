@@ -440,6 +440,24 @@ def _performance_charts(report: FFSystemIntegrationReportDTO) -> dict[str, Chart
     return charts
 
 
+_MARKED = ("fault", "cleared", "recovered", "ejected", "returned", "breaker_open")
+
+
+def _timeline_marks(events: list) -> list[tuple[float, str, str]]:
+    """The events worth a line on the chart: faults, clearings, recoveries and the first ejection
+    or return of each burst (an instance's endpoints change state together; one line says it)."""
+    marks: list[tuple[float, str, str]] = []
+    last: dict[str, float] = {}
+    for event in sorted(events, key=lambda e: e.at_seconds):
+        if event.kind not in _MARKED:
+            continue
+        if event.kind not in ("fault", "cleared") and event.at_seconds - last.get(event.kind, -1.0) < 0.5:
+            continue
+        last[event.kind] = event.at_seconds
+        marks.append((event.at_seconds, event.kind, event.label))
+    return marks
+
+
 def _cross_system_charts(report: FFSystemIntegrationReportDTO) -> dict[str, Chart]:
     cross = report.cross_system
     if cross is None or len(cross.timeline) < 2:
@@ -450,7 +468,7 @@ def _cross_system_charts(report: FFSystemIntegrationReportDTO) -> dict[str, Char
         "cross_system_timeline": _both(
             _charts.cross_system_timeline_chart,
             [(s.start_seconds, s.ok / s.seconds, s.errors / s.seconds, s.p95_ms) for s in cross.timeline],
-            [(e.at_seconds, e.kind, e.label) for e in cross.events],
+            _timeline_marks(cross.events),
             ceiling,
         )
     }

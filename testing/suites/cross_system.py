@@ -36,7 +36,7 @@ from testing._load import FFResourceSampler
 from testing.runner import FFChecker, FFSuiteRegistry
 from testing.suites._cross_system._gates import FFGateThresholds, FFGeneratorLoad, evaluate_gates
 from testing.suites._cross_system._harness import GROUP, LOAD_TRANSPORTS, STATE_KEY, FFCrossHarness, harness_of
-from testing.suites._cross_system._integrity import check_integrity
+from testing.suites._cross_system._integrity import check_integrity, snapshot_manifest
 from testing.suites._cross_system._ledger import read_all_from_disk, reconcile
 from testing.suites._cross_system._samples import FFWriteLedgerResult
 from testing.suites._cross_system._timeline import failover_windows, timeline, transport_stats
@@ -131,7 +131,7 @@ async def _contract(ctx: Any, check: FFChecker, transport: str) -> None:
     h = harness_of(ctx)
     check.require(transport in h.transports, f"{transport}: the communication manager speaks it", "; ".join(h.missing))
     group = GROUP[transport]
-    user = f"xs_contract_{transport}"
+    user = h.user(f"contract_{transport}")
     session = await h.result(group, "memory.create_session", {"user_id": user, "title": f"{transport} contract"})
     check.that(session.get("session_id"), f"{transport}: memory.create_session answers a session")
     sid = session["session_id"]
@@ -204,7 +204,7 @@ async def no_retry_of_unkeyed_writes(ctx: Any, check: FFChecker) -> None:
     _require_proxies(h, check)
     check.require("tcp" in h.transports and all("tcp" in i.proxies for i in h.instances), "TCP and its fault proxies are up")
     victim = h.instances[0]
-    user = "xs_unkeyed"
+    user = h.user("unkeyed")
     # The request goes through, no reply comes back; the connection is closed after 1.5 s.
     added = h.add_toxic(victim, "timeout", "tcp", "downstream", timeout_ms=1500)
     try:
@@ -252,6 +252,9 @@ async def discovery(ctx: Any, check: FFChecker) -> None:
                       "priority_honoured", "discovery"))  # fmt: skip
 async def load_started(ctx: Any, check: FFChecker) -> None:
     h = harness_of(ctx)
+    with check.step("list the files of the data root"):
+        h.files_before_load = await asyncio.to_thread(snapshot_manifest, h.cluster.data_dir)
+    check.that(h.files_before_load, "the seeded data root has files to keep")
     h.sampler = FFResourceSampler(0.5)
     await h.sampler.__aenter__()
     h.start_load()
@@ -286,7 +289,7 @@ async def failover_on_sigkill(ctx: Any, check: FFChecker) -> None:
     sent_while_dead = _endpoint_failures(h, victim) - failures_quiet
     with check.step("discovery drops the killed instance after its lease"):
         survivor = h.instances[0].instance_id
-        deadline = time.perf_counter() + h.settings.lease_seconds + 3 * h.settings.heartbeat_seconds + 2
+        deadline = time.perf_counter() + h.lease_seconds + 3 * h.heartbeat_seconds + 2
         listed = await _registry(h, survivor)
         while listed is not None and victim in listed and time.perf_counter() < deadline:
             await asyncio.sleep(0.2)
@@ -455,7 +458,7 @@ async def udp_faults(ctx: Any, check: FFChecker) -> None:
 async def state_sync(ctx: Any, check: FFChecker) -> None:
     h = harness_of(ctx)
     writer, *readers = h.instances
-    user = "xs_sync_user"
+    user = h.user("sync")
     session = await h.result(f"{writer.instance_id}-http", "memory.create_session", {"user_id": user, "title": "sync"})
     for n in range(3):
         await h.result(f"{writer.instance_id}-tcp", "memory.add_message",

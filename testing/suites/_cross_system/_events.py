@@ -68,7 +68,7 @@ async def resume_across_failover(h: Any, check: FFChecker) -> None:
 
     check.require("websocket" in h.transports, "the communication manager speaks WebSocket", "; ".join(h.missing))
     check.require(all("http" in i.proxies for i in h.instances), "a fault proxy stands in front of every instance")
-    user = "xs_events_user"
+    user = h.user("events")
     session = await h.result(GROUP["http"], "memory.create_session", {"user_id": user, "title": "events"})
     sid = session["session_id"]
 

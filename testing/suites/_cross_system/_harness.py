@@ -130,6 +130,11 @@ class FFCrossHarness:
     load_seconds: float = 0.0
     transports: tuple[str, ...] = LOAD_TRANSPORTS
     udp_ready: bool = True
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    files_before_load: set[str] = field(default_factory=set)
+    """The lasting files of the data root when the load started (``data_integrity`` compares)."""
+    lease_seconds: float = 15.0
+    heartbeat_seconds: float = 5.0
     missing: list[str] = field(default_factory=list)
     """What the suite could not set up (no fault proxy, no handler for a transport): shown in the results."""
     _comm_host: asyncio.Task[None] | None = None
@@ -174,6 +179,8 @@ class FFCrossHarness:
             cluster = FFLocalCluster.attach(Path(given))
             owns = False
         harness = cls(ctx=ctx, settings=settings, profile=profile, cluster=cluster, owns_cluster=owns, token=cluster.token())
+        service = cluster.config().service  # an attached cluster keeps the lease it was started with
+        harness.lease_seconds, harness.heartbeat_seconds = service.lease_seconds, service.heartbeat_seconds
         try:
             await harness._build()
         except BaseException:
@@ -273,6 +280,10 @@ class FFCrossHarness:
         with contextlib.suppress(FFNotFoundError):
             proxy.remove_toxic(name)
 
+    def user(self, name: str) -> str:
+        """A user id of this run only (an attached cluster keeps the users of earlier runs)."""
+        return f"xs_{self.tag}_{name}"
+
     def instance(self, instance_id: str) -> _Instance:
         return next(i for i in self.instances if i.instance_id == instance_id)
 
@@ -330,7 +341,7 @@ class FFCrossHarness:
     async def seed_data(self) -> None:
         """The users and sessions the load writes to (created through the manager)."""
         for n in range(_SESSIONS):
-            user = f"xs_user_{n:02d}"
+            user = self.user(f"load_{n:02d}")
             session = await self.result(GROUP["http"], "memory.create_session", {"user_id": user, "title": f"cross-system {n}"})
             self.sessions.append((user, session["session_id"]))
         self._session_cycle = itertools.cycle(self.sessions)

@@ -52,3 +52,16 @@ def test_reads_message_ids_from_the_session_file(tmp_path):
     )
     assert read_session_ids_from_disk(tmp_path, "u1", "s1") == ["a", "b", "a"]
     assert read_session_ids_from_disk(tmp_path, "u1", "missing") == []
+
+
+def test_the_file_listing_leaves_out_what_comes_and_goes(tmp_path):
+    from testing.suites._cross_system._integrity import snapshot_manifest
+
+    (tmp_path / "users" / "u").mkdir(parents=True)
+    (tmp_path / "users" / "u" / "messages.jsonl").write_text("{}\n")
+    (tmp_path / "users" / "u" / ".messages.jsonl.lock").write_text("")
+    (tmp_path / "system" / "service" / "instances").mkdir(parents=True)
+    (tmp_path / "system" / "service" / "instances" / "xs-1.json").write_text("{}")
+    (tmp_path / "system" / "service" / "ready-probe-1-abc.json").write_text("{}")
+    (tmp_path / "system" / "service" / "api_keys.json").write_text("{}")
+    assert snapshot_manifest(tmp_path) == {"users/u/messages.jsonl", "system/service/api_keys.json"}

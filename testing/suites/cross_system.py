@@ -22,7 +22,6 @@ test manager runs after the suite whatever happened, so no process outlives it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import time
@@ -35,7 +34,7 @@ from ff_utils.ff_errors import FFError
 from testing._load import FFResourceSampler
 from testing.runner import FFChecker, FFSuiteRegistry
 from testing.suites._cross_system._gates import FFGateThresholds, FFGeneratorLoad, evaluate_gates
-from testing.suites._cross_system._harness import GROUP, LOAD_TRANSPORTS, STATE_KEY, FFCrossHarness, harness_of
+from testing.suites._cross_system._harness import GROUP, STATE_KEY, FFCrossHarness, harness_of
 from testing.suites._cross_system._integrity import check_integrity, snapshot_manifest
 from testing.suites._cross_system._ledger import read_all_from_disk, reconcile
 from testing.suites._cross_system._samples import FFWriteLedgerResult

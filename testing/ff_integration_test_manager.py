@@ -182,7 +182,9 @@ class FFIntegrationTestManager:
         """Run one suite, or with ``only`` the named tests of it plus what they depend on.
 
         ``only`` takes test ids with or without the suite prefix (``"use_cases.rag_chat"`` or
-        ``"rag_chat"``). Results are persisted as they complete and kept for the report.
+        ``"rag_chat"``). Results are persisted as they complete and kept for the report. A suite
+        module may set ``MAX_RETRIES`` (its own retry count) and ``SUITE_CLEANUP`` (an async hook
+        run after its tests whatever happened: the cross-system suite stops its processes there).
         Raises FFValidationError for an unknown suite or test id.
         """
         module = _suite_module(suite)
@@ -238,6 +240,11 @@ class FFIntegrationTestManager:
 
     async def run_failure_simulation_tests(self) -> list[FFIntegrationTestResultDTO]:
         return (await self.run_suite("failure")).results
+
+    async def run_cross_system_tests(self) -> FFCrossSystemSummaryDTO | None:
+        """The cross-system suite (real instances, faults, seed 000's gates); its report section."""
+        await self.run_suite("cross_system")
+        return self.cross_system_summary()
 
     async def run_migration_validation_tests(self) -> FFIntegrationTestResultDTO:
         return _aggregate(await self.run_suite("migration"), "migration validation")

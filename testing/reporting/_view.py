@@ -355,6 +355,19 @@ def _cards(report: FFSystemIntegrationReportDTO) -> list[Card]:
                 _tone(proven),
             )
         )
+    cross = report.cross_system
+    if cross is not None and cross.gates:
+        held = sum(1 for g in cross.gates if g.outcome == "passed")
+        undecided = sum(1 for g in cross.gates if g.outcome == "inconclusive")
+        broken = len(cross.gates) - held - undecided
+        cards.append(
+            Card(
+                "Cross-system",
+                f"{held}/{len(cross.gates)}",
+                f"seed 000 criteria held · {broken} broken · {undecided} inconclusive · {len(cross.faults)} faults",
+                _tone(broken == 0 and undecided == 0, undecided > 0 and broken == 0),
+            )
+        )
     seconds = max(0.0, (report.finished_at - report.started_at).total_seconds())
     cards.append(
         Card("Duration", format_duration(seconds), f"profile {report.profile} · seed {report.seed}", "neutral")

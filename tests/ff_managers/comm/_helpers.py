@@ -16,7 +16,7 @@ __all__ = ["endpoint", "running_service", "fast_comm", "two_services"]
 
 def fast_comm(config: FFConfigurationManagerConfigDTO, **overrides: Any) -> FFConfigurationManagerConfigDTO:
     """Comm settings small enough for a test to see failover quickly (no timed assertions)."""
-    settings = {"request_timeout_s": 3.0, "connect_timeout_s": 1.0, "retry_backoff_base_s": 0.0, "health_interval_s": 0.2,
+    settings = {"request_timeout_s": 10.0, "connect_timeout_s": 2.0, "retry_backoff_base_s": 0.0, "health_interval_s": 0.2,
                 "eject_base_s": 0.5} | overrides  # fmt: skip
     for key, value in settings.items():
         setattr(config.comm, key, value)

@@ -9,8 +9,9 @@ holds events past the offset; otherwise the manager's stream subscribes from "no
    one instance, A), writes three messages on A and receives their three events, in offset order;
 2. resets A's connections at its proxy (the stream's connection breaks; the instance lives),
    writes two more messages on another instance B while A is cut off;
-3. expects the stream to fail over to B and deliver the two new writes' events -- or, where B
-   could not resume from A's offset, an ``events.gap`` before them -- and no event twice.
+3. expects the stream to fail over to another instance and deliver those writes' events -- or,
+   where it could not resume from A's offset (or is on a third instance, which never saw them),
+   an ``events.gap`` -- then every write made on its new instance, and no event twice.
 
 Every write is then read back through the API, once each.
 """
@@ -98,7 +99,8 @@ async def resume_across_failover(h: Any, check: FFChecker) -> None:
             missing = [m for m in during if m not in seen_during]
             check.that(not missing or gap, "no silent gap: writes made during the failover arrive as events, or a gap "
                        "event says some may not", f"missing {missing}, gap event {gap}")  # fmt: skip
-            after = [await write(f"{b.instance_id}-tcp", n) for n in range(5, 7)]
+            now_on = h.instance_of_endpoint(stream.endpoint.system_id) if stream.endpoint is not None else b.instance_id
+            after = [await write(f"{now_on}-tcp", n) for n in range(5, 7)]  # an instance's events come from it alone
             seen_after, _, _ = await _collect(stream, user, set(after), timeout=5.0)
         finally:
             h.remove_toxic(added)

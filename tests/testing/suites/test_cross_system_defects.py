@@ -180,3 +180,25 @@ async def test_the_whole_suite_is_green_on_the_real_manager_and_reports_its_gate
     assert cross.lost_writes == 0 and cross.duplicated_writes == 0 and cross.acknowledged_writes > 100
     assert len(cross.timeline) >= 20 and any(e.kind == "ejected" for e in cross.events)
     assert not list((tmp_path / "runs").rglob("*.pid")), "every instance's pid file is gone: the suite stopped what it started"
+
+
+async def test_an_attached_cluster_is_used_and_left_running(tmp_path: Path) -> None:
+    """``main.py cluster test``: the suite attaches to a running cluster, breaks and heals its
+    instances, and leaves it running (continued, restarted) when it is done."""
+    from testing.cluster import FFLocalCluster
+
+    cluster = FFLocalCluster(instances=2, data_dir=tmp_path / "data", run_dir=tmp_path / "run",
+                             env={"FF_SERVICE__LEASE_SECONDS": "3", "FF_SERVICE__HEARTBEAT_SECONDS": "1"})
+    async with cluster:
+        tm = FFIntegrationTestManager(_config(), output_dir=tmp_path / "out", cluster_run_dir=tmp_path / "run")
+        try:
+            outcome = await tm.run_suite("cross_system", only=["failover_on_sigkill", "restart_on_same_port", "freeze_by_sigstop",
+                                                              "data_integrity"])
+        finally:
+            await tm.close()
+        bad = {r.test_id: (r.status, r.error_message) for r in outcome.results if r.status != FFTestStatus.PASSED}
+        assert not bad, bad
+        status = await FFLocalCluster.attach(tmp_path / "run").status()
+        assert [s.ready for s in status] == [True, True], status
+        integrity = next(r for r in outcome.results if r.test_id.endswith("data_integrity"))
+        assert any("not hashed at rest" in w for w in integrity.warnings_generated)

@@ -79,6 +79,7 @@ class FFMessageRouter:
         self.budget = budget
         self.clock, self.monotonic, self.sleep = clock, monotonic, sleep
         self.rng = rng or random.Random()
+        self.expired_before_send = 0
 
     # -- rules (a planted-defect variant overrides retry_allowed) ---------------------------------
 
@@ -172,6 +173,7 @@ class FFMessageRouter:
 
     async def send(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
         if self.is_expired(message):
+            self.expired_before_send += 1
             return self._expired_reply(message, "before it was sent; it was never sent")
         if message.message_type == "heartbeat" and message.operation is None:
             return await self.heartbeat(message)
@@ -265,4 +267,5 @@ class FFMessageRouter:
         return list(await asyncio.gather(*(one(e) for e in targets)))
 
     def snapshot_extra(self) -> dict[str, Any]:
-        return {"retry_budget": {"requests": self.budget.requests, "retries": self.budget.retries}}
+        return {"retry_budget": {"requests": self.budget.requests, "retries": self.budget.retries},
+                "expired_before_send": self.expired_before_send}  # fmt: skip

@@ -62,6 +62,7 @@ async def _stale_message(config: FFConfigurationManagerConfigDTO, manager: type[
             before = comm.get_metrics()["protocols"]["http"]["sent"]
             reply = await comm.send_message(_add(sid, "stale", ttl_s=1, timestamp=datetime.now(UTC) - timedelta(seconds=10)))
             sent = comm.get_metrics()["protocols"]["http"]["sent"] - before
+            assert comm.get_metrics()["expired_before_send"] == (1 - sent)
             return sent, "stale" in await _stored(comm, sid), reply
 
 

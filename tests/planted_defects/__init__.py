@@ -30,6 +30,8 @@ from ff_managers import (
 )
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect, caught, planted, run_defect
+from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
+from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
 
 __all__ = ["CATALOGUE", "PlantedDefect", "caught", "planted", "run_defect"]
@@ -293,6 +295,8 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("event_data_not_stored", EventDataNotStored.__doc__ or "", _MET, manager_classes={"metrics": EventDataNotStored}),
     _c("tag_values_truncated", TagValuesTruncated.__doc__ or "", _MET, manager_classes={"metrics": TagValuesTruncated}),
     *METRICS_DEFECTS,
+    *CORE_DEFECTS,
+    *MEMORY_DEFECTS,
     # The use-case suite's scenarios check the same guarantees on the data they produce.
     _c("rag_search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", "rag_chat", suite="use_cases",
        manager_classes={"knowledge": SearchTopKPlusOne}),

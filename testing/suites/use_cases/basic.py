@@ -167,12 +167,19 @@ async def rag_chat(ctx: FFTestContext, check: FFChecker) -> None:
         base = await ctx.knowledge.get_knowledge_base(user, kb.kb_id)
         check.equal(base.document_count, len(documents), "every document is in the knowledge base")
         target_doc = stored[2]
+        for source, doc in zip(documents, stored):
+            text = await ctx.knowledge.get_document_text(user, kb.kb_id, doc.doc_id)
+            check.that(text == source.content, f"{doc.title}: the document's text reads back byte for byte", f"{len(text)} vs {len(source.content)} chars")
     with check.step("ask the question"):
         session = await ctx.memory.create_session(user, title="Handbook questions")
         question = await ctx.memory.add_message(user, session.session_id, "user", f"What is the {target.probe}?")
     with check.step("retrieve"):
         hits = await ctx.knowledge.search(user, kb.kb_id, target.probe, top_k=3)
         check.require(bool(hits), "the question retrieves chunks")
+        every = await ctx.knowledge.search(user, kb.kb_id, target.probe, top_k=20)
+        check.equal(len(hits), min(3, len(every)), "top_k=3 returns three hits (or every match, if fewer)")
+        check.equal([h.chunk_id for h in hits], [h.chunk_id for h in every[:3]], "top_k=3 returns the best three of the full ranking")
+        check.equal([h.rank for h in hits], list(range(1, len(hits) + 1)), "hits are ranked 1..n")
         best = hits[0]
         check.equal(best.doc_id, target_doc.doc_id, "the best chunk comes from the document holding the answer")
         check.that(target.fact in best.text, "the best chunk contains the fact", f"chunk text {best.text[:160]!r}")

@@ -7,6 +7,7 @@ import asyncio
 from ff_class_configs.ff_tool_dtos import FFToolRunStatus
 from testing._context import FFTestContext
 from testing.runner import FFChecker
+from testing.suites.use_cases._guarantees import check_summary_exact
 from testing.suites.use_cases._support import data_path, read_jsonl, use_case
 
 __all__: list[str] = []
@@ -71,6 +72,7 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             (3, max(durations), min(durations)),
             "the experiment's timings are all recorded",
         )
+        check_summary_exact(check, everything, durations, "the experiment's timings")
         for variant, run in runs.items():
             one = await ctx.metrics.get_summary("sandbox.run_ms", tags={"experiment": experiment, "variant": variant})
             check.equal((one.count, one.last), (1, run.duration_ms), f"variant {variant}: its own timing is recorded")

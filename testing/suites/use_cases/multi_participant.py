@@ -16,6 +16,7 @@ from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolPermissions
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
+from testing.suites.use_cases._guarantees import check_panel_figures, check_panel_paging, check_panel_retry, check_run_limits
 from testing.suites.use_cases._support import (
     data_path,
     panel_file,
@@ -125,6 +126,8 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
             [[m.message_id] for m in spoken[-3:]],
             "each insight cites its message",
         )
+        await check_panel_paging(check, ctx.panel, user, panel.panel_id, [m.message_id for m in messages])
+        await check_panel_retry(check, ctx.panel, user, panel.panel_id, spoken[-1])
     with check.step("close and remember the outcome"):
         figures = await ctx.panel.close_panel(user, panel.panel_id, summary="Fund the tram first (2 of 3).")
         check.equal(
@@ -132,6 +135,7 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
             (2, 3, 7),
             "closing analytics count rounds, insights, messages",
         )
+        check_panel_figures(check, figures, messages, await ctx.panel.get_decisions(user, panel.panel_id))
         with check.raises(FFConflictError, "a closed panel refuses messages"):
             await ctx.panel.add_message(user, panel.panel_id, "economist", "One more thing.")
         outcome = f"The transport panel recommends funding the tram first, consensus {tally.consensus_level:.2f}."
@@ -235,6 +239,7 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
             "the verdict is kept with the closed panel",
         )
         check.equal(figures.rounds, rounds, "analytics count three complete rounds")
+        check_panel_figures(check, figures, messages, await ctx.panel.get_decisions(user, panel.panel_id))
         tally = (await ctx.panel.get_decisions(user, panel.panel_id))[0]
         check.equal(tally.majority_option, "pro", "the judge's vote names the winner")
     with check.step("analytics"):
@@ -555,3 +560,4 @@ async def _run_agent(
         check.equal([m.metadata.get("task_id") for m in remembered], [task["task_id"]], "the filed task is remembered")
         counts = Counter(r.tool for r in logged)
         check.equal(sum(counts.values()), len(plan), "one logged run per step (retries are attempts, not runs)")
+        await check_run_limits(check, ctx.tools, user)

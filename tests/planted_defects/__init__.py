@@ -31,6 +31,7 @@ from ff_managers import (
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect, caught, planted, run_defect
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
 
 __all__ = ["CATALOGUE", "PlantedDefect", "caught", "planted", "run_defect"]
 
@@ -285,4 +286,5 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("event_data_not_stored", EventDataNotStored.__doc__ or "", _MET, manager_classes={"metrics": EventDataNotStored}),
     _c("tag_values_truncated", TagValuesTruncated.__doc__ or "", _MET, manager_classes={"metrics": TagValuesTruncated}),
     *METRICS_DEFECTS,
+    *GUARANTEE_DEFECTS,
 )

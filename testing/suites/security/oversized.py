@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ff_utils.ff_errors import FFError
 from ff_utils.ff_json_utils import ff_dumps
 from testing._context import FFTestContext
 from testing.runner import FFChecker
@@ -68,7 +69,11 @@ async def _refuse_oversized(
         after = await tree_snapshot(box.sandbox)
         if at_limit is not None:
             with check.step("the same calls at exactly the limits"):
-                await at_limit(box, anchor)
+                try:
+                    await at_limit(box, anchor)
+                except FFError as exc:  # a limit enforced early: a finding, not a broken test
+                    seen.note(f"at exactly the limit: refused with {type(exc).__name__}: {exc}")
+                    check.that(False, "every call at exactly its limit is accepted", f"{type(exc).__name__}: {exc}")
     changes = tree_diff(before, after)
     seen.note(report.summary())
     seen.note(f"sandbox ({len(before)} entries before): {describe_changes(changes)}")
@@ -91,6 +96,8 @@ def _json_of(max_bytes: int) -> dict[str, str]:
 def _same(check: FFChecker, got: Any, sent: Any, description: str) -> bool:
     """Equality of two large values, reporting sizes and digests instead of the values."""
     def brief(value: Any) -> str:
+        if isinstance(value, list) and all(isinstance(item, bytes) for item in value):
+            value = b"".join(value)
         raw = value if isinstance(value, bytes) else ff_dumps(value)
         return f"{len(raw):,} bytes, sha256 {hashlib.sha256(raw).hexdigest()[:12]}"
     return check.that(got == sent, description, "" if got == sent else f"read back {brief(got)}, sent {brief(sent)}")

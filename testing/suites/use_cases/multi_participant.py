@@ -105,6 +105,8 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
                 seat,
                 "bike lanes" if seat == "ecologist" else "tram",
             )
+        # A second question nobody votes on yet: the panel's consensus is the mean over decisions with votes.
+        await ctx.panel.record_decision(user, panel.panel_id, "Review the choice next year?", ["yes", "no"], proposed_by="host")
     with check.step("read the panel back"):
         messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal([m.sequence for m in messages], list(range(1, 8)), "seven messages numbered without gaps")

@@ -213,6 +213,22 @@ class AuditDetailsCut(FFMetricsCollectionManager):
         return await super().audit(user_id, action, target, *args, details=details, **kwargs)
 
 
+class LastSeenIsFirst(FFMetricsCollectionManager):
+    """get_user_analytics' last_seen is the earliest event (a ``min`` where ``max`` was meant)."""
+
+    async def get_user_analytics(self, user_id: str, *args: Any, **kwargs: Any) -> Any:
+        analytics = await super().get_user_analytics(user_id, *args, **kwargs)
+        return analytics.model_copy(update={"last_seen": analytics.first_seen})
+
+
+class TotalEventsCountsTypes(FFMetricsCollectionManager):
+    """get_user_analytics' total_events is the number of event types, not of events."""
+
+    async def get_user_analytics(self, user_id: str, *args: Any, **kwargs: Any) -> Any:
+        analytics = await super().get_user_analytics(user_id, *args, **kwargs)
+        return analytics.model_copy(update={"total_events": len(analytics.event_counts)})
+
+
 def _u(name: str, cls: type, manager: str, test: str) -> PlantedDefect:
     return PlantedDefect(name=name, what=cls.__doc__ or "", origin="README", suite="use_cases", test=test, manager_classes={manager: cls})
 
@@ -232,6 +248,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _u("uc_turns_count_speaker_changes", TurnsCountSpeakerChanges, "panel", "ai_debate"),
     _u("uc_consensus_over_every_decision", ConsensusOverEveryDecision, "panel", "multi_ai_panel"),
     _u("uc_runs_limit_plus_one", RunsLimitPlusOne, "tools", "auto_task_agent"),
+    _u("uc_last_seen_is_first", LastSeenIsFirst, "metrics", "basic_chat"),
+    _u("uc_total_events_counts_types", TotalEventsCountsTypes, "metrics", "prompt_sandbox"),
     dataclasses.replace(_nearest_rank, name="uc_percentile_nearest_rank", suite="use_cases", test="prompt_sandbox"),
     # security
     _s("sec_content_limit_one_early", ContentLimitOneEarly, "memory", "oversized_chat_message"),

@@ -14,13 +14,16 @@ the quick profile keeps its budget. They report through the scenario's checker l
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 from ff_utils.ff_errors import FFConflictError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
+from testing.suites._disk import analytics_records
 from testing.suites.use_cases._support import read_jsonl, session_log
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "check_run_limits",
     "check_summary_exact",
     "check_top_k",
+    "check_user_analytics",
     "interpolated_percentile",
 ]
 
@@ -182,3 +186,28 @@ def check_panel_figures(check: FFChecker, figures: Any, messages: Sequence[Any],
         expected = (len(mine), sum(len(m.content.split()) for m in mine), runs.count(stats.participant_id),
                     sum(1 for m in mine if m.reply_to), mine[0].sequence if mine else None, mine[-1].sequence if mine else None)
         check.equal(people[stats.participant_id], expected, f"{stats.participant_id}: messages, words, turns, replies, first and last sequence")
+
+
+async def check_user_analytics(ctx: FFTestContext, check: FFChecker, user: str, analytics: Any) -> None:
+    """Every figure of ``get_user_analytics`` recomputed from the user's event files on disk
+    (README: "counts per type, sessions, active days, first/last seen"): counts and total, UTC
+    active days and dates, first and last seen, activity sessions split at the configured gap,
+    and the distinct chat sessions named in the events' data."""
+    records = [r for r in await analytics_records(ctx, user) if isinstance(r, dict) and isinstance(r.get("type"), str)]
+    times = sorted(datetime.fromisoformat(r["t"]).astimezone(UTC) for r in records)
+    gap = timedelta(minutes=analytics.session_gap_minutes)
+    counts = Counter(r["type"] for r in records)
+    want = {
+        "total_events": len(records),
+        "event_counts": dict(counts),
+        "active_dates": sorted({t.date() for t in times}),
+        "active_days": len({t.date() for t in times}),
+        "first_seen": times[0] if times else None,
+        "last_seen": times[-1] if times else None,
+        "sessions": (1 + sum(1 for a, b in zip(times, times[1:], strict=False) if b - a > gap)) if times else 0,
+        "chat_sessions": len({r["data"]["session_id"] for r in records if isinstance(r.get("data"), dict) and isinstance(r["data"].get("session_id"), str)}),
+    }
+    got = {key: getattr(analytics, key) for key in want}
+    got["event_counts"] = dict(got["event_counts"])
+    off = {key: (got[key], want[key]) for key in want if got[key] != want[key]}
+    check.equal(off, {}, "user analytics equal a recomputation from the event files: counts, days, first/last seen, sessions")

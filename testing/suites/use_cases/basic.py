@@ -6,7 +6,7 @@ import hashlib
 
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._guarantees import check_message_limits, check_message_retry, check_top_k
+from testing.suites.use_cases._guarantees import check_message_limits, check_message_retry, check_top_k, check_user_analytics
 from testing.suites.use_cases._media import pdf_bytes, png_bytes, png_size, wav_bytes
 from testing.suites.use_cases._support import (
     data_path,
@@ -76,6 +76,7 @@ async def basic_chat(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(analytics.event_counts.get("memory.message_added"), len(script), "analytics counted every turn")
         check.equal(analytics.event_counts.get("memory.session_created"), 1, "analytics counted the session")
         check.equal(analytics.chat_sessions, 1, "analytics sees one chat session")
+        await check_user_analytics(ctx, check, user, analytics)
 
 
 @use_case("multimodal_chat")

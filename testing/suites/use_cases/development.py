@@ -7,7 +7,7 @@ import asyncio
 from ff_class_configs.ff_tool_dtos import FFToolRunStatus
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._guarantees import check_summary_exact
+from testing.suites.use_cases._guarantees import check_summary_exact, check_user_analytics
 from testing.suites.use_cases._support import data_path, read_jsonl, use_case
 
 __all__: list[str] = []
@@ -82,6 +82,7 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             (3, 3),
             "analytics hold one trace and one tool event per run",
         )
+        await check_user_analytics(ctx, check, user, analytics)
         logged = await read_jsonl(data_path(ctx, "users", user, "tools", "runs.jsonl"))
         check.equal(
             sorted((r["run_id"], r["status"], r["duration_ms"], r["arguments"]["max_sentences"]) for r in logged),

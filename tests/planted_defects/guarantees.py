@@ -20,7 +20,9 @@ from ff_managers import (
     FFPanelSessionManager,
     FFToolExecutionManager,
 )
+from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFPermissionError, FFValidationError
+from ff_utils.ff_ids import ff_is_valid_id
 from tests._planted import PlantedDefect
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
 
@@ -104,6 +106,20 @@ class SessionOwnerRevealed(FFMemoryLayerManager):
             if any((self.root / "users").glob(f"*/sessions/{session_id}")):
                 raise FFPermissionError(f"session {session_id!r} belongs to another user") from None
             raise
+
+
+class ReadsFollowSymlinks(FFMemoryLayerManager):
+    """get_messages, refused by the no-follow open, retries with a plain open() that follows symlinks."""
+
+    async def get_messages(self, user_id: str, session_id: str, limit: int = 50) -> Any:
+        try:
+            return await super().get_messages(user_id, session_id, limit)
+        except FFValidationError:
+            if not (ff_is_valid_id(user_id) and ff_is_valid_id(session_id)):
+                raise
+            path = self.root / "users" / user_id / "sessions" / session_id / "messages.jsonl"
+            lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            return [FFChatMessageDTO.model_validate(json.loads(line)) for line in lines[-limit:]]
 
 
 # ====================================================================== panel
@@ -260,6 +276,7 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _s("sec_attachment_tail_dropped", AttachmentTailDropped, "memory", "oversized_attachment"),
     _s("sec_tag_count_one_early", TagCountOneEarly, "metrics", "oversized_metrics_payloads"),
     _s("sec_audit_details_cut", AuditDetailsCut, "metrics", "oversized_metrics_payloads"),
+    _s("sec_reads_follow_symlinks", ReadsFollowSymlinks, "memory", "traversal_ids_memory"),
     _s("sec_session_owner_revealed", SessionOwnerRevealed, "memory", "isolation_chat_sessions"),
     _s("sec_knowledge_base_owner_revealed", KnowledgeBaseOwnerRevealed, "knowledge", "isolation_knowledge_bases"),
     _s("sec_run_owner_revealed", RunOwnerRevealed, "tools", "isolation_tool_runs"),

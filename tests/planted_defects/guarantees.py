@@ -144,6 +144,18 @@ class PanelLimitOneEarly(FFPanelSessionManager):
         return await super().add_message(user_id, panel_id, participant_id, content, **kwargs)
 
 
+class DebateRulesNotEnforced(FFPanelSessionManager):
+    """A panel type's composition rule is not enforced: a debate without a con is created (as generic)."""
+
+    async def create_panel(self, user_id: str, participants: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().create_panel(user_id, participants, **kwargs)
+        except FFValidationError:
+            if kwargs.get("panel_type") != "ai_debate":
+                raise
+            return await super().create_panel(user_id, participants, **{**kwargs, "panel_type": "generic"})
+
+
 class TurnsCountSpeakerChanges(FFPanelSessionManager):
     """close_panel's turn_count is the number of speaker changes (the + 1 forgotten)."""
 
@@ -245,6 +257,13 @@ class TotalEventsCountsTypes(FFMetricsCollectionManager):
         return analytics.model_copy(update={"total_events": len(analytics.event_counts)})
 
 
+class SummaryWindowIgnored(FFMetricsCollectionManager):
+    """get_summary ignores a ``(start, end)`` window (reads every bucket, filters nothing)."""
+
+    async def get_summary(self, name: str, window: Any = None, **kwargs: Any) -> Any:
+        return await super().get_summary(name, None if isinstance(window, tuple) else window, **kwargs)
+
+
 def _u(name: str, cls: type, manager: str, test: str) -> PlantedDefect:
     return PlantedDefect(name=name, what=cls.__doc__ or "", origin="README", suite="use_cases", test=test, manager_classes={manager: cls})
 
@@ -261,11 +280,13 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _u("uc_conflicting_retry_returns_stored", ConflictingRetryReturnsStored, "memory", "basic_chat"),
     _u("uc_search_cut_before_ranking", SearchCutBeforeRanking, "knowledge", "rag_chat"),
     _u("uc_panel_retry_appends_again", PanelRetryAppendsAgain, "panel", "multi_ai_panel"),
+    _u("uc_debate_rules_not_enforced", DebateRulesNotEnforced, "panel", "ai_debate"),
     _u("uc_turns_count_speaker_changes", TurnsCountSpeakerChanges, "panel", "ai_debate"),
     _u("uc_consensus_over_every_decision", ConsensusOverEveryDecision, "panel", "multi_ai_panel"),
     _u("uc_runs_limit_plus_one", RunsLimitPlusOne, "tools", "auto_task_agent"),
     _u("uc_last_seen_is_first", LastSeenIsFirst, "metrics", "basic_chat"),
     _u("uc_total_events_counts_types", TotalEventsCountsTypes, "metrics", "prompt_sandbox"),
+    _u("uc_summary_window_ignored", SummaryWindowIgnored, "metrics", "prompt_sandbox"),
     dataclasses.replace(_nearest_rank, name="uc_percentile_nearest_rank", suite="use_cases", test="prompt_sandbox"),
     # security
     _s("sec_content_limit_one_early", ContentLimitOneEarly, "memory", "oversized_chat_message"),

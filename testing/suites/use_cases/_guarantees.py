@@ -36,6 +36,7 @@ __all__ = [
     "check_summary_exact",
     "check_top_k",
     "check_user_analytics",
+    "check_summary_windows",
     "interpolated_percentile",
 ]
 
@@ -211,3 +212,18 @@ async def check_user_analytics(ctx: FFTestContext, check: FFChecker, user: str, 
     got["event_counts"] = dict(got["event_counts"])
     off = {key: (got[key], want[key]) for key in want if got[key] != want[key]}
     check.equal(off, {}, "user analytics equal a recomputation from the event files: counts, days, first/last seen, sessions")
+
+
+async def check_summary_windows(check: FFChecker, metrics: Any, name: str, tags: dict[str, str], started: datetime, count: int) -> None:
+    """Windows select by time (README: ``None`` all, a ``timedelta`` ``[now - d, now]``, ``(start,
+    end)`` ``[start, end)``): the ``count`` samples recorded since ``started`` are all in the last hour
+    and in ``[started, now + 1 s)``, none in the hour before ``started`` or in ``[now + 1 s, + 1 h)``."""
+    after = metrics.clock() + timedelta(seconds=1)
+    counts = {
+        "last hour": (await metrics.get_summary(name, timedelta(hours=1), tags=tags)).count,
+        "[started, now]": (await metrics.get_summary(name, (started, after), tags=tags)).count,
+        "hour before": (await metrics.get_summary(name, (started - timedelta(hours=1), started - timedelta(microseconds=1)), tags=tags)).count,
+        "after now": (await metrics.get_summary(name, (after, after + timedelta(hours=1)), tags=tags)).count,
+    }
+    check.equal(counts, {"last hour": count, "[started, now]": count, "hour before": 0, "after now": 0},
+                "summary windows keep exactly the samples recorded inside them")

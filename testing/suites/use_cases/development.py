@@ -7,7 +7,7 @@ import asyncio
 from ff_class_configs.ff_tool_dtos import FFToolRunStatus
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._guarantees import check_summary_exact, check_user_analytics
+from testing.suites.use_cases._guarantees import check_summary_exact, check_summary_windows, check_user_analytics
 from testing.suites.use_cases._support import data_path, read_jsonl, use_case
 
 __all__: list[str] = []
@@ -25,6 +25,7 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
     user = ctx.new_user("sandbox")
     experiment = f"exp-{user}"
     variants = {"terse": 1, "balanced": 2, "detailed": 3}  # variant -> sentences the summary may keep
+    started = ctx.metrics.clock()
     with check.step("run the variants side by side"):
         runs = dict(
             zip(
@@ -73,6 +74,7 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             "the experiment's timings are all recorded",
         )
         check_summary_exact(check, everything, durations, "the experiment's timings")
+        await check_summary_windows(check, ctx.metrics, "sandbox.run_ms", {"experiment": experiment}, started, 3)
         for variant, run in runs.items():
             one = await ctx.metrics.get_summary("sandbox.run_ms", tags={"experiment": experiment, "variant": variant})
             check.equal((one.count, one.last), (1, run.duration_ms), f"variant {variant}: its own timing is recorded")

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolPermissionsDTO, FFToolRunResultDTO, FFToolRunStatus
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 from testing.suites.use_cases._guarantees import check_panel_figures, check_panel_paging, check_panel_retry, check_run_limits
@@ -164,6 +164,11 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
     """Pro and con alternate (out-of-turn refused); rounds and a verdict are recorded; the trace is kept."""
     user = ctx.new_user("debate")
     rounds = 3
+    with check.step("a debate without a con is refused"):
+        with check.raises(FFValidationError, "an ai_debate panel needs a pro and a con"):
+            await ctx.panel.create_panel(user, [{"participant_id": "pro", "role": "pro"}, {"participant_id": "judge", "role": "judge"}],
+                                         panel_type="ai_debate", title="One-sided")
+        check.equal(await ctx.panel.list_panels(user), [], "the refused debate wrote nothing")
     with check.step("set up the debate"):
         pro = await register_persona(ctx, f"{user}-pro", "Advocate Iris", traits={"style": "optimistic"})
         con = await register_persona(ctx, f"{user}-con", "Sceptic Omar", traits={"style": "cautious"})

@@ -156,6 +156,14 @@ class DebateRulesNotEnforced(FFPanelSessionManager):
             return await super().create_panel(user_id, participants, **{**kwargs, "panel_type": "generic"})
 
 
+class NextSpeakerNotKept(FFPanelSessionManager):
+    """add_message accepts ``next_speaker`` but does not store it: a moderator gives nobody the floor."""
+
+    async def add_message(self, user_id: str, panel_id: str, participant_id: str, content: str, **kwargs: Any) -> Any:
+        kwargs.pop("next_speaker", None)
+        return await super().add_message(user_id, panel_id, participant_id, content, **kwargs)
+
+
 class TurnsCountSpeakerChanges(FFPanelSessionManager):
     """close_panel's turn_count is the number of speaker changes (the + 1 forgotten)."""
 
@@ -281,6 +289,7 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _u("uc_search_cut_before_ranking", SearchCutBeforeRanking, "knowledge", "rag_chat"),
     _u("uc_panel_retry_appends_again", PanelRetryAppendsAgain, "panel", "multi_ai_panel"),
     _u("uc_debate_rules_not_enforced", DebateRulesNotEnforced, "panel", "ai_debate"),
+    _u("uc_next_speaker_not_kept", NextSpeakerNotKept, "panel", "topic_delegation"),
     _u("uc_turns_count_speaker_changes", TurnsCountSpeakerChanges, "panel", "ai_debate"),
     _u("uc_consensus_over_every_decision", ConsensusOverEveryDecision, "panel", "multi_ai_panel"),
     _u("uc_runs_limit_plus_one", RunsLimitPlusOne, "tools", "auto_task_agent"),

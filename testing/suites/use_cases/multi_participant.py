@@ -272,7 +272,7 @@ async def topic_delegation(ctx: FFTestContext, check: FFChecker) -> None:
     )
     libraries: dict[str, str] = {}
     with check.step("experts and their libraries"):
-        seats: list[dict[str, Any]] = [{"participant_id": "asker", "kind": "human"}]
+        seats: list[dict[str, Any]] = [{"participant_id": "asker", "kind": "human", "role": "moderator"}]
         for topic in topics:
             subjects = [d.title.split(": ", 1)[1] for d in by_topic[topic]]
             persona = await register_persona(
@@ -285,15 +285,25 @@ async def topic_delegation(ctx: FFTestContext, check: FFChecker) -> None:
                     user, kb.kb_id, content=document.content, title=document.title, format="markdown"
                 )
             libraries[topic] = kb.kb_id
-        panel = await ctx.panel.create_panel(user, seats, panel_type="topic_delegation", title="Help desk")
+        # moderated: the asker (the moderator) gives the floor to the expert the question is routed to
+        panel = await ctx.panel.create_panel(
+            user, seats, panel_type="topic_delegation", title="Help desk", turn_policy="moderated"
+        )
     with check.step("route and answer"):
         for topic in topics:
             document = by_topic[topic][0]
-            question = await ctx.panel.add_message(
-                user, panel.panel_id, "asker", f"What is the {document.probe}?"
-            )
-            route = await ctx.panel.route_question(user, panel.panel_id, question.content)
+            text = f"What is the {document.probe}?"
+            route = await ctx.panel.route_question(user, panel.panel_id, text)
             check.equal(route.participant_id, topic, f"the {topic} question goes to the {topic} expert")
+            question = await ctx.panel.add_message(user, panel.panel_id, "asker", text, next_speaker=route.participant_id)
+            status = await ctx.panel.get_turn_status(user, panel.panel_id)
+            check.equal(sorted(status.next_speakers), sorted(["asker", topic]), f"the moderator gave {topic} the floor")
+            intruder = next(t for t in topics if t != topic)
+            try:
+                await ctx.panel.add_message(user, panel.panel_id, intruder, "Let me answer that instead.")
+                check.that(False, f"{intruder} speaking while {topic} has the floor is refused", "it was accepted")
+            except FFConflictError as exc:
+                check.that(topic in str(exc), f"{intruder} speaking while {topic} has the floor is refused, naming who may speak", str(exc))
             hits = await ctx.knowledge.search(user, libraries[route.participant_id], document.probe, top_k=3)
             # the expert reads the top three chunks (documents of one topic share their vocabulary)
             answer = next((h for h in hits if document.fact in h.text), None)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 from typing import Any
 
+from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
 from ff_managers import (
     FFKnowledgeBaseManager,
     FFMemoryLayerManager,
@@ -20,8 +21,12 @@ from ff_managers import (
     FFPanelSessionManager,
     FFToolExecutionManager,
 )
-from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFPermissionError, FFValidationError
+from ff_utils.ff_errors import (
+    FFConflictError,
+    FFNotFoundError,
+    FFPermissionError,
+    FFValidationError,
+)
 from ff_utils.ff_ids import ff_is_valid_id
 from tests._planted import PlantedDefect
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS

@@ -22,6 +22,7 @@ one FFValidationError, nothing outside may change, and the outside copy's text m
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,7 @@ from testing.suites.security._support import (
     tree_snapshot,
 )
 
-__all__ = ["traversal_payloads", "unicode_payloads", "PROBE_BUILDERS"]
+__all__ = ["PROBE_BUILDERS", "traversal_payloads", "unicode_payloads"]
 
 _PARTICIPANTS = [{"participant_id": "host"}, {"participant_id": "guest"}]
 _VICTIM = "victim"
@@ -234,8 +235,9 @@ async def _swap_for_symlinks(check: FFChecker, seen: FFObservation, box: FFSandb
     def swap_folder() -> None:  # the outside copy is a working session holding a decoy message
         shutil.copytree(folder, copy)
         with open(copy / "messages.jsonl", "a", encoding="utf-8") as log:
-            log.write('{"message_id": "decoy", "session_id": "%s", "role": "user", "content": "%s", '
-                      '"timestamp": "2030-01-01T00:00:00+00:00", "schema_version": 1}\n' % (sid, _DECOY))
+            decoy = {"message_id": "decoy", "session_id": sid, "role": "user", "content": _DECOY,
+                     "timestamp": "2030-01-01T00:00:00+00:00", "schema_version": 1}
+            log.write(json.dumps(decoy) + "\n")
         shutil.rmtree(folder)
         os.symlink(copy, folder)
 

@@ -28,12 +28,12 @@ from testing.suites.security._support import (
 )
 
 __all__ = [
+    "isolation_analytics",
     "isolation_chat_sessions",
+    "isolation_knowledge_bases",
     "isolation_memories_and_search",
     "isolation_panels",
-    "isolation_knowledge_bases",
     "isolation_tool_runs",
-    "isolation_analytics",
 ]
 
 _DENIED = (FFNotFoundError, FFPermissionError)

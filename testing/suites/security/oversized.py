@@ -35,13 +35,13 @@ from testing.suites.security._support import (
 from testing.suites.security.sandbox import probe_tool
 
 __all__ = [
-    "oversized_chat_message",
-    "oversized_memory",
-    "oversized_panel_message",
-    "oversized_document",
     "oversized_attachment",
-    "oversized_tool_input",
+    "oversized_chat_message",
+    "oversized_document",
+    "oversized_memory",
     "oversized_metrics_payloads",
+    "oversized_panel_message",
+    "oversized_tool_input",
 ]
 
 _EXPECTED = "every call raises FFValidationError and no file is added, removed or changed"

@@ -6,7 +6,12 @@ import hashlib
 
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._guarantees import check_message_limits, check_message_retry, check_top_k, check_user_analytics
+from testing.suites.use_cases._guarantees import (
+    check_message_limits,
+    check_message_retry,
+    check_top_k,
+    check_user_analytics,
+)
 from testing.suites.use_cases._media import pdf_bytes, png_bytes, png_size, wav_bytes
 from testing.suites.use_cases._support import (
     data_path,

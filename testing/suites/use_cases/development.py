@@ -7,7 +7,11 @@ import asyncio
 from ff_class_configs.ff_tool_dtos import FFToolRunStatus
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._guarantees import check_summary_exact, check_summary_windows, check_user_analytics
+from testing.suites.use_cases._guarantees import (
+    check_summary_exact,
+    check_summary_windows,
+    check_user_analytics,
+)
 from testing.suites.use_cases._support import data_path, read_jsonl, use_case
 
 __all__: list[str] = []

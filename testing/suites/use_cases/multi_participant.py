@@ -12,11 +12,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolPermissionsDTO, FFToolRunResultDTO, FFToolRunStatus
+from ff_class_configs.ff_tool_dtos import (
+    FFToolDefinitionDTO,
+    FFToolPermissionsDTO,
+    FFToolRunResultDTO,
+    FFToolRunStatus,
+)
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites.use_cases._guarantees import check_panel_figures, check_panel_paging, check_panel_retry, check_run_limits
+from testing.suites.use_cases._guarantees import (
+    check_panel_figures,
+    check_panel_paging,
+    check_panel_retry,
+    check_run_limits,
+)
 from testing.suites.use_cases._support import (
     data_path,
     panel_file,

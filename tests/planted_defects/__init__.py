@@ -33,6 +33,7 @@ from tests._planted import PlantedDefect, caught, planted, run_defect
 from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
 from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
 
 __all__ = ["CATALOGUE", "PlantedDefect", "caught", "planted", "run_defect"]
 
@@ -302,4 +303,5 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
        manager_classes={"knowledge": SearchTopKPlusOne}),
     _c("memory_chat_context_over_budget", ContextOverBudget.__doc__ or "", "memory_chat", suite="use_cases",
        manager_classes={"memory": ContextOverBudget}),
+    *GUARANTEE_DEFECTS,
 )

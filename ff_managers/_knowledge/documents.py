@@ -113,6 +113,9 @@ class FFKbDocuments:
         self._clock = clock
         # (user_id, kb_id) -> doc_id -> (text_sha256, token list per chunk)
         self._tokens: dict[tuple[str, str], dict[str, tuple[str, TokenLists]]] = {}
+        # (user_id, kb_id) -> doc_id -> (text_sha256, chunk records) of documents ingested since
+        # the last index build: the next build takes them from here instead of reading them back.
+        self._fresh: dict[tuple[str, str], dict[str, tuple[str, list[FFChunkRecord]]]] = {}
 
     def chunk(self, text: str) -> list[FFChunkSpan]:
         """``text`` cut with the configured chunk size and overlap."""
@@ -137,7 +140,7 @@ class FFKbDocuments:
         prepared = self._prepare(content, data, fmt, title, document_id)
         document, created = self._write(user_id, kb_id, prepared, source, metadata)
         if created:
-            self._tokens.setdefault((user_id, kb_id), {})[document.doc_id] = (document.text_sha256, prepared.tokens)
+            self._remember(user_id, kb_id, document, prepared)
         return document, created
 
     def add_many(self, user_id: str, kb_id: str, items: list[FFDocumentInput]) -> list[tuple[FFKnowledgeDocumentDTO, bool]]:
@@ -156,11 +159,16 @@ class FFKbDocuments:
                 where = f"documents[{index}]" + (f".{exc.field}" if exc.field else "")
                 raise FFValidationError(f"{where}: {exc.message}", field=where, value=exc.value) from exc
         results = self._write_many(user_id, kb_id, prepared, items)
-        cache = self._tokens.setdefault((user_id, kb_id), {})
         for (document, created), ready in zip(results, prepared, strict=True):
             if created:
-                cache[document.doc_id] = (document.text_sha256, ready.tokens)
+                self._remember(user_id, kb_id, document, ready)
         return results
+
+    def _remember(self, user_id: str, kb_id: str, document: FFKnowledgeDocumentDTO, prepared: FFPreparedDocument) -> None:
+        """Keep a new document's tokens (for every rebuild) and chunks (for the next one)."""
+        key = (user_id, kb_id)
+        self._tokens.setdefault(key, {})[document.doc_id] = (document.text_sha256, prepared.tokens)
+        self._fresh.setdefault(key, {})[document.doc_id] = (document.text_sha256, prepared.records)
 
     def _prepare(
         self, content: str | None, data: bytes | None, fmt: str | None, title: str | None, document_id: str | None
@@ -336,12 +344,19 @@ class FFKbDocuments:
         with self._catalog.write_lock(user_id, kb_id):
             removed = self._catalog.unregister(user_id, kb_id, doc_id, self._clock())
             self._store.remove_tree(self._catalog.document_dir(user_id, kb_id, doc_id))
-        cache = self._tokens.get((user_id, kb_id))
-        if cache is not None:
-            cache.pop(doc_id, None)
+        for cache in (self._tokens.get((user_id, kb_id)), self._fresh.get((user_id, kb_id))):
+            if cache is not None:
+                cache.pop(doc_id, None)
         return self._catalog.document(user_id, kb_id, removed)
 
     # ------------------------------------------------------------------ for the index builder
+
+    def take_fresh_chunks(self, user_id: str, kb_id: str, doc_id: str, entry: dict[str, Any]) -> list[FFChunkRecord] | None:
+        """The chunks of a document this process just ingested (once: the index keeps them), or None."""
+        fresh = self._fresh.get((user_id, kb_id), {}).pop(doc_id, None)
+        if fresh is None or fresh[0] != entry["text_sha256"]:
+            return None
+        return fresh[1]
 
     def read_chunks(self, user_id: str, kb_id: str, doc_id: str, entry: dict[str, Any]) -> list[FFChunkRecord]:
         """A stored document's chunks with their text; FFCorruptionError when files and catalog disagree."""
@@ -384,6 +399,8 @@ class FFKbDocuments:
         cache = self._tokens.setdefault((user_id, kb_id), {})
         for stale in set(cache) - live:
             del cache[stale]
+        self._fresh.pop((user_id, kb_id), None)  # what a build did not take is read from disk next time
 
     def forget_tokens(self, user_id: str, kb_id: str) -> None:
         self._tokens.pop((user_id, kb_id), None)
+        self._fresh.pop((user_id, kb_id), None)

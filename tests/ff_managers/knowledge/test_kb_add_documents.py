@@ -187,3 +187,19 @@ def test_sync_filesystem_reports_an_io_error(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(ff_fs_sync, "_syncfs", lambda: failing)
     with pytest.raises(FFStorageError):
         ff_fs_sync.ff_sync_filesystem(tmp_path)
+
+
+async def test_the_index_built_from_memory_matches_one_built_from_disk(tmp_path: Path) -> None:
+    """The first build after a batch takes the chunks just ingested from memory; a fresh process
+    (and a forced rebuild, which reads every document back) ranks exactly the same."""
+    config = load_config(base_path=tmp_path, environ={})
+    writer = FFKnowledgeBaseManager(config)
+    base = await writer.create_knowledge_base("alice", "topics")
+    await writer.add_documents("alice", base.kb_id, _items(TOPICS))
+    questions = ("microscopic configurations", "dough rise", "moon gravity ocean")
+    first = [[(h.chunk_id, h.score, h.text) for h in await writer.search("alice", base.kb_id, q)] for q in questions]
+    reader = FFKnowledgeBaseManager(config)
+    stats = await reader.refresh_index("alice", base.kb_id, force=True)
+    assert stats.rebuilt and stats.chunk_count == sum(d.chunk_count for d in await reader.list_documents("alice", base.kb_id))
+    assert [[(h.chunk_id, h.score, h.text) for h in await reader.search("alice", base.kb_id, q)] for q in questions] == first
+    assert all(first)

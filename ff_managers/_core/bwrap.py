@@ -8,7 +8,9 @@ host are visible, what "loopback" means), not an I/O primitive, and only manager
 What a sandbox made here is (see :func:`ff_bwrap_argv`):
 
 * new PID, network, IPC and UTS namespaces; its own ``/proc``; a fresh session; it dies with the
-  manager (``--die-with-parent``) and everything in it dies with its init;
+  manager (``--die-with-parent``) and everything in it dies with its init. With ``init=True``
+  (``--as-pid-1``) the command itself is that init (the supervisor: orphans come back to it,
+  and bwrap forks no reaper of its own); otherwise bwrap's reaper is;
 * every capability dropped except the few the supervisor
   (:mod:`ff_managers._core.sandbox_launcher`) needs to set the program up; the program itself
   runs under an unprivileged uid/gid of its own with no capability and ``no_new_privs``;
@@ -35,12 +37,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ff_managers._core.sandbox_launcher import encode_settings
+
 __all__ = [
     "FF_LAUNCHER_PATH",
     "FF_SANDBOX_WORK_DIR",
     "FFBwrapSpec",
     "FFNetwork",
     "ff_bwrap_argv",
+    "ff_launcher_argv",
     "ff_bwrap_problem",
     "ff_python_roots",
     "ff_resolve_bwrap",
@@ -64,6 +69,15 @@ class FFBwrapSpec:
     read_only: tuple[str, ...] = ()
     network: FFNetwork = "none"
     extra: tuple[str, ...] = field(default=())
+    init: bool = False
+
+
+def ff_launcher_argv(settings: dict[str, object], argv: Sequence[str]) -> list[str]:
+    """The supervisor's command line (:mod:`ff_managers._core.sandbox_launcher`) running ``argv``.
+
+    ``-I -S -B``: no site, no user paths, no bytecode written: the cheapest start-up there is.
+    """
+    return [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), encode_settings(settings), "--", *argv]
 
 
 def ff_resolve_bwrap(configured: str) -> str | None:
@@ -99,6 +113,8 @@ def ff_bwrap_argv(spec: FFBwrapSpec, command: Sequence[str]) -> list[str]:
         "--die-with-parent", "--new-session", "--hostname", "ff-sandbox",
         "--cap-drop", "ALL",
     ]  # fmt: skip
+    if spec.init:
+        argv.append("--as-pid-1")
     for cap in _LAUNCHER_CAPS:
         argv += ["--cap-add", cap]
     argv += ["--ro-bind", "/usr", "/usr"]

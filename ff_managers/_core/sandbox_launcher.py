@@ -1,49 +1,60 @@
-"""The supervisor that stands between a manager and a sandboxed program (stdlib only).
+"""The supervisor that stands between a manager and a sandboxed program (stdlib only, lean imports).
 
-Run as ``python -I -S -B sandbox_launcher.py SETTINGS_JSON -- ARGV...``. Under bubblewrap it is
-the first process of the sandbox after bwrap's own init, running as root *inside* the sandbox
-with only the capabilities bwrap was told to keep (setuid/setgid, kill, read-search, net-admin);
-outside a sandbox (explicitly allowed unsandboxed runs) it is the session leader the manager
-spawned. Why a supervisor instead of ``exec``:
+Run as ``python -I -S -B sandbox_launcher.py SETTINGS -- ARGV...`` (``SETTINGS`` from
+:func:`encode_settings`). Under bubblewrap it is started with ``--as-pid-1``: it *is* the init
+of the sandbox's PID namespace, running as root inside the sandbox with only the capabilities
+bwrap was told to keep (setuid/setgid, kill, read-search, net-admin); outside a sandbox
+(explicitly allowed unsandboxed runs) it is the session leader the manager spawned. Why a
+supervisor instead of ``exec``:
 
 * It brings the loopback interface down when the program may have no network at all (bwrap's
   new network namespace comes with ``lo`` up), so "no network" means no interface is up.
 * The program is forked, moved to an unprivileged uid/gid of its own (all capabilities go with
   the uid change, and bwrap set ``no_new_privs``), given the staged input files, and limited by
   RLIMIT_* right before ``execv``: no ``preexec_fn`` runs Python code in a child forked from a
-  multi-threaded manager. The program cannot signal the supervisor (another uid, no CAP_KILL).
-* It is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``): every process the program spawns stays
-  its descendant even after a double fork, so when the program exits, or the manager asks
-  (SIGTERM), it kills the program's process group and every re-parented escapee and reaps them.
-  Under bwrap the PID namespace is the second wall: when the sandbox's init goes, the kernel
-  kills every process left in the namespace.
+  multi-threaded manager. The program cannot signal the supervisor (another uid, no CAP_KILL;
+  and as the namespace's init it gets no signal from inside it that it did not ask for).
+* Every process the program spawns stays its descendant even after a double fork: as PID 1 of
+  the namespace it is where orphans go (on the host it asks for ``PR_SET_CHILD_SUBREAPER``). When
+  the program exits, or the manager asks (SIGTERM), it kills the program's process group and
+  every re-parented escapee and reaps them. Under bwrap the PID namespace is the second wall:
+  when its init (this process) goes, the kernel kills every process left in the namespace.
 * After the program and its descendants are gone, it copies the regular files of the sandbox's
   size-capped work dir (a tmpfs) out through a descriptor the program never saw, up to a byte
-  cap, never following a symlink; the manager writes them back.
+  cap, never following a symlink; the manager writes them back. This is the work that rules out
+  exec'ing the program in place: the tmpfs lives only as long as a process of the sandbox does,
+  so someone must outlive the program in it.
 * It reports how the program ended (exit code or signal, processes reaped) as one JSON line on a
-  private descriptor, so a program cannot forge its own exit status.
+  private descriptor, so a program cannot forge its own exit status (bwrap's own status would
+  fold a signal into ``128 + signal``, which a program can fake with ``exit(152)``).
+
+Why the imports are lean: this interpreter starts for every tool run, and its start-up is most of
+what a run costs over a bare sandboxed program (the Performance issue's target is 50 ms at p95).
+``json``, ``signal``, ``socket`` and ``ctypes`` cost about 10 ms together (``re``, ``enum``); the C
+modules under them (``_signal``, ``_socket``, ``fcntl``, ``resource``) cost a fraction of one, so
+the settings arrive as ``key=value`` words, the report is written by :func:`_dumps`, and the file
+frames have plain-text headers. ``ctypes`` is imported only on the host, for the subreaper.
 
 Exit codes of the supervisor itself: 0 after a report; 126 when the setup failed; 127 when the
 program could not be executed (both also reported on the status descriptor).
 """
 
-from __future__ import annotations
-
-import ctypes
-import json
+import _signal
+import fcntl
 import os
 import resource
-import signal
 import stat
 import sys
 import time
 
-__all__ = ["main", "pack_files", "unpack_files"]
+__all__ = ["decode_settings", "encode_settings", "main", "pack_files", "unpack_files"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _SIOCSIFFLAGS = 0x8914
 _SWEEP_SECONDS = 2.0
 _COPY_CHUNK = 1024 * 1024
+_MAX_NAME = 4096
+_NETWORKS = ("none", "loopback", "host")
 
 
 class _Terminate(Exception):
@@ -54,8 +65,88 @@ def _on_term(signum: int, frame: object) -> None:
     raise _Terminate()
 
 
+# ---------------------------------------------------------------------- settings and report
+
+
+def encode_settings(settings: dict[str, object]) -> str:
+    """The one argv word :func:`decode_settings` reads: ``key=value`` pairs joined by commas.
+
+    Values are ints, None (left out) or one of the network words; ``limits`` is a dict of
+    ``RLIMIT_*`` names to ints. Anything else is a bug of the caller: ValueError.
+    """
+    words = []
+    flat: dict[str, object] = {k: v for k, v in settings.items() if k != "limits"}
+    limits = settings.get("limits") or {}
+    if not isinstance(limits, dict):
+        raise TypeError(f"launcher limits must be a dict, not {type(limits).__name__}")
+    flat.update(limits)
+    for key, value in flat.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not (isinstance(value, int) or value in _NETWORKS):
+            raise ValueError(f"launcher setting {key}={value!r} is not an int or a network word")
+        words.append(f"{key}={value}")
+    return ",".join(words)
+
+
+def decode_settings(word: str) -> dict[str, object]:
+    """The settings :func:`encode_settings` wrote; ``RLIMIT_*`` keys are gathered under ``limits``."""
+    settings: dict[str, object] = {}
+    limits: dict[str, int] = {}
+    for pair in word.split(",") if word else ():
+        key, _, value = pair.partition("=")
+        if key.startswith("RLIMIT_"):
+            limits[key] = int(value)
+        else:
+            settings[key] = value if value in _NETWORKS else int(value)
+    settings["limits"] = limits
+    return settings
+
+
+def _quote(text: str) -> str:
+    """A JSON string literal of ``text`` (ASCII only, so any decoder reads it)."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _dumps(report: dict[str, object]) -> str:
+    """The report as one JSON object: values are None, bools, ints or strings."""
+    parts = []
+    for key, value in report.items():
+        if value is None:
+            text = "null"
+        elif value is True or value is False:
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(int(value))
+        else:
+            text = _quote(str(value))
+        parts.append(f"{_quote(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+# ---------------------------------------------------------------------- set-up
+
+
 def _set_subreaper() -> bool:
+    """Orphans of the program come back to us; free (and not needed) as the namespace's init."""
+    if os.getpid() == 1:
+        return True
     try:
+        import ctypes  # only on the host: about 2 ms of imports a sandboxed run does not pay
+
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except OSError:
@@ -64,12 +155,14 @@ def _set_subreaper() -> bool:
 
 def _loopback_down() -> None:
     """Take ``lo`` down in the sandbox's own network namespace: no interface is left up."""
-    import fcntl
-    import socket
-    import struct
+    import _socket
 
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sh", b"lo", 0))
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        request = b"lo".ljust(16, b"\0") + b"\0" * 24  # struct ifreq: the name, then ifr_flags = 0
+        fcntl.ioctl(sock.fileno(), _SIOCSIFFLAGS, request)
+    finally:
+        sock.close()
 
 
 def _apply_limits(limits: dict[str, int]) -> None:
@@ -88,8 +181,16 @@ def _drop_privileges(uid: int, gid: int) -> None:
         raise PermissionError(f"could not become uid {uid}")
 
 
+# ---------------------------------------------------------------------- files in and out
+
+
+def _header(name: bytes, size: int) -> bytes:
+    """The frame of one file: ``b"<name length> <size>\\n"``, then the name, then the bytes."""
+    return b"%d %d\n" % (len(name), size)
+
+
 def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
-    """Write root's regular files as ``{"path","size"}`` header lines plus bytes; stop at ``cap`` bytes.
+    """Frame root's regular files (see :func:`_header`) into ``out_fd``; stop at ``cap`` bytes.
 
     Symlinks, devices and FIFOs are skipped (listed by count), nothing is followed.
     """
@@ -117,8 +218,8 @@ def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
                     continue
                 with os.fdopen(fd, "rb") as source:
                     data = source.read(info.st_size + 1)[: info.st_size]
-                rel = os.path.relpath(full, root)
-                out.write(json.dumps({"path": rel, "size": len(data)}).encode() + b"\n")
+                rel = os.fsencode(os.path.relpath(full, root))
+                out.write(_header(rel, len(data)) + rel)
                 out.write(data)
                 written += len(data)
                 files += 1
@@ -126,15 +227,17 @@ def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
 
 
 def unpack_files(in_fd: int, root: str) -> None:
-    """Write the files :func:`pack_files` framed into ``root`` (names already checked by the manager)."""
+    """Write the files framed into ``in_fd`` (names already checked by the manager) into ``root``."""
     with os.fdopen(os.dup(in_fd), "rb") as source:
         source.seek(0)
         while True:
-            header = source.readline()
+            header = source.readline(64)
             if not header:
                 return
-            entry = json.loads(header)
-            rel, size = entry["path"], int(entry["size"])
+            name_length, size = (int(part) for part in header.split())
+            if not 0 < name_length <= _MAX_NAME or size < 0:
+                raise ValueError(f"bad input frame {header!r}")
+            rel = os.fsdecode(source.read(name_length))
             if os.path.isabs(rel) or ".." in rel.split("/"):
                 raise PermissionError(f"refused input path {rel!r}")
             target = os.path.join(root, rel)
@@ -148,6 +251,9 @@ def unpack_files(in_fd: int, root: str) -> None:
                         raise EOFError(f"input {rel!r} is short")
                     sink.write(chunk)
                     remaining -= len(chunk)
+
+
+# ---------------------------------------------------------------------- the end of a run
 
 
 def _direct_children() -> list[int]:
@@ -181,12 +287,12 @@ def _sweep(tool_pgid: int) -> int:
     deadline = time.monotonic() + _SWEEP_SECONDS
     while time.monotonic() < deadline:
         try:
-            os.killpg(tool_pgid, signal.SIGKILL)
+            os.killpg(tool_pgid, _signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         for pid in _direct_children():
             try:
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, _signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         empty, reaped = _reap_nohang()
@@ -207,7 +313,7 @@ def _work_dir_full() -> bool:
 
 def _report(status_fd: int, report: dict[str, object]) -> None:
     try:
-        os.write(status_fd, json.dumps(report).encode() + b"\n")
+        os.write(status_fd, _dumps(report).encode() + b"\n")
     finally:
         os.close(status_fd)
 
@@ -221,7 +327,7 @@ def _decode(status: int) -> dict[str, object]:
 def _child(settings: dict[str, object], target: list[str], error_write: int) -> None:
     """The forked program: own group, unprivileged, inputs staged, limited, then exec. Never returns."""
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
         for fd in (settings["status_fd"], settings.get("out_fd")):
             if isinstance(fd, int):
                 os.close(fd)
@@ -245,7 +351,7 @@ def _child(settings: dict[str, object], target: list[str], error_write: int) -> 
 
 
 def _setup(settings: dict[str, object]) -> str | None:
-    """Network and subreaper set-up; the error text when the sandbox cannot be made as asked."""
+    """Network set-up; the error text when the sandbox cannot be made as asked."""
     if settings.get("network") == "none":
         try:
             _loopback_down()
@@ -255,8 +361,8 @@ def _setup(settings: dict[str, object]) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    settings = json.loads(argv[1])
-    status_fd = int(settings["status_fd"])
+    settings = decode_settings(argv[1])
+    status_fd = int(settings["status_fd"])  # type: ignore[call-overload]
     if argv[2] != "--" or len(argv) < 4:
         _report(status_fd, {"error": "launcher usage: SETTINGS -- ARGV..."})
         return 126
@@ -265,7 +371,7 @@ def main(argv: list[str]) -> int:
         _report(status_fd, {"error": setup_error, "setup_failed": True})
         return 126
     target = argv[3:]
-    signal.signal(signal.SIGTERM, _on_term)
+    _signal.signal(_signal.SIGTERM, _on_term)
     subreaper = _set_subreaper()
     error_read, error_write = os.pipe()  # the child reports a failed set-up/exec here
     pid = os.fork()
@@ -291,14 +397,14 @@ def main(argv: list[str]) -> int:
                 break
             if waited == pid:
                 status = code
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
     except _Terminate:
         terminated = True
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
     report["reaped"] = _sweep(pid)
     if status is None:
         # Terminated before the program ended: the sweep killed and reaped it.
-        report.update({"exit_code": None, "signal": int(signal.SIGKILL)})
+        report.update({"exit_code": None, "signal": int(_signal.SIGKILL)})
     else:
         report.update(_decode(status))
     exec_error = os.read(error_read, 1000).decode(errors="replace")
@@ -310,7 +416,7 @@ def main(argv: list[str]) -> int:
         report["work_dir_full"] = True  # the program hit the size cap: nothing of it is copied back
     elif isinstance(out_fd, int) and not terminated and not exec_error:
         try:
-            report.update(pack_files(os.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[arg-type]
+            report.update(pack_files(os.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[call-overload]
         except OSError as exc:
             report["copy_error"] = f"{type(exc).__name__}: {exc}"
     report["terminated"] = terminated

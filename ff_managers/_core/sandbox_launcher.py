@@ -1,7 +1,8 @@
 """The supervisor that stands between a manager and a sandboxed program (stdlib only, lean imports).
 
-Run as ``python -I -S -B sandbox_launcher.py SETTINGS -- ARGV...`` (``SETTINGS`` from
-:func:`encode_settings`). Under bubblewrap it is started with ``--as-pid-1``: it *is* the init
+Started as ``python -I -S -B -c BOOTSTRAP SETTINGS -- ARGV...`` (``SETTINGS`` from
+:func:`encode_settings`); the bootstrap unmarshals this module's code, compiled once by the manager,
+from a sealed memfd (:func:`ff_managers._core.bwrap.ff_launcher_code_fd`) and calls :func:`main`. Under bubblewrap it is started with ``--as-pid-1``: it *is* the init
 of the sandbox's PID namespace, running as root inside the sandbox with only the capabilities
 bwrap was told to keep (setuid/setgid, kill, read-search, net-admin); outside a sandbox
 (explicitly allowed unsandboxed runs) it is the session leader the manager spawned. Why a
@@ -30,10 +31,11 @@ supervisor instead of ``exec``:
 
 Why the imports are lean: this interpreter starts for every tool run, and its start-up is most of
 what a run costs over a bare sandboxed program (the Performance issue's target is 50 ms at p95).
-``json``, ``signal``, ``socket`` and ``ctypes`` cost about 10 ms together (``re``, ``enum``); the C
-modules under them (``_signal``, ``_socket``, ``fcntl``, ``resource``) cost a fraction of one, so
-the settings arrive as ``key=value`` words, the report is written by :func:`_dumps`, and the file
-frames have plain-text headers. ``ctypes`` is imported only on the host, for the subreaper.
+``json``, ``signal``, ``socket`` and ``ctypes`` cost about 10 ms together (``re``, ``enum``), and even
+``os`` about 2 ms of CPU; the C modules under them (``posix``, ``_signal``, ``_socket``, ``fcntl``,
+``resource``) cost a fraction of that, so the settings arrive as ``key=value`` words, the report is
+written by :func:`_dumps`, the file frames have plain-text headers and folders are listed with
+``posix.scandir``. ``ctypes`` is imported only on the host, for the subreaper.
 
 Exit codes of the supervisor itself: 0 after a report; 126 when the setup failed; 127 when the
 program could not be executed (both also reported on the status descriptor).
@@ -41,9 +43,8 @@ program could not be executed (both also reported on the status descriptor).
 
 import _signal
 import fcntl
-import os
+import posix
 import resource
-import stat
 import sys
 import time
 
@@ -142,7 +143,7 @@ def _dumps(report: dict[str, object]) -> str:
 
 def _set_subreaper() -> bool:
     """Orphans of the program come back to us; free (and not needed) as the namespace's init."""
-    if os.getpid() == 1:
+    if posix.getpid() == 1:
         return True
     try:
         import ctypes  # only on the host: about 2 ms of imports a sandboxed run does not pay
@@ -174,10 +175,10 @@ def _apply_limits(limits: dict[str, int]) -> None:
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
-    os.setgroups([])
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)  # from uid 0 to another uid: every capability is cleared
-    if os.getuid() != uid or os.geteuid() != uid:
+    posix.setgroups([])
+    posix.setresgid(gid, gid, gid)
+    posix.setresuid(uid, uid, uid)  # from uid 0 to another uid: every capability is cleared
+    if posix.getuid() != uid or posix.geteuid() != uid:
         raise PermissionError(f"could not become uid {uid}")
 
 
@@ -189,46 +190,75 @@ def _header(name: bytes, size: int) -> bytes:
     return b"%d %d\n" % (len(name), size)
 
 
+def _regular_files(root: bytes) -> list[tuple[bytes, bytes, int]]:
+    """(path, name relative to root, size) of every file under root, in name order; no link followed.
+
+    Symlinks, devices and FIFOs come with size -1 so they can be counted as skipped. Iterative, so
+    a tool's thousand nested folders cannot exhaust the recursion limit.
+    """
+    found: list[tuple[bytes, bytes, int]] = []
+    pending = [(root, b"")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with posix.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in listed:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, rel + b"/"))
+            elif entry.is_file(follow_symlinks=False):
+                found.append((entry.path, rel, entry.stat(follow_symlinks=False).st_size))
+            else:
+                found.append((entry.path, rel, -1))
+    return found
+
+
 def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
     """Frame root's regular files (see :func:`_header`) into ``out_fd``; stop at ``cap`` bytes.
 
-    Symlinks, devices and FIFOs are skipped (listed by count), nothing is followed.
+    Symlinks, devices and FIFOs are skipped (listed by count), nothing is followed, and a file is
+    opened with ``O_NOFOLLOW`` so one swapped for a link after the listing is skipped too.
     """
     written = files = skipped = 0
     truncated = False
-    with os.fdopen(os.dup(out_fd), "wb") as out:
-        for directory, dirs, names in os.walk(root, followlinks=False):
-            dirs.sort()
-            for name in sorted(names):
-                full = os.path.join(directory, name)
-                try:
-                    info = os.lstat(full)
-                except OSError:
-                    continue
-                if not stat.S_ISREG(info.st_mode):
-                    skipped += 1
-                    continue
-                if written + info.st_size > cap:
-                    truncated = True
-                    continue
-                try:
-                    fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-                except OSError:
-                    skipped += 1
-                    continue
-                with os.fdopen(fd, "rb") as source:
-                    data = source.read(info.st_size + 1)[: info.st_size]
-                rel = os.fsencode(os.path.relpath(full, root))
-                out.write(_header(rel, len(data)) + rel)
-                out.write(data)
-                written += len(data)
-                files += 1
+    with open(posix.dup(out_fd), "wb") as out:
+        for path, rel, size in _regular_files(root.encode()):
+            if size < 0:
+                skipped += 1
+                continue
+            if written + size > cap:
+                truncated = True
+                continue
+            try:
+                fd = posix.open(path, posix.O_RDONLY | posix.O_NOFOLLOW | posix.O_NONBLOCK)
+            except OSError:
+                skipped += 1
+                continue
+            with open(fd, "rb") as source:
+                data = source.read(size + 1)[:size]
+            out.write(_header(rel, len(data)) + rel)
+            out.write(data)
+            written += len(data)
+            files += 1
     return {"files_out": files, "bytes_out": written, "skipped_out": skipped, "out_truncated": truncated}
+
+
+def _make_parents(root: bytes, rel: bytes) -> None:
+    parts = rel.split(b"/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        try:
+            posix.mkdir(root + b"/" + b"/".join(parts[:depth]), 0o700)
+        except FileExistsError:
+            pass
 
 
 def unpack_files(in_fd: int, root: str) -> None:
     """Write the files framed into ``in_fd`` (names already checked by the manager) into ``root``."""
-    with os.fdopen(os.dup(in_fd), "rb") as source:
+    base = root.encode()
+    with open(posix.dup(in_fd), "rb") as source:
         source.seek(0)
         while True:
             header = source.readline(64)
@@ -237,13 +267,12 @@ def unpack_files(in_fd: int, root: str) -> None:
             name_length, size = (int(part) for part in header.split())
             if not 0 < name_length <= _MAX_NAME or size < 0:
                 raise ValueError(f"bad input frame {header!r}")
-            rel = os.fsdecode(source.read(name_length))
-            if os.path.isabs(rel) or ".." in rel.split("/"):
+            rel = source.read(name_length)
+            if rel.startswith(b"/") or b".." in rel.split(b"/") or b"\0" in rel:
                 raise PermissionError(f"refused input path {rel!r}")
-            target = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as sink:
+            _make_parents(base, rel)
+            flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW
+            with open(posix.open(base + b"/" + rel, flags, 0o600), "wb") as sink:
                 remaining = size
                 while remaining:
                     chunk = source.read(min(remaining, _COPY_CHUNK))
@@ -258,9 +287,9 @@ def unpack_files(in_fd: int, root: str) -> None:
 
 def _direct_children() -> list[int]:
     pids: list[int] = []
-    task_dir = f"/proc/{os.getpid()}/task"
+    task_dir = f"/proc/{posix.getpid()}/task"
     try:
-        for tid in os.listdir(task_dir):
+        for tid in posix.listdir(task_dir):
             with open(f"{task_dir}/{tid}/children") as handle:
                 pids.extend(int(p) for p in handle.read().split())
     except OSError:
@@ -273,7 +302,7 @@ def _reap_nohang() -> tuple[bool, list[tuple[int, int]]]:
     reaped: list[tuple[int, int]] = []
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status = posix.waitpid(-1, posix.WNOHANG)
         except ChildProcessError:
             return True, reaped
         if pid == 0:
@@ -287,12 +316,12 @@ def _sweep(tool_pgid: int) -> int:
     deadline = time.monotonic() + _SWEEP_SECONDS
     while time.monotonic() < deadline:
         try:
-            os.killpg(tool_pgid, _signal.SIGKILL)
+            posix.killpg(tool_pgid, _signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         for pid in _direct_children():
             try:
-                os.kill(pid, _signal.SIGKILL)
+                posix.kill(pid, _signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         empty, reaped = _reap_nohang()
@@ -305,7 +334,7 @@ def _sweep(tool_pgid: int) -> int:
 
 def _work_dir_full() -> bool:
     try:
-        info = os.statvfs(os.getcwd())
+        info = posix.statvfs(posix.getcwd())
     except OSError:
         return False
     return info.f_bavail * info.f_frsize < 64 * 1024
@@ -313,15 +342,15 @@ def _work_dir_full() -> bool:
 
 def _report(status_fd: int, report: dict[str, object]) -> None:
     try:
-        os.write(status_fd, _dumps(report).encode() + b"\n")
+        posix.write(status_fd, _dumps(report).encode() + b"\n")
     finally:
-        os.close(status_fd)
+        posix.close(status_fd)
 
 
 def _decode(status: int) -> dict[str, object]:
-    if os.WIFSIGNALED(status):
-        return {"exit_code": None, "signal": os.WTERMSIG(status)}
-    return {"exit_code": os.WEXITSTATUS(status), "signal": None}
+    if posix.WIFSIGNALED(status):
+        return {"exit_code": None, "signal": posix.WTERMSIG(status)}
+    return {"exit_code": posix.WEXITSTATUS(status), "signal": None}
 
 
 def _child(settings: dict[str, object], target: list[str], error_write: int) -> None:
@@ -330,24 +359,24 @@ def _child(settings: dict[str, object], target: list[str], error_write: int) -> 
         _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
         for fd in (settings["status_fd"], settings.get("out_fd")):
             if isinstance(fd, int):
-                os.close(fd)
-        os.set_inheritable(error_write, False)
-        os.setpgid(0, 0)
-        os.umask(0o077)
+                posix.close(fd)
+        posix.set_inheritable(error_write, False)
+        posix.setpgid(0, 0)
+        posix.umask(0o077)
         if settings.get("uid") is not None:
-            os.environ.pop("PWD", None)  # bwrap's --chdir sets it; the environment is the manager's allow-list only
+            posix.unsetenv("PWD")  # bwrap's --chdir sets it; the environment is the manager's allow-list only
             _drop_privileges(int(settings["uid"]), int(settings["gid"]))  # type: ignore[arg-type]
         in_fd = settings.get("in_fd")
         if isinstance(in_fd, int):
-            unpack_files(in_fd, os.getcwd())
-            os.close(in_fd)
+            unpack_files(in_fd, posix.getcwd())
+            posix.close(in_fd)
         _apply_limits(settings["limits"])  # type: ignore[arg-type]
-        os.execv(target[0], target)
+        posix.execv(target[0], target)
     except BaseException as exc:  # the child must never return into the supervisor's code
         try:
-            os.write(error_write, f"{type(exc).__name__}: {exc}".encode()[:1000])
+            posix.write(error_write, f"{type(exc).__name__}: {exc}".encode()[:1000])
         finally:
-            os._exit(127)
+            posix._exit(127)
 
 
 def _setup(settings: dict[str, object]) -> str | None:
@@ -373,26 +402,26 @@ def main(argv: list[str]) -> int:
     target = argv[3:]
     _signal.signal(_signal.SIGTERM, _on_term)
     subreaper = _set_subreaper()
-    error_read, error_write = os.pipe()  # the child reports a failed set-up/exec here
-    pid = os.fork()
+    error_read, error_write = posix.pipe()  # the child reports a failed set-up/exec here
+    pid = posix.fork()
     if pid == 0:  # the program
-        os.close(error_read)
+        posix.close(error_read)
         _child(settings, target, error_write)
-    os.close(error_write)
+    posix.close(error_write)
     try:
-        os.setpgid(pid, pid)  # also here, so killpg works even if the child has not run yet
+        posix.setpgid(pid, pid)  # also here, so killpg works even if the child has not run yet
     except (PermissionError, ProcessLookupError):
         pass
     # The supervisor keeps no copy of the program's stdio: EOF on stdout means it is done.
-    os.close(0)
-    os.close(1)
+    posix.close(0)
+    posix.close(1)
     report: dict[str, object] = {"tool_pid": pid, "subreaper": subreaper, "uid": settings.get("uid")}
     terminated = False
     status: int | None = None
     try:
         while status is None:
             try:
-                waited, code = os.waitpid(-1, 0)
+                waited, code = posix.waitpid(-1, 0)
             except ChildProcessError:
                 break
             if waited == pid:
@@ -407,8 +436,8 @@ def main(argv: list[str]) -> int:
         report.update({"exit_code": None, "signal": int(_signal.SIGKILL)})
     else:
         report.update(_decode(status))
-    exec_error = os.read(error_read, 1000).decode(errors="replace")
-    os.close(error_read)
+    exec_error = posix.read(error_read, 1000).decode(errors="replace")
+    posix.close(error_read)
     if exec_error:
         report["error"] = exec_error
     out_fd = settings.get("out_fd")
@@ -416,7 +445,7 @@ def main(argv: list[str]) -> int:
         report["work_dir_full"] = True  # the program hit the size cap: nothing of it is copied back
     elif isinstance(out_fd, int) and not terminated and not exec_error:
         try:
-            report.update(pack_files(os.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[call-overload]
+            report.update(pack_files(posix.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[call-overload]
         except OSError as exc:
             report["copy_error"] = f"{type(exc).__name__}: {exc}"
     report["terminated"] = terminated

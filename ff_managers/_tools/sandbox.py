@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO
-from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv, ff_launcher_argv
+from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv, ff_launcher_argv, ff_launcher_code_fd
 from ff_managers._tools.sandbox_files import ff_read_packed, ff_write_packed
 from ff_managers._tools.watchdog import ff_hard_kill, ff_watch_processes
 from ff_utils.ff_errors import FFSandboxViolationError
@@ -256,7 +256,7 @@ def _command(request: FFSandboxRequest, status_fd: int, in_fd: int | None, out_f
         bwrap=request.bwrap,
         work_bytes=request.work_bytes,
         env=request.env,
-        read_only=(str(FF_LAUNCHER_PATH), *request.read_only),
+        read_only=request.read_only,
         network=request.network,
         extra=request.extra,
         init=True,
@@ -273,7 +273,7 @@ async def ff_run_sandboxed(request: FFSandboxRequest) -> FFSandboxOutcome:
     sandboxed = request.isolation == "bwrap"
     in_fd = ff_write_packed(request.files) if sandboxed and request.files else None
     out_fd = os.memfd_create("ff-tool-out", 0) if sandboxed else None
-    passed = tuple(fd for fd in (status_write, in_fd, out_fd) if fd is not None)
+    passed = tuple(fd for fd in (status_write, in_fd, out_fd, ff_launcher_code_fd()) if fd is not None)
     command = _command(request, status_write, in_fd, out_fd)
     loop = asyncio.get_running_loop()
     started = time.monotonic()

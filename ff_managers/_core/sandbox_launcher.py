@@ -4,12 +4,14 @@ Started as ``python -I -S -B -c BOOTSTRAP SETTINGS -- ARGV...`` (``SETTINGS`` fr
 :func:`encode_settings`); the bootstrap unmarshals this module's code, compiled once by the manager,
 from a sealed memfd (:func:`ff_managers._core.bwrap.ff_launcher_code_fd`) and calls :func:`main`. Under bubblewrap it is started with ``--as-pid-1``: it *is* the init
 of the sandbox's PID namespace, running as root inside the sandbox with only the capabilities
-bwrap was told to keep (setuid/setgid, kill, read-search, net-admin); outside a sandbox
+bwrap was told to keep (setuid/setgid, kill, read-search; net-admin only when it must take
+``lo`` down); outside a sandbox
 (explicitly allowed unsandboxed runs) it is the session leader the manager spawned. Why a
 supervisor instead of ``exec``:
 
-* It brings the loopback interface down when the program may have no network at all (bwrap's
-  new network namespace comes with ``lo`` up), so "no network" means no interface is up.
+* It makes sure the loopback interface is down when the program may have no network at all
+  (a namespace from ``unshare --net`` starts so; bwrap's comes with ``lo`` up and it is taken
+  down), so "no network" means no interface is up.
 * The program is forked, moved to an unprivileged uid/gid of its own (all capabilities go with
   the uid change, and bwrap set ``no_new_privs``), given the staged input files, and limited by
   RLIMIT_* right before ``execv``: no ``preexec_fn`` runs Python code in a child forked from a
@@ -51,7 +53,9 @@ import time
 __all__ = ["decode_settings", "encode_settings", "main", "pack_files", "unpack_files"]
 
 _PR_SET_CHILD_SUBREAPER = 36
+_SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
 _SWEEP_SECONDS = 2.0
 _COPY_CHUNK = 1024 * 1024
 _MAX_NAME = 4096
@@ -155,13 +159,19 @@ def _set_subreaper() -> bool:
 
 
 def _loopback_down() -> None:
-    """Take ``lo`` down in the sandbox's own network namespace: no interface is left up."""
+    """Make sure ``lo`` is down in the sandbox's own network namespace: no interface is left up.
+
+    A namespace made by ``unshare --net`` starts with it down: only a flag is read then. One
+    made by bwrap has it up: it is taken down (CAP_NET_ADMIN, which bwrap keeps only then).
+    """
     import _socket
 
     sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
     try:
-        request = b"lo".ljust(16, b"\0") + b"\0" * 24  # struct ifreq: the name, then ifr_flags = 0
-        fcntl.ioctl(sock.fileno(), _SIOCSIFFLAGS, request)
+        request = b"lo".ljust(16, b"\0") + b"\0" * 24  # struct ifreq: the name, then ifr_flags
+        flags = int.from_bytes(fcntl.ioctl(sock.fileno(), _SIOCGIFFLAGS, request)[16:18], sys.byteorder)
+        if flags & _IFF_UP:
+            fcntl.ioctl(sock.fileno(), _SIOCSIFFLAGS, request)  # ifr_flags = 0: down
     finally:
         sock.close()
 

@@ -2,8 +2,9 @@
 
 Ours: ``FFToolExecutionManager.execute_tool`` of a registered tool whose argv is
 ``python -c "print('{}')"`` (checks, bwrap sandbox with the supervisor, limits, run log). Peer:
-*the same bwrap command line* a run of that manager spawns (every namespace, capability, mount,
-the sized tmpfs and the environment), with the supervisor and its tool replaced by
+*the same command line* a run of that manager spawns (``unshare --net`` for its network
+namespace, then bwrap with every namespace, capability, mount, the sized tmpfs and the
+environment), with the supervisor and its tool replaced by
 ``python -c pass``, started with ``subprocess.run``: the floor of any sandboxed run. The command
 line is taken from a real run (the event loop's ``subprocess_exec`` is observed once), so the peer
 cannot drift from what the sandbox does. The Performance issue's target is the *difference* of
@@ -49,10 +50,12 @@ def _manager(root: Path) -> FFToolExecutionManager:
 
 
 def _floor_of(spawned: Sequence[str]) -> list[str]:
-    """``spawned`` (bwrap OPTIONS -- SUPERVISOR...) with ``python -c pass`` after the ``--``."""
-    if not spawned or Path(spawned[0]).name != "bwrap" or "--" not in spawned:
+    """``spawned`` ([unshare --net --] bwrap OPTIONS -- SUPERVISOR...) with ``python -c pass`` after bwrap's ``--``."""
+    names = [Path(part).name for part in spawned]
+    if "bwrap" not in names or "--" not in spawned[names.index("bwrap") :]:
         raise RuntimeError(f"the tool run was not started through bwrap: {list(spawned)[:3]}")
-    return [*spawned[: list(spawned).index("--") + 1], sys.executable, "-c", "pass"]
+    end = list(spawned).index("--", names.index("bwrap"))
+    return [*spawned[: end + 1], sys.executable, "-c", "pass"]
 
 
 async def _capture_floor(tools: FFToolExecutionManager) -> list[str]:

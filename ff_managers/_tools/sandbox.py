@@ -33,14 +33,13 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO
-from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv
+from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv, ff_launcher_argv, ff_launcher_code_fd
 from ff_managers._tools.sandbox_files import ff_read_packed, ff_write_packed
 from ff_managers._tools.watchdog import ff_hard_kill, ff_watch_processes
 from ff_utils.ff_errors import FFSandboxViolationError
@@ -151,8 +150,8 @@ def ff_rlimits(limits: FFToolLimitsDTO) -> dict[str, int]:
 
 
 def _overhead(request: FFSandboxRequest) -> int:
-    """Processes of the sandbox itself below the spawned one: bwrap's init and the supervisor."""
-    return 2 if request.isolation == "bwrap" else 0
+    """Processes of the sandbox itself below the spawned one: the supervisor, bwrap's sandbox init."""
+    return 1 if request.isolation == "bwrap" else 0
 
 
 async def _feed(stream: asyncio.StreamWriter | None, data: bytes) -> None:
@@ -248,18 +247,19 @@ def _command(request: FFSandboxRequest, status_fd: int, in_fd: int | None, out_f
     settings: dict[str, object] = {"status_fd": status_fd, "limits": ff_rlimits(request.limits)}
     if request.isolation != "bwrap":
         settings["network"] = "host"
-        return [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *request.argv]
+        return ff_launcher_argv(settings, request.argv)
     settings.update(
         uid=request.uid, gid=request.uid, in_fd=in_fd, out_fd=out_fd, out_cap=request.out_cap, network=request.network
     )
-    launcher = [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *request.argv]
+    launcher = ff_launcher_argv(settings, request.argv)
     spec = FFBwrapSpec(
         bwrap=request.bwrap,
         work_bytes=request.work_bytes,
         env=request.env,
-        read_only=(str(FF_LAUNCHER_PATH), *request.read_only),
+        read_only=request.read_only,
         network=request.network,
         extra=request.extra,
+        init=True,
     )
     return ff_bwrap_argv(spec, launcher)
 
@@ -273,7 +273,7 @@ async def ff_run_sandboxed(request: FFSandboxRequest) -> FFSandboxOutcome:
     sandboxed = request.isolation == "bwrap"
     in_fd = ff_write_packed(request.files) if sandboxed and request.files else None
     out_fd = os.memfd_create("ff-tool-out", 0) if sandboxed else None
-    passed = tuple(fd for fd in (status_write, in_fd, out_fd) if fd is not None)
+    passed = tuple(fd for fd in (status_write, in_fd, out_fd, ff_launcher_code_fd()) if fd is not None)
     command = _command(request, status_write, in_fd, out_fd)
     loop = asyncio.get_running_loop()
     started = time.monotonic()

@@ -140,12 +140,12 @@ def cross_system_suite_available() -> bool:
 
 
 def _test(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, run_dir: Path, console: Console) -> int:
-    from testing.ff_run_all import FFRunOptions
+    if not cross_system_suite_available():
+        raise FFNotFoundError("the cross-system suite (testing/suites/cross_system.py) is not in this build", kind="suite", key=CROSS_SYSTEM_SUITE)
+    from testing.ff_run_all import FFRunOptions  # the reporting stack: imported only when a run follows
 
     from ._runs import _run_and_report
 
-    if not cross_system_suite_available():
-        raise FFNotFoundError("the cross-system suite (testing/suites/cross_system.py) is not in this build", kind="suite", key=CROSS_SYSTEM_SUITE)
     cluster = FFLocalCluster.attach(run_dir)  # FFNotFoundError when nothing runs there
     if not cluster.instances:
         raise FFValidationError(f"the cluster of {run_dir} has no instances", field="run_dir")

@@ -190,12 +190,14 @@ class FFLocalCluster:
         self._reap(instance)
         return gone
 
-    async def restart(self, instance_id: str, *, timeout_s: float = 30.0, grace_s: float = 5.0) -> FFClusterInstance:
+    async def restart(self, instance_id: str, *, timeout_s: float = 30.0, grace_s: float = 5.0, retry_bind_s: float = 5.0) -> FFClusterInstance:
         """Start the instance again with the same id and ports (stopping it first if it still
-        runs, frozen or not); a port still held is retried for up to 5 s. Returns the new instance."""
+        runs, frozen or not); a port still held is retried for up to ``retry_bind_s``. Returns the
+        new instance; raises FFStorageError (with the log's tail) if it cannot start."""
         old = self.instance(instance_id)
         await self._end(old, grace_s)
-        return await self._launch(instance_id, old.http_port, old.tcp_port, old.udp_port, timeout_s=timeout_s, retry_s=min(5.0, timeout_s))
+        return await self._launch(instance_id, old.http_port, old.tcp_port, old.udp_port, timeout_s=timeout_s,
+                                  retry_s=min(retry_bind_s, timeout_s))  # fmt: skip
 
     async def _end(self, instance: FFClusterInstance, grace_s: float) -> None:
         """Stop the instance's group (bounded) and reap its leader; never touch a pid that now

@@ -61,6 +61,7 @@ class FFLink:
         self._toxics: dict[str, FFToxic] = {}
         self._rngs: dict[str, random.Random] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._detached: dict[str, asyncio.Event] = {}
 
     def rng(self, name: str) -> random.Random:
         if name not in self._rngs:  # a str seed is hashed with SHA-512: the same across runs and PYTHONHASHSEED
@@ -80,11 +81,19 @@ class FFLink:
         if installed.toxicity < 1.0 and self.rng(f"{installed.name}/toxicity").random() >= installed.toxicity:
             return
         self._toxics[installed.name] = installed.toxic
+        self._detached[installed.name] = asyncio.Event()
         installed.toxic.attach(self, installed.name)
+
+    async def until_detached(self, name: str) -> None:
+        """Wait until the toxic ``name`` no longer applies to this link (at once if it does not)."""
+        if (event := self._detached.get(name)) is not None:
+            await event.wait()
 
     def detach(self, name: str) -> None:
         self._toxics.pop(name, None)
         self.state.pop(name, None)
+        if (event := self._detached.pop(name, None)) is not None:
+            event.set()
         if (timer := self._timers.pop(name, None)) is not None:
             timer.cancel()
 
@@ -163,9 +172,11 @@ class FFProxyConnection:
             self.close()
 
     def close(self) -> None:
-        """Close both sides (FIN)."""
+        """Close both sides (FIN) and stop copying (a toxic may be holding bytes)."""
         for writer in (self.client_writer, self.upstream_writer):
             writer.close()
+        for task in self._pumps:
+            task.cancel()
 
     def abort(self) -> None:
         """Drop both sides at once, without flushing, and stop copying (a toxic may be sleeping)."""

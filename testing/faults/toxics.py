@@ -99,9 +99,11 @@ class FFBandwidth(FFToxic):
 
 @dataclass(frozen=True)
 class FFTimeout(FFToxic):
-    """A hang: withhold every byte while active; with ``timeout_ms`` > 0, close the connection that
-    long after the toxic started to apply to it (0: hang until the toxic is removed; the bytes
-    withheld meanwhile are lost, as on a black-holed route)."""
+    """A hang: no byte gets through while the toxic applies. The bytes are held, not dropped (the
+    proxy then stops reading, so the sender's buffers fill as on a black-holed route), and go
+    through in order once the toxic is removed, as TCP's retransmissions would deliver them: the
+    stream never has a hole. With ``timeout_ms`` > 0 the connection is closed that long after the
+    toxic started to apply to it, and what was held is lost with it (0: hang until removed)."""
 
     timeout_ms: float = 0.0
     kind: ClassVar[str] = "timeout"
@@ -115,7 +117,10 @@ class FFTimeout(FFToxic):
             link.schedule(name, self.timeout_ms / 1000, lambda: (link.record(self.kind, name, event="close"), link.connection.close()))
 
     async def transmit(self, data: bytes, received_at: float, link: FFLink, name: str, forward: Forward) -> None:
-        link.record(self.kind, name, event="withheld", bytes=len(data))
+        link.record(self.kind, name, event="held", bytes=len(data))
+        await link.until_detached(name)
+        link.record(self.kind, name, event="released", bytes=len(data))
+        await forward(data)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,10 @@ async def test_two_instances_start_ready_listed_and_attachable(cluster: FFLocalC
     assert (tmp_path / "run" / "api_key").stat().st_mode & 0o777 == 0o600
     info = _get_json(instances[0].base_url + "/v1/info", cluster.token())
     assert {i["instance_id"] for i in info["instances"]} == {"ff-node-1", "ff-node-2"}
+    request = urllib.request.Request(instances[1].base_url + "/v1/users/bob/sessions", data=b'{"title": "t"}', method="POST",
+                                     headers={"Authorization": f"Bearer {cluster.token()}", "Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as created:  # admin: acts for any user, on any instance
+        assert created.status == 201
     attached = FFLocalCluster.attach(tmp_path / "run")
     assert attached.instances == instances
     assert json.loads(instances[1].ready_file.read_text())["pid"] == instances[1].pid
@@ -175,7 +179,7 @@ async def test_a_restart_on_a_port_taken_meanwhile_fails_with_the_cause_and_leav
             squatter.bind(("127.0.0.1", before.http_port))
             squatter.listen()
             with pytest.raises(FFStorageError, match="cannot bind"):
-                await local.restart("ff-node-1", timeout_s=20)
+                await local.restart("ff-node-1", timeout_s=20, retry_bind_s=0.5)
         started_meanwhile = [p for p in psutil.Process().children(recursive=True) if "serve" in " ".join(p.cmdline())]
         assert started_meanwhile == []
     _assert_all_gone([before])

@@ -57,7 +57,7 @@ async def test_freeze_and_thaw_reach_the_whole_group_and_are_recorded(family: su
     recorder = FFFaultRecorder()
     with FFProcessFaults(recorder) as faults:
         assert faults.freeze(family.pid)
-        for _ in range(100):
+        for _ in range(1000):  # bounded: a member still starting up (disk sleep) takes the stop later
             if _states(family.pid) == {psutil.STATUS_STOPPED}:
                 break
             await asyncio.sleep(0.01)
@@ -133,3 +133,15 @@ async def test_is_alive_tells_a_reused_pid_apart() -> None:
         process.kill()
         process.wait(10)
     assert not is_alive(process.pid)
+
+
+def test_the_recorder_is_bounded_and_uses_the_injected_clock() -> None:
+    ticks = iter(range(100))
+    recorder = FFFaultRecorder(clock=lambda: float(next(ticks)), max_events=3)
+    for n in range(5):
+        recorder.record("proxy", "latency", connection_id=n, direction="downstream", delay_ms=1)
+    assert [e.at for e in recorder.events] == [0.0, 1.0, 2.0] and recorder.dropped == 2
+    assert recorder.events[0].to_json()["detail"] == {"delay_ms": 1}
+    assert recorder.of("latency", source="other") == []
+    recorder.clear()
+    assert recorder.events == [] and recorder.dropped == 0

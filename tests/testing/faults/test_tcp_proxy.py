@@ -132,20 +132,25 @@ async def test_bandwidth_limits_the_rate(proxy: FFFaultProxy, echo_port: int) ->
     assert sum(e.detail["bytes"] for e in proxy.recorder.of("bandwidth")) == len(payload)
 
 
-async def test_timeout_hangs_then_closes_and_a_removed_hang_lets_bytes_through(proxy: FFFaultProxy) -> None:
+async def test_timeout_holds_bytes_until_removed_and_the_stream_has_no_hole(proxy: FFFaultProxy) -> None:
     reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
     try:
-        name = proxy.add_toxic(FFTimeout(0), direction="upstream")  # hang forever, until removed
-        writer.write(b"lost")
+        name = proxy.add_toxic(FFTimeout(0), direction="upstream")  # hang until removed
+        writer.write(b"held")
         await writer.drain()
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(reader.readexactly(4), 0.3)
         proxy.remove_toxic(name)
-        writer.write(b"kept")
+        writer.write(b"next")
         await writer.drain()
-        assert await asyncio.wait_for(reader.readexactly(4), 10) == b"kept"  # what was withheld is lost
+        assert await asyncio.wait_for(reader.readexactly(8), 10) == b"heldnext"  # in order, nothing lost
     finally:
         writer.close()
+    events = [e.detail["event"] for e in proxy.recorder.of("timeout")]
+    assert events == ["hang", "held", "released"]
+
+
+async def test_timeout_with_a_bound_closes_the_connection_after_it(proxy: FFFaultProxy) -> None:
     reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
     proxy.add_toxic(FFTimeout(150), direction="downstream")
     writer.write(b"hello")
@@ -155,7 +160,7 @@ async def test_timeout_hangs_then_closes_and_a_removed_hang_lets_bytes_through(p
     assert time.perf_counter() - started >= 0.1
     writer.close()
     events = [e.detail["event"] for e in proxy.recorder.of("timeout")]
-    assert "hang" in events and "withheld" in events and "close" in events
+    assert events[0] == "hang" and "held" in events and events[-1] == "close" and "released" not in events
 
 
 @pytest.mark.parametrize("direction", ["downstream", "upstream"])

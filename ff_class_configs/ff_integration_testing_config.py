@@ -22,11 +22,12 @@ __all__ = [
     "FFSecurityTestConfigDTO",
     "FFMigrationTestConfigDTO",
     "FFQualityGatesConfigDTO",
+    "FFCrossSystemTestConfigDTO",
     "FFIntegrationTestingConfigDTO",
     "SUITE_NAMES",
 ]
 
-SUITE_NAMES = ("component", "use_cases", "performance", "security", "failure", "migration")
+SUITE_NAMES = ("component", "use_cases", "performance", "security", "failure", "migration", "cross_system")
 
 
 class FFTestingLevel(StrEnum):
@@ -151,6 +152,35 @@ class FFMigrationTestConfigDTO(FFConfigSection):
         self._migration.corrupt_input_policy = value
 
 
+class FFCrossSystemTestConfigDTO(FFConfigSection):
+    """The cross-system suite: real ``serve`` instances under open-loop load and injected faults,
+    held to seed 000's success criteria (the profile is ``performance_config.profile``)."""
+
+    instances_quick: int = Field(2, ge=2, le=16, description="instances the quick profile starts")
+    instances_full: int = Field(3, ge=2, le=16, description="instances the full profile starts")
+    requests_per_second: float = Field(50.0, gt=0, le=2_000, description="open-loop arrival rate over HTTP, WebSocket and TCP together")
+    full_requests_per_second: float = Field(80.0, gt=0, le=2_000, description="arrival rate of the full profile")
+    steady_seconds: float = Field(4.0, ge=0, description="fault-free load before the first fault (quick)")
+    full_steady_seconds: float = Field(30.0, ge=0, description="fault-free load before the first fault (full)")
+    fault_hold_seconds: float = Field(1.5, gt=0, description="how long a freeze or proxy fault lasts (quick)")
+    full_fault_hold_seconds: float = Field(4.0, gt=0, description="how long a freeze or proxy fault lasts (full)")
+    recovery_timeout_seconds: float = Field(12.0, gt=0, description="longest wait for a faulted instance to serve again before the fault counts as not recovered")
+    lease_seconds: float = Field(2.0, gt=0, description="instance lease of the suite's own instances (discovery drops a killed one after it)")
+    heartbeat_seconds: float = Field(0.5, gt=0, description="lease renewal period of the suite's own instances")
+    udp_datagrams_per_phase: int = Field(150, ge=1, description="StatsD datagrams sent per UDP phase (clean, drop, duplicate, reorder)")
+    max_in_flight: int = Field(256, ge=1, description="requests the generator has outstanding; an arrival beyond it is shed (and the latency gates become inconclusive)")
+    min_attempts: int = Field(1000, ge=1, description="attempts below which the availability gate is inconclusive (99.9 % needs 1000 to show)")
+    min_steady_samples: int = Field(50, ge=1, description="steady-state successes per transport below which its latency gate is inconclusive")
+    min_udp_datagrams: int = Field(100, ge=1, description="datagrams outside the drop fault below which the UDP gate is inconclusive")
+    min_availability_percent: float = Field(99.9, ge=0, le=100, description="seed 000: service availability > 99.9 %")
+    max_p95_ms: float = Field(100.0, gt=0, description="seed 000: communication latency < 100 ms (steady-state p95 per transport)")
+    max_recovery_seconds: float = Field(5.0, gt=0, description="seed 000: recovery time < 5 s (fault cleared -> first success on the instance)")
+    min_udp_delivered_percent: float = Field(99.0, ge=0, le=100, description="seed 000: data exchange success > 99 % (UDP without the drop fault)")
+    min_error_recovery_percent: float = Field(95.0, ge=0, le=100, description="seed 000: error recovery > 95 % (faults after which the instance is back in rotation)")
+    saturated_cpu_percent: float = Field(90.0, gt=0, description="the generator's mean CPU (100 = one core) at which it counts as saturated")
+    max_schedule_slip_ms: float = Field(20.0, gt=0, description="p95 of how late the generator sent against its schedule past which it counts as saturated (starved of CPU)")
+
+
 class FFQualityGatesConfigDTO(FFConfigSection):
     """What a run must achieve to be called green."""
 
@@ -178,6 +208,7 @@ class FFIntegrationTestingConfigDTO(FFConfigSection):
     security_config: FFSecurityTestConfigDTO = Field(default_factory=FFSecurityTestConfigDTO)
     migration_config: FFMigrationTestConfigDTO = Field(default_factory=FFMigrationTestConfigDTO)
     quality_gates: FFQualityGatesConfigDTO = Field(default_factory=FFQualityGatesConfigDTO)
+    cross_system_config: FFCrossSystemTestConfigDTO = Field(default_factory=FFCrossSystemTestConfigDTO)
     # config.migration, once the whole config links it: a migration_config assigned later is linked too.
     _migration: FFMigrationConfigDTO | None = PrivateAttr(None)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
@@ -31,12 +31,24 @@ __all__ = [
     "FFSecurityCheckDTO",
     "FFMigrationSummaryDTO",
     "FFQualityGateResultDTO",
+    "FFGateOutcome",
+    "FFTransportStatsDTO",
+    "FFCrossSystemIntervalDTO",
+    "FFCrossSystemEventDTO",
+    "FFFaultOutcomeDTO",
+    "FFCrossSystemGateDTO",
+    "FFCrossSystemSummaryDTO",
     "FFSuiteResultDTO",
     "FFRunComparisonDTO",
     "FFSystemIntegrationReportDTO",
 ]
 
-REPORT_SCHEMA_VERSION = 2  # 2: attempts, captured logs, load timeline, min/p90, git commit, packages
+REPORT_SCHEMA_VERSION = 3
+# 2: attempts, captured logs, load timeline, min/p90, git commit, packages
+# 3: the cross-system section (cross_system), inconclusive quality gates, the three-way verdict
+
+FFGateOutcome = Literal["passed", "failed", "inconclusive"]
+"""A gate held, was broken, or could not be decided (too few samples, a saturated load generator)."""
 
 
 class _DTO(BaseModel):
@@ -286,11 +298,117 @@ class FFMigrationSummaryDTO(_DTO):
 
 
 class FFQualityGateResultDTO(_DTO):
-    """One quality gate and whether the run held it."""
+    """One quality gate and whether the run held it.
+
+    ``inconclusive`` means the run could not decide the gate (below a minimum number of samples,
+    or the load generator itself saturated): it is never counted as held, so ``passed`` is False.
+    """
 
     name: str
     passed: bool
     detail: str
+    inconclusive: bool = Field(False, description="the gate could not be decided; never counted as passed")
+
+    @model_validator(mode="after")
+    def _inconclusive_is_not_passed(self) -> FFQualityGateResultDTO:
+        if self.inconclusive and self.passed:
+            raise ValueError("an inconclusive gate cannot be passed")
+        return self
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> FFGateOutcome:
+        return "inconclusive" if self.inconclusive else ("passed" if self.passed else "failed")
+
+
+class FFTransportStatsDTO(_DTO):
+    """One transport's figures in the cross-system run: steady state and failover windows apart."""
+
+    transport: str
+    attempts: int = Field(ge=0)
+    ok: int = Field(ge=0)
+    errors: int = Field(ge=0)
+    availability_percent: float | None = Field(None, description="ok / attempts; None without attempts")
+    throughput_ops: float = Field(0.0, ge=0, description="successful requests per second of load")
+    steady_count: int = Field(0, ge=0, description="successes outside every failover window")
+    p50_ms: float | None = None
+    p95_ms: float | None = Field(None, description="steady state (failover windows excluded)")
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    failover_count: int = Field(0, ge=0, description="attempts that overlapped a failover window")
+    failover_p95_ms: float | None = Field(None, description="p95 of the successes inside failover windows")
+
+
+class FFCrossSystemIntervalDTO(_DTO):
+    """One second of the cross-system load: what was attempted, what succeeded, how fast."""
+
+    start_seconds: float = Field(ge=0)
+    seconds: float = Field(gt=0)
+    attempts: int = Field(ge=0)
+    ok: int = Field(ge=0)
+    errors: int = Field(ge=0)
+    throughput_ops: float = Field(ge=0)
+    p95_ms: float | None = Field(None, description="None when nothing succeeded in the slice")
+
+
+class FFCrossSystemEventDTO(_DTO):
+    """A mark on the timeline: a fault injected or cleared, an endpoint ejected or back."""
+
+    at_seconds: float = Field(ge=0, description="since the load started")
+    kind: str = Field(description="fault, cleared, recovered, ejected, returned, breaker_open, ...")
+    label: str
+    endpoint: str = ""
+
+
+class FFFaultOutcomeDTO(_DTO):
+    """One injected fault: when it began and ended, and when traffic reached the instance again."""
+
+    fault: str
+    target: str = Field(description="the instance (or proxy) the fault hit")
+    injected_at_seconds: float
+    cleared_at_seconds: float | None = None
+    recovered_at_seconds: float | None = Field(None, description="first success routed to the recovered instance")
+    recovery_seconds: float | None = Field(None, description="cleared -> first success routed to the recovered instance")
+    outage_seconds: float | None = Field(None, description="injected -> first success routed to the recovered instance")
+    errors_during: int = Field(0, ge=0, description="failed attempts inside the fault's window")
+    back_in_rotation: bool = Field(False, description="breaker closed again and the endpoint healthy at the end")
+    detail: str = ""
+
+
+class FFCrossSystemGateDTO(_DTO):
+    """One of seed 000's success criteria beside the figure the run measured."""
+
+    name: str
+    criterion: str = Field(description="the seed's wording")
+    target: str = Field(description="the threshold as this run applied it")
+    measured: str
+    outcome: FFGateOutcome
+    detail: str = ""
+
+
+class FFCrossSystemSummaryDTO(_DTO):
+    """What the cross-system suite measured across real processes under injected faults."""
+
+    profile: str
+    instances: int = Field(ge=0)
+    duration_seconds: float = Field(ge=0)
+    target_rps: float = Field(ge=0)
+    attempts: int = Field(ge=0)
+    transports: list[FFTransportStatsDTO] = Field(default_factory=list)
+    timeline: list[FFCrossSystemIntervalDTO] = Field(default_factory=list)
+    events: list[FFCrossSystemEventDTO] = Field(default_factory=list)
+    faults: list[FFFaultOutcomeDTO] = Field(default_factory=list)
+    gates: list[FFCrossSystemGateDTO] = Field(default_factory=list)
+    acknowledged_writes: int = Field(0, ge=0)
+    lost_writes: int = Field(0, ge=0)
+    duplicated_writes: int = Field(0, ge=0)
+    udp_sent: int = Field(0, ge=0)
+    udp_delivered: int = Field(0, ge=0)
+    generator_peak_cpu_percent: float = Field(0.0, ge=0, description="the load generator's own process, 100 = one core")
+    generator_mean_cpu_percent: float = Field(0.0, ge=0)
+    generator_saturated: bool = False
+    max_dispatch_lag_ms: float = Field(0.0, ge=0, description="how late the open-loop schedule sent a request (worst)")
+    schedule_slip_p95_ms: float = Field(0.0, ge=0, description="p95 of how late requests were sent against the schedule")
 
 
 class FFSuiteResultDTO(_DTO):
@@ -352,6 +470,7 @@ class FFSystemIntegrationReportDTO(_DTO):
     performance: FFPerformanceSummaryDTO | None = None
     security_checks: list[FFSecurityCheckDTO] = Field(default_factory=list)
     migration: FFMigrationSummaryDTO | None = None
+    cross_system: FFCrossSystemSummaryDTO | None = None
     quality_gates: list[FFQualityGateResultDTO] = Field(default_factory=list)
     comparison: FFRunComparisonDTO | None = None
     critical_issues: list[str] = Field(default_factory=list)
@@ -409,3 +528,13 @@ class FFSystemIntegrationReportDTO(_DTO):
     @property
     def verdict_passed(self) -> bool:
         return bool(self.quality_gates) and all(g.passed for g in self.quality_gates)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def verdict(self) -> Literal["passed", "failed", "inconclusive", "none"]:
+        """``inconclusive``: no gate broken but at least one undecided; like ``failed``, not a pass."""
+        if not self.quality_gates:
+            return "none"
+        if any(not g.passed and not g.inconclusive for g in self.quality_gates):
+            return "failed"
+        return "inconclusive" if any(g.inconclusive for g in self.quality_gates) else "passed"

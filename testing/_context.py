@@ -76,6 +76,11 @@ class FFTestContext:
     attaches to it (``FFLocalCluster.attach``) instead of starting instances of its own."""
     store_factory: StoreFactory = FFStore.from_config
     bus_factory: BusFactory = default_bus
+    comm_factory: Callable[..., Any] | None = None
+    """Builds the cross-system suite's communication manager (``factory(config)``); None: the real
+    ``FFCrossSystemCommunicationManager``. The seam tests use to plant a defective balancer."""
+    suite_state: dict[str, Any] = field(default_factory=dict)
+    """What a suite keeps between its tests (the cross-system suite's cluster, load and evidence)."""
     manager_classes: dict[str, type[FFComponentBase]] = field(default_factory=lambda: dict(MANAGER_CLASSES))
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -91,6 +96,7 @@ class FFTestContext:
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
         cluster_run_dir: Path | None = None,
+        comm_factory: Callable[..., Any] | None = None,
     ) -> FFTestContext:
         """Wire the five managers to one bus on ``config``'s data root and start them.
 
@@ -112,6 +118,7 @@ class FFTestContext:
             bus_factory=bus_factory,
             manager_classes={**MANAGER_CLASSES, **(manager_classes or {})},
             cluster_run_dir=cluster_run_dir,
+            comm_factory=comm_factory,
         )
         context.managers = {name: context._build(name, context.config, context.bus) for name in MANAGER_NAMES}
         for manager in context.managers.values():

@@ -91,12 +91,14 @@ def summary_table(report: FFSystemIntegrationReportDTO) -> Table:
 
 
 def gates_table(report: FFSystemIntegrationReportDTO) -> Table:
-    table = Table(title="quality gates: " + ("[green]PASSED[/]" if report.verdict_passed else "[red]FAILED[/]"))
+    verdict = {"passed": "[green]PASSED[/]", "inconclusive": "[yellow]INCONCLUSIVE[/] (not a pass)"}.get(report.verdict, "[red]FAILED[/]")
+    table = Table(title="quality gates: " + verdict)
     table.add_column("gate")
     table.add_column("result")
     table.add_column("detail", overflow="fold")
     for gate in report.quality_gates:
-        table.add_row(gate.name, "[green]held[/]" if gate.passed else "[red]broken[/]", gate.detail)
+        shown = "[green]held[/]" if gate.passed else ("[yellow]inconclusive[/]" if gate.inconclusive else "[red]broken[/]")
+        table.add_row(gate.name, shown, gate.detail)
     return table
 
 

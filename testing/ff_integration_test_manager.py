@@ -23,14 +23,15 @@ import os
 import platform
 import time
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import SUITE_NAMES
 from ff_class_configs.ff_test_result_dtos import (
+    FFCrossSystemSummaryDTO,
     FFIntegrationTestResultDTO,
     FFMigrationSummaryDTO,
     FFPerformanceSummaryDTO,
@@ -63,11 +64,18 @@ class FFProgressListener(Protocol):
     def suite_finished(self, suite: FFSuiteResultDTO) -> None: ...
 
 
-def _suite_specs(suite: str) -> list[FFTestSpec]:
+def _suite_module(suite: str) -> Any:
     if suite not in SUITE_NAMES:
         raise FFValidationError(f"unknown suite {suite!r}; choose from {', '.join(SUITE_NAMES)}", field="suite", value=suite)
-    module = importlib.import_module(f"testing.suites.{suite}")
-    return list(module.REGISTRY.specs)
+    return importlib.import_module(f"testing.suites.{suite}")
+
+
+def _suite_specs(suite: str) -> list[FFTestSpec]:
+    return list(_suite_module(suite).REGISTRY.specs)
+
+
+_ONE_AT_A_TIME = ("performance", "failure", "cross_system")
+"""Suites whose tests share process-wide state (I/O faults, a load, a cluster): run in order."""
 
 
 def _with_dependencies(specs: list[FFTestSpec], wanted: set[str], suite: str) -> list[FFTestSpec]:
@@ -105,11 +113,13 @@ class FFIntegrationTestManager:
         bus_factory: BusFactory | None = None,
         manager_classes: Mapping[str, type[FFComponentBase]] | None = None,
         cluster_run_dir: Path | str | None = None,
+        comm_factory: Callable[..., Any] | None = None,
     ) -> None:
         """``store_factory``, ``bus_factory`` and ``manager_classes`` swap the parts the managers
         under test are built from (see the module docstring); ``None`` keeps the real ones.
         ``cluster_run_dir`` names a running cluster (``main.py cluster test``) for the
-        cross-system suite to use instead of starting its own."""
+        cross-system suite to use instead of starting its own; ``comm_factory`` builds that
+        suite's communication manager (the seam for a planted defect)."""
         self.base_config = config
         self.testing = config.integration_testing
         self.output_dir = Path(output_dir) if output_dir is not None else DEFAULT_OUTPUT_DIR
@@ -123,6 +133,7 @@ class FFIntegrationTestManager:
         self.bus_factory = bus_factory
         self.manager_classes = manager_classes
         self.cluster_run_dir = Path(cluster_run_dir) if cluster_run_dir is not None else None
+        self.comm_factory = comm_factory
         self.context: FFTestContext | None = None
         self.suite_results: dict[str, FFSuiteResultDTO] = {}
         self.started_at = datetime.now(UTC)
@@ -147,6 +158,7 @@ class FFIntegrationTestManager:
             bus_factory=self.bus_factory,
             manager_classes=self.manager_classes,
             cluster_run_dir=self.cluster_run_dir,
+            comm_factory=self.comm_factory,
         )
         self.context.baseline = self._load_baseline()
         return self.context
@@ -170,10 +182,13 @@ class FFIntegrationTestManager:
         """Run one suite, or with ``only`` the named tests of it plus what they depend on.
 
         ``only`` takes test ids with or without the suite prefix (``"use_cases.rag_chat"`` or
-        ``"rag_chat"``). Results are persisted as they complete and kept for the report.
+        ``"rag_chat"``). Results are persisted as they complete and kept for the report. A suite
+        module may set ``MAX_RETRIES`` (its own retry count) and ``SUITE_CLEANUP`` (an async hook
+        run after its tests whatever happened: the cross-system suite stops its processes there).
         Raises FFValidationError for an unknown suite or test id.
         """
-        specs = _suite_specs(suite)
+        module = _suite_module(suite)
+        specs = list(module.REGISTRY.specs)
         if only is not None:
             specs = _with_dependencies(specs, {t if t.startswith(f"{suite}.") else f"{suite}.{t}" for t in only}, suite)
         context = await self.initialize_testing_environment()
@@ -190,15 +205,20 @@ class FFIntegrationTestManager:
                 self.listener.test_started(spec.suite, spec.name)
 
         runner = FFTestRunner(
-            max_parallel=self.testing.max_parallel_tests if suite not in ("performance", "failure") else 1,
+            max_parallel=self.testing.max_parallel_tests if suite not in _ONE_AT_A_TIME else 1,
             default_timeout=self.testing.test_timeout_seconds,
-            max_retries=self.testing.max_retry_attempts,
+            max_retries=getattr(module, "MAX_RETRIES", self.testing.max_retry_attempts),
             stop_on_first_failure=self.testing.stop_on_first_failure,
             on_result=persist,
             on_start=started,
         )
         began = time.perf_counter()
-        results = await runner.run(specs, context)
+        cleanup = getattr(module, "SUITE_CLEANUP", None)
+        try:
+            results = await runner.run(specs, context)
+        finally:  # a suite's processes and load end with it, whatever its tests did
+            if cleanup is not None:
+                await cleanup(context)
         outcome = FFSuiteResultDTO(suite=suite, results=results, duration_seconds=time.perf_counter() - began)
         self.suite_results[suite] = outcome
         if self.listener is not None:
@@ -221,6 +241,11 @@ class FFIntegrationTestManager:
     async def run_failure_simulation_tests(self) -> list[FFIntegrationTestResultDTO]:
         return (await self.run_suite("failure")).results
 
+    async def run_cross_system_tests(self) -> FFCrossSystemSummaryDTO | None:
+        """The cross-system suite (real instances, faults, seed 000's gates); its report section."""
+        await self.run_suite("cross_system")
+        return self.cross_system_summary()
+
     async def run_migration_validation_tests(self) -> FFIntegrationTestResultDTO:
         return _aggregate(await self.run_suite("migration"), "migration validation")
 
@@ -238,6 +263,11 @@ class FFIntegrationTestManager:
         suite = self.suite_results.get("performance")
         found = [r.details["performance"] for r in suite.results if "performance" in r.details] if suite else []
         return FFPerformanceSummaryDTO.model_validate(found[0]) if found else None
+
+    def cross_system_summary(self) -> FFCrossSystemSummaryDTO | None:
+        suite = self.suite_results.get("cross_system")
+        found = [r.details["cross_system"] for r in suite.results if "cross_system" in r.details] if suite else []
+        return FFCrossSystemSummaryDTO.model_validate(found[-1]) if found else None
 
     def migration_summary(self) -> FFMigrationSummaryDTO | None:
         suite = self.suite_results.get("migration")
@@ -274,6 +304,7 @@ class FFIntegrationTestManager:
             performance=self.performance_summary(),
             security_checks=self.security_checks(),
             migration=self.migration_summary(),
+            cross_system=self.cross_system_summary(),
         )
         report.quality_gates = evaluate_quality_gates(report, self.testing)
         report.critical_issues = [

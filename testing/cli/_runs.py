@@ -14,7 +14,7 @@ from ._registry import EXIT_OK, command
 
 __all__ = ["cmd_report", "cmd_run", "cmd_run_all"]
 
-_SUITE_ALIASES = {"use-cases": "use_cases", "use_cases": "use_cases"}
+_SUITE_ALIASES = {"use-cases": "use_cases", "use_cases": "use_cases", "cross-system": "cross_system", "cross_system": "cross_system"}
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +78,7 @@ def cmd_run_all(args: argparse.Namespace, config: FFConfigurationManagerConfigDT
 
 
 def _run_one_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration"],
+    parser.add_argument("suite", choices=["component", "use-cases", "performance", "security", "failure", "migration", "cross-system"],
                         help="the suite to run (the tests it depends on run too)")
     _run_arguments(parser)
 

@@ -42,6 +42,7 @@ __all__ = [
     "resource_chart",
     "recovery_chart",
     "trend_chart",
+    "cross_system_timeline_chart",
     "clean_svg",
 ]
 
@@ -299,3 +300,59 @@ def trend_chart(points: Sequence[ChartPoint], *, title: str, unit: str, good_up:
         if ys and min(ys) >= 0:
             ax.set_ylim(bottom=0, top=max(ys) * 1.15 or 1.0)
         return _render(fig, f"{title} ({unit}) over the last {len(points)} runs")
+
+
+_MARK_COLOURS = {"fault": _RED, "cleared": _SLATE, "recovered": _GREEN, "ejected": "#b45309", "returned": _GREEN,
+                 "breaker_open": "#7c2d12"}
+
+
+def cross_system_timeline_chart(
+    slices: Sequence[tuple[float, float, float, float | None]],
+    marks: Sequence[tuple[float, str, str]] = (),
+    threshold_ms: float | None = None,
+    *,
+    width_in: float = WIDE_IN,
+) -> str:
+    """The cross-system run second by second: successes and errors per second on top, p95 below,
+    with vertical marks where faults were injected or cleared and endpoints ejected or returned.
+
+    ``slices`` are ``(start s, ok/s, errors/s, p95 ms or None)``; ``marks`` ``(at s, kind, label)``.
+    Marks of one kind share a colour and a legend entry; labels of faults are written on the plot.
+    """
+    with _style():
+        fig = Figure(figsize=(width_in, 4.2), layout="constrained")
+        rate_ax, p95_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        starts = [row[0] for row in slices]
+        if len(starts) >= 2:
+            starts.append(starts[-1] + (starts[-1] - starts[-2]))
+        ok = [row[1] for row in slices]
+        errors = [row[2] for row in slices]
+        if ok:
+            rate_ax.step(starts, ok + ok[-1:], where="post", color=_BLUE, linewidth=1.4, label="ok/s")
+            rate_ax.step(starts, errors + errors[-1:], where="post", color=_RED, linewidth=1.1, label="errors/s")
+        p95_points = [(row[0], row[3]) for row in slices if row[3] is not None]
+        p95_ax.plot([x for x, _ in p95_points], [y for _, y in p95_points], color=_NAVY, linewidth=1.3, marker="o",
+                    markersize=2, label="p95")
+        if threshold_ms is not None:
+            p95_ax.axhline(threshold_ms, color=_RED, linestyle="--", linewidth=1.0, label=f"{threshold_ms:g} ms")
+        seen: set[str] = set()
+        top = max(ok + errors, default=1.0) or 1.0
+        for at, kind, label in marks:
+            colour = _MARK_COLOURS.get(kind, _SLATE)
+            style = "-" if kind == "fault" else ":"
+            for ax in (rate_ax, p95_ax):
+                ax.axvline(at, color=colour, linestyle=style, linewidth=0.9,
+                           label=kind if (kind not in seen and ax is rate_ax) else None)
+            seen.add(kind)
+            if kind == "fault" and width_in >= WIDE_IN:
+                rate_ax.text(at, top * 1.08, label[:24], rotation=90, fontsize=6, color=colour, va="bottom", ha="right",
+                             clip_on=True)
+        rate_ax.set_ylim(bottom=0, top=top * (2.4 if marks else 1.15))
+        rate_ax.set_xlim(left=0)
+        rate_ax.set_ylabel("requests/s")
+        rate_ax.set_title("Cross-system load: throughput, errors and p95 per second" if width_in >= WIDE_IN else "Cross-system load")
+        p95_ax.set_ylim(bottom=0)
+        p95_ax.set_ylabel("p95 (ms)")
+        p95_ax.set_xlabel("elapsed (s)")
+        fig.legend(loc="outside upper right", ncols=_legend_columns(width_in, 6))
+        return _render(fig, "Cross-system load per second: successes, errors and p95 latency, with faults and ejections marked")

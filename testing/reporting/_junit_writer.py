@@ -16,6 +16,11 @@ Shape (the Ant/Surefire dialect that Jenkins, GitLab, GitHub test reporters and 
   pytest's junitparser) ignore unknown children and count the test as passed, which is what a
   retry that succeeded means.
 
+* the cross-system suite's gates (seed 000's success criteria) → one more ``<testsuite>``,
+  ``cross_system_gates``, one ``<testcase>`` per gate with the criterion, the applied target
+  and the measured figure as properties. A broken gate is a ``<failure>``; an *inconclusive* one
+  is a ``<failure type="Inconclusive">`` too, because it is not a pass and the run exits 1 on it.
+
 XML 1.0 cannot hold most control characters, so they are replaced with U+FFFD before they reach
 the tree; test names from anywhere therefore always yield a file that parses.
 """
@@ -31,6 +36,7 @@ from datetime import datetime
 
 from ff_class_configs.ff_test_result_dtos import (
     FFAssertionDTO,
+    FFCrossSystemGateDTO,
     FFIntegrationTestResultDTO,
     FFSystemIntegrationReportDTO,
     FFTestAttemptDTO,
@@ -38,9 +44,10 @@ from ff_class_configs.ff_test_result_dtos import (
     FFUseCaseValidationDTO,
 )
 
-__all__ = ["render_junit", "USE_CASE_SUITE"]
+__all__ = ["render_junit", "USE_CASE_SUITE", "CROSS_SYSTEM_GATE_SUITE"]
 
 USE_CASE_SUITE = "use_cases"
+CROSS_SYSTEM_GATE_SUITE = "cross_system_gates"
 _MESSAGE_ATTR_CHARS = 1_000
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -223,6 +230,23 @@ def _suites(report: FFSystemIntegrationReportDTO) -> Iterable[tuple[str, list[_C
         yield suite.suite, [_from_result(r) for r in suite.results], suite.duration_seconds
     if replace_use_cases:
         yield USE_CASE_SUITE, [_from_use_case(u) for u in report.use_case_results], 0.0
+    if report.cross_system is not None and report.cross_system.gates:
+        yield CROSS_SYSTEM_GATE_SUITE, [_from_gate(g) for g in report.cross_system.gates], 0.0
+
+
+def _from_gate(gate: FFCrossSystemGateDTO) -> _Case:
+    failed = gate.outcome != "passed"
+    return _Case(
+        name=gate.name,
+        classname=f"ff.{CROSS_SYSTEM_GATE_SUITE}.{gate.name.replace(' ', '_')}",
+        status=FFTestStatus.FAILED if failed else FFTestStatus.PASSED,
+        seconds=0.0,
+        attempts=1,
+        error_type="Inconclusive" if gate.outcome == "inconclusive" else "GateFailed",
+        message=f"{gate.outcome}: measured {gate.measured}, required {gate.target}" + (f"; {gate.detail}" if gate.detail else ""),
+        skip_reason="",
+        extra={"criterion": gate.criterion, "target": gate.target, "measured": gate.measured, "outcome": gate.outcome},
+    )
 
 
 def render_junit(report: FFSystemIntegrationReportDTO) -> bytes:

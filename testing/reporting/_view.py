@@ -151,7 +151,7 @@ class ReportView:
     """Everything the template renders, beside the report itself."""
 
     report: FFSystemIntegrationReportDTO
-    verdict: Literal["passed", "failed", "none"]
+    verdict: Literal["passed", "failed", "inconclusive", "none"]
     headline: str
     cards: list[Card]
     failures: list[FailureItem]
@@ -355,6 +355,19 @@ def _cards(report: FFSystemIntegrationReportDTO) -> list[Card]:
                 _tone(proven),
             )
         )
+    cross = report.cross_system
+    if cross is not None and cross.gates:
+        held = sum(1 for g in cross.gates if g.outcome == "passed")
+        undecided = sum(1 for g in cross.gates if g.outcome == "inconclusive")
+        broken = len(cross.gates) - held - undecided
+        cards.append(
+            Card(
+                "Cross-system",
+                f"{held}/{len(cross.gates)}",
+                f"seed 000 criteria held · {broken} broken · {undecided} inconclusive · {len(cross.faults)} faults",
+                _tone(broken == 0 and undecided == 0, undecided > 0 and broken == 0),
+            )
+        )
     seconds = max(0.0, (report.finished_at - report.started_at).total_seconds())
     cards.append(
         Card("Duration", format_duration(seconds), f"profile {report.profile} · seed {report.seed}", "neutral")
@@ -362,13 +375,17 @@ def _cards(report: FFSystemIntegrationReportDTO) -> list[Card]:
     return cards
 
 
-def _verdict(report: FFSystemIntegrationReportDTO) -> tuple[Literal["passed", "failed", "none"], str]:
+def _verdict(report: FFSystemIntegrationReportDTO) -> tuple[Literal["passed", "failed", "inconclusive", "none"], str]:
     gates = report.quality_gates
     if not gates:
         return "none", "No quality gate was evaluated, so this run has no verdict."
-    failed = [g.name for g in gates if not g.passed]
-    if not failed:
+    failed = [g.name for g in gates if not g.passed and not g.inconclusive]
+    undecided = [g.name for g in gates if g.inconclusive]
+    if not failed and not undecided:
         return "passed", f"All {_plural(len(gates), 'quality gate')} held."
+    if not failed:
+        return "inconclusive", (f"No quality gate failed, but {len(undecided)} of {_plural(len(gates), 'quality gate')} "
+                                "could not be decided (not a pass): " + "; ".join(undecided) + ".")
     return "failed", f"{len(failed)} of {_plural(len(gates), 'quality gate')} failed: " + "; ".join(failed) + "."
 
 
@@ -436,6 +453,40 @@ def _performance_charts(report: FFSystemIntegrationReportDTO) -> dict[str, Chart
     return charts
 
 
+_MARKED = ("fault", "cleared", "recovered", "ejected", "returned", "breaker_open")
+
+
+def _timeline_marks(events: list) -> list[tuple[float, str, str]]:
+    """The events worth a line on the chart: faults, clearings, recoveries and the first ejection
+    or return of each burst (an instance's endpoints change state together; one line says it)."""
+    marks: list[tuple[float, str, str]] = []
+    last: dict[str, float] = {}
+    for event in sorted(events, key=lambda e: e.at_seconds):
+        if event.kind not in _MARKED:
+            continue
+        if event.kind not in ("fault", "cleared") and event.at_seconds - last.get(event.kind, -1.0) < 0.5:
+            continue
+        last[event.kind] = event.at_seconds
+        marks.append((event.at_seconds, event.kind, event.label))
+    return marks
+
+
+def _cross_system_charts(report: FFSystemIntegrationReportDTO) -> dict[str, Chart]:
+    cross = report.cross_system
+    if cross is None or len(cross.timeline) < 2:
+        return {}
+    ceiling = next((float(g.target.split("<")[-1].split("ms")[0]) for g in cross.gates if g.name.startswith("latency ")
+                    and "<" in g.target and "ms" in g.target), None)
+    return {
+        "cross_system_timeline": _both(
+            _charts.cross_system_timeline_chart,
+            [(s.start_seconds, s.ok / s.seconds, s.errors / s.seconds, s.p95_ms) for s in cross.timeline],
+            _timeline_marks(cross.events),
+            ceiling,
+        )
+    }
+
+
 def _suite_blocks(report: FFSystemIntegrationReportDTO) -> list[SuiteBlock]:
     """Every suite (use cases included: their steps and assertions are here), failures first."""
     return [
@@ -473,7 +524,7 @@ def build_view(
     verdict, headline = _verdict(report)
     columns, rows, totals = _matrix(report.use_case_results)
     recovery = _recovery_rows(report)
-    charts = _performance_charts(report)
+    charts = {**_performance_charts(report), **_cross_system_charts(report)}
     if recovery:
         charts["recovery"] = _both(
             _charts.recovery_chart,

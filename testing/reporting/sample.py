@@ -20,6 +20,12 @@ from pathlib import Path
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
 from ff_class_configs.ff_test_result_dtos import (
     FFAssertionDTO,
+    FFCrossSystemEventDTO,
+    FFCrossSystemGateDTO,
+    FFCrossSystemIntervalDTO,
+    FFCrossSystemSummaryDTO,
+    FFFaultOutcomeDTO,
+    FFTransportStatsDTO,
     FFIntegrationTestResultDTO,
     FFLoadIntervalDTO,
     FFLogRecordDTO,
@@ -712,6 +718,66 @@ def _migration_suite(clock: _Clock) -> tuple[FFMigrationSummaryDTO, FFSuiteResul
     return summary, _suite("migration", results)
 
 
+def _cross_system(all_passed: bool = False) -> FFCrossSystemSummaryDTO:
+    """Two instances for 36 s at 40 requests/s, a SIGKILL and a freeze, one gate undecided."""
+    timeline = []
+    for second in range(36):
+        hit = second in (9, 10, 20)
+        ok = 40 - (3 if hit and not all_passed else 0)
+        timeline.append(FFCrossSystemIntervalDTO(start_seconds=float(second), seconds=1.0, attempts=40, ok=ok, errors=40 - ok,
+                                                 throughput_ops=float(ok), p95_ms=18.0 + (140.0 if hit else (second % 5))))
+    events = [
+        FFCrossSystemEventDTO(at_seconds=9.2, kind="fault", label="SIGKILL ff-1", endpoint="ff-1"),
+        FFCrossSystemEventDTO(at_seconds=9.6, kind="ejected", label="ff-1 http ejected", endpoint="ff-1-http"),
+        FFCrossSystemEventDTO(at_seconds=12.1, kind="cleared", label="ff-1 restarted", endpoint="ff-1"),
+        FFCrossSystemEventDTO(at_seconds=13.0, kind="recovered", label="ff-1 serving", endpoint="ff-1"),
+        FFCrossSystemEventDTO(at_seconds=20.0, kind="fault", label="SIGSTOP ff-0", endpoint="ff-0"),
+        FFCrossSystemEventDTO(at_seconds=21.5, kind="cleared", label="SIGCONT ff-0", endpoint="ff-0"),
+        FFCrossSystemEventDTO(at_seconds=22.4, kind="recovered", label="ff-0 serving", endpoint="ff-0"),
+    ]
+    faults = [
+        FFFaultOutcomeDTO(fault="SIGKILL, restart on the same port", target="ff-1", injected_at_seconds=9.2, cleared_at_seconds=12.1,
+                          recovered_at_seconds=13.0, recovery_seconds=0.9, outage_seconds=3.8, errors_during=0 if all_passed else 6,
+                          back_in_rotation=True),
+        FFFaultOutcomeDTO(fault="SIGSTOP 1.5 s, then SIGCONT", target="ff-0", injected_at_seconds=20.0, cleared_at_seconds=21.5,
+                          recovered_at_seconds=22.4, recovery_seconds=0.9, outage_seconds=2.4, errors_during=0 if all_passed else 3,
+                          back_in_rotation=True),
+    ]
+    transports = [
+        FFTransportStatsDTO(transport=name, attempts=480, ok=480 if all_passed else 477 - i, errors=0 if all_passed else 3 + i,
+                            availability_percent=100.0 if all_passed else 100.0 * (477 - i) / 480, throughput_ops=13.3,
+                            steady_count=420, p50_ms=6.0 + i, p95_ms=19.0 + 4 * i, p99_ms=31.0 + 5 * i, max_ms=80.0 + i,
+                            failover_count=60, failover_p95_ms=180.0 + 10 * i)
+        for i, name in enumerate(("http", "websocket", "tcp"))
+    ]
+    undecided = "passed" if all_passed else "inconclusive"
+    gates = [
+        FFCrossSystemGateDTO(name="availability", criterion="Service availability > 99.9%", target=">= 99.9 % of >= 1000 attempts",
+                             measured="100.000 % of 1440 (0 failed)" if all_passed else "98.958 % of 1440 (15 failed)",
+                             outcome="passed" if all_passed else "failed"),
+        *(FFCrossSystemGateDTO(name=f"latency {t.transport}", criterion="Communication latency < 100ms",
+                               target="steady-state p95 < 100 ms", measured=f"p95 {t.p95_ms:.1f} ms of 420", outcome="passed")
+          for t in transports[:2]),
+        FFCrossSystemGateDTO(name="latency tcp", criterion="Communication latency < 100ms", target="steady-state p95 < 100 ms",
+                             measured="p95 27.0 ms of 420", outcome=undecided,
+                             detail="" if all_passed else "load generator saturated (mean CPU 93 %, 0 shed): it measured itself"),
+        FFCrossSystemGateDTO(name="recovery time", criterion="Recovery time < 5s", target="< 5 s per fault", measured="worst 0.90 s of 2 faults",
+                             outcome="passed"),
+        FFCrossSystemGateDTO(name="acknowledged writes", criterion="State consistency > 99%", target="0 lost, 0 duplicated (API and files)",
+                             measured="0 lost, 0 duplicated of 560", outcome="passed"),
+        FFCrossSystemGateDTO(name="udp delivery", criterion="Data exchange success > 99%",
+                             target=">= 99 % of >= 100 datagrams (drop fault excluded)", measured="100.00 % of 400", outcome="passed"),
+        FFCrossSystemGateDTO(name="error recovery", criterion="Error recovery > 95%", target=">= 95 % of faults", measured="100.0 % (2 of 2)",
+                             outcome="passed"),
+    ]
+    return FFCrossSystemSummaryDTO(
+        profile="quick", instances=2, duration_seconds=36.0, target_rps=40.0, attempts=1440, transports=transports,
+        timeline=timeline, events=events, faults=faults, gates=gates, acknowledged_writes=560, udp_sent=500, udp_delivered=462,
+        generator_peak_cpu_percent=71.0 if all_passed else 97.0, generator_mean_cpu_percent=38.0 if all_passed else 93.0,
+        generator_saturated=not all_passed, max_dispatch_lag_ms=4.2,
+    )
+
+
 def build_sample_report(
     *,
     report_id: str = SAMPLE_REPORT_ID,
@@ -733,6 +799,7 @@ def build_sample_report(
     checks, security_suite = _security(clock)
     failure_suite = _failure_suite(clock)
     migration, migration_suite = _migration_suite(clock)
+    cross_system = _cross_system()
     finished = clock.now + timedelta(seconds=2.0)
     suites = [component, use_case_suite, performance_suite, security_suite, failure_suite, migration_suite]
     executed = [r for s in suites for r in s.results if r.status != S]
@@ -778,6 +845,15 @@ def build_sample_report(
             passed=True,
             detail="verified: no differences, rollback identical, re-apply identical",
         ),
+        *(
+            FFQualityGateResultDTO(
+                name=f"cross-system {g.name}: {g.target}",
+                passed=g.outcome == "passed",
+                inconclusive=g.outcome == "inconclusive",
+                detail=g.measured + (f"; {g.detail}" if g.detail else ""),
+            )
+            for g in cross_system.gates
+        ),
     ]
     comparison = None
     if with_comparison:
@@ -817,6 +893,7 @@ def build_sample_report(
         performance=performance,
         security_checks=checks,
         migration=migration,
+        cross_system=cross_system,
         quality_gates=gates,
         comparison=comparison,
         critical_issues=[
@@ -891,8 +968,9 @@ def build_passing_sample_report(*, report_id: str = "run-20250302T101500Z-d4e5f6
                 else c
                 for c in report.security_checks
             ],
+            "cross_system": _cross_system(all_passed=True),
             "quality_gates": [
-                g.model_copy(update={"passed": True, "detail": "held"}) for g in report.quality_gates
+                g.model_copy(update={"passed": True, "inconclusive": False, "detail": "held"}) for g in report.quality_gates
             ],
             "critical_issues": [],
         }

@@ -8,6 +8,8 @@ Statuses mean exactly one thing each:
 * error    the test itself broke (exception, timeout, or no assertion recorded at all);
 * skipped  a dependency did not succeed, or the run stopped after a first failure.
 
+A spec's ``after`` tests only order it: it starts once they finished, whatever their outcome.
+
 Each finished result is handed to ``on_result`` at once (the test manager appends it to the run's
 JSONL), so an interrupted run keeps what it finished.
 """
@@ -53,7 +55,7 @@ def _check_graph(specs: Sequence[FFTestSpec]) -> None:
         if state.get(test_id) == 1:
             raise FFRunnerError("dependency cycle: " + " -> ".join((*path, test_id)))
         state[test_id] = 1
-        for dep in by_id[test_id].depends_on:
+        for dep in (*by_id[test_id].depends_on, *(a for a in by_id[test_id].after if a in known)):
             visit(dep, (*path, test_id))
         state[test_id] = 2
 
@@ -114,6 +116,9 @@ class FFTestRunner:
             dep_result = await asyncio.shield(done[dep])
             if not dep_result.success:
                 return self._skipped(spec, f"dependency {dep} {dep_result.status.value}")
+        for earlier in spec.after:  # ordering only: wait for it, whatever its outcome
+            if earlier in done:
+                await asyncio.gather(asyncio.shield(done[earlier]), return_exceptions=True)
         if self._stopped:
             return self._skipped(spec, "run stopped after the first failure")
         async with self._semaphore:

@@ -30,6 +30,9 @@ class FFTestSpec:
     run: FFTestFunction
     components: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    """Ordering only: start once these have finished, whatever their outcome (a failed fault test
+    must not stop the checks that read the whole run's evidence)."""
     level: FFTestingLevel = FFTestingLevel.INTEGRATION
     timeout_seconds: float | None = None
     setup: FFHook | None = None
@@ -41,7 +44,8 @@ class FFSuiteRegistry:
     """An ordered list of specs for one suite, filled by a decorator.
 
     ``@registry.test("name", components=("memory",))`` turns a function into a spec whose id is
-    ``<suite>.<function name>``.
+    ``<suite>.<function name>``. ``depends_on`` skips the test when a dependency did not
+    succeed; ``after`` only orders it behind tests that may fail (absent ones are ignored).
     """
 
     def __init__(self, suite: str, level: FFTestingLevel = FFTestingLevel.INTEGRATION) -> None:
@@ -55,6 +59,7 @@ class FFSuiteRegistry:
         *,
         components: Iterable[str] = (),
         depends_on: Iterable[str] = (),
+        after: Iterable[str] = (),
         timeout_seconds: float | None = None,
         setup: FFHook | None = None,
         cleanup: FFHook | None = None,
@@ -72,6 +77,7 @@ class FFSuiteRegistry:
                     run=function,
                     components=tuple(components),
                     depends_on=tuple(d if "." in d else f"{self.suite}.{d}" for d in depends_on),
+                    after=tuple(d if "." in d else f"{self.suite}.{d}" for d in after),
                     level=self.level,
                     timeout_seconds=timeout_seconds,
                     setup=setup,

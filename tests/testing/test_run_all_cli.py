@@ -71,12 +71,18 @@ def test_bad_options_exit_two_with_one_line(tmp_path, capsys):
 @pytest.mark.slow
 def test_run_all_end_to_end_and_its_exit_code_follows_the_gates(tmp_path, monkeypatch):
     config = tmp_path / "ff_config.json"
-    config.write_text(json.dumps({"integration_testing": {"performance_config": {"test_duration_seconds": 2, "ramp_up_seconds": 0.5}}}))
+    # run-all's plumbing and exit code, not this machine's latency: on a loaded test machine the
+    # cross-system latency gates would be inconclusive (exit 1), so their limits are wide here.
+    config.write_text(json.dumps({"integration_testing": {
+        "performance_config": {"test_duration_seconds": 2, "ramp_up_seconds": 0.5},
+        "cross_system_config": {"max_p95_ms": 10_000, "max_schedule_slip_ms": 10_000},
+    }}))
     out = tmp_path / "out"
     code, text = _run(["--config", str(config), "run-all", "--output", str(out), "--formats", "json,junit,html"])
     assert code == 0, text
     report = json.loads(next(out.glob("run_*.json")).read_text())
-    assert [s["suite"] for s in report["suites"]] == ["component", "use_cases", "performance", "security", "failure", "migration"]
+    assert [s["suite"] for s in report["suites"]] == ["component", "use_cases", "performance", "security", "failure", "migration",
+                                                     "cross_system"]
     assert report["verdict_passed"] and len(report["use_case_results"]) == 22 and report["performance"]["operations"]
     assert next(out.glob("run_*.html")).read_text().count("<svg") >= 1
     assert (out / "history").is_dir()

@@ -94,11 +94,11 @@ def test_verdict_and_failures_come_first(html: str, report: FFSystemIntegrationR
 def test_passing_report_says_so() -> None:
     report = build_sample_report(failing=frozenset(), with_comparison=False)
     passing = report.model_copy(
-        update={"quality_gates": [g.model_copy(update={"passed": True}) for g in report.quality_gates]}
+        update={"quality_gates": [g.model_copy(update={"passed": True, "inconclusive": False}) for g in report.quality_gates]}
     )
     html = render_html(passing)
     assert "PASSED</div>" in html
-    assert "All 6 quality gates held." in html
+    assert f"All {len(passing.quality_gates)} quality gates held." in html
     assert "No previous run is stored" in html
 
 
@@ -151,3 +151,22 @@ def test_minimal_report_renders(report: FFSystemIntegrationReportDTO) -> None:
     html = render_html(bare)
     assert "NO VERDICT" in html
     assert 'id="performance"' not in html and 'id="use-cases"' not in html
+
+
+def test_cross_system_section_shows_seed_criteria_timeline_and_transports(html: str) -> None:
+    start = html.index('<section id="cross-system">')
+    section = html[start:html.index("</section>", start)]
+    assert "Service availability &gt; 99.9%" in section and "Recovery time &lt; 5s" in section
+    assert 'aria-label="Cross-system load per second' in section  # the timeline chart
+    for transport in ("http", "websocket", "tcp"):
+        assert f'<td class="title-cell" data-label="">{transport}</td>' in section
+    assert "SIGKILL, restart on the same port" in section
+    assert '<span class="badge warn">inconclusive</span>' in section
+    assert "saturated: latency gates inconclusive" in section
+
+
+def test_an_undecided_gate_makes_the_verdict_inconclusive_not_passed(report: FFSystemIntegrationReportDTO) -> None:
+    gates = [g if g.inconclusive else g.model_copy(update={"passed": True}) for g in report.quality_gates]
+    html = render_html(report.model_copy(update={"quality_gates": gates}))
+    assert "INCONCLUSIVE</div>" in html and "PASSED</div>" not in html
+    assert "could not be decided (not a pass)" in html

@@ -41,7 +41,7 @@ def _counts(element: ET.Element) -> dict[str, int]:
 
 def test_one_testsuite_per_suite_and_use_cases_once(report: FFSystemIntegrationReportDTO, root: ET.Element) -> None:
     names = [s.get("name") for s in root.findall("testsuite")]
-    assert sorted(names) == sorted({s.suite for s in report.suites} | {"use_cases"})
+    assert sorted(names) == sorted({s.suite for s in report.suites} | {"use_cases", "cross_system_gates"})
     assert names.count("use_cases") == 1
 
 
@@ -64,6 +64,7 @@ def test_per_suite_counts_match_the_report(report: FFSystemIntegrationReportDTO,
 def test_totals_match_the_report(report: FFSystemIntegrationReportDTO, root: ET.Element) -> None:
     statuses = [r.status for s in report.suites if s.suite != "use_cases" for r in s.results]
     statuses += [u.status for u in report.use_case_results]
+    statuses += [FFTestStatus.PASSED if g.outcome == "passed" else FFTestStatus.FAILED for g in report.cross_system.gates]
     assert _counts(root) == _expected(statuses)
     assert sum(int(s.get("tests", "0")) for s in root.findall("testsuite")) == int(root.get("tests", "0"))
 
@@ -129,3 +130,15 @@ def test_flaky_failure_carries_the_first_attempts_message_and_failed_assertions(
     error = use_case.find("flakyError")
     assert error is not None and error.get("type") == "FFTimeoutError"
     assert "fetch_weather' timed out after 5.0 s" in (error.get("message") or "")
+
+
+def test_cross_system_gates_are_test_cases_and_inconclusive_is_not_a_pass(report: FFSystemIntegrationReportDTO, root: ET.Element) -> None:
+    suite = _suite(root, "cross_system_gates")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(cases) == {g.name for g in report.cross_system.gates}
+    undecided = cases["latency tcp"].find("failure")
+    assert undecided is not None and undecided.get("type") == "Inconclusive"
+    assert "saturated" in (undecided.get("message") or "")
+    props = {p.get("name"): p.get("value") for p in cases["availability"].findall("properties/property")}
+    assert props["criterion"] == "Service availability > 99.9%" and props["outcome"] == "failed"
+    assert cases["recovery time"].find("failure") is None

@@ -106,3 +106,47 @@ def test_an_operation_can_have_its_own_p95_ceiling():
     config.performance_config.operation_p95_ms = {"append": 500.0}
     gate = next(g for n, g in _gates(report, config).items() if n.startswith("p95"))
     assert gate.passed and "append 500 ms" in gate.name
+
+
+def _cross(*outcomes: str):
+    from ff_class_configs import FFCrossSystemGateDTO, FFCrossSystemSummaryDTO
+
+    return FFCrossSystemSummaryDTO(
+        profile="quick", instances=2, duration_seconds=30, target_rps=40, attempts=1200,
+        gates=[FFCrossSystemGateDTO(name=f"g{i}", criterion="seed", target="t", measured="m", outcome=o)
+               for i, o in enumerate(outcomes)],
+    )
+
+
+def test_cross_system_gates_are_lifted_and_inconclusive_is_never_held():
+    passed = _report(_result("cross_system", "a", FFTestStatus.PASSED), cross_system=_cross("passed", "passed"))
+    passed.quality_gates = evaluate_quality_gates(passed, FFIntegrationTestingConfigDTO())
+    assert passed.verdict == "passed" and passed.verdict_passed
+
+    undecided = _report(_result("cross_system", "a", FFTestStatus.PASSED), cross_system=_cross("passed", "inconclusive"))
+    undecided.quality_gates = evaluate_quality_gates(undecided, FFIntegrationTestingConfigDTO())
+    gate = next(g for g in undecided.quality_gates if g.inconclusive)
+    assert not gate.passed and gate.outcome == "inconclusive" and "inconclusive" in gate.detail
+    assert undecided.verdict == "inconclusive" and not undecided.verdict_passed
+
+    broken = _report(_result("cross_system", "a", FFTestStatus.PASSED), cross_system=_cross("failed", "inconclusive"))
+    broken.quality_gates = evaluate_quality_gates(broken, FFIntegrationTestingConfigDTO())
+    assert broken.verdict == "failed"
+
+
+def test_an_inconclusive_gate_cannot_claim_to_have_passed():
+    import pytest
+    from pydantic import ValidationError
+
+    from ff_class_configs import FFQualityGateResultDTO
+
+    with pytest.raises(ValidationError):
+        FFQualityGateResultDTO(name="x", passed=True, inconclusive=True, detail="")
+
+
+def test_inconclusive_run_exits_1():
+    from testing.ff_run_all import FFRunOutcome
+
+    undecided = _report(_result("cross_system", "a", FFTestStatus.PASSED), cross_system=_cross("inconclusive"))
+    undecided.quality_gates = evaluate_quality_gates(undecided, FFIntegrationTestingConfigDTO())
+    assert FFRunOutcome(report=undecided).exit_code == 1

@@ -119,6 +119,42 @@ async def test_dependencies_run_first_and_failures_skip_dependents():
     assert "toy.broken" in skipped.skip_reason
 
 
+async def test_after_orders_without_skipping_and_ignores_absent_tests():
+    reg = _suite()
+    order: list[str] = []
+
+    @reg.test("fault")
+    async def fault(ctx, check: FFChecker):
+        await asyncio.sleep(0.02)
+        order.append("fault")
+        check.that(False, "the fault test failed")
+
+    @reg.test("evidence", after=["fault", "not_selected"])
+    async def evidence(ctx, check: FFChecker):
+        order.append("evidence")
+        check.that(True, "ran anyway")
+
+    results = {r.test_id: r for r in await _run(reg, max_parallel=4)}
+    assert order == ["fault", "evidence"]
+    assert results["toy.fault"].status == FFTestStatus.FAILED
+    assert results["toy.evidence"].status == FFTestStatus.PASSED
+
+
+def test_after_takes_part_in_cycle_detection():
+    reg = _suite()
+
+    @reg.test("a", after=["b"])
+    async def a(ctx, check):
+        check.that(True, "ok")
+
+    @reg.test("b", depends_on=["a"])
+    async def b(ctx, check):
+        check.that(True, "ok")
+
+    with pytest.raises(FFRunnerError, match="cycle"):
+        asyncio.run(FFTestRunner().run(reg.specs, context={}))
+
+
 async def test_parallelism_is_bounded():
     reg = _suite()
     running = {"now": 0, "peak": 0}

@@ -164,8 +164,8 @@ def _mount_points(paths: Iterable[str]) -> list[str]:
 
 @functools.cache
 def _unshare() -> str | None:
-    """util-linux ``unshare`` from the system folders, None when missing."""
-    return shutil.which("unshare", path="/usr/bin:/bin")
+    """util-linux ``unshare`` from the system folders; None when missing or not root (it needs CAP_SYS_ADMIN)."""
+    return shutil.which("unshare", path="/usr/bin:/bin") if os.geteuid() == 0 else None
 
 
 def ff_bwrap_argv(spec: FFBwrapSpec, command: Sequence[str]) -> list[str]:

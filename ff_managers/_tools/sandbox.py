@@ -13,9 +13,11 @@ The manager calls :func:`ff_run_sandboxed` once per attempt. What it guarantees:
   real work dir, as before: the result says so.
 * The child starts through :mod:`ff_managers._core.sandbox_launcher`, a supervisor that sets
   RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0 in the
-  tool right before ``exec`` and, being a child subreaper, kills and reaps every descendant of
-  the tool when it ends (or when asked with SIGTERM). These limits, the output cap and the
-  watchdog are the second layer under bubblewrap.
+  tool right before ``exec`` and, as PID 1 of the sandbox (a child subreaper on the host),
+  kills and reaps every descendant of the tool when it ends (or when asked with SIGTERM). These
+  limits, the output cap and the watchdog are the second layer under bubblewrap. The supervisor
+  is kept lean (its start-up is most of a trivial run's cost over a bare sandboxed program): its
+  code arrives compiled through a sealed memfd and it imports only C modules.
 * The environment is built from an allow-list only (PATH, LANG, HOME/TMPDIR = the work dir,
   PYTHONPATH of the tools package); nothing of the parent's environment passes through.
 * Wall time: past the limit the run is stopped (SIGTERM to the supervisor, which SIGKILLs the

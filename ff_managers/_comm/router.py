@@ -58,6 +58,10 @@ def ff_is_server_fault(reply: FFCrossSystemMessageDTO) -> bool:
     return isinstance(status, int) and status >= 500
 
 
+def _is_expiry(reply: FFCrossSystemMessageDTO) -> bool:
+    return isinstance(reply.payload, dict) and reply.payload.get("error") == FFMessageExpiredError.__name__
+
+
 @dataclass(slots=True)
 class _Plan:
     """What the rule needs to know about a message before its first attempt."""
@@ -75,6 +79,7 @@ class FFMessageRouter:
         self.budget = budget
         self.clock, self.monotonic, self.sleep = clock, monotonic, sleep
         self.rng = rng or random.Random()
+        self.expired_before_send = 0
 
     # -- rules (a planted-defect variant overrides retry_allowed) ---------------------------------
 
@@ -145,6 +150,10 @@ class FFMessageRouter:
                 pool.on_abandon(sid)
                 raise
             elapsed = self.monotonic() - started
+            if message.ttl_s is not None and reply.message_type == "error" and isinstance(reply.payload, dict) \
+                    and reply.payload.get("status") == 504:  # fmt: skip
+                pool.on_abandon(sid)  # the receiver refused it as expired: the TTL's end, not the endpoint's fault
+                return self._expired_reply(message, "at the receiving service, which did not run it", endpoint)
             if ff_is_server_fault(reply):
                 pool.on_failure(sid)
                 self.metrics.count("failures", sid, protocol)
@@ -164,6 +173,7 @@ class FFMessageRouter:
 
     async def send(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
         if self.is_expired(message):
+            self.expired_before_send += 1
             return self._expired_reply(message, "before it was sent; it was never sent")
         if message.message_type == "heartbeat" and message.operation is None:
             return await self.heartbeat(message)
@@ -192,8 +202,8 @@ class FFMessageRouter:
             except FFError as exc:  # the message cannot be sent at all (no such operation, bad payload)
                 return ff_error_reply(message, ff_problem_of(exc, 404 if "NotFound" in type(exc).__name__ else 422), now=self.clock())
             else:
-                if not ff_is_server_fault(reply):
-                    return reply
+                if not ff_is_server_fault(reply) or _is_expiry(reply):
+                    return reply  # an answer, or the TTL's end: nothing to retry
                 last_reply, last_error, safe = reply, None, False
             if not (safe or plan.retryable) or attempt >= message.max_retries:
                 break
@@ -257,4 +267,5 @@ class FFMessageRouter:
         return list(await asyncio.gather(*(one(e) for e in targets)))
 
     def snapshot_extra(self) -> dict[str, Any]:
-        return {"retry_budget": {"requests": self.budget.requests, "retries": self.budget.retries}}
+        return {"retry_budget": {"requests": self.budget.requests, "retries": self.budget.retries},
+                "expired_before_send": self.expired_before_send}  # fmt: skip

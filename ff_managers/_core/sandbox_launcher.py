@@ -1,49 +1,65 @@
-"""The supervisor that stands between a manager and a sandboxed program (stdlib only).
+"""The supervisor that stands between a manager and a sandboxed program (stdlib only, lean imports).
 
-Run as ``python -I -S -B sandbox_launcher.py SETTINGS_JSON -- ARGV...``. Under bubblewrap it is
-the first process of the sandbox after bwrap's own init, running as root *inside* the sandbox
-with only the capabilities bwrap was told to keep (setuid/setgid, kill, read-search, net-admin);
-outside a sandbox (explicitly allowed unsandboxed runs) it is the session leader the manager
-spawned. Why a supervisor instead of ``exec``:
+Started as ``python -I -S -B -c BOOTSTRAP SETTINGS -- ARGV...`` (``SETTINGS`` from
+:func:`encode_settings`); the bootstrap unmarshals this module's code, compiled once by the manager,
+from a sealed memfd (:func:`ff_managers._core.bwrap.ff_launcher_code_fd`) and calls :func:`main`. Under bubblewrap it is started with ``--as-pid-1``: it *is* the init
+of the sandbox's PID namespace, running as root inside the sandbox with only the capabilities
+bwrap was told to keep (setuid/setgid, kill, read-search; net-admin only when it must take
+``lo`` down); outside a sandbox
+(explicitly allowed unsandboxed runs) it is the session leader the manager spawned. Why a
+supervisor instead of ``exec``:
 
-* It brings the loopback interface down when the program may have no network at all (bwrap's
-  new network namespace comes with ``lo`` up), so "no network" means no interface is up.
+* It makes sure the loopback interface is down when the program may have no network at all
+  (a namespace from ``unshare --net`` starts so; bwrap's comes with ``lo`` up and it is taken
+  down), so "no network" means no interface is up.
 * The program is forked, moved to an unprivileged uid/gid of its own (all capabilities go with
   the uid change, and bwrap set ``no_new_privs``), given the staged input files, and limited by
   RLIMIT_* right before ``execv``: no ``preexec_fn`` runs Python code in a child forked from a
-  multi-threaded manager. The program cannot signal the supervisor (another uid, no CAP_KILL).
-* It is a *child subreaper* (``PR_SET_CHILD_SUBREAPER``): every process the program spawns stays
-  its descendant even after a double fork, so when the program exits, or the manager asks
-  (SIGTERM), it kills the program's process group and every re-parented escapee and reaps them.
-  Under bwrap the PID namespace is the second wall: when the sandbox's init goes, the kernel
-  kills every process left in the namespace.
+  multi-threaded manager. The program cannot signal the supervisor (another uid, no CAP_KILL;
+  and as the namespace's init it gets no signal from inside it that it did not ask for).
+* Every process the program spawns stays its descendant even after a double fork: as PID 1 of
+  the namespace it is where orphans go (on the host it asks for ``PR_SET_CHILD_SUBREAPER``). When
+  the program exits, or the manager asks (SIGTERM), it kills the program's process group and
+  every re-parented escapee and reaps them. Under bwrap the PID namespace is the second wall:
+  when its init (this process) goes, the kernel kills every process left in the namespace.
 * After the program and its descendants are gone, it copies the regular files of the sandbox's
   size-capped work dir (a tmpfs) out through a descriptor the program never saw, up to a byte
-  cap, never following a symlink; the manager writes them back.
+  cap, never following a symlink; the manager writes them back. This is the work that rules out
+  exec'ing the program in place: the tmpfs lives only as long as a process of the sandbox does,
+  so someone must outlive the program in it.
 * It reports how the program ended (exit code or signal, processes reaped) as one JSON line on a
-  private descriptor, so a program cannot forge its own exit status.
+  private descriptor, so a program cannot forge its own exit status (bwrap's own status would
+  fold a signal into ``128 + signal``, which a program can fake with ``exit(152)``).
+
+Why the imports are lean: this interpreter starts for every tool run, and its start-up is most of
+what a run costs over a bare sandboxed program (the Performance issue's target is 50 ms at p95).
+``json``, ``signal``, ``socket`` and ``ctypes`` cost about 10 ms together (``re``, ``enum``), and even
+``os`` about 2 ms of CPU; the C modules under them (``posix``, ``_signal``, ``_socket``, ``fcntl``,
+``resource``) cost a fraction of that, so the settings arrive as ``key=value`` words, the report is
+written by :func:`_dumps`, the file frames have plain-text headers and folders are listed with
+``posix.scandir``. ``ctypes`` is imported only on the host, for the subreaper.
 
 Exit codes of the supervisor itself: 0 after a report; 126 when the setup failed; 127 when the
 program could not be executed (both also reported on the status descriptor).
 """
 
-from __future__ import annotations
-
-import ctypes
-import json
-import os
+import _signal
+import fcntl
+import posix
 import resource
-import signal
-import stat
 import sys
 import time
 
-__all__ = ["main", "pack_files", "unpack_files"]
+__all__ = ["decode_settings", "encode_settings", "main", "pack_files", "unpack_files"]
 
 _PR_SET_CHILD_SUBREAPER = 36
+_SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
 _SWEEP_SECONDS = 2.0
 _COPY_CHUNK = 1024 * 1024
+_MAX_NAME = 4096
+_NETWORKS = ("none", "loopback", "host")
 
 
 class _Terminate(Exception):
@@ -54,8 +70,88 @@ def _on_term(signum: int, frame: object) -> None:
     raise _Terminate()
 
 
+# ---------------------------------------------------------------------- settings and report
+
+
+def encode_settings(settings: dict[str, object]) -> str:
+    """The one argv word :func:`decode_settings` reads: ``key=value`` pairs joined by commas.
+
+    Values are ints, None (left out) or one of the network words; ``limits`` is a dict of
+    ``RLIMIT_*`` names to ints. Anything else is a bug of the caller: ValueError.
+    """
+    words = []
+    flat: dict[str, object] = {k: v for k, v in settings.items() if k != "limits"}
+    limits = settings.get("limits") or {}
+    if not isinstance(limits, dict):
+        raise TypeError(f"launcher limits must be a dict, not {type(limits).__name__}")
+    flat.update(limits)
+    for key, value in flat.items():
+        if value is None:
+            continue
+        if isinstance(value, bool) or not (isinstance(value, int) or value in _NETWORKS):
+            raise ValueError(f"launcher setting {key}={value!r} is not an int or a network word")
+        words.append(f"{key}={value}")
+    return ",".join(words)
+
+
+def decode_settings(word: str) -> dict[str, object]:
+    """The settings :func:`encode_settings` wrote; ``RLIMIT_*`` keys are gathered under ``limits``."""
+    settings: dict[str, object] = {}
+    limits: dict[str, int] = {}
+    for pair in word.split(",") if word else ():
+        key, _, value = pair.partition("=")
+        if key.startswith("RLIMIT_"):
+            limits[key] = int(value)
+        else:
+            settings[key] = value if value in _NETWORKS else int(value)
+    settings["limits"] = limits
+    return settings
+
+
+def _quote(text: str) -> str:
+    """A JSON string literal of ``text`` (ASCII only, so any decoder reads it)."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    out.append('"')
+    return "".join(out)
+
+
+def _dumps(report: dict[str, object]) -> str:
+    """The report as one JSON object: values are None, bools, ints or strings."""
+    parts = []
+    for key, value in report.items():
+        if value is None:
+            text = "null"
+        elif value is True or value is False:
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(int(value))
+        else:
+            text = _quote(str(value))
+        parts.append(f"{_quote(key)}: {text}")
+    return "{" + ", ".join(parts) + "}"
+
+
+# ---------------------------------------------------------------------- set-up
+
+
 def _set_subreaper() -> bool:
+    """Orphans of the program come back to us; free (and not needed) as the namespace's init."""
+    if posix.getpid() == 1:
+        return True
     try:
+        import ctypes  # only on the host: about 2 ms of imports a sandboxed run does not pay
+
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except OSError:
@@ -63,13 +159,21 @@ def _set_subreaper() -> bool:
 
 
 def _loopback_down() -> None:
-    """Take ``lo`` down in the sandbox's own network namespace: no interface is left up."""
-    import fcntl
-    import socket
-    import struct
+    """Make sure ``lo`` is down in the sandbox's own network namespace: no interface is left up.
 
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sh", b"lo", 0))
+    A namespace made by ``unshare --net`` starts with it down: only a flag is read then. One
+    made by bwrap has it up: it is taken down (CAP_NET_ADMIN, which bwrap keeps only then).
+    """
+    import _socket
+
+    sock = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+    try:
+        request = b"lo".ljust(16, b"\0") + b"\0" * 24  # struct ifreq: the name, then ifr_flags
+        flags = int.from_bytes(fcntl.ioctl(sock.fileno(), _SIOCGIFFLAGS, request)[16:18], sys.byteorder)
+        if flags & _IFF_UP:
+            fcntl.ioctl(sock.fileno(), _SIOCSIFFLAGS, request)  # ifr_flags = 0: down
+    finally:
+        sock.close()
 
 
 def _apply_limits(limits: dict[str, int]) -> None:
@@ -81,66 +185,104 @@ def _apply_limits(limits: dict[str, int]) -> None:
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
-    os.setgroups([])
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)  # from uid 0 to another uid: every capability is cleared
-    if os.getuid() != uid or os.geteuid() != uid:
+    posix.setgroups([])
+    posix.setresgid(gid, gid, gid)
+    posix.setresuid(uid, uid, uid)  # from uid 0 to another uid: every capability is cleared
+    if posix.getuid() != uid or posix.geteuid() != uid:
         raise PermissionError(f"could not become uid {uid}")
 
 
-def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
-    """Write root's regular files as ``{"path","size"}`` header lines plus bytes; stop at ``cap`` bytes.
+# ---------------------------------------------------------------------- files in and out
 
-    Symlinks, devices and FIFOs are skipped (listed by count), nothing is followed.
+
+def _header(name: bytes, size: int) -> bytes:
+    """The frame of one file: ``b"<name length> <size>\\n"``, then the name, then the bytes."""
+    return b"%d %d\n" % (len(name), size)
+
+
+def _regular_files(root: bytes) -> list[tuple[bytes, bytes, int]]:
+    """(path, name relative to root, size) of every file under root, in name order; no link followed.
+
+    Symlinks, devices and FIFOs come with size -1 so they can be counted as skipped. Iterative, so
+    a tool's thousand nested folders cannot exhaust the recursion limit.
+    """
+    found: list[tuple[bytes, bytes, int]] = []
+    pending = [(root, b"")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with posix.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in listed:
+            rel = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, rel + b"/"))
+            elif entry.is_file(follow_symlinks=False):
+                found.append((entry.path, rel, entry.stat(follow_symlinks=False).st_size))
+            else:
+                found.append((entry.path, rel, -1))
+    return found
+
+
+def pack_files(root: str, out_fd: int, cap: int) -> dict[str, object]:
+    """Frame root's regular files (see :func:`_header`) into ``out_fd``; stop at ``cap`` bytes.
+
+    Symlinks, devices and FIFOs are skipped (listed by count), nothing is followed, and a file is
+    opened with ``O_NOFOLLOW`` so one swapped for a link after the listing is skipped too.
     """
     written = files = skipped = 0
     truncated = False
-    with os.fdopen(os.dup(out_fd), "wb") as out:
-        for directory, dirs, names in os.walk(root, followlinks=False):
-            dirs.sort()
-            for name in sorted(names):
-                full = os.path.join(directory, name)
-                try:
-                    info = os.lstat(full)
-                except OSError:
-                    continue
-                if not stat.S_ISREG(info.st_mode):
-                    skipped += 1
-                    continue
-                if written + info.st_size > cap:
-                    truncated = True
-                    continue
-                try:
-                    fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-                except OSError:
-                    skipped += 1
-                    continue
-                with os.fdopen(fd, "rb") as source:
-                    data = source.read(info.st_size + 1)[: info.st_size]
-                rel = os.path.relpath(full, root)
-                out.write(json.dumps({"path": rel, "size": len(data)}).encode() + b"\n")
-                out.write(data)
-                written += len(data)
-                files += 1
+    with open(posix.dup(out_fd), "wb") as out:
+        for path, rel, size in _regular_files(root.encode()):
+            if size < 0:
+                skipped += 1
+                continue
+            if written + size > cap:
+                truncated = True
+                continue
+            try:
+                fd = posix.open(path, posix.O_RDONLY | posix.O_NOFOLLOW | posix.O_NONBLOCK)
+            except OSError:
+                skipped += 1
+                continue
+            with open(fd, "rb") as source:
+                data = source.read(size + 1)[:size]
+            out.write(_header(rel, len(data)) + rel)
+            out.write(data)
+            written += len(data)
+            files += 1
     return {"files_out": files, "bytes_out": written, "skipped_out": skipped, "out_truncated": truncated}
 
 
+def _make_parents(root: bytes, rel: bytes) -> None:
+    parts = rel.split(b"/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        try:
+            posix.mkdir(root + b"/" + b"/".join(parts[:depth]), 0o700)
+        except FileExistsError:
+            pass
+
+
 def unpack_files(in_fd: int, root: str) -> None:
-    """Write the files :func:`pack_files` framed into ``root`` (names already checked by the manager)."""
-    with os.fdopen(os.dup(in_fd), "rb") as source:
+    """Write the files framed into ``in_fd`` (names already checked by the manager) into ``root``."""
+    base = root.encode()
+    with open(posix.dup(in_fd), "rb") as source:
         source.seek(0)
         while True:
-            header = source.readline()
+            header = source.readline(64)
             if not header:
                 return
-            entry = json.loads(header)
-            rel, size = entry["path"], int(entry["size"])
-            if os.path.isabs(rel) or ".." in rel.split("/"):
+            name_length, size = (int(part) for part in header.split())
+            if not 0 < name_length <= _MAX_NAME or size < 0:
+                raise ValueError(f"bad input frame {header!r}")
+            rel = source.read(name_length)
+            if rel.startswith(b"/") or b".." in rel.split(b"/") or b"\0" in rel:
                 raise PermissionError(f"refused input path {rel!r}")
-            target = os.path.join(root, rel)
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "wb") as sink:
+            _make_parents(base, rel)
+            flags = posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | posix.O_NOFOLLOW
+            with open(posix.open(base + b"/" + rel, flags, 0o600), "wb") as sink:
                 remaining = size
                 while remaining:
                     chunk = source.read(min(remaining, _COPY_CHUNK))
@@ -150,11 +292,14 @@ def unpack_files(in_fd: int, root: str) -> None:
                     remaining -= len(chunk)
 
 
+# ---------------------------------------------------------------------- the end of a run
+
+
 def _direct_children() -> list[int]:
     pids: list[int] = []
-    task_dir = f"/proc/{os.getpid()}/task"
+    task_dir = f"/proc/{posix.getpid()}/task"
     try:
-        for tid in os.listdir(task_dir):
+        for tid in posix.listdir(task_dir):
             with open(f"{task_dir}/{tid}/children") as handle:
                 pids.extend(int(p) for p in handle.read().split())
     except OSError:
@@ -167,7 +312,7 @@ def _reap_nohang() -> tuple[bool, list[tuple[int, int]]]:
     reaped: list[tuple[int, int]] = []
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status = posix.waitpid(-1, posix.WNOHANG)
         except ChildProcessError:
             return True, reaped
         if pid == 0:
@@ -181,12 +326,12 @@ def _sweep(tool_pgid: int) -> int:
     deadline = time.monotonic() + _SWEEP_SECONDS
     while time.monotonic() < deadline:
         try:
-            os.killpg(tool_pgid, signal.SIGKILL)
+            posix.killpg(tool_pgid, _signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         for pid in _direct_children():
             try:
-                os.kill(pid, signal.SIGKILL)
+                posix.kill(pid, _signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
         empty, reaped = _reap_nohang()
@@ -199,7 +344,7 @@ def _sweep(tool_pgid: int) -> int:
 
 def _work_dir_full() -> bool:
     try:
-        info = os.statvfs(os.getcwd())
+        info = posix.statvfs(posix.getcwd())
     except OSError:
         return False
     return info.f_bavail * info.f_frsize < 64 * 1024
@@ -207,45 +352,45 @@ def _work_dir_full() -> bool:
 
 def _report(status_fd: int, report: dict[str, object]) -> None:
     try:
-        os.write(status_fd, json.dumps(report).encode() + b"\n")
+        posix.write(status_fd, _dumps(report).encode() + b"\n")
     finally:
-        os.close(status_fd)
+        posix.close(status_fd)
 
 
 def _decode(status: int) -> dict[str, object]:
-    if os.WIFSIGNALED(status):
-        return {"exit_code": None, "signal": os.WTERMSIG(status)}
-    return {"exit_code": os.WEXITSTATUS(status), "signal": None}
+    if posix.WIFSIGNALED(status):
+        return {"exit_code": None, "signal": posix.WTERMSIG(status)}
+    return {"exit_code": posix.WEXITSTATUS(status), "signal": None}
 
 
 def _child(settings: dict[str, object], target: list[str], error_write: int) -> None:
     """The forked program: own group, unprivileged, inputs staged, limited, then exec. Never returns."""
     try:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
         for fd in (settings["status_fd"], settings.get("out_fd")):
             if isinstance(fd, int):
-                os.close(fd)
-        os.set_inheritable(error_write, False)
-        os.setpgid(0, 0)
-        os.umask(0o077)
+                posix.close(fd)
+        posix.set_inheritable(error_write, False)
+        posix.setpgid(0, 0)
+        posix.umask(0o077)
         if settings.get("uid") is not None:
-            os.environ.pop("PWD", None)  # bwrap's --chdir sets it; the environment is the manager's allow-list only
+            posix.unsetenv("PWD")  # bwrap's --chdir sets it; the environment is the manager's allow-list only
             _drop_privileges(int(settings["uid"]), int(settings["gid"]))  # type: ignore[arg-type]
         in_fd = settings.get("in_fd")
         if isinstance(in_fd, int):
-            unpack_files(in_fd, os.getcwd())
-            os.close(in_fd)
+            unpack_files(in_fd, posix.getcwd())
+            posix.close(in_fd)
         _apply_limits(settings["limits"])  # type: ignore[arg-type]
-        os.execv(target[0], target)
+        posix.execv(target[0], target)
     except BaseException as exc:  # the child must never return into the supervisor's code
         try:
-            os.write(error_write, f"{type(exc).__name__}: {exc}".encode()[:1000])
+            posix.write(error_write, f"{type(exc).__name__}: {exc}".encode()[:1000])
         finally:
-            os._exit(127)
+            posix._exit(127)
 
 
 def _setup(settings: dict[str, object]) -> str | None:
-    """Network and subreaper set-up; the error text when the sandbox cannot be made as asked."""
+    """Network set-up; the error text when the sandbox cannot be made as asked."""
     if settings.get("network") == "none":
         try:
             _loopback_down()
@@ -255,8 +400,8 @@ def _setup(settings: dict[str, object]) -> str | None:
 
 
 def main(argv: list[str]) -> int:
-    settings = json.loads(argv[1])
-    status_fd = int(settings["status_fd"])
+    settings = decode_settings(argv[1])
+    status_fd = int(settings["status_fd"])  # type: ignore[call-overload]
     if argv[2] != "--" or len(argv) < 4:
         _report(status_fd, {"error": "launcher usage: SETTINGS -- ARGV..."})
         return 126
@@ -265,44 +410,44 @@ def main(argv: list[str]) -> int:
         _report(status_fd, {"error": setup_error, "setup_failed": True})
         return 126
     target = argv[3:]
-    signal.signal(signal.SIGTERM, _on_term)
+    _signal.signal(_signal.SIGTERM, _on_term)
     subreaper = _set_subreaper()
-    error_read, error_write = os.pipe()  # the child reports a failed set-up/exec here
-    pid = os.fork()
+    error_read, error_write = posix.pipe()  # the child reports a failed set-up/exec here
+    pid = posix.fork()
     if pid == 0:  # the program
-        os.close(error_read)
+        posix.close(error_read)
         _child(settings, target, error_write)
-    os.close(error_write)
+    posix.close(error_write)
     try:
-        os.setpgid(pid, pid)  # also here, so killpg works even if the child has not run yet
+        posix.setpgid(pid, pid)  # also here, so killpg works even if the child has not run yet
     except (PermissionError, ProcessLookupError):
         pass
     # The supervisor keeps no copy of the program's stdio: EOF on stdout means it is done.
-    os.close(0)
-    os.close(1)
+    posix.close(0)
+    posix.close(1)
     report: dict[str, object] = {"tool_pid": pid, "subreaper": subreaper, "uid": settings.get("uid")}
     terminated = False
     status: int | None = None
     try:
         while status is None:
             try:
-                waited, code = os.waitpid(-1, 0)
+                waited, code = posix.waitpid(-1, 0)
             except ChildProcessError:
                 break
             if waited == pid:
                 status = code
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
     except _Terminate:
         terminated = True
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _signal.signal(_signal.SIGTERM, _signal.SIG_IGN)
     report["reaped"] = _sweep(pid)
     if status is None:
         # Terminated before the program ended: the sweep killed and reaped it.
-        report.update({"exit_code": None, "signal": int(signal.SIGKILL)})
+        report.update({"exit_code": None, "signal": int(_signal.SIGKILL)})
     else:
         report.update(_decode(status))
-    exec_error = os.read(error_read, 1000).decode(errors="replace")
-    os.close(error_read)
+    exec_error = posix.read(error_read, 1000).decode(errors="replace")
+    posix.close(error_read)
     if exec_error:
         report["error"] = exec_error
     out_fd = settings.get("out_fd")
@@ -310,7 +455,7 @@ def main(argv: list[str]) -> int:
         report["work_dir_full"] = True  # the program hit the size cap: nothing of it is copied back
     elif isinstance(out_fd, int) and not terminated and not exec_error:
         try:
-            report.update(pack_files(os.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[arg-type]
+            report.update(pack_files(posix.getcwd(), out_fd, int(settings.get("out_cap") or 0)))  # type: ignore[call-overload]
         except OSError as exc:
             report["copy_error"] = f"{type(exc).__name__}: {exc}"
     report["terminated"] = terminated

@@ -25,7 +25,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, ff_bwrap_argv, ff_bwrap_problem, ff_resolve_bwrap
+from ff_managers._core.bwrap import (
+    FFBwrapSpec,
+    ff_bwrap_argv,
+    ff_bwrap_problem,
+    ff_launcher_argv,
+    ff_launcher_code_fd,
+    ff_resolve_bwrap,
+)
 from ff_utils.ff_errors import FFSandboxViolationError
 
 __all__ = ["FFChildLimits", "FFChildResult", "ff_run_python_child"]
@@ -72,11 +79,13 @@ def _command(argv: Sequence[str], limits: FFChildLimits, status_fd: int, bwrap: 
     settings: dict[str, object] = {"status_fd": status_fd, "limits": _rlimits(limits)}
     if bwrap is None:
         settings["network"] = "host"
-        return [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *argv]
+        return ff_launcher_argv(settings, argv)
     settings.update(uid=_UID, gid=_UID, network="none")
-    launcher = [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *argv]
+    launcher = ff_launcher_argv(settings, argv)
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": "/ffwork", "PYTHONDONTWRITEBYTECODE": "1"}
-    spec = FFBwrapSpec(bwrap=bwrap, work_bytes=limits.work_mb * 1024 * 1024, env=env, read_only=(str(FF_LAUNCHER_PATH), *read_only))
+    spec = FFBwrapSpec(
+        bwrap=bwrap, work_bytes=limits.work_mb * 1024 * 1024, env=env, read_only=tuple(read_only), init=True
+    )
     return ff_bwrap_argv(spec, launcher)
 
 
@@ -117,7 +126,7 @@ def ff_run_python_child(
     try:
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(status_write,), env={} if bwrap else {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+            pass_fds=(status_write, ff_launcher_code_fd()), env={} if bwrap else {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
             cwd="/" if bwrap else None, start_new_session=True,
         )  # fmt: skip
     except OSError as exc:

@@ -176,6 +176,12 @@ class FFKbCatalog:
         """Add a document's entry (its files are written); the caller holds the writers' lock."""
         self._change(user_id, kb_id, entry["added_at"], lambda documents: {**documents, entry["doc_id"]: entry})
 
+    def register_many(self, user_id: str, kb_id: str, entries: list[dict[str, Any]]) -> None:
+        """Add many documents' entries in one catalog replace (one revision); the caller holds the lock."""
+        if entries:
+            added = {entry["doc_id"]: entry for entry in entries}
+            self._change(user_id, kb_id, entries[-1]["added_at"], lambda documents: {**documents, **added})
+
     def unregister(self, user_id: str, kb_id: str, doc_id: str, now: datetime) -> dict[str, Any]:
         """Remove a document's entry and return it; the caller holds the writers' lock."""
         removed: list[dict[str, Any]] = []

@@ -19,6 +19,7 @@ from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_ids import ff_validate_id
 
 __all__ = [
+    "check_batch",
     "check_ids",
     "check_label",
     "check_metadata",
@@ -74,3 +75,12 @@ def check_per_document(per_document: int | None, *, default: int | None) -> int 
 def check_query(query: object, max_chars: int) -> str:
     """The text rule: a non-blank query of at most ``max_chars`` characters (returned as given)."""
     return check_text(query, field="query", max_chars=max_chars)
+
+
+def check_batch(items: object, maximum: int) -> list[Any]:
+    """A batch as a list: a sequence (not text, bytes or a mapping) of 1..``maximum`` items."""
+    if isinstance(items, (str, bytes, bytearray, dict)) or not isinstance(items, (list, tuple)):
+        raise FFValidationError("documents must be a list of mappings", field="documents")
+    if not 1 <= len(items) <= maximum:
+        raise FFValidationError(f"a batch holds 1 to {maximum:,} documents, not {len(items):,}", field="documents", value=len(items))
+    return list(items)

@@ -231,7 +231,9 @@ class FFKbSearch:
                 revision = int(catalog["revision"])
                 titles = self._catalog.titles(catalog)
                 index = self._build(user_id, kb_id, catalog, previous.index if previous else None)
-                save_index(self._store, index_dir, index)
+                # The saved index is a cache that load_index checks and rebuilds when unreadable,
+                # so it is written without fsync: losing it to a power cut costs one rebuild.
+                save_index(self._store.with_settings(durability="never"), index_dir, index)
         state = FFKbState(catalog_path, stat_key, revision, titles, index)
         self._states[key] = state
         return state, rebuilt
@@ -245,7 +247,11 @@ class FFKbSearch:
         records: list[FFChunkRecord] = []
         tokens: list[list[str]] = []
         for doc_id, entry in catalog["documents"].items():
-            doc_records = known.get(doc_id) or self._documents.read_chunks(user_id, kb_id, doc_id, entry)
+            doc_records = (
+                known.get(doc_id)
+                or self._documents.take_fresh_chunks(user_id, kb_id, doc_id, entry)
+                or self._documents.read_chunks(user_id, kb_id, doc_id, entry)
+            )
             records.extend(doc_records)
             tokens.extend(self._documents.tokens(user_id, kb_id, doc_id, entry, doc_records))
         self._documents.keep_tokens(user_id, kb_id, set(catalog["documents"]))

@@ -42,6 +42,7 @@ from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
 from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers._core.checks import check_json_object, timestamp
+from ff_managers._memory.history_page import tail_page
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
 from ff_managers._memory.message_ids import FFMessageIdIndex, same_message
 from ff_managers._memory.stored import tail_records
@@ -306,8 +307,17 @@ class Messages:
         A line that is not a message (unparsable, or JSON of another shape) is skipped and logged.
         """
         files = self.session(user_id, session_id)
-        self._require(files)
-        return tail_records(self.store, FFChatMessageDTO, files.log, limit)
+        key = (user_id, session_id)
+        try:
+            self._require(files)
+        except FFNotFoundError:
+            self._known.pop(key, None)
+            raise
+        if key not in self._known:  # checked ids of an existing session: build the path once
+            if len(self._known) >= _MAX_CACHED_SESSIONS:
+                self._known.clear()
+            self._known[key] = files
+        return tail_page(self.store, FFChatMessageDTO, files.log, limit)
 
     def attachment(self, user_id: str, session_id: str, attachment_id: str) -> bytes:
         """An attachment's stored bytes; FFNotFoundError if the session or the bytes do not exist."""

@@ -7,6 +7,7 @@ dispatcher, the same call WebSocket and TCP make. The OpenAPI document (``/opena
 describes each route from the same request and response DTOs. Errors are
 ``application/problem+json``; a 429 carries ``Retry-After``. ``Idempotency-Key`` on a POST
 replays the first answer of a retried write (see ``idempotency``), marked ``Idempotent-Replayed: true``.
+A request past its ``X-FF-Expires-At`` (see ``deadline``) is answered 504 without running.
 A body sent with ``Content-Encoding: gzip`` is inflated first, bounded by the same limit (413 past it).
 """
 
@@ -22,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ff_managers._service.auth import bearer_token
+from ff_managers._service.deadline import HEADER as DEADLINE_HEADER
+from ff_managers._service.deadline import check_deadline
 from ff_managers._service.dispatch import to_json
 from ff_managers._service.errors import describe, problem
 from ff_managers._service.registry import FFOperation
@@ -101,6 +104,7 @@ def _route(operation: FFOperation) -> Any:
                 raise await runtime.dispatcher.refuse_oversized(principal, "body", runtime.settings.max_request_bytes,
                                                                 transport="http", address=address) from None  # fmt: skip
             params = _params(operation, request, raw)
+            check_deadline(request.headers.get(DEADLINE_HEADER))  # an expired request is answered, never run
             key = request.headers.get("idempotency-key")
             if key is None or operation.http_method != "POST":
                 status, data = await dispatcher.call(principal, operation.name, params, transport="http")

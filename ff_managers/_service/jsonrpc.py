@@ -9,7 +9,8 @@ the same class name and status in ``data``. Requests run concurrently up to
 requests without one are notifications and get no answer. Until the connection is
 authenticated (and for every ``auth``), messages are handled one at a time in order, so a
 client may pipeline ``auth`` and its first requests. Batches (arrays) are answered with
-an array. Connection-specific methods (``events.subscribe``) are given by the transport.
+an array. Connection-specific methods (``events.subscribe``) are given by the transport. A request
+whose ``ff_expires_at`` member (epoch seconds) has passed is answered 504 and not run (``deadline``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 import orjson
 
 from ff_managers._service.auth import FFPrincipal
+from ff_managers._service.deadline import MEMBER as DEADLINE_MEMBER
+from ff_managers._service.deadline import check_deadline
 from ff_managers._service.dispatch import FFDispatcher
 from ff_managers._service.errors import FFAuthenticationError, FFMethodNotFoundError, describe, jsonrpc_error
 from ff_utils.ff_errors import FFError, FFValidationError
@@ -106,6 +109,7 @@ class FFRpcConnection:
         try:
             if not isinstance(params, dict):
                 raise FFValidationError("params must be a JSON object", field="params")
+            check_deadline(message.get(DEADLINE_MEMBER))  # an expired request is answered, never run
             result = await self._call(message, params)
         except Exception as exc:  # FFError mapped by the table; anything else is a bug: 500, connection kept
             if not isinstance(exc, FFError):

@@ -95,6 +95,7 @@ class FFToolRuns:
             threshold=settings.breaker_failure_threshold, cooldown=settings.breaker_cooldown_seconds, now=seconds
         )
         self.rate_limiter = FFUserRateLimiter(settings.rate_limit_per_minute, now=seconds)
+        self._probed: dict[str | None, str | None] = {}  # bwrap path -> why it cannot sandbox (None: it can)
 
     # ------------------------------------------------------------------ gates 1 and 2 (no I/O)
 
@@ -145,7 +146,10 @@ class FFToolRuns:
         otherwise. The probe (one bwrap start) is cached per bwrap path.
         """
         bwrap = ff_resolve_bwrap(self.settings.bwrap_path)
-        problem = await asyncio.to_thread(ff_bwrap_problem, bwrap)
+        if bwrap in self._probed:  # no thread hop per run for an answer that is cached anyway
+            problem = self._probed[bwrap]
+        else:
+            problem = self._probed[bwrap] = await asyncio.to_thread(ff_bwrap_problem, bwrap)
         if problem is None:
             return "bwrap"
         if self.settings.allow_unsandboxed:
@@ -178,9 +182,7 @@ class FFToolRuns:
             breaker.record_failure()
         else:
             breaker.record_success()
-        await asyncio.to_thread(self._log, result)
-        if not self.settings.keep_work_dirs or self.store.encrypted:  # a tool's files are plaintext: not kept at rest
-            await asyncio.to_thread(self.store.remove_tree, plan.work_dir)
+        await asyncio.to_thread(self._finish, plan, result)
         return result
 
     async def _policy_refusal(self, plan: FFToolRunPlan) -> FFToolRefusal | None:
@@ -211,6 +213,12 @@ class FFToolRuns:
                 raise FFSandboxViolationError(
                     f"the data root {root} lies inside {base}, which tool sandboxes see read-only: move the data root"
                 )
+
+    def _finish(self, plan: FFToolRunPlan, result: FFToolRunResultDTO) -> None:
+        """Log the result, then drop the work dir unless it is kept: one thread hop for both."""
+        self._log(result)
+        if not self.settings.keep_work_dirs or self.store.encrypted:  # a tool's files are plaintext: not kept at rest
+            self.store.remove_tree(plan.work_dir)
 
     def _write_back(self, plan: FFToolRunPlan, files: list[tuple[str, bytes]]) -> None:
         """The sandbox's /work files into the run's work dir; a name the store refuses is skipped."""

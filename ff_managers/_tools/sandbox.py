@@ -13,9 +13,11 @@ The manager calls :func:`ff_run_sandboxed` once per attempt. What it guarantees:
   real work dir, as before: the result says so.
 * The child starts through :mod:`ff_managers._core.sandbox_launcher`, a supervisor that sets
   RLIMIT_CPU, RLIMIT_AS, RLIMIT_NPROC, RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0 in the
-  tool right before ``exec`` and, being a child subreaper, kills and reaps every descendant of
-  the tool when it ends (or when asked with SIGTERM). These limits, the output cap and the
-  watchdog are the second layer under bubblewrap.
+  tool right before ``exec`` and, as PID 1 of the sandbox (a child subreaper on the host),
+  kills and reaps every descendant of the tool when it ends (or when asked with SIGTERM). These
+  limits, the output cap and the watchdog are the second layer under bubblewrap. The supervisor
+  is kept lean (its start-up is most of a trivial run's cost over a bare sandboxed program): its
+  code arrives compiled through a sealed memfd and it imports only C modules.
 * The environment is built from an allow-list only (PATH, LANG, HOME/TMPDIR = the work dir,
   PYTHONPATH of the tools package); nothing of the parent's environment passes through.
 * Wall time: past the limit the run is stopped (SIGTERM to the supervisor, which SIGKILLs the
@@ -33,14 +35,13 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ff_class_configs.ff_tool_dtos import FFToolLimitsDTO
-from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv
+from ff_managers._core.bwrap import FF_LAUNCHER_PATH, FFBwrapSpec, FFNetwork, ff_bwrap_argv, ff_launcher_argv, ff_launcher_code_fd
 from ff_managers._tools.sandbox_files import ff_read_packed, ff_write_packed
 from ff_managers._tools.watchdog import ff_hard_kill, ff_watch_processes
 from ff_utils.ff_errors import FFSandboxViolationError
@@ -151,8 +152,8 @@ def ff_rlimits(limits: FFToolLimitsDTO) -> dict[str, int]:
 
 
 def _overhead(request: FFSandboxRequest) -> int:
-    """Processes of the sandbox itself below the spawned one: bwrap's init and the supervisor."""
-    return 2 if request.isolation == "bwrap" else 0
+    """Processes of the sandbox itself below the spawned one: the supervisor, bwrap's sandbox init."""
+    return 1 if request.isolation == "bwrap" else 0
 
 
 async def _feed(stream: asyncio.StreamWriter | None, data: bytes) -> None:
@@ -248,18 +249,19 @@ def _command(request: FFSandboxRequest, status_fd: int, in_fd: int | None, out_f
     settings: dict[str, object] = {"status_fd": status_fd, "limits": ff_rlimits(request.limits)}
     if request.isolation != "bwrap":
         settings["network"] = "host"
-        return [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *request.argv]
+        return ff_launcher_argv(settings, request.argv)
     settings.update(
         uid=request.uid, gid=request.uid, in_fd=in_fd, out_fd=out_fd, out_cap=request.out_cap, network=request.network
     )
-    launcher = [sys.executable, "-I", "-S", "-B", str(FF_LAUNCHER_PATH), json.dumps(settings), "--", *request.argv]
+    launcher = ff_launcher_argv(settings, request.argv)
     spec = FFBwrapSpec(
         bwrap=request.bwrap,
         work_bytes=request.work_bytes,
         env=request.env,
-        read_only=(str(FF_LAUNCHER_PATH), *request.read_only),
+        read_only=request.read_only,
         network=request.network,
         extra=request.extra,
+        init=True,
     )
     return ff_bwrap_argv(spec, launcher)
 
@@ -273,7 +275,7 @@ async def ff_run_sandboxed(request: FFSandboxRequest) -> FFSandboxOutcome:
     sandboxed = request.isolation == "bwrap"
     in_fd = ff_write_packed(request.files) if sandboxed and request.files else None
     out_fd = os.memfd_create("ff-tool-out", 0) if sandboxed else None
-    passed = tuple(fd for fd in (status_write, in_fd, out_fd) if fd is not None)
+    passed = tuple(fd for fd in (status_write, in_fd, out_fd, ff_launcher_code_fd()) if fd is not None)
     command = _command(request, status_write, in_fd, out_fd)
     loop = asyncio.get_running_loop()
     started = time.monotonic()

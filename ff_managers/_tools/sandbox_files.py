@@ -4,9 +4,10 @@ The sandbox's work dir is a tmpfs that exists only while the run does, and no ho
 writable from inside. So the manager frames the staged input files into a memfd the supervisor
 unpacks (as the tool's uid) before the tool starts, and the supervisor frames the work dir's
 regular files into another memfd after every process of the run is gone. The frame is the one
-:mod:`ff_managers._core.sandbox_launcher` writes: a JSON line ``{"path", "size"}`` then the bytes.
-Reading back is bounded by the copy-back cap, and every name is checked again here, because the
-tool chose them.
+:mod:`ff_managers._core.sandbox_launcher` writes: a header line ``b"<name length> <size>\n"``, the
+name's bytes, then the file's bytes (plain text, so the supervisor needs no ``json`` import, and
+length-prefixed, so a name with a newline cannot shift the frame). Reading back is bounded by the
+copy-back cap, and every name is checked again here, because the tool chose them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-import orjson
-
 __all__ = ["ff_read_packed", "ff_write_packed"]
 
-_MAX_HEADER = 4096
+_MAX_HEADER = 64
+_MAX_NAME = 4096
 
 
 def ff_write_packed(files: Iterable[tuple[str, bytes]]) -> int:
@@ -26,7 +26,8 @@ def ff_write_packed(files: Iterable[tuple[str, bytes]]) -> int:
     fd = os.memfd_create("ff-tool-in", 0)
     try:
         for name, data in files:
-            os.write(fd, orjson.dumps({"path": name, "size": len(data)}) + b"\n")
+            encoded = name.encode()
+            os.write(fd, b"%d %d\n" % (len(encoded), len(data)) + encoded)
             view = memoryview(data)
             while view:
                 written = os.write(fd, view)
@@ -58,17 +59,21 @@ def ff_read_packed(fd: int, cap: int) -> list[tuple[str, bytes]]:
         if newline < 0:
             break
         try:
-            entry = orjson.loads(head[:newline])
-            size = int(entry["size"])
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            name_length, size = (int(part) for part in head[:newline].split(b" "))
+        except ValueError:
             break
         offset += newline + 1
-        if size < 0 or total + size > cap or offset + size > end:
+        if not 0 < name_length <= _MAX_NAME or size < 0 or total + size > cap or offset + name_length + size > end:
             break
+        raw_name = os.pread(fd, name_length, offset)
+        offset += name_length
         data = os.pread(fd, size, offset)
         offset += size
         total += size
-        name = _safe_relative(entry.get("path"))
+        try:
+            name = _safe_relative(raw_name.decode("utf-8"))
+        except UnicodeDecodeError:  # a name that is not UTF-8 cannot be stored: skipped, the rest still read
+            name = None
         if name is not None:
             files.append((name, data))
     return files

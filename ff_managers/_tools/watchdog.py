@@ -5,7 +5,7 @@ bomb is contained by counting the run's processes every few milliseconds and sto
 (see :mod:`ff_managers._tools.sandbox`) once it has more than allowed. The count must be cheap,
 because it runs on the event loop for every run in flight: :func:`ff_count_descendants_proc`
 explains why it walks ``/proc`` itself instead of asking psutil. :func:`ff_hard_kill` is the last
-resort when the supervisor (:mod:`ff_managers._tools.launcher`) does not answer SIGTERM.
+resort when the supervisor (:mod:`ff_managers._core.sandbox_launcher`) does not answer SIGTERM.
 """
 
 from __future__ import annotations

@@ -1,33 +1,36 @@
 """Workload: a trivial tool run, end to end, against a bare bubblewrap ``python -c pass``.
 
 Ours: ``FFToolExecutionManager.execute_tool`` of a registered tool whose argv is
-``python -c "print('{}')"`` (checks, bwrap sandbox with the supervisor, limits, run log). Peer: a
-bare bubblewrap sandbox with the same namespaces and the same kind of mounts (``/usr``, the
-Python installation, a sized tmpfs) running ``python -c pass`` directly, started with
-``subprocess.run``: the floor of any sandboxed run. The
-Performance issue's target is the *difference* of the p95s, at most 50 ms, so ours' run times
-tool runs and bare runs interleaved and reports both p95s and their difference.
+``python -c "print('{}')"`` (checks, bwrap sandbox with the supervisor, limits, run log). Peer:
+*the same command line* a run of that manager spawns (``unshare --net`` for its network
+namespace, then bwrap with every namespace, capability, mount, the sized tmpfs and the
+environment), with the supervisor and its tool replaced by
+``python -c pass``, started with ``subprocess.run``: the floor of any sandboxed run. The command
+line is taken from a real run (the event loop's ``subprocess_exec`` is observed once), so the peer
+cannot drift from what the sandbox does. The Performance issue's target is the *difference* of
+the p95s, at most 50 ms, so ours' run times tool runs and bare runs interleaved and reports both
+p95s and their difference.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO
 from ff_managers import FFToolExecutionManager
 from testing.bench._core import FFBenchCase, FFBenchSizes, FFComparisonSpec, FFMetric
 
-__all__ = ["NAME", "COMPARISONS", "workload", "bare_bwrap_seconds"]
+__all__ = ["COMPARISONS", "NAME", "bare_bwrap_seconds", "sandbox_floor_command", "workload"]
 
 NAME = "tool_run"
 RUNS = 30
@@ -40,24 +43,59 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[18] * 1000 if len(samples) > 1 else samples[0] * 1000
 
 
-def _bare_command() -> list[str]:
-    command = [shutil.which("bwrap") or "/usr/bin/bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
-    command += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--ro-bind", "/usr", "/usr"]
-    for name in ("bin", "lib", "lib64"):
-        if os.path.islink(f"/{name}"):
-            command += ["--symlink", os.readlink(f"/{name}"), f"/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 * 1024 * 1024), "--tmpfs", "/ffwork"]
-    for root in sorted({sys.prefix, sys.base_prefix, str(Path(os.path.realpath(sys.executable)).parent.parent)}):
-        if not root.startswith("/usr"):
-            command += ["--ro-bind", root, root]
-    return [*command, "--chdir", "/ffwork", "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", sys.executable, "-c", "pass"]
+def _manager(root: Path) -> FFToolExecutionManager:
+    tools = FFToolExecutionManager(load_config(base_path=root, environ={}, overrides={"tools": {"keep_work_dirs": False}}))
+    tools.register_tool(_definition(), replace=True)
+    return tools
 
 
-def bare_bwrap_seconds() -> float:
+def _floor_of(spawned: Sequence[str]) -> list[str]:
+    """``spawned`` ([unshare --net --] bwrap OPTIONS -- SUPERVISOR...) with ``python -c pass`` after bwrap's ``--``."""
+    names = [Path(part).name for part in spawned]
+    if "bwrap" not in names or "--" not in spawned[names.index("bwrap") :]:
+        raise RuntimeError(f"the tool run was not started through bwrap: {list(spawned)[:3]}")
+    end = list(spawned).index("--", names.index("bwrap"))
+    return [*spawned[: end + 1], sys.executable, "-c", "pass"]
+
+
+async def _capture_floor(tools: FFToolExecutionManager) -> list[str]:
+    """Run the trivial tool once, recording the command line the manager spawned."""
+    loop = asyncio.get_running_loop()
+    spawn = loop.subprocess_exec
+    seen: list[str] = []
+
+    async def recording(protocol_factory: Any, *args: Any, **kwargs: Any) -> Any:
+        if not seen:
+            seen.extend(str(a) for a in args)
+        return await spawn(protocol_factory, *args, **kwargs)
+
+    loop.subprocess_exec = recording  # type: ignore[method-assign]  # observed on this loop only
+    try:
+        result = await tools.execute_tool("bench", "bench_trivial", {})
+    finally:
+        del loop.subprocess_exec  # the class's method again
+    if not result.ok:
+        raise RuntimeError(f"trivial tool run failed: {result.error}")
+    return _floor_of(seen)
+
+
+def sandbox_floor_command(root: Path) -> list[str]:
+    """The bare peer's command: the bwrap argv of a real tool run in ``root``, running ``python -c pass``."""
+
+    async def capture() -> list[str]:
+        tools = _manager(root)
+        try:
+            return await _capture_floor(tools)
+        finally:
+            await tools.shutdown()
+
+    return asyncio.run(capture())
+
+
+def bare_bwrap_seconds(command: Sequence[str]) -> float:
     """One bare sandboxed ``python -c pass``: bwrap alone, no supervisor, no manager."""
-    command = _bare_command()
     started = time.perf_counter()
-    subprocess.run(command, check=True, env={}, capture_output=True)
+    subprocess.run(list(command), check=True, env={}, capture_output=True)
     return time.perf_counter() - started
 
 
@@ -72,18 +110,17 @@ def _definition() -> FFToolDefinitionDTO:
 
 def _ours(root: Path) -> dict[str, float]:
     async def measure() -> tuple[list[float], list[float]]:
-        tools = FFToolExecutionManager(load_config(base_path=root, environ={}, overrides={"tools": {"keep_work_dirs": False}}))
-        tools.register_tool(_definition(), replace=True)
+        tools = _manager(root)
         runs, bare = [], []
         try:
-            await tools.execute_tool("bench", "bench_trivial", {})  # the sandbox probe, once per manager
+            floor = await _capture_floor(tools)  # also the sandbox probe, once per manager
             for _ in range(RUNS):
                 started = time.perf_counter()
                 result = await tools.execute_tool("bench", "bench_trivial", {})
                 runs.append(time.perf_counter() - started)
                 if not result.ok:
                     raise RuntimeError(f"trivial tool run failed: {result.error}")
-                bare.append(await asyncio.to_thread(bare_bwrap_seconds))
+                bare.append(await asyncio.to_thread(bare_bwrap_seconds, floor))
         finally:
             await tools.shutdown()
         return runs, bare
@@ -92,8 +129,9 @@ def _ours(root: Path) -> dict[str, float]:
     return {"p95_ms": _p95(runs), "overhead_p95_ms": _p95(runs) - _p95(bare)}
 
 
-def _bare() -> dict[str, float]:
-    return {"p95_ms": _p95([bare_bwrap_seconds() for _ in range(RUNS)])}
+def _bare(root: Path) -> dict[str, float]:
+    floor = sandbox_floor_command(root)
+    return {"p95_ms": _p95([bare_bwrap_seconds(floor) for _ in range(RUNS)])}
 
 
 @contextlib.contextmanager
@@ -101,7 +139,7 @@ def workload(sizes: FFBenchSizes, work: Path) -> Iterator[list[FFBenchCase]]:
     root = work / "tool_root"
     cases = [
         FFBenchCase("ours", "ours", (_P95, _OVERHEAD), lambda: _ours(root), f"execute_tool of python -c print('{{}}'), {RUNS} runs"),
-        FFBenchCase("bare_bwrap", "bubblewrap", (_P95,), _bare, f"bwrap (same mounts) python -c pass, {RUNS} runs"),
+        FFBenchCase("bare_bwrap", "bubblewrap", (_P95,), lambda: _bare(root), f"bwrap (a run's own argv) python -c pass, {RUNS} runs"),
     ]
     try:
         yield cases

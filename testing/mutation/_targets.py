@@ -19,11 +19,13 @@ __all__ = ["MutationTarget", "load_targets", "mutmut_settings"]
 @dataclass(frozen=True)
 class MutationTarget:
     """One package: ``mutate`` are glob patterns of the files to mutate (mutmut's ``only_mutate``),
-    ``tests`` the pytest paths whose failures count as kills."""
+    ``tests`` the pytest paths (or node ids) whose failures count as kills, ``skip`` patterns of
+    files left unmutated (mutmut's ``do_not_mutate``)."""
 
     name: str
     mutate: tuple[str, ...]
     tests: tuple[str, ...]
+    skip: tuple[str, ...] = ()
 
 
 def _mutmut_table(pyproject: Path) -> dict[str, Any]:
@@ -54,5 +56,8 @@ def load_targets(pyproject: Path) -> dict[str, MutationTarget]:
             raise FFConfigError(f"[tool.mutmut.packages.{name}] needs mutate = [glob, ...]")
         if not (isinstance(tests, list) and tests and all(isinstance(t, str) for t in tests)):
             raise FFConfigError(f"[tool.mutmut.packages.{name}] needs tests = [path, ...]")
-        targets[name] = MutationTarget(name, tuple(mutate), tuple(tests))
+        skip = entry.get("skip", [])
+        if not (isinstance(skip, list) and all(isinstance(k, str) for k in skip)):
+            raise FFConfigError(f"[tool.mutmut.packages.{name}] skip must be a list of globs")
+        targets[name] = MutationTarget(name, tuple(mutate), tuple(tests), tuple(skip))
     return targets

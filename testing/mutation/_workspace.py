@@ -65,6 +65,8 @@ def workspace_pyproject(text: str, settings: dict[str, Any], target: MutationTar
             kept.append(line)
     merged = dict(settings)
     merged["only_mutate"] = list(target.mutate)
+    if target.skip:
+        merged["do_not_mutate"] = sorted(set(merged.get("do_not_mutate", [])) | set(target.skip))
     merged["pytest_add_cli_args_test_selection"] = list(target.tests)
     merged["also_copy"] = sorted(set(merged.get("also_copy", [])) | set(also_copy))
     table = ["", "[tool.mutmut]"] + [f"{key} = {_toml_value(value)}" for key, value in merged.items()]

@@ -21,6 +21,7 @@ from typing import Any
 from ff_class_configs.ff_memory_config import RETENTION_CHAIN
 from ff_class_configs.ff_tool_dtos import FFToolRunStatus
 from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_json_utils import ff_dumps
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 from testing.suites._disk import analytics_records
@@ -111,6 +112,16 @@ async def memory_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         memory = await ctx.memory.store_memory(user, text_of_chars(max_chars, "mem"), layer="permanent")
         _same(check, (await ctx.memory.get_memory(user, memory.memory_id)).content, memory.content,
               "a memory of exactly max_content_chars reads back unchanged")
+    with check.step("metadata of exactly max_metadata_bytes reads back"):
+        limit = ctx.config.memory.max_metadata_bytes
+        padded = {"note": "m" * (limit - len(ff_dumps({"note": ""})))}
+        wide = await ctx.memory.create_session(user, title="Wide", metadata=padded)
+        check.equal((await ctx.memory.get_session(user, wide.session_id)).metadata, padded,
+                    f"session metadata of exactly {limit} bytes as JSON reads back")
+        before = len(await ctx.memory.list_sessions(user))
+        with check.raises(FFValidationError, "metadata one byte over max_metadata_bytes is refused"):
+            await ctx.memory.create_session(user, title="Too wide", metadata={"note": padded["note"] + "m"})
+        check.equal(len(await ctx.memory.list_sessions(user)), before, "the refused session was not created")
     with check.step("every field of a memory reads back"):
         entry = await ctx.memory.store_memory(
             user, "The lighthouse keeper prefers oolong", layer="medium_term", importance=0.65, tags=["tea", "keeper"],
@@ -288,7 +299,7 @@ async def knowledge_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(len(capped), len({h.doc_id for h in everything}), "per_document=1 keeps one chunk per document")
     with check.step("a large mixed-width document reads back byte for byte"):
         size = 96 * 1024
-        text = "# Big\n\n" + text_of_chars(size, "kb")
+        text = "# Big\n\n" + text_of_chars(size, "kb") + "\n\n"  # trailing blank lines are content too
         big = await ctx.knowledge.add_document(user, kb.kb_id, content=text, title="Big", format="text")
         back = await ctx.knowledge.get_document_text(user, kb.kb_id, big.doc_id)
         _same(check, back, text, f"a {len(text)}-character document's text reads back unchanged")

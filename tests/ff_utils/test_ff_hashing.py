@@ -131,3 +131,37 @@ def test_manifest_refuses_a_folder_it_cannot_list(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(FFError):
         ff_build_manifest(tmp_path)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_a_file_swapped_for_a_symlink_after_the_walk_is_refused_by_any_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """Every worker opens with O_NOFOLLOW; an error in a worker thread reaches the caller typed."""
+    import ff_utils.ff_hashing as hashing
+
+    for i in range(40):
+        (tmp_path / f"f{i:02d}.bin").write_bytes(b"x" * (i * 1000))
+    (tmp_path / "secret").write_bytes(b"not in the tree")
+    real_walk = hashing._walk
+
+    def walk_then_swap(root: Path, exclude: object) -> object:
+        listed = list(real_walk(root, exclude))  # type: ignore[arg-type]
+        (tmp_path / "f33.bin").unlink()
+        (tmp_path / "f33.bin").symlink_to(tmp_path / "secret")
+        return iter(listed)
+
+    monkeypatch.setattr(hashing, "_walk", walk_then_swap)
+    with pytest.raises(FFError) as caught:
+        ff_build_manifest(tmp_path, workers=workers)
+    assert "f33.bin" in str(caught.value)
+
+
+def test_workers_below_one_are_refused_and_any_count_gives_the_same_manifest(tmp_path: Path) -> None:
+    for i in range(30):
+        (tmp_path / f"d{i % 4}").mkdir(exist_ok=True)
+        (tmp_path / f"d{i % 4}" / f"f{i}.bin").write_bytes(os.urandom(i * 3001))
+    with pytest.raises(FFValidationError):
+        ff_build_manifest(tmp_path, workers=0)
+    manifests = [ff_build_manifest(tmp_path, workers=w).entries for w in (1, 2, 3, 64)]
+    assert all(m == manifests[0] for m in manifests) and len(manifests[0]) == 30

@@ -30,7 +30,10 @@ from ff_managers import (
 )
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect, caught, planted, run_defect
+from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
+from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
 
 __all__ = ["CATALOGUE", "PlantedDefect", "caught", "planted", "run_defect"]
 
@@ -195,6 +198,13 @@ class DocumentTextReadCapped(FFKnowledgeBaseManager):
         return text.encode("utf-8")[: 64 * 1024].decode("utf-8", errors="ignore")
 
 
+class DocumentTextStripped(FFKnowledgeBaseManager):
+    """get_document_text returns the text stripped of surrounding whitespace (a reader's .strip())."""
+
+    async def get_document_text(self, user_id: str, kb_id: str, doc_id: str) -> str:
+        return (await super().get_document_text(user_id, kb_id, doc_id)).strip()
+
+
 class DocumentMetadataLost(FFKnowledgeBaseManager):
     """get_document returns the document without its metadata."""
 
@@ -251,8 +261,8 @@ class TagValuesTruncated(FFMetricsCollectionManager):
         await super().record_metric(name, value, tags=cut or None, **kwargs)
 
 
-def _c(name: str, what: str, test: str, *, origin: str = "README", **parts: Any) -> PlantedDefect:
-    return PlantedDefect(name=name, what=what, origin=origin, suite="component", test=test, **parts)
+def _c(name: str, what: str, test: str, *, origin: str = "README", suite: str = "component", **parts: Any) -> PlantedDefect:
+    return PlantedDefect(name=name, what=what, origin=origin, suite=suite, test=test, **parts)
 
 
 _MEM, _PAN, _KB, _TOOL, _MET = "memory_contracts", "panel_contracts", "knowledge_contracts", "tools_contracts", "metrics_contracts"
@@ -277,6 +287,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", _KB, manager_classes={"knowledge": SearchTopKPlusOne}),
     _c("per_document_cap_ignored", PerDocumentCapIgnored.__doc__ or "", _KB, manager_classes={"knowledge": PerDocumentCapIgnored}),
     _c("document_text_read_capped", DocumentTextReadCapped.__doc__ or "", _KB, manager_classes={"knowledge": DocumentTextReadCapped}),
+    _c("document_text_stripped", DocumentTextStripped.__doc__ or "", _KB, manager_classes={"knowledge": DocumentTextStripped}),
     _c("document_metadata_lost", DocumentMetadataLost.__doc__ or "", _KB, manager_classes={"knowledge": DocumentMetadataLost}),
     _c("runs_newest_first", RunsNewestFirst.__doc__ or "", _TOOL, manager_classes={"tools": RunsNewestFirst}),
     _c("runs_limit_zero_means_default", RunsLimitZeroMeansDefault.__doc__ or "", _TOOL, manager_classes={"tools": RunsLimitZeroMeansDefault}),
@@ -285,4 +296,12 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("event_data_not_stored", EventDataNotStored.__doc__ or "", _MET, manager_classes={"metrics": EventDataNotStored}),
     _c("tag_values_truncated", TagValuesTruncated.__doc__ or "", _MET, manager_classes={"metrics": TagValuesTruncated}),
     *METRICS_DEFECTS,
+    *CORE_DEFECTS,
+    *MEMORY_DEFECTS,
+    # The use-case suite's scenarios check the same guarantees on the data they produce.
+    _c("rag_search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", "rag_chat", suite="use_cases",
+       manager_classes={"knowledge": SearchTopKPlusOne}),
+    _c("memory_chat_context_over_budget", ContextOverBudget.__doc__ or "", "memory_chat", suite="use_cases",
+       manager_classes={"memory": ContextOverBudget}),
+    *GUARANTEE_DEFECTS,
 )

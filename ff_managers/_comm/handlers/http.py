@@ -6,7 +6,8 @@ of the message's TTL; connecting is bounded by ``connect_timeout_s``). The opera
 gives the method and path: GET sends the remaining fields as the query, POST as a JSON body,
 gzip-compressed with ``Content-Encoding: gzip`` past ``compress_above_bytes``. A POST carries
 ``Idempotency-Key: <message id>``, so a retry that reaches the same instance is answered from its
-replay cache. The health check is ``GET /health/ready`` (200: ready). Proxy variables of the
+replay cache. A message with a TTL carries ``X-FF-Expires-At`` (epoch seconds): the service
+answers 504 without running a request that arrives after it (the receiving end of the TTL). The health check is ``GET /health/ready`` (200: ready). Proxy variables of the
 environment are ignored (``trust_env=False``): an endpoint is an explicit instance address.
 """
 
@@ -22,7 +23,7 @@ from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO
 from ff_managers._comm.compression import ff_maybe_gzip
 from ff_managers._comm.errors import FFTransportError
 from ff_managers._comm.handlers.base import FFProtocolHandler
-from ff_managers._comm.message import ff_error_reply, ff_response_reply
+from ff_managers._comm.message import ff_error_reply, ff_expires_at, ff_response_reply
 from ff_utils.ff_errors import FFValidationError
 
 __all__ = ["FFHttpHandler"]
@@ -66,15 +67,17 @@ class FFHttpHandler(FFProtocolHandler):
     async def send(self, message: FFCrossSystemMessageDTO, *, timeout_s: float) -> FFCrossSystemMessageDTO:
         route, params = self.route_and_params(message)
         path, fields = route.split(params)
+        expires = ff_expires_at(message)
+        deadline = {"x-ff-expires-at": repr(expires)} if expires is not None else {}
         if route.http_method == "GET":
-            response = await self._request("GET", path, timeout_s=timeout_s, params=fields)
+            response = await self._request("GET", path, timeout_s=timeout_s, params=fields, headers=deadline)
         else:
             try:
                 raw = orjson.dumps(fields)
             except TypeError as exc:  # the caller's payload, not the connection
                 raise FFValidationError(f"{route.name}: the payload is not JSON-encodable: {exc}", field="payload") from exc
             body, encoding = ff_maybe_gzip(raw, self.config.compress_above_bytes)
-            headers = {"content-type": "application/json", "idempotency-key": message.message_id}
+            headers = {"content-type": "application/json", "idempotency-key": message.message_id, **deadline}
             if encoding:
                 headers["content-encoding"] = encoding
             response = await self._request("POST", path, timeout_s=timeout_s, content=body, headers=headers)

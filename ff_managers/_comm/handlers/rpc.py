@@ -7,7 +7,9 @@ request, notifications (``events.event``) to a bounded inbound queue for ``recei
 connection authenticates first (``auth`` with the endpoint's token) before any request is
 written. When it breaks, every request in flight fails with ``FFTransportError(sent=True)``
 (they may have arrived) and the next ``send`` opens a new one: reconnection is on demand.
-An answer that arrives after its request timed out finds nobody waiting and is dropped.
+An answer that arrives after its request timed out finds nobody waiting and is dropped. A
+message with a TTL carries ``ff_expires_at`` (epoch seconds): the service answers 504 without
+running a request that reaches it after that.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import orjson
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO
 from ff_managers._comm.errors import FFTransportError
 from ff_managers._comm.handlers.base import FFProtocolHandler
-from ff_managers._comm.message import ff_error_reply, ff_response_reply
+from ff_managers._comm.message import ff_error_reply, ff_expires_at, ff_response_reply
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_logging import get_logger
 
@@ -165,11 +167,15 @@ class FFRpcHandler(FFProtocolHandler):
 
     # -- requests ---------------------------------------------------------------------------------
 
-    async def _call(self, method: str, params: dict[str, Any], *, timeout_s: float, sent: bool = True) -> dict[str, Any]:
+    async def _call(self, method: str, params: dict[str, Any], *, timeout_s: float, sent: bool = True,
+                    expires_at: float | None = None) -> dict[str, Any]:  # fmt: skip
         """One request on the open connection; its answer (result or error object)."""
         request_id = next(self._ids)
+        request: dict[str, Any] = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}
+        if expires_at is not None:
+            request["ff_expires_at"] = expires_at  # the service answers 504 without running it past this
         try:
-            data = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+            data = orjson.dumps(request)
         except TypeError as exc:  # the caller's payload, not the connection: never a transport failure
             raise FFValidationError(f"{method}: the params are not JSON-encodable: {exc}", field="payload") from exc
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
@@ -187,17 +193,17 @@ class FFRpcHandler(FFProtocolHandler):
         finally:
             self._pending.pop(request_id, None)
 
-    async def request(self, method: str, params: dict[str, Any], *, timeout_s: float) -> dict[str, Any]:
+    async def request(self, method: str, params: dict[str, Any], *, timeout_s: float, expires_at: float | None = None) -> dict[str, Any]:
         """Connect if needed, then one request (connection-level methods such as ``events.subscribe``)."""
         async with self._slots:
             refused = await self._ensure()
             if refused is not None:
                 return {"error": refused}
-            return await self._call(method, params, timeout_s=timeout_s)
+            return await self._call(method, params, timeout_s=timeout_s, expires_at=expires_at)
 
     async def send(self, message: FFCrossSystemMessageDTO, *, timeout_s: float) -> FFCrossSystemMessageDTO:
         route, params = self.route_and_params(message)
-        answer = await self.request(route.name, params, timeout_s=timeout_s)
+        answer = await self.request(route.name, params, timeout_s=timeout_s, expires_at=ff_expires_at(message))
         now = self.context.clock()
         if "error" in answer:
             return ff_error_reply(message, ff_rpc_problem(answer["error"]), now=now, endpoint=self.endpoint)

@@ -12,10 +12,19 @@ Two families per manager, two checks each:
   ``a/../../b``, backslash traversal, a NUL byte;
 * positive validation (ASVS V5.1.3): fullwidth dots, an RTL override, a zero-width space, one-dot
   leaders, a newline, 10,000 characters.
+
+The memory traversal check also swaps what a valid id names for a symlink (README "No write or
+read through a symlink under the root"): the session's folder for a link to a copy of it outside
+the root, and ``messages.jsonl`` for a link to the outside secret. Every read and write must be
+one FFValidationError, nothing outside may change, and the outside copy's text must never come back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import shutil
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,7 +45,7 @@ from testing.suites.security._support import (
     tree_snapshot,
 )
 
-__all__ = ["traversal_payloads", "unicode_payloads", "PROBE_BUILDERS"]
+__all__ = ["PROBE_BUILDERS", "traversal_payloads", "unicode_payloads"]
 
 _PARTICIPANTS = [{"participant_id": "host"}, {"participant_id": "guest"}]
 _VICTIM = "victim"
@@ -202,12 +211,75 @@ async def _attack_ids(
         with check.step(f"{len(probes)} hostile calls"):
             report = await run_probes(probes)
         after = await tree_snapshot(box.sandbox)
+        links = await _swap_for_symlinks(check, seen, box, anchor) if (manager, family) == ("memory", "traversal") else None
     changes = tree_diff(before, after)
     seen.note(f"{manager}: {report.summary()}")
     seen.note(f"sandbox ({len(before)} entries before): {describe_changes(changes)}")
     check.metric("hostile_calls", report.total)
     check.equal(report.refused, report.total, f"all {report.total} hostile-id calls refused with a typed FFError")
     check.equal(len(changes), 0, "files added, removed or changed inside or outside the data root")
+    if links is not None:
+        check.equal(links.refused, links.total, f"all {links.total} calls through a swapped-in symlink refused with FFValidationError")
+
+
+_DECOY = "decoy text that only exists outside the data root"
+
+
+async def _swap_for_symlinks(check: FFChecker, seen: FFObservation, box: FFSandboxRoot, anchor: dict[str, str]) -> Any:
+    """Swap the anchor session's folder, then its messages.jsonl, for symlinks leading outside
+    the root; every call through them must be refused, and nothing outside may change or leak."""
+    memory, sid = box["memory"], anchor["session_id"]
+    folder = box.root / "users" / _VICTIM / "sessions" / sid
+    copy = box.outside / "session_copy"
+
+    def swap_folder() -> None:  # the outside copy is a working session holding a decoy message
+        shutil.copytree(folder, copy)
+        with open(copy / "messages.jsonl", "a", encoding="utf-8") as log:
+            decoy = {"message_id": "decoy", "session_id": sid, "role": "user", "content": _DECOY,
+                     "timestamp": "2030-01-01T00:00:00+00:00", "schema_version": 1}
+            log.write(json.dumps(decoy) + "\n")
+        shutil.rmtree(folder)
+        os.symlink(copy, folder)
+
+    def swap_log() -> None:
+        os.unlink(folder)
+        shutil.copytree(copy, folder)
+        os.unlink(folder / "messages.jsonl")
+        os.symlink(box.outside / "secret.txt", folder / "messages.jsonl")
+
+    answers: list[str] = []
+
+    async def keep(call: Callable[[], Awaitable[Any]]) -> Any:
+        result = await call()
+        answers.append(str(result))
+        return result
+
+    probes = []
+    with check.step("swap the session folder for a symlink outside the root"):
+        await asyncio.to_thread(swap_folder)
+        before = await tree_snapshot(box.outside)
+        probes += [
+            FFProbe("get_messages(folder -> outside)", lambda: keep(lambda: memory.get_messages(_VICTIM, sid))),
+            FFProbe("get_session(folder -> outside)", lambda: keep(lambda: memory.get_session(_VICTIM, sid))),
+            FFProbe("add_message(folder -> outside)", lambda: memory.add_message(_VICTIM, sid, "user", "through the link")),
+        ]
+        folder_report = await run_probes(probes)
+        moved = tree_diff(before, await tree_snapshot(box.outside))
+    with check.step("swap messages.jsonl for a symlink to a file outside the root"):
+        await asyncio.to_thread(swap_log)
+        before_log = await tree_snapshot(box.outside)
+        log_report = await run_probes([
+            FFProbe("get_messages(messages.jsonl -> outside)", lambda: keep(lambda: memory.get_messages(_VICTIM, sid))),
+            FFProbe("add_message(messages.jsonl -> outside)", lambda: memory.add_message(_VICTIM, sid, "user", "through the link")),
+        ])
+        moved += tree_diff(before_log, await tree_snapshot(box.outside))
+    leaked = [a for a in answers if _DECOY in a or "outside the data root" in a]
+    seen.note(f"symlink swaps: {folder_report.summary()}; {log_report.summary()}; outside changed: {describe_changes(moved)}")
+    check.equal(len(moved), 0, "nothing outside the root changed through a swapped-in symlink")
+    check.equal(leaked, [], "no read through a swapped-in symlink returned what lies outside the root")
+    folder_report.total += log_report.total
+    folder_report.refused += log_report.refused
+    return folder_report
 
 
 def _register(manager: str, family: str, number: int) -> None:

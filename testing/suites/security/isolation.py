@@ -28,12 +28,12 @@ from testing.suites.security._support import (
 )
 
 __all__ = [
+    "isolation_analytics",
     "isolation_chat_sessions",
+    "isolation_knowledge_bases",
     "isolation_memories_and_search",
     "isolation_panels",
-    "isolation_knowledge_bases",
     "isolation_tool_runs",
-    "isolation_analytics",
 ]
 
 _DENIED = (FFNotFoundError, FFPermissionError)
@@ -52,14 +52,31 @@ def _denied(label: str, call: object) -> FFProbe:
 # ---------------------------------------------------------------------------- memory
 
 
+def _session_calls(ctx: FFTestContext, user: Any, sid: str, message: Any) -> dict[str, Callable[[], Awaitable[object]]]:
+    """Every memory method that takes a session id, called as ``user`` on ``sid``."""
+    memory = ctx.memory
+    return {
+        "get_session": lambda: memory.get_session(user, sid),
+        "get_messages": lambda: memory.get_messages(user, sid),
+        "add_message": lambda: memory.add_message(user, sid, "user", "injected by B"),
+        # A retry of A's message (same id, same text): an idempotent write must not answer it with A's message.
+        "add_message(A's message_id)": lambda: memory.add_message(user, sid, message.role, message.content, message_id=message.message_id),
+        "import_messages": lambda: memory.import_messages(user, sid, [{"role": "user", "content": "injected by B"}]),
+        "update_session": lambda: memory.update_session(user, sid, title="owned by B"),
+        "get_attachment": lambda: memory.get_attachment(user, sid, "att_guess"),
+    }
+
+
 @security_check(
     FFAttack(
         check_id="SEC-ISO-01",
         name="user B reads and writes user A's chat session",
         category="access control",
         asvs_id="V4.2.1",
-        attack="as B with A's session_id: get_session, get_messages, add_message, update_session; list_sessions as B",
-        expected=_EXPECTED + "list_sessions(B) holds none of A's sessions; A's session keeps its title and one message",
+        attack="as B with A's session_id: get_session, get_messages, add_message (incl. a retry of A's message_id), "
+        "import_messages, update_session, get_attachment; list_sessions as B",
+        expected=_EXPECTED + "B's answers are exactly those for a session id that does not exist; "
+        "list_sessions(B) holds none of A's sessions; A's session keeps its title and one message",
         severity="critical",
     ),
     group="test_user_isolation",
@@ -69,7 +86,7 @@ async def isolation_chat_sessions(ctx: FFTestContext, check: FFChecker, seen: FF
     alice, bob = ctx.new_user("sec_iso_a"), ctx.new_user("sec_iso_b")
     secret = _canary()
     session = await ctx.memory.create_session(alice, title="private plans")
-    await ctx.memory.add_message(alice, session.session_id, "user", f"my secret is {secret}")
+    said = await ctx.memory.add_message(alice, session.session_id, "user", f"my secret is {secret}")
     sid = session.session_id
     report = await run_probes(
         [
@@ -79,13 +96,16 @@ async def isolation_chat_sessions(ctx: FFTestContext, check: FFChecker, seen: FF
             _denied("update_session(B, A's session)", lambda: ctx.memory.update_session(bob, sid, title="owned by B")),
         ]
     )
+    differ = await _unlike_missing(lambda s: _session_calls(ctx, bob, s, said), (sid,), (ff_new_id("sess_"),))
     listed = [s.session_id for s in await ctx.memory.list_sessions(bob)]
     after = await ctx.memory.get_session(alice, sid)
     messages = await ctx.memory.get_messages(alice, sid)
     seen.note(f"as B: {report.summary()}")
+    seen.note(f"answers unlike a missing session's: {len(differ)}" + (f" ({'; '.join(differ[:3])})" if differ else ""))
     seen.note(f"list_sessions(B): {len(listed)} sessions, A's among them: {'yes' if sid in listed else 'no'}")
     seen.note(f"A's session afterwards: title {after.title!r}, {len(messages)} message(s)")
     check.equal(report.refused, report.total, "every call with A's session id refused as B")
+    check.equal(differ, [], "A's session answers B exactly like a session that does not exist")
     check.that(sid not in listed, "B's session list does not show A's session")
     check.equal((after.title, [m.content for m in messages]), ("private plans", [f"my secret is {secret}"]), "A's session unchanged")
 
@@ -111,6 +131,7 @@ async def isolation_memories_and_search(ctx: FFTestContext, check: FFChecker, se
     own = await ctx.memory.search_memories(alice, secret)
     check.require([h.entry.memory_id for h in own] == [entry.memory_id], "precondition: A finds A's own memory by the canary")
     report = await run_probes([_denied("get_memory(B, A's memory_id)", lambda: ctx.memory.get_memory(bob, entry.memory_id))])
+    differ = await _unlike_missing(lambda m: {"get_memory": lambda: ctx.memory.get_memory(bob, m)}, (entry.memory_id,), (ff_new_id("mem_"),))
     hits = await ctx.memory.search_memories(bob, secret)
     context = await ctx.memory.get_memory_context(bob, secret)
     listed = await ctx.memory.get_memories(bob)
@@ -122,6 +143,7 @@ async def isolation_memories_and_search(ctx: FFTestContext, check: FFChecker, se
         f"canary in text: {'yes' if secret in context.text else 'no'}; get_memories(B): {len(listed)}; memory_stats(B).active={stats.active}"
     )
     check.equal(report.refused, report.total, "get_memory with A's id refused as B")
+    check.equal(differ, [], "A's memory answers B exactly like a memory that does not exist")
     check.equal(leaked, [], "no search, context or list call as B returns A's memory")
     check.that(secret not in context.text, "A's canary is not in B's memory context")
     check.equal(stats.active, 0, "B's stats count none of A's memories")
@@ -157,17 +179,29 @@ def _panel_calls(ctx: FFTestContext, user: Any, pid: str, message: Any, decision
     }
 
 
-async def _answers(calls: _PanelCalls, pid: str) -> dict[str, str]:
-    """What each call answered (error type and message, the panel id masked), to compare two runs."""
+async def _answers(calls: _PanelCalls, *ids: str) -> dict[str, str]:
+    """What each call answered (error type and message, the given ids masked), to compare two runs."""
     answers = {}
     for label, call in calls.items():
         try:
             result = await call()
         except Exception as exc:  # the answer itself is what is compared
-            answers[label] = f"{type(exc).__name__}: {exc}".replace(pid, "<panel_id>")
+            answer = f"{type(exc).__name__}: {exc}"
+            for position, masked in enumerate(ids):
+                answer = answer.replace(masked, f"<id{position}>")
+            answers[label] = answer
         else:
             answers[label] = f"accepted ({type(result).__name__})"
     return answers
+
+
+async def _unlike_missing(calls: Callable[..., _PanelCalls], real: tuple[str, ...], missing: tuple[str, ...]) -> list[str]:
+    """The calls whose answer for another user's ids differs from the answer for ids that do not
+    exist (README: another user's data answers exactly like a missing one, so B cannot even learn
+    that A's object exists)."""
+    as_b = await _answers(calls(*real), *real)
+    as_missing = await _answers(calls(*missing), *missing)
+    return [f"{label}: {as_b[label]} vs {as_missing[label]}" for label in as_b if as_b[label] != as_missing[label]]
 
 
 @security_check(
@@ -204,9 +238,7 @@ async def isolation_panels(ctx: FFTestContext, check: FFChecker, seen: FFObserva
         for label, call in _panel_calls(ctx, user, pid, message, decision.decision_id).items()
     )
     missing = ff_new_id("panel_")
-    as_b = await _answers(_panel_calls(ctx, bob, pid, message, decision.decision_id), pid)
-    as_missing = await _answers(_panel_calls(ctx, bob, missing, message, decision.decision_id), missing)
-    differ = [f"{label}: {as_b[label]} vs {as_missing[label]}" for label in as_b if as_b[label] != as_missing[label]]
+    differ = await _unlike_missing(lambda p: _panel_calls(ctx, bob, p, message, decision.decision_id), (pid,), (missing,))
     listed = [p.panel_id for p in await ctx.panel.list_panels(bob)]
     after = await ctx.panel.get_panel(alice, pid)
     messages = await ctx.panel.get_messages(alice, pid)
@@ -231,6 +263,19 @@ async def isolation_panels(ctx: FFTestContext, check: FFChecker, seen: FFObserva
 
 
 # ---------------------------------------------------------------------------- knowledge bases
+
+
+def _knowledge_calls(ctx: FFTestContext, user: Any, kb: str, did: str, query: str) -> dict[str, Callable[[], Awaitable[object]]]:
+    """Every knowledge method that takes a base or document id, called as ``user``; delete last."""
+    knowledge = ctx.knowledge
+    return {
+        "search": lambda: knowledge.search(user, kb, query),
+        "list_documents": lambda: knowledge.list_documents(user, kb),
+        "get_document": lambda: knowledge.get_document(user, kb, did),
+        "get_document_text": lambda: knowledge.get_document_text(user, kb, did),
+        "get_knowledge_base": lambda: knowledge.get_knowledge_base(user, kb),
+        "delete_document": lambda: knowledge.delete_document(user, kb, did),
+    }
 
 
 @security_check(
@@ -263,6 +308,7 @@ async def isolation_knowledge_bases(ctx: FFTestContext, check: FFChecker, seen: 
             _denied("delete_document(B, A's doc)", lambda: ctx.knowledge.delete_document(bob, kb, did)),
         ]
     )
+    differ = await _unlike_missing(lambda k, d: _knowledge_calls(ctx, bob, k, d, secret), (kb, did), (ff_new_id("kb_"), ff_new_id("doc_")))
     listed = [b.kb_id for b in await ctx.knowledge.list_knowledge_bases(bob)]
     await ctx.knowledge.create_knowledge_base(bob, "mine", kb_id=kb)
     await ctx.knowledge.add_document(bob, kb, content="Bob's own notes about gardening.", title="garden")
@@ -273,6 +319,7 @@ async def isolation_knowledge_bases(ctx: FFTestContext, check: FFChecker, seen: 
     seen.note(f"list_knowledge_bases(B) before creating its own: {len(listed)} bases, A's among them: {'yes' if kb in listed else 'no'}")
     seen.note(f"B's own base with A's kb_id: {len(same_id_hits)} hit(s) for A's canary; A afterwards: {len(alice_docs)} document(s), {len(alice_hits)} hit(s)")
     check.equal(report.refused, report.total, "every call with A's knowledge base ids refused as B")
+    check.equal(differ, [], "A's knowledge base and document answer B exactly like ones that do not exist")
     check.that(kb not in listed, "B's list does not show A's knowledge base")
     check.equal(len(same_id_hits), 0, "a base of B's with the same id holds nothing of A's")
     check.equal((alice_docs, len(alice_hits) > 0), ([did], True), "A's document survived B's delete attempt")
@@ -301,6 +348,7 @@ async def isolation_tool_runs(ctx: FFTestContext, check: FFChecker, seen: FFObse
     check.require(run.ok, "precondition: A's word_count run succeeded", run.error or "")
     await ctx.tools.execute_tool(bob, "word_count", {"text": "bob's own text"})
     report = await run_probes([_denied("get_run(B, A's run_id)", lambda: ctx.tools.get_run(bob, run.run_id))])
+    differ = await _unlike_missing(lambda r: {"get_run": lambda: ctx.tools.get_run(bob, r)}, (run.run_id,), (ff_new_id("run_"),))
     runs = await ctx.tools.list_runs(bob, limit=100)
     leaked = [r.run_id for r in runs if r.user_id != bob or r.run_id == run.run_id]
     census = await jsonl_census(ff_safe_path(ctx.root, "users", bob, "tools", "runs.jsonl"))
@@ -308,6 +356,7 @@ async def isolation_tool_runs(ctx: FFTestContext, check: FFChecker, seen: FFObse
     seen.note(f"as B: {report.summary()}")
     seen.note(f"list_runs(B): {len(runs)} run(s), {len(leaked)} not B's; B's runs.jsonl ({census.describe()}) holds the canary: {'yes' if on_disk else 'no'}")
     check.equal(report.refused, report.total, "get_run with A's run id refused as B")
+    check.equal(differ, [], "A's run answers B exactly like a run that does not exist")
     check.equal(leaked, [], "B's run list holds only B's runs")
     check.that(not on_disk, "B's run log on disk holds nothing of A's")
 

@@ -3,15 +3,21 @@
 Limits are read from the run's configuration (never hard-coded here), so the checks follow a
 deployment that tunes them. Every attack runs on a data root of its own; the whole sandbox is
 snapshotted before and after the oversized calls, so "refused" also means "nothing written".
-Text lengths are structured-input validation (ASVS V5.1.4); documents, attachments and staged
+Each check also makes the same call at exactly the limit, which must be accepted and read back
+byte for byte (README: the limits are inclusive): a limit enforced one early refuses a legitimate
+payload, and a write that cuts or re-encodes what it keeps loses data; neither is seen by the
+refusals alone. Text lengths are structured-input validation (ASVS V5.1.4); documents, attachments and staged
 files are uploads that could fill the disk (ASVS V12.1.1).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ff_utils.ff_errors import FFError
+from ff_utils.ff_json_utils import ff_dumps
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 from testing.suites.security._support import (
@@ -29,13 +35,13 @@ from testing.suites.security._support import (
 from testing.suites.security.sandbox import probe_tool
 
 __all__ = [
-    "oversized_chat_message",
-    "oversized_memory",
-    "oversized_panel_message",
-    "oversized_document",
     "oversized_attachment",
-    "oversized_tool_input",
+    "oversized_chat_message",
+    "oversized_document",
+    "oversized_memory",
     "oversized_metrics_payloads",
+    "oversized_panel_message",
+    "oversized_tool_input",
 ]
 
 _EXPECTED = "every call raises FFValidationError and no file is added, removed or changed"
@@ -49,8 +55,10 @@ async def _refuse_oversized(
     manager: str,
     setup: Callable[[FFSandboxRoot], Awaitable[Any]],
     probes: Callable[[FFSandboxRoot, Any], list[FFProbe]],
+    at_limit: Callable[[FFSandboxRoot, Any], Awaitable[None]] | None = None,
 ) -> None:
-    """Set up, snapshot, make the oversized calls, snapshot again; claim refusal and no change."""
+    """Set up, snapshot, make the oversized calls, snapshot again; claim refusal and no change.
+    Then ``at_limit`` makes the calls at exactly each limit and checks what reads back."""
     async with sandbox_root(ctx, label, manager) as box:
         with check.step("set up"):
             anchor = await setup(box)
@@ -59,11 +67,40 @@ async def _refuse_oversized(
         with check.step(f"{len(calls)} oversized calls"):
             report = await run_probes(calls)
         after = await tree_snapshot(box.sandbox)
+        if at_limit is not None:
+            with check.step("the same calls at exactly the limits"):
+                try:
+                    await at_limit(box, anchor)
+                except FFError as exc:  # a limit enforced early: a finding, not a broken test
+                    seen.note(f"at exactly the limit: refused with {type(exc).__name__}: {exc}")
+                    check.that(False, "every call at exactly its limit is accepted", f"{type(exc).__name__}: {exc}")
     changes = tree_diff(before, after)
     seen.note(report.summary())
     seen.note(f"sandbox ({len(before)} entries before): {describe_changes(changes)}")
     check.equal(report.refused, report.total, f"all {report.total} oversized calls refused with FFValidationError")
     check.equal(len(changes), 0, "files added, removed or changed by the refused calls")
+
+
+def _text_of(n: int) -> str:
+    """Exactly ``n`` characters (n >= 2) of 1- to 4-byte UTF-8, first and last a letter, so a limit
+    counted in bytes, a re-encoding or a strip() shows."""
+    unit = "aé€😀 b\tç中\n"
+    return "x" + (unit * (n // len(unit) + 1))[: n - 2] + "z"
+
+
+def _json_of(max_bytes: int) -> dict[str, str]:
+    """A JSON object of exactly ``max_bytes`` bytes, measured as the managers measure it."""
+    return {"k": "x" * (max_bytes - len(ff_dumps({"k": ""})))}
+
+
+def _same(check: FFChecker, got: Any, sent: Any, description: str) -> bool:
+    """Equality of two large values, reporting sizes and digests instead of the values."""
+    def brief(value: Any) -> str:
+        if isinstance(value, list) and all(isinstance(item, bytes) for item in value):
+            value = b"".join(value)
+        raw = value if isinstance(value, bytes) else ff_dumps(value)
+        return f"{len(raw):,} bytes, sha256 {hashlib.sha256(raw).hexdigest()[:12]}"
+    return check.that(got == sent, description, "" if got == sent else f"read back {brief(got)}, sent {brief(sent)}")
 
 
 async def _session(box: FFSandboxRoot) -> str:
@@ -95,7 +132,15 @@ async def oversized_chat_message(ctx: FFTestContext, check: FFChecker, seen: FFO
             FFProbe("add_message(metadata=limit+1)", lambda: memory.add_message("victim", sid, "user", "hi", metadata={"k": "x" * meta})),
         ]
 
-    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-01", "memory", _session, probes)
+    async def at_limit(box: FFSandboxRoot, sid: str) -> None:
+        memory, text, metadata = box["memory"], _text_of(limit), _json_of(meta)
+        await memory.add_message("victim", sid, "user", text, metadata=metadata)
+        [back] = await memory.get_messages("victim", sid, limit=1)
+        _same(check, back.content, text, f"a message of exactly {limit:,} characters is kept byte for byte")
+        _same(check, back.metadata, metadata, f"metadata of exactly {meta:,} bytes as JSON is kept")
+        seen.note("at the limits: content and metadata accepted" + ("" if back.content == text else ", content changed"))
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-01", "memory", _session, probes, at_limit)
 
 
 @security_check(
@@ -123,7 +168,13 @@ async def oversized_memory(ctx: FFTestContext, check: FFChecker, seen: FFObserva
         layers = ("immediate", "short_term", "medium_term", "long_term", "permanent")
         return [FFProbe(f"store_memory({layer}, limit+1)", lambda layer=layer: memory.store_memory("victim", "x" * (limit + 1), layer=layer)) for layer in layers]
 
-    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-02", "memory", setup, probes)
+    async def at_limit(box: FFSandboxRoot, _: None) -> None:
+        text = _text_of(limit)
+        stored = await box["memory"].store_memory("victim", text, layer="long_term")
+        _same(check, (await box["memory"].get_memory("victim", stored.memory_id)).content, text,
+              f"a memory of exactly {limit:,} characters is kept byte for byte")
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-02", "memory", setup, probes, at_limit)
 
 
 @security_check(
@@ -151,7 +202,13 @@ async def oversized_panel_message(ctx: FFTestContext, check: FFChecker, seen: FF
     def probes(box: FFSandboxRoot, pid: str) -> list[FFProbe]:
         return [FFProbe("add_message(limit+1)", lambda: box["panel"].add_message("victim", pid, "guest", "x" * (limit + 1)))]
 
-    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-03", "panel", setup, probes)
+    async def at_limit(box: FFSandboxRoot, pid: str) -> None:
+        text = _text_of(limit)
+        await box["panel"].add_message("victim", pid, "guest", text)
+        [back] = await box["panel"].get_messages("victim", pid, limit=1)
+        _same(check, back.content, text, f"a panel message of exactly {limit:,} characters is kept byte for byte")
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-03", "panel", setup, probes, at_limit)
 
 
 @security_check(
@@ -211,7 +268,20 @@ async def oversized_attachment(ctx: FFTestContext, check: FFChecker, seen: FFObs
             FFProbe("add_message(attachments=count+1)", lambda: memory.add_message("victim", sid, "user", "see files", attachments=many)),
         ]
 
-    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-05", "memory", _session, probes)
+    async def at_limit(box: FFSandboxRoot, sid: str) -> None:
+        memory = box["memory"]
+        largest = bytes(range(256)) * (limit // 256) + b"\xff" * (limit % 256)
+        files = [largest] + [f"small {i}".encode() for i in range(count - 1)]
+        sent = await memory.add_message("victim", sid, "user", "see files", attachments=[
+            {"name": f"f{i}.bin", "mime_type": "application/octet-stream", "data": data} for i, data in enumerate(files)
+        ])
+        [back] = await memory.get_messages("victim", sid, limit=1)
+        check.equal((back.message_id, len(back.attachments)), (sent.message_id, count), f"a message with exactly {count} attachments keeps them all")
+        got = [await memory.get_attachment("victim", sid, a.attachment_id) for a in back.attachments]
+        _same(check, got[:1], files[:1], f"an attachment of exactly {limit:,} bytes reads back byte for byte")
+        _same(check, got, files, "every attachment reads back byte for byte, in order")
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-05", "memory", _session, probes, at_limit)
 
 
 @security_check(
@@ -284,4 +354,17 @@ async def oversized_metrics_payloads(ctx: FFTestContext, check: FFChecker, seen:
             FFProbe("audit(details=limit+1)", lambda: metrics.audit("victim", "upload", "file", details=data)),
         ]
 
-    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-07", "metrics", setup, probes)
+    async def at_limit(box: FFSandboxRoot, _: None) -> None:
+        metrics = box["metrics"]
+        tags = {f"t{i}": f"{i}" + "v" * (settings.max_tag_value_chars - len(str(i))) for i in range(settings.max_tags)}
+        await metrics.record_metric("limits.latency_ms", 2.0, tags=tags)
+        summary = await metrics.get_summary("limits.latency_ms", tags=tags)
+        check.equal((summary.count, summary.sum), (1, 2.0), f"a sample with {settings.max_tags} tags of {settings.max_tag_value_chars} characters is kept and found by them")
+        details = _json_of(settings.max_event_data_bytes)
+        await metrics.record_event("victim", "upload", details)
+        await metrics.audit("victim", "upload", "file", details=details)
+        [record] = await metrics.get_audit_records(limit=1)
+        _same(check, record.details, details, f"audit details of exactly {settings.max_event_data_bytes:,} bytes as JSON are kept")
+        check.equal((await metrics.get_user_analytics("victim")).event_counts.get("upload"), 1, "an event with data of exactly the limit is counted")
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-07", "metrics", setup, probes, at_limit)

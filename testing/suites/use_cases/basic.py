@@ -6,6 +6,12 @@ import hashlib
 
 from testing._context import FFTestContext
 from testing.runner import FFChecker
+from testing.suites.use_cases._guarantees import (
+    check_message_limits,
+    check_message_retry,
+    check_top_k,
+    check_user_analytics,
+)
 from testing.suites.use_cases._media import pdf_bytes, png_bytes, png_size, wav_bytes
 from testing.suites.use_cases._support import (
     data_path,
@@ -49,6 +55,9 @@ async def basic_chat(ctx: FFTestContext, check: FFChecker) -> None:
         )
         stored = await ctx.memory.get_session(user, session.session_id)
         check.equal(stored.message_count, len(script), "the session counts its turns")
+        await check_message_limits(check, ctx.memory, user, session.session_id, [m.message_id for m in added])
+    with check.step("a client retries a turn after a timeout"):
+        await check_message_retry(ctx, check, ctx.memory, user, session.session_id, added[-1])
     with check.step("restart the memory manager"):
         memory = await ctx.restart("memory")
         reloaded = await memory.get_messages(user, session.session_id, limit=50)
@@ -72,6 +81,7 @@ async def basic_chat(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(analytics.event_counts.get("memory.message_added"), len(script), "analytics counted every turn")
         check.equal(analytics.event_counts.get("memory.session_created"), 1, "analytics counted the session")
         check.equal(analytics.chat_sessions, 1, "analytics sees one chat session")
+        await check_user_analytics(ctx, check, user, analytics)
 
 
 @use_case("multimodal_chat")
@@ -167,15 +177,23 @@ async def rag_chat(ctx: FFTestContext, check: FFChecker) -> None:
         base = await ctx.knowledge.get_knowledge_base(user, kb.kb_id)
         check.equal(base.document_count, len(documents), "every document is in the knowledge base")
         target_doc = stored[2]
+        for source, doc in zip(documents, stored):
+            text = await ctx.knowledge.get_document_text(user, kb.kb_id, doc.doc_id)
+            check.that(text == source.content, f"{doc.title}: the document's text reads back byte for byte", f"{len(text)} vs {len(source.content)} chars")
     with check.step("ask the question"):
         session = await ctx.memory.create_session(user, title="Handbook questions")
         question = await ctx.memory.add_message(user, session.session_id, "user", f"What is the {target.probe}?")
     with check.step("retrieve"):
         hits = await ctx.knowledge.search(user, kb.kb_id, target.probe, top_k=3)
         check.require(bool(hits), "the question retrieves chunks")
+        every = await ctx.knowledge.search(user, kb.kb_id, target.probe, top_k=20)
+        check.equal(len(hits), min(3, len(every)), "top_k=3 returns three hits (or every match, if fewer)")
+        check.equal([h.chunk_id for h in hits], [h.chunk_id for h in every[:3]], "top_k=3 returns the best three of the full ranking")
+        check.equal([h.rank for h in hits], list(range(1, len(hits) + 1)), "hits are ranked 1..n")
         best = hits[0]
         check.equal(best.doc_id, target_doc.doc_id, "the best chunk comes from the document holding the answer")
         check.that(target.fact in best.text, "the best chunk contains the fact", f"chunk text {best.text[:160]!r}")
+        await check_top_k(check, ctx.knowledge, user, kb.kb_id, target.probe, per_document=0)
     with check.step("answer with citations"):
         citation = {"kb_id": kb.kb_id, "doc_id": best.doc_id, "chunk_id": best.chunk_id, "rank": best.rank}
         answer = await ctx.memory.add_message(

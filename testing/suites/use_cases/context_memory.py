@@ -56,6 +56,12 @@ async def memory_chat(ctx: FFTestContext, check: FFChecker) -> None:
             )
             context = await memory.get_memory_context(user, question.content)
             check.that("Lisbon" in context.text, "the prompt context carries the fact", context.text[:200])
+            tight = await memory.get_memory_context(user, question.content, budget_chars=60)
+            check.that(
+                0 < len(tight.text) <= 60 and tight.used_chars == len(tight.text),
+                "a 60-character budget holds: the best memory is cut to it, never dropped",
+                f"{len(tight.text)} chars, used_chars={tight.used_chars}",
+            )
             await memory.add_message(
                 user,
                 second.session_id,

@@ -7,6 +7,11 @@ import asyncio
 from ff_class_configs.ff_tool_dtos import FFToolRunStatus
 from testing._context import FFTestContext
 from testing.runner import FFChecker
+from testing.suites.use_cases._guarantees import (
+    check_summary_exact,
+    check_summary_windows,
+    check_user_analytics,
+)
 from testing.suites.use_cases._support import data_path, read_jsonl, use_case
 
 __all__: list[str] = []
@@ -24,6 +29,7 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
     user = ctx.new_user("sandbox")
     experiment = f"exp-{user}"
     variants = {"terse": 1, "balanced": 2, "detailed": 3}  # variant -> sentences the summary may keep
+    started = ctx.metrics.clock()
     with check.step("run the variants side by side"):
         runs = dict(
             zip(
@@ -71,6 +77,8 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             (3, max(durations), min(durations)),
             "the experiment's timings are all recorded",
         )
+        check_summary_exact(check, everything, durations, "the experiment's timings")
+        await check_summary_windows(check, ctx.metrics, "sandbox.run_ms", {"experiment": experiment}, started, 3)
         for variant, run in runs.items():
             one = await ctx.metrics.get_summary("sandbox.run_ms", tags={"experiment": experiment, "variant": variant})
             check.equal((one.count, one.last), (1, run.duration_ms), f"variant {variant}: its own timing is recorded")
@@ -80,6 +88,7 @@ async def prompt_sandbox(ctx: FFTestContext, check: FFChecker) -> None:
             (3, 3),
             "analytics hold one trace and one tool event per run",
         )
+        await check_user_analytics(ctx, check, user, analytics)
         logged = await read_jsonl(data_path(ctx, "users", user, "tools", "runs.jsonl"))
         check.equal(
             sorted((r["run_id"], r["status"], r["duration_ms"], r["arguments"]["max_sentences"]) for r in logged),

@@ -12,10 +12,21 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolPermissionsDTO, FFToolRunResultDTO, FFToolRunStatus
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError
+from ff_class_configs.ff_tool_dtos import (
+    FFToolDefinitionDTO,
+    FFToolPermissionsDTO,
+    FFToolRunResultDTO,
+    FFToolRunStatus,
+)
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
+from testing.suites.use_cases._guarantees import (
+    check_panel_figures,
+    check_panel_paging,
+    check_panel_retry,
+    check_run_limits,
+)
 from testing.suites.use_cases._support import (
     data_path,
     panel_file,
@@ -104,6 +115,8 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
                 seat,
                 "bike lanes" if seat == "ecologist" else "tram",
             )
+        # A second question nobody votes on yet: the panel's consensus is the mean over decisions with votes.
+        await ctx.panel.record_decision(user, panel.panel_id, "Review the choice next year?", ["yes", "no"], proposed_by="host")
     with check.step("read the panel back"):
         messages = await ctx.panel.get_messages(user, panel.panel_id)
         check.equal([m.sequence for m in messages], list(range(1, 8)), "seven messages numbered without gaps")
@@ -125,6 +138,8 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
             [[m.message_id] for m in spoken[-3:]],
             "each insight cites its message",
         )
+        await check_panel_paging(check, ctx.panel, user, panel.panel_id, [m.message_id for m in messages])
+        await check_panel_retry(check, ctx.panel, user, panel.panel_id, spoken[-1])
     with check.step("close and remember the outcome"):
         figures = await ctx.panel.close_panel(user, panel.panel_id, summary="Fund the tram first (2 of 3).")
         check.equal(
@@ -132,6 +147,7 @@ async def multi_ai_panel(ctx: FFTestContext, check: FFChecker) -> None:
             (2, 3, 7),
             "closing analytics count rounds, insights, messages",
         )
+        check_panel_figures(check, figures, messages, await ctx.panel.get_decisions(user, panel.panel_id))
         with check.raises(FFConflictError, "a closed panel refuses messages"):
             await ctx.panel.add_message(user, panel.panel_id, "economist", "One more thing.")
         outcome = f"The transport panel recommends funding the tram first, consensus {tally.consensus_level:.2f}."
@@ -158,6 +174,11 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
     """Pro and con alternate (out-of-turn refused); rounds and a verdict are recorded; the trace is kept."""
     user = ctx.new_user("debate")
     rounds = 3
+    with check.step("a debate without a con is refused"):
+        with check.raises(FFValidationError, "an ai_debate panel needs a pro and a con"):
+            await ctx.panel.create_panel(user, [{"participant_id": "pro", "role": "pro"}, {"participant_id": "judge", "role": "judge"}],
+                                         panel_type="ai_debate", title="One-sided")
+        check.equal(await ctx.panel.list_panels(user), [], "the refused debate wrote nothing")
     with check.step("set up the debate"):
         pro = await register_persona(ctx, f"{user}-pro", "Advocate Iris", traits={"style": "optimistic"})
         con = await register_persona(ctx, f"{user}-con", "Sceptic Omar", traits={"style": "cautious"})
@@ -235,6 +256,7 @@ async def ai_debate(ctx: FFTestContext, check: FFChecker) -> None:
             "the verdict is kept with the closed panel",
         )
         check.equal(figures.rounds, rounds, "analytics count three complete rounds")
+        check_panel_figures(check, figures, messages, await ctx.panel.get_decisions(user, panel.panel_id))
         tally = (await ctx.panel.get_decisions(user, panel.panel_id))[0]
         check.equal(tally.majority_option, "pro", "the judge's vote names the winner")
     with check.step("analytics"):
@@ -260,7 +282,7 @@ async def topic_delegation(ctx: FFTestContext, check: FFChecker) -> None:
     )
     libraries: dict[str, str] = {}
     with check.step("experts and their libraries"):
-        seats: list[dict[str, Any]] = [{"participant_id": "asker", "kind": "human"}]
+        seats: list[dict[str, Any]] = [{"participant_id": "asker", "kind": "human", "role": "moderator"}]
         for topic in topics:
             subjects = [d.title.split(": ", 1)[1] for d in by_topic[topic]]
             persona = await register_persona(
@@ -273,15 +295,25 @@ async def topic_delegation(ctx: FFTestContext, check: FFChecker) -> None:
                     user, kb.kb_id, content=document.content, title=document.title, format="markdown"
                 )
             libraries[topic] = kb.kb_id
-        panel = await ctx.panel.create_panel(user, seats, panel_type="topic_delegation", title="Help desk")
+        # moderated: the asker (the moderator) gives the floor to the expert the question is routed to
+        panel = await ctx.panel.create_panel(
+            user, seats, panel_type="topic_delegation", title="Help desk", turn_policy="moderated"
+        )
     with check.step("route and answer"):
         for topic in topics:
             document = by_topic[topic][0]
-            question = await ctx.panel.add_message(
-                user, panel.panel_id, "asker", f"What is the {document.probe}?"
-            )
-            route = await ctx.panel.route_question(user, panel.panel_id, question.content)
+            text = f"What is the {document.probe}?"
+            route = await ctx.panel.route_question(user, panel.panel_id, text)
             check.equal(route.participant_id, topic, f"the {topic} question goes to the {topic} expert")
+            question = await ctx.panel.add_message(user, panel.panel_id, "asker", text, next_speaker=route.participant_id)
+            status = await ctx.panel.get_turn_status(user, panel.panel_id)
+            check.equal(sorted(status.next_speakers), sorted(["asker", topic]), f"the moderator gave {topic} the floor")
+            intruder = next(t for t in topics if t != topic)
+            try:
+                await ctx.panel.add_message(user, panel.panel_id, intruder, "Let me answer that instead.")
+                check.that(False, f"{intruder} speaking while {topic} has the floor is refused", "it was accepted")
+            except FFConflictError as exc:
+                check.that(topic in str(exc), f"{intruder} speaking while {topic} has the floor is refused, naming who may speak", str(exc))
             hits = await ctx.knowledge.search(user, libraries[route.participant_id], document.probe, top_k=3)
             # the expert reads the top three chunks (documents of one topic share their vocabulary)
             answer = next((h for h in hits if document.fact in h.text), None)
@@ -555,3 +587,4 @@ async def _run_agent(
         check.equal([m.metadata.get("task_id") for m in remembered], [task["task_id"]], "the filed task is remembered")
         counts = Counter(r.tool for r in logged)
         check.equal(sum(counts.values()), len(plan), "one logged run per step (retries are attempts, not runs)")
+        await check_run_limits(check, ctx.tools, user)

@@ -89,8 +89,9 @@ def _step_name(item: ast.withitem) -> str | None:
 def _walk_steps(node: ast.AST, doc: ScenarioDoc, helpers: dict[str, ast.AST]) -> None:
     """Collect checks in source order, each under the innermost ``check.step`` that holds it.
 
-    Calls to module-level helpers that are handed ``check`` are followed (once each), so checks a
-    scenario delegates to a helper are listed under the step that called it.
+    Calls to module-level helpers (of the scenario's module or of ``_guarantees.py``) that are
+    handed ``check`` are followed (once each), so checks a scenario delegates to a helper are
+    listed under the step that called it.
     """
     followed: set[str] = set()
 
@@ -114,18 +115,25 @@ def _walk_steps(node: ast.AST, doc: ScenarioDoc, helpers: dict[str, ast.AST]) ->
     visit(node, None)
 
 
+def _helpers(tree: ast.Module) -> dict[str, ast.AST]:
+    """A module's functions that are not scenarios, by name."""
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _use_case_id(node)  # type: ignore[arg-type]
+    }
+
+
 def scenario_docs() -> dict[str, ScenarioDoc]:
     """Every registered scenario's doc, keyed by use case id."""
     found: dict[str, ScenarioDoc] = {}
     package = Path(__file__).resolve().parent
+    # the README-guarantee checks every scenario may call (use_cases/_guarantees.py)
+    shared = _helpers(ast.parse((package / "_guarantees.py").read_text(encoding="utf-8")))
     for module in _MODULES:
         path = package / f"{module}.py"
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        helpers = {
-            node.name: node
-            for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not _use_case_id(node)  # type: ignore[arg-type]
-        }
+        helpers = {**shared, **_helpers(tree)}
         for node in tree.body:
             if isinstance(node, ast.AsyncFunctionDef) and (use_case_id := _use_case_id(node)):
                 summary = inspect.cleandoc(ast.get_docstring(node) or "").replace("\n", " ")

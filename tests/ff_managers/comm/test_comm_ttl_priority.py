@@ -51,27 +51,31 @@ async def _stored(comm: FFCrossSystemCommunicationManager, sid: str) -> list[str
     return [m["content"] for m in reply.payload]
 
 
-async def _expired_message_is_stored(config: FFConfigurationManagerConfigDTO, manager: type[FFCrossSystemCommunicationManager]) -> tuple[bool, FFCrossSystemMessageDTO]:
+async def _stale_message(config: FFConfigurationManagerConfigDTO, manager: type[FFCrossSystemCommunicationManager]) -> tuple[int, bool, FFCrossSystemMessageDTO]:
+    """Send a message whose TTL ran out 9 s ago: ``(attempts put on the wire for it, stored?, reply)``."""
     async with running_service(config) as (service, ready):
         token = service.create_api_key("alice").key
         async with manager(fast_comm(config)) as comm:
             comm.add_endpoint(endpoint(ready, "http", token))
             sid = (await comm.send_message(FFCrossSystemMessageDTO(target_system="ff", operation="memory.create_session",
                                                                    payload={"user_id": "alice"}))).payload["session_id"]  # fmt: skip
-            stale = _add(sid, "stale", ttl_s=1, timestamp=datetime.now(UTC) - timedelta(seconds=10))
-            reply = await comm.send_message(stale)
-            return "stale" in await _stored(comm, sid), reply
+            before = comm.get_metrics()["protocols"]["http"]["sent"]
+            reply = await comm.send_message(_add(sid, "stale", ttl_s=1, timestamp=datetime.now(UTC) - timedelta(seconds=10)))
+            sent = comm.get_metrics()["protocols"]["http"]["sent"] - before
+            assert comm.get_metrics()["expired_before_send"] == (1 - sent)
+            return sent, "stale" in await _stored(comm, sid), reply
 
 
 async def test_an_expired_message_is_never_sent_and_answered_with_an_error(config: FFConfigurationManagerConfigDTO) -> None:
-    stored, reply = await _expired_message_is_stored(config, FFCrossSystemCommunicationManager)
-    assert not stored
+    sent, stored, reply = await _stale_message(config, FFCrossSystemCommunicationManager)
+    assert sent == 0 and not stored
     assert reply.message_type == "error" and reply.payload["error"] == "FFMessageExpiredError" and reply.payload["status"] == 504
 
 
-async def test_planted_defect_an_ignored_ttl_lets_the_stale_message_through(config: FFConfigurationManagerConfigDTO) -> None:
-    stored, reply = await _expired_message_is_stored(config, _IgnoresTtlManager)
-    assert stored and reply.message_type == "response"  # the check above would be red for this manager
+async def test_planted_defect_a_sender_that_ignores_the_ttl_puts_the_stale_message_on_the_wire(config: FFConfigurationManagerConfigDTO) -> None:
+    sent, stored, reply = await _stale_message(config, _IgnoresTtlManager)
+    assert sent == 1  # the check above is red for this manager...
+    assert not stored and reply.payload["error"] == "FFMessageExpiredError"  # ...and the receiving end still refuses to run it
 
 
 async def test_a_reply_that_arrives_after_the_ttl_is_dropped(config: FFConfigurationManagerConfigDTO) -> None:
@@ -215,3 +219,23 @@ async def test_the_queue_keeps_its_counts_under_random_arrivals_cancellations_an
     for task in holders:
         task.cancel()
     await asyncio.gather(*holders, return_exceptions=True)
+
+
+@pytest.mark.parametrize("protocol", ["http", "tcp", "websocket"])
+async def test_the_receiving_service_refuses_a_message_that_expired_on_the_way(config: FFConfigurationManagerConfigDTO, protocol: str) -> None:
+    """The receiving end of the TTL: the client's clock lags (it sends), the service's says expired (it does not run it)."""
+    lagging = Wall()
+    lagging.offset = -100.0
+    async with running_service(config) as (service, ready):
+        token = service.create_api_key("alice").key
+        async with FFCrossSystemCommunicationManager(fast_comm(config), clock=lagging) as comm:
+            comm.add_endpoint(endpoint(ready, protocol, token))
+            sid = (await comm.send_message(FFCrossSystemMessageDTO(target_system="ff", operation="memory.create_session",
+                                                                   payload={"user_id": "alice"}))).payload["session_id"]  # fmt: skip
+            stale = _add(sid, "late", ttl_s=10, timestamp=datetime.now(UTC) - timedelta(seconds=50))  # expired 40 s ago, real time
+            reply = await comm.send_message(stale)
+            assert reply.message_type == "error" and reply.payload["error"] == "FFMessageExpiredError", reply.payload
+            assert "late" not in await _stored(comm, sid)
+            assert comm.get_metrics()["protocols"][protocol]["sent"] >= 2  # it did go on the wire: the service refused it
+            assert comm.get_metrics()["protocols"][protocol]["retries"] == 0
+            assert [row.consecutive_failures for row in comm.get_system_status()] == [0]

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from testing.bench import run_benchmarks
 from testing.bench._core import QUICK
-from testing.bench._tool_run import bare_bwrap_seconds
+from testing.bench._tool_run import _floor_of, bare_bwrap_seconds, sandbox_floor_command
 
 
-def test_the_bare_peer_runs_python_in_the_same_sandbox() -> None:
-    assert 0 < bare_bwrap_seconds() < 30
+def test_the_bare_peer_runs_python_in_the_same_sandbox(tmp_path: Path) -> None:
+    floor = sandbox_floor_command(tmp_path / "root")
+    names = [Path(part).name for part in floor]
+    end = floor.index("--", names.index("bwrap"))
+    options, command = floor[:end], floor[end + 1 :]
+    assert "--unshare-pid" in options and "--as-pid-1" in options
+    assert "--unshare-net" in options or names[:2] == ["unshare", "--net"]  # a network namespace either way
+    assert command == [sys.executable, "-c", "pass"]  # the supervisor and the tool are gone, nothing else
+    assert 0 < bare_bwrap_seconds(floor) < 30
+
+
+def test_a_command_that_is_not_bwrap_is_no_peer() -> None:
+    with pytest.raises(RuntimeError, match="not started through bwrap"):
+        _floor_of([sys.executable, "-I", "launcher.py", "--", "tool"])
 
 
 @pytest.mark.slow

@@ -29,19 +29,19 @@ import urllib.request
 from typing import Any
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
-from ff_class_configs.ff_test_result_dtos import FFCrossSystemSummaryDTO, FFFaultOutcomeDTO
 from ff_utils.ff_errors import FFError
 from testing._load import FFResourceSampler
 from testing.runner import FFChecker, FFSuiteRegistry
 from testing.suites._cross_system._gates import FFGateThresholds, FFGeneratorLoad, evaluate_gates
 from testing.suites._cross_system._harness import GROUP, STATE_KEY, FFCrossHarness, harness_of
+from testing.suites._cross_system._contracts import check_contract
 from testing.suites._cross_system._integrity import check_integrity, snapshot_manifest
 from testing.suites._cross_system._ledger import read_all_from_disk, reconcile
 from testing.suites._cross_system._samples import FFWriteLedgerResult
-from testing.suites._cross_system._timeline import failover_windows, timeline, transport_stats
+from testing.suites._cross_system._summary import build_summary
 from testing.suites._cross_system._udp import run_udp_phases
 
-__all__ = ["MAX_RETRIES", "REGISTRY", "SUITE_CLEANUP"]
+__all__ = ["MAX_RETRIES", "REGISTRY", "SUITE_CLEANUP", "build_summary"]
 
 REGISTRY = FFSuiteRegistry("cross_system", level=FFTestingLevel.END_TO_END)
 MAX_RETRIES = 0
@@ -125,61 +125,19 @@ async def cluster_up(ctx: Any, check: FFChecker) -> None:
     check.metric("instances", len(harness.instances))
 
 
-async def _contract(ctx: Any, check: FFChecker, transport: str) -> None:
-    """One transport's contract: a keyed write answered once, a read, an error reply, an expired TTL."""
-    h = harness_of(ctx)
-    check.require(transport in h.transports, f"{transport}: the communication manager speaks it", "; ".join(h.missing))
-    group = GROUP[transport]
-    user = h.user(f"contract_{transport}")
-    session = await h.result(group, "memory.create_session", {"user_id": user, "title": f"{transport} contract"})
-    check.that(session.get("session_id"), f"{transport}: memory.create_session answers a session")
-    sid = session["session_id"]
-    reply = await h.call(group, "memory.add_message", {"user_id": user, "session_id": sid, "role": "user",
-                                                       "content": "hello", "message_id": f"xs_c_{transport}_1"})  # fmt: skip
-    check.equal(reply.message_type, "response", f"{transport}: a write is answered with a response")
-    check.equal((reply.payload or {}).get("message_id"), f"xs_c_{transport}_1", f"{transport}: the reply carries the write's id")
-    check.that(reply.headers.get("endpoint", "").endswith(f"-{transport}"), f"{transport}: the reply names the endpoint that answered",
-               repr(reply.headers))  # fmt: skip
-    again = await h.call(group, "memory.add_message", {"user_id": user, "session_id": sid, "role": "user",
-                                                       "content": "hello", "message_id": f"xs_c_{transport}_1"})  # fmt: skip
-    check.equal(again.message_type, "response", f"{transport}: the same keyed write again is answered, not refused")
-    messages = await h.result(group, "memory.get_messages", {"user_id": user, "session_id": sid, "limit": 10})
-    ids = [m["message_id"] for m in (messages if isinstance(messages, list) else messages.get("messages", []))]
-    check.equal(ids, [f"xs_c_{transport}_1"], f"{transport}: the keyed write is stored once")
-    missing = await h.call(group, "memory.get_messages", {"user_id": user, "session_id": "sess_does_not_exist", "limit": 1})
-    check.equal(missing.message_type, "error", f"{transport}: an unknown session is an error reply, not an exception")
-    check.equal((missing.payload or {}).get("error"), "FFNotFoundError", f"{transport}: the error names its FFError class")
-    # TTL: a message already past its TTL must not be delivered, and must leave nothing behind.
-    from datetime import UTC, datetime, timedelta
-
-    stale = h.message(group, "memory.add_message", {"user_id": user, "session_id": sid, "role": "user", "content": "stale",
-                                                    "message_id": f"xs_c_{transport}_stale"},
-                      ttl_s=0.5, timestamp=datetime.now(UTC) - timedelta(seconds=5))  # fmt: skip
-    try:
-        expired = await h.comm.send_message(stale)
-        refused = expired.message_type == "error"
-        how = f"{expired.message_type}: {expired.payload}"
-    except FFError as exc:
-        refused, how = True, f"{type(exc).__name__}: {exc}"
-    check.that(refused, f"{transport}: a message past its TTL is refused", how)
-    messages = await h.result(group, "memory.get_messages", {"user_id": user, "session_id": sid, "limit": 10})
-    ids = [m["message_id"] for m in (messages if isinstance(messages, list) else messages.get("messages", []))]
-    check.that(f"xs_c_{transport}_stale" not in ids, f"{transport}: the expired write was not applied", repr(ids))
-
-
 @REGISTRY.test("HTTP contract: keyed write, read, error reply, TTL", components=_COMPONENTS, depends_on=("cluster_up",))
 async def contract_http(ctx: Any, check: FFChecker) -> None:
-    await _contract(ctx, check, "http")
+    await check_contract(harness_of(ctx), check, "http")
 
 
 @REGISTRY.test("WebSocket contract: keyed write, read, error reply, TTL", components=_COMPONENTS, depends_on=("cluster_up",))
 async def contract_websocket(ctx: Any, check: FFChecker) -> None:
-    await _contract(ctx, check, "websocket")
+    await check_contract(harness_of(ctx), check, "websocket")
 
 
 @REGISTRY.test("TCP contract: keyed write, read, error reply, TTL", components=_COMPONENTS, depends_on=("cluster_up",))
 async def contract_tcp(ctx: Any, check: FFChecker) -> None:
-    await _contract(ctx, check, "tcp")
+    await check_contract(harness_of(ctx), check, "tcp")
 
 
 @REGISTRY.test("UDP contract: StatsD datagrams arrive as metrics", components=_COMPONENTS, depends_on=("cluster_up",))
@@ -576,41 +534,3 @@ async def gates(ctx: Any, check: FFChecker) -> None:
             check.that(gate.outcome == "passed", f"{gate.name}: {gate.target} ({gate.criterion})",
                        f"measured {gate.measured}" + (f"; {gate.detail}" if gate.detail else ""))  # fmt: skip
     check.at_least(len(attempts), 1, "the gates had raw samples to read")
-
-
-def build_summary(h: FFCrossHarness, gates: list, ledger: FFWriteLedgerResult | None, generator: FFGeneratorLoad,
-                  thresholds: FFGateThresholds) -> FFCrossSystemSummaryDTO:
-    """The report's cross-system section from the raw evidence."""
-    attempts = h.attempts
-    windows = failover_windows(h.faults, thresholds.settle_seconds)
-    faults = []
-    for f in h.faults:
-        end = f.recovered if f.recovered is not None else (f.cleared or f.injected)
-        failed = [a for a in attempts if not a.ok and f.injected <= a.end <= end]
-        kinds: dict[str, int] = {}
-        for a in failed:
-            key = f"{a.transport} {a.operation.split('.')[-1]}: {a.error_kind or a.outcome}"
-            kinds[key] = kinds.get(key, 0) + 1
-        why = ", ".join(f"{k} x{n}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:4])
-        faults.append(FFFaultOutcomeDTO(
-            fault=f.fault, target=f.target, injected_at_seconds=round(f.injected, 3),
-            cleared_at_seconds=None if f.cleared is None else round(f.cleared, 3),
-            recovered_at_seconds=None if f.recovered is None else round(f.recovered, 3),
-            recovery_seconds=None if f.recovered is None or f.cleared is None else round(f.recovered - f.cleared, 3),
-            outage_seconds=None if f.recovered is None else round(f.recovered - f.injected, 3),
-            errors_during=len(failed), back_in_rotation=f.back_in_rotation,
-            detail="; ".join(part for part in (f.detail, f"failed: {why}" if why else "") if part),
-        ))  # fmt: skip
-    return FFCrossSystemSummaryDTO(
-        profile=h.profile, instances=len(h.instances), duration_seconds=round(h.load_seconds, 3), target_rps=h.rate,
-        attempts=len(attempts), transports=transport_stats(attempts, windows), timeline=timeline(attempts, 1.0),
-        events=sorted(h.events, key=lambda e: e.at_seconds), faults=faults, gates=gates,
-        acknowledged_writes=ledger.acknowledged if ledger else 0,
-        lost_writes=len(set(ledger.lost) | set(ledger.lost_on_disk)) if ledger else 0,
-        duplicated_writes=len(set(ledger.duplicated) | set(ledger.duplicated_on_disk)) if ledger else 0,
-        udp_sent=sum(h.udp.sent.values()), udp_delivered=sum(min(h.udp.delivered.get(p, 0), n) for p, n in h.udp.sent.items()),
-        generator_peak_cpu_percent=generator.peak_cpu, generator_mean_cpu_percent=generator.mean_cpu,
-        generator_saturated=generator.saturated(thresholds),
-        max_dispatch_lag_ms=h.generator.max_dispatch_lag_ms if h.generator else 0.0,
-        schedule_slip_p95_ms=round(generator.slip_p95_ms, 3),
-    )  # fmt: skip

@@ -29,7 +29,7 @@ import itertools
 import signal
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from testing.suites._cross_system._samples import FFAttempt, FFFaultRecord, FFUd
 
 __all__ = ["FFCrossHarness", "LOAD_TRANSPORTS", "GROUP", "STATE_KEY", "harness_of"]
 
+_CLOSE_STEP_S = 15.0  # the longest one cleanup step of close() may take
 _log = get_logger("testing.cross_system")
 
 STATE_KEY = "cross_system"
@@ -476,25 +477,31 @@ class FFCrossHarness:
         return [s.cpu_percent for s in self.sampler.samples] if self.sampler is not None else []
 
     async def close(self) -> None:
-        """End everything this harness started, in reverse order; never raises."""
-        with contextlib.suppress(Exception):
-            await self.stop_load()
+        """End everything this harness started, in reverse order; never raises, never hangs.
+
+        Each step has a bound (``_CLOSE_STEP_S``): closing a client whose server is frozen or a
+        sampler whose thread is stuck must not keep the run from ending and its processes from
+        being reaped. A task past its bound is cancelled and left behind with a warning.
+        """
+        await self._bounded("stopping the load", self.stop_load())
         if self.sampler is not None:
-            with contextlib.suppress(Exception):
-                await self.sampler.__aexit__(None, None, None)
+            await self._bounded("stopping the CPU sampler", self.sampler.__aexit__(None, None, None))
             self.sampler = None
         if self._watcher is not None:
             self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
+            await self._bounded("ending the status watcher", asyncio.gather(self._watcher, return_exceptions=True))
             self._watcher = None
         if self._comm_host is not None:
             self._comm_stop.set()
-            await asyncio.gather(self._comm_host, return_exceptions=True)
+            done, _ = await asyncio.wait({self._comm_host}, timeout=_CLOSE_STEP_S)
+            if not done:
+                _log.warning("the communication manager did not close within %.0f s; cancelled", _CLOSE_STEP_S)
+                self._comm_host.cancel()
+                await asyncio.wait({self._comm_host}, timeout=_CLOSE_STEP_S)
             self._comm_host = None
         for item in self.instances:
             for proxy in item.proxies.values():
-                with contextlib.suppress(Exception):
-                    await proxy.stop()
+                await self._bounded("stopping a fault proxy", proxy.stop())
         for instance_id in list(self._frozen):  # never leave an attached cluster frozen
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.cluster.signal, instance_id, signal.SIGCONT)
@@ -506,3 +513,10 @@ class FFCrossHarness:
                 _log.warning("stopping the cross-system cluster: %r", exc)
             self.owns_cluster = False
 
+    @staticmethod
+    async def _bounded(what: str, step: Awaitable[object]) -> None:
+        """Await one cleanup step for at most ``_CLOSE_STEP_S``; log, never raise."""
+        try:
+            await asyncio.wait_for(step, timeout=_CLOSE_STEP_S)
+        except Exception as exc:  # noqa: BLE001 - cleanup goes on whatever one step did
+            _log.warning("%s: %r", what, exc)

@@ -19,6 +19,7 @@ tokens it computed there, so an index rebuild after one added document only toke
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +40,7 @@ from ff_utils.ff_store import FFStore
 __all__ = ["FFKbDocuments", "FFPreparedDocument", "FFDocumentInput"]
 
 _SOURCE_EXTENSIONS = {"text": "txt", "markdown": "md", "pdf": "pdf"}
+_MAX_FRESH_CHARS = 32 * 1024 * 1024  # chunk text kept for the next index build, all bases together
 
 TokenLists = list[list[str]]
 
@@ -115,7 +117,9 @@ class FFKbDocuments:
         self._tokens: dict[tuple[str, str], dict[str, tuple[str, TokenLists]]] = {}
         # (user_id, kb_id) -> doc_id -> (text_sha256, chunk records) of documents ingested since
         # the last index build: the next build takes them from here instead of reading them back.
-        self._fresh: dict[tuple[str, str], dict[str, tuple[str, list[FFChunkRecord]]]] = {}
+        self._fresh: dict[tuple[str, str], dict[str, tuple[str, list[FFChunkRecord], int]]] = {}
+        self._fresh_chars = 0  # text held there, bounded by _MAX_FRESH_CHARS (then read back from disk)
+        self._fresh_lock = threading.Lock()  # ingest and index builds run in different worker threads
 
     def chunk(self, text: str) -> list[FFChunkSpan]:
         """``text`` cut with the configured chunk size and overlap."""
@@ -168,7 +172,10 @@ class FFKbDocuments:
         """Keep a new document's tokens (for every rebuild) and chunks (for the next one)."""
         key = (user_id, kb_id)
         self._tokens.setdefault(key, {})[document.doc_id] = (document.text_sha256, prepared.tokens)
-        self._fresh.setdefault(key, {})[document.doc_id] = (document.text_sha256, prepared.records)
+        with self._fresh_lock:
+            if self._fresh_chars + document.text_chars <= _MAX_FRESH_CHARS:  # a bulk import never piles up text
+                self._fresh.setdefault(key, {})[document.doc_id] = (document.text_sha256, prepared.records, document.text_chars)
+                self._fresh_chars += document.text_chars
 
     def _prepare(
         self, content: str | None, data: bytes | None, fmt: str | None, title: str | None, document_id: str | None
@@ -344,19 +351,35 @@ class FFKbDocuments:
         with self._catalog.write_lock(user_id, kb_id):
             removed = self._catalog.unregister(user_id, kb_id, doc_id, self._clock())
             self._store.remove_tree(self._catalog.document_dir(user_id, kb_id, doc_id))
-        for cache in (self._tokens.get((user_id, kb_id)), self._fresh.get((user_id, kb_id))):
-            if cache is not None:
-                cache.pop(doc_id, None)
+        cache = self._tokens.get((user_id, kb_id))
+        if cache is not None:
+            cache.pop(doc_id, None)
+        self._drop_fresh(user_id, kb_id, doc_id)
         return self._catalog.document(user_id, kb_id, removed)
 
     # ------------------------------------------------------------------ for the index builder
 
     def take_fresh_chunks(self, user_id: str, kb_id: str, doc_id: str, entry: dict[str, Any]) -> list[FFChunkRecord] | None:
         """The chunks of a document this process just ingested (once: the index keeps them), or None."""
-        fresh = self._fresh.get((user_id, kb_id), {}).pop(doc_id, None)
+        fresh = self._drop_fresh(user_id, kb_id, doc_id)
         if fresh is None or fresh[0] != entry["text_sha256"]:
             return None
         return fresh[1]
+
+    def _drop_fresh(self, user_id: str, kb_id: str, doc_id: str | None = None) -> tuple[str, list[FFChunkRecord], int] | None:
+        """Forget one document's fresh chunks and return them (``doc_id=None``: the whole base's)."""
+        with self._fresh_lock:
+            cache = self._fresh.get((user_id, kb_id))
+            if cache is None:
+                return None
+            if doc_id is None:
+                del self._fresh[(user_id, kb_id)]
+                self._fresh_chars -= sum(chars for _, _, chars in cache.values())
+                return None
+            fresh = cache.pop(doc_id, None)
+            if fresh is not None:
+                self._fresh_chars -= fresh[2]
+            return fresh
 
     def read_chunks(self, user_id: str, kb_id: str, doc_id: str, entry: dict[str, Any]) -> list[FFChunkRecord]:
         """A stored document's chunks with their text; FFCorruptionError when files and catalog disagree."""
@@ -399,8 +422,8 @@ class FFKbDocuments:
         cache = self._tokens.setdefault((user_id, kb_id), {})
         for stale in set(cache) - live:
             del cache[stale]
-        self._fresh.pop((user_id, kb_id), None)  # what a build did not take is read from disk next time
+        self._drop_fresh(user_id, kb_id)  # what a build did not take is read from disk next time
 
     def forget_tokens(self, user_id: str, kb_id: str) -> None:
         self._tokens.pop((user_id, kb_id), None)
-        self._fresh.pop((user_id, kb_id), None)
+        self._drop_fresh(user_id, kb_id)

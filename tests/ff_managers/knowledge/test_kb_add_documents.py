@@ -203,3 +203,25 @@ async def test_the_index_built_from_memory_matches_one_built_from_disk(tmp_path:
     assert stats.rebuilt and stats.chunk_count == sum(d.chunk_count for d in await reader.list_documents("alice", base.kb_id))
     assert [[(h.chunk_id, h.score, h.text) for h in await reader.search("alice", base.kb_id, q)] for q in questions] == first
     assert all(first)
+
+
+async def test_fresh_chunks_kept_for_the_next_build_are_bounded(kb: FFKnowledgeBaseManager, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bulk import with no search in between never piles up text: over the bound, the next
+    build reads the chunks back from disk, and the answers are the same."""
+    monkeypatch.setattr(documents_module, "_MAX_FRESH_CHARS", 150)
+    base = await kb.create_knowledge_base("alice", "bounded")
+    read_back: list[str] = []
+    real = documents_module.FFKbDocuments.read_chunks
+
+    def spy(self, user_id, kb_id, doc_id, entry):  # type: ignore[no-untyped-def]
+        read_back.append(doc_id)
+        return real(self, user_id, kb_id, doc_id, entry)
+
+    monkeypatch.setattr(documents_module.FFKbDocuments, "read_chunks", spy)
+    await kb.add_documents("alice", base.kb_id, _items(TOPICS))
+    held = kb._documents._fresh_chars
+    assert 0 < held <= 150
+    hits = await kb.search("alice", base.kb_id, "moon gravity ocean")
+    assert hits and hits[0].doc_id == "tides"
+    assert 1 <= len(read_back) < len(TOPICS)  # the ones over the bound, and only those
+    assert kb._documents._fresh_chars == 0  # the build took (or dropped) everything

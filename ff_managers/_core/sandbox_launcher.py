@@ -7,7 +7,7 @@ manager, from a sealed memfd (:func:`ff_managers._core.bwrap.ff_launcher_code_fd
 sandbox's PID namespace, running as root inside the sandbox with only the capabilities bwrap was
 told to keep (setuid/setgid, kill, read-search; net-admin only when it must take ``lo`` down);
 outside a sandbox (explicitly allowed unsandboxed runs) it is the session leader the manager
-spawned. Why a supervisor that forks, instead of one that ``exec``\ s the program:
+spawned. Why a supervisor that forks, instead of one that execs the program:
 
 * It makes sure the loopback interface is down when the program may have no network at all
   (a namespace from ``unshare --net`` starts so; bwrap's comes with ``lo`` up and it is taken

@@ -1,13 +1,13 @@
 """The supervisor that stands between a manager and a sandboxed program (stdlib only, lean imports).
 
 Started as ``python -I -S -B -c BOOTSTRAP SETTINGS -- ARGV...`` (``SETTINGS`` from
-:func:`encode_settings`); the bootstrap unmarshals this module's code, compiled once by the manager,
-from a sealed memfd (:func:`ff_managers._core.bwrap.ff_launcher_code_fd`) and calls :func:`main`. Under bubblewrap it is started with ``--as-pid-1``: it *is* the init
-of the sandbox's PID namespace, running as root inside the sandbox with only the capabilities
-bwrap was told to keep (setuid/setgid, kill, read-search; net-admin only when it must take
-``lo`` down); outside a sandbox
-(explicitly allowed unsandboxed runs) it is the session leader the manager spawned. Why a
-supervisor instead of ``exec``:
+:func:`encode_settings`): the bootstrap unmarshals this module's code, compiled once by the
+manager, from a sealed memfd (:func:`ff_managers._core.bwrap.ff_launcher_code_fd`) and calls
+:func:`main`. Under bubblewrap it is started with ``--as-pid-1``: it *is* the init of the
+sandbox's PID namespace, running as root inside the sandbox with only the capabilities bwrap was
+told to keep (setuid/setgid, kill, read-search; net-admin only when it must take ``lo`` down);
+outside a sandbox (explicitly allowed unsandboxed runs) it is the session leader the manager
+spawned. Why a supervisor that forks, instead of one that execs the program:
 
 * It makes sure the loopback interface is down when the program may have no network at all
   (a namespace from ``unshare --net`` starts so; bwrap's comes with ``lo`` up and it is taken

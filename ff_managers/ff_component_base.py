@@ -12,7 +12,8 @@ so the validation platform reads every manager's health the same way.
 Work a manager batches per key (message appends sharing a trip to disk) goes through a
 :class:`~ff_managers._core.batcher.FFKeyedBatcher` made with :meth:`FFComponentBase._batcher`:
 the component owns it, so ``shutdown()`` waits for everything queued before it returns, and no
-background write outlives the manager.
+background write outlives the manager. Appends that go straight to the store's I/O thread
+(``self.store.io``) are written, and the thread ended, by ``shutdown()`` too.
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class FFComponentBase:
         async with asyncio.TaskGroup() as group:
             for batcher in self._batchers:
                 group.create_task(batcher.drain())
+        await self.store.io.close()  # what it queued is written first; another user restarts it
         await self._on_shutdown()
         self.state = FFComponentState.STOPPED
 

@@ -175,6 +175,17 @@ class FFIOThread:
     # ------------------------------------------------------------------ the thread
 
     def _serve(self, q: queue.SimpleQueue[Any]) -> None:
+        try:
+            self._serve_queue(q)
+        except BaseException as exc:  # a bug here must not leave callers (or close()) waiting forever
+            with self._guard:
+                if self._queue is q:
+                    self._queue = None
+            _log.error("%s stopped on %s: %s", self.name, type(exc).__name__, exc)
+            _fail_queued(q, exc)
+            raise
+
+    def _serve_queue(self, q: queue.SimpleQueue[Any]) -> None:
         get, get_nowait, idle = q.get, q.get_nowait, self.idle_s
         while True:
             try:
@@ -229,6 +240,22 @@ class FFIOThread:
                 _post(loop, [(done, None)])
             return False
         return True
+
+
+def _fail_queued(q: queue.SimpleQueue[Any], exc: BaseException) -> None:
+    """Fail every caller still queued (and let a waiting close() return)."""
+    while True:
+        try:
+            entries = q.get_nowait()
+        except queue.Empty:
+            return
+        for job, _key, _item, future, loop in entries:
+            if job is _STOP:
+                if future is not None:
+                    done, stop_loop = future
+                    _post(stop_loop, [(done, None)])
+            else:
+                _post(loop, [(future, exc)])
 
 
 def _barrier(_key: Any, items: list[Any]) -> list[None]:

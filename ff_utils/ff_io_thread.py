@@ -225,9 +225,9 @@ class FFIOThread:
                 outcomes = job(key, [item for item, _, _ in batch])
                 if len(outcomes) != len(batch):
                     raise RuntimeError(f"{self.name}: the job returned {len(outcomes)} outcomes for {len(batch)} items")
-            except Exception as exc:  # isolation: the error belongs to this group's callers
+            except Exception as exc:  # noqa: BLE001 - isolation: the error belongs to this group's callers
                 outcomes = [exc] * len(batch)
-            except BaseException as exc:  # SystemExit, KeyboardInterrupt: tell the callers, then stop
+            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: tell the callers, then stop
                 outcomes = [exc] * len(batch)
                 stopping = True
             for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
@@ -299,5 +299,5 @@ def _stop_all_at_exit() -> None:
     for io in list(_threads):
         try:
             io.stop(timeout=10.0)
-        except Exception as exc:  # the process is ending; say so and carry on
+        except Exception as exc:  # noqa: BLE001 - the process is ending; say so and carry on
             _log.warning("stopping %s failed: %s", io.name, exc)

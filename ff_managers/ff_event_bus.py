@@ -74,6 +74,7 @@ class FFEventBus:
 
     def __init__(self, *, handler_timeout: float = 10.0, dead_letter_path: Path | None = None) -> None:
         self._subscriptions: list[_Subscription] = []
+        self._heard: dict[str, bool] = {}  # event type -> has a subscriber (cleared on (un)subscribe)
         self._handler_timeout = handler_timeout
         self._dead_letter_path = dead_letter_path
         self.dead_letters: list[FFDeadLetter] = []
@@ -86,15 +87,36 @@ class FFEventBus:
         name = getattr(handler, "__qualname__", repr(handler))
         subscription = _Subscription(pattern, handler, name)
         self._subscriptions.append(subscription)
+        self._heard.clear()
 
         def unsubscribe() -> None:
             if subscription in self._subscriptions:
                 self._subscriptions.remove(subscription)
+                self._heard.clear()
 
         return unsubscribe
 
     def _matching(self, event_type: str) -> list[_Subscription]:
         return [s for s in self._subscriptions if fnmatch.fnmatchcase(event_type, s.pattern)]
+
+    def skip_unheard(self, event_type: str) -> bool:
+        """Count an event of ``event_type`` as published and return True when no one listens.
+
+        Then the publisher need not build the event (a fresh id and timestamp were a tenth of
+        ``add_message``'s event-loop time) nor await anything. False when someone may listen,
+        and always False for a bus whose ``publish`` or ``subscribe`` a subclass replaced: its
+        ``publish`` decides what publishing means.
+        """
+        cls = type(self)
+        if cls.publish is not FFEventBus.publish or cls.subscribe is not FFEventBus.subscribe:
+            return False
+        heard = self._heard.get(event_type)
+        if heard is None:
+            heard = self._heard[event_type] = bool(self._matching(event_type))
+        if heard:
+            return False
+        self.published += 1
+        return True
 
     async def publish(self, event: FFEvent) -> None:
         """Deliver ``event`` to every matching handler; never raises because of a handler."""

@@ -91,7 +91,7 @@ class FFMemoryLayerManager(FFComponentBase):
         self._max_chars = max_chars = config.storage.max_content_chars
         store, layout = self.store, MemoryLayout(self.store)
         self._sessions = Sessions(store, layout, policy, self.clock)
-        self._messages = Messages(store, layout, policy, self.clock, max_chars=max_chars, batcher=self._batcher)
+        self._messages = Messages(store, layout, policy, self.clock, max_chars=max_chars)
         self._profiles = Profiles(store, layout, policy, self.clock)
         self._layers = MemoryLayers(store, layout, policy, self.clock)
         self._retention = MemoryRetention(self._layers, policy, max_content_chars=max_chars)
@@ -180,6 +180,8 @@ class FFMemoryLayerManager(FFComponentBase):
             if stored is not None:
                 return stored
             message = new.message
+            if self.bus.skip_unheard("memory.message_added"):  # no one listens: no event to build
+                return message
             payload = {"session_id": session_id, "message_id": message.message_id, "role": message.role}
             payload.update(content_chars=len(message.content), attachments=len(message.attachments))
             await self._publish("memory.message_added", payload, user_id=user_id)

@@ -12,7 +12,10 @@ owns the data root and those settings once, so:
   to a manager (``Manager(config, store=...)``): the seam is an object, not a module to patch.
 
 Every method is synchronous and may block on disk: managers call them from a worker thread
-(``await self._io(self.store.write_json, path, data)``), never on the event loop.
+(``await self._io(self.store.write_json, path, data)``), never on the event loop. Appends on the
+hot path go through the store's one long-lived I/O thread instead (:attr:`FFStore.io`, an
+:class:`~ff_utils.ff_io_thread.FFIOThread`): one hop per call, and what queued meanwhile for
+every log of the root is written in the same wake-up. ``await store.io.close()`` ends it.
 
 Paths handed to the methods are expected to come from :meth:`FFStore.path`, which validates the
 parts and keeps the result inside the root (see :func:`ff_utils.ff_file_ops.ff_safe_path`).
@@ -43,6 +46,7 @@ import pydantic
 
 from ff_utils._dir_fd import ff_lstat_under, ff_refuse_link
 from ff_utils._store_listing import FFDirEntry, ff_list_dir
+from ff_utils.ff_io_thread import FFIOThread
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, ff_stored_error, ff_translate_errors
 from ff_utils.ff_file_ops import (
     ff_atomic_write,
@@ -111,6 +115,9 @@ class FFStore:
         self._walk_root = self._root_text if self.confine_to_root else None  # where every no-follow walk starts
         self.settings = FFStoreSettings(durability, max_record_bytes, batch_interval_s, lock_timeout_s)
         self.middleware = middleware if middleware is not None else FFStoreMiddleware()
+        self.io = FFIOThread(f"ff-io:{self.root.name}")
+        """The store's I/O thread (started on first use); copies made by :meth:`with_settings`
+        share it, so every append to this root goes through one queue."""
 
     @classmethod
     def from_config(cls, config: Any) -> FFStore:

@@ -12,13 +12,14 @@ under concurrent adds to one session two neighbours may carry timestamps out of 
 order is authoritative, and there is no per-message sequence number because keeping one exact
 across processes would cost a read or an extra fsync per message.
 
-Coalescing (:meth:`Messages.add`): appends to one session go through the manager's keyed
-batcher (:class:`~ff_managers._core.batcher.FFKeyedBatcher`, keyed by session): one drain per
-session takes everything queued, writes it with one append in one worker thread (one write, one
-fsync for ``always``) and then resolves every caller. Validation stays with each caller, so a bad
-message fails only its own call and never reaches the queue. A storage failure fails every
-caller of that batch, none of whose records were written. The manager's shutdown waits for
-every queued append.
+Coalescing (:meth:`Messages.add`): appends go straight to the store's one I/O thread
+(:class:`~ff_utils.ff_io_thread.FFIOThread`, keyed by session): one hop per call, no task and no
+``to_thread`` work item. When the thread wakes it takes everything queued for every session of
+the root, writes each session's records with one append (one write, one fsync for ``always``)
+and then resolves every caller. Validation stays with each caller, so a bad message fails only
+its own call and never reaches the queue. A storage failure fails every caller of that
+session's batch, none of whose records were written. The manager's shutdown waits for every
+queued append and ends the thread.
 
 Idempotency: a message whose caller named its ``message_id`` is checked against the ids the
 session already holds (:class:`~ff_managers._memory.message_ids.FFMessageIdIndex`, kept in
@@ -31,7 +32,7 @@ append are one step across processes too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -40,7 +41,6 @@ from typing import Any
 
 from ff_class_configs.ff_memory_config import FFMemoryConfigDTO
 from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
-from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers._core.checks import check_json_object, timestamp
 from ff_managers._memory.history_page import tail_page
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
@@ -93,17 +93,14 @@ class Messages:
         clock: Clock,
         *,
         max_chars: int,
-        batcher: Callable[..., FFKeyedBatcher[SessionFiles, NewMessage, Outcome]],
     ) -> None:
-        """``batcher`` is the manager's ``_batcher`` factory: the batcher it makes is the manager's
-        (drained by its shutdown, reopened by its initialize)."""
+        """Appends go through ``store.io``, which the manager's shutdown drains and ends."""
         self.store = store
         self.layout = layout
         self.policy = policy
         self.clock = clock
         self.max_chars = max_chars
-        drain: DrainFunction[SessionFiles, NewMessage, Outcome] = self._write_batch
-        self._appends = batcher(drain, name="message appends")
+        self._job = self._write_batch  # one bound method: the I/O thread groups by (job, key)
         self._known: dict[tuple[str, str], SessionFiles] = {}
         self._ids = FFMessageIdIndex(store)
 
@@ -205,7 +202,7 @@ class Messages:
         """
         if new.blobs:
             return await asyncio.to_thread(self._write_with_attachments, files, new)
-        return await self._appends.submit(files, new)
+        return await self.store.io.submit(self._job, files, new)  # type: ignore[no-any-return]
 
     def _write_with_attachments(self, files: SessionFiles, new: NewMessage) -> Outcome:
         self._require(files)  # before the lock, whose file would create a missing session's folder
@@ -282,15 +279,16 @@ class Messages:
         except FFCorruptionError as exc:
             return exc
 
-    async def _write_batch(self, files: SessionFiles, items: list[NewMessage]) -> list[Outcome | BaseException]:
-        """The batcher's drain: one session's queued records in one worker-thread trip.
+    def _write_batch(self, files: SessionFiles, items: list[NewMessage]) -> list[Outcome | BaseException]:
+        """The I/O thread's job: one session's queued records in one append (runs in that thread).
 
         A missing session fails the whole batch (and is forgotten); a written batch remembers
-        the session's checked paths for the next call.
+        the session's checked paths for the next call (plain dict operations: the event loop
+        only reads the memo).
         """
         key = (files.user_id, files.session_id)
         try:
-            outcomes = await asyncio.to_thread(self._append_batch, files, items)
+            outcomes = self._append_batch(files, items)
         except FFNotFoundError:
             self._known.pop(key, None)
             raise

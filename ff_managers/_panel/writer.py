@@ -1,15 +1,16 @@
 """Numbering and writing panel messages: a per-panel group commit on top of the panel lock.
 
 Every append request (one ``add_message`` or one ``import_messages`` call) is submitted to the
-component's keyed batcher (:class:`~ff_managers._core.batcher.FFKeyedBatcher`, one key per
-panel). One drain per panel takes whatever is queued, and under one hold of the panel's lock
+store's I/O thread (:class:`~ff_utils.ff_io_thread.FFIOThread`, one key per panel): one hop per
+call, the same thread that writes memory's messages. Each wake-up takes whatever is queued for
+each panel, and under one hold of the panel's lock
 numbers each request in arrival order, checks it (participants, ids, replies, turn policy) and
 appends all accepted messages in one write. Requests that arrive meanwhile form the next group.
 So N concurrent callers cost a few lock holds and fsyncs instead of N, while each request still
 succeeds or fails alone and the numbering stays gap-free: a refused request takes no number. A
 storage failure fails its whole group (nothing of it was written) and the next group proceeds.
 Across processes the panel lock does the serialising; the last number is read back from the
-log's tail under it. The batcher belongs to the manager, whose ``shutdown()`` drains it.
+log's tail under it. The manager's ``shutdown()`` drains the thread and ends it.
 
 Writes are idempotent by ``message_id``: a request whose messages are all already stored under
 their ids, with the same participant, role and content (a client retrying after a timeout), is
@@ -26,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from ff_class_configs.ff_panel_dtos import FFPanelMessageDTO, FFPanelMessageInputDTO
-from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
+from ff_managers._core.batcher import FFKeyedBatcher
 from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.message_index import ff_message_fingerprint
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
@@ -93,11 +94,13 @@ class FFPanelMessageWriter:
     def __init__(
         self, store: FFPanelStore, checker: FFPanelInputChecker, run_in_thread: RunInThread, make_batcher: MakeBatcher
     ) -> None:
+        """``make_batcher`` is no longer used (requests go to ``store.storage.io``); kept so that
+        callers wiring the parts need not change."""
         self._store = store
         self._checker = checker
         self._run = run_in_thread
-        drain: DrainFunction[PanelKey, _AppendRequest, FFAppended] = self._write_batch
-        self._batcher = make_batcher(drain, name="message writer")
+        self._io = store.storage.io
+        self._job = self._write_batch  # one bound method: the I/O thread groups by (job, key)
 
     async def submit(self, owner: str, panel_id: str, items: Sequence[FFPanelMessageInputDTO], now: datetime) -> FFAppended:
         """Append ``items`` (in order, all or none) and return them numbered.
@@ -107,16 +110,16 @@ class FFPanelMessageWriter:
         FFValidationError, FFConflictError (closed panel, out of turn, an id taken by another
         message; also once the manager is shutting down) or the storage error that failed the group.
         """
-        return await self._batcher.submit((owner, panel_id), _AppendRequest(list(items), now))
+        return await self._io.submit(self._job, (owner, panel_id), _AppendRequest(list(items), now))  # type: ignore[no-any-return]
 
     async def drain(self) -> None:
         """Wait for every queued request of this event loop to be written."""
-        await self._batcher.drain()
+        await self._io.drain()
 
-    async def _write_batch(self, key: PanelKey, batch: list[_AppendRequest]) -> list[Outcome]:
-        """The batcher's drain function: one worker-thread trip (one lock hold, one write) per group."""
+    def _write_batch(self, key: PanelKey, batch: list[_AppendRequest]) -> list[Outcome]:
+        """The I/O thread's job (runs in that thread): one lock hold, one write per group."""
         owner, panel_id = key
-        return await self._run(self._write_group, owner, panel_id, batch)
+        return self._write_group(owner, panel_id, batch)
 
     def _write_group(self, owner: str, panel_id: str, batch: list[_AppendRequest]) -> list[Outcome]:
         """Under one hold of the panel's lock: number each request in arrival order, then append all.

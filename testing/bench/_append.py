@@ -7,7 +7,9 @@ trip, one write and, for ``always``, one fsync; appends from other threads or pr
 committed inside ``ff_append_jsonl``). Peers insert the same
 messages (id, session, role, content, timestamp, metadata): SQLite in WAL mode, one insert per
 transaction, ``synchronous=FULL`` (and ``NORMAL`` against our ``batch``), each writer thread on
-its own connection; a raw ``write`` + ``fsync`` loop on one file (the machine's floor); TinyDB's
+its own connection; aiosqlite, the async peer (one thread hop per call, like ours), with the
+same database settings: one autocommitted ``INSERT`` per message (one transaction, one hop),
+from 1 coroutine and from 8 concurrent coroutines, each on its own connection; a raw ``write`` + ``fsync`` loop on one file (the machine's floor); TinyDB's
 default JSON storage. Fsyncs are counted (``os.fsync`` wrapped for the run) so the report shows
 how many appends shared one.
 """
@@ -42,6 +44,10 @@ COMPARISONS = (
     FFComparisonSpec("messages_per_s", "ours_always_8w", "sqlite_full_8w", ">=", 2.0),
     FFComparisonSpec("messages_per_s", "ours_batch_1w", "sqlite_normal_1w", ">=", 1.0),
     FFComparisonSpec("messages_per_s", "ours_always_1w", "tinydb_1w", ">=", 100.0),
+    # issue 17: the async peer
+    FFComparisonSpec("messages_per_s", "ours_always_1w", "aiosqlite_full_1w", ">=", 1.2),
+    FFComparisonSpec("messages_per_s", "ours_always_8w", "aiosqlite_full_8w", ">=", 1.0),
+    FFComparisonSpec("messages_per_s", "ours_batch_1w", "aiosqlite_normal_1w", ">=", 1.0),
 )
 
 _WORDS = ("when", "the", "ferry", "leaves", "at", "nine", "we", "could", "still", "reach", "museum", "before", "lunch")
@@ -158,6 +164,50 @@ def _sqlite(work: Path, synchronous: str, writers: int, contents: list[str]) -> 
     return {"messages_per_s": len(contents) / elapsed}
 
 
+def _aiosqlite(work: Path, synchronous: str, writers: int, contents: list[str]) -> dict[str, float]:
+    """aiosqlite with the SQLite peer's database: each coroutine on its own connection (its own
+    thread), one autocommitted INSERT per message, i.e. one transaction and one hop per call."""
+    import aiosqlite  # the optional "bench" extra
+
+    path = Path(tempfile.mkdtemp(prefix="aiosqlite_", dir=work)) / "chat.db"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute(
+        "CREATE TABLE messages (id INTEGER PRIMARY KEY, message_id TEXT UNIQUE, session_id TEXT, role TEXT,"
+        " content TEXT, timestamp TEXT, metadata TEXT)"
+    )
+    setup.close()
+    shares = _split(len(contents), writers)
+    starts = [sum(shares[:w]) for w in range(writers)]
+    insert = "INSERT INTO messages (message_id, session_id, role, content, timestamp, metadata) VALUES (?,?,?,?,?,?)"
+
+    async def main() -> tuple[float, int]:
+        connections = [await aiosqlite.connect(path, isolation_level=None, timeout=60) for _ in range(writers)]
+        try:
+            for conn in connections:
+                await conn.execute(f"PRAGMA synchronous={synchronous}")
+
+            async def writer(w: int) -> None:
+                conn = connections[w]
+                for i in range(starts[w], starts[w] + shares[w]):
+                    await conn.execute(insert, _row(i, contents[i]))
+
+            started = time.perf_counter()
+            await asyncio.gather(*(writer(w) for w in range(writers)))
+            elapsed = time.perf_counter() - started
+            async with connections[0].execute("SELECT count(*) FROM messages") as cursor:
+                row = await cursor.fetchone()
+            return elapsed, row[0] if row else 0
+        finally:
+            for conn in connections:
+                await conn.close()
+
+    elapsed, count = asyncio.run(main())
+    if count != len(contents):
+        raise RuntimeError(f"aiosqlite stored {count} of {len(contents)} messages")
+    return {"messages_per_s": len(contents) / elapsed}
+
+
 def _raw_fsync(work: Path, contents: list[str]) -> dict[str, float]:
     path = Path(tempfile.mkdtemp(prefix="raw_", dir=work)) / "messages.jsonl"
     lines = [ff_dumps({"message_id": r[0], "session_id": r[1], "role": r[2], "content": r[3], "timestamp": r[4]}) + b"\n"
@@ -205,6 +255,9 @@ def workload(sizes: FFBenchSizes, work: Path) -> Iterator[list[FFBenchCase]]:
         FFBenchCase("sqlite_full_1w", "sqlite", rate, lambda: _sqlite(work, "FULL", 1, contents), "WAL, synchronous=FULL, 1 insert/txn"),
         FFBenchCase("sqlite_full_8w", "sqlite", rate, lambda: _sqlite(work, "FULL", w, contents), f"{w} threads, own connections"),
         FFBenchCase("sqlite_normal_1w", "sqlite", rate, lambda: _sqlite(work, "NORMAL", 1, contents), "WAL, synchronous=NORMAL"),
+        FFBenchCase("aiosqlite_full_1w", "aiosqlite", rate, lambda: _aiosqlite(work, "FULL", 1, contents), "WAL, synchronous=FULL, 1 INSERT/txn, 1 hop/call"),
+        FFBenchCase("aiosqlite_full_8w", "aiosqlite", rate, lambda: _aiosqlite(work, "FULL", w, contents), f"{w} coroutines, own connections"),
+        FFBenchCase("aiosqlite_normal_1w", "aiosqlite", rate, lambda: _aiosqlite(work, "NORMAL", 1, contents), "WAL, synchronous=NORMAL"),
         FFBenchCase("raw_fsync_1w", "raw_fsync", metrics, lambda: _raw_fsync(work, contents), "os.write + os.fsync per line"),
         FFBenchCase("tinydb_1w", "tinydb", rate, lambda: _tinydb(work, tiny), f"{len(tiny)} inserts, default JSON storage"),
     ]

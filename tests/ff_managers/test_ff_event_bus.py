@@ -141,3 +141,36 @@ def test_event_record_is_plain_json() -> None:
     assert record["timestamp"] == event.timestamp.isoformat()
     assert set(record) == {"event_id", "type", "source", "user_id", "timestamp", "payload"}
     assert _event().event_id != _event().event_id
+
+
+def test_an_unheard_event_is_counted_and_skipped_until_someone_subscribes() -> None:
+    bus = FFEventBus()
+    assert bus.skip_unheard("memory.message_added") and bus.published == 1
+    unsubscribe = bus.subscribe("memory.*", lambda event: None)
+    assert not bus.skip_unheard("memory.message_added")  # the answer is not stale after a subscribe
+    assert bus.published == 1
+    unsubscribe()
+    assert bus.skip_unheard("memory.message_added") and bus.published == 2
+
+
+def test_a_bus_with_its_own_publish_is_never_skipped() -> None:
+    class Recording(FFEventBus):
+        async def publish(self, event: FFEvent) -> None:
+            self.published += 1
+
+    assert not Recording().skip_unheard("memory.message_added")
+
+
+async def test_add_message_events_still_reach_a_listener(tmp_path: Path) -> None:
+    from ff_class_configs import load_config
+    from ff_managers import FFMemoryLayerManager
+
+    bus = FFEventBus()
+    async with FFMemoryLayerManager(load_config(base_path=tmp_path, environ={}), bus=bus) as memory:
+        session = await memory.create_session("alice")
+        await memory.add_message("alice", session.session_id, "user", "unheard")
+        seen: list[FFEvent] = []
+        bus.subscribe("memory.message_added", seen.append)
+        message = await memory.add_message("alice", session.session_id, "user", "heard")
+    assert [e.payload["message_id"] for e in seen] == [message.message_id]
+    assert bus.published == 3  # the session, the unheard message and the heard one

@@ -26,6 +26,8 @@ __all__ = [
     "FFJsonlHealth",
     "ff_read_jsonl",
     "ff_tail_jsonl",
+    "ff_tail_jsonl_page",
+    "TAIL_PAGE_BYTES",
     "ff_check_jsonl",
     "ff_count_jsonl_lines",
     "ff_repair_jsonl",
@@ -266,3 +268,46 @@ def ff_repair_jsonl(path: Path | str, *, root: Path | str | None = None) -> int:
             removed = size - keep
     _log.warning("repaired %s: removed a torn tail of %d bytes", target, removed)
     return removed
+
+
+TAIL_PAGE_BYTES = 64 * 1024
+"""One read from the end: 50 records of up to ~1.3 KB each. Longer pages take the general path."""
+_OPEN, _CLOSE = ord("{"), ord("}")
+
+
+def ff_tail_jsonl_page(
+    path: Path | str, limit: int, *, root: Path | str | None = None, page_bytes: int = TAIL_PAGE_BYTES
+) -> tuple[bytes, int] | None:
+    """The last ``limit`` lines of ``path`` (all of them when it holds fewer), from one read of
+    its last ``page_bytes``: the bytes without the final newline, and how many lines they are.
+
+    Each line must look like one JSON object (open with ``{``, close with ``}``). None when one
+    read cannot vouch for the answer: the file is missing or empty, its last line has no newline
+    (torn), a line is blank or of another shape, or the page holds fewer than ``limit`` lines
+    and the file goes on before it. The file is opened without following a symlink (below
+    ``root``, when given, no component may be one).
+    """
+    try:
+        fd = ff_open_read(path, root)
+    except FFNotFoundError:
+        return None
+    with ff_translate_errors("read file", path):
+        try:
+            size = os.fstat(fd).st_size
+            start = max(0, size - page_bytes)
+            data = os.pread(fd, size - start, start)
+        finally:
+            os.close(fd)
+    if not data.endswith(b"\n"):
+        return None  # empty, or a torn last line: the general reader reports it
+    end = len(data) - 1  # the newline that ends the line being looked at, last line first
+    for count in range(1, limit + 1):
+        cut = data.rfind(b"\n", 0, end)  # the newline before it (-1: it is the page's first line)
+        if cut < 0 and start > 0:
+            return None  # the line may begin before the page
+        if end == cut + 1 or data[end - 1] != _CLOSE or data[cut + 1] != _OPEN:
+            return None  # blank, or not one object
+        if cut < 0:
+            return data[:-1], count  # the page is the whole file: fewer than ``limit`` lines
+        end = cut
+    return data[end + 1 : -1], limit

@@ -24,9 +24,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps, ff_loads
+from ff_utils._json_codec import (
+    DEFAULT_MAX_RECORD_BYTES,
+    Durability,
+    ff_dumps,
+    ff_loads,
+)
 from ff_utils._jsonl_append import ff_append_jsonl, ff_flush_jsonl
 from ff_utils._jsonl_read import (
+    TAIL_PAGE_BYTES,
     FFBadLine,
     FFJsonlHealth,
     ff_check_jsonl,
@@ -34,6 +40,7 @@ from ff_utils._jsonl_read import (
     ff_read_jsonl,
     ff_repair_jsonl,
     ff_tail_jsonl,
+    ff_tail_jsonl_page,
 )
 from ff_utils.ff_errors import FFNotFoundError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_ensure_directory, ff_read_bytes
@@ -51,6 +58,8 @@ __all__ = [
     "ff_append_jsonl",
     "ff_read_jsonl",
     "ff_tail_jsonl",
+    "ff_tail_jsonl_page",
+    "TAIL_PAGE_BYTES",
     "ff_check_jsonl",
     "ff_count_jsonl_lines",
     "ff_repair_jsonl",

@@ -44,10 +44,15 @@ from typing import Any, TypeVar
 
 import pydantic
 
+from ff_utils import ff_json_utils
 from ff_utils._dir_fd import ff_lstat_under, ff_refuse_link
 from ff_utils._store_listing import FFDirEntry, ff_list_dir
-from ff_utils.ff_io_thread import FFIOThread
-from ff_utils.ff_errors import FFConflictError, FFNotFoundError, ff_stored_error, ff_translate_errors
+from ff_utils.ff_errors import (
+    FFConflictError,
+    FFNotFoundError,
+    ff_stored_error,
+    ff_translate_errors,
+)
 from ff_utils.ff_file_ops import (
     ff_atomic_write,
     ff_ensure_directory,
@@ -55,8 +60,10 @@ from ff_utils.ff_file_ops import (
     ff_remove_tree,
     ff_safe_path,
 )
+from ff_utils.ff_io_thread import FFIOThread
 from ff_utils.ff_json_utils import (
     DEFAULT_MAX_RECORD_BYTES,
+    TAIL_PAGE_BYTES,
     Durability,
     FFBadLine,
     ff_append_jsonl,
@@ -66,8 +73,8 @@ from ff_utils.ff_json_utils import (
     ff_read_jsonl,
     ff_repair_jsonl,
     ff_tail_jsonl,
+    ff_tail_jsonl_page,
 )
-from ff_utils import ff_json_utils
 from ff_utils.ff_locks import ff_file_lock
 from ff_utils.ff_store_middleware import FFStoreMiddleware
 
@@ -338,6 +345,16 @@ class FFStore:
     def tail_jsonl(self, path: Path, n: int, *, on_bad_line: BadLineHandler | None = None) -> list[Any]:
         """The last ``n`` records, oldest first, reading from the end (cost flat in file size)."""
         return ff_tail_jsonl(path, n, on_bad_line=on_bad_line, root=self._walk_root, decode=self._line_decoder(path))
+
+    def tail_jsonl_page(self, path: Path, n: int, *, page_bytes: int = TAIL_PAGE_BYTES) -> tuple[bytes, int] | None:
+        """The last ``n`` lines as raw bytes from one read of the file's end, and how many they are,
+        or None when one read cannot vouch for them (see :func:`ff_tail_jsonl_page`) or the store
+        encrypts (lines are then decoded one by one: :meth:`tail_jsonl`). The fast path of recent
+        history; a subclass that changes what :meth:`tail_jsonl` returns must change this too.
+        """
+        if self.middleware.encrypted:
+            return None
+        return ff_tail_jsonl_page(path, n, root=self._walk_root, page_bytes=page_bytes)
 
     def _line_decoder(self, path: Path) -> Callable[[bytes], bytes] | None:
         return self.middleware.line_decoder(self.relative(path)) if self.middleware.encrypted else None

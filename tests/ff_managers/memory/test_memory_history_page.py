@@ -14,6 +14,8 @@ from ff_class_configs.ff_memory_dtos import FFChatMessageDTO
 from ff_managers import FFMemoryLayerManager
 from ff_managers._memory import history_page
 from ff_managers._memory.stored import tail_records
+from ff_utils import ff_json_utils
+from ff_utils import ff_store as ff_store_module
 from ff_utils.ff_encryption import ff_generate_key_text
 from ff_utils.ff_errors import FFError
 
@@ -71,7 +73,7 @@ async def test_a_page_that_cannot_hold_the_lines_defers_to_the_general_reader(
     page = await mem.get_messages("alice", session_id, limit=50)
     assert page == _general(mem, log, 50) and len(page) == 50
     assert general_reads == [50]
-    assert history_page.read_tail_lines(mem.store, log, 10) is not None  # 10 of them do fit
+    assert mem.store.tail_jsonl_page(log, 10) is not None  # 10 of them do fit
 
 
 @pytest.mark.parametrize(
@@ -128,8 +130,8 @@ async def test_an_encrypted_store_reads_through_the_decoder(
     tmp_path: Path, general_reads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw_reads: list[Path] = []
-    raw = history_page.read_tail_lines
-    monkeypatch.setattr(history_page, "read_tail_lines", lambda store, path, *a: raw_reads.append(path) or raw(store, path, *a))
+    raw = ff_json_utils.ff_tail_jsonl_page
+    monkeypatch.setattr(ff_store_module, "ff_tail_jsonl_page", lambda path, *a, **k: raw_reads.append(path) or raw(path, *a, **k))
     key_file = tmp_path / "k.key"
     key_file.write_text(ff_generate_key_text())
     config = load_config(environ={}, overrides={"storage": {"base_path": str(tmp_path / "root"), "encryption_key_file": str(key_file)}})
@@ -182,8 +184,8 @@ def test_a_line_cut_by_the_page_is_never_taken_for_a_record(mem: FFMemoryLayerMa
     log = mem.store.path("users", "alice", "log.jsonl")
     log.parent.mkdir(parents=True)
     log.write_bytes(b'{"b": 0}\n{"b": {"a": 1}}\n')
-    assert history_page.read_tail_lines(mem.store, log, 2) == (b'{"b": 0}\n{"b": {"a": 1}}', 2)
-    assert history_page.read_tail_lines(mem.store, log, 5) == (b'{"b": 0}\n{"b": {"a": 1}}', 2)  # the whole file
+    assert mem.store.tail_jsonl_page(log, 2) == (b'{"b": 0}\n{"b": {"a": 1}}', 2)
+    assert mem.store.tail_jsonl_page(log, 5) == (b'{"b": 0}\n{"b": {"a": 1}}', 2)  # the whole file
     # The page "{"a": 1}}\n" begins inside the last line: it looks like an object but is a fragment.
-    assert history_page.read_tail_lines(mem.store, log, 2, page_bytes=len(b'{"a": 1}}\n')) is None
-    assert history_page.read_tail_lines(mem.store, log, 1, page_bytes=len(b'\n{"b": {"a": 1}}\n')) == (b'{"b": {"a": 1}}', 1)
+    assert mem.store.tail_jsonl_page(log, 2, page_bytes=len(b'{"a": 1}}\n')) is None
+    assert mem.store.tail_jsonl_page(log, 1, page_bytes=len(b'\n{"b": {"a": 1}}\n')) == (b'{"b": {"a": 1}}', 1)

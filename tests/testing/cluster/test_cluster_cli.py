@@ -7,21 +7,20 @@ cluster the run dir still names, so a failing test leaks nothing either.
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from rich.console import Console
 
-import main
 from testing.cli._cluster import cross_system_suite_available
 from testing.cluster import FFLocalCluster
 from testing.faults.process import group_members
+from tests._cli import run_cli
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -44,10 +43,20 @@ def root(tmp_path: Path) -> Iterator[Path]:
         asyncio.run(cluster.stop(grace_s=2.0))
 
 
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main.main(list(argv), console=Console(file=out, width=300, color_system=None))
-    return code, out.getvalue()
+_run = run_cli
+
+
+def _wait_dead(pid: int, timeout_s: float = 15.0) -> None:
+    """SIGKILL is delivered asynchronously: wait until the process has exited (a zombie counts)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} still alive {timeout_s} s after SIGKILL")
 
 
 def test_start_status_kill_status_stop(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,6 +73,7 @@ def test_start_status_kill_status_stop(root: Path, capsys: pytest.CaptureFixture
     assert code == 0 and printed.count("running") == 2 and printed.count("listed") == 2, printed
 
     os.killpg(pids[1], signal.SIGKILL)
+    _wait_dead(pids[1])
     code, printed = _run("cluster", "status", "--run-dir", str(root / ".cluster"))
     assert code == 1, printed
     assert "gone" in printed and "process exited" in printed

@@ -22,14 +22,28 @@ from typing import Any
 import pytest
 
 from ff_class_configs import load_config
-from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFTestStatus
-from ff_managers import FFComponentBase, FFComponentState, FFEvent, FFEventBus, FFMetricsCollectionManager
+from ff_class_configs.ff_test_result_dtos import (
+    FFIntegrationTestResultDTO,
+    FFTestStatus,
+)
+from ff_managers import (
+    FFComponentBase,
+    FFComponentState,
+    FFEvent,
+    FFEventBus,
+    FFMetricsCollectionManager,
+)
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
 from testing._context import MANAGER_CLASSES
 from testing.ff_integration_test_manager import FFIntegrationTestManager
 from testing.suites.component import REGISTRY
-from tests._suite_helpers import BROKEN, SessionsLostOnRestart, SharedMemoryFolderStore, run_suite
+from tests._suite_helpers import (
+    BROKEN,
+    SessionsLostOnRestart,
+    SharedMemoryFolderStore,
+    run_suite,
+)
 
 # ---------------------------------------------------------------------------------- green
 
@@ -70,6 +84,13 @@ class ReversedMessagesStore(FFStore):
     def tail_jsonl(self, path: Path, n: int, **kwargs: Any) -> list[Any]:
         records = super().tail_jsonl(path, n, **kwargs)
         return list(reversed(records)) if path.name == "messages.jsonl" else records
+
+    def tail_jsonl_page(self, path: Path, n: int, **kwargs: Any) -> tuple[bytes, int] | None:
+        page = super().tail_jsonl_page(path, n, **kwargs)
+        if page is None or path.name != "messages.jsonl":
+            return page
+        lines, count = page
+        return b"\n".join(reversed(lines.split(b"\n"))), count
 
 
 class BlindCatalogCacheStore(FFStore):

@@ -177,11 +177,9 @@ class FFMemoryLayerManager(FFComponentBase):
                 session_id, role, text, attachments, message_id=message_id, timestamp=timestamp, metadata=metadata
             )
             stored = await self._messages.add(files, new)
-            if stored is not None:
-                return stored
             message = new.message
-            if self.bus.skip_unheard("memory.message_added"):  # no one listens: no event to build
-                return message
+            if stored is not None or self.bus.skip_unheard("memory.message_added"):  # a retry, or no listener
+                return stored if stored is not None else message
             payload = {"session_id": session_id, "message_id": message.message_id, "role": message.role}
             payload.update(content_chars=len(message.content), attachments=len(message.attachments))
             await self._publish("memory.message_added", payload, user_id=user_id)

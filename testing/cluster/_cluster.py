@@ -214,8 +214,16 @@ class FFLocalCluster:
     async def stop(self, *, grace_s: float = 5.0) -> None:
         """SIGCONT + SIGTERM every instance's group, SIGKILL what still runs after ``grace_s``, reap,
         remove the pid and ready files and cluster.json, and revoke the cluster's API key.
-        Raises TimeoutError only if a process survives SIGKILL (see ``end_group``)."""
-        results = await asyncio.gather(*(self._end(i, grace_s) for i in self.instances), return_exceptions=True)
+        Raises TimeoutError only if a process survives SIGKILL (see ``end_group``).
+
+        What cluster.json names now is stopped too: another object or process (``attach``, e.g.
+        ``cluster test``) may have restarted an instance, and only the file knows its new pid."""
+        known = {(i.pid, i.instance_id): i for i in self.instances}
+        try:
+            known.update({(i.pid, i.instance_id): i for i in read_state(self.run_dir).instances})
+        except FFError:
+            pass  # no file (never started, or already stopped): what this object knows is all there is
+        results = await asyncio.gather(*(self._end(i, grace_s) for i in known.values()), return_exceptions=True)
         self._processes.clear()
         (self.run_dir / CLUSTER_FILE).unlink(missing_ok=True)
         await asyncio.to_thread(self._revoke_key)

@@ -19,6 +19,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from ff_class_configs import load_config
@@ -202,3 +203,6 @@ async def test_an_attached_cluster_is_used_and_left_running(tmp_path: Path) -> N
         assert [s.ready for s in status] == [True, True], status
         integrity = next(r for r in outcome.results if r.test_id.endswith("data_integrity"))
         assert any("not hashed at rest" in w for w in integrity.warnings_generated)
+    # The instance the suite restarted has a pid only cluster.json knows: it is stopped too.
+    leftover = [p.pid for p in psutil.process_iter(["cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
+    assert not leftover, f"serve processes left running: {leftover}"

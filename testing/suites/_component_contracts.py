@@ -376,6 +376,16 @@ async def metrics_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             check.that(actual is not None and math.isclose(actual, want, rel_tol=1e-12), f"{label} is {want:.6f}", f"got {actual}")
         half = await ctx.metrics.get_summary(name, tags={"op": "contract"})
         check.equal(half.count, len(values), "a matching tag filter keeps every sample")
+        check.equal((s.name, s.kind, s.percentile_method, half.tags), (name, "timing", "linear", {"op": "contract"}),
+                    "the summary names its metric, kind, percentile method and tag filter")
+    with check.step("a (start, end) window is [start, end) and the summary says so"):
+        now = ctx.metrics.clock()
+        start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+        windowed = await ctx.metrics.get_summary(name, (start, end))
+        check.equal((windowed.count, windowed.window_start, windowed.window_end, windowed.window_end_inclusive),
+                    (len(values), start, end, False), "every sample is inside, and the window reads back with its end excluded")
+        empty = await ctx.metrics.get_summary(name, (start, start))
+        check.equal(empty.count, 0, "an empty window (start == end) counts nothing and is not an error")
     with check.step("a tag value of exactly max_tag_value_chars filters exactly"):
         tagged = f"contract.{_slug(user)}.tagged"
         long_value = "t" * max_tag

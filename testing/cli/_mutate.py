@@ -108,6 +108,12 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
             console.print("\n".join(tail), markup=False, highlight=False)
             console.print(f"mutmut checked no mutant of {target.name} (exit {run.returncode}); log above")
             return EXIT_CHECK_FAILED
+        from testing.mutation._integrity import damaged_files
+
+        result.damaged = result.damaged + damaged_files(workspace, target.mutate)
+        if result.damaged:
+            result.complete = False
+            console.print(f"a mutant damaged the workspace ({', '.join(result.damaged[:5])}...): this run's verdicts are invalid")
         _survivor_diffs(workspace, result.survivors)
         result.date = datetime.now(UTC).isoformat(timespec="seconds")
         result.commit, result.mutmut_version, result.max_children = commit, mutmut_version, args.max_children
@@ -119,6 +125,8 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
             shutil.rmtree(workspace, ignore_errors=True)
     score = "n/a" if result.score is None else f"{result.score:.1f} %"
     state = "complete" if result.complete else f"stopped at {args.max_minutes:g} min, {result.not_checked} not checked"
+    if result.damaged:
+        state = "INVALID: a mutant damaged the workspace"
     console.print(f"{target.name}: {result.mutants} mutants, {result.killed} killed, {result.timeout} timeouts, "
                   f"{result.survived} survived, score {score} ({state}); written to {path}")
-    return EXIT_OK
+    return EXIT_CHECK_FAILED if result.damaged else EXIT_OK

@@ -49,6 +49,7 @@ class MutationResult:
     max_children: int = 0
     minutes: float = 0.0
     survivors: list[dict[str, str]] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)  # files a mutant damaged: the verdicts are not to be trusted
 
 
 def _status(code: int | None) -> str:
@@ -58,12 +59,17 @@ def _status(code: int | None) -> str:
 def tally_workspace(workspace: Path, package: str, patterns: tuple[str, ...]) -> MutationResult:
     """Count the verdicts of every mutant of the files matching ``patterns`` in ``workspace``."""
     statuses: dict[str, str] = {}
+    unreadable: list[str] = []
     mutants_dir = workspace / "mutants"
     for meta in sorted(mutants_dir.rglob("*.py.meta")):
         source = meta.relative_to(mutants_dir).as_posix()[: -len(".meta")]
         if not any(fnmatch.fnmatch(source, p) for p in patterns):
             continue
-        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        try:
+            codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+            unreadable.append(meta.relative_to(workspace).as_posix())  # overwritten by a mutant: see _integrity
+            continue
         statuses.update({name: _status(code) for name, code in codes.items()})
     counts = Counter(statuses.values())
     checked = len(statuses) - counts["not checked"] - counts["skipped"]
@@ -74,7 +80,7 @@ def tally_workspace(workspace: Path, package: str, patterns: tuple[str, ...]) ->
         package=package, mutants=len(statuses), killed=counts["killed"], timeout=counts["timeout"],
         survived=counts["survived"], other=other, not_checked=counts["not checked"],
         score=round(100 * detected / checked, 1) if checked else None,
-        complete=bool(statuses) and counts["not checked"] == 0, survivors=survivors)
+        complete=bool(statuses) and counts["not checked"] == 0 and not unreadable, survivors=survivors, damaged=unreadable)
 
 
 def write_result(result: MutationResult, results_dir: Path) -> Path:
@@ -105,6 +111,8 @@ def render_scores_table(packages: list[str], results_dir: Path) -> str:
             continue
         other = sum(r["other"].values())
         score = "n/a" if r["score"] is None else f"{r['score']:.1f} %"
+        if r.get("damaged"):
+            score = f"invalid ({score}: a mutant damaged the workspace)"
         complete = "yes" if r["complete"] else f"no ({r['not_checked']} not checked)"
         rows.append(f"| `{name}` | {r['mutants']} | {r['killed']} | {r['timeout']} | {r['survived']} | {other} | "
                     f"{score} | {complete} | {r['date'][:10]} | {r['commit'][:10]} |")

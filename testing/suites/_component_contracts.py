@@ -100,6 +100,13 @@ async def memory_contracts(ctx: FFTestContext, check: FFChecker) -> None:
                     ("blob.bin", "application/octet-stream", len(data), hashlib.sha256(data).hexdigest(), {"page": 2}),
                     "the attachment's name, type, size, SHA-256 and metadata")
         check.that(await ctx.memory.get_attachment(user, sid, att.attachment_id) == data, "the attachment's bytes read back")
+    with check.step("every field of a profile reads back"):
+        profile = await ctx.memory.create_profile(user, username="Ada L.", preferences={"tone": "brief", "n": [1, 2]},
+                                                  metadata={"plan": "pro"}, created_at=_T0, extra={"legacy_id": 42})
+        got_profile = await ctx.memory.get_profile(user)
+        check.equal(_dump(got_profile), _dump(profile), "the profile read back equals the one create_profile returned")
+        check.equal((got_profile.username, got_profile.preferences, got_profile.metadata, got_profile.created_at, got_profile.extra),
+                    ("Ada L.", {"tone": "brief", "n": [1, 2]}, {"plan": "pro"}, _T0, {"legacy_id": 42}), "every argument of create_profile is kept")
     with check.step("content of exactly max_content_chars reads back byte for byte"):
         big = text_of_chars(max_chars, "msg")
         await ctx.memory.add_message(user, sid, "user", big)
@@ -207,11 +214,17 @@ async def panel_contracts(ctx: FFTestContext, check: FFChecker) -> None:
     """get_messages' limit and after_sequence exactly; max_message_chars round trip; all fields."""
     user = ctx.new_user("panc")
     max_chars = ctx.config.panel.max_message_chars
-    people = [{"participant_id": "ann", "role": "expert", "kind": "human"}, {"participant_id": "bob", "role": "expert", "kind": "human"}]
+    people = [{"participant_id": "ann", "role": "expert", "kind": "human", "name": "Ann", "expertise": ["solar", "grids"], "metadata": {"seat": 1}},
+              {"participant_id": "bob", "role": "expert", "kind": "human"}]
     with check.step("post nine messages"):
         panel = await ctx.panel.create_panel(user, people, title="Paging", turn_policy="free", metadata={"topic": "paging"})
         posted = [await ctx.panel.add_message(user, panel.panel_id, ("ann", "bob")[i % 2], f"point {i}") for i in range(9)]
         check.equal([m.sequence for m in posted], list(range(1, 10)), "sequences 1..9")
+        stored_panel = await ctx.panel.get_panel(user, panel.panel_id)
+        check.equal([_dump(p) for p in stored_panel.participants], [_dump(p) for p in panel.participants], "the participants read back")
+        ann = stored_panel.participants[0]
+        check.equal((ann.participant_id, ann.role, ann.kind, ann.name, ann.expertise, ann.metadata),
+                    ("ann", "expert", "human", "Ann", ["solar", "grids"], {"seat": 1}), "every field given for a participant is kept")
     with check.step("limit and after_sequence"):
         for limit in (1, 4, 9, 20):
             got = await ctx.panel.get_messages(user, panel.panel_id, limit=limit)
@@ -363,6 +376,16 @@ async def metrics_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             check.that(actual is not None and math.isclose(actual, want, rel_tol=1e-12), f"{label} is {want:.6f}", f"got {actual}")
         half = await ctx.metrics.get_summary(name, tags={"op": "contract"})
         check.equal(half.count, len(values), "a matching tag filter keeps every sample")
+        check.equal((s.name, s.kind, s.percentile_method, half.tags), (name, "timing", "linear", {"op": "contract"}),
+                    "the summary names its metric, kind, percentile method and tag filter")
+    with check.step("a (start, end) window is [start, end) and the summary says so"):
+        now = ctx.metrics.clock()
+        start, end = now - timedelta(hours=1), now + timedelta(hours=1)
+        windowed = await ctx.metrics.get_summary(name, (start, end))
+        check.equal((windowed.count, windowed.window_start, windowed.window_end, windowed.window_end_inclusive),
+                    (len(values), start, end, False), "every sample is inside, and the window reads back with its end excluded")
+        empty = await ctx.metrics.get_summary(name, (start, start))
+        check.equal(empty.count, 0, "an empty window (start == end) counts nothing and is not an error")
     with check.step("a tag value of exactly max_tag_value_chars filters exactly"):
         tagged = f"contract.{_slug(user)}.tagged"
         long_value = "t" * max_tag

@@ -91,6 +91,13 @@ class MemoryTagsNotStored(FFMemoryLayerManager):
         return await super().store_memory(user_id, content, *args, **kwargs)
 
 
+class ProfilePreferencesLost(FFMemoryLayerManager):
+    """get_profile returns the profile without its preferences (a reader that skips a nested field)."""
+
+    async def get_profile(self, user_id: str) -> Any:
+        return (await super().get_profile(user_id)).model_copy(update={"preferences": {}})
+
+
 class ContextOverBudget(FFMemoryLayerManager):
     """get_memory_context fills twice the budget it was given."""
 
@@ -162,6 +169,14 @@ class PanelContentCutAtLimit(FFPanelSessionManager):
     async def add_message(self, user_id: str, panel_id: str, participant_id: str, content: str, **kwargs: Any) -> Any:
         limit = self.config.panel.max_message_chars
         return await super().add_message(user_id, panel_id, participant_id, content[:limit], **kwargs)
+
+
+class ParticipantExpertiseLost(FFPanelSessionManager):
+    """get_panel returns participants without their expertise (the routing words)."""
+
+    async def get_panel(self, user_id: str, panel_id: str) -> Any:
+        panel = await super().get_panel(user_id, panel_id)
+        return panel.model_copy(update={"participants": [p.model_copy(update={"expertise": []}) for p in panel.participants]})
 
 
 class InsightConfidenceLost(FFPanelSessionManager):
@@ -275,6 +290,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("content_limit_in_bytes", ContentLimitInBytes.__doc__ or "", _MEM, manager_classes={"memory": ContentLimitInBytes}),
     _c("message_metadata_lost_on_read", MessageMetadataLostOnRead.__doc__ or "", _MEM, manager_classes={"memory": MessageMetadataLostOnRead}),
     _c("memory_tags_not_stored", MemoryTagsNotStored.__doc__ or "", _MEM, manager_classes={"memory": MemoryTagsNotStored}),
+    _c("profile_preferences_lost", ProfilePreferencesLost.__doc__ or "", _MEM, manager_classes={"memory": ProfilePreferencesLost}),
     _c("memory_context_over_budget", ContextOverBudget.__doc__ or "", _MEM, manager_classes={"memory": ContextOverBudget}),
     _c("retention_strict_threshold", _strict_threshold_planner.__doc__ or "", _RET, manager_classes={"memory": RetentionStrictThreshold}),
     _c("retention_enters_at_run_time", _enters_at_run_time_planner.__doc__ or "", _RET, manager_classes={"memory": RetentionEntersAtRunTime}),
@@ -283,6 +299,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("panel_limit_ignored", PanelLimitIgnoredWhenReadingBack.__doc__ or "", _PAN, manager_classes={"panel": PanelLimitIgnoredWhenReadingBack}),
     _c("panel_reply_to_lost", PanelReplyToLost.__doc__ or "", _PAN, manager_classes={"panel": PanelReplyToLost}),
     _c("panel_content_cut_at_limit", PanelContentCutAtLimit.__doc__ or "", _PAN, manager_classes={"panel": PanelContentCutAtLimit}),
+    _c("participant_expertise_lost", ParticipantExpertiseLost.__doc__ or "", _PAN, manager_classes={"panel": ParticipantExpertiseLost}),
     _c("insight_confidence_lost", InsightConfidenceLost.__doc__ or "", _PAN, manager_classes={"panel": InsightConfidenceLost}),
     _c("search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", _KB, manager_classes={"knowledge": SearchTopKPlusOne}),
     _c("per_document_cap_ignored", PerDocumentCapIgnored.__doc__ or "", _KB, manager_classes={"knowledge": PerDocumentCapIgnored}),

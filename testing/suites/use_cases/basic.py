@@ -186,13 +186,13 @@ async def rag_chat(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("retrieve"):
         hits = await ctx.knowledge.search(user, kb.kb_id, target.probe, top_k=3)
         check.require(bool(hits), "the question retrieves chunks")
+        best = hits[0]
+        check.equal(best.doc_id, target_doc.doc_id, "the best chunk comes from the document holding the answer")
+        check.that(target.fact in best.text, "the best chunk contains the fact", f"chunk text {best.text[:160]!r}")
         every = await ctx.knowledge.search(user, kb.kb_id, target.probe, top_k=20)
         check.equal(len(hits), min(3, len(every)), "top_k=3 returns three hits (or every match, if fewer)")
         check.equal([h.chunk_id for h in hits], [h.chunk_id for h in every[:3]], "top_k=3 returns the best three of the full ranking")
         check.equal([h.rank for h in hits], list(range(1, len(hits) + 1)), "hits are ranked 1..n")
-        best = hits[0]
-        check.equal(best.doc_id, target_doc.doc_id, "the best chunk comes from the document holding the answer")
-        check.that(target.fact in best.text, "the best chunk contains the fact", f"chunk text {best.text[:160]!r}")
         await check_top_k(check, ctx.knowledge, user, kb.kb_id, target.probe, per_document=0)
     with check.step("answer with citations"):
         citation = {"kb_id": kb.kb_id, "doc_id": best.doc_id, "chunk_id": best.chunk_id, "rank": best.rank}

@@ -10,7 +10,13 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from datetime import datetime, timedelta
+
+import ff_managers.ff_metrics_collection_manager as facade
+from ff_managers import FFMetricsCollectionManager
 from ff_managers._metrics import stats
+from ff_managers._metrics.buckets import FFTimeWindow, _aware, to_utc
+from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -34,6 +40,37 @@ def exclusive_percentile(sorted_values: Sequence[float], q: float) -> float:
     return float(sorted_values[lower] + fraction * (sorted_values[upper] - sorted_values[lower]))
 
 
+def empty_window_refused(window: object, now: datetime) -> FFTimeWindow:
+    """An empty (start == end) window is refused (``>=`` for ``>``): mutant resolve_window 35."""
+    if window is None:
+        return FFTimeWindow()
+    if isinstance(window, timedelta):
+        if window <= timedelta(0):
+            raise FFValidationError(f"window must be a positive duration, not {window}", field="window", value=window)
+        current = to_utc(now)
+        return FFTimeWindow(current - window, current, end_inclusive=True)
+    if isinstance(window, tuple) and len(window) == 2:
+        start, end = _aware(window[0]), _aware(window[1])
+        if start is not None and end is not None and start >= end:
+            raise FFValidationError("window start is after its end", field="window", value=window)
+        return FFTimeWindow(start, end, end_inclusive=False)
+    raise FFValidationError("window must be None, a timedelta or a (start, end) tuple of aware datetimes", field="window", value=window)
+
+
+class SummaryWindowNotReported(FFMetricsCollectionManager):
+    """The summary leaves out the window it covered (mutants summary 82 and 83: window_start/end None)."""
+
+    async def get_summary(self, name: str, window: Any = None, **kwargs: Any) -> Any:
+        return (await super().get_summary(name, window, **kwargs)).model_copy(update={"window_start": None, "window_end": None})
+
+
+class SummaryTagsNotReported(FFMetricsCollectionManager):
+    """The summary leaves out the tag filter it applied (mutant summary 103: tags dropped)."""
+
+    async def get_summary(self, name: str, window: Any = None, **kwargs: Any) -> Any:
+        return (await super().get_summary(name, window, **kwargs)).model_copy(update={"tags": {}})
+
+
 def _defect(name: str, function: Callable[..., Any], attribute: str = "percentile", *, origin: str = "README") -> PlantedDefect:
     return PlantedDefect(name=name, what=function.__doc__ or "", origin=origin, suite="component", test="metrics_contracts",
                          patches=((stats, attribute, function),))
@@ -42,4 +79,13 @@ def _defect(name: str, function: Callable[..., Any], attribute: str = "percentil
 DEFECTS: tuple[PlantedDefect, ...] = (
     _defect("percentile_nearest_rank", nearest_rank_percentile),
     _defect("percentile_exclusive", exclusive_percentile),
+    PlantedDefect(name="empty_window_refused", what=empty_window_refused.__doc__ or "", suite="component", test="metrics_contracts",
+                  origin="mutant ff_managers._metrics.buckets.x_resolve_window__mutmut_35",
+                  patches=((facade, "resolve_window", empty_window_refused),)),
+    PlantedDefect(name="summary_window_not_reported", what=SummaryWindowNotReported.__doc__ or "", suite="component",
+                  test="metrics_contracts", origin="mutant ff_managers._metrics.samples.xǁFFSampleStoreǁsummary__mutmut_82",
+                  manager_classes={"metrics": SummaryWindowNotReported}),
+    PlantedDefect(name="summary_tags_not_reported", what=SummaryTagsNotReported.__doc__ or "", suite="component",
+                  test="metrics_contracts", origin="mutant ff_managers._metrics.samples.xǁFFSampleStoreǁsummary__mutmut_103",
+                  manager_classes={"metrics": SummaryTagsNotReported}),
 )

@@ -168,3 +168,27 @@ def test_the_command_lists_packages_and_refuses_an_unknown_one(capsys: pytest.Ca
     assert main(["mutate", "_nope"], console=console) == 2
     assert "unknown package '_nope'" in capsys.readouterr().err
     assert main(["mutate", "_core", "--max-minutes", "0"], console=console) == 2
+
+
+def test_a_workspace_a_mutant_damaged_is_found_and_its_verdicts_marked_invalid(tmp_path: Path) -> None:
+    from testing.mutation._integrity import damaged_files
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text("def test(): pass\n", encoding="utf-8")
+    (tmp_path / "mutants" / "tests").mkdir(parents=True)
+    (tmp_path / "mutants" / "pkg").mkdir()
+    (tmp_path / "mutants" / "tests" / "test_a.py").write_text("def test(): pass\n", encoding="utf-8")
+    (tmp_path / "mutants" / "pkg" / "mod.py").write_text("def f():\n    return 1\n", encoding="utf-8")
+    _meta(tmp_path, "pkg/mod.py", {"pkg.mod.x_f__mutmut_1": 1})
+    assert damaged_files(tmp_path, ("pkg/*",)) == []
+    # What the key-rotation mutant did: every file under the working directory re-encrypted.
+    for path in [tmp_path / "mutants" / "tests" / "test_a.py", tmp_path / "mutants" / "pkg" / "mod.py", tmp_path / "mutants" / "pkg" / "mod.py.meta"]:
+        path.write_bytes(b"FFE1:\x0f\x90\xc5" + path.read_bytes()[::-1])
+    assert damaged_files(tmp_path, ("pkg/*",)) == ["pkg/mod.py", "tests/test_a.py"]
+    result = tally_workspace(tmp_path, "pkg", ("pkg/*",))
+    assert result.damaged == ["mutants/pkg/mod.py.meta"] and result.complete is False
+    result.date, result.commit = "2026-12-05T08:00:00+00:00", "abc"
+    write_result(result, tmp_path / "results")
+    doc = tmp_path / "M.md"
+    update_scores_doc(doc, ["pkg"], tmp_path / "results")
+    assert "invalid (n/a: a mutant damaged the workspace)" in doc.read_text(encoding="utf-8")

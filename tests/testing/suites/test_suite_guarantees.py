@@ -20,7 +20,7 @@ from testing.suites.security import REGISTRY as SECURITY
 from testing.suites.use_cases import REGISTRY as USE_CASES
 from testing.suites.use_cases._guarantees import interpolated_percentile
 from tests._suite_helpers import run_suite
-from tests.planted_defects import CATALOGUE, caught, run_defect
+from tests.planted_defects import CATALOGUE
 from tests.planted_defects.guarantees import DEFECTS
 
 _USE_CASES = sorted({d.test for d in DEFECTS if d.suite == "use_cases"})
@@ -34,7 +34,7 @@ def _short_ids(registry: object) -> set[str]:
 def test_every_defect_names_a_registered_check_and_is_in_the_catalogue() -> None:
     assert {d.test for d in DEFECTS if d.suite == "use_cases"} <= _short_ids(USE_CASES)
     assert {d.test for d in DEFECTS if d.suite == "security"} <= _short_ids(SECURITY)
-    assert {d.name for d in DEFECTS} <= {d.name for d in CATALOGUE}
+    assert {d.name for d in DEFECTS} <= {d.name for d in CATALOGUE}  # run, expecting red, with the whole catalogue
     assert len({d.name for d in DEFECTS}) == len(DEFECTS)
     assert all(d.what.strip() and (d.manager_classes or d.patches) for d in DEFECTS)
 
@@ -46,13 +46,6 @@ async def test_the_guarantee_checks_pass_on_the_real_managers(tmp_path: Path) ->
         assert set(names) <= set(results)
         bad = {name: r.error_message for name, r in results.items() if r.status != FFTestStatus.PASSED}
         assert bad == {}, bad
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
-async def test_a_planted_defect_turns_its_check_red(defect, tmp_path: Path) -> None:
-    statuses = await run_defect(defect, tmp_path)
-    assert caught(statuses), f"{defect.name} ({defect.what}) went through: {statuses}"
 
 
 def test_the_independent_percentile_is_the_documented_interpolation() -> None:

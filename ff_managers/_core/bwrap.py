@@ -63,12 +63,15 @@ __all__ = [
 
 FFNetwork = Literal["none", "loopback"]
 FF_LAUNCHER_PATH = Path(__file__).resolve().with_name("sandbox_launcher.py")
+# The supervisor's sources, in the order they run in one namespace (the frames define what the launcher calls).
+_SUPERVISOR_SOURCES = (Path(__file__).resolve().with_name("sandbox_frames.py"), FF_LAUNCHER_PATH)
 _BOOTSTRAP = (
     "import marshal, posix, sys\n"
-    "code = marshal.loads(posix.pread({fd}, {size}, 0))\n"
+    "codes = marshal.loads(posix.pread({fd}, {size}, 0))\n"
     "posix.close({fd})\n"
     "space = {{'__name__': 'ff_sandbox_launcher'}}\n"
-    "exec(code, space)\n"
+    "for code in codes:\n"
+    "    exec(code, space)\n"
     "sys.exit(space['main'](sys.argv))"
 )
 _code_lock = threading.Lock()
@@ -95,6 +98,10 @@ class FFBwrapSpec:
 def ff_launcher_code_fd() -> int:
     """A sealed memfd holding the supervisor's compiled code; pass it to every launcher (``pass_fds``).
 
+    The code is one blob: a tuple of the code objects of :mod:`ff_managers._core.sandbox_frames`
+    and :mod:`ff_managers._core.sandbox_launcher`, which the bootstrap runs in order in one
+    namespace (nothing of ``ff_managers`` can be imported in the sandbox).
+
     Why: the supervisor's start-up is most of what a tool run costs over a bare sandboxed program,
     and compiling its source is a large part of that (about 4 ms of CPU in a fresh interpreter,
     every run, since nothing may write bytecode in the sandbox and this installation writes
@@ -112,7 +119,7 @@ def _launcher_code() -> tuple[int, int]:
     global _code
     with _code_lock:
         if _code is None:
-            data = marshal.dumps(compile(FF_LAUNCHER_PATH.read_bytes(), str(FF_LAUNCHER_PATH), "exec"))
+            data = marshal.dumps(tuple(compile(path.read_bytes(), str(path), "exec") for path in _SUPERVISOR_SOURCES))
             fd = os.memfd_create("ff-sandbox-launcher", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
             try:
                 view = memoryview(data)

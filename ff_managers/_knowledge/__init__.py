@@ -6,8 +6,9 @@ stateful parts and calls one of their methods per public call:
 
 * :mod:`.catalog`   ``FFKbCatalog``: the knowledge bases, their folders, ``kb.json`` (the commit
   point) and the writers' lock;
-* :mod:`.documents` ``FFKbDocuments``: ingest (extract, chunk, tokenise, write, register), read,
-  delete, and the token lists kept in memory per document;
+* :mod:`.documents` ``FFKbDocuments``: ingest (through :mod:`.ingest` ``FFKbIngest``: extract,
+  chunk, tokenise, write, register; one document or a batch), read, delete, and the token lists
+  kept in memory per document;
 * :mod:`.search`    ``FFKbSearch``: the index of each knowledge base in memory, kept current
   with its catalog, and the hits it answers.
 

@@ -4,7 +4,7 @@ The sandbox's work dir is a tmpfs that exists only while the run does, and no ho
 writable from inside. So the manager frames the staged input files into a memfd the supervisor
 unpacks (as the tool's uid) before the tool starts, and the supervisor frames the work dir's
 regular files into another memfd after every process of the run is gone. The frame is the one
-:mod:`ff_managers._core.sandbox_launcher` writes: a header line ``b"<name length> <size>\n"``, the
+:mod:`ff_managers._core.sandbox_frames` writes: a header line ``b"<name length> <size>\n"``, the
 name's bytes, then the file's bytes (plain text, so the supervisor needs no ``json`` import, and
 length-prefixed, so a name with a newline cannot shift the frame). Reading back is bounded by the
 copy-back cap, and every name is checked again here, because the tool chose them.

@@ -11,6 +11,7 @@ import pytest
 from ff_class_configs import load_config
 from ff_managers import FFEvent, FFEventBus, FFKnowledgeBaseManager
 from ff_managers._knowledge import documents as documents_module
+from ff_managers._knowledge import ingest as ingest_module
 from ff_utils import ff_fs_sync
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
 from tests._fakes import tree_snapshot
@@ -44,7 +45,7 @@ def syncs(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         seen.append(Path(directory))
         real(directory)
 
-    monkeypatch.setattr(documents_module, "ff_sync_filesystem", spy)
+    monkeypatch.setattr(ingest_module, "ff_sync_filesystem", spy)
     return seen
 
 
@@ -94,7 +95,7 @@ async def test_the_files_are_flushed_before_the_catalog_names_them(kb: FFKnowled
     def flush(directory: Path) -> None:
         seen_at_flush.append(((doc_dir / "chunks.json").exists(), len(json.loads(catalog.read_text())["documents"])))
 
-    monkeypatch.setattr(documents_module, "ff_sync_filesystem", flush)
+    monkeypatch.setattr(ingest_module, "ff_sync_filesystem", flush)
     await kb.add_documents("alice", base.kb_id, _items(TOPICS))
     assert seen_at_flush == [(True, 0)]  # every file written, none registered yet
     assert len(await kb.list_documents("alice", base.kb_id)) == 3

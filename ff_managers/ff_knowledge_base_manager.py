@@ -194,18 +194,7 @@ class FFKnowledgeBaseManager(FFComponentBase):
                 metadata=clean_metadata,
             )
             if created:
-                await self._publish(
-                    "knowledge.document_added",
-                    {
-                        "kb_id": kb_id,
-                        "doc_id": document.doc_id,
-                        "format": document.format,
-                        "size_bytes": document.size_bytes,
-                        "chunk_count": document.chunk_count,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                    },
-                    user_id=user_id,
-                )
+                await self._document_added(user_id, kb_id, document, round((time.perf_counter() - started) * 1000, 3))
             return document
 
     async def add_documents(self, user_id: str, kb_id: str, documents: Sequence[Mapping[str, Any]]) -> list[FFKnowledgeDocumentDTO]:
@@ -231,20 +220,16 @@ class FFKnowledgeBaseManager(FFComponentBase):
             duration_ms = round((time.perf_counter() - started) * 1000, 3)
             for document, created in results:
                 if created:
-                    await self._publish(
-                        "knowledge.document_added",
-                        {
-                            "kb_id": kb_id,
-                            "doc_id": document.doc_id,
-                            "format": document.format,
-                            "size_bytes": document.size_bytes,
-                            "chunk_count": document.chunk_count,
-                            "duration_ms": duration_ms,
-                            "batch": len(results),
-                        },
-                        user_id=user_id,
-                    )
+                    await self._document_added(user_id, kb_id, document, duration_ms, batch=len(results))
             return [document for document, _ in results]
+
+    async def _document_added(
+        self, user_id: str, kb_id: str, document: FFKnowledgeDocumentDTO, duration_ms: float, **extra: Any
+    ) -> None:
+        """Publish ``knowledge.document_added`` (metrics counts ingests and their duration from it)."""
+        payload = {"kb_id": kb_id, "doc_id": document.doc_id, "format": document.format, "size_bytes": document.size_bytes}
+        payload.update(chunk_count=document.chunk_count, duration_ms=duration_ms, **extra)
+        await self._publish("knowledge.document_added", payload, user_id=user_id)
 
     def _document_input(self, index: int, item: Mapping[str, Any]) -> FFDocumentInput:
         """One batch item checked as ``add_document`` checks its arguments (errors name ``documents[i]``)."""

@@ -11,10 +11,10 @@ import math
 import os
 from pathlib import Path
 
+import psutil
 import pytest
 
-from testing.bench import FFBenchSizes, run_benchmarks
-from testing.bench import _service
+from testing.bench import FFBenchSizes, _service, run_benchmarks
 
 pytest.importorskip("aiosqlite", reason="the bench extra is not installed")
 
@@ -37,15 +37,20 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _assert_no_server_left(work: Path) -> None:
+def _children() -> set[int]:
+    """This process's children, zombies included (another test's leftovers are not this test's)."""
+    return {child.pid for child in psutil.Process().children()}
+
+
+def _assert_no_server_left(work: Path, children_before: set[int]) -> None:
     assert _processes_mentioning(str(work)) == []
-    with pytest.raises(ChildProcessError):  # every child was reaped: none is left, not even a zombie
-        os.waitpid(-1, os.WNOHANG)
+    assert _children() - children_before == set()  # every child it started was reaped, not even a zombie is left
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to look for leftover servers")
 def test_service_workload_measures_every_case_and_target_and_reaps_both_servers(tmp_path: Path) -> None:
     work = tmp_path / "w"
+    children_before = _children()
     report = run_benchmarks(sizes=TINY, repetitions=1, workloads=["service"], work_dir=work)
     cases = {c.case for c in report.cases}
     assert cases == _HTTP_CASES | _TAX_CASES
@@ -56,15 +61,16 @@ def test_service_workload_measures_every_case_and_target_and_reaps_both_servers(
     assert {(c.ours, c.versus, c.metric) for c in report.comparisons} == {(s.ours, s.versus, s.metric) for s in _service.COMPARISONS}
     for comparison in report.comparisons:
         assert math.isfinite(comparison.value) and comparison.value > 0
-    _assert_no_server_left(work)
+    _assert_no_server_left(work, children_before)
 
 
 def test_a_failing_case_still_stops_both_servers(tmp_path: Path) -> None:
     work = tmp_path / "w"
     work.mkdir()
+    children_before = _children()
     with pytest.raises(RuntimeError, match="boom"):
         with _service.workload(TINY, work):
             assert (work / "ours.ready.json").exists() and (work / "peer.ready.json").exists()
             raise RuntimeError("boom")
-    _assert_no_server_left(work)
+    _assert_no_server_left(work, children_before)
     assert not (work / "ours.ready.json").exists() and not (work / "peer.ready.json").exists()  # each stopped gracefully

@@ -21,7 +21,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ff_utils.ff_errors import FFConfigError, FFConflictError, FFNotFoundError, FFStorageError
+from ff_utils.ff_errors import (
+    FFConfigError,
+    FFConflictError,
+    FFNotFoundError,
+    FFStorageError,
+)
 from testing.cluster import FFClusterInstance, FFLocalCluster
 from testing.faults.process import group_members
 
@@ -180,7 +185,7 @@ async def test_a_restart_on_a_port_taken_meanwhile_fails_with_the_cause_and_leav
             squatter.listen()
             with pytest.raises(FFStorageError, match="cannot bind"):
                 await local.restart("ff-node-1", timeout_s=20, retry_bind_s=0.5)
-        started_meanwhile = [p for p in psutil.Process().children(recursive=True) if "serve" in " ".join(p.cmdline())]
+        started_meanwhile = [p for p in psutil.Process().children(recursive=True) if str(tmp_path) in " ".join(p.cmdline())]
         assert started_meanwhile == []
     _assert_all_gone([before])
 

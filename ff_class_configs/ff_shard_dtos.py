@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["FFShardDTO", "FFShardRoutingTableDTO", "FF_SHARD_TABLE_SCHEMA"]
+__all__ = ["FF_SHARD_TABLE_SCHEMA", "FFShardDTO", "FFShardRoutingTableDTO"]
 
 FF_SHARD_TABLE_SCHEMA = 1
 

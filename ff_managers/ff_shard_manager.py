@@ -29,7 +29,7 @@ from ff_managers._shard.mover import (
 )
 from ff_managers._shard.routing import FFShardTable, ff_read_table, ff_write_new_table
 
-__all__ = ["FFMoveError", "FFShardManager", "FFShardTable", "FFUserFence", "FFUserFrozenError", "FFUserMovedError", "MOVE_STEPS"]
+__all__ = ["MOVE_STEPS", "FFMoveError", "FFShardManager", "FFShardTable", "FFUserFence", "FFUserFrozenError", "FFUserMovedError"]
 
 MOVE_STEPS = STEPS
 

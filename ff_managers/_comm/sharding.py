@@ -22,9 +22,11 @@ The table is re-read when its file changes (one ``stat`` per request) or, from a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,7 +40,7 @@ from ff_managers._comm.router import FFMessageRouter
 from ff_managers._shard.routing import FFShardTable, ff_parse_table
 from ff_utils.ff_errors import FFStorageError, FFValidationError
 
-__all__ = ["FFShardRouting", "MOVED_ERROR"]
+__all__ = ["MOVED_ERROR", "FFShardRouting"]
 
 MOVED_ERROR = "FFUserMovedError"
 Tokens = str | Mapping[str, str] | None
@@ -110,8 +112,8 @@ class FFShardRouting:
         stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
         if stamp == self._stamp and not force:
             return None
-        with open(self.source, "rb") as handle:
-            table = ff_parse_table(handle.read(), source=self.source)
+        raw = await asyncio.to_thread(Path(self.source).read_bytes)  # only when the file changed
+        table = ff_parse_table(raw, source=self.source)
         self._stamp = stamp
         return table
 

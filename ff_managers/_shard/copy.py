@@ -22,7 +22,7 @@ from pathlib import Path
 from ff_utils.ff_errors import FFCorruptionError, ff_translate_errors
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_default_manifest_exclude, ff_diff_manifests
 
-__all__ = ["FFCopyStats", "ff_mirror", "ff_same_tree", "ff_manifest_digest"]
+__all__ = ["FFCopyStats", "ff_manifest_digest", "ff_mirror", "ff_same_tree"]
 
 
 @dataclass(slots=True)

@@ -49,7 +49,7 @@ from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_atomic_write, ff_remove_tree
 from ff_utils.ff_ids import ff_validate_id
 
-__all__ = ["FFMoveEnds", "STEPS", "ff_abort_move", "ff_crash_from_env", "ff_move_user", "ff_resolve_ends", "ff_read_journal"]
+__all__ = ["STEPS", "FFMoveEnds", "ff_abort_move", "ff_crash_from_env", "ff_move_user", "ff_read_journal", "ff_resolve_ends"]
 
 STEPS = ("started", "copied", "frozen", "verified", "switched", "released", "removed")
 CRASH_ENV = "FF_SHARD_CRASH_AT"

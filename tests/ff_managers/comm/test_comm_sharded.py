@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_comm_dtos import FFCrossSystemMessageDTO

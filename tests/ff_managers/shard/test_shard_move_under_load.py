@@ -179,7 +179,7 @@ async def test_the_planted_move_without_a_freeze_loses_acknowledged_writes(tmp_p
 
     async def move_in_process(routing: Path, user: str, source: str, dest: str) -> float:
         started = time.perf_counter()
-        widen = lambda step: time.sleep(0.5) if step == "verified" else None  # noqa: E731
+        widen = lambda step: time.sleep(0.5) if step == "verified" else None
         await asyncio.to_thread(FFShardManager(routing).move_user, user, source, dest, crash=widen)
         return time.perf_counter() - started
 

@@ -38,7 +38,7 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +55,8 @@ FENCE_DIR = ("system", "shard", "fences")
 FenceState = Literal["frozen", "incoming", "moved"]
 _BUCKETS = 256
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_CACHED_USERS = 100_000
 
 
 class FFUserFence:
@@ -66,34 +68,44 @@ class FFUserFence:
         self.retry_after_s = retry_after_s
         self.wait_s = wait_s
         self._made = False
+        self._cache: dict[str, tuple[str, str]] = {}
 
     # -- paths --------------------------------------------------------------------------------
 
     def document(self, user_id: str) -> Path:
         return self.folder / f"{ff_validate_id(user_id, 'user_id')}.json"
 
-    def _lock_file(self, user_id: str) -> Path:
-        bucket = hashlib.sha256(user_id.encode()).digest()[0] % _BUCKETS
-        return self.folder / f".bucket-{bucket:02x}.lock"
+    def _paths(self, user_id: str) -> tuple[str, str]:
+        """``(fence document, bucket lock file)`` as strings, cached: every write of the service asks."""
+        paths = self._cache.get(user_id)
+        if paths is None:
+            bucket = hashlib.sha256(user_id.encode()).digest()[0] % _BUCKETS
+            paths = (os.fspath(self.document(user_id)), os.fspath(self.folder / f".bucket-{bucket:02x}.lock"))
+            if len(self._cache) >= _CACHED_USERS:
+                self._cache.clear()
+            self._cache[user_id] = paths
+        return paths
 
     def _open_lock(self, user_id: str) -> int:
         if not self._made:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._made = True
-        return os.open(self._lock_file(user_id), _OPEN_FLAGS, 0o644)
+        return os.open(self._paths(user_id)[1], _OPEN_FLAGS, 0o644)
 
     # -- reading ------------------------------------------------------------------------------
 
     def state(self, user_id: str) -> dict[str, Any] | None:
         """The user's fence document (``{"state": ..., ...}``), None when the user is not fenced."""
-        path = self.document(user_id)
+        path = self._paths(user_id)[0]
         try:
-            raw = path.read_bytes()
+            fd = os.open(path, _READ_FLAGS)
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise FFStorageError(f"cannot read the fence of {user_id}: {exc.strerror}", path=path) from exc
         try:
+            with os.fdopen(fd, "rb") as handle:
+                raw = handle.read()
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise FFCorruptionError(f"fence document of {user_id} is not JSON", path=path) from exc
@@ -115,28 +127,9 @@ class FFUserFence:
         if fence is not None and (error := self._refusal(user_id, fence, write=False)) is not None:
             raise error
 
-    @contextlib.asynccontextmanager
-    async def write_guard(self, user_id: str) -> AsyncIterator[None]:
-        """Hold the user's bucket lock shared for the body (a write); refuse when the user is fenced."""
-        fd = self._open_lock(user_id)
-        try:
-            deadline = time.monotonic() + self.wait_s
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise FFStorageError(f"cannot lock the fence of {user_id}: {exc.strerror}") from exc
-                if time.monotonic() >= deadline:  # a mover holds it that long: treat as frozen, retryable
-                    raise FFUserFrozenError(f"user {user_id} is being fenced; retry shortly", retry_after=self.retry_after_s)
-                await asyncio.sleep(0.002)
-            fence = self.state(user_id)
-            if fence is not None and (error := self._refusal(user_id, fence, write=True)) is not None:
-                raise error
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases its flock
+    def write_guard(self, user_id: str) -> _WriteGuard:
+        """``async with``: hold the user's bucket lock shared for the body (a write); refuse when the user is fenced."""
+        return _WriteGuard(self, user_id)
 
     # -- the mover's side ---------------------------------------------------------------------
 
@@ -169,3 +162,43 @@ class FFUserFence:
         """Lift the user's fence (nothing happens when there is none)."""
         with self._exclusive(user_id, timeout_s):
             self.document(user_id).unlink(missing_ok=True)
+
+
+class _WriteGuard:
+    """One write's hold on its user's fence (a class, not a generator: it runs on every write)."""
+
+    __slots__ = ("_fd", "_fence", "_user")
+
+    def __init__(self, fence: FFUserFence, user_id: str) -> None:
+        self._fence, self._user, self._fd = fence, user_id, -1
+
+    async def __aenter__(self) -> None:
+        fence, user = self._fence, self._user
+        fd = self._fd = fence._open_lock(user)
+        try:
+            deadline = None
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                        raise FFStorageError(f"cannot lock the fence of {user}: {exc.strerror}") from exc
+                deadline = deadline if deadline is not None else time.monotonic() + fence.wait_s
+                if time.monotonic() >= deadline:  # a mover holds it that long: treat as frozen, retryable
+                    raise FFUserFrozenError(f"user {user} is being fenced; retry shortly", retry_after=fence.retry_after_s)
+                await asyncio.sleep(0.002)
+            state = fence.state(user)
+            if state is not None and (error := fence._refusal(user, state, write=True)) is not None:
+                raise error
+        except BaseException:
+            self._release()
+            raise
+
+    def _release(self) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)  # closing the descriptor releases its flock
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._release()

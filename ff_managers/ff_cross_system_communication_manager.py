@@ -12,7 +12,8 @@ but the optional ``metrics=`` one, through its public ``record_metric``. The pri
 * ``endpoint_pool`` + ``balancing``/``outlier``/``breaker`` (who is available, who is next),
   ``retry_budget``, ``health_checker``; ``send_queue`` (priority order per endpoint),
   ``directory`` (endpoints, groups, handlers), ``router`` (attempts, failover, retries),
-  ``metrics``, ``subscriptions`` (event streams that resume across a failover).
+  ``metrics``, ``subscriptions`` (event streams that resume across a failover), ``sharding``
+  (sharded mode: each user's requests to its owner only, from the shard routing table).
 
 Background work (health checks, metric flushing) runs in one ``asyncio.TaskGroup`` while the
 manager is open (``async with`` or ``start``/``close`` from one task); sending works without it.

@@ -135,6 +135,7 @@ from ff_class_configs.ff_service_dtos import (
     FFReadyFileDTO,
     FFServiceInfoDTO,
 )
+from ff_class_configs.ff_shard_dtos import FFShardDTO, FFShardRoutingTableDTO
 from ff_class_configs.ff_storage_config import FF_SCHEMA_VERSION, FFStorageConfigDTO, default_data_root
 from ff_class_configs.ff_test_result_dtos import (
     REPORT_SCHEMA_VERSION,
@@ -270,6 +271,8 @@ __all__ = [
     "FFTestingLevel",
     "FFToolConfigDTO",
     "FFServiceConfigDTO",
+    "FFShardDTO",
+    "FFShardRoutingTableDTO",
     "FFBalancePolicy",
     "FFCommConfigDTO",
     "FFCommProtocol",

@@ -37,3 +37,6 @@ class FFCommConfigDTO(FFConfigSection):
     inbound_queue_size: int = Field(10_000, ge=1, description="events kept for receive() per connection; past it the oldest is dropped and counted")
     send_queue_size: int = Field(10_000, ge=1, description="messages waiting per endpoint; beyond it the lowest priority is refused")
     hash_replicas: int = Field(160, ge=1, description="virtual nodes per endpoint on the consistent-hash ring (ketama uses 160)")
+    shard_routing: str | None = Field(None, description="sharded mode: path or http(s) URL of the shard routing table (docs/SCALING.md); requests to shard_group go to their user's owner only")
+    shard_group: str = Field("shards", min_length=1, description="the target name that means 'the owner of the payload's user_id' in sharded mode")
+    shard_reload_s: float = Field(2.0, gt=0, description="sharded mode: a routing table read from a URL is fetched again after this (a file is re-read when it changes)")

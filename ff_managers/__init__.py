@@ -15,6 +15,7 @@ from ff_managers.ff_tool_execution_manager import FFToolExecutionManager
 from ff_managers.ff_migration_manager import FFMigration, FFMigrationManager, FFMigrationRegistry  # noqa: I001 (order matters)
 from ff_managers.ff_service_manager import FFServiceManager  # noqa: I001
 from ff_managers.ff_cross_system_communication_manager import FFCrossSystemCommunicationManager  # noqa: I001
+from ff_managers.ff_shard_manager import FFShardManager  # noqa: I001
 
 __all__ = [
     "FFComponentBase",
@@ -32,6 +33,7 @@ __all__ = [
     "FFPanelSessionManager",
     "FFPersonaRegistry",
     "FFServiceManager",
+    "FFShardManager",
     "FFToolExecutionManager",
     "ff_data_root_status",
     "ff_ensure_data_root",

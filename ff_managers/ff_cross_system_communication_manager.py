@@ -12,7 +12,8 @@ but the optional ``metrics=`` one, through its public ``record_metric``. The pri
 * ``endpoint_pool`` + ``balancing``/``outlier``/``breaker`` (who is available, who is next),
   ``retry_budget``, ``health_checker``; ``send_queue`` (priority order per endpoint),
   ``directory`` (endpoints, groups, handlers), ``router`` (attempts, failover, retries),
-  ``metrics``, ``subscriptions`` (event streams that resume across a failover).
+  ``metrics``, ``subscriptions`` (event streams that resume across a failover), ``sharding``
+  (sharded mode: each user's requests to its owner only, from the shard routing table).
 
 Background work (health checks, metric flushing) runs in one ``asyncio.TaskGroup`` while the
 manager is open (``async with`` or ``start``/``close`` from one task); sending works without it.
@@ -39,6 +40,7 @@ from ff_managers._comm.errors import (
     FFCommUnavailableError,
     FFMessageExpiredError,
     FFQueueFullError,
+    FFShardUnavailableError,
     FFTransportError,
     FFUnsupportedOperationError,
 )
@@ -46,6 +48,7 @@ from ff_managers._comm.handlers.base import FFHandlerContext, FFProtocolHandler,
 from ff_managers._comm.handlers.http import FFHttpHandler
 from ff_managers._comm.handlers.registry import FFHandlerRegistry
 from ff_managers._comm.health_checker import FFHealthChecker
+from ff_managers._comm.sharding import FFShardRouting, Tokens
 from ff_managers._comm.metrics import FFCommMetrics
 from ff_managers._comm.retry_budget import FFRetryBudget
 from ff_managers._comm.router import FFMessageRouter
@@ -61,6 +64,8 @@ __all__ = [
     "FFMessageRouter",
     "FFProtocolHandler",
     "FFQueueFullError",
+    "FFShardRouting",
+    "FFShardUnavailableError",
     "FFTransportError",
     "FFUnsupportedOperationError",
     "ff_endpoints_from_ready",
@@ -76,6 +81,7 @@ class FFCrossSystemCommunicationManager:
     """Endpoints, groups and messages between FF systems (see the module doc and API.md)."""
 
     router_class: type[FFMessageRouter] = FFMessageRouter
+    sharding_class: type[FFShardRouting] = FFShardRouting
 
     def __init__(
         self,
@@ -88,7 +94,10 @@ class FFCrossSystemCommunicationManager:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         source_system: str = "ff-client",
+        shard_tokens: Tokens = None,
     ) -> None:
+        """``shard_tokens``: sharded mode (``comm.shard_routing``): the credentials for the shards'
+        endpoints, one for all (a JWT every shard accepts) or one per shard id."""
         self.config = config
         self.comm_config = config.comm
         self.source_system = source_system
@@ -100,6 +109,11 @@ class FFCrossSystemCommunicationManager:
         self._directory = FFEndpointDirectory(self.comm_config, context, self._handlers, now=monotonic, rng=self._rng,
                                               on_event=self._on_pool_event)  # fmt: skip
         self._directory.on_new_pool = self._on_new_pool
+        self.sharding: FFShardRouting | None = None
+        """sharded mode's routing (None when ``comm.shard_routing`` is unset; docs/COMMUNICATION.md)"""
+        if self.comm_config.shard_routing is not None:
+            self.sharding = self.sharding_class(self.comm_config, self._directory, add_endpoint=self.add_endpoint,
+                                                remove_endpoint=self.remove_endpoint, tokens=shard_tokens, monotonic=monotonic)  # fmt: skip
         budget = FFRetryBudget(self.comm_config, now=monotonic)
         self._router = self.router_class(self._directory, self._metrics, budget, clock=clock, monotonic=monotonic, sleep=sleep,
                                          rng=self._rng)  # fmt: skip
@@ -178,7 +192,12 @@ class FFCrossSystemCommunicationManager:
     # ------------------------------------------------------------------ messages
 
     async def send_message(self, message: FFCrossSystemMessageDTO) -> FFCrossSystemMessageDTO:
-        """The reply (``response`` or ``error``); FFCommUnavailableError when no endpoint could answer."""
+        """The reply (``response`` or ``error``); FFCommUnavailableError when no endpoint could answer.
+
+        Sharded mode, target ``comm.shard_group``: the payload's user's owner only
+        (FFShardUnavailableError when it cannot answer; see ``_comm/sharding.py``)."""
+        if self.sharding is not None and message.target_system == self.comm_config.shard_group:
+            return await self.sharding.send(message, self._router)
         return await self._router.send(message)
 
     async def broadcast_message(self, message: FFCrossSystemMessageDTO) -> list[FFCrossSystemMessageDTO]:

@@ -21,6 +21,7 @@ __all__ = [
     "FFCommUnavailableError",
     "FFMessageExpiredError",
     "FFQueueFullError",
+    "FFShardUnavailableError",
     "FFTransportError",
     "FFUnsupportedOperationError",
 ]
@@ -44,6 +45,11 @@ class FFQueueFullError(FFConflictError):
 
 class FFCommUnavailableError(FFError):
     """No endpoint of the target could answer (none known, none available, or every attempt failed)."""
+
+
+class FFShardUnavailableError(FFCommUnavailableError):
+    """Sharded mode: the user's owner cannot answer; the request went nowhere else (context
+    ``user_id``, ``owner``, ``maybe_applied``). The user's availability is their owner's."""
 
 
 class FFUnsupportedOperationError(FFValidationError):

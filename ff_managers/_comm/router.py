@@ -45,17 +45,24 @@ from ff_managers._comm.metrics import FFCommMetrics
 from ff_managers._comm.retry_budget import FFRetryBudget, ff_retry_allowed
 from ff_utils.ff_errors import FFError
 
-__all__ = ["FFMessageRouter", "ff_is_server_fault"]
+__all__ = ["FENCE_ERROR", "FFMessageRouter", "ff_is_server_fault"]
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
+FENCE_ERROR = "FFUserFrozenError"
+"""The 503 a service answers for a user fenced by a move: an answer about the user, not a fault of the endpoint."""
+
+
 def ff_is_server_fault(reply: FFCrossSystemMessageDTO) -> bool:
-    """An error reply that says the server failed (5xx), not that the request was wrong."""
+    """An error reply that says the server failed (5xx), not that the request was wrong.
+
+    A fenced user's 503 (``FFUserFrozenError``) is not one: the endpoint is fine, so it is
+    neither failed over nor counted against the endpoint; the caller retries after ``retry_after``."""
     if reply.message_type != "error" or not isinstance(reply.payload, dict):
         return False
     status = reply.payload.get("status")
-    return isinstance(status, int) and status >= 500
+    return isinstance(status, int) and status >= 500 and reply.payload.get("error") != FENCE_ERROR
 
 
 def _is_expiry(reply: FFCrossSystemMessageDTO) -> bool:

@@ -28,6 +28,7 @@ from ff_managers._service.errors import FFAuthenticationError, FFPayloadTooLarge
 from ff_managers._service.limits import FFRateLimiter
 from ff_managers._service.operations import ADMIN, FFManagers
 from ff_managers._service.registry import FFOperation, FFOperationRegistry, FFReply
+from ff_managers._shard.fence import FFUserFence
 from ff_utils.ff_errors import FFError, FFNotFoundError, FFPermissionError
 from ff_utils.ff_logging import get_logger
 
@@ -53,12 +54,14 @@ class FFDispatcher:
         managers: FFManagers,
         authenticator: FFAuthenticator,
         limiter: FFRateLimiter,
+        fence: FFUserFence | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.managers = managers
         self.authenticator = authenticator
         self.limiter = limiter
+        self.fence = fence
         self.refusals = 0
 
     async def authenticate(self, token: str | None, *, address: str, transport: str) -> FFPrincipal:
@@ -90,7 +93,14 @@ class FFDispatcher:
             refusal = FFNotFoundError("another user's resource", kind="user", key=user_id)
             await self.audit_refusal(principal, name, refusal, transport=transport, target_user=user_id)
             raise refusal
-        answer = await operation.handler(self.managers, request)
+        if user_id is None or self.fence is None:
+            answer = await operation.handler(self.managers, request)
+        elif operation.idempotent:  # a read: refused only at a tombstone or an incoming copy
+            self.fence.check_read(user_id)
+            answer = await operation.handler(self.managers, request)
+        else:  # a write holds the user's fence lock shared until it is on disk (see _shard/fence.py)
+            async with self.fence.write_guard(user_id):
+                answer = await operation.handler(self.managers, request)
         if isinstance(answer, FFReply):
             return answer.status, to_json(answer.value)
         return operation.status, to_json(answer)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ff_managers._shard.errors import FFUserFrozenError, FFUserMovedError
 from ff_utils.ff_errors import (
     FFConflictError,
     FFError,
@@ -63,6 +64,8 @@ _TABLE: tuple[tuple[type[BaseException], int, int, str], ...] = (
     (FFAuthenticationError, 401, -32001, "Unauthorized"),
     (FFPayloadTooLargeError, 413, -32013, "Payload Too Large"),
     (FFRateLimitError, 429, -32029, "Too Many Requests"),
+    (FFUserFrozenError, 503, -32050, "Service Unavailable"),  # a move fences the user: retry after Retry-After
+    (FFUserMovedError, 421, -32021, "Misdirected Request"),  # a tombstone: another shard owns the user now
     (FFValidationError, 422, -32602, "Unprocessable Content"),
     (FFMethodNotFoundError, 404, -32601, "Method Not Found"),
     (FFNotFoundError, 404, -32004, "Not Found"),
@@ -91,7 +94,7 @@ def describe(exc: BaseException) -> WireError:
     for kind, status, code, title in _TABLE:
         if isinstance(exc, kind):
             detail = NOT_FOUND_DETAIL if status == 404 and code != -32601 else str(exc)
-            retry = exc.retry_after if isinstance(exc, FFRateLimitError) else None
+            retry = exc.retry_after if isinstance(exc, (FFRateLimitError, FFUserFrozenError)) else None
             return WireError(status, code, title, type(exc).__name__, detail, retry)
     if isinstance(exc, FFError):
         return WireError(500, -32603, "Internal Server Error", type(exc).__name__, str(exc))

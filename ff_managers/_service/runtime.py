@@ -25,6 +25,7 @@ from ff_managers._service.limits import FFRateLimiter
 from ff_managers._service.operations import FFManagers
 from ff_managers._service.registry import FFOperationRegistry
 from ff_managers._service.udp import FFStatsdListener
+from ff_managers._shard.fence import FFUserFence
 from ff_utils.ff_store import FFStore
 
 __all__ = ["FFServiceRuntime", "package_version"]
@@ -46,7 +47,8 @@ class FFServiceRuntime:
         self.version = package_version()
         self.keys = FFApiKeyStore(store)
         limiter = FFRateLimiter(settings.rate_limit, settings.auth_failure_rate_limit)
-        self.dispatcher = FFDispatcher(settings, registry, managers, FFAuthenticator(settings, self.keys), limiter)
+        fence = FFUserFence(store.root)  # honoured by every write: `shard move` freezes a user through it
+        self.dispatcher = FFDispatcher(settings, registry, managers, FFAuthenticator(settings, self.keys), limiter, fence)
         self.idempotency = FFIdempotencyCache(settings.idempotency_keys_per_principal)
         self.events = FFEventLog(settings.event_retention, settings.subscriber_queue)
         self.health = FFHealth(store, settings.max_loop_lag_ms)

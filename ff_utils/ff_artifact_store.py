@@ -139,7 +139,7 @@ class FFArtifactStore:
                 f"artifact store {self.url}: {exc.name or 'a module'} is not installed (pip install 'ff-platform[scale]')",
                 reason="missing_dependency",
             ) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fsspec, s3fs, botocore and aiohttp share no base class
             reason, what = _classify(exc)
             where = self._where()
             target = f" {key}" if key else ""

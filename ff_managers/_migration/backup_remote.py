@@ -29,7 +29,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_configuration_manager_config import (
+    FFConfigurationManagerConfigDTO,
+)
 from ff_class_configs.ff_migration_dtos import FFMigrationStateDTO
 from ff_utils.ff_artifact_store import FFArtifactStore
 from ff_utils.ff_errors import FFArtifactStoreError, FFStorageError, ff_translate_errors

@@ -304,6 +304,8 @@ def _classify(exc: BaseException) -> tuple[str, str]:
         if "bucket does not exist" in text or "NoSuchBucket" in text:
             return "bucket_missing", "the bucket does not exist"
         return "not_found", "no such object"
+    if "NoCredentials" in name or "Unable to locate credentials" in text:
+        return "access_denied", "no credentials found (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role)"
     if isinstance(exc, PermissionError) or "AccessDenied" in text or "Forbidden" in text:
         return "access_denied", "access denied (check the credentials and the bucket policy)"
     if "EndpointConnectionError" in name or "ConnectTimeout" in name or "Could not connect" in text or isinstance(exc, ConnectionError):

@@ -133,3 +133,16 @@ def test_run_and_report_with_an_object_store_output(
     s3.stop()
     code, _ = _cli(["run", "migration", "--output", url, "--formats", "json"])
     assert code == 2 and list(staging.iterdir()) == [] and not (tmp_path / "ff_reports").exists()
+
+
+@pytest.mark.slow  # ~10 s: the quick hashing workload
+def test_bench_writes_its_json_to_the_store_once(s3: S3Endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FF_S3_ENDPOINT_URL", s3.endpoint)
+    url = s3.url("bench/quick.json")
+    argv = ["bench", "--quick", "--workloads", "manifest_hashing", "--work-dir", str(tmp_path / "w"), "--output", url]
+    code, out = _cli(argv)
+    assert code == 0 and f"json: {url}" in out
+    data = json.loads(FFArtifactStore(s3.url("bench"), s3.options).get_bytes("quick.json"))
+    assert data["quick"] is True
+    code, _ = _cli(argv)  # a second run never replaces the first one's figures
+    assert code == 2

@@ -4,7 +4,8 @@ Starts a local cluster (``testing.cluster.FFLocalCluster``: every instance a `se
 127.0.0.1, port 0, stopped and reaped on exit) for each instance count given, then drives
 ``add_message`` over HTTP from this process: ``--clients`` keep-alive clients, client ``c`` sends
 to instance ``c % N`` and writes to its own user and session (so the figure is the servers', not
-one session's lock). Prints requests/s and p95 per instance count.
+one session's lock). Prints requests/s and p95 per instance count; each client then reads its
+session back and exits with an error if an acknowledged message is missing.
 
     python scripts/scale_probe.py --instances 1,2 --clients 16 --requests 3000
 
@@ -49,10 +50,14 @@ async def _measure(instances: int, clients: int, requests: int, work: Path) -> d
                     sent = await http.post(path, json={"role": "user", "content": f"message {i} of client {c}"})
                     sent.raise_for_status()
                     latencies.append(time.perf_counter() - started)
+                stored = await http.get(path, params={"limit": per_client[c]})  # every acknowledged message is there
+                stored.raise_for_status()
+                if len(stored.json()) != per_client[c]:
+                    raise SystemExit(f"client {c}: {per_client[c]} acknowledged, {len(stored.json())} stored")
 
         began = time.perf_counter()
         await asyncio.gather(*(client(c) for c in range(clients)))
-        elapsed = time.perf_counter() - began
+        elapsed = time.perf_counter() - began  # includes the read-back: one GET per client
     return {"requests_per_s": requests / elapsed, "p95_ms": 1000 * statistics.quantiles(latencies, n=20)[18],
             "seconds": elapsed}
 

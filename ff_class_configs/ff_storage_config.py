@@ -69,10 +69,10 @@ class FFStorageConfigDTO(FFConfigSection):
     @field_validator("artifacts_url")
     @classmethod
     def _store_url(cls, value: str | None) -> str | None:
-        """A store URL has a scheme and a bucket; a plain path belongs in base_path, not here."""
+        """An S3 URL with a bucket: only S3 stores keep the checksum each artifact is verified against."""
         if value is None or value == "":
             return None
         scheme, sep, rest = value.partition("://")
-        if not sep or not scheme or scheme.lower() in ("file", "local") or not rest.strip("/"):
-            raise ValueError("must be an object store URL such as s3://bucket/prefix")
+        if not sep or scheme.lower() not in ("s3", "s3a") or not rest.strip("/"):
+            raise ValueError("must be an S3 URL such as s3://bucket/prefix (AWS S3 or an S3-compatible store)")
         return value.rstrip("/")

@@ -44,6 +44,7 @@ ENDPOINT_ENV = "FF_S3_ENDPOINT_URL"
 SHA256_METADATA = "ff-sha256"
 _KEY_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=+:-]*$")
 _LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
+_S3_PROTOCOLS = frozenset({"s3", "s3a"})
 #: botocore's own retries and timeouts, so an endpoint that is down fails in seconds, not minutes.
 _S3_CONFIG = {"connect_timeout": 5, "read_timeout": 60, "retries": {"max_attempts": 3, "mode": "standard"}}
 
@@ -78,6 +79,9 @@ class FFArtifactStore:
         if not is_store_url(url):
             raise FFValidationError(f"not an object store URL (scheme://bucket/prefix): {url!r}", field="url", value=url)
         scheme, _, rest = url.partition("://")
+        if scheme.lower() not in _S3_PROTOCOLS and filesystem is None:
+            # Other fsspec stores keep no user metadata, so a checksum could not be recorded and checked.
+            raise FFValidationError(f"only s3:// stores (AWS S3 or S3-compatible) are supported, not {scheme}://", field="url", value=url)
         root = rest.strip("/")
         if not root:
             raise FFValidationError(f"object store URL names no bucket: {url!r}", field="url", value=url)
@@ -105,7 +109,7 @@ class FFArtifactStore:
     def _where(self) -> str:
         """The store and, for an S3-compatible endpoint, its host:port (no user info)."""
         endpoint = self._options.get("endpoint_url") or os.environ.get(ENDPOINT_ENV)
-        if self._protocol in ("s3", "s3a") and endpoint:
+        if endpoint:
             parts = urlsplit(str(endpoint))
             return f"{self.url} at {parts.hostname}{f':{parts.port}' if parts.port else ''}"
         return self.url
@@ -116,7 +120,7 @@ class FFArtifactStore:
                 import fsspec
 
                 options = dict(self._options)
-                if self._protocol in ("s3", "s3a"):
+                if self._protocol in _S3_PROTOCOLS:
                     import s3fs  # noqa: F401 - the `scale` extra; its absence is a readable error
 
                     endpoint = options.pop("endpoint_url", None) or os.environ.get(ENDPOINT_ENV)
@@ -199,8 +203,9 @@ class FFArtifactStore:
             self._same_or_conflict(key, sha)
         return self._verified_ref(key, sha, source.stat().st_size)
 
-    def _metadata(self, sha: str) -> dict[str, Any]:
-        return {"Metadata": {SHA256_METADATA: sha}} if self._protocol in ("s3", "s3a") else {}
+    @staticmethod
+    def _metadata(sha: str) -> dict[str, Any]:
+        return {"Metadata": {SHA256_METADATA: sha}}
 
     def _same_or_conflict(self, key: str, sha: str) -> None:
         if self.stored_sha256(key) != sha:
@@ -222,9 +227,7 @@ class FFArtifactStore:
         fs = self._filesystem()
         path = self._path(key)
         with self._translated("read metadata of", key):
-            if self._protocol in ("s3", "s3a"):
-                return str(fs.metadata(path, refresh=True).get(SHA256_METADATA, ""))
-            return ff_sha256_bytes(fs.cat_file(path))  # stores without metadata: the bytes are the record
+            return str(fs.metadata(path, refresh=True).get(SHA256_METADATA, ""))
 
     def get_bytes(self, key: str) -> bytes:
         """The object's bytes, verified against its recorded SHA-256."""

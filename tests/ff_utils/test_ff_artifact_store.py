@@ -134,7 +134,7 @@ def test_which_locations_are_stores(location: str, remote: bool) -> None:
     assert is_store_url(location) is remote
 
 
-@pytest.mark.parametrize("url", ["ff_reports", "s3://", "s3:///"])
+@pytest.mark.parametrize("url", ["ff_reports", "s3://", "s3:///", "gs://bucket/x", "memory://x"])
 def test_a_store_needs_a_scheme_and_a_bucket(url: str) -> None:
     with pytest.raises(FFValidationError):
         FFArtifactStore(url)

@@ -148,6 +148,7 @@ def _staging_config(config: FFConfigurationManagerConfigDTO, staging: Path) -> F
     updated = config.model_copy(deep=True)
     updated.storage.base_path = staging
     updated.storage.durability = "never"
+    updated.storage.artifacts_url = None  # the staging managers never upload; only the backup goes to the store
     return updated
 
 

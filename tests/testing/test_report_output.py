@@ -107,11 +107,12 @@ def test_run_and_report_with_an_object_store_output(
     for name in [n for n in __import__("os").environ if n.startswith("FF_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("FF_S3_ENDPOINT_URL", s3.endpoint)
+    monkeypatch.setenv("FF_STORAGE__ARTIFACTS_URL", s3.url("prod"))  # the product's store: a test run never writes there
     monkeypatch.chdir(tmp_path)
     url = s3.url("ci")
     code, out = _cli(["run", "migration", "--output", url, "--formats", "json,junit"])
     assert code == 0, out
-    assert f"json: {url}/run_" in out
+    assert f"json: {url}/run_" in out and s3.keys("prod/") == []
     # A planted defect turns the run red; its report still reaches the store's history.
     original = FFMemoryLayerManager.import_messages
 

@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from testing.cluster import FFLocalCluster  # noqa: E402
+from testing.cluster import FFLocalCluster
 
 
 async def _measure(instances: int, clients: int, requests: int, work: Path) -> dict[str, float]:

@@ -14,7 +14,12 @@ import main
 from ff_managers.ff_memory_layer_manager import FFMemoryLayerManager
 from ff_utils.ff_artifact_store import FFArtifactStore
 from ff_utils.ff_errors import FFArtifactStoreError
-from testing._report_output import INDEX_PREFIX, FFReportOutput, index_key, parse_index_key
+from testing._report_output import (
+    INDEX_PREFIX,
+    FFReportOutput,
+    index_key,
+    parse_index_key,
+)
 from testing.reporting import FFRunHistory, write_reports
 from testing.reporting.sample import build_sample_history
 from tests._s3 import S3Endpoint

@@ -152,3 +152,20 @@ def test_bench_writes_its_json_to_the_store_once(s3: S3Endpoint, tmp_path: Path,
     assert data["quick"] is True
     code, _ = _cli(argv)  # a second run never replaces the first one's figures
     assert code == 2
+
+
+def test_the_index_object_is_written_only_after_the_history_report(
+    s3: S3Endpoint, staging: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = build_sample_history(1)[0]
+    original = FFArtifactStore.put_file
+
+    def history_upload_dies(self, key, source, **kwargs):
+        if key.startswith("history/"):
+            raise FFArtifactStoreError("connection reset", reason="unreachable")
+        return original(self, key, source, **kwargs)
+
+    monkeypatch.setattr(FFArtifactStore, "put_file", history_upload_dies)
+    with pytest.raises(FFArtifactStoreError):
+        _publish(s3, report)
+    assert s3.keys("reports/history/") == [] and f"reports/{report.report_id}.json" in s3.keys("reports/")

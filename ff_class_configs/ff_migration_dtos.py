@@ -254,6 +254,7 @@ class FFMigrationStateDTO(_DTO):
     phase: Literal["prepared", "staged", "swapping", "done", "rolled_back"]
     started_at: datetime
     backup_dir: str = Field("", description="copy of the target as it was; empty when it did not exist")
+    backup_url: str = Field("", description="the backup's write-once copy in the artifact store (storage.artifacts_url); empty when none")
     manifest_before_path: str = Field("", description="manifest of the target as it was")
     manifest_before_digest: str = ""
     staging_digest: str = Field("", description="manifest digest of the verified staging copy")

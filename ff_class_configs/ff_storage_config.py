@@ -5,9 +5,9 @@ never a value in the configuration itself, so a config file can be shared withou
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ff_class_configs._section import FFConfigSection
 
@@ -51,3 +51,28 @@ class FFStorageConfigDTO(FFConfigSection):
         description="name of the environment variable read for the key (base64) when no key file is set; "
         "the key itself is never part of the configuration",
     )
+    artifacts_url: str | None = Field(
+        None,
+        description="object store for immutable artifacts (migration backups, attachment bytes), e.g. "
+        "s3://bucket/prefix; each is uploaded once its local copy is durable and checksum-verified, and read "
+        "back from there when the local copy is gone. Unset: local disk only. JSONL logs always stay local "
+        "(S3 has no append and no locks). Needs the `scale` extra",
+    )
+    artifacts_options: dict[str, Any] = Field(
+        default_factory=dict,
+        repr=False,
+        description="fsspec storage options of artifacts_url (e.g. endpoint_url, region_name); prefer the "
+        "standard AWS variables or profiles for credentials. FF_S3_ENDPOINT_URL sets the endpoint of an "
+        "S3-compatible store. Never logged",
+    )
+
+    @field_validator("artifacts_url")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        """An S3 URL with a bucket: only S3 stores keep the checksum each artifact is verified against."""
+        if value is None or value == "":
+            return None
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in ("s3", "s3a") or not rest.strip("/"):
+            raise ValueError("must be an S3 URL such as s3://bucket/prefix (AWS S3 or an S3-compatible store)")
+        return value.rstrip("/")

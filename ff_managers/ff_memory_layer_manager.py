@@ -53,6 +53,7 @@ from ff_managers._memory.layers import MemoryLayers
 from ff_managers._memory.layout import MemoryLayout
 from ff_managers._memory.messages import Messages
 from ff_managers._memory.profiles import Profiles
+from ff_managers._memory.remote_attachments import RemoteAttachments
 from ff_managers._memory.retention import RetentionPlanner, plan_retention
 from ff_managers._memory.retention_pass import MemoryRetention
 from ff_managers._core.checks import check_content, check_limit, check_text, timestamp
@@ -91,7 +92,7 @@ class FFMemoryLayerManager(FFComponentBase):
         self._max_chars = max_chars = config.storage.max_content_chars
         store, layout = self.store, MemoryLayout(self.store)
         self._sessions = Sessions(store, layout, policy, self.clock)
-        self._messages = Messages(store, layout, policy, self.clock, max_chars=max_chars)
+        self._messages = Messages(store, layout, policy, self.clock, max_chars=max_chars, remote=RemoteAttachments.from_config(store, config.storage))
         self._profiles = Profiles(store, layout, policy, self.clock)
         self._layers = MemoryLayers(store, layout, policy, self.clock)
         self._retention = MemoryRetention(self._layers, policy, max_content_chars=max_chars)

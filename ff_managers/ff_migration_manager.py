@@ -48,7 +48,9 @@ only ever read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_migration_dtos import (
@@ -143,16 +145,18 @@ class FFMigrationManager:
         return ff_verify_manifest(base, base / FF_MANIFEST_NAME)
 
     @staticmethod
-    def rollback(root: Path | str) -> FFManifest:
+    def rollback(root: Path | str, *, artifacts_options: Mapping[str, Any] | None = None) -> FFManifest:
         """Restore ``root`` from the backup taken by its last migration; return its manifest.
 
         A target that did not exist before the migration is removed (empty manifest). Anything
         written to the root since the migration is discarded with it: ask
         :meth:`changes_since_migration` first (the CLI refuses unless ``--force``). Raises
         FFNotFoundError when no migration is recorded, FFConflictError when the last one did not
-        finish, FFStorageError when the backup does not match the manifest taken before.
+        finish, FFStorageError when the backup does not match the manifest taken before. A local
+        backup that is gone is fetched from the artifact store the migration uploaded it to
+        (``artifacts_options``: that store's fsspec options; FFArtifactStoreError when it fails).
         """
-        _state, manifest = rollback(root)
+        _state, manifest = rollback(root, artifacts_options)
         return manifest
 
     @staticmethod

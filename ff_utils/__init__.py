@@ -5,6 +5,7 @@ worker threads.
 """
 
 from ff_utils.ff_errors import (
+    FFArtifactStoreError,
     FFConfigError,
     FFConflictError,
     FFCorruptionError,
@@ -30,6 +31,7 @@ from ff_utils.ff_json_utils import (
 from ff_utils.ff_logging import get_logger
 
 __all__ = [
+    "FFArtifactStoreError",
     "FFConfigError",
     "FFConflictError",
     "FFCorruptionError",

@@ -37,6 +37,7 @@ __all__ = [
     "FFConflictError",
     "FFStorageError",
     "FFCorruptionError",
+    "FFArtifactStoreError",
     "FFSandboxViolationError",
     "FFTimeoutError",
     "ff_translate_errors",
@@ -96,6 +97,19 @@ class FFStorageError(FFError):
 
 class FFCorruptionError(FFStorageError):
     """A file on disk cannot be parsed as what FF Platform wrote there."""
+
+
+class FFArtifactStoreError(FFStorageError):
+    """The object store of immutable artifacts (reports, backups, attachments) failed or lied.
+
+    ``reason`` says which, for callers and tests: ``bucket_missing``, ``access_denied``,
+    ``unreachable``, ``not_found``, ``checksum_mismatch``, ``conflict``, ``missing_dependency`` or
+    ``error``. The message is one line naming the store's URL, never a credential.
+    """
+
+    def __init__(self, message: str, *, reason: str = "error", **context: Any) -> None:
+        super().__init__(message, **context)
+        self.reason = reason
 
 
 class FFSandboxViolationError(FFError):

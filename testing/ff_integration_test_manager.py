@@ -149,6 +149,7 @@ class FFIntegrationTestManager:
             raise FFValidationError(f"test data root {self.data_root} is not empty", field="data_dir", path=self.data_root)
         await asyncio.to_thread(ff_ensure_directory, self.data_root)
         config = self.base_config.with_base_path(self.data_root)
+        config.storage.artifacts_url = None  # a run's synthetic data never goes to the configured artifact store
         data = generate_synthetic_data(self.testing.seed)
         self.context = await FFTestContext.create(
             config,

@@ -3,6 +3,8 @@
 - ``config``: defaults with the data root in the test's own tmp_path, immune to the machine's FF_* variables.
 - ``fake_clock``: one hand-moved clock (tests._fakes.FakeClock) to inject as ``clock=``.
 - ``tree_snapshot``: the function that snapshots a tree, to prove a refused call wrote nothing.
+- ``s3``: a moto S3 server on 127.0.0.1 (port 0) with one fresh bucket, stopped after the test
+  (tests._s3; needs the ``test`` extra's moto[server] and the ``scale`` extra's s3fs).
 - ``sample_report``: the sample validation report, built once per session (it is immutable;
   tests that need a variant call ``testing.reporting.sample.build_sample_report`` themselves).
 """
@@ -24,6 +26,14 @@ from tests._fakes import tree_snapshot as _tree_snapshot
 def config(tmp_path: Path) -> FFConfigurationManagerConfigDTO:
     """Defaults with the data root at tmp_path; environ={} so the machine's FF_* variables cannot leak in."""
     return load_config(base_path=tmp_path, environ={})
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    from tests._s3 import moto_s3
+
+    with moto_s3(monkeypatch, tmp_path) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from ff_managers._core.checks import check_json_object, timestamp
 from ff_managers._memory.history_page import tail_page
 from ff_managers._memory.layout import MESSAGES_LOG, SESSION_DOC, MemoryLayout
 from ff_managers._memory.message_ids import FFMessageIdIndex, same_message
+from ff_managers._memory.remote_attachments import RemoteAttachments
 from ff_managers._memory.stored import tail_records
 from ff_managers._memory.validation import check_record_size, check_role, message_from_import, prepare_attachments
 from ff_managers.ff_component_base import Clock
@@ -93,8 +94,12 @@ class Messages:
         clock: Clock,
         *,
         max_chars: int,
+        remote: RemoteAttachments | None = None,
     ) -> None:
-        """Appends go through ``store.io``, which the manager's shutdown drains and ends."""
+        """Appends go through ``store.io``, which the manager's shutdown drains and ends.
+
+        ``remote``: the artifact store attachment bytes are also uploaded to (``storage.artifacts_url``).
+        """
         self.store = store
         self.layout = layout
         self.policy = policy
@@ -103,6 +108,7 @@ class Messages:
         self._job = self._write_batch  # one bound method: the I/O thread groups by (job, key)
         self._known: dict[tuple[str, str], SessionFiles] = {}
         self._ids = FFMessageIdIndex(store)
+        self.remote = remote
 
     # ------------------------------------------------------------------ paths
 
@@ -210,8 +216,18 @@ class Messages:
             outcomes, records = self._sort_out(files, [new])
             if not records:
                 return _settled(outcomes[0])
-            for attachment_id, data in new.blobs:
-                self.store.write_bytes(self.layout.attachment(files.user_id, files.session_id, attachment_id), data)
+            written: list[Path] = []
+            try:
+                for attachment_id, data in new.blobs:
+                    path = self.layout.attachment(files.user_id, files.session_id, attachment_id)
+                    self.store.write_bytes(path, data)
+                    written.append(path)
+                    if self.remote is not None:  # after the durable local write; before the message names it
+                        self.remote.upload(path, files.user_id, files.session_id, attachment_id, data)
+            except BaseException:
+                if self.remote is not None:
+                    RemoteAttachments.discard(written)  # no message names them: nothing half-written
+                raise
             self._append_checked(files, records)
         return None
 
@@ -322,6 +338,10 @@ class Messages:
         files = self.session(user_id, session_id)
         path = self.layout.attachment(user_id, session_id, attachment_id)
         self._require(files)
+        if not self.store.exists(path) and self.remote is not None and self.remote.artifacts.exists(
+            RemoteAttachments.key(user_id, session_id, attachment_id)
+        ):
+            self.remote.fetch(path, user_id, session_id, attachment_id)  # the local copy is gone: bring it back
         if not self.store.exists(path):
             raise FFNotFoundError(f"attachment {attachment_id!r} not found", kind="attachment", key=attachment_id)
         return self.store.read_bytes(path, max_bytes=self.policy.max_attachment_bytes)

@@ -23,10 +23,13 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ff_class_configs.ff_migration_dtos import FFMigrationStateDTO
+from ff_managers._migration.backup_remote import fetch_backup
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFStorageError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_diff_manifests, ff_sha256_bytes
@@ -207,11 +210,13 @@ def swap_in(state: FFMigrationStateDTO) -> None:
     write_state(state)
 
 
-def rollback(target: Path | str) -> tuple[FFMigrationStateDTO, FFManifest]:
+def rollback(target: Path | str, artifacts_options: Mapping[str, Any] | None = None) -> tuple[FFMigrationStateDTO, FFManifest]:
     """Restore the target as it was before its last migration; return the journal and the new manifest.
 
     The backup is copied to a sibling first and checked against the manifest taken before the
-    migration, so a damaged backup never replaces the target. Raises FFNotFoundError when the
+    migration, so a damaged backup never replaces the target. A local backup that is gone is
+    fetched from the artifact store when the journal names a stored copy (``artifacts_options``:
+    the store's fsspec options). Raises FFNotFoundError when the
     target has no migration to roll back, FFStorageError when the restored tree differs.
     """
     state = recover(target)
@@ -225,7 +230,10 @@ def rollback(target: Path | str) -> tuple[FFMigrationStateDTO, FFManifest]:
     if state.target_existed:
         restore = work / state.run_id / "restore"
         ff_remove_tree(restore)
-        copy_tree(Path(state.backup_dir), restore)
+        if state.backup_url and not Path(state.backup_dir).is_dir():
+            fetch_backup(state, restore, artifacts_options)
+        else:
+            copy_tree(Path(state.backup_dir), restore)
         restored = ff_build_manifest(restore)
         if manifest_digest(restored) != state.manifest_before_digest:
             ff_remove_tree(restore)

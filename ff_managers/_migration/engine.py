@@ -50,6 +50,7 @@ from ff_managers._migration.backup import (
     work_store,
     write_state,
 )
+from ff_managers._migration.backup_remote import backup_store, upload_backup
 from ff_managers._migration.compare import compare_source_target
 from ff_managers._migration.drift import MANIFEST_AFTER
 from ff_managers._migration.legacy_files import entry_kind
@@ -147,6 +148,7 @@ def _staging_config(config: FFConfigurationManagerConfigDTO, staging: Path) -> F
     updated = config.model_copy(deep=True)
     updated.storage.base_path = staging
     updated.storage.durability = "never"
+    updated.storage.artifacts_url = None  # the staging managers never upload; only the backup goes to the store
     return updated
 
 
@@ -262,6 +264,7 @@ async def migrate_root(
         return _already_current(src, dst, in_place, version, started, previous)
     reader, importer = _prepare(src, config, reader_class)
     importer.check_policy()  # abort policy: raise before a single byte is written
+    remote = backup_store(config)  # an unreachable artifact store stops the run here, nothing written
     source_manifest = ff_build_manifest(src)
     work = ff_ensure_directory(work_dir_for(dst))
     run_id = f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{ff_new_id()[:8]}"
@@ -282,6 +285,8 @@ async def migrate_root(
         if manifest_digest(ff_build_manifest(backup)) != state.manifest_before_digest:
             raise FFStorageError("the backup copy does not match the target's manifest", path=backup)
         state.backup_dir = str(backup)
+        if remote is not None:
+            state.backup_url = upload_backup(remote, state, backup)
         write_state(state)
     staging = work / "staging"
     ff_remove_tree(staging)

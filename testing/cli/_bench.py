@@ -10,13 +10,16 @@ from rich.console import Console
 from ff_class_configs import FFConfigurationManagerConfigDTO
 
 from ._registry import EXIT_OK, command
+from ._runs import output_location
 
 __all__ = ["cmd_bench"]
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller workloads (a few minutes instead of ~20)")
-    parser.add_argument("--output", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument("--output", type=output_location,
+                        help="also write the results as JSON to this file, or to an object store URL such as "
+                        "s3://bucket/prefix/bench.json (written once, with its SHA-256)")
     parser.add_argument("--workloads", help="comma-separated subset (default: all)")
     parser.add_argument("--work-dir", type=Path, help="where scratch data goes (default: the system temp folder)")
 
@@ -31,6 +34,19 @@ def cmd_bench(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO,
         report = run_benchmarks(quick=args.quick, workloads=workloads, work_dir=args.work_dir, progress=status.update)
     console.print(cases_table(report))
     console.print(comparisons_table(report))
-    if args.output:
+    if isinstance(args.output, str):  # an object store URL: write locally, upload once, verified
+        console.print(f"json: {_upload(report, args.output, config, write_report)}", markup=False, highlight=False)
+    elif args.output:
         console.print(f"json: {write_report(report, args.output)}")
     return EXIT_OK
+
+
+def _upload(report, url: str, config: FFConfigurationManagerConfigDTO, write_report) -> str:
+    import tempfile
+
+    from ff_utils.ff_artifact_store import FFArtifactStore
+
+    base, _, name = url.rstrip("/").rpartition("/")
+    store = FFArtifactStore(base, config.storage.artifacts_options)
+    with tempfile.TemporaryDirectory(prefix="ff_bench_") as folder:
+        return store.put_file(name, write_report(report, Path(folder) / name)).url

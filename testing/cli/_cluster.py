@@ -39,6 +39,12 @@ def _instances(text: str) -> int:
     return int(text)
 
 
+def _output_location(text: str) -> Path | str:
+    from ._runs import output_location
+
+    return output_location(text)
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -76,7 +82,8 @@ def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--timeout", type=_seconds, default=2.0, help="seconds to wait for each /health/ready (default 2)")
     test = sub.add_parser("test", help="run the cross-system suite against the running cluster")
     _locate(test)
-    test.add_argument("--output", type=Path, default=Path("ff_reports"), help="where reports and history go (default ./ff_reports)")
+    test.add_argument("--output", type=_output_location, default=Path("ff_reports"),
+                      help="where reports and history go: a folder (default ./ff_reports) or s3://bucket/prefix")
     test.add_argument("--profile", choices=["quick", "full"], help="load profile of the suite")
     test.add_argument("--formats", help="comma-separated: json,html,pdf,junit (default: all)")
     test.add_argument("--seed", type=int, help="seed of the synthetic test data")

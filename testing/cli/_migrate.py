@@ -218,7 +218,7 @@ def cmd_rollback(args: argparse.Namespace, config: FFConfigurationManagerConfigD
         if drift.changed:
             console.print(f"--force: discarding what changed in {args.dir} after the migration:", markup=False, highlight=False)
             _print_drift(drift, console)
-    manifest = FFMigrationManager.rollback(args.dir)
+    manifest = FFMigrationManager.rollback(args.dir, artifacts_options=config.storage.artifacts_options)
     if not Path(args.dir).exists():
         console.print(f"{args.dir}: removed (it did not exist before the migration)", markup=False, highlight=False)
     else:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import os
+import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -19,7 +22,10 @@ _SUITE_ALIASES = {"use-cases": "use_cases", "use_cases": "use_cases", "cross-sys
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="folder for the run's fresh test data (default: inside the run folder)")
-    parser.add_argument("--output", type=Path, default=Path("ff_reports"), help="where reports and history go (default ./ff_reports)")
+    parser.add_argument("--output", type=output_location, default=Path("ff_reports"),
+                        help="where reports and history go: a folder (default ./ff_reports) or an object store URL such as "
+                        "s3://bucket/prefix (the `scale` extra; credentials from the AWS variables, endpoint from "
+                        "FF_S3_ENDPOINT_URL or storage.artifacts_options)")
     parser.add_argument("--profile", choices=["quick", "full"], help="performance profile (quick: ~10 s load)")
     parser.add_argument("--formats", help="comma-separated: json,html,pdf,junit (default: all)")
     parser.add_argument("--parallel", type=int, help="tests run at once (max_parallel_tests)")
@@ -31,6 +37,13 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the newest N run folders under OUTPUT/runs/ (test data, results log) and delete "
                         "older ones; the current run is always kept, every report stays in OUTPUT/history/, and "
                         "test data put elsewhere with --data-dir is not touched (default 10)")
+
+
+def output_location(text: str) -> Path | str:
+    """A folder as a Path; an object store URL kept as text (a Path would fold its ``//``)."""
+    from ff_utils.ff_artifact_store import is_store_url
+
+    return text if is_store_url(text) else Path(text)
 
 
 def _at_least_one(text: str) -> int:
@@ -53,6 +66,17 @@ def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None
 
 
 def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int) -> int:
+    """Run, print, write the reports; with an object store URL as output, through a staging folder."""
+    from testing._report_output import FFReportOutput
+
+    testing = config.integration_testing
+    with FFReportOutput(options.output_dir, config.storage.artifacts_options, history_runs=testing.history_runs_shown) as output:
+        if not output.remote:
+            return _run_and_print(options, config, console, keep_runs)
+        return _run_and_print(dataclasses.replace(options, output_dir=output.local), config, console, keep_runs, output)
+
+
+def _run_and_print(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int, output=None) -> int:
     from testing._progress import FFRichProgress, gates_table, performance_table, summary_table
     from testing._run_retention import prune_run_folders
     from testing.ff_run_all import run_suites
@@ -63,8 +87,13 @@ def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: C
     if (load := performance_table(outcome.report)) is not None:
         console.print(load)
     console.print(gates_table(outcome.report))
+    if output is not None:
+        output.publish(outcome.report)
     for report_format, path in outcome.paths.items():
-        console.print(f"{report_format:>5}: {path}", markup=False, highlight=False)
+        shown = output.url_of(path) if output is not None else path
+        console.print(f"{report_format:>5}: {shown}", markup=False, highlight=False)
+    if output is not None:
+        return outcome.exit_code
     pruned = prune_run_folders(options.output_dir, keep_runs, current=outcome.report.report_id)
     if pruned.removed:
         console.print(f"pruned {len(pruned.removed)} old run folder(s) under {options.output_dir / 'runs'} "
@@ -92,13 +121,24 @@ def cmd_run(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, c
 def _report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_id", help="a run id from the history (see the output folder's history/)")
     parser.add_argument("--formats", default="pdf", help="comma-separated: json,html,pdf,junit (default pdf)")
-    parser.add_argument("--output", type=Path, default=Path("ff_reports"), help="the output folder of the run")
+    parser.add_argument("--output", type=output_location, default=Path("ff_reports"),
+                        help="the output folder of the run, or the object store URL it went to")
+    parser.add_argument("--to", type=Path, default=Path(),
+                        help="with an object store URL as --output: the local folder the re-rendered files go to (default .)")
 
 
 @command("report", "re-render the reports of a stored run", _report_arguments)
 def cmd_report(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
+    from testing._report_output import FFReportOutput
     from testing.reporting import rerender
 
-    for report_format, path in rerender(args.output, args.run_id, args.formats).items():
-        console.print(f"{report_format:>5}: {path}")
+    testing = config.integration_testing
+    with FFReportOutput(args.output, config.storage.artifacts_options, history_runs=testing.history_runs_shown) as output:
+        if output.remote:  # the run and the runs before it come from the store; the files land in --to
+            output.pull_history(upto=args.run_id)
+        for report_format, path in rerender(output.local, args.run_id, args.formats, history_runs=testing.history_runs_shown).items():
+            if output.remote:
+                os.makedirs(args.to, exist_ok=True)
+                path = Path(shutil.move(path, args.to / path.name))
+            console.print(f"{report_format:>5}: {path}")
     return EXIT_OK

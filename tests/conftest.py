@@ -21,6 +21,8 @@ from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
 from tests._fakes import FakeClock
 from tests._fakes import tree_snapshot as _tree_snapshot
 
+pytest_plugins = ["tests._leftover_processes"]
+
 
 @pytest.fixture
 def config(tmp_path: Path) -> FFConfigurationManagerConfigDTO:

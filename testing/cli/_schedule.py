@@ -56,7 +56,12 @@ def child_output_dir(child: list[str]) -> Path:
 
 @command("schedule", "run a command (e.g. run-all) on a cron schedule in the foreground, never two runs at once", _schedule_arguments)
 def cmd_schedule(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.schedule import FFCronTrigger, FFScheduler, main_py_argv, parse_timezone
+    from testing.schedule import (
+        FFCronTrigger,
+        FFScheduler,
+        main_py_argv,
+        parse_timezone,
+    )
 
     child = args.child[1:] if args.child[:1] == ["--"] else list(args.child)
     if not child:

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ class FFScheduler:
 
     def __init__(
         self, trigger: FFTrigger, argv: Sequence[str], log_path: Path, *, max_runs: int | None = None,
-        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc), poll_s: float = 0.2, grace_s: float = 30.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC), poll_s: float = 0.2, grace_s: float = 30.0,
         env: Mapping[str, str] | None = None,
     ) -> None:  # fmt: skip
         if not argv:

@@ -1,0 +1,82 @@
+"""The Locust users of ``python main.py load``: loaded ONLY by Locust (``python -m locust -f <this file>``).
+
+Never import this module from the project or from pytest: importing ``locust`` monkey-patches the
+standard library through gevent (sockets, threads, ssl), which would change how everything else
+in that process behaves. ``testing.load`` runs Locust as a subprocess and reads its CSV files;
+tests/testing/load checks that neither ``locust`` nor ``gevent`` gets imported by the CLI.
+
+It imports nothing from the project either, so a worker machine needs only Locust and this file
+(``locust --worker -f -`` even fetches it from the master).
+
+Each simulated user creates one chat session under ``--ff-user-id`` (the user the API key acts
+for), then appends turns and reads the history, half and half: the operations ``append_turn`` and
+``read_history`` of the performance suite, under the same names, so the report lines them up with
+our own open-loop figures. ``constant_throughput(rate / users)`` paces each user, so all users
+together aim at ``--rate`` requests per second (Locust's ``-r`` is a spawn rate, not this).
+The key comes from the FFLOAD_API_KEY environment variable of the master (never on a command
+line, where ``ps`` shows it); the master forwards custom options to its workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from locust import HttpUser, constant_throughput, events, task
+
+_COUNTER = itertools.count()
+
+
+@events.init_command_line_parser.add_listener
+def _ff_arguments(parser) -> None:  # type: ignore[no-untyped-def]
+    parser.add_argument("--ff-rate-per-user", type=float, default=1.0, env_var="FFLOAD_RATE_PER_USER", include_in_web_ui=False,
+                        help="task runs per second of each simulated user")  # fmt: skip
+    parser.add_argument("--ff-user-id", default="load", env_var="FFLOAD_USER_ID", include_in_web_ui=False,
+                        help="the FF user the API key acts for")  # fmt: skip
+    parser.add_argument("--ff-api-key", default="", env_var="FFLOAD_API_KEY", include_in_web_ui=False,
+                        help="API key (set FFLOAD_API_KEY instead of passing it)")  # fmt: skip
+
+
+class FFServiceUser(HttpUser):
+    """One chat client of a ``serve`` instance."""
+
+    def wait_time(self) -> float:
+        return constant_throughput(self.environment.parsed_options.ff_rate_per_user)(self)
+
+    def on_start(self) -> None:
+        options = self.environment.parsed_options
+        self.client.headers["Authorization"] = f"Bearer {options.ff_api_key}"
+        self.user_id = options.ff_user_id
+        self.session_id: str | None = None
+        self.turn = 0
+        self.tag = f"{id(self):x}-{next(_COUNTER)}"
+        self._ensure_session()
+
+    def _ensure_session(self) -> bool:
+        if self.session_id is not None:
+            return True
+        with self.client.post(f"/v1/users/{self.user_id}/sessions", json={}, name="create_session", catch_response=True) as answer:
+            if answer.status_code != 201:
+                answer.failure(f"HTTP {answer.status_code}")
+                return False
+            self.session_id = answer.json()["session_id"]
+        return True
+
+    @task
+    def append_turn(self) -> None:
+        if not self._ensure_session():
+            return
+        self.turn += 1
+        body = {"role": "user", "content": f"load {self.tag} turn {self.turn}"}
+        with self.client.post(f"/v1/users/{self.user_id}/sessions/{self.session_id}/messages", json=body, name="append_turn",
+                              catch_response=True) as answer:  # fmt: skip
+            if answer.status_code != 201:
+                answer.failure(f"HTTP {answer.status_code}")
+
+    @task
+    def read_history(self) -> None:
+        if not self._ensure_session():
+            return
+        with self.client.get(f"/v1/users/{self.user_id}/sessions/{self.session_id}/messages", params={"limit": 20}, name="read_history",
+                             catch_response=True) as answer:  # fmt: skip
+            if answer.status_code != 200:
+                answer.failure(f"HTTP {answer.status_code}")

@@ -11,9 +11,9 @@ our open loop counts (coordinated omission); and Locust's percentiles include fa
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 from ff_class_configs.ff_test_result_dtos import FFPerformanceSummaryDTO
 
@@ -51,6 +51,14 @@ class FFDistributedLoadReportDTO(BaseModel):
     open_loop: FFPerformanceSummaryDTO | None = Field(None, description="our own open-loop driver on the same target, users and rate")
     open_loop_errors: list[str] = Field(default_factory=list, description="samples of the open loop's errors")
     problems: list[str] = Field(default_factory=list, description="why the run is red; empty when it passed")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed_fields(cls, data: Any) -> Any:
+        """Let a written report validate again: ``passed`` is derived from ``problems``."""
+        if isinstance(data, dict) and "passed" in data:
+            data = {k: v for k, v in data.items() if k != "passed"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property

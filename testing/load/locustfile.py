@@ -36,6 +36,14 @@ def _ff_arguments(parser) -> None:  # type: ignore[no-untyped-def]
                         help="API key (set FFLOAD_API_KEY instead of passing it)")  # fmt: skip
 
 
+def _fail(answer) -> None:  # type: ignore[no-untyped-def]
+    """Mark a request failed with its status, or with why there was none (status 0: no answer)."""
+    if answer.status_code:
+        answer.failure(f"HTTP {answer.status_code}")
+    else:
+        answer.failure(f"no answer: {answer.error!r}")
+
+
 class FFServiceUser(HttpUser):
     """One chat client of a ``serve`` instance."""
 
@@ -56,7 +64,7 @@ class FFServiceUser(HttpUser):
             return True
         with self.client.post(f"/v1/users/{self.user_id}/sessions", json={}, name="create_session", catch_response=True) as answer:
             if answer.status_code != 201:
-                answer.failure(f"HTTP {answer.status_code}")
+                _fail(answer)
                 return False
             self.session_id = answer.json()["session_id"]
         return True
@@ -70,7 +78,7 @@ class FFServiceUser(HttpUser):
         with self.client.post(f"/v1/users/{self.user_id}/sessions/{self.session_id}/messages", json=body, name="append_turn",
                               catch_response=True) as answer:  # fmt: skip
             if answer.status_code != 201:
-                answer.failure(f"HTTP {answer.status_code}")
+                _fail(answer)
 
     @task
     def read_history(self) -> None:
@@ -79,4 +87,4 @@ class FFServiceUser(HttpUser):
         with self.client.get(f"/v1/users/{self.user_id}/sessions/{self.session_id}/messages", params={"limit": 20}, name="read_history",
                              catch_response=True) as answer:  # fmt: skip
             if answer.status_code != 200:
-                answer.failure(f"HTTP {answer.status_code}")
+                _fail(answer)

@@ -1,8 +1,9 @@
 """Distributed load on Locust (``python main.py load``), beside our own open-loop figures.
 
 Locust runs only as a subprocess: nothing in this package imports ``locust`` (it monkey-patches
-the standard library through gevent). ``locustfile.py`` here is loaded by Locust alone and is
-deliberately not imported below.
+the standard library through gevent). ``locust_users/locustfile.py`` is loaded by Locust alone and is
+deliberately not imported below; it sits in ``locust_users/``, a folder without ``__init__.py``,
+so package walkers (pkgutil, tests/test_exported_members.py) never import it either.
 """
 
 from __future__ import annotations

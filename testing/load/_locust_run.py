@@ -30,7 +30,9 @@ from testing.faults.process import end_group
 
 __all__ = ["LOCUSTFILE", "FFLocustSpec", "free_port", "locust_version", "master_command", "run_local", "run_master", "run_worker", "worker_command"]
 
-LOCUSTFILE = Path(__file__).resolve().with_name("locustfile.py")
+LOCUSTFILE = Path(__file__).resolve().parent / "locust_users" / "locustfile.py"
+"""In a folder without ``__init__.py`` on purpose: package walkers (pkgutil, tests/test_exported_members.py)
+then never import it, and so never import Locust into their process."""
 GRACE_S = 30.0
 """Beyond the planned time: Locust's start-up (a second or two per process on a busy machine) and shutdown."""
 

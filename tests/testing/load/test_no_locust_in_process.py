@@ -33,7 +33,7 @@ def test_importing_the_cli_and_the_load_package_imports_no_locust_nor_gevent() -
 
 
 def test_the_probe_sees_locust_when_the_locustfile_is_imported() -> None:
-    assert _modules_after("import testing.load.locustfile") == "['gevent', 'gevent.monkey', 'locust']"
+    assert _modules_after("import testing.load.locust_users.locustfile") == "['gevent', 'gevent.monkey', 'locust']"
 
 
 def test_this_pytest_process_has_no_locust() -> None:
@@ -41,3 +41,14 @@ def test_this_pytest_process_has_no_locust() -> None:
     import testing.load  # noqa: F401
 
     assert "locust" not in sys.modules and "gevent" not in sys.modules
+
+
+def test_walking_and_importing_every_module_imports_no_locust() -> None:
+    """What tests/test_exported_members.py does: the locustfile's folder is not a package, so it is skipped."""
+    walk = (
+        "import importlib, pkgutil, testing\n"
+        "names = [i.name for i in pkgutil.walk_packages(testing.__path__, prefix='testing.')]\n"
+        "assert 'testing.load._run' in names and not [n for n in names if 'locust_users' in n], names\n"
+        "[importlib.import_module(n) for n in names]"
+    )
+    assert _modules_after(walk) == "[]"

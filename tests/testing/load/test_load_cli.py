@@ -23,8 +23,8 @@ from ff_class_configs import load_config
 from ff_class_configs.ff_load_dtos import FFDistributedLoadReportDTO
 from ff_managers import FFServiceManager
 from ff_managers.ff_data_root import ff_ensure_data_root
-from tests._cli import clean_cli_environment, run_cli
 from testing.load import free_port
+from tests._cli import clean_cli_environment, run_cli
 
 REPO = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.slow

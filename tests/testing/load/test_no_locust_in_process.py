@@ -37,7 +37,7 @@ def test_the_probe_sees_locust_when_the_locustfile_is_imported() -> None:
 
 
 def test_this_pytest_process_has_no_locust() -> None:
-    import testing.cli  # noqa: F401
+    import testing.cli
     import testing.load  # noqa: F401
 
     assert "locust" not in sys.modules and "gevent" not in sys.modules

@@ -21,28 +21,10 @@ from ff_utils.ff_logging import cli_logging
 from testing.runner import FFOutsideTestsFilter
 
 # Each module registers its commands on import; this order is the order `--help` lists them in.
-from . import (  # noqa: F401  # noqa: F401
-    _apikey,
-    _bench,
-    _cluster,
-    _data_root,
-    _distributed_load,
-    _keys,
-    _migrate,
-    _mutate,
-    _runs,
-    _schedule,
-    _serve,
-)
+from . import _data_root, _migrate, _runs, _bench, _serve, _apikey  # noqa: F401,I001
+from . import _keys, _cluster, _mutate, _schedule, _distributed_load  # noqa: F401
 from ._console import make_console
-from ._registry import (
-    COMMANDS,
-    EXIT_CHECK_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    command,
-    program_name,
-)
+from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command, program_name
 from ._version import distribution_version
 
 __all__ = ["COMMANDS", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "command", "main"]

@@ -24,12 +24,7 @@ def _bench_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("bench", "benchmark ours against SQLite, TinyDB, rank_bm25 and sha256sum (issue 8)", _bench_arguments)
 def cmd_bench(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.bench import (
-        cases_table,
-        comparisons_table,
-        run_benchmarks,
-        write_report,
-    )
+    from testing.bench import cases_table, comparisons_table, run_benchmarks, write_report
 
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()] if args.workloads else None
     with console.status("benchmarking") as status:

@@ -24,20 +24,9 @@ from rich.table import Table
 from ff_class_configs import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import SUITE_NAMES
 from ff_utils.ff_errors import FFNotFoundError, FFValidationError
-from testing.cluster import (
-    MAX_INSTANCES,
-    FFInstanceStatus,
-    FFLocalCluster,
-    default_run_dir,
-)
+from testing.cluster import MAX_INSTANCES, FFInstanceStatus, FFLocalCluster, default_run_dir
 
-from ._registry import (
-    EXIT_CHECK_FAILED,
-    EXIT_OK,
-    command,
-    data_dir_argument,
-    program_name,
-)
+from ._registry import EXIT_CHECK_FAILED, EXIT_OK, command, data_dir_argument, program_name
 
 __all__ = ["CROSS_SYSTEM_SUITE", "cmd_cluster"]
 
@@ -153,9 +142,7 @@ def cross_system_suite_available() -> bool:
 def _test(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, run_dir: Path, console: Console) -> int:
     if not cross_system_suite_available():
         raise FFNotFoundError("the cross-system suite (testing/suites/cross_system.py) is not in this build", kind="suite", key=CROSS_SYSTEM_SUITE)
-    from testing.ff_run_all import (
-        FFRunOptions,  # the reporting stack: imported only when a run follows
-    )
+    from testing.ff_run_all import FFRunOptions  # the reporting stack: imported only when a run follows
 
     from ._runs import _run_and_report
 

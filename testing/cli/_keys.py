@@ -17,18 +17,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ff_class_configs import FFConfigurationManagerConfigDTO
-from ff_managers.ff_data_root import (
-    FFEncryptionMetaDTO,
-    ff_read_meta,
-    ff_set_encryption,
-)
-from ff_utils.ff_encryption import (
-    FFKey,
-    ff_generate_key_text,
-    ff_parse_key,
-    ff_read_key_file,
-    ff_resolve_key,
-)
+from ff_managers.ff_data_root import FFEncryptionMetaDTO, ff_read_meta, ff_set_encryption
+from ff_utils.ff_encryption import FFKey, ff_generate_key_text, ff_parse_key, ff_read_key_file, ff_resolve_key
 from ff_utils.ff_errors import FFConfigError, FFValidationError, ff_translate_errors
 from ff_utils.ff_key_rotation import ff_reencrypt_tree
 

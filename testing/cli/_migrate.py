@@ -22,11 +22,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ff_class_configs import (
-    FFConfigurationManagerConfigDTO,
-    FFMigrationDriftDTO,
-    FFMigrationInfoDTO,
-)
+from ff_class_configs import FFConfigurationManagerConfigDTO, FFMigrationDriftDTO, FFMigrationInfoDTO
 from ff_managers import FFMigrationManager
 from ff_utils.ff_hashing import FF_MANIFEST_NAME
 

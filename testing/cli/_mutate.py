@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+
 from rich.console import Console
 
 from ff_class_configs import FFConfigurationManagerConfigDTO
@@ -77,14 +78,7 @@ def _survivor_diffs(workspace: Path, survivors: list[dict[str, str]], budget_s: 
 
 @command("mutate", "mutation testing of one package with mutmut, bounded in time (issue 20; nightly, not CI)", _mutate_arguments)
 def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.mutation import (
-        load_targets,
-        prepare_workspace,
-        run_mutmut,
-        tally_workspace,
-        update_scores_doc,
-        write_result,
-    )
+    from testing.mutation import load_targets, prepare_workspace, run_mutmut, tally_workspace, update_scores_doc, write_result
     from testing.mutation._targets import mutmut_settings
 
     pyproject = CHECKOUT / "pyproject.toml"

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from ff_class_configs import FFConfigurationManagerConfigDTO
 
-__all__ = ["COMMANDS", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "Command", "command", "data_dir_argument", "program_name"]
+__all__ = ["COMMANDS", "Command", "EXIT_CHECK_FAILED", "EXIT_OK", "EXIT_USAGE", "command", "data_dir_argument", "program_name"]
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -53,12 +53,7 @@ def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None
 
 
 def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int) -> int:
-    from testing._progress import (
-        FFRichProgress,
-        gates_table,
-        performance_table,
-        summary_table,
-    )
+    from testing._progress import FFRichProgress, gates_table, performance_table, summary_table
     from testing._run_retention import prune_run_folders
     from testing.ff_run_all import run_suites
 

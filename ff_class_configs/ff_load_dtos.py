@@ -38,7 +38,7 @@ class FFDistributedLoadReportDTO(BaseModel):
 
     report_id: str
     generated_at: datetime
-    target: str = Field(description="the base URL load was driven against")
+    targets: list[str] = Field(min_length=1, description="the base URLs load was driven against (users spread round robin)")
     mode: Literal["local", "master"] = Field(description="local: master and workers on this machine; master: workers elsewhere")
     users: int = Field(ge=1, description="simulated users over all workers")
     rate: float = Field(gt=0, description="target requests per second over all users")

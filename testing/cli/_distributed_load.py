@@ -1,6 +1,7 @@
 """`load`: drive load against `serve` instances with Locust's master/worker mode, beside our open loop.
 
-Modes: ``--workers K`` (default 1): a master and K workers on this machine; ``--master``: only the
+Targets: ``--target URL`` (repeatable) and/or ``--cluster-run-dir DIR`` (every instance of a running
+``cluster``, with its admin key unless a key is given). Modes: ``--workers K`` (default 1): a master and K workers on this machine; ``--master``: only the
 master, which waits for ``--expect-workers`` workers from other machines; ``--worker
 --master-host H``: one worker for a master elsewhere. Locust runs as a subprocess only (see
 ``testing.load``). The API key comes from ``--api-key-file`` or the FFLOAD_API_KEY variable, never
@@ -46,7 +47,8 @@ def _positive_float(text: str) -> float:
 
 
 def _load_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", help="base URL of a serve instance, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--target", action="append", help="base URL of a serve instance, e.g. http://127.0.0.1:8080 (repeatable: users are spread over them)")
+    parser.add_argument("--cluster-run-dir", type=Path, help="load every instance of a running `cluster` (its run dir); its admin key is used")
     parser.add_argument("--users", type=_positive_int, help="simulated users over all workers")
     parser.add_argument("--rate", type=_positive_float, help="target requests per second over all users")
     parser.add_argument("--duration", type=_positive_int, help="seconds of load (each driver)")
@@ -58,11 +60,30 @@ def _load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--master-port", type=port, help="the master's port (default: a free one locally, 5557 otherwise)")
     parser.add_argument("--expect-workers", type=_positive_int, default=1, help="--master: workers to wait for (default 1)")
     parser.add_argument("--api-key-file", type=Path, help="file holding the API key (default: the FFLOAD_API_KEY variable)")
-    parser.add_argument("--user-id", default="load", help="the user the key acts for (default: load)")
+    parser.add_argument("--user-id", default="load", help="the user whose sessions the load writes (the key must act for it; default: load)")
     parser.add_argument("--output", type=Path, default=Path("ff_reports") / "load", help="folder for the report and Locust's files (default ./ff_reports/load)")
     parser.add_argument("--no-open-loop", action="store_true", help="skip our own open-loop run (Locust only)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the open loop's request plan")
     parser.add_argument("--timeout", type=_positive_float, default=3600.0, help="--worker: seconds before the worker is ended (default 3600)")
+
+
+def _targets(args: argparse.Namespace) -> tuple[tuple[str, ...], str | None]:
+    """The base URLs to load and, for a cluster, its admin key. Raises FFValidationError for none or a
+    non-HTTP URL, FFNotFoundError when no cluster runs in ``--cluster-run-dir``."""
+    targets = [t.rstrip("/") for t in args.target or []]
+    key = None
+    if args.cluster_run_dir is not None:
+        from testing.cluster import FFLocalCluster
+
+        cluster = FFLocalCluster.attach(args.cluster_run_dir)
+        targets += [f"{'https' if i.tls else 'http'}://{i.host}:{i.http_port}" for i in cluster.instances]
+        key = cluster.token() if args.api_key_file is None and not os.environ.get("FFLOAD_API_KEY") else None
+    if not targets:
+        raise FFValidationError("missing --target (or --cluster-run-dir); needed unless --worker", field="target")
+    for target in targets:
+        if not target.startswith(("http://", "https://")):
+            raise FFValidationError(f"--target must be an http:// or https:// URL, got {target!r}", field="target")
+    return tuple(dict.fromkeys(targets)), key
 
 
 def _api_key(args: argparse.Namespace) -> str:
@@ -93,18 +114,17 @@ def cmd_load(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, 
         console.print(f"Locust worker for {args.master_host}:{args.master_port or 5557} (logs in {args.output})", highlight=False)
         code = asyncio.run(run_worker(args.master_host, args.master_port or 5557, args.output, args.timeout))
         return EXIT_OK if code == 0 else EXIT_CHECK_FAILED
-    missing = [f"--{name}" for name in ("target", "users", "rate", "duration") if getattr(args, name) is None]
+    targets, cluster_key = _targets(args)
+    missing = [f"--{name}" for name in ("users", "rate", "duration") if getattr(args, name) is None]
     if missing:
         raise FFValidationError(f"missing {', '.join(missing)} (needed unless --worker)", field=missing[0].lstrip("-"))
-    if not args.target.startswith(("http://", "https://")):
-        raise FFValidationError(f"--target must be an http:// or https:// URL, got {args.target!r}", field="target")
     options = FFLoadOptions(
-        target=args.target.rstrip("/"), users=args.users, rate=args.rate, duration=args.duration, api_key=_api_key(args),
+        targets=targets, users=args.users, rate=args.rate, duration=args.duration, api_key=cluster_key or _api_key(args),
         user_id=args.user_id, output_dir=args.output, mode="master" if args.master else "local",
         workers=args.expect_workers if args.master else (args.workers or 1), master_host=args.master_host,
         master_port=args.master_port, open_loop=not args.no_open_loop, seed=args.seed,
     )  # fmt: skip
-    with console.status(f"load on {options.target}: {options.users} users, {options.rate:g}/s, {options.duration}s per driver"):
+    with console.status(f"load on {', '.join(options.targets)}: {options.users} users, {options.rate:g}/s, {options.duration}s per driver"):
         report = asyncio.run(run_distributed_load(options))
     console.print(_table(report))
     for problem in report.problems:

@@ -58,7 +58,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 class FFLocustSpec:
     """One distributed Locust run."""
 
-    target: str
+    targets: tuple[str, ...]
+    """Base URLs of the serve instances; users are spread over them round robin."""
     users: int
     rate: float
     """Requests per second over all users (each user is paced to rate / users)."""
@@ -86,7 +87,7 @@ def master_command(spec: FFLocustSpec) -> list[str]:
         *_locust(), "--headless", "--master", "--master-bind-host", spec.master_host, "--master-bind-port", str(spec.master_port),
         "--expect-workers", str(spec.workers), "--expect-workers-max-wait", str(spec.expect_workers_wait),
         "-u", str(spec.users), "-r", str(spec.users), "-t", f"{spec.duration}s", "--stop-timeout", str(spec.stop_timeout),
-        "--csv", str(spec.csv_prefix), "--host", spec.target, "--only-summary",
+        "--csv", str(spec.csv_prefix), "--host", spec.targets[0], "--ff-targets", ",".join(spec.targets), "--only-summary",
         "--ff-rate-per-user", repr(spec.rate / spec.users),
     ]  # fmt: skip
 

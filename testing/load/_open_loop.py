@@ -10,6 +10,8 @@ down) makes every request of that user an error, so a failing target is red here
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import httpx
 
 from ff_class_configs.ff_test_result_dtos import FFPerformanceSummaryDTO
@@ -32,19 +34,20 @@ class _RequestFailed(Exception):
     """A request answered with an unexpected status (or never got a session)."""
 
 
-async def run_open_loop(target: str, api_key: str, user_id: str, *, users: int, rate: float, duration: float, seed: int = 0,
+async def run_open_loop(targets: Sequence[str], api_key: str, user_id: str, *, users: int, rate: float, duration: float, seed: int = 0,
                         drain_s: float = 10.0, timeout_s: float = 30.0) -> tuple[FFPerformanceSummaryDTO, list[str]]:  # fmt: skip
-    """The summary of one open-loop run and samples of its errors."""
+    """The summary of one open-loop run and samples of its errors; simulated user i drives ``targets[i % len]``."""
     profile = FFLoadProfile(users=users, rate=rate, duration=duration, drain_seconds=drain_s)
     plan = plan_requests(profile, FFWorkloadMix(OPEN_LOOP_MIX), seed)
     headers = {"Authorization": f"Bearer {api_key}"}
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=target, headers=headers, timeout=timeout_s, limits=limits) as http:
+    bases = [t.rstrip("/") for t in targets]
+    async with httpx.AsyncClient(headers=headers, timeout=timeout_s, limits=limits) as http:
         sessions: dict[int, str | None] = {}
         problems: dict[int, str] = {}
         for user in range(users):
             try:
-                answer = await http.post(f"/v1/users/{user_id}/sessions", json={})
+                answer = await http.post(f"{bases[user % len(bases)]}/v1/users/{user_id}/sessions", json={})
                 sessions[user] = answer.json()["session_id"] if answer.status_code == 201 else None
                 problems[user] = f"create_session: HTTP {answer.status_code}"
             except httpx.HTTPError as exc:
@@ -54,9 +57,9 @@ async def run_open_loop(target: str, api_key: str, user_id: str, *, users: int, 
             session = sessions[user]
             if session is None:
                 raise _RequestFailed(f"no session ({problems[user]})")
-            path = f"/v1/users/{user_id}/sessions/{session}/messages"
+            path = f"{bases[user % len(bases)]}/v1/users/{user_id}/sessions/{session}/messages"
             if operation == "append_turn":
-                answer, expected = await http.post(path, json={"role": "user", "content": f"open loop {user}"}), 201
+                answer, expected = await http.post(path, json={"role": "user", "content": f"open loop {user} via {bases[user % len(bases)]}"}), 201
             else:
                 answer, expected = await http.get(path, params={"limit": 20}), 200
             if answer.status_code != expected:

@@ -28,7 +28,7 @@ __all__ = ["FFLoadOptions", "run_distributed_load"]
 class FFLoadOptions:
     """What ``python main.py load`` was asked for (validated by the CLI)."""
 
-    target: str
+    targets: tuple[str, ...]
     users: int
     rate: float
     duration: int
@@ -53,10 +53,10 @@ async def run_distributed_load(options: FFLoadOptions) -> FFDistributedLoadRepor
     run_dir.mkdir(parents=True, exist_ok=True)
     open_loop, open_loop_errors = None, []
     if options.open_loop:
-        open_loop, open_loop_errors = await run_open_loop(options.target, options.api_key, options.user_id, users=options.users,
+        open_loop, open_loop_errors = await run_open_loop(options.targets, options.api_key, options.user_id, users=options.users,
                                                           rate=options.rate, duration=options.duration, seed=options.seed)  # fmt: skip
     port = options.master_port or (free_port(options.master_host) if options.mode == "local" else 5557)
-    spec = FFLocustSpec(target=options.target, users=options.users, rate=options.rate, duration=options.duration, workers=options.workers,
+    spec = FFLocustSpec(targets=options.targets, users=options.users, rate=options.rate, duration=options.duration, workers=options.workers,
                         csv_prefix=run_dir / "locust", master_host=options.master_host, master_port=port)  # fmt: skip
     env = {"FFLOAD_API_KEY": options.api_key, "FFLOAD_USER_ID": options.user_id}
     runner = run_local if options.mode == "local" else run_master
@@ -66,7 +66,7 @@ async def run_distributed_load(options: FFLoadOptions) -> FFDistributedLoadRepor
     except FFNotFoundError:
         locust, failures = None, []
     report = FFDistributedLoadReportDTO(
-        report_id=report_id, generated_at=datetime.now(UTC), target=options.target, mode=options.mode, users=options.users,
+        report_id=report_id, generated_at=datetime.now(UTC), targets=list(options.targets), mode=options.mode, users=options.users,
         rate=options.rate, duration_seconds=options.duration, workers=options.workers, locust_version=version, locust_exit_code=code,
         locust=locust, failures=failures, open_loop=open_loop, open_loop_errors=open_loop_errors,
     )  # fmt: skip

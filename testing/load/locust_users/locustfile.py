@@ -8,7 +8,8 @@ tests/testing/load checks that neither ``locust`` nor ``gevent`` gets imported b
 It imports nothing from the project either, so a worker machine needs only Locust and this file
 (``locust --worker -f -`` even fetches it from the master).
 
-Each simulated user creates one chat session under ``--ff-user-id`` (the user the API key acts
+Users are spread round robin over ``--ff-targets`` (several ``serve`` instances, e.g. a
+``cluster``; default: ``--host``). Each simulated user creates one chat session under ``--ff-user-id`` (the user the API key acts
 for), then appends turns and reads the history, half and half: the operations ``append_turn`` and
 ``read_history`` of the performance suite, under the same names, so the report lines them up with
 our own open-loop figures. ``constant_throughput(rate / users)`` paces each user, so all users
@@ -30,10 +31,21 @@ _COUNTER = itertools.count()
 def _ff_arguments(parser) -> None:  # type: ignore[no-untyped-def]
     parser.add_argument("--ff-rate-per-user", type=float, default=1.0, env_var="FFLOAD_RATE_PER_USER", include_in_web_ui=False,
                         help="task runs per second of each simulated user")  # fmt: skip
+    parser.add_argument("--ff-targets", default="", env_var="FFLOAD_TARGETS", include_in_web_ui=False,
+                        help="comma-separated base URLs of the serve instances (default: --host)")  # fmt: skip
     parser.add_argument("--ff-user-id", default="load", env_var="FFLOAD_USER_ID", include_in_web_ui=False,
                         help="the FF user the API key acts for")  # fmt: skip
     parser.add_argument("--ff-api-key", default="", env_var="FFLOAD_API_KEY", include_in_web_ui=False,
                         help="API key (set FFLOAD_API_KEY instead of passing it)")  # fmt: skip
+
+
+def _pick_target(options, environment) -> str:  # type: ignore[no-untyped-def]
+    """Spread users over the targets round robin across all workers: this worker's n-th user is
+    user ``n * workers + worker_index`` overall (the master forwards ``expect_workers``)."""
+    targets = [t.strip().rstrip("/") for t in (options.ff_targets or "").split(",") if t.strip()] or [environment.host.rstrip("/")]
+    workers = max(int(getattr(options, "expect_workers", 1) or 1), 1)
+    index = next(_COUNTER) * workers + int(getattr(environment.runner, "worker_index", 0) or 0)
+    return targets[index % len(targets)]
 
 
 def _fail(answer) -> None:  # type: ignore[no-untyped-def]
@@ -54,15 +66,16 @@ class FFServiceUser(HttpUser):
         options = self.environment.parsed_options
         self.client.headers["Authorization"] = f"Bearer {options.ff_api_key}"
         self.user_id = options.ff_user_id
+        self.base = _pick_target(options, self.environment)
         self.session_id: str | None = None
         self.turn = 0
-        self.tag = f"{id(self):x}-{next(_COUNTER)}"
+        self.tag = f"{id(self):x}"
         self._ensure_session()
 
     def _ensure_session(self) -> bool:
         if self.session_id is not None:
             return True
-        with self.client.post(f"/v1/users/{self.user_id}/sessions", json={}, name="create_session", catch_response=True) as answer:
+        with self.client.post(f"{self.base}/v1/users/{self.user_id}/sessions", json={}, name="create_session", catch_response=True) as answer:
             if answer.status_code != 201:
                 _fail(answer)
                 return False
@@ -74,8 +87,8 @@ class FFServiceUser(HttpUser):
         if not self._ensure_session():
             return
         self.turn += 1
-        body = {"role": "user", "content": f"load {self.tag} turn {self.turn}"}
-        with self.client.post(f"/v1/users/{self.user_id}/sessions/{self.session_id}/messages", json=body, name="append_turn",
+        body = {"role": "user", "content": f"load {self.tag} turn {self.turn} via {self.base}"}
+        with self.client.post(f"{self.base}/v1/users/{self.user_id}/sessions/{self.session_id}/messages", json=body, name="append_turn",
                               catch_response=True) as answer:  # fmt: skip
             if answer.status_code != 201:
                 _fail(answer)
@@ -84,7 +97,7 @@ class FFServiceUser(HttpUser):
     def read_history(self) -> None:
         if not self._ensure_session():
             return
-        with self.client.get(f"/v1/users/{self.user_id}/sessions/{self.session_id}/messages", params={"limit": 20}, name="read_history",
+        with self.client.get(f"{self.base}/v1/users/{self.user_id}/sessions/{self.session_id}/messages", params={"limit": 20}, name="read_history",
                              catch_response=True) as answer:  # fmt: skip
             if answer.status_code != 200:
                 _fail(answer)

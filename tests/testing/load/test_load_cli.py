@@ -7,6 +7,7 @@ through this process's descendants, the server through the fixture's finally.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -21,8 +22,9 @@ import pytest
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_load_dtos import FFDistributedLoadReportDTO
-from ff_managers import FFServiceManager
+from ff_managers import FFMemoryLayerManager, FFServiceManager
 from ff_managers.ff_data_root import ff_ensure_data_root
+from testing.cluster import FFLocalCluster
 from testing.load import free_port
 from tests._cli import clean_cli_environment, run_cli
 
@@ -156,3 +158,32 @@ def test_interrupting_load_ends_master_and_workers(server: tuple[str, Path], tmp
         for p in locust:
             if p.is_running():
                 p.kill()
+
+
+def _stop_cluster(run_dir: Path) -> None:
+    if (run_dir / "cluster.json").exists():
+        asyncio.run(FFLocalCluster.attach(run_dir).stop(grace_s=5.0))
+
+
+def test_load_against_a_cluster_spreads_users_over_every_instance(tmp_path: Path) -> None:
+    root, run_dir, out = tmp_path / "root", tmp_path / "cluster", tmp_path / "out"
+    try:
+        code, printed = run_cli("cluster", "start", "--instances", "2", "--data-dir", str(root), "--run-dir", str(run_dir), "--no-tcp", "--no-udp")
+        assert code == 0, printed
+        urls = {f"http://{i.host}:{i.http_port}" for i in FFLocalCluster.attach(run_dir).instances}
+        code, printed = run_cli("load", "--cluster-run-dir", str(run_dir), "--users", "4", "--rate", "8", "--duration", "3", "--workers", "2",
+                                "--output", str(out))  # fmt: skip
+        assert code == 0, printed
+        report = _report(out)
+        assert set(report.targets) == urls and report.workers == 2 and report.passed
+    finally:
+        _stop_cluster(run_dir)
+
+    async def contents() -> list[str]:
+        async with FFMemoryLayerManager(load_config(base_path=root, environ={})) as memory:
+            sessions = await memory.list_sessions("load")
+            return [m.content for s in sessions for m in await memory.get_messages("load", s.session_id, limit=100_000)]
+
+    written = asyncio.run(contents())
+    via = lambda prefix: {c.rsplit(" via ", 1)[1] for c in written if c.startswith(prefix)}
+    assert via("load ") == urls and via("open loop ") == urls  # Locust's and our users reached every instance

@@ -31,7 +31,7 @@ def _summary(ok: int, errors: int, name: str = "append_turn") -> FFPerformanceSu
 
 
 def _report(**changes) -> FFDistributedLoadReportDTO:
-    base = {"report_id": "load_x", "generated_at": datetime(2026, 12, 5, tzinfo=UTC), "target": "http://127.0.0.1:1", "mode": "local",
+    base = {"report_id": "load_x", "generated_at": datetime(2026, 12, 5, tzinfo=UTC), "targets": ["http://127.0.0.1:1"], "mode": "local",
             "users": 2, "rate": 4.0, "duration_seconds": 3, "workers": 1, "locust_exit_code": 0, "locust": _summary(10, 0),
             "open_loop": _summary(12, 0)}  # fmt: skip
     report = FFDistributedLoadReportDTO(**{**base, **changes})
@@ -70,13 +70,14 @@ def test_the_report_is_written_as_json_that_validates_again_and_escaped_html(tmp
 
 
 def test_locust_command_lines_use_the_documented_flags(tmp_path: Path) -> None:
-    spec = FFLocustSpec(target="http://127.0.0.1:9", users=4, rate=20.0, duration=5, workers=2, csv_prefix=tmp_path / "l", master_port=6000)
+    spec = FFLocustSpec(targets=("http://127.0.0.1:9", "http://127.0.0.1:10"), users=4, rate=20.0, duration=5, workers=2, csv_prefix=tmp_path / "l", master_port=6000)
     master = master_command(spec)
     assert master[1:5] == ["-m", "locust", "-f", str(LOCUSTFILE)] and LOCUSTFILE.is_file()
     flags = dict(itertools.pairwise(master[5:]))
     assert {"--headless", "--master", "--only-summary"} <= set(master)
     assert (flags["--master-bind-host"], flags["--master-bind-port"], flags["--expect-workers"]) == ("127.0.0.1", "6000", "2")
     assert (flags["-u"], flags["-t"], flags["--csv"], flags["--host"]) == ("4", "5s", str(tmp_path / "l"), "http://127.0.0.1:9")
+    assert flags["--ff-targets"] == "http://127.0.0.1:9,http://127.0.0.1:10"
     assert float(flags["--ff-rate-per-user"]) == 5.0  # the rate is per user: 20/s over 4 users
     assert worker_command("10.0.0.5", 6000)[5:] == ["--worker", "--master-host", "10.0.0.5", "--master-port", "6000"]
     assert spec.budget_s == 60 + 5 + 5 + 30
@@ -87,6 +88,7 @@ def test_locust_command_lines_use_the_documented_flags(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["--users", "2", "--rate", "1", "--duration", "1"], "missing --target"),
+        (["--cluster-run-dir", "nowhere", "--users", "2", "--rate", "1", "--duration", "1"], "cluster"),
         (["--target", "ftp://x", "--users", "2", "--rate", "1", "--duration", "1"], "http:// or https://"),
         (["--target", "http://127.0.0.1:1", "--users", "2", "--rate", "1", "--duration", "1"], "no API key"),
     ],

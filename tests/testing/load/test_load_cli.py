@@ -187,3 +187,24 @@ def test_load_against_a_cluster_spreads_users_over_every_instance(tmp_path: Path
     written = asyncio.run(contents())
     via = lambda prefix: {c.rsplit(" via ", 1)[1] for c in written if c.startswith(prefix)}
     assert via("load ") == urls and via("open loop ") == urls  # Locust's and our users reached every instance
+
+
+def test_master_mode_with_a_worker_started_apart(server: tuple[str, Path], tmp_path: Path) -> None:
+    """The multi-machine shape on loopback: `load --master` here, `load --worker --master-host` as another process."""
+    url, key_file = server
+    port, out = free_port(), tmp_path / "out"
+    command = [sys.executable, str(REPO / "main.py"), "load", "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
+               "--output", str(tmp_path / "worker"), "--timeout", "180"]  # fmt: skip
+    worker = subprocess.Popen(command, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        code, printed = run_cli("load", "--master", "--expect-workers", "1", "--master-port", str(port), "--target", url, "--users", "2",
+                                "--rate", "6", "--duration", "3", "--user-id", "alice", "--api-key-file", str(key_file),
+                                "--output", str(out), "--no-open-loop")  # fmt: skip
+        assert code == 0, printed
+        assert worker.wait(120) == 0  # the worker quits when its master does
+    finally:
+        _end(worker)
+    report = _report(out)
+    assert report.mode == "master" and report.passed and report.locust is not None and report.locust.overall is not None
+    assert report.locust.overall.count > 0 and report.open_loop is None
+    assert (tmp_path / "worker" / "locust-worker.log").is_file()

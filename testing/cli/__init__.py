@@ -22,7 +22,7 @@ from testing.runner import FFOutsideTestsFilter
 
 # Each module registers its commands on import; this order is the order `--help` lists them in.
 from . import _data_root, _migrate, _runs, _bench, _serve, _apikey  # noqa: F401,I001
-from . import _keys, _cluster, _mutate, _shard  # noqa: F401
+from . import _keys, _cluster, _mutate, _shard, _schedule, _distributed_load  # noqa: F401
 from ._console import make_console
 from ._registry import COMMANDS, EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, command, program_name
 from ._version import distribution_version

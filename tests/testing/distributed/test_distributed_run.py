@@ -31,17 +31,34 @@ def _by_test(report: FFSystemIntegrationReportDTO) -> dict[str, tuple[FFTestStat
     return {r.test_id: (r.status, r.assertions_total) for s in report.suites for r in s.results}
 
 
+class _SeesWorkers:
+    """A progress listener that notes this process's children while the suites run on the cluster."""
+
+    def __init__(self) -> None:
+        self.during: set[int] = set()
+
+    def suite_started(self, suite: str, total: int) -> None:
+        self.during |= children()
+
+    def test_started(self, suite: str, test_name: str) -> None: ...
+    def test_finished(self, result: object) -> None: ...
+    def suite_finished(self, suite: object) -> None: ...
+
+
 async def _both(tmp_path: Path, suites: tuple[str, ...], formats: tuple[str, ...], **parts):
     config = load_config(environ={})
     local = await run_suites(config, FFRunOptions(output_dir=tmp_path / "local", suites=suites, formats=formats), **parts)
-    before = children()
+    before, listener = children(), _SeesWorkers()
     distributed = await run_suites(
         config,
         FFRunOptions(output_dir=tmp_path / "distributed", suites=suites, formats=formats,
                      distributed=FFClusterTarget(workers=2, close_timeout=20)),
+        listener,
         **parts,
     )
-    assert_gone(children() - before)  # the LocalCluster's worker processes (and the nannies') are gone
+    started = listener.during - before
+    assert len(started) >= 2, "the run's worker processes were not seen while it ran"
+    assert_gone(started)  # the LocalCluster's worker processes are gone once run_suites returns
     return local, distributed
 
 

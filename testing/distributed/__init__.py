@@ -5,9 +5,18 @@ distributed run starts, so a local run never needs it.
 """
 
 from testing.distributed._cluster import FFClusterHandle, FFClusterTarget, open_cluster
-from testing.distributed._errors import FFClusterError, FFInsecureTransportError, FFVersionMismatchError
+from testing.distributed._errors import (
+    FFClusterError,
+    FFInsecureTransportError,
+    FFVersionMismatchError,
+)
 from testing.distributed._run import run_report_distributed, suite_bound_seconds
-from testing.distributed._versions import check_versions, compare_versions, local_versions, package_names
+from testing.distributed._versions import (
+    check_versions,
+    compare_versions,
+    local_versions,
+    package_names,
+)
 
 __all__ = [
     "FFClusterError",

@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
+from ff_class_configs.ff_configuration_manager_config import (
+    FFConfigurationManagerConfigDTO,
+)
 from ff_class_configs.ff_test_result_dtos import (
     FFExecutionDTO,
     FFIntegrationTestResultDTO,
@@ -37,7 +39,11 @@ from ff_utils.ff_file_ops import ff_ensure_directory
 from ff_utils.ff_json_utils import ff_append_jsonl
 from testing.distributed._cluster import FFClusterHandle, FFClusterTarget, open_cluster
 from testing.distributed._versions import check_versions
-from testing.distributed._worker_task import FFSuiteTask, FFSuiteTaskResult, run_suite_task
+from testing.distributed._worker_task import (
+    FFSuiteTask,
+    FFSuiteTaskResult,
+    run_suite_task,
+)
 
 __all__ = ["SETUP_ALLOWANCE_SECONDS", "run_report_distributed", "suite_bound_seconds"]
 
@@ -126,7 +132,7 @@ async def _run_all(manager: Any, handle: FFClusterHandle, suites: Sequence[str],
             outcome = _lost_suite(suite, "Timeout", f"the suite did not come back from the cluster within {bound:g}s")
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # a worker died, a task could not be unpickled: a result, not a crash
+        except Exception as exc:  # noqa: BLE001 - a worker died, a task could not be unpickled: a result, not a crash
             outcome = _lost_suite(suite, type(exc).__name__, f"the suite's worker task failed: {exc}")
         await _merge(manager, outcome)
 

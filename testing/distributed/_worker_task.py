@@ -25,8 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
-from ff_class_configs.ff_test_result_dtos import FFPerformanceSummaryDTO, FFSuiteResultDTO
+from ff_class_configs.ff_configuration_manager_config import (
+    FFConfigurationManagerConfigDTO,
+)
+from ff_class_configs.ff_test_result_dtos import (
+    FFPerformanceSummaryDTO,
+    FFSuiteResultDTO,
+)
 
 __all__ = ["FFSuiteTask", "FFSuiteTaskResult", "run_suite_task"]
 

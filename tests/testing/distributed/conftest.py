@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
 
-from testing.distributed import FFClusterHandle, FFClusterTarget, open_cluster  # noqa: E402
-from tests.testing.distributed._dask_procs import assert_gone  # noqa: E402
+from testing.distributed import FFClusterHandle, FFClusterTarget, open_cluster
+from tests.testing.distributed._dask_procs import assert_gone
 
 
 @pytest.fixture

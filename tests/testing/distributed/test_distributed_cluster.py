@@ -16,7 +16,13 @@ from pathlib import Path
 import psutil
 import pytest
 
-from testing.distributed import FFClusterHandle, FFClusterTarget, FFVersionMismatchError, check_versions, open_cluster
+from testing.distributed import (
+    FFClusterHandle,
+    FFClusterTarget,
+    FFVersionMismatchError,
+    check_versions,
+    open_cluster,
+)
 from tests.testing.distributed._dask_procs import assert_gone
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]

@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from ff_class_configs import load_config
-from ff_class_configs.ff_test_result_dtos import FFSystemIntegrationReportDTO, FFTestStatus
+from ff_class_configs.ff_test_result_dtos import (
+    FFSystemIntegrationReportDTO,
+    FFTestStatus,
+)
 from testing.distributed import FFClusterTarget
 from testing.ff_run_all import FFRunOptions, run_suites
 from testing.reporting import FFRunHistory

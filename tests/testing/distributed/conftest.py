@@ -10,14 +10,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
-
 from testing.distributed import FFClusterHandle, FFClusterTarget, open_cluster
 from tests.testing.distributed._dask_procs import assert_gone
 
 
 @pytest.fixture
 async def local_cluster() -> AsyncIterator[FFClusterHandle]:
+    pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
     handle = None
     try:
         async with open_cluster(FFClusterTarget(workers=2, close_timeout=20)) as handle:

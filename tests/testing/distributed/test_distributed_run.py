@@ -25,6 +25,8 @@ from testing.reporting import FFRunHistory
 from tests._suite_helpers import SessionsLostOnRestart
 from tests.testing.distributed._dask_procs import assert_gone, children
 
+pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
 RED = (FFTestStatus.FAILED, FFTestStatus.ERROR)

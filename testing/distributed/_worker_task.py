@@ -9,8 +9,11 @@ the same :class:`FFIntegrationTestManager` runs it, with the same runner, timeou
 
 One suite at a time per worker *process* (a module-level lock): the failure and performance
 suites inject process-wide faults and load that a second suite in the same process would feel.
-Each suite gets a folder of its own (``<base>/<suite>/``) holding its run folder and fresh test
-data; a remote worker's folder is a temporary one, removed once the results are on their way.
+Each suite gets a folder of its own (``<base>/<suite>-<random>/``) holding its run folder and
+fresh test data; a remote worker's folder is a temporary one, removed once the results are on
+their way. The random part matters when a worker dies mid-suite: Dask then runs the task again on
+another worker (up to the scheduler's ``allowed-failures``), and that attempt starts from a fresh
+root too, never from what the dead one left.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +83,7 @@ def run_suite_task(task: FFSuiteTask) -> FFSuiteTaskResult:
         own_folder = task.base_dir is None
         base = Path(tempfile.mkdtemp(prefix=f"ff_{task.run_id}_")) if own_folder else Path(task.base_dir)
         try:
-            outcome, log_text = asyncio.run(_run(task, base / task.suite))
+            outcome, log_text = asyncio.run(_run(task, base / f"{task.suite}-{uuid.uuid4().hex[:6]}"))
         finally:
             if own_folder:
                 shutil.rmtree(base, ignore_errors=True)

@@ -10,7 +10,9 @@ reaches the managers on every worker exactly as it reaches them in a local run.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,12 +21,14 @@ from ff_class_configs.ff_test_result_dtos import (
     FFSystemIntegrationReportDTO,
     FFTestStatus,
 )
+from ff_managers import FFMemoryLayerManager
 from testing.distributed import FFClusterTarget
 from testing.ff_run_all import FFRunOptions, run_suites
 from testing.reporting import FFRunHistory
 from tests._suite_helpers import SessionsLostOnRestart
 from tests.testing.distributed._dask_procs import assert_gone, children
 
+dask = pytest.importorskip("dask", reason="the 'scale' extra (dask[distributed]) is not installed")
 pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
@@ -102,3 +106,26 @@ async def test_a_planted_defect_turns_both_runs_red(tmp_path: Path) -> None:
     assert red_distributed == red_local
     assert local.report.verdict == distributed.report.verdict == "failed"
     assert local.exit_code == distributed.exit_code == 1
+
+
+class DiesOnAWorker(FFMemoryLayerManager):
+    """A manager that takes its worker process down as soon as a suite builds it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        os._exit(3)
+
+
+async def test_a_suite_whose_worker_dies_comes_back_as_errors_not_as_a_hang(tmp_path: Path) -> None:
+    before, listener = children(), _SeesWorkers()
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # the LocalCluster's scheduler runs here
+        outcome = await run_suites(
+            load_config(environ={}),
+            FFRunOptions(output_dir=tmp_path, suites=("component",), formats=("json",),
+                         distributed=FFClusterTarget(workers=2, close_timeout=20)),
+            listener,
+            manager_classes={"memory": DiesOnAWorker},
+        )
+    results = outcome.report.suites[0].results
+    assert results and all(r.status == FFTestStatus.ERROR and r.error_type == "KilledWorker" for r in results)
+    assert outcome.report.verdict == "failed" and outcome.exit_code == 1
+    assert_gone(listener.during - before)

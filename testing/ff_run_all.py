@@ -107,6 +107,9 @@ async def run_suites(
     reaches the managers of this run, on this process or on every Dask worker alike.
     """
     config = apply_run_options(config, options)
+    if options.distributed is not None and options.cluster_run_dir is not None:
+        raise FFValidationError("a run against a running cluster (cluster test) cannot also be --distributed: "
+                                "its workers may not see the cluster's run dir", field="distributed")
     manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener,
                                        cluster_run_dir=options.cluster_run_dir, manager_classes=manager_classes)
     with capture_run_logs(manager.run_dir / RUN_LOG_NAME):

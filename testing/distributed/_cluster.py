@@ -3,7 +3,9 @@
 ``--distributed local`` starts a :class:`distributed.LocalCluster` of worker *processes* (one
 thread each) bound to 127.0.0.1, secured with a throwaway TLS certificate
 (``Security.temporary()``): loopback is reachable by every local user, and a plain ``tcp://``
-scheduler runs whatever any of them sends it. ``--distributed tls://HOST:PORT`` connects to a
+scheduler runs whatever any of them sends it. The scheduler's HTTP routes (health, metrics; no
+dashboard without bokeh) take a random port on 127.0.0.1 too, never dask's default 8787, which
+another cluster may hold. ``--distributed tls://HOST:PORT`` connects to a
 scheduler started elsewhere, with the CA, certificate and key given on the command line or in
 dask's own configuration (``distributed.comm.tls.*``). ``tcp://`` is refused with
 :class:`FFInsecureTransportError` unless ``allow_insecure_tcp`` says the network is trusted.
@@ -119,7 +121,7 @@ async def open_cluster(target: FFClusterTarget) -> AsyncIterator[FFClusterHandle
             if target.is_local:
                 cluster = LocalCluster(
                     n_workers=target.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    protocol="tls://", security=Security.temporary(), dashboard_address=None,
+                    protocol="tls://", security=Security.temporary(), dashboard_address="127.0.0.1:0",
                     worker_dashboard_address=None, silence_logs=logging.ERROR, asynchronous=True,
                 )
                 await asyncio.wait_for(cluster, target.connect_timeout)

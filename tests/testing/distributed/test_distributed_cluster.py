@@ -52,8 +52,8 @@ async def test_workers_are_processes_on_loopback_over_tls(local_cluster: FFClust
     assert set(local_cluster.worker_pids) == set(workers)
     assert os.getpid() not in local_cluster.worker_pids.values()
     assert all(psutil.pid_exists(pid) for pid in local_cluster.worker_pids.values())
-    # each worker process listens on loopback only
-    for pid in local_cluster.worker_pids.values():
+    # the scheduler (in this process: its comm and HTTP ports) and each worker process listen on loopback only
+    for pid in (os.getpid(), *local_cluster.worker_pids.values()):
         listening = [c.laddr.ip for c in psutil.Process(pid).net_connections("inet") if c.status == psutil.CONN_LISTEN]
         assert listening and all(ip == "127.0.0.1" for ip in listening), listening
 

@@ -48,3 +48,29 @@ def test_cli_refuses_tcp_with_one_typed_line_and_writes_nothing(tmp_path: Path, 
     assert err.startswith("FFInsecureTransportError: refusing unauthenticated scheduler tcp://127.0.0.1:9")
     assert len(err.splitlines()) == 1
     assert not output.exists()
+
+
+async def test_a_cluster_test_run_cannot_also_be_distributed(tmp_path: Path) -> None:
+    from ff_class_configs import load_config
+    from testing.ff_run_all import FFRunOptions, run_suites
+
+    options = FFRunOptions(output_dir=tmp_path / "out", suites=("cross_system",), cluster_run_dir=tmp_path / "cluster",
+                           distributed=FFClusterTarget())
+    with pytest.raises(FFValidationError, match="cannot also be --distributed"):
+        await run_suites(load_config(environ={}), options)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_cli_run_distributed_local_writes_one_report_with_the_workers(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    import json
+
+    output = tmp_path / "reports"
+    code = main(["run", "component", "--output", str(output), "--formats", "json", "--distributed", "local", "--workers", "2"])
+    assert code == 0
+    (report_path,) = output.glob("run_*.json")
+    report = json.loads(report_path.read_text())
+    assert len(report["execution"]["workers"]) == 2
+    assert all(t["worker"].startswith("tls://127.0.0.1:") and t["host"] for s in report["suites"] for t in s["results"])

@@ -1,7 +1,8 @@
 """A validation run whose suites execute on Dask workers and whose report is assembled here.
 
 The client (this process) checks the same-versions rule, submits one task per suite
-(:mod:`testing.distributed._worker_task` says why a suite is the unit), and merges what comes
+(:mod:`testing.distributed._worker_task` says why a suite is the unit): the functional suites all
+at once, then the timed ones (:data:`RUN_ALONE`) one by one, and merges what comes
 back into the one :class:`FFIntegrationTestManager` of the run: its run id, its ``results.jsonl``
 (appended as each suite returns), its ``run.log`` (each worker's log appended under a header),
 its report with the quality gates evaluated over *all* suites exactly as in a local run, and so
@@ -9,8 +10,8 @@ its history. Every test result names the worker address and host it ran on; the 
 ``execution`` section lists the cluster.
 
 Bounded: each suite's task must come back within the sum of its tests' timeouts times their
-attempts, plus a setup allowance, counted from the moment the run starts (a suite waiting for a
-busy worker waits inside that bound). A suite that does not come back, or whose worker died,
+attempts, plus a setup allowance; in the first phase, the sum of those over the phase (a suite
+waiting for a busy worker waits inside that bound). A suite that does not come back, or whose worker died,
 becomes ERROR results for each of its tests, naming why: the report never loses a test.
 """
 
@@ -45,7 +46,12 @@ from testing.distributed._worker_task import (
     run_suite_task,
 )
 
-__all__ = ["SETUP_ALLOWANCE_SECONDS", "run_report_distributed", "suite_bound_seconds"]
+__all__ = ["RUN_ALONE", "SETUP_ALLOWANCE_SECONDS", "run_report_distributed", "suite_bound_seconds"]
+
+RUN_ALONE = ("performance", "failure", "cross_system")
+"""Suites whose gates are timings (latency, recovery, availability under load): each runs by
+itself on the cluster, after the others, as in a local run where no other suite runs beside it.
+On a LocalCluster every worker shares this machine's cores; a load beside them would be ours."""
 
 SETUP_ALLOWANCE_SECONDS = 120.0
 """Per suite, beyond its tests' own timeouts: spawning the context, generating the seeded data."""
@@ -106,25 +112,25 @@ async def run_report_distributed(
 
 async def _run_all(manager: Any, handle: FFClusterHandle, suites: Sequence[str],
                    manager_classes: Mapping[str, type] | None) -> dict[str, str]:
-    """Submit every suite at once (the scheduler spreads them); merge each as it returns."""
+    """Two phases: the other suites all at once (the scheduler spreads them), then each suite of
+    :data:`RUN_ALONE` by itself; merge each suite as it returns."""
     config = manager.base_config
     baseline = manager._load_baseline()
     # A LocalCluster shares this disk: each suite's fresh root goes under the run's own test-data
     # folder (so --data-dir and run pruning apply); a remote worker uses a temporary folder.
     base_dir = str(manager.data_root) if handle.target.is_local else None
     ran_on: dict[str, str] = {}
-    bound = sum(suite_bound_seconds(s, config) for s in suites)
-    futures = {}
-    for suite in suites:
+    futures: list[Any] = []
+
+    async def one(suite: str, bound: float) -> None:
         task = FFSuiteTask(suite=suite, run_id=manager.run_id, config=config, base_dir=base_dir,
                            baseline=baseline, manager_classes=manager_classes)
-        futures[suite] = handle.client.submit(run_suite_task, task, key=f"ff-{manager.run_id}-{suite}", pure=False)
+        future = handle.client.submit(run_suite_task, task, key=f"ff-{manager.run_id}-{suite}", pure=False)
+        futures.append(future)
         if manager.listener is not None:
             manager.listener.suite_started(suite, len(importlib.import_module(f"testing.suites.{suite}").REGISTRY.specs))
-
-    async def one(suite: str) -> None:
         try:
-            returned: FFSuiteTaskResult = await asyncio.wait_for(futures[suite], bound)
+            returned: FFSuiteTaskResult = await asyncio.wait_for(future, bound)
             outcome = FFSuiteResultDTO.model_validate(returned.suite)
             ran_on[suite] = returned.worker
             await asyncio.to_thread(_append_log, manager.run_dir / "run.log", suite, returned)
@@ -136,10 +142,14 @@ async def _run_all(manager: Any, handle: FFClusterHandle, suites: Sequence[str],
             outcome = _lost_suite(suite, type(exc).__name__, f"the suite's worker task failed: {exc}")
         await _merge(manager, outcome)
 
+    together = [s for s in suites if s not in RUN_ALONE]
+    bound = sum(suite_bound_seconds(s, config) for s in together)  # a suite may queue behind the others
     try:
-        await asyncio.gather(*(one(s) for s in suites))
+        await asyncio.gather(*(one(s, bound) for s in together))
+        for suite in (s for s in suites if s in RUN_ALONE):
+            await one(suite, suite_bound_seconds(suite, config))
     finally:
-        await handle.client.cancel(list(futures.values()), force=True)
+        await handle.client.cancel(futures, force=True)
     return ran_on
 
 

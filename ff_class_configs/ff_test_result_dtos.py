@@ -41,6 +41,8 @@ __all__ = [
     "FFSuiteResultDTO",
     "FFRunComparisonDTO",
     "FFSystemIntegrationReportDTO",
+    "FFWorkerDTO",
+    "FFExecutionDTO",
 ]
 
 REPORT_SCHEMA_VERSION = 3
@@ -160,6 +162,8 @@ class FFIntegrationTestResultDTO(_AssertionCounts, _DTO):
     attempt_results: list[FFTestAttemptDTO] = Field(default_factory=list, description="every attempt, oldest first")
     logs: list[FFLogRecordDTO] = Field(default_factory=list, description="log records emitted while the test ran")
     logs_dropped: int = Field(0, ge=0, description="records beyond the per-test cap, counted but not kept")
+    worker: str = Field("", description="address of the Dask worker that ran the test ('' in a local run)")
+    host: str = Field("", description="host name of the machine that ran the test ('' in a local run)")
 
     @property
     def first_failed_attempt(self) -> FFTestAttemptDTO | None:
@@ -451,6 +455,26 @@ class FFRunComparisonDTO(_DTO):
     slower: list[str] = Field(default_factory=list, description="operations or tests slower beyond the margin")
 
 
+class FFWorkerDTO(_DTO):
+    """One Dask worker of a distributed run."""
+
+    address: str
+    host: str = ""
+    nthreads: int = Field(0, ge=0)
+    suites: list[str] = Field(default_factory=list, description="the suites it ran")
+
+
+class FFExecutionDTO(_DTO):
+    """Where a run's tests ran: absent for a local run; for ``--distributed``, the cluster."""
+
+    mode: Literal["local", "distributed"] = "distributed"
+    scheduler: str = Field("", description="the scheduler's address (a LocalCluster's is on 127.0.0.1)")
+    cluster: Literal["local", "remote"] = "local"
+    workers: list[FFWorkerDTO] = Field(default_factory=list)
+    versions: dict[str, str] = Field(default_factory=dict, description="package versions every worker and the client agreed on")
+    wall_seconds: float = Field(0.0, ge=0, description="from the first suite submitted to the last result merged")
+
+
 class FFSystemIntegrationReportDTO(_DTO):
     """The one report object of a run; every writer (JSON, HTML, PDF, JUnit) only reads it."""
 
@@ -474,6 +498,7 @@ class FFSystemIntegrationReportDTO(_DTO):
     quality_gates: list[FFQualityGateResultDTO] = Field(default_factory=list)
     comparison: FFRunComparisonDTO | None = None
     critical_issues: list[str] = Field(default_factory=list)
+    execution: FFExecutionDTO | None = Field(None, description="the cluster of a distributed run; absent when local")
 
     def _all_results(self) -> list[FFIntegrationTestResultDTO]:
         return [r for s in self.suites for r in s.results]

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
 from ff_class_configs.ff_integration_testing_config import SUITE_NAMES, FFIntegrationTestingConfigDTO
@@ -28,6 +28,9 @@ from ff_utils.ff_logging import FF_LOGGER_NAME
 from testing.ff_integration_test_manager import DEFAULT_OUTPUT_DIR, FFIntegrationTestManager, FFProgressListener
 from testing.reporting import write_reports
 from testing.runner import FFRunLogFormatter, FFTestLogHandler
+
+if TYPE_CHECKING:
+    from testing.distributed import FFClusterTarget
 
 __all__ = ["RUN_LOG_NAME", "FFRunOptions", "FFRunOutcome", "apply_run_options", "capture_run_logs", "run_suites"]
 
@@ -49,6 +52,8 @@ class FFRunOptions:
     suites: tuple[str, ...] = SUITE_NAMES
     cluster_run_dir: Path | None = None
     """A running cluster's run dir (``main.py cluster test``), handed to the test context."""
+    distributed: FFClusterTarget | None = None
+    """Run the suites on Dask workers (``--distributed``); None runs them in this process."""
 
 
 @dataclass(slots=True)
@@ -90,17 +95,33 @@ def apply_run_options(config: FFConfigurationManagerConfigDTO, options: FFRunOpt
 
 
 async def run_suites(
-    config: FFConfigurationManagerConfigDTO, options: FFRunOptions, listener: FFProgressListener | None = None
+    config: FFConfigurationManagerConfigDTO,
+    options: FFRunOptions,
+    listener: FFProgressListener | None = None,
+    *,
+    manager_classes: dict[str, type] | None = None,
 ) -> FFRunOutcome:
-    """Run the chosen suites, write the reports in the configured formats, return the outcome."""
+    """Run the chosen suites, write the reports in the configured formats, return the outcome.
+
+    ``manager_classes`` is FFIntegrationTestManager's seam for a planted defect (tests only); it
+    reaches the managers of this run, on this process or on every Dask worker alike.
+    """
     config = apply_run_options(config, options)
+    if options.distributed is not None and options.cluster_run_dir is not None:
+        raise FFValidationError("a run against a running cluster (cluster test) cannot also be --distributed: "
+                                "its workers may not see the cluster's run dir", field="distributed")
     manager = FFIntegrationTestManager(config, output_dir=options.output_dir, data_dir=options.data_dir, listener=listener,
-                                       cluster_run_dir=options.cluster_run_dir)
+                                       cluster_run_dir=options.cluster_run_dir, manager_classes=manager_classes)
     with capture_run_logs(manager.run_dir / RUN_LOG_NAME):
-        try:
-            report = await manager.generate_system_integration_report(options.suites)
-        finally:
-            await manager.close()
+        if options.distributed is not None:
+            from testing.distributed import run_report_distributed
+
+            report = await run_report_distributed(manager, options.suites, options.distributed, manager_classes=manager_classes)
+        else:
+            try:
+                report = await manager.generate_system_integration_report(options.suites)
+            finally:
+                await manager.close()
     testing = config.integration_testing
     paths = write_reports(
         report,

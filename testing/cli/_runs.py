@@ -37,6 +37,20 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the newest N run folders under OUTPUT/runs/ (test data, results log) and delete "
                         "older ones; the current run is always kept, every report stays in OUTPUT/history/, and "
                         "test data put elsewhere with --data-dir is not touched (default 10)")
+    _distributed_arguments(parser)
+
+
+def _distributed_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("distributed runs (Dask; needs the 'scale' extra)")
+    group.add_argument("--distributed", metavar="local|tls://HOST:PORT",
+                       help="run the suites on Dask workers: 'local' starts a LocalCluster of worker processes on "
+                       "127.0.0.1 (closed when the run ends); tls://HOST:PORT uses a running scheduler")
+    group.add_argument("--workers", type=_at_least_one, default=2, metavar="N", help="workers of --distributed local (default 2)")
+    group.add_argument("--tls-ca", type=Path, help="CA file that signed the scheduler's and workers' certificates")
+    group.add_argument("--tls-cert", type=Path, help="this client's certificate (PEM)")
+    group.add_argument("--tls-key", type=Path, help="this client's private key (PEM; may be inside --tls-cert)")
+    group.add_argument("--allow-insecure-tcp", action="store_true",
+                       help="accept a tcp:// scheduler: unauthenticated and unencrypted, for a network you trust")
 
 
 def output_location(text: str) -> Path | str:
@@ -62,7 +76,18 @@ def _run_options(args: argparse.Namespace, suites: tuple[str, ...] | None = None
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip()) if args.formats else None
     chosen = {"suites": suites} if suites else {}
     return FFRunOptions(output_dir=args.output, data_dir=args.data_dir, profile=args.profile, formats=formats,
-                        parallel=args.parallel, seed=args.seed, stop_on_first_failure=args.stop_on_first_failure, **chosen)
+                        parallel=args.parallel, seed=args.seed, stop_on_first_failure=args.stop_on_first_failure,
+                        distributed=_cluster_target(args), **chosen)
+
+
+def _cluster_target(args: argparse.Namespace):
+    """The --distributed choice, checked before anything starts (tcp:// without the flag is refused)."""
+    if not getattr(args, "distributed", None):
+        return None
+    from testing.distributed import FFClusterTarget
+
+    return FFClusterTarget(address=args.distributed, workers=args.workers, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
+                           tls_key=args.tls_key, allow_insecure_tcp=args.allow_insecure_tcp)
 
 
 def _run_and_report(options, config: FFConfigurationManagerConfigDTO, console: Console, keep_runs: int) -> int:

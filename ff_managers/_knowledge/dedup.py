@@ -104,23 +104,22 @@ def _held_counts(chunk_docs: np.ndarray, chunk_shingles: list[np.ndarray], docum
     """``(chunk, document, count)`` for every chunk and every document holding ``count`` > 0 of
     its shingles, found among the shingles more than one document holds (only those can make a
     chunk held elsewhere)."""
-    doc_parts: list[list[np.ndarray]] = [[] for _ in range(documents)]
-    for doc, shingles in zip(chunk_docs.tolist(), chunk_shingles, strict=True):
-        doc_parts[doc].append(shingles)
-    doc_sets = [np.unique(np.concatenate(parts)) if parts else _NO_SHINGLES for parts in doc_parts]
-    all_hashes = np.concatenate(doc_sets)
-    all_docs = np.repeat(np.arange(documents), [len(s) for s in doc_sets])
-    order = np.argsort(all_hashes, kind="stable")
-    hashes, holders = all_hashes[order], all_docs[order]
+    lengths = np.array([len(s) for s in chunk_shingles])
+    flat = np.concatenate(chunk_shingles)
+    flat_chunks = np.repeat(np.arange(len(chunk_shingles)), lengths)
+    # Every document's shingle set at once: (hash, document) pairs sorted by hash, repeats dropped.
+    pair_holders = chunk_docs[flat_chunks]
+    order = np.lexsort((pair_holders, flat))
+    hashes, holders = flat[order], pair_holders[order]
+    keep = np.ones(len(hashes), dtype=bool)
+    keep[1:] = (hashes[1:] != hashes[:-1]) | (holders[1:] != holders[:-1])
+    hashes, holders = hashes[keep], holders[keep]
     distinct, first, held_by = np.unique(hashes, return_index=True, return_counts=True)
     shared = held_by > 1
     shared_hashes, shared_first, shared_held_by = distinct[shared], first[shared], held_by[shared]
     empty = np.empty(0, dtype=np.int64)
     if not len(shared_hashes):
         return empty, empty, empty
-    lengths = np.array([len(s) for s in chunk_shingles])
-    flat = np.concatenate(chunk_shingles)
-    flat_chunks = np.repeat(np.arange(len(chunk_shingles)), lengths)
     where = np.minimum(np.searchsorted(shared_hashes, flat), len(shared_hashes) - 1)
     hit = shared_hashes[where] == flat
     chunks, slots = flat_chunks[hit], where[hit]

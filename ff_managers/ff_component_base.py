@@ -9,11 +9,9 @@ A manager starts lazily on first use (``await mem.create_session(...)`` works wi
 runs inside :meth:`FFComponentBase._operation`, which counts requests, errors and response times,
 so the validation platform reads every manager's health the same way.
 
-Work a manager batches per key (message appends sharing a trip to disk) goes through a
-:class:`~ff_managers._core.batcher.FFKeyedBatcher` made with :meth:`FFComponentBase._batcher`:
-the component owns it, so ``shutdown()`` waits for everything queued before it returns, and no
-background write outlives the manager. Appends that go straight to the store's I/O thread
-(``self.store.io``) are written, and the thread ended, by ``shutdown()`` too.
+Work a manager batches per key (message appends sharing a trip to disk) goes to the store's I/O
+thread (``self.store.io``): ``shutdown()`` waits for everything queued there before it returns
+and ends the thread, so no background write outlives the manager.
 """
 
 from __future__ import annotations
@@ -33,7 +31,6 @@ from typing import Any, Self, TypeVar
 from pydantic import BaseModel
 
 from ff_class_configs.ff_configuration_manager_config import FFConfigurationManagerConfigDTO
-from ff_managers._core.batcher import DrainFunction, FFKeyedBatcher
 from ff_managers.ff_data_root import ff_ensure_data_root
 from ff_managers.ff_event_bus import FFEvent, FFEventBus
 from ff_utils.ff_errors import FFConflictError
@@ -42,8 +39,6 @@ from ff_utils.ff_store import FFStore
 __all__ = ["FFComponentBase", "FFComponentState", "FFComponentHealthDTO", "Clock", "utc_now"]
 
 T = TypeVar("T")
-K = TypeVar("K")
-R = TypeVar("R")
 Clock = Callable[[], datetime]
 
 
@@ -94,7 +89,6 @@ class FFComponentBase:
         self._requests = 0
         self._errors = 0
         self._durations_ms: deque[float] = deque(maxlen=self._RECENT)
-        self._batchers: list[FFKeyedBatcher[Any, Any, Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -120,7 +114,7 @@ class FFComponentBase:
             self.state = FFComponentState.RUNNING
 
     async def shutdown(self) -> None:
-        """Drain every batcher, flush and release resources; the manager can be initialised again.
+        """Drain the store's I/O thread, flush and release resources; the manager can be initialised again.
 
         Everything submitted before ``_on_shutdown`` runs is written first, including work that
         arrives while the drain is under way: a manager restarted under load (a library user's
@@ -129,9 +123,6 @@ class FFComponentBase:
         """
         if self.state == FFComponentState.STOPPED:
             return
-        async with asyncio.TaskGroup() as group:
-            for batcher in self._batchers:
-                group.create_task(batcher.drain())
         await self.store.io.close()  # what it queued is written first; another user restarts it
         await self._on_shutdown()
         self.state = FFComponentState.STOPPED
@@ -176,13 +167,6 @@ class FFComponentBase:
         the generator's two extra coroutines were a measurable share of its event-loop time.
         """
         return _Operation(self)
-
-    def _batcher(self, drain_fn: DrainFunction[K, T, R], *, name: str) -> FFKeyedBatcher[K, T, R]:
-        """A keyed batcher owned by this component: drained by ``shutdown()``, reopened by
-        ``initialize()``. Create it in ``__init__`` (see :mod:`ff_managers._core.batcher`)."""
-        batcher: FFKeyedBatcher[K, T, R] = FFKeyedBatcher(drain_fn, name=f"{self.component_name} {name}")
-        self._batchers.append(batcher)
-        return batcher
 
     def _path(self, *parts: str) -> Path:
         """A path under the data root built from validated parts (see FFStore.path)."""

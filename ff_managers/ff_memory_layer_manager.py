@@ -21,8 +21,8 @@ attachments, coalesced appends), ``profiles.py``, ``layers.py`` (store, read, se
 (:class:`~ff_utils.ff_store.FFStore`); text, JSON objects, limits, numbers and timestamps are
 checked by the one rule set every manager uses (``ff_managers/_core/checks.py``: no control
 characters but TAB/LF/CR, no NaN or infinity), and concurrent appends to one session share one
-write through the manager's keyed batcher (``ff_managers/_core/batcher.py``), which
-``shutdown()`` drains.
+write through the store's I/O thread (``ff_utils/ff_io_thread.py``), which ``shutdown()``
+drains.
 
 Legacy fields: top-level message/session/profile fields this schema does not name are kept in
 ``extra``; ``metadata`` is stored verbatim; attachment keys beyond the known ones stay on the

@@ -78,12 +78,12 @@ class FFPanelSessionManager(FFComponentBase):
         if personas is None:
             personas = FFPersonaRegistry(config, bus=self.bus, clock=self.clock, store=self.store)
         self.personas = personas
-        parts = FFPanelParts.build(self.store, config.panel, self._io, self._batcher, personas.get_persona)
+        parts = FFPanelParts.build(self.store, config.panel, self._io, personas.get_persona)
         self._parts, self._store, self._messages, self._closing = parts, parts.store, parts.messages, parts.closing
         self._panels, self._deliberation, self._state = parts.panels, parts.deliberation, parts.state
 
     async def _on_shutdown(self) -> None:
-        # The base class has drained the message writer's batcher: every queued append is answered.
+        # The base class has drained the store's I/O thread: every queued append is answered.
         self._store.forget()
         self._parts.owners.forget()
         if self._owns_personas:

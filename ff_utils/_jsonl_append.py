@@ -12,6 +12,7 @@ writers may retry without leaving duplicates. Public names are re-exported by
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import math
 import os
@@ -26,7 +27,7 @@ from ff_utils._dir_fd import NOFOLLOW, ff_refuse_link, ff_walk_parent
 from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_open_read
-from ff_utils.ff_locks import ff_file_lock
+from ff_utils.ff_locks import ff_file_lock, ff_lock_held
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["ff_append_jsonl", "ff_flush_jsonl"]
@@ -37,6 +38,7 @@ LineEncoder = Callable[[bytes], bytes]
 _log = get_logger("json")
 
 _STRENGTH: dict[str, int] = {"never": 0, "batch": 1, "always": 2}
+_HELD = contextlib.nullcontext()  # the caller already holds the file's lock (see append)
 
 
 class _GroupCommitAppender:
@@ -77,6 +79,13 @@ class _GroupCommitAppender:
         self._base_name = os.path.basename(self._name)
 
     def append(self, data: bytes, durability: Durability, batch_interval: float) -> None:
+        if ff_lock_held(self._name):
+            # The caller holds the file's lock (memory's "check the ids, then append" is one
+            # step under it): no other writer, in this process or another, can write the file
+            # now, so there is no group to join, and waiting for one could deadlock (a leader
+            # of another thread would be waiting for the very lock this thread holds).
+            self._write_group(data, durability, batch_interval, held=True)
+            return
         with self._cond:
             group = self._open_group
             self._pending.append(data)
@@ -118,9 +127,10 @@ class _GroupCommitAppender:
         if failure is not None:
             raise failure
 
-    def _write_group(self, payload: bytes, durability: Durability, batch_interval: float) -> None:
+    def _write_group(self, payload: bytes, durability: Durability, batch_interval: float, *, held: bool = False) -> None:
         self._durability_needs_dir_sync = durability != "never"
-        with ff_file_lock(self._name, root=self.root), ff_translate_errors("append JSONL", self.path), self._fd_lock:
+        lock = _HELD if held else ff_file_lock(self._name, root=self.root)
+        with lock, ff_translate_errors("append JSONL", self.path), self._fd_lock:
             fd, start, _created = self._open_for_append()
             # The last byte is read only when someone else may have changed the file since our
             # own last write (its size differs): our writes always end with a newline.
@@ -244,20 +254,23 @@ class _GroupCommitAppender:
                 self._cond.wait()
             if not self._dirty:
                 return
-            try:
-                fd = ff_open_read(self.path, self.root)
-            except (FFNotFoundError, FFValidationError):
-                # Deleted or renamed away since the append (a temp tree, a swapped staging copy),
-                # or replaced by a symlink that is never followed: nothing of ours is left there.
-                self._dirty = False
-                return
-            with ff_translate_errors("fsync JSONL", self.path):
+            # Under _fd_lock: a write by a lock holder (which does not wait for _flushing) either
+            # lands before this fsync or sets _dirty after it is cleared, never in between.
+            with self._fd_lock:
                 try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-            self._dirty = False
-            self._last_fsync = time.monotonic()
+                    fd = ff_open_read(self.path, self.root)
+                except (FFNotFoundError, FFValidationError):
+                    # Deleted or renamed away since the append (a temp tree, a swapped staging copy),
+                    # or replaced by a symlink that is never followed: nothing of ours is left there.
+                    self._dirty = False
+                    return
+                with ff_translate_errors("fsync JSONL", self.path):
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                self._dirty = False
+                self._last_fsync = time.monotonic()
 
 
 _appenders_guard = threading.Lock()

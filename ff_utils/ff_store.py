@@ -391,8 +391,10 @@ class FFStore:
 
     # ------------------------------------------------------------------ locks
 
-    @contextlib.contextmanager
-    def lock(self, path: Path) -> Iterator[None]:
-        """Hold ``path``'s cross-process lock (not re-entrant) for the ``with`` body."""
-        with ff_file_lock(path, timeout=self.settings.lock_timeout_s, root=self._walk_root):
-            yield
+    def lock(self, path: Path) -> contextlib.AbstractContextManager[None]:
+        """Hold ``path``'s cross-process lock (not re-entrant) for the ``with`` body.
+
+        An append to ``path`` made by the holding thread inside the body does not take the lock
+        again (:func:`ff_utils.ff_locks.ff_lock_held`): "check, then append" is one step.
+        """
+        return ff_file_lock(path, timeout=self.settings.lock_timeout_s, root=self._walk_root)

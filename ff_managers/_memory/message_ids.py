@@ -10,9 +10,11 @@ used sessions dropped first (they are rebuilt from the log when needed again).
 Other processes append to the same logs, so a cached set is trusted only while the log's
 (inode, size, mtime) is what this process saw after its own last append; anything else, another
 writer or a rewrite, rebuilds it. Every append to a session (from any process running this
-code) happens under the session's id lock (:meth:`FFMessageIdIndex.lock_path`), so "is the id
-new?" and "append it" are one step across processes, and a stat taken under that lock cannot
-miss a concurrent writer.
+code) happens under the lock of the session's log (:meth:`FFMessageIdIndex.lock_path`), so "is
+the id new?" and "append it" are one step across processes, and a stat taken under that lock
+cannot miss a concurrent writer. It is the log's own lock, the one every append to the file
+takes: the appender sees that this thread already holds it and does not take it again (one
+``flock`` per append; there used to be a separate id lock taken around the log's lock).
 
 Whether a repeated id carries the *same* message is decided on the stored record, read back
 from the log (:meth:`FFMessageIdIndex.find`): only on a repeat, which is the rare path.
@@ -29,9 +31,8 @@ from typing import Any
 
 from ff_utils.ff_store import FFStore
 
-__all__ = ["FFMessageIdIndex", "same_message", "ID_LOCK_NAME"]
+__all__ = ["FFMessageIdIndex", "same_message"]
 
-ID_LOCK_NAME = "messages.ids"  # locked through its hidden sibling .messages.ids.lock; messages.ids itself never exists
 _COMPARED = ("role", "content", "metadata")
 
 Stamp = tuple[int, int, int]
@@ -79,11 +80,12 @@ class FFMessageIdIndex:
 
     @staticmethod
     def lock_path(log: Path) -> Path:
-        """The path whose lock is held around "check the ids, append" for the session of ``log``."""
-        return log.with_name(ID_LOCK_NAME)
+        """The path whose lock is held around "check the ids, append" for the session of ``log``:
+        the log itself (see the module docstring)."""
+        return log
 
     def ids(self, log: Path) -> set[str]:
-        """Every message id in ``log`` (call under the session's id lock)."""
+        """Every message id in ``log`` (call under the log's lock)."""
         stamp = _stamp(log)
         known = self._sessions.get(log)
         if known is not None and known.stamp == stamp:
@@ -97,7 +99,7 @@ class FFMessageIdIndex:
         return ids
 
     def appended(self, log: Path, message_ids: Iterable[str]) -> None:
-        """Record this process's append to ``log`` (call under the id lock, after the append)."""
+        """Record this process's append to ``log`` (call under the log's lock, after the append)."""
         known = self._sessions.get(log)
         if known is None:
             return  # nobody asked about this session yet: it is built from the log when they do

@@ -25,8 +25,9 @@ Idempotency: a message whose caller named its ``message_id`` is checked against 
 session already holds (:class:`~ff_managers._memory.message_ids.FFMessageIdIndex`, kept in
 memory, so no write scans the log). A known id with the same role, content, attachments and
 metadata returns the stored message and appends nothing; with anything else it is
-FFConflictError. Every append to a session holds the session's id lock, so the check and the
-append are one step across processes too.
+FFConflictError. Every append to a session holds the log's lock (the one lock of the session:
+the appender does not take it again), so the check and the append are one step across
+processes too.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ class Messages:
         return outcomes
 
     def _append_checked(self, files: SessionFiles, records: list[dict[str, Any]]) -> None:
-        """Append under the session's id lock and tell the id index what was appended."""
+        """Append under the log's lock (held by the caller) and tell the id index what was appended."""
         try:
             self.store.append_many(files.log, records)
         except BaseException:

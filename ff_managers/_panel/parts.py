@@ -19,7 +19,7 @@ from ff_managers._panel.owners import FFPanelOwners
 from ff_managers._panel.panels import FFPanelCatalog, FindPersona
 from ff_managers._panel.state import FFPanelStateDocument
 from ff_managers._panel.store import FFPanelStore
-from ff_managers._panel.writer import FFPanelMessageWriter, MakeBatcher, RunInThread
+from ff_managers._panel.writer import FFPanelMessageWriter, RunInThread
 from ff_utils.ff_store import FFStore
 
 __all__ = ["FFPanelParts"]
@@ -39,14 +39,12 @@ class FFPanelParts:
     closing: FFPanelClosing
 
     @classmethod
-    def build(
-        cls, storage: FFStore, limits: FFPanelConfigDTO, run: RunInThread, make_batcher: MakeBatcher, find_persona: FindPersona
-    ) -> FFPanelParts:
-        """Wire the parts; ``make_batcher`` makes the message writer's batcher (drained by the manager's shutdown)."""
+    def build(cls, storage: FFStore, limits: FFPanelConfigDTO, run: RunInThread, find_persona: FindPersona) -> FFPanelParts:
+        """Wire the parts; the message writer goes through ``storage.io`` (drained by the manager's shutdown)."""
         store = FFPanelStore(storage)
         check = FFPanelInputChecker(limits)
         owners = FFPanelOwners(store)
-        writer = FFPanelMessageWriter(store, check, run, make_batcher)
+        writer = FFPanelMessageWriter(store, check, run)
         deliberation = FFPanelDeliberation(store, owners, check, run)
         return cls(
             store=store,

@@ -27,7 +27,6 @@ from datetime import datetime
 from typing import Any
 
 from ff_class_configs.ff_panel_dtos import FFPanelMessageDTO, FFPanelMessageInputDTO
-from ff_managers._core.batcher import FFKeyedBatcher
 from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.message_index import ff_message_fingerprint
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
@@ -35,7 +34,7 @@ from ff_managers._panel.turns import FFTurnPolicy, FFTurnState, ff_turn_policy_f
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 
-__all__ = ["FFPanelMessageWriter", "FFAppended", "RunInThread", "MakeBatcher"]
+__all__ = ["FFPanelMessageWriter", "FFAppended", "RunInThread"]
 
 RunInThread = Callable[..., Awaitable[Any]]
 """Runs blocking work in a worker thread (the manager's ``_io``)."""
@@ -59,8 +58,6 @@ class FFAppended:
 
 Outcome = FFAppended | FFError
 """What one request gets: its numbered (or already stored) messages, or the error that refused it alone."""
-MakeBatcher = Callable[..., FFKeyedBatcher[PanelKey, "_AppendRequest", FFAppended]]
-"""Makes the keyed batcher from a drain function and a ``name=`` (the component's ``_batcher``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +88,8 @@ class _Group:
 class FFPanelMessageWriter:
     """Numbers and group-commits append requests per panel (see the module docstring)."""
 
-    def __init__(
-        self, store: FFPanelStore, checker: FFPanelInputChecker, run_in_thread: RunInThread, make_batcher: MakeBatcher
-    ) -> None:
-        """``make_batcher`` is no longer used (requests go to ``store.storage.io``); kept so that
-        callers wiring the parts need not change."""
+    def __init__(self, store: FFPanelStore, checker: FFPanelInputChecker, run_in_thread: RunInThread) -> None:
+        """Requests go to the store's I/O thread (``store.storage.io``), grouped per panel."""
         self._store = store
         self._checker = checker
         self._run = run_in_thread

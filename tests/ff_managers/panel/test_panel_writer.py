@@ -10,7 +10,6 @@ import pytest
 
 from ff_class_configs.ff_panel_config import FFPanelConfigDTO
 from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO
-from ff_managers._core.batcher import FFKeyedBatcher
 from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.store import FFPanelStore
 from ff_managers._panel.writer import FFPanelMessageWriter
@@ -53,7 +52,7 @@ def setup(tmp_path):
     store.create(
         FFPanelDTO(panel_id="p", user_id="u", panel_type="generic", participants=[{"participant_id": "a"}, {"participant_id": "b"}], created_at=T0)
     )
-    writer = FFPanelMessageWriter(store, FFPanelInputChecker(FFPanelConfigDTO()), asyncio.to_thread, FFKeyedBatcher)
+    writer = FFPanelMessageWriter(store, FFPanelInputChecker(FFPanelConfigDTO()), asyncio.to_thread)
     return store, writer, tmp_path / "users" / "u" / "panels" / "p" / "messages.jsonl"
 
 

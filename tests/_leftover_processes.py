@@ -19,6 +19,8 @@ import psutil
 import pytest
 
 _first_seen: dict[int, tuple[str, str, float]] = {}  # pid -> (test id, command line, create time)
+# multiprocessing's helpers live, idle, until this interpreter exits, by design: not leftovers.
+_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
 def _descendants() -> list[psutil.Process]:
@@ -35,7 +37,9 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
         with contextlib.suppress(psutil.Error):
             if child.status() == psutil.STATUS_ZOMBIE:
                 continue
-            _first_seen[child.pid] = (nodeid, " ".join(child.cmdline())[:160], child.create_time())
+            command = " ".join(child.cmdline())
+            if not any(helper in command for helper in _HELPERS):
+                _first_seen[child.pid] = (nodeid, command[:160], child.create_time())
 
 
 def _still_running(pid: int, created: float) -> psutil.Process | None:

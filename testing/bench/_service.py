@@ -45,7 +45,7 @@ from testing.bench._append import message_contents
 from testing.bench._core import FFBenchCase, FFBenchSizes, FFComparisonSpec, FFMetric
 from testing.bench._service_peer import PEER_TOKEN_ENV
 
-__all__ = ["NAME", "COMPARISONS", "CLIENTS", "PROFILE_ENV", "workload"]
+__all__ = ["CLIENTS", "COMPARISONS", "NAME", "PROFILE_ENV", "workload"]
 
 NAME = "service"
 CLIENTS = (1, 16)

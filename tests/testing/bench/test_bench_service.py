@@ -71,9 +71,8 @@ def test_a_failing_case_still_stops_both_servers(tmp_path: Path) -> None:
     work = tmp_path / "w"
     work.mkdir()
     children_before = _children()
-    with pytest.raises(RuntimeError, match="boom"):
-        with _service.workload(TINY, work):
-            assert (work / "ours.ready.json").exists() and (work / "peer.ready.json").exists()
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), _service.workload(TINY, work):
+        assert (work / "ours.ready.json").exists() and (work / "peer.ready.json").exists()
+        raise RuntimeError("boom")
     _assert_no_server_left(work, children_before)
     assert not (work / "ours.ready.json").exists() and not (work / "peer.ready.json").exists()  # each stopped gracefully

@@ -23,6 +23,7 @@ import orjson
 import uvicorn
 
 from ff_class_configs.ff_service_dtos import FFReadyFileDTO
+from ff_managers._service.fast_routes import FFOperationFront
 from ff_managers._service.http_app import build_http_app
 from ff_managers._service.runtime import FFServiceRuntime
 from ff_managers._service.tcp import FFTcpListener
@@ -75,7 +76,7 @@ class FFListeners:
         self, host: str, http_port: int, tcp_port: int | None, udp_port: int | None, *, tls: TlsFiles, ready_file: Path | None
     ) -> FFReadyFileDTO:
         runtime, settings = self.runtime, self.runtime.settings
-        app = build_http_app(runtime, version=runtime.version)
+        app = FFOperationFront(build_http_app(runtime, version=runtime.version), runtime.dispatcher.registry)
         config = uvicorn.Config(
             app, log_config=None, log_level="warning", access_log=False, lifespan="off", ws="websockets-sansio",
             ws_max_size=settings.max_line_bytes * 4 + 65536, timeout_graceful_shutdown=int(max(1, settings.shutdown_grace_seconds)),

@@ -10,6 +10,11 @@ keep-alive HTTP/1.1 connection and sends its requests one after another; 1 and 1
 ``add_message`` in-process (``FFMemoryLayerManager``), over TCP (newline-delimited JSON-RPC) and over
 WebSocket (JSON-RPC), one client each, to set against ``ours_http_add_1c``.
 
+The HTTP cases also report ``server_cpu_ms_per_1k``: the CPU time (user + system, all threads) the
+server process spent per 1,000 requests of the timed part, read from the OS. On a machine shared
+with other work the throughput of both systems moves with the load, while this figure mostly does
+not: it says which server does more work per request.
+
 Set ``FF_BENCH_SERVICE_PROFILE=DIR`` to run both servers under cProfile (``DIR/ours.prof``,
 ``DIR/peer.prof``, written when they stop) and see where the server side spends its time.
 """
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 from ff_class_configs import load_config
 from ff_managers import FFMemoryLayerManager
@@ -39,14 +45,16 @@ from testing.bench._append import message_contents
 from testing.bench._core import FFBenchCase, FFBenchSizes, FFComparisonSpec, FFMetric
 from testing.bench._service_peer import PEER_TOKEN_ENV
 
-__all__ = ["NAME", "COMPARISONS", "CLIENTS", "PROFILE_ENV", "workload"]
+__all__ = ["CLIENTS", "COMPARISONS", "NAME", "PROFILE_ENV", "workload"]
 
 NAME = "service"
 CLIENTS = (1, 16)
 PROFILE_ENV = "FF_BENCH_SERVICE_PROFILE"
 _RATE = FFMetric("requests_per_s", "req/s", True)
 _P95 = FFMetric("p95_ms", "ms", False)
+_CPU = FFMetric("server_cpu_ms_per_1k", "ms", False)
 _METRICS = (_RATE, _P95)
+_HTTP_METRICS = (_RATE, _P95, _CPU)
 _USER = "bench"
 _READ_SESSION_MESSAGES = 60
 _START_TIMEOUT_S = 60.0
@@ -128,6 +136,7 @@ class _Target:
     headers: dict[str, str]
     add_session: str
     read_session: str
+    pid: int  # the server process, whose CPU time is read around the timed part
 
     def path(self, session: str) -> str:
         return f"/v1/users/{_USER}/sessions/{session}/messages"
@@ -141,8 +150,17 @@ def _split(total: int, parts: int) -> list[int]:
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
-async def _timed(clients: int, total: int, connect: Callable[[int], contextlib.AbstractAsyncContextManager[Callable[[int], Awaitable[None]]]]) -> dict[str, float]:
-    """``clients`` concurrent loops; each connects, sends one untimed warm-up, waits for all, then times its share."""
+def _cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+async def _timed(
+    clients: int, total: int, connect: Callable[[int], contextlib.AbstractAsyncContextManager[Callable[[int], Awaitable[None]]]],
+    server_pid: int | None = None,
+) -> dict[str, float]:
+    """``clients`` concurrent loops; each connects, sends one untimed warm-up, waits for all, then times its share
+    (and, given ``server_pid``, the server's CPU time over that part)."""
     shares = _split(total, clients)
     starts = [sum(shares[:c]) for c in range(clients)]
     latencies: list[float] = []
@@ -164,11 +182,15 @@ async def _timed(clients: int, total: int, connect: Callable[[int], contextlib.A
     if not waiting.done():  # a client failed before the start line
         waiting.cancel()
         await asyncio.gather(*tasks)
+    cpu_before = _cpu_seconds(server_pid) if server_pid is not None else 0.0
     started = time.perf_counter()
     go.set()
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
-    return {"requests_per_s": total / elapsed, "p95_ms": _p95_ms(latencies)}
+    figures = {"requests_per_s": total / elapsed, "p95_ms": _p95_ms(latencies)}
+    if server_pid is not None:
+        figures["server_cpu_ms_per_1k"] = (_cpu_seconds(server_pid) - cpu_before) * 1e6 / total
+    return figures
 
 
 def _http(target: _Target, op: str, clients: int, contents: list[str]) -> dict[str, float]:
@@ -188,7 +210,7 @@ def _http(target: _Target, op: str, clients: int, contents: list[str]) -> dict[s
 
             yield add if op == "add" else get
 
-    return asyncio.run(_timed(clients, len(contents), connect))
+    return asyncio.run(_timed(clients, len(contents), connect, target.pid))
 
 
 def _jsonrpc_add(session: str, content: str, rid: int) -> bytes:
@@ -294,8 +316,9 @@ def workload(sizes: FFBenchSizes, work: Path) -> Iterator[list[FFBenchCase]]:
         ours_url = f"http://{host}:{ours_ready['http_port']}"
         ours_headers = {"Authorization": f"Bearer {key}"}
         add_s, read_s, tcp_s, ws_s = _ours_sessions(ours_url, ours_headers)
-        ours = _Target(ours_url, ours_headers, add_s, read_s)
-        peer = _Target(f"http://127.0.0.1:{peer_ready['http_port']}", {"Authorization": f"Bearer {peer_token}"}, "ses_add", "ses_read")
+        ours = _Target(ours_url, ours_headers, add_s, read_s, servers[0].process.pid)
+        peer = _Target(f"http://127.0.0.1:{peer_ready['http_port']}", {"Authorization": f"Bearer {peer_token}"}, "ses_add", "ses_read",
+                       servers[1].process.pid)  # fmt: skip
         for target in (ours, peer):
             _prepare(target, contents)
         n = len(requests)
@@ -305,7 +328,7 @@ def workload(sizes: FFBenchSizes, work: Path) -> Iterator[list[FFBenchCase]]:
                 for system, target, how in (("ours", ours, "main.py serve, durability always"),
                                             ("peer", peer, "FastAPI + aiosqlite, WAL, synchronous=FULL")):  # fmt: skip
                     cases.append(FFBenchCase(
-                        f"{system}_http_{op}_{clients}c", system, _METRICS,
+                        f"{system}_http_{op}_{clients}c", system, _HTTP_METRICS,
                         lambda t=target, o=op, c=clients: _http(t, o, c, requests),
                         f"{what} x{n}, {clients} client(s), one keep-alive connection each; {how}",
                     ))  # fmt: skip

@@ -120,7 +120,7 @@ async def _raise(_managers: Any, request: _RaiseRequest) -> None:
 EXPECTED = {  # API.md: the status of every FFError
     "FFValidationError": 422, "FFConfigError": 422, "FFNotFoundError": 404, "FFPermissionError": 403,
     "FFConflictError": 409, "FFTimeoutError": 504, "FFStorageError": 503, "FFCorruptionError": 503,
-    "FFSandboxViolationError": 403,
+    "FFSandboxViolationError": 403, "FFArtifactStoreError": 503,
 }  # fmt: skip
 
 

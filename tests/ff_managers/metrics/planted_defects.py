@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
-
 from datetime import datetime, timedelta
+from typing import Any
 
 import ff_managers.ff_metrics_collection_manager as facade
 from ff_managers import FFMetricsCollectionManager
 from ff_managers._metrics import samples, stats
-from ff_managers._metrics.checks import validate_tags
 from ff_managers._metrics.buckets import FFTimeWindow, _aware, to_utc
+from ff_managers._metrics.checks import validate_tags
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
 

@@ -156,10 +156,10 @@ async def test_session_updates_refuse_by_field_merge_and_name_a_missing_session(
         with pytest.raises(FFValidationError) as caught:
             await mem.update_session("alice", session.session_id, **kwargs)
         assert caught.value.field == field, kwargs
-    updated = await mem.update_session("alice", session.session_id, title="", metadata={"b": 2})
-    assert (updated.title, updated.metadata) == ("", {"a": 1, "b": 2})
-    kept = await mem.update_session("alice", session.session_id, metadata={"c": 3})
-    assert (kept.title, kept.metadata) == ("", {"a": 1, "b": 2, "c": 3})
+    kept = await mem.update_session("alice", session.session_id, metadata={"b": 2})  # no title: the title stays
+    assert (kept.title, kept.metadata) == ("first", {"a": 1, "b": 2})
+    updated = await mem.update_session("alice", session.session_id, title="", metadata={"c": 3})
+    assert (updated.title, updated.metadata) == ("", {"a": 1, "b": 2, "c": 3})
     for call in (mem.get_session("alice", "nope"), mem.update_session("alice", "nope", title="x")):
         with pytest.raises(FFNotFoundError) as missing:
             await call
@@ -176,3 +176,10 @@ async def test_list_sessions_honours_its_limit(mem: FFMemoryLayerManager) -> Non
     assert len(await mem.list_sessions("alice")) == 3
     assert len(await mem.list_sessions("alice", limit=2)) == 2
     assert len(await mem.list_sessions("alice", limit=3)) == 3
+
+
+async def test_a_session_folder_without_its_document_is_not_a_session(mem: FFMemoryLayerManager, tmp_path: Path) -> None:
+    session = await mem.create_session("alice", "kept")
+    sessions_dir = next((tmp_path / "data").rglob(session.session_id)).parent
+    (sessions_dir / "half_created_session").mkdir()  # a create that died before session.json
+    assert [s.session_id for s in await mem.list_sessions("alice")] == [session.session_id]

@@ -122,6 +122,19 @@ async def test_an_audited_bus_event_keeps_its_id_source_and_payload(config: FFCo
     assert record.details == {"event_id": event.event_id, "source": "tools", "payload": {"tool": "rm"}}
     assert metrics._recorder.security_outcome("a.b.refused") == "refused"
     assert metrics._recorder.security_outcome("refused.a") is None
+    assert metrics._recorder.security_outcome("refused") == "refused"  # a type without a dot is its own last part
+    head = orjson.loads((config.storage.base_path / "audit" / "audit_head.json").read_bytes())
+    assert head["updated_at"] is not None and head["count"] == 1
+    await metrics.shutdown()
+
+
+async def test_a_payload_that_is_no_json_object_is_refused_as_payload(config: FFConfigurationManagerConfigDTO) -> None:
+    metrics = FFMetricsCollectionManager(config, bus=FFEventBus(), clock=FakeClock(T0))
+    with pytest.raises(FFValidationError) as caught:
+        metrics._recorder.record(FFEvent("chat.sent", "memory", {"x": float("nan")}, "alice"))
+    assert caught.value.field is not None and caught.value.field.startswith("payload")
+    metrics._recorder.record(FFEvent("tool.executed", "tools", ["not", "a", "mapping"], None))  # type: ignore[arg-type]
+    assert (await metrics.get_summary("events.tool.executed")).count == 1
     await metrics.shutdown()
 
 

@@ -48,7 +48,7 @@ def test_tags_at_their_limits_sorted_and_typed() -> None:
     assert tags({"c": "x", "a": True, "b": False}) == {"a": "true", "b": "false", "c": "x"}
     assert list(tags({"c": 1, "a": 2, "b": 3})) == ["a", "b", "c"]
     assert tags({"a": "12345", "b": ""}) == {"a": "12345", "b": ""}  # max_value_chars and empty both allowed
-    assert refusal(tags, {1: "x"})[1:] == ("tags", 1)  # a non-text key sorts by str() and is then refused
+    assert refusal(tags, {"a": "y", 1: "x"})[1:] == ("tags", 1)  # a non-text key sorts by str() and is then refused
 
 
 def test_kind_and_value_refusals_are_exact() -> None:

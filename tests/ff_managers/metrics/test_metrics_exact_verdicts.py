@@ -142,3 +142,42 @@ def test_reconcile_ignores_a_tail_that_is_not_a_self_consistent_record() -> None
     assert reconcile_head(None, {**body, "hash": record_digest(body, KEY)}, KEY) == fresh
     flag = {"seq": True, "prev_hash": GENESIS_HASH}  # a bool is not a sequence number
     assert reconcile_head(None, {**flag, "hash": record_digest(flag, KEY)}, KEY) == fresh
+
+
+def test_a_broken_link_is_named() -> None:
+    records = chain(3)
+    relinked = [records[0], forged(1, "f" * 64)]  # right place, valid seal, wrong predecessor
+    assert check(relinked, None) == FFChainVerdict(
+        False, 1, 1, "link to the previous record is broken (a record before it was deleted, inserted or replaced)", mode=HMAC)
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ([], "audit head is not a JSON object"),
+        ({"count": -1, "last_hash": "a" * 64}, "audit head count -1 is not a non-negative integer"),
+        ({"count": 1, "last_hash": "abc"}, "audit head last_hash is not a hex SHA-256"),
+        ({"count": 1, "last_hash": "X" * 64}, "audit head last_hash is not a hex SHA-256"),
+        ({"count": 1, "last_hash": "a" * 64, "pending": "b" * 63}, "audit head pending is not a hex SHA-256"),
+        ({"count": 1, "last_hash": "a" * 64, "mode": "md5"}, "audit head mode 'md5' is not sha256 or hmac-sha256"),
+        ({"count": 1, "last_hash": "a" * 64, "key_id": 5}, "audit head key_id and mac must be text or null"),
+        ({"count": 1, "last_hash": "a" * 64, "mac": 5}, "audit head key_id and mac must be text or null"),
+    ],
+)
+def test_each_unreadable_head_says_why(data: object, message: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        head_from_json(data)
+    assert str(caught.value) == message
+
+
+def test_heads_carry_the_seal_they_were_made_with() -> None:
+    records = chain(2)
+    assert head_after(records[-1], KEY) == FFAuditHead(2, records[-1]["hash"], mode=HMAC, key_id=KEY.key_id)
+    stored = head_to_json(FFAuditHead(), KEY, "t")
+    assert (stored["schema_version"], stored["mode"], stored["key_id"], stored["updated_at"]) == (2, HMAC, KEY.key_id, "t")
+    assert head_to_json(FFAuditHead(), FFAuditSeal(), "t")["mac"] is None
+    assert reconcile_head(None, records[-1], KEY) == head_after(records[-1], KEY)
+    pending = sealed_head(replace(head_after(records[0], KEY), pending=records[1]["hash"]))
+    assert reconcile_head(pending, records[1], KEY) == head_after(records[1], KEY)
+    kept = reconcile_head(sealed_head(head_after(records[1], KEY)), records[0], KEY)  # not its pending record: kept, resealed later
+    assert (kept.count, kept.pending, kept.mac) == (2, None, None)

@@ -179,3 +179,27 @@ async def test_a_failing_listing_of_an_injected_store_is_a_typed_error_naming_wh
             await call
         assert (caught.value.message, caught.value.path) == (message, path)
     await metrics.shutdown()
+
+
+async def test_events_after_a_record_of_another_shape_still_count(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
+    await metrics.record_event("alice", "login")
+    [day_file] = (config.storage.base_path / "users" / "alice" / "analytics" / "events").glob("*.jsonl")
+    with day_file.open("ab") as handle:
+        handle.write(b'{"t": 5, "type": "x"}\n')  # valid JSON, not an event
+    await metrics.record_event("alice", "search")
+    analytics = await metrics.get_user_analytics("alice")
+    assert (analytics.total_events, analytics.event_counts) == (2, {"login": 1, "search": 1})
+
+
+async def test_a_torn_last_audit_line_is_reported_by_verify(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
+    for i in range(2):
+        await metrics.audit("alice", "tool.run", f"t{i}", "refused")
+    with (config.storage.base_path / "audit" / "audit.jsonl").open("ab") as handle:
+        handle.write(b'{"seq": 2, "ha')
+    verdict = await metrics.verify_audit_log()
+    assert (verdict.ok, verdict.records_checked, verdict.first_bad_index, verdict.reason) == (False, 2, 2, "truncated record (torn last line)")
+
+
+async def test_system_metrics_name_their_data_root(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
+    sample = await metrics.get_system_metrics()
+    assert sample.data_root == str(config.storage.base_path) and sample.data_root_files >= 0

@@ -183,3 +183,20 @@ async def test_a_session_folder_without_its_document_is_not_a_session(mem: FFMem
     sessions_dir = next((tmp_path / "data").rglob(session.session_id)).parent
     (sessions_dir / "half_created_session").mkdir()  # a create that died before session.json
     assert [s.session_id for s in await mem.list_sessions("alice")] == [session.session_id]
+
+
+def test_layer_refusals_are_exact() -> None:
+    from ff_managers._memory.validation import check_layer, check_layers
+
+    assert refusal(check_layers, []) == ("layers is empty; pass None for every layer", "layers")
+    message, field = refusal(check_layer, "forever")
+    assert (message.startswith("unknown memory layer 'forever'; expected one of immediate"), field) == (True, "layer")
+
+
+async def test_a_second_profile_is_a_conflict_naming_it(mem: FFMemoryLayerManager) -> None:
+    from ff_utils.ff_errors import FFConflictError
+
+    await mem.create_profile("alice")
+    with pytest.raises(FFConflictError) as caught:
+        await mem.create_profile("alice")
+    assert caught.value.message == "profile 'alice' already exists"

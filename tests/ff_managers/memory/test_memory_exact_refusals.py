@@ -200,3 +200,23 @@ async def test_a_second_profile_is_a_conflict_naming_it(mem: FFMemoryLayerManage
     with pytest.raises(FFConflictError) as caught:
         await mem.create_profile("alice")
     assert caught.value.message == "profile 'alice' already exists"
+
+
+async def test_a_merge_that_outgrows_the_limit_is_refused_by_field_and_writes_nothing(mem: FFMemoryLayerManager) -> None:
+    limit = mem.config.memory.max_metadata_bytes
+    half = {"a": "x" * (limit // 2)}
+    session = await mem.create_session("alice", "s", metadata=half)
+    await mem.create_profile("alice", preferences=half, metadata=half)
+    other = {"b": "y" * (limit // 2)}
+    calls = (
+        (lambda: mem.update_session("alice", session.session_id, metadata=other), "metadata"),
+        (lambda: mem.update_profile("alice", preferences=other), "preferences"),
+        (lambda: mem.update_profile("alice", metadata=other), "metadata"),
+    )
+    for call, field in calls:
+        with pytest.raises(FFValidationError) as caught:
+            await call()
+        assert caught.value.field == field
+    assert (await mem.get_session("alice", session.session_id)).metadata == half
+    profile = await mem.get_profile("alice")
+    assert (profile.preferences, profile.metadata) == (half, half)

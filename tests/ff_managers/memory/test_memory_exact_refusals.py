@@ -220,3 +220,14 @@ async def test_a_merge_that_outgrows_the_limit_is_refused_by_field_and_writes_no
     assert (await mem.get_session("alice", session.session_id)).metadata == half
     profile = await mem.get_profile("alice")
     assert (profile.preferences, profile.metadata) == (half, half)
+
+
+async def test_add_message_refuses_by_field_and_generates_prefixed_ids(mem: FFMemoryLayerManager) -> None:
+    session = await mem.create_session("alice", "s")
+    sid = session.session_id
+    for kwargs, field in (({"message_id": "../m"}, "message_id"), ({"timestamp": "soon"}, "timestamp"), ({"metadata": [1]}, "metadata")):
+        with pytest.raises(FFValidationError) as caught:
+            await mem.add_message("alice", sid, "user", "hi", **kwargs)
+        assert caught.value.field == field, kwargs
+    sent = await mem.add_message("alice", sid, "user", "hi", attachments=[{"name": "a.txt", "data": b"abc"}])
+    assert sent.message_id.startswith("msg_") and sent.attachments[0].attachment_id.startswith("att_")

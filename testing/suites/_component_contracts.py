@@ -153,6 +153,17 @@ async def memory_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             hits = await ctx.memory.search_memories(lister, "lantern glows", limit=limit)
             check.equal(len(hits), min(limit, 5), f"search_memories(limit={limit}) returns {min(limit, 5)} hits")
             check.that(all(a.score >= b.score for a, b in zip(hits, hits[1:])), f"limit={limit}: hits best first")
+    with check.step("list_sessions keeps its limit; update_session clears a title and merges metadata"):
+        shelf = ctx.new_user("memcs")
+        made = [await ctx.memory.create_session(shelf, title=f"shelf {i}", metadata={"a": i}) for i in range(3)]
+        everyone = [x.session_id for x in await ctx.memory.list_sessions(shelf)]
+        check.equal(sorted(everyone), sorted(x.session_id for x in made), "list_sessions without a limit lists every session")
+        for limit in (1, 2, 3, 5):
+            got = [x.session_id for x in await ctx.memory.list_sessions(shelf, limit=limit)]
+            check.equal(got, everyone[:limit], f"list_sessions(limit={limit}) is the first {min(limit, 3)} of the full order")
+        cleared = await ctx.memory.update_session(shelf, made[0].session_id, title="", metadata={"b": 2})
+        back = await ctx.memory.get_session(shelf, made[0].session_id)
+        check.equal((cleared.title, back.title, back.metadata), ("", "", {"a": 0, "b": 2}), "an empty title clears it; metadata keys merge")
     with check.step("get_memory_context stays within its budget"):
         for budget in (120, 400):
             context = await ctx.memory.get_memory_context(lister, "lantern", budget_chars=budget)
@@ -396,6 +407,15 @@ async def metrics_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         with check.raises(FFValidationError, "a tag value one character over the limit is refused"):
             await ctx.metrics.record_metric(tagged, 3.0, tags={"k": long_value + "v"})
         check.equal((await ctx.metrics.get_summary(tagged)).count, 2, "the refused sample wrote nothing")
+    with check.step("a sample with exactly max_tags tags is kept, one more refused"):
+        most = ctx.config.metrics.max_tags
+        counted = f"contract.{_slug(user)}.many_tags"
+        full = {f"t{i}": i for i in range(most)}
+        await ctx.metrics.record_metric(counted, 1.0, tags=full)
+        check.equal((await ctx.metrics.get_summary(counted, tags={k: str(v) for k, v in full.items()})).count, 1,
+                    f"{most} tags are accepted and all of them filter")
+        with check.raises(FFValidationError, f"{most + 1} tags are refused"):
+            await ctx.metrics.record_metric(counted, 2.0, tags={**full, "extra": 1})
     with check.step("get_audit_records keeps exactly the last limit, in order"):
         mine = [await ctx.metrics.audit(user, "contract.check", f"target-{i}", "success", {"i": i, "who": user}) for i in range(3)]
         for limit in (1, 2, 3):  # this test wrote 3; other tests may be writing more meanwhile

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
-
 from datetime import datetime, timedelta
+from typing import Any
 
 import ff_managers.ff_metrics_collection_manager as facade
 from ff_managers import FFMetricsCollectionManager
-from ff_managers._metrics import stats
+from ff_managers._metrics import samples, stats
 from ff_managers._metrics.buckets import FFTimeWindow, _aware, to_utc
+from ff_managers._metrics.checks import validate_tags
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
 
@@ -57,6 +57,13 @@ def empty_window_refused(window: object, now: datetime) -> FFTimeWindow:
     raise FFValidationError("window must be None, a timedelta or a (start, end) tuple of aware datetimes", field="window", value=window)
 
 
+def tag_count_refused_at_its_limit(tags: object, *, max_tags: int, max_value_chars: int) -> dict[str, str]:
+    """A sample with exactly max_tags tags is refused (``>=`` for ``>``): mutant validate_tags 12."""
+    if isinstance(tags, dict) and len(tags) >= max_tags:
+        raise FFValidationError(f"{len(tags)} tags exceed the limit of {max_tags}", field="tags")
+    return validate_tags(tags, max_tags=max_tags, max_value_chars=max_value_chars)
+
+
 class SummaryWindowNotReported(FFMetricsCollectionManager):
     """The summary leaves out the window it covered (mutants summary 82 and 83: window_start/end None)."""
 
@@ -82,6 +89,9 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="empty_window_refused", what=empty_window_refused.__doc__ or "", suite="component", test="metrics_contracts",
                   origin="mutant ff_managers._metrics.buckets.x_resolve_window__mutmut_35",
                   patches=((facade, "resolve_window", empty_window_refused),)),
+    PlantedDefect(name="tag_count_refused_at_its_limit", what=tag_count_refused_at_its_limit.__doc__ or "", suite="component",
+                  test="metrics_contracts", origin="mutant ff_managers._metrics.checks.x_validate_tags__mutmut_12",
+                  patches=((samples, "validate_tags", tag_count_refused_at_its_limit),)),
     PlantedDefect(name="summary_window_not_reported", what=SummaryWindowNotReported.__doc__ or "", suite="component",
                   test="metrics_contracts", origin="mutant ff_managers._metrics.samples.xǁFFSampleStoreǁsummary__mutmut_82",
                   manager_classes={"metrics": SummaryWindowNotReported}),

@@ -1,0 +1,122 @@
+"""Planted defects in the reports (testing/reporting, and the load statistics they show).
+
+Each replaces one function of a report writer for the length of a run: JUnit counts that do not
+add up, a flaky test without its failed attempt, an inconclusive gate shown as a pass, a JSON
+summary off by the skipped tests, an HTML page that hides why a test failed, a history that
+drops a run or orders runs by id, percentiles by the wrong interpolation. The component suite's
+``report_contracts`` test must turn red on each. Collected by ``tests/planted_defects``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFSystemIntegrationReportDTO, FFTestStatus
+from testing import _load
+from testing.reporting import _history, _json_writer, _junit_writer, _view
+from testing.reporting._history import FFRunHistory
+from tests._planted import PlantedDefect
+
+__all__ = ["DEFECTS"]
+
+_junit_from_gate = _junit_writer._from_gate
+_view_failure_from_result = _view._failure_from_result
+_history_recent = FFRunHistory.recent
+
+
+def _flaky_without_attempts(parent: Any, case: Any) -> None:
+    """JUnit: a flaky test is written as a plain pass (no <flakyFailure>: why it was retried is lost)."""
+
+
+def _totals_add_without_failures(self: Any, other: Any) -> None:
+    """JUnit: the root <testsuites> adds every suite's tests, errors and skipped, but not its failures."""
+    self.tests += other.tests
+    self.errors += other.errors
+    self.skipped += other.skipped
+    self.seconds += other.seconds
+
+
+def _inconclusive_gate_passes(gate: Any) -> Any:
+    """JUnit: only a gate whose outcome is "failed" becomes a <failure>; an inconclusive one passes."""
+    case = _junit_from_gate(gate)
+    if gate.outcome == "inconclusive":
+        case.status = FFTestStatus.PASSED
+    return case
+
+
+def _use_cases_counted_twice(report: FFSystemIntegrationReportDTO) -> Iterable[tuple[str, list[Any], float]]:
+    """JUnit: the runner's use_cases suite is kept beside the use case results (every scenario twice)."""
+    for suite in report.suites:
+        yield suite.suite, [_junit_writer._from_result(r) for r in suite.results], suite.duration_seconds
+    if report.use_case_results:
+        yield _junit_writer.USE_CASE_SUITE, [_junit_writer._from_use_case(u) for u in report.use_case_results], 0.0
+    if report.cross_system is not None and report.cross_system.gates:
+        yield _junit_writer.CROSS_SYSTEM_GATE_SUITE, [_junit_writer._from_gate(g) for g in report.cross_system.gates], 0.0
+
+
+def _executed_counts_skipped(report: FFSystemIntegrationReportDTO) -> dict[str, object]:
+    """JSON: total_tests_executed recomputed as every result, the skipped ones included."""
+    data = _history.report_to_json_data(report)
+    data["total_tests_executed"] = sum(len(s.results) for s in report.suites)
+    return data
+
+
+def _failure_without_message(result: FFIntegrationTestResultDTO) -> Any:
+    """HTML: a failed test is listed without its error message (only the flaky reason is kept)."""
+    item = _view_failure_from_result(result)
+    failed = result.status in (FFTestStatus.FAILED, FFTestStatus.ERROR)
+    return dataclasses.replace(item, message="") if failed else item
+
+
+def _verdict_inconclusive_passes(report: FFSystemIntegrationReportDTO) -> tuple[str, str]:
+    """HTML: the verdict is "passed" when no gate failed, whatever was left undecided."""
+    gates = report.quality_gates
+    if not gates:
+        return "none", "No quality gate was evaluated, so this run has no verdict."
+    failed = [g.name for g in gates if not g.passed and not g.inconclusive]
+    if not failed:
+        return "passed", f"All {len(gates)} quality gates held."
+    return "failed", f"{len(failed)} of {len(gates)} quality gates failed: " + "; ".join(failed) + "."
+
+
+def _recent_drops_oldest(self: FFRunHistory, n: int, *, before: str | None = None) -> list[Any]:
+    """History: recent(n) stops at n - 1 runs (the oldest one asked for is dropped)."""
+    return _history_recent(self, n - 1, before=before) if n > 1 else _history_recent(self, n, before=before)
+
+
+def _run_ids_by_name(self: FFRunHistory) -> list[str]:
+    """History: runs ordered by report id instead of generation time."""
+    ids = []
+    for entry in _history.ff_read_jsonl(self._index_path()):
+        if isinstance(entry, dict) and isinstance(entry.get("report_id"), str) and entry["report_id"] not in ids:
+            ids.append(entry["report_id"])
+    return sorted(ids)
+
+
+def _nearest_rank(sorted_values: Sequence[float], q: float) -> float:
+    """Load statistics: the nearest-rank percentile (no interpolation between ranks)."""
+    if not sorted_values:
+        return 0.0
+    return float(sorted_values[max(1, math.ceil(q / 100 * len(sorted_values))) - 1])
+
+
+def _d(name: str, replacement: Any, *patches: tuple[Any, str, Any]) -> PlantedDefect:
+    return PlantedDefect(name=name, what=(replacement.__doc__ or "").strip(), origin="README", suite="component",
+                         test="report_contracts", patches=patches)
+
+
+DEFECTS: tuple[PlantedDefect, ...] = (
+    _d("junit_flaky_without_flaky_failure", _flaky_without_attempts, (_junit_writer, "_flaky_elements", _flaky_without_attempts)),
+    _d("junit_root_failures_not_added", _totals_add_without_failures, (_junit_writer._Totals, "add", _totals_add_without_failures)),
+    _d("junit_inconclusive_gate_passes", _inconclusive_gate_passes, (_junit_writer, "_from_gate", _inconclusive_gate_passes)),
+    _d("junit_use_cases_counted_twice", _use_cases_counted_twice, (_junit_writer, "_suites", _use_cases_counted_twice)),
+    _d("json_executed_counts_skipped", _executed_counts_skipped, (_json_writer, "report_to_json_data", _executed_counts_skipped)),
+    _d("html_failure_message_dropped", _failure_without_message, (_view, "_failure_from_result", _failure_without_message)),
+    _d("html_verdict_inconclusive_passes", _verdict_inconclusive_passes, (_view, "_verdict", _verdict_inconclusive_passes)),
+    _d("history_recent_drops_oldest", _recent_drops_oldest, (FFRunHistory, "recent", _recent_drops_oldest)),
+    _d("history_ordered_by_id", _run_ids_by_name, (FFRunHistory, "run_ids", _run_ids_by_name)),
+    _d("load_percentile_nearest_rank", _nearest_rank, (_load, "percentile", _nearest_rank)),
+)

@@ -1,0 +1,268 @@
+"""Component suite, part 4: what the storage layer (ff_utils) promises every manager (issue 20).
+
+Every manager stands on FFStore; a storage bug passes the managers' round trips as long as the
+round trip is small, sequential and never crashes. This test checks the storage guarantees
+README.md and ff_utils document, on a scratch root of its own, against figures computed here:
+
+* JSONL: the last ``n`` records exactly (fast one-read page and general tail), oldest first; a
+  torn last line (a crash before its newline) is never returned, counted or paged, is reported as
+  torn, and repair removes exactly its bytes, leaving the file byte-identical to before it; a
+  record of exactly ``max_record_bytes`` is stored and one byte more refused, writing nothing;
+* an append waits for the file's lock (a repair or another process holding it);
+* atomic replace: a reader that opened the old document reads the old bytes whole after the
+  replace, a large document reads back byte for byte, no temp file stays;
+* encryption: a fresh nonce per record and per document, and a record or document moved to
+  another file does not decrypt there;
+* manifests: every regular file (empty and hidden ones too; locks, temp files and the manifest
+  itself excluded) with its size and SHA-256, against an independent walk; verification finds a
+  same-size change, an added and a removed file;
+* listings: sorted, typed without following a symlink; a path through a symlink is refused.
+
+Cheap: a few small files and one 1.5 MB document. Registered on the component suite's REGISTRY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ff_utils import ff_hashing
+from ff_utils.ff_encryption import FFEncryptionMiddleware, ff_generate_key_text, ff_parse_key
+from ff_utils.ff_errors import FFCorruptionError, FFValidationError
+from ff_utils.ff_ids import ff_new_id
+from ff_utils.ff_json_utils import FFBadLine, ff_dumps
+from ff_utils.ff_locks import FF_LOCK_SUFFIX, ff_file_lock
+from ff_utils.ff_store import FFStore
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+
+from .component import REGISTRY
+
+__all__: list[str] = []
+
+_LOCK_WAIT_S = 0.5  # how long an append is given to (wrongly) write while the lock is held
+
+
+def _records(n: int) -> list[dict[str, Any]]:
+    return [{"i": i, "text": f"record {i} é😀"} for i in range(n)]
+
+
+def _check_jsonl(check: FFChecker, store: FFStore) -> None:
+    log = store.path("logs", "tail.jsonl")
+    records = _records(9)
+    store.append_many(log, records[:4])
+    for record in records[4:]:
+        store.append(log, record)
+    clean = log.read_bytes()
+    check.equal(clean.count(b"\n"), 9, "JSONL: nine appends, nine lines")
+    for n in (1, 3, 9, 20):
+        check.equal(store.tail_jsonl(log, n), records[-n:], f"JSONL: tail({n}) is the last {min(n, 9)} records, oldest first")
+        page = store.tail_jsonl_page(log, n)
+        lines = [] if page is None else [line for line in page[0].split(b"\n")]
+        check.that(page is not None and page[1] == min(n, 9) and [store_load(line) for line in lines] == records[-n:],
+                   f"JSONL: the one-read page of {n} is the last {min(n, 9)} lines", str(page and page[1]))
+    check.equal(list(store.read_jsonl(log)), records, "JSONL: a full read returns every record in order")
+    fragment = ff_dumps({"i": 99, "text": "never acknowledged"})  # whole JSON, but its newline never made it
+    with open(log, "ab") as handle:
+        handle.write(fragment)
+    bad: list[FFBadLine] = []
+    check.equal(list(store.read_jsonl(log, on_bad_line=bad.append)), records, "JSONL: a torn last line is not read back")
+    check.equal([(b.torn, b.offset) for b in bad], [(True, len(clean))], "JSONL: the torn line is reported as torn, at its offset")
+    check.equal(store.tail_jsonl(log, 3, on_bad_line=lambda _b: None), records[-3:], "JSONL: tail skips a torn last line")
+    check.equal(store.tail_jsonl_page(log, 3), None, "JSONL: the one-read page does not vouch for a torn file")
+    check.equal(store.count_lines(log), 9, "JSONL: a torn last line is not counted")
+    check.equal(store.repair_jsonl(log), len(fragment), "JSONL: repair removes exactly the torn bytes")
+    check.equal(log.read_bytes(), clean, "JSONL: after repair the log is byte-identical to before the crash")
+    check.equal(store.repair_jsonl(log), 0, "JSONL: repairing a clean log removes nothing")
+
+
+def store_load(line: bytes) -> Any:
+    import orjson
+
+    return orjson.loads(line)
+
+
+def _check_record_limit(check: FFChecker, store: FFStore) -> None:
+    limit = 200
+    small = store.with_settings(max_record_bytes=limit)
+    log = store.path("logs", "limit.jsonl")
+    padding = limit - len(ff_dumps({"pad": ""}))
+    exact = {"pad": "x" * padding}
+    check.require(len(ff_dumps(exact)) == limit, "the record is exactly max_record_bytes long")
+    try:
+        small.append(log, exact)
+    except FFValidationError as exc:
+        check.that(False, "JSONL: a record of exactly max_record_bytes is stored", str(exc))
+    before = log.read_bytes() if log.exists() else b""
+    try:
+        small.append(log, {"pad": "x" * (padding + 1)})
+        refused = False
+    except FFValidationError:
+        refused = True
+    check.that(refused, "JSONL: a record one byte over max_record_bytes is refused (FFValidationError)")
+    after = log.read_bytes() if log.exists() else b""
+    check.equal((after, list(small.read_jsonl(log))), (before, [exact]), "JSONL: the record of exactly the limit is stored; the refused one wrote nothing")
+
+
+async def _check_append_waits_for_lock(check: FFChecker, store: FFStore) -> None:
+    log = store.path("logs", "locked.jsonl")
+    await asyncio.to_thread(store.append, log, {"i": 0})
+    before = await asyncio.to_thread(log.read_bytes)
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with ff_file_lock(os.fspath(log), root=store.root):
+            held.set()
+            release.wait(30)
+
+    holding = asyncio.create_task(asyncio.to_thread(holder))
+    try:
+        await asyncio.to_thread(held.wait, 10)
+        append = asyncio.create_task(asyncio.to_thread(store.append, log, {"i": 1}))
+        done, _ = await asyncio.wait({append}, timeout=_LOCK_WAIT_S)
+        during = await asyncio.to_thread(log.read_bytes)
+        check.that(not done and during == before, "JSONL: an append waits while another holder has the file's lock",
+                   "the append returned" if done else "the file changed")
+    finally:
+        release.set()
+        await holding
+    await append
+    check.equal([r["i"] for r in await asyncio.to_thread(lambda: list(store.read_jsonl(log)))], [0, 1], "JSONL: the append completes once the lock is free")
+
+
+def _check_atomic_replace(check: FFChecker, store: FFStore) -> None:
+    doc = store.path("docs", "doc.json")
+    old = {"version": 1, "body": "old " * 5000}
+    store.write_json(doc, old)
+    old_bytes = doc.read_bytes()
+    with open(doc, "rb") as reader:  # a reader that opened the document before the replace
+        store.write_json(doc, {"version": 2, "body": "new"})
+        check.equal(reader.read(), old_bytes, "atomic replace: a reader of the old document reads it whole")
+    check.equal(store.read_json(doc), {"version": 2, "body": "new"}, "atomic replace: the new document reads back")
+    big = os.urandom(1_500_000)
+    blob = store.path("docs", "blob.bin")
+    store.write_bytes(blob, big)
+    check.that(store.read_bytes(blob) == big, "atomic replace: 1.5 MB read back byte for byte")
+    leftovers = sorted(e.name for e in store.list_dir(doc.parent) if e.name.endswith(".tmp"))
+    check.equal(leftovers, [], "atomic replace: no temp file stays")
+
+
+def _nonce_of_line(line: bytes) -> bytes:
+    blob = base64.urlsafe_b64decode(line.split(b":", 1)[1])
+    return blob[12:24]  # after the magic (4) and the key id (8)
+
+
+def _check_encryption(check: FFChecker, root: Path) -> None:
+    middleware = FFEncryptionMiddleware(ff_parse_key(ff_generate_key_text(), source="a throwaway key"))
+    root.mkdir(parents=True, exist_ok=True)
+    store = FFStore(root, middleware=middleware)
+    log, other = store.path("a", "log.jsonl"), store.path("b", "log.jsonl")
+    record = {"same": "record"}
+    store.append_many(log, [record, record, record])
+    lines = log.read_bytes().splitlines()
+    check.equal(len({_nonce_of_line(line) for line in lines}), 3, "encryption: every record gets a fresh nonce")
+    check.equal(list(store.read_jsonl(log)), [record] * 3, "encryption: the records decrypt back")
+    doc, moved = store.path("a", "doc.json"), store.path("b", "doc.json")
+    store.write_json(doc, record)
+    first = doc.read_bytes()
+    store.write_json(doc, record)
+    check.that(first[12:24] != doc.read_bytes()[12:24], "encryption: every document write gets a fresh nonce")
+    store.append(other, {"own": "record"})
+    with open(other, "ab") as handle:
+        handle.write(lines[0] + b"\n")  # a record copied from another file
+    bad: list[FFBadLine] = []
+    check.equal(list(store.read_jsonl(other, on_bad_line=bad.append)), [{"own": "record"}], "encryption: a record moved to another file does not decrypt there")
+    check.equal(len(bad), 1, "encryption: the moved record is reported as a bad line")
+    store.ensure_dir(moved.parent)
+    with open(moved, "wb") as handle:
+        handle.write(doc.read_bytes())
+    try:
+        store.read_json(moved)
+        refused = False
+    except FFCorruptionError:
+        refused = True
+    check.that(refused, "encryption: a document moved to another path is FFCorruptionError")
+
+
+def _independent_manifest(root: Path) -> list[tuple[str, int, str]]:
+    entries = []
+    for directory, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if not Path(directory, d).is_symlink()]
+        for name in names:
+            path = Path(directory, name)
+            if path.is_symlink() or name == ff_hashing.FF_MANIFEST_NAME:
+                continue
+            if name.startswith(".") and (name.endswith(FF_LOCK_SUFFIX) or name.endswith(".tmp")):
+                continue
+            data = path.read_bytes()
+            entries.append((path.relative_to(root).as_posix(), len(data), hashlib.sha256(data).hexdigest()))
+    return sorted(entries)
+
+
+def _check_manifest(check: FFChecker, root: Path) -> None:
+    files = {"a.txt": b"alpha", "empty.txt": b"", ".hidden": b"hidden", "sub/b.bin": os.urandom(70_000),
+             "sub/.x.lock": b"", "sub/.y.json.0a1b.tmp": b"temp", "sub/deeper/c.json": b"{}"}
+    for name, data in files.items():
+        Path(root, name).parent.mkdir(parents=True, exist_ok=True)
+        Path(root, name).write_bytes(data)
+    manifest = ff_hashing.ff_build_manifest(root)
+    got = [(e.path, e.size, e.sha256) for e in manifest.entries]
+    check.equal(got, _independent_manifest(root), "manifest: every file (empty and hidden too) with size and SHA-256, sorted")
+    Path(root, "a.txt").write_bytes(b"alphA")  # same size, other bytes
+    Path(root, "new.txt").write_bytes(b"n")
+    Path(root, "sub/deeper/c.json").unlink()
+    diff = ff_hashing.ff_verify_manifest(root, manifest)
+    check.equal((diff.changed, diff.added, diff.removed), (["a.txt"], ["new.txt"], ["sub/deeper/c.json"]),
+                "manifest: verification finds a same-size change, an added and a removed file")
+
+
+def _check_listing(check: FFChecker, store: FFStore, outside: Path) -> None:
+    folder = store.path("listing")
+    store.ensure_dir(store.path("listing", "d"))
+    store.write_bytes(store.path("listing", "f"), b"f")
+    outside.mkdir(parents=True, exist_ok=True)
+    (outside / "secret").write_bytes(b"secret")
+    os.symlink(outside, folder / "l")
+    listed = [(e.name, e.is_dir, e.is_file, e.is_symlink) for e in store.list_dir(folder)]
+    check.equal(listed, [("d", True, False, False), ("f", False, True, False), ("l", False, False, True)],
+                "listing: sorted, typed without following the symlink")
+    refused = []
+    for what, call in (("path", lambda: store.path("listing", "l", "secret")),
+                       ("read", lambda: store.read_bytes(folder / "l" / "secret")),
+                       ("write", lambda: store.write_bytes(folder / "l" / "planted", b"x"))):
+        try:
+            call()
+        except FFValidationError:
+            refused.append(what)
+    check.equal(refused, ["path", "read", "write"], "listing: a path through a symlink is refused for path, read and write")
+    check.that(not (outside / "planted").exists(), "listing: nothing was written through the symlink")
+
+
+@REGISTRY.test("storage contracts: JSONL tail, torn lines, repair, limits, locks, atomic replace, encryption, manifests, listings")
+async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    scratch = (ctx.run_dir / "storage_contracts" / ff_new_id()[:8]).resolve()
+    await asyncio.to_thread(lambda: (scratch / "root").mkdir(parents=True))
+    store = FFStore(scratch / "root", durability="always", lock_timeout_s=10.0)
+    try:
+        with check.step("JSONL tail, torn line and repair"):
+            await asyncio.to_thread(_check_jsonl, check, store)
+        with check.step("record size limit"):
+            await asyncio.to_thread(_check_record_limit, check, store)
+        with check.step("appends take the lock"):
+            await _check_append_waits_for_lock(check, store)
+        with check.step("atomic replace"):
+            await asyncio.to_thread(_check_atomic_replace, check, store)
+        with check.step("encryption"):
+            await asyncio.to_thread(_check_encryption, check, scratch / "encrypted")
+        with check.step("manifest"):
+            await asyncio.to_thread(lambda: (scratch / "tree").mkdir())
+            await asyncio.to_thread(_check_manifest, check, scratch / "tree")
+        with check.step("listing and symlinks"):
+            await asyncio.to_thread(_check_listing, check, store, scratch / "outside")
+    finally:
+        await store.io.close()

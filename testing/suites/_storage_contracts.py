@@ -122,7 +122,7 @@ async def _check_append_waits_for_lock(check: FFChecker, store: FFStore) -> None
 
     holding = asyncio.create_task(asyncio.to_thread(holder))
     try:
-        await asyncio.to_thread(held.wait, 10)
+        check.require(await asyncio.to_thread(held.wait, 60), "the test's holder took the lock")
         append = asyncio.create_task(asyncio.to_thread(store.append, log, {"i": 1}))
         done, _ = await asyncio.wait({append}, timeout=_LOCK_WAIT_S)
         during = await asyncio.to_thread(log.read_bytes)

@@ -32,7 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from ff_utils import ff_hashing
-from ff_utils.ff_encryption import FFEncryptionMiddleware, ff_generate_key_text, ff_parse_key
+from ff_utils.ff_encryption import (
+    FFEncryptionMiddleware,
+    ff_generate_key_text,
+    ff_parse_key,
+)
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import FFBadLine, ff_dumps
@@ -197,7 +201,7 @@ def _independent_manifest(root: Path) -> list[tuple[str, int, str]]:
             path = Path(directory, name)
             if path.is_symlink() or name == ff_hashing.FF_MANIFEST_NAME:
                 continue
-            if name.startswith(".") and (name.endswith(FF_LOCK_SUFFIX) or name.endswith(".tmp")):
+            if name.startswith(".") and (name.endswith((FF_LOCK_SUFFIX, ".tmp"))):
                 continue
             data = path.read_bytes()
             entries.append((path.relative_to(root).as_posix(), len(data), hashlib.sha256(data).hexdigest()))

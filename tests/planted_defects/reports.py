@@ -14,7 +14,11 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ff_class_configs.ff_test_result_dtos import FFIntegrationTestResultDTO, FFSystemIntegrationReportDTO, FFTestStatus
+from ff_class_configs.ff_test_result_dtos import (
+    FFIntegrationTestResultDTO,
+    FFSystemIntegrationReportDTO,
+    FFTestStatus,
+)
 from testing import _load
 from testing.reporting import _history, _json_writer, _junit_writer, _view
 from testing.reporting._history import FFRunHistory

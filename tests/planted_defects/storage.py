@@ -18,10 +18,17 @@ from typing import Any
 
 import orjson
 
-import testing.ff_integration_test_manager  # noqa: F401  (loads every module that binds a storage function)
-import testing.suites.component  # noqa: F401
+import testing.ff_integration_test_manager
+import testing.suites.component
 import testing.suites.failure  # noqa: F401
-from ff_utils import _jsonl_append, _jsonl_read, _store_listing, ff_encryption, ff_file_ops, ff_hashing, ff_store
+from ff_utils import (
+    _jsonl_append,
+    _jsonl_read,
+    _store_listing,
+    ff_encryption,
+    ff_file_ops,
+    ff_hashing,
+)
 from ff_utils._dir_fd import NOFOLLOW, ff_open_parent
 from ff_utils._json_codec import ff_dumps
 from ff_utils._jsonl_read import FFBadLine

@@ -17,12 +17,22 @@ from typing import Any
 import pytest
 
 from ff_utils import _jsonl_append, ff_file_ops, ff_hashing
-from ff_utils.ff_encryption import FFEncryptionMiddleware, ff_generate_key_text, ff_parse_key
+from ff_utils.ff_encryption import (
+    FFEncryptionMiddleware,
+    ff_generate_key_text,
+    ff_parse_key,
+)
 from ff_utils.ff_errors import FFError
 from ff_utils.ff_json_utils import ff_dumps
 from ff_utils.ff_store import FFStore
 from testing import _load
-from testing.reporting import FFRunHistory, render_html, render_json, render_junit, write_reports
+from testing.reporting import (
+    FFRunHistory,
+    render_html,
+    render_json,
+    render_junit,
+    write_reports,
+)
 from testing.suites._report_contracts import _T0, known_report
 from tests._planted import planted
 from tests.planted_defects.reports import DEFECTS as REPORT_DEFECTS
@@ -39,6 +49,10 @@ def _log(tmp: Path, n: int = 5, torn: bool = False) -> tuple[FFStore, Path]:
         with open(log, "ab") as handle:
             handle.write(_TORN)
     return store, log
+
+
+def _on_log(tmp: Path, torn: bool, read: Callable[[FFStore, Path], Any]) -> Any:
+    return read(*_log(tmp, torn=torn))
 
 
 def _outcome(call: Callable[[], Any]) -> Any:
@@ -144,11 +158,11 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "append_not_rolled_back": _size_after_failed_append,
     "record_limit_one_early": lambda tmp, mp: _outcome(
         lambda: FFStore(tmp, max_record_bytes=len(ff_dumps({"a": "xx"}))).append(tmp / "l.jsonl", {"a": "xx"})),
-    "read_keeps_torn_line": lambda tmp, mp: list((lambda s, log: s.read_jsonl(log, on_bad_line=lambda _b: None))(*_log(tmp, torn=True))),
-    "tail_one_short": lambda tmp, mp: (lambda s, log: s.tail_jsonl(log, 3))(*_log(tmp)),
-    "tail_page_one_short": lambda tmp, mp: (lambda s, log: s.tail_jsonl_page(log, 3))(*_log(tmp)),
-    "count_includes_torn_line": lambda tmp, mp: (lambda s, log: s.count_lines(log))(*_log(tmp, torn=True)),
-    "repair_cuts_last_newline": lambda tmp, mp: (lambda s, log: (s.repair_jsonl(log), log.read_bytes()))(*_log(tmp, torn=True)),
+    "read_keeps_torn_line": lambda tmp, mp: _on_log(tmp, True, lambda s, log: list(s.read_jsonl(log, on_bad_line=lambda _b: None))),
+    "tail_one_short": lambda tmp, mp: _on_log(tmp, False, lambda s, log: s.tail_jsonl(log, 3)),
+    "tail_page_one_short": lambda tmp, mp: _on_log(tmp, False, lambda s, log: s.tail_jsonl_page(log, 3)),
+    "count_includes_torn_line": lambda tmp, mp: _on_log(tmp, True, lambda s, log: s.count_lines(log)),
+    "repair_cuts_last_newline": lambda tmp, mp: _on_log(tmp, True, lambda s, log: (s.repair_jsonl(log), log.read_bytes())),
     "encryption_aad_not_bound_to_file": lambda tmp, mp: _moved_record(tmp),
     "encryption_nonce_reused_per_file": lambda tmp, mp: len(set(_encrypted(tmp)[1].read_bytes().splitlines())),
     "manifest_skips_hidden_files": lambda tmp, mp: [e.path for e in ff_hashing.ff_build_manifest(_tree(tmp)).entries],

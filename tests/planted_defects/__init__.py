@@ -32,8 +32,10 @@ from ff_managers import (
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect, caught, planted, run_defect
 from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
+from tests.ff_managers.knowledge.planted_defects import DEFECTS as KNOWLEDGE_DEFECTS
 from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
 from tests.planted_defects.reports import DEFECTS as REPORT_DEFECTS
 from tests.planted_defects.storage import DEFECTS as STORAGE_DEFECTS
@@ -328,4 +330,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     # report_contracts, and the failure suite for the crash paths.
     *STORAGE_DEFECTS,
     *REPORT_DEFECTS,
+    # Listings that take the leftovers of crashes and atomic writes for objects: stray_files_ignored.
+    *KNOWLEDGE_DEFECTS,
+    *PANEL_DEFECTS,
 )

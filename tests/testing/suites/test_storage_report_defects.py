@@ -35,8 +35,12 @@ from testing.reporting import (
 )
 from testing.suites._report_contracts import _T0, known_report
 from tests._planted import planted
+from tests.ff_managers.knowledge.planted_defects import DEFECTS as KNOWLEDGE_DEFECTS
+from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.planted_defects.reports import DEFECTS as REPORT_DEFECTS
 from tests.planted_defects.storage import DEFECTS as STORAGE_DEFECTS
+
+LISTING_DEFECTS = (*KNOWLEDGE_DEFECTS, *PANEL_DEFECTS)
 
 _TORN = b'{"i": 9}'
 
@@ -230,4 +234,32 @@ def test_a_report_defect_changes_what_a_reader_sees(defect: Any, tmp_path: Path)
     healthy = probe(tmp_path / "real")
     with planted(defect):
         broken = probe(tmp_path / "planted")
+    assert broken != healthy, f"{defect.name}: the probe saw {healthy!r} with and without the defect"
+
+
+async def _listed(config: Any) -> tuple[list[str], Any]:
+    """The knowledge bases and panels one user lists after strays were planted beside them."""
+    from ff_managers import FFKnowledgeBaseManager, FFPanelSessionManager
+    from testing.suites._storage_contracts import _plant_strays
+
+    root = Path(config.storage.base_path)
+    async with FFKnowledgeBaseManager(config) as kb, FFPanelSessionManager(config) as panels:
+        base = await kb.create_knowledge_base("alice", "kept")
+        panel = await panels.create_panel("alice", [{"participant_id": "ana"}, {"participant_id": "ben"}], title="kept")
+        for object_id in (base.kb_id, panel.panel_id):
+            found = next(p for p in root.rglob(object_id) if p.is_dir())
+            _plant_strays(found.parent, found)
+        listed_bases = [b.kb_id for b in await kb.list_knowledge_bases("alice")]
+        try:
+            listed_panels: Any = [p.panel_id for p in await panels.list_panels("alice")]
+        except FFError as exc:
+            listed_panels = type(exc).__name__
+    return [i.replace(base.kb_id, "kb") for i in listed_bases], listed_panels if isinstance(listed_panels, str) else len(listed_panels)
+
+
+@pytest.mark.parametrize("defect", LISTING_DEFECTS, ids=[d.name for d in LISTING_DEFECTS])
+async def test_a_listing_defect_changes_what_a_caller_sees(defect: Any, config: Any, tmp_path: Path) -> None:
+    healthy = await _listed(config)
+    with planted(defect):
+        broken = await _listed(config.with_base_path(tmp_path / "planted"))
     assert broken != healthy, f"{defect.name}: the probe saw {healthy!r} with and without the defect"

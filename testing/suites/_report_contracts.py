@@ -34,6 +34,8 @@ from ff_class_configs.ff_test_result_dtos import (
     FFCrossSystemGateDTO,
     FFCrossSystemSummaryDTO,
     FFIntegrationTestResultDTO,
+    FFOperationStatsDTO,
+    FFPerformanceSummaryDTO,
     FFQualityGateResultDTO,
     FFSuiteResultDTO,
     FFSystemIntegrationReportDTO,
@@ -85,9 +87,11 @@ def _result(suite: str, test_id: str, status: FFTestStatus, message: str, at: da
     )
 
 
-def known_report(run_id: str, at: datetime, *, all_pass: bool = False) -> FFSystemIntegrationReportDTO:
-    """The known result set as a report (``all_pass``: the same tests, every one passed)."""
+def known_report(run_id: str, at: datetime, *, all_pass: bool = False, failing: tuple[str, ...] = ()) -> FFSystemIntegrationReportDTO:
+    """The known result set as a report (``all_pass``: the same tests, every one passed but
+    those named in ``failing``)."""
     rows = [(s, t, _P if all_pass else st, "" if all_pass else m) for s, t, st, m in KNOWN_RESULTS]
+    rows = [(s, t, _F, "failed that run") if t in failing else (s, t, st, m) for s, t, st, m in rows]
     suites: dict[str, list[FFIntegrationTestResultDTO]] = {}
     for suite, test_id, status, message in rows:
         suites.setdefault(suite, []).append(_result(suite, test_id, status, message, at))
@@ -200,10 +204,32 @@ def _check_percentiles(check: FFChecker) -> None:
     check.equal((stats.count, stats.min_ms, stats.max_ms), (len(values), min(values), max(values)), "load statistics: count, min and max")
 
 
+def _op(p95: float, errors: int = 0) -> FFOperationStatsDTO:
+    return FFOperationStatsDTO(operation="op", count=10, errors=errors, p50_ms=p95 / 2, p95_ms=p95, p99_ms=p95,
+                               mean_ms=p95 / 2, max_ms=p95, throughput_ops=1.0)
+
+
+def _check_regressions_and_ceilings(check: FFChecker) -> None:
+    """A regression is p95 above baseline x (1 + margin) (strictly); a ceiling fails strictly above it."""
+    baseline = FFPerformanceSummaryDTO(profile="quick", concurrent_users=1, duration_seconds=1, target_rps=1, achieved_rps=1,
+                                       error_rate_percent=0.0, operations=[_op(100.0)])
+    found = {p95: _load.find_regressions([_op(p95)], baseline, 50.0) for p95 in (150.0, 150.5)}
+    check.equal({p95: len(lines) for p95, lines in found.items()}, {150.0: 0, 150.5: 1},
+                "regressions: p95 at exactly baseline + margin is not one, just above is")
+    check.equal(len(_load.find_regressions([_op(100.0, errors=2)], baseline, 50.0)), 1, "regressions: errors where the baseline had none")
+    ceilings = {p95: _load.threshold_failures(baseline.model_copy(update={"operations": [_op(p95)], "error_rate_percent": 1.0}),
+                                              max_p95_ms=200.0, max_error_rate_percent=1.0, max_memory_mb=1e9, max_cpu_percent=1e9)
+                for p95 in (200.0, 200.5)}
+    check.equal({p95: len(lines) for p95, lines in ceilings.items()}, {200.0: 0, 200.5: 1},
+                "ceilings: p95 and error rate at exactly the ceiling hold, just above fails")
+
+
 @REGISTRY.test("report contracts: JUnit, JSON and HTML counts, messages and verdict; history order; percentiles")
 async def report_contracts(ctx: FFTestContext, check: FFChecker) -> None:
     out = (ctx.run_dir / "report_contracts" / ff_new_id()[:8]).resolve()
-    runs = [known_report(run_id, _T0 + timedelta(hours=i), all_pass=i == 0) for i, run_id in enumerate(_RUN_IDS)]
+    runs = [known_report(_RUN_IDS[0], _T0, all_pass=True),
+            known_report(_RUN_IDS[1], _T0 + timedelta(hours=1), all_pass=True, failing=("s_one",)),
+            known_report(_RUN_IDS[2], _T0 + timedelta(hours=2))]
 
     def write_all() -> dict[str, Path]:
         paths: dict[str, Path] = {}
@@ -220,6 +246,10 @@ async def report_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         _check_json(check, data)
         comparison = data.get("comparison") or {}
         check.equal(comparison.get("previous_run_id"), _RUN_IDS[1], "JSON: compared with the latest earlier run")
+        key = {s: (lambda t, s=s: f"use_cases/{t}" if s == "use_cases" else f"{s}/{s}.{t}") for s, *_ in KNOWN_RESULTS}
+        newly = sorted(key[s](t) for s, t, st, _m in KNOWN_RESULTS if st in (_F, _E) and t != "s_one")
+        check.equal((comparison.get("newly_failing"), comparison.get("fixed")), (newly, [key["security"]("s_one")]),
+                    "JSON: the comparison's newly failing and fixed tests")
     with check.step("HTML"):
         _check_html(check, await asyncio.to_thread(paths["html"].read_text, encoding="utf-8"))
     with check.step("history"):
@@ -229,5 +259,6 @@ async def report_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal([r.report_id for r in recent], list(_RUN_IDS[1:]), "history: recent(2) is the last two runs, oldest first")
         everything = await asyncio.to_thread(history.recent, 10)
         check.equal([r.report_id for r in everything], list(_RUN_IDS), "history: recent(10) holds all three runs")
-    with check.step("percentiles"):
+    with check.step("percentiles, regressions and ceilings"):
         _check_percentiles(check)
+        _check_regressions_and_ceilings(check)

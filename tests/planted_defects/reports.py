@@ -107,6 +107,39 @@ def _nearest_rank(sorted_values: Sequence[float], q: float) -> float:
     return float(sorted_values[max(1, math.ceil(q / 100 * len(sorted_values))) - 1])
 
 
+def _regressions_at_the_margin(current: Sequence[Any], baseline: Any, margin_percent: float, *, floor_ms: float = _load.REGRESSION_FLOOR_MS) -> list[str]:
+    """Performance regressions: p95 at exactly baseline x (1 + margin) already counts (``>=``)."""
+    before = {op.operation: op for op in baseline.operations}
+    found = []
+    for op in current:
+        old = before.get(op.operation)
+        if old is None:
+            continue
+        if op.count and old.count and op.p95_ms >= old.p95_ms * (1 + margin_percent / 100.0) and op.p95_ms - old.p95_ms >= floor_ms:
+            found.append(f"{op.operation}: p95 {op.p95_ms:.2f} ms vs {old.p95_ms:.2f} ms in the baseline")
+        if op.errors and not old.errors:
+            found.append(f"{op.operation}: {op.errors} error(s), none in the baseline")
+    return found
+
+
+def _ceilings_at_the_limit(summary: Any, *, max_p95_ms: float, max_error_rate_percent: float, max_memory_mb: float,
+                           max_cpu_percent: float, operation_p95_ms: Any = None) -> list[str]:
+    """Performance ceilings: a p95 or error rate exactly at its ceiling fails (``>=``)."""
+    ceilings = operation_p95_ms or {}
+    failures = [f"{op.operation}: p95 {op.p95_ms:.1f} ms" for op in summary.operations if op.p95_ms >= ceilings.get(op.operation, max_p95_ms)]
+    if summary.error_rate_percent >= max_error_rate_percent:
+        failures.append(f"error rate {summary.error_rate_percent:.2f}%")
+    if summary.peak_rss_mb > max_memory_mb:
+        failures.append(f"peak RSS {summary.peak_rss_mb:.1f} MB")
+    if summary.peak_cpu_percent > max_cpu_percent:
+        failures.append(f"peak CPU {summary.peak_cpu_percent:.0f}%")
+    return failures
+
+
+_ONLY_FAILED = frozenset({FFTestStatus.FAILED})
+"""History comparison: only ``failed`` counts as failing; a test that now errors is not "newly failing"."""
+
+
 def _d(name: str, replacement: Any, *patches: tuple[Any, str, Any]) -> PlantedDefect:
     return PlantedDefect(name=name, what=(replacement.__doc__ or "").strip(), origin="README", suite="component",
                          test="report_contracts", patches=patches)
@@ -123,4 +156,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("history_recent_drops_oldest", _recent_drops_oldest, (FFRunHistory, "recent", _recent_drops_oldest)),
     _d("history_ordered_by_id", _run_ids_by_name, (FFRunHistory, "run_ids", _run_ids_by_name)),
     _d("load_percentile_nearest_rank", _nearest_rank, (_load, "percentile", _nearest_rank)),
+    _d("regression_at_the_margin", _regressions_at_the_margin, (_load, "find_regressions", _regressions_at_the_margin)),
+    _d("ceiling_at_the_limit", _ceilings_at_the_limit, (_load, "threshold_failures", _ceilings_at_the_limit)),
+    PlantedDefect(name="comparison_ignores_errors", what="History comparison: only failed counts as failing; a test that now errors is not newly failing.",
+                  origin="README", suite="component", test="report_contracts", patches=((_history, "_FAILING", _ONLY_FAILED),)),
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ff_class_configs.ff_test_result_dtos import FFPerformanceSummaryDTO
 from ff_utils import _jsonl_append, ff_file_ops, ff_hashing
 from ff_utils.ff_encryption import (
     FFEncryptionMiddleware,
@@ -28,6 +29,7 @@ from ff_utils.ff_store import FFStore
 from testing import _load
 from testing.reporting import (
     FFRunHistory,
+    compare_runs,
     render_html,
     render_json,
     render_junit,
@@ -208,7 +210,24 @@ REPORT_PROBES: dict[str, Callable[[Path], Any]] = {
     "history_recent_drops_oldest": _history,
     "history_ordered_by_id": _history,
     "load_percentile_nearest_rank": lambda tmp: _p95(),
+    "regression_at_the_margin": lambda tmp: _boundaries()[0],
+    "ceiling_at_the_limit": lambda tmp: _boundaries()[1],
+    "comparison_ignores_errors": lambda tmp: _comparison(),
 }
+
+
+def _boundaries() -> tuple[int, int]:
+    from testing.suites._report_contracts import _op
+
+    baseline = FFPerformanceSummaryDTO(profile="q", concurrent_users=1, duration_seconds=1, target_rps=1, achieved_rps=1,
+                                       error_rate_percent=1.0, operations=[_op(100.0)])
+    regressions = _load.find_regressions([_op(150.0)], baseline, 50.0)
+    ceilings = _load.threshold_failures(baseline, max_p95_ms=100.0, max_error_rate_percent=1.0, max_memory_mb=1e9, max_cpu_percent=1e9)
+    return len(regressions), len(ceilings)
+
+
+def _comparison() -> list[str]:
+    return compare_runs(known_report("b", _T0), known_report("a", _T0, all_pass=True), 50.0).newly_failing
 
 
 def test_every_storage_and_report_defect_has_a_probe() -> None:

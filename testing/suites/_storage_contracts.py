@@ -8,7 +8,7 @@ README.md and ff_utils document, on a scratch root of its own, against figures c
   torn last line (a crash before its newline) is never returned, counted or paged, is reported as
   torn, and repair removes exactly its bytes, leaving the file byte-identical to before it; a
   record of exactly ``max_record_bytes`` is stored and one byte more refused, writing nothing;
-* an append waits for the file's lock (a repair or another process holding it);
+* an append waits for the file's lock, held by another thread (a repair) or another process;
 * atomic replace: a reader that opened the old document reads the old bytes whole after the
   replace, a large document reads back byte for byte, no temp file stays;
 * encryption: a fresh nonce per record and per document, and a record or document moved to
@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import os
+import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -137,6 +140,49 @@ async def _check_append_waits_for_lock(check: FFChecker, store: FFStore) -> None
         await holding
     await append
     check.equal([r["i"] for r in await asyncio.to_thread(lambda: list(store.read_jsonl(log)))], [0, 1], "JSONL: the append completes once the lock is free")
+
+
+_HOLDER = """
+import sys
+from ff_utils.ff_locks import ff_file_lock
+with ff_file_lock(sys.argv[1], timeout=30):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _check_append_waits_for_other_process(check: FFChecker, store: FFStore) -> None:
+    """The lock holds across processes: a child holds it (flock), the append must wait."""
+    log = store.path("logs", "locked-by-child.jsonl")
+    await asyncio.to_thread(store.append, log, {"i": 0})
+    before = await asyncio.to_thread(log.read_bytes)
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLDER, os.fspath(log), cwd=_PROJECT_ROOT, start_new_session=True,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    append: asyncio.Task[None] | None = None
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        line = await asyncio.wait_for(child.stdout.readline(), 60)
+        check.require(line.strip() == b"held", "the child process took the lock", repr(line))
+        append = asyncio.create_task(asyncio.to_thread(store.append, log, {"i": 1}))
+        done, _ = await asyncio.wait({append}, timeout=_LOCK_WAIT_S)
+        during = await asyncio.to_thread(log.read_bytes)
+        check.that(not done and during == before, "JSONL: an append waits while another process holds the file's lock",
+                   "the append returned" if done else "the file changed")
+        child.stdin.write(b"release\n")
+        await child.stdin.drain()
+        await asyncio.wait_for(child.wait(), 60)
+    finally:
+        if child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            await child.wait()
+    if append is not None:
+        await append
+    rows = await asyncio.to_thread(lambda: [r["i"] for r in store.read_jsonl(log)])
+    check.equal(rows, [0, 1], "JSONL: the append completes once the other process let go")
 
 
 def _check_atomic_replace(check: FFChecker, store: FFStore) -> None:
@@ -259,6 +305,7 @@ async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             await asyncio.to_thread(_check_record_limit, check, store)
         with check.step("appends take the lock"):
             await _check_append_waits_for_lock(check, store)
+            await _check_append_waits_for_other_process(check, store)
         with check.step("atomic replace"):
             await asyncio.to_thread(_check_atomic_replace, check, store)
         with check.step("encryption"):

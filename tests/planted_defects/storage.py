@@ -28,6 +28,7 @@ from ff_utils import (
     ff_encryption,
     ff_file_ops,
     ff_hashing,
+    ff_locks,
 )
 from ff_utils._dir_fd import NOFOLLOW, ff_open_parent
 from ff_utils._json_codec import ff_dumps
@@ -122,6 +123,11 @@ class _NoLock:
 
     def __exit__(self, *exc_info: object) -> None:
         return None
+
+
+def _lock_within_process_only(handle: Any) -> None:
+    """The cross-process lock is never taken (the flock call dropped, only the in-process thread
+    lock remains): two processes append, repair and update the same file at once."""
 
 
 def _write_group_without_rollback(self: Any, payload: bytes, durability: str, batch_interval: float) -> None:
@@ -318,6 +324,7 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("atomic_write_leaves_temp", atomic_write_leaves_temp, _everywhere(_atomic_write, atomic_write_leaves_temp),
        suite="failure", test="failed_document_replace"),
     _d("append_without_lock", _NoLock, ((_jsonl_append, "ff_file_lock", _NoLock),)),
+    _d("lock_within_process_only", _lock_within_process_only, ((ff_locks, "_try_lock", _lock_within_process_only),)),
     _d("append_not_rolled_back", _write_group_without_rollback,
        ((_jsonl_append._GroupCommitAppender, "_write_group", _write_group_without_rollback),), suite="failure", test="disk_full_append"),
     _d("record_limit_one_early", _encode_line_one_early, ((_jsonl_append, "_encode_line", _encode_line_one_early),)),

@@ -114,6 +114,29 @@ def _size_after_failed_append(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> int
     return log.stat().st_size
 
 
+def _take(lock: Any) -> str:
+    with lock:
+        return "taken"
+
+
+def _locked_elsewhere(tmp: Path) -> Any:
+    """Try to take a file's lock while another process holds it (it must time out)."""
+    import subprocess
+    import sys
+
+    from ff_utils.ff_locks import ff_file_lock
+
+    target = tmp / "doc.json"
+    code = "import sys\nfrom ff_utils.ff_locks import ff_file_lock\nwith ff_file_lock(sys.argv[1]):\n print('held', flush=True)\n sys.stdin.readline()\n"
+    with subprocess.Popen([sys.executable, "-c", code, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          cwd=Path(__file__).resolve().parents[3]) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline().strip() == b"held"
+            return _outcome(lambda: _take(ff_file_lock(target, timeout=0.2)))
+        finally:
+            child.kill()
+
+
 def _encrypted(tmp: Path) -> tuple[FFStore, Path]:
     store = FFStore(tmp, middleware=FFEncryptionMiddleware(ff_parse_key(ff_generate_key_text(), source="test")))
     log = store.path("a.jsonl")
@@ -161,6 +184,7 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "atomic_write_never_fsyncs": _fsyncs,
     "atomic_write_leaves_temp": _temp_after_failed_replace,
     "append_without_lock": lambda tmp, mp: sorted(os.listdir(_log(tmp)[1].parent)),  # the lock file of the append
+    "lock_within_process_only": lambda tmp, mp: _locked_elsewhere(tmp),
     "append_not_rolled_back": _size_after_failed_append,
     "record_limit_one_early": lambda tmp, mp: _outcome(
         lambda: FFStore(tmp, max_record_bytes=len(ff_dumps({"a": "xx"}))).append(tmp / "l.jsonl", {"a": "xx"})),

@@ -12,7 +12,8 @@ README.md and ff_utils document, on a scratch root of its own, against figures c
 * atomic replace: a reader that opened the old document reads the old bytes whole after the
   replace, a large document reads back byte for byte, no temp file stays;
 * encryption: a fresh nonce per record and per document, and a record or document moved to
-  another file does not decrypt there;
+  another file does not decrypt there; a key rotation re-encrypts every record and document
+  (hidden ones too), keeps a torn tail byte for byte, counts exactly, and is a no-op run again;
 * manifests: every regular file (empty and hidden ones too; locks, temp files and the manifest
   itself excluded) with its size and SHA-256, against an independent walk; verification finds a
   same-size change, an added and a removed file;
@@ -43,6 +44,7 @@ from ff_utils.ff_encryption import (
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import FFBadLine, ff_dumps
+from ff_utils.ff_key_rotation import ff_reencrypt_tree
 from ff_utils.ff_locks import FF_LOCK_SUFFIX, ff_file_lock
 from ff_utils.ff_store import FFStore
 from testing._context import FFTestContext
@@ -239,6 +241,34 @@ def _check_encryption(check: FFChecker, root: Path) -> None:
     check.that(refused, "encryption: a document moved to another path is FFCorruptionError")
 
 
+def _check_key_rotation(check: FFChecker, root: Path) -> None:
+    """ff_reencrypt_tree: every record and document (hidden ones too) under the new key, a torn
+    tail kept byte for byte and reported, counts exact, a second pass a no-op."""
+    old, new = (ff_parse_key(ff_generate_key_text(), source="a throwaway key") for _ in range(2))
+    root.mkdir(parents=True, exist_ok=True)
+    before = FFStore(root, middleware=FFEncryptionMiddleware(old))
+    log, doc, hidden = before.path("u", "log.jsonl"), before.path("u", "doc.json"), before.path("u", ".profile.json")
+    records = _records(4)
+    before.append_many(log, records)
+    fragment = b"ffe1:torn-by-a-crash"
+    with open(log, "ab") as handle:
+        handle.write(fragment)
+    before.write_json(doc, {"doc": 1})
+    before.write_json(hidden, {"hidden": True})
+    report = ff_reencrypt_tree(root, old=old, new=new, fsync=False)
+    check.equal((report.files_rewritten, report.records_rewritten, len(report.unreadable)), (3, 6, 1),
+                "key rotation: three files, four records and two documents rewritten; the torn line reported")
+    after = FFStore(root, middleware=FFEncryptionMiddleware(new))
+    check.equal((list(after.read_jsonl(log, on_bad_line=lambda _b: None)), after.read_json(doc), after.read_json(hidden)),
+                (records, {"doc": 1}, {"hidden": True}), "key rotation: everything reads back under the new key alone")
+    lines = log.read_bytes().split(b"\n")
+    ids = {FFEncryptionMiddleware.key_id_of(blob) for blob in (*lines[:-1], doc.read_bytes(), hidden.read_bytes())}
+    check.equal(ids, {new.key_id}, "key rotation: no record or document is left under the old key")
+    check.equal(lines[-1], fragment, "key rotation: the torn tail is kept byte for byte")
+    again = ff_reencrypt_tree(root, old=old, new=new, fsync=False)
+    check.equal((again.files_rewritten, again.files_already_done), (0, 3), "key rotation: a second pass rewrites nothing")
+
+
 def _independent_manifest(root: Path) -> list[tuple[str, int, str]]:
     entries = []
     for directory, dirs, names in os.walk(root):
@@ -310,6 +340,8 @@ async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             await asyncio.to_thread(_check_atomic_replace, check, store)
         with check.step("encryption"):
             await asyncio.to_thread(_check_encryption, check, scratch / "encrypted")
+        with check.step("key rotation"):
+            await asyncio.to_thread(_check_key_rotation, check, scratch / "rotation")
         with check.step("manifest"):
             await asyncio.to_thread(lambda: (scratch / "tree").mkdir())
             await asyncio.to_thread(_check_manifest, check, scratch / "tree")

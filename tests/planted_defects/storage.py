@@ -28,6 +28,7 @@ from ff_utils import (
     ff_encryption,
     ff_file_ops,
     ff_hashing,
+    ff_key_rotation,
     ff_locks,
 )
 from ff_utils._dir_fd import NOFOLLOW, ff_open_parent
@@ -307,6 +308,23 @@ def _safe_path_ignoring_links(root: Path | str, *parts: str) -> Path:
     return Path(joined)
 
 
+_rotation_log = ff_key_rotation._Recoder.log
+
+
+def _rotation_skips_dot_files(relative: str, name: str) -> bool:
+    """Key rotation skips every dot file (meant for locks and temp files): a hidden document stays under the old key."""
+    return relative == "ff_meta.json" or name.startswith(".")
+
+
+def _rotation_drops_torn_tail(self: Any, relative: str, data: bytes) -> tuple[bytes | None, int, int]:
+    """Key rotation rewrites a log without its torn last line (evidence of the crash lost, not reported)."""
+    rewritten, changed, kept = _rotation_log(self, relative, data)
+    if rewritten is not None and not rewritten.endswith(b"\n"):
+        rewritten = rewritten[: rewritten.rfind(b"\n") + 1]
+        kept = max(0, kept - 1)
+    return rewritten, changed, kept
+
+
 # ====================================================================== the catalogue entries
 
 
@@ -337,6 +355,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("encryption_nonce_reused_per_file", _seal_reusing_nonce,
        ((ff_encryption.FFEncryptionMiddleware, "seal", _seal_reusing_nonce),
         (ff_encryption.FFEncryptionMiddleware, "line_encoder", _line_encoder_reusing_nonce))),
+    _d("rotation_skips_hidden_files", _rotation_skips_dot_files, ((ff_key_rotation, "_skipped", _rotation_skips_dot_files),)),
+    _d("rotation_drops_torn_tail", _rotation_drops_torn_tail, ((ff_key_rotation._Recoder, "log", _rotation_drops_torn_tail),)),
     _d("manifest_skips_hidden_files", _walk_skipping_hidden, ((ff_hashing, "_walk", _walk_skipping_hidden),)),
     _d("manifest_skips_empty_files", _hash_skipping_empty, ((ff_hashing, "_hash_files", _hash_skipping_empty),)),
     _d("manifest_compared_by_size", _diff_by_size, _everywhere(_diff, _diff_by_size)),

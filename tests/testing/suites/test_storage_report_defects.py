@@ -152,6 +152,21 @@ def _moved_record(tmp: Path) -> list[Any]:
     return list(store.read_jsonl(other, on_bad_line=lambda _b: None))
 
 
+def _rotated(tmp: Path) -> tuple[set[Any], bytes]:
+    """Key ids of the files after a rotation, and the log's last bytes."""
+    from ff_utils.ff_key_rotation import ff_reencrypt_tree
+
+    old, new = (ff_parse_key(ff_generate_key_text(), source="test") for _ in range(2))
+    store = FFStore(tmp, middleware=FFEncryptionMiddleware(old))
+    store.write_json(store.path(".hidden.json"), {"a": 1})
+    store.append(store.path("log.jsonl"), {"b": 2})
+    with open(tmp / "log.jsonl", "ab") as handle:
+        handle.write(b"torn")
+    ff_reencrypt_tree(tmp, old=old, new=new, fsync=False)
+    ids = {FFEncryptionMiddleware.key_id_of((tmp / ".hidden.json").read_bytes()) == new.key_id}
+    return ids, (tmp / "log.jsonl").read_bytes()[-4:]
+
+
 def _tree(tmp: Path) -> Path:
     for name, data in {"a": b"a", "empty": b"", ".hidden": b"h"}.items():
         (tmp / name).write_bytes(data)
@@ -195,6 +210,8 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "repair_cuts_last_newline": lambda tmp, mp: _on_log(tmp, True, lambda s, log: (s.repair_jsonl(log), log.read_bytes())),
     "encryption_aad_not_bound_to_file": lambda tmp, mp: _moved_record(tmp),
     "encryption_nonce_reused_per_file": lambda tmp, mp: len(set(_encrypted(tmp)[1].read_bytes().splitlines())),
+    "rotation_skips_hidden_files": lambda tmp, mp: _rotated(tmp),
+    "rotation_drops_torn_tail": lambda tmp, mp: _rotated(tmp),
     "manifest_skips_hidden_files": lambda tmp, mp: [e.path for e in ff_hashing.ff_build_manifest(_tree(tmp)).entries],
     "manifest_skips_empty_files": lambda tmp, mp: [e.path for e in ff_hashing.ff_build_manifest(_tree(tmp)).entries],
     "manifest_compared_by_size": lambda tmp, mp: _same_size_change(tmp),

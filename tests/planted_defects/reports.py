@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ff_class_configs.ff_test_result_dtos import (
@@ -20,7 +21,14 @@ from ff_class_configs.ff_test_result_dtos import (
     FFTestStatus,
 )
 from testing import _load
-from testing.reporting import _history, _json_writer, _junit_writer, _view
+from testing.reporting import (
+    _history,
+    _html_writer,
+    _json_writer,
+    _junit_writer,
+    _templating,
+    _view,
+)
 from testing.reporting._history import FFRunHistory
 from tests._planted import PlantedDefect
 
@@ -136,6 +144,19 @@ def _ceilings_at_the_limit(summary: Any, *, max_p95_ms: float, max_error_rate_pe
     return failures
 
 
+def _environment_without_escaping(templates_dir: Path = _templating.TEMPLATES_DIR) -> Any:
+    """HTML: the template environment built without autoescape: a test name or message with markup
+    is rendered as markup (a broken page, or script from a hostile test name)."""
+    environment = _templating.report_environment.__wrapped__(templates_dir)
+    unescaped = environment.overlay(autoescape=False)
+    return unescaped
+
+
+def _xml_text_unfiltered(value: object) -> str:
+    """JUnit: control characters are written as they are; XML 1.0 cannot hold them, so the file does not parse."""
+    return str(value)
+
+
 _ONLY_FAILED = frozenset({FFTestStatus.FAILED})
 """History comparison: only ``failed`` counts as failing; a test that now errors is not "newly failing"."""
 
@@ -156,6 +177,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("history_recent_drops_oldest", _recent_drops_oldest, (FFRunHistory, "recent", _recent_drops_oldest)),
     _d("history_ordered_by_id", _run_ids_by_name, (FFRunHistory, "run_ids", _run_ids_by_name)),
     _d("load_percentile_nearest_rank", _nearest_rank, (_load, "percentile", _nearest_rank)),
+    _d("html_not_escaped", _environment_without_escaping, (_html_writer, "report_environment", _environment_without_escaping)),
+    _d("junit_control_characters_kept", _xml_text_unfiltered, (_junit_writer, "_xml_text", _xml_text_unfiltered)),
     _d("regression_at_the_margin", _regressions_at_the_margin, (_load, "find_regressions", _regressions_at_the_margin)),
     _d("ceiling_at_the_limit", _ceilings_at_the_limit, (_load, "threshold_failures", _ceilings_at_the_limit)),
     PlantedDefect(name="comparison_ignores_errors", what="History comparison: only failed counts as failing; a test that now errors is not newly failing.",

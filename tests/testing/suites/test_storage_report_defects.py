@@ -251,6 +251,8 @@ REPORT_PROBES: dict[str, Callable[[Path], Any]] = {
     "history_recent_drops_oldest": _history,
     "history_ordered_by_id": _history,
     "load_percentile_nearest_rank": lambda tmp: _p95(),
+    "html_not_escaped": lambda tmp: "<limit & order>" in render_html(known_report("r", _T0)),
+    "junit_control_characters_kept": lambda tmp: b"\x0b" in render_junit(known_report("r", _T0)),
     "regression_at_the_margin": lambda tmp: _boundaries()[0],
     "ceiling_at_the_limit": lambda tmp: _boundaries()[1],
     "comparison_ignores_errors": lambda tmp: _comparison(),

@@ -164,8 +164,10 @@ def _check_json(check: FFChecker, data: dict[str, Any]) -> None:
         "total_tests_executed": sum(s != _S for s in statuses), "tests_passed": statuses.count(_P),
         "tests_failed": statuses.count(_F) + statuses.count(_E), "tests_flaky": statuses.count(_FL),
         "tests_skipped": statuses.count(_S), "verdict": "inconclusive", "verdict_passed": False,
+        "overall_success_rate": (statuses.count(_P) + statuses.count(_FL)) / sum(s != _S for s in statuses),
+        "use_cases_passing": sum(1 for s, _t, st, _m in KNOWN_RESULTS if s == "use_cases" and st in (_P, _FL)),
     }
-    check.equal({k: data.get(k) for k in want}, want, "JSON: the summary counts and the verdict (inconclusive is not a pass)")
+    check.equal({k: data.get(k) for k in want}, want, "JSON: the summary counts, success rate and verdict (inconclusive is not a pass)")
     suites = {s["suite"]: (s["passed"], s["failed"], s["flaky"], s["skipped"]) for s in data.get("suites", [])}
     by_suite = {name: tuple(sum(1 for s, _t, st, _m in KNOWN_RESULTS if s == name and st in kinds)
                             for kinds in ((_P,), (_F, _E), (_FL,), (_S,))) for name in {row[0] for row in KNOWN_RESULTS}}

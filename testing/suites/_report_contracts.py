@@ -262,6 +262,22 @@ async def report_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal([r.report_id for r in recent], list(_RUN_IDS[1:]), "history: recent(2) is the last two runs, oldest first")
         everything = await asyncio.to_thread(history.recent, 10)
         check.equal([r.report_id for r in everything], list(_RUN_IDS), "history: recent(10) holds all three runs")
+    with check.step("bad formats and ids write nothing"):
+        refused = out.parent / f"{out.name}-refused"
+
+        def refuse() -> list[str]:
+            kinds = []
+            for formats, report in ((["json", "bogus"], runs[2]), (["json", "junit"], runs[2].model_copy(update={"report_id": "../escape"}))):
+                try:
+                    write_reports(report, refused, formats)
+                    kinds.append("nothing raised")
+                except Exception as exc:  # noqa: BLE001 - which error it is, is the check
+                    kinds.append(type(exc).__name__)
+            return kinds
+
+        check.equal(await asyncio.to_thread(refuse), ["FFValidationError"] * 2, "reports: an unknown format or a bad report id is FFValidationError")
+        leftovers = await asyncio.to_thread(lambda: sorted(p.name for p in refused.rglob("*")) if refused.exists() else [])
+        check.equal(leftovers, [], "reports: and nothing was written")
     with check.step("percentiles, regressions and ceilings"):
         _check_percentiles(check)
         _check_regressions_and_ceilings(check)

@@ -20,7 +20,7 @@ from ff_class_configs.ff_test_result_dtos import (
     FFSystemIntegrationReportDTO,
     FFTestStatus,
 )
-from testing import _load
+from testing import _load, reporting
 from testing.reporting import (
     _history,
     _html_writer,
@@ -157,6 +157,14 @@ def _xml_text_unfiltered(value: object) -> str:
     return str(value)
 
 
+def _formats_unchecked(formats: Any) -> list[str]:
+    """write_reports does not check the formats before writing: the JSON is on disk before an
+    unknown format fails ("bad input writes nothing" broken)."""
+    if isinstance(formats, str):
+        formats = [part.strip() for part in formats.split(",")]
+    return list(dict.fromkeys(formats))
+
+
 _ONLY_FAILED = frozenset({FFTestStatus.FAILED})
 """History comparison: only ``failed`` counts as failing; a test that now errors is not "newly failing"."""
 
@@ -179,6 +187,7 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("load_percentile_nearest_rank", _nearest_rank, (_load, "percentile", _nearest_rank)),
     _d("html_not_escaped", _environment_without_escaping, (_html_writer, "report_environment", _environment_without_escaping)),
     _d("junit_control_characters_kept", _xml_text_unfiltered, (_junit_writer, "_xml_text", _xml_text_unfiltered)),
+    _d("report_formats_unchecked", _formats_unchecked, (reporting, "_check_formats", _formats_unchecked)),
     _d("regression_at_the_margin", _regressions_at_the_margin, (_load, "find_regressions", _regressions_at_the_margin)),
     _d("ceiling_at_the_limit", _ceilings_at_the_limit, (_load, "threshold_failures", _ceilings_at_the_limit)),
     PlantedDefect(name="comparison_ignores_errors", what="History comparison: only failed counts as failing; a test that now errors is not newly failing.",

@@ -253,10 +253,19 @@ REPORT_PROBES: dict[str, Callable[[Path], Any]] = {
     "load_percentile_nearest_rank": lambda tmp: _p95(),
     "html_not_escaped": lambda tmp: "<limit & order>" in render_html(known_report("r", _T0)),
     "junit_control_characters_kept": lambda tmp: b"\x0b" in render_junit(known_report("r", _T0)),
+    "report_formats_unchecked": lambda tmp: _written_on_refusal(tmp),
     "regression_at_the_margin": lambda tmp: _boundaries()[0],
     "ceiling_at_the_limit": lambda tmp: _boundaries()[1],
     "comparison_ignores_errors": lambda tmp: _comparison(),
 }
+
+
+def _written_on_refusal(tmp: Path) -> list[str]:
+    try:
+        write_reports(known_report("r", _T0), tmp, ["json", "bogus"])
+    except (FFError, KeyError):
+        pass
+    return sorted(p.name for p in tmp.rglob("*")) if tmp.exists() else []
 
 
 def _boundaries() -> tuple[int, int]:

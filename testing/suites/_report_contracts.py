@@ -47,6 +47,7 @@ from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import ff_read_json
 from testing import _load
 from testing._context import FFTestContext
+from testing._quality_gates import evaluate_quality_gates
 from testing.reporting import FFRunHistory, write_reports
 from testing.runner import FFChecker
 
@@ -207,6 +208,27 @@ def _check_percentiles(check: FFChecker) -> None:
     check.equal((stats.count, stats.min_ms, stats.max_ms), (len(values), min(values), max(values)), "load statistics: count, min and max")
 
 
+def _check_gates(check: FFChecker, config: Any) -> None:
+    """The quality gates of the known results, against the table and the configured thresholds."""
+    healthy = known_report("gates-healthy", _T0, all_pass=True)
+    gates = evaluate_quality_gates(healthy, config)
+    tcp = [g for g in gates if "latency tcp" in g.name]
+    check.that(len(tcp) == 1 and tcp[0].inconclusive and not tcp[0].passed, "gates: an inconclusive cross-system criterion is an inconclusive gate, not held")
+    check.that(all(g.passed for g in gates if g not in tcp), "gates: every other gate of an all-passing run holds")
+    judged = healthy.model_copy(update={"quality_gates": gates})
+    check.equal((judged.verdict, judged.verdict_passed), ("inconclusive", False), "gates: one inconclusive gate makes the run inconclusive, not passed")
+    broken = {g.name: g for g in evaluate_quality_gates(known_report("gates-broken", _T0), config)}
+    executed = [st for _s, _t, st, _m in KNOWN_RESULTS if st != _S]
+    good = sum(st == _P or (st == _FL and config.quality_gates.allow_flaky) for st in executed)
+    want_rate = 100.0 * good / len(executed) >= config.quality_gates.min_pass_rate_percent
+    named = set(config.quality_gates.no_failures_in)
+    want_clean = not any(s in named and st in (_F, _E) for s, _t, st, _m in KNOWN_RESULTS)
+    rate = broken.get("minimum pass rate")
+    clean = next((g for name, g in broken.items() if name.startswith("no failures in")), None)
+    check.equal((rate.passed if rate else None, clean.passed if clean else None), (want_rate, want_clean),
+                "gates: the pass-rate and no-failure gates of the known results, by the configured thresholds")
+
+
 def _op(p95: float, errors: int = 0) -> FFOperationStatsDTO:
     return FFOperationStatsDTO(operation="op", count=10, errors=errors, p50_ms=p95 / 2, p95_ms=p95, p99_ms=p95,
                                mean_ms=p95 / 2, max_ms=p95, throughput_ops=1.0)
@@ -278,6 +300,8 @@ async def report_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(await asyncio.to_thread(refuse), ["FFValidationError"] * 2, "reports: an unknown format or a bad report id is FFValidationError")
         leftovers = await asyncio.to_thread(lambda: sorted(p.name for p in refused.rglob("*")) if refused.exists() else [])
         check.equal(leftovers, [], "reports: and nothing was written")
+    with check.step("quality gates"):
+        _check_gates(check, ctx.config.integration_testing)
     with check.step("percentiles, regressions and ceilings"):
         _check_percentiles(check)
         _check_regressions_and_ceilings(check)

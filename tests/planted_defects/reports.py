@@ -20,7 +20,7 @@ from ff_class_configs.ff_test_result_dtos import (
     FFSystemIntegrationReportDTO,
     FFTestStatus,
 )
-from testing import _load, reporting
+from testing import _load, _quality_gates, reporting
 from testing.reporting import (
     _history,
     _html_writer,
@@ -165,6 +165,18 @@ def _formats_unchecked(formats: Any) -> list[str]:
     return list(dict.fromkeys(formats))
 
 
+def _cross_system_inconclusive_held(report: FFSystemIntegrationReportDTO, config: Any) -> list[Any]:
+    """Quality gates: a cross-system criterion counts as held unless it failed (``!= "failed"``):
+    an undecided one (too few samples) lets the run pass."""
+    from ff_class_configs.ff_test_result_dtos import FFQualityGateResultDTO
+
+    cross = report.cross_system
+    if cross is None:
+        return []
+    return [FFQualityGateResultDTO(name=f"cross-system {g.name}: {g.target}", passed=g.outcome != "failed", detail=g.measured)
+            for g in cross.gates]
+
+
 _ONLY_FAILED = frozenset({FFTestStatus.FAILED})
 """History comparison: only ``failed`` counts as failing; a test that now errors is not "newly failing"."""
 
@@ -188,6 +200,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("html_not_escaped", _environment_without_escaping, (_html_writer, "report_environment", _environment_without_escaping)),
     _d("junit_control_characters_kept", _xml_text_unfiltered, (_junit_writer, "_xml_text", _xml_text_unfiltered)),
     _d("report_formats_unchecked", _formats_unchecked, (reporting, "_check_formats", _formats_unchecked)),
+    _d("gate_inconclusive_counts_as_held", _cross_system_inconclusive_held,
+       (_quality_gates, "GATES", tuple(_cross_system_inconclusive_held if g is _quality_gates._cross_system else g for g in _quality_gates.GATES))),
     _d("regression_at_the_margin", _regressions_at_the_margin, (_load, "find_regressions", _regressions_at_the_margin)),
     _d("ceiling_at_the_limit", _ceilings_at_the_limit, (_load, "threshold_failures", _ceilings_at_the_limit)),
     PlantedDefect(name="comparison_ignores_errors", what="History comparison: only failed counts as failing; a test that now errors is not newly failing.",

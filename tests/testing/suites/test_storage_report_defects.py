@@ -254,6 +254,7 @@ REPORT_PROBES: dict[str, Callable[[Path], Any]] = {
     "html_not_escaped": lambda tmp: "<limit & order>" in render_html(known_report("r", _T0)),
     "junit_control_characters_kept": lambda tmp: b"\x0b" in render_junit(known_report("r", _T0)),
     "report_formats_unchecked": lambda tmp: _written_on_refusal(tmp),
+    "gate_inconclusive_counts_as_held": lambda tmp: _verdict_of_all_passing(),
     "regression_at_the_margin": lambda tmp: _boundaries()[0],
     "ceiling_at_the_limit": lambda tmp: _boundaries()[1],
     "comparison_ignores_errors": lambda tmp: _comparison(),
@@ -266,6 +267,15 @@ def _written_on_refusal(tmp: Path) -> list[str]:
     except (FFError, KeyError):
         pass
     return sorted(p.name for p in tmp.rglob("*")) if tmp.exists() else []
+
+
+def _verdict_of_all_passing() -> str:
+    from ff_class_configs import load_config
+    from testing._quality_gates import evaluate_quality_gates
+
+    report = known_report("r", _T0, all_pass=True)
+    gates = evaluate_quality_gates(report, load_config(environ={}).integration_testing)
+    return report.model_copy(update={"quality_gates": gates}).verdict
 
 
 def _boundaries() -> tuple[int, int]:

@@ -369,17 +369,19 @@ def _plant_strays(listing: Path, object_dir: Path) -> None:
                components=("memory", "panel", "knowledge"), depends_on=("memory_round_trip", "panel_round_trip", "knowledge_round_trip"))
 async def stray_files_ignored(ctx: FFTestContext, check: FFChecker) -> None:
     user = ctx.new_user("strays")
-    session = await ctx.memory.create_session(user, title="kept")
-    panel = await ctx.panel.create_panel(user, [{"participant_id": "ana"}, {"participant_id": "ben"}], title="kept")
-    kb = await ctx.knowledge.create_knowledge_base(user, "kept")
-    user_dir = ctx.root / "users" / user
+    with check.step("create one session, panel and knowledge base, and plant leftovers beside each"):
+        session = await ctx.memory.create_session(user, title="kept")
+        panel = await ctx.panel.create_panel(user, [{"participant_id": "ana"}, {"participant_id": "ben"}], title="kept")
+        kb = await ctx.knowledge.create_knowledge_base(user, "kept")
+        user_dir = ctx.root / "users" / user
 
-    def plant() -> None:
-        for object_id in (session.session_id, panel.panel_id, kb.kb_id):
-            found = next(p for p in user_dir.rglob(object_id) if p.is_dir())
-            _plant_strays(found.parent, found)
+        def plant() -> None:
+            for object_id in (session.session_id, panel.panel_id, kb.kb_id):
+                found = next(p for p in user_dir.rglob(object_id) if p.is_dir())
+                _plant_strays(found.parent, found)
 
-    await asyncio.to_thread(plant)
-    check.equal([s.session_id for s in await ctx.memory.list_sessions(user)], [session.session_id], "list_sessions: only the session")
-    check.equal([p.panel_id for p in await ctx.panel.list_panels(user)], [panel.panel_id], "list_panels: only the panel")
-    check.equal([b.kb_id for b in await ctx.knowledge.list_knowledge_bases(user)], [kb.kb_id], "list_knowledge_bases: only the knowledge base")
+        await asyncio.to_thread(plant)
+    with check.step("list them"):
+        check.equal([s.session_id for s in await ctx.memory.list_sessions(user)], [session.session_id], "list_sessions: only the session")
+        check.equal([p.panel_id for p in await ctx.panel.list_panels(user)], [panel.panel_id], "list_panels: only the panel")
+        check.equal([b.kb_id for b in await ctx.knowledge.list_knowledge_bases(user)], [kb.kb_id], "list_knowledge_bases: only the knowledge base")

@@ -588,4 +588,6 @@ async def two_instances_share_root(ctx: FFTestContext, check: FFChecker) -> None
 
 # The documented guarantees (limits, sizes, every field, retention, statistics) register on the
 # same REGISTRY from their own module; imported last, once REGISTRY and the round trips exist.
-from testing.suites import _component_contracts  # noqa: E402,F401,I001
+from testing.suites import _component_contracts  # noqa: F401, I001
+from testing.suites import _report_contracts  # noqa: F401
+from testing.suites import _storage_contracts  # noqa: F401

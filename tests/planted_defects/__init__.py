@@ -9,7 +9,8 @@ Each entry is one small variant of the real code, and the suite test that must c
 
 Bugs in a private package's code are declared beside that package's unit tests
 (``tests/ff_managers/<name>/planted_defects.py``, the one place allowed to import it) and
-collected here. ``origin`` says where an entry comes from: ``README`` (a documented guarantee the suites did not
+collected here; so are the storage layer's (``storage.py``: ff_utils functions replaced in every
+module that binds them) and the reports' (``reports.py``). ``origin`` says where an entry comes from: ``README`` (a documented guarantee the suites did not
 check before) or ``mutant <mutmut name>`` (a surviving mutant, killed by a new suite check).
 ``run_defect`` runs one entry; ``python -m tests.planted_defects`` runs them all and prints the
 catalogue's size and hit rate.
@@ -31,9 +32,13 @@ from ff_managers import (
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect, caught, planted, run_defect
 from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
+from tests.ff_managers.knowledge.planted_defects import DEFECTS as KNOWLEDGE_DEFECTS
 from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
+from tests.planted_defects.reports import DEFECTS as REPORT_DEFECTS
+from tests.planted_defects.storage import DEFECTS as STORAGE_DEFECTS
 
 __all__ = ["CATALOGUE", "PlantedDefect", "caught", "planted", "run_defect"]
 
@@ -321,4 +326,11 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("memory_chat_context_over_budget", ContextOverBudget.__doc__ or "", "memory_chat", suite="use_cases",
        manager_classes={"memory": ContextOverBudget}),
     *GUARANTEE_DEFECTS,
+    # The storage layer (ff_utils) and the reports (testing/reporting): storage_contracts,
+    # report_contracts, and the failure suite for the crash paths.
+    *STORAGE_DEFECTS,
+    *REPORT_DEFECTS,
+    # Listings that take the leftovers of crashes and atomic writes for objects: stray_files_ignored.
+    *KNOWLEDGE_DEFECTS,
+    *PANEL_DEFECTS,
 )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ff_managers import FFMigration, FFMigrationRegistry
-from ff_managers._migration.registry import append_applied, read_applied
+from ff_managers._migration.registry import _source_of, append_applied, read_applied
 from ff_managers.ff_migration_manager import LEGACY_IMPORT_ID, default_registry
 from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFValidationError
 from ff_utils.ff_store import FFStore
@@ -91,6 +91,8 @@ def test_the_legacy_import_keeps_the_checksum_it_was_applied_with() -> None:
     # changes, validate_registry reports every one of them as "changed". Change it on purpose only.
     legacy = default_registry().get(LEGACY_IMPORT_ID)
     assert legacy is not None
+    if "mutmut" in _source_of(legacy.forward):  # mutation testing rewrote the very source this hashes
+        pytest.skip("the step's source is mutmut's instrumented copy")
     assert legacy.checksum() == "032c9c765052700afff2171f9c3f2b0f464598b385a301b49818a285486d5750"
 
 

@@ -22,6 +22,9 @@ from tests._suite_helpers import run_suite
 from tests.planted_defects import CATALOGUE, caught, planted, run_defect
 
 _CONTRACTS = ("memory_contracts", "memory_retention_per_layer", "panel_contracts", "knowledge_contracts", "tools_contracts", "metrics_contracts")
+# The storage layer's and the reports' checks: apart, so the managers' mutation runs (which use
+# the test above) do not pay for them; ff_utils' mutation run uses the one below.
+_PLATFORM_CONTRACTS = ("storage_contracts", "report_contracts")
 
 
 async def test_contract_checks_pass_on_the_real_managers(tmp_path: Path) -> None:
@@ -31,6 +34,12 @@ async def test_contract_checks_pass_on_the_real_managers(tmp_path: Path) -> None
     }
     assert set(_CONTRACTS) <= set(results)
     assert all(len(results[name].assertions) >= 10 for name in _CONTRACTS)
+
+
+async def test_storage_and_report_contracts_pass(tmp_path: Path) -> None:
+    results = await run_suite(tmp_path, "component", *_PLATFORM_CONTRACTS, "stray_files_ignored")
+    assert {name: r.error_message for name, r in results.items() if r.status != FFTestStatus.PASSED} == {}
+    assert all(len(results[name].assertions) >= 25 for name in _PLATFORM_CONTRACTS)
 
 
 @pytest.mark.parametrize("defect", CATALOGUE, ids=[d.name for d in CATALOGUE])
@@ -44,7 +53,7 @@ def test_every_contract_test_has_planted_defects_and_the_catalogue_is_well_forme
     assert len(names) == len(set(names))
     registered = {spec.test_id.split(".", 1)[1] for spec in REGISTRY.specs}
     assert {d.test for d in CATALOGUE if d.suite == "component"} <= registered
-    assert set(_CONTRACTS) <= {d.test for d in CATALOGUE}
+    assert set(_CONTRACTS) | set(_PLATFORM_CONTRACTS) <= {d.test for d in CATALOGUE}
     assert all(d.what.strip() and (d.origin == "README" or d.origin.startswith("mutant ")) for d in CATALOGUE)
 
 

@@ -55,6 +55,12 @@ async def run_defect(defect: PlantedDefect, tmp_path: Path) -> dict[str, FFTestS
 
     with planted(defect):
         results = await run_suite(tmp_path, defect.suite, defect.test, manager_classes=dict(defect.manager_classes))
+    # A replacement written against an older signature of the code it replaces crashes with a
+    # TypeError before it can show its bug: that is red for the wrong reason, not a catch.
+    stale = [f"{name}: {r.error_message}" for name, r in results.items()
+             if r.status == FFTestStatus.ERROR and r.error_type == "TypeError" and "argument" in r.error_message]  # fmt: skip
+    if stale:
+        raise AssertionError(f"{defect.name}: the planted code crashed on its own call (out of date with the code it replaces?): {stale}")
     return {name: result.status for name, result in results.items()}
 
 

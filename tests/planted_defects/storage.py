@@ -131,12 +131,14 @@ def _lock_within_process_only(handle: Any) -> None:
     lock remains): two processes append, repair and update the same file at once."""
 
 
-def _write_group_without_rollback(self: Any, payload: bytes, durability: str, batch_interval: float) -> None:
+def _write_group_without_rollback(self: Any, payload: bytes, durability: str, batch_interval: float, *, held: bool = False) -> None:
     """A failed append is not rolled back: half a line (or a line its writer was told failed) stays."""
     import time
 
     os_module = _jsonl_append.os
-    with _jsonl_append.ff_file_lock(self._name, root=self.root), ff_translate_errors("append JSONL", self.path), self._fd_lock:
+    self._durability_needs_dir_sync = durability != "never"
+    lock = _jsonl_append._HELD if held else _jsonl_append.ff_file_lock(self._name, root=self.root)
+    with lock, ff_translate_errors("append JSONL", self.path), self._fd_lock:
         fd, start, _created = self._open_for_append()
         if start and start != self._end and os_module.pread(fd, 1, start - 1) != b"\n":
             payload = b"\n" + payload

@@ -61,8 +61,8 @@ async def test_failure_suite_passes_on_the_real_managers(tmp_path: Path) -> None
 async def test_an_append_that_skips_fsync_fails_the_durability_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_group = jsonl_append_module._GroupCommitAppender._write_group
 
-    def lazy(self: Any, payload: bytes, durability: str, batch_interval: float) -> None:
-        write_group(self, payload, "never" if durability == "always" else durability, batch_interval)
+    def lazy(self: Any, payload: bytes, durability: str, batch_interval: float, **options: Any) -> None:
+        write_group(self, payload, "never" if durability == "always" else durability, batch_interval, **options)
 
     monkeypatch.setattr(jsonl_append_module._GroupCommitAppender, "_write_group", lazy)
     results = await run_suite(tmp_path, "failure", "durable_appends_fsynced")

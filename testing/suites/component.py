@@ -589,3 +589,6 @@ async def two_instances_share_root(ctx: FFTestContext, check: FFChecker) -> None
 # The documented guarantees (limits, sizes, every field, retention, statistics) register on the
 # same REGISTRY from their own module; imported last, once REGISTRY and the round trips exist.
 from testing.suites import _component_contracts  # noqa: E402,F401,I001
+
+# The panel details (routing order, votes, turn status, listing), from surviving mutants of _panel.
+from testing.suites import _component_contracts_panel  # noqa: E402,F401,I001

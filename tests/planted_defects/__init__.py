@@ -33,6 +33,7 @@ from tests._planted import PlantedDefect, caught, planted, run_defect
 from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
 from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
 
 __all__ = ["CATALOGUE", "PlantedDefect", "caught", "planted", "run_defect"]
@@ -315,6 +316,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     *METRICS_DEFECTS,
     *CORE_DEFECTS,
     *MEMORY_DEFECTS,
+    *PANEL_DEFECTS,
     # The use-case suite's scenarios check the same guarantees on the data they produce.
     _c("rag_search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", "rag_chat", suite="use_cases",
        manager_classes={"knowledge": SearchTopKPlusOne}),

@@ -13,7 +13,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ff_class_configs.ff_panel_dtos import FFPanelDecisionDTO, FFPanelMessageDTO, FFPanelVoteDTO
+from ff_class_configs.ff_panel_dtos import (
+    FFPanelDecisionDTO,
+    FFPanelMessageDTO,
+    FFPanelVoteDTO,
+)
 from ff_managers import FFEvent, FFEventBus, FFPanelSessionManager
 from ff_managers._panel.analytics import ff_tally_decision
 from ff_managers._panel.message_index import FFMessageIndex

@@ -14,7 +14,12 @@ from ff_class_configs.ff_panel_dtos import FFPanelParticipantDTO, FFPanelType
 from ff_managers import FFPanelSessionManager
 from ff_managers._panel.rules import ff_check_composition
 from ff_managers._panel.turns import FFModeratedTurnPolicy, FFTurnState
-from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import (
+    FFConflictError,
+    FFCorruptionError,
+    FFNotFoundError,
+    FFValidationError,
+)
 from tests._fakes import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

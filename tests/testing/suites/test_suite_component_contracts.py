@@ -21,7 +21,7 @@ from testing.suites.component import REGISTRY
 from tests._suite_helpers import run_suite
 from tests.planted_defects import CATALOGUE, caught, planted, run_defect
 
-_CONTRACTS = ("memory_contracts", "memory_retention_per_layer", "panel_contracts", "knowledge_contracts", "tools_contracts", "metrics_contracts")
+_CONTRACTS = ("memory_contracts", "memory_retention_per_layer", "panel_contracts", "panel_detail_contracts", "knowledge_contracts", "tools_contracts", "metrics_contracts")
 
 
 async def test_contract_checks_pass_on_the_real_managers(tmp_path: Path) -> None:

@@ -173,3 +173,20 @@ def test_moderated_refusals_say_who_may_speak():
         policy.advance(FFTurnState(floor="ann"), "bob")
     assert other.value.message == "out of turn: only the moderator 'mod' may speak now or 'ann', who holds the floor, not 'bob'"
     assert other.value.context == {"expected": ["mod", "ann"], "speaker": "bob"}
+
+
+async def test_a_dto_refusal_names_the_action_and_the_field(panels):
+    panel = await panels.create_panel("alice", DUO)
+    decision = await panels.record_decision("alice", panel.panel_id, "Ship?", ["yes", "no"])
+    with pytest.raises(FFValidationError) as vote:
+        await panels.cast_vote("alice", panel.panel_id, decision.decision_id, "bad id!", "yes")
+    assert vote.value.message.startswith("cannot cast vote: participant_id: ") and vote.value.field == "participant_id"
+    with pytest.raises(FFValidationError) as insight:
+        await panels.record_insight("alice", panel.panel_id, "ok", confidence=2.0)
+    assert insight.value.message.startswith("cannot record insight: confidence: ") and insight.value.field == "confidence"
+    with pytest.raises(FFValidationError) as created:
+        await panels.create_panel("alice", DUO, panel_id="bad id!")
+    assert created.value.field == "panel_id"
+    with pytest.raises(FFValidationError) as message:
+        await panels.add_message("alice", panel.panel_id, "ann", "hi", role="robot")
+    assert message.value.message.startswith("cannot add panel message: role: ") and message.value.field == "role"

@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageDTO, FFPanelParticipantDTO
+from ff_class_configs.ff_panel_dtos import (
+    FFPanelDTO,
+    FFPanelMessageDTO,
+    FFPanelParticipantDTO,
+)
 from ff_managers import FFEvent, FFEventBus, FFPanelSessionManager
 from ff_managers._panel.analytics import ff_panel_analytics
 from ff_utils.ff_errors import FFValidationError

@@ -53,3 +53,15 @@ async def test_an_unknown_document_is_kind_document_with_its_key(kb):
         await kb.get_document("alice", base.kb_id, "doc_missing")
     assert (caught.value.message, caught.value.kind, caught.value.key) == (
         f"no document 'doc_missing' in knowledge base {base.kb_id!r}", "document", "doc_missing")
+
+
+def test_a_chunk_record_reads_back_from_its_saved_form_field_for_field():
+    """A saved index's records are read with from_json; a record that reads back different (or
+    not at all) would be rebuilt silently or, worse, served: pinned here directly."""
+    from ff_managers._knowledge.index import FFChunkRecord
+
+    record = FFChunkRecord("c_1", "doc_a", 3, 10, 42, "Heading", "the text", "doc_b", ("doc_c", "doc_d"))
+    assert FFChunkRecord.from_json(record.to_json()) == record
+    plain = FFChunkRecord("c_2", "doc_a", 0, 0, 5, "", "words")
+    saved = {k: v for k, v in plain.to_json().items() if k not in ("owner", "also_in")}  # written before those fields
+    assert FFChunkRecord.from_json(saved) == plain

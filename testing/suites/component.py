@@ -591,3 +591,6 @@ async def two_instances_share_root(ctx: FFTestContext, check: FFChecker) -> None
 from testing.suites import _component_contracts  # noqa: F401, I001
 from testing.suites import _report_contracts  # noqa: F401
 from testing.suites import _storage_contracts  # noqa: F401
+
+# The panel details (routing order, votes, turn status, listing), from surviving mutants of _panel.
+from testing.suites import _component_contracts_panel  # noqa: F401

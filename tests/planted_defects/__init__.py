@@ -320,6 +320,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     *METRICS_DEFECTS,
     *CORE_DEFECTS,
     *MEMORY_DEFECTS,
+    *PANEL_DEFECTS,
     # The use-case suite's scenarios check the same guarantees on the data they produce.
     _c("rag_search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", "rag_chat", suite="use_cases",
        manager_classes={"knowledge": SearchTopKPlusOne}),

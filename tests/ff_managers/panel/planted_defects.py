@@ -1,15 +1,67 @@
 """Planted defects inside ``ff_managers._panel`` (collected by ``tests/planted_defects``).
 
-They replace one method of the private package for the length of a suite run; the component
-suite's ``stray_files_ignored`` test must turn red on each.
+Each replaces one function of the private package (or one manager method) for the length of a
+suite run. Most are surviving mutants of ``_panel`` that a new test killed, kept as plausible bugs:
+the component suite's ``panel_detail_contracts`` must turn red on them; the listing defect must
+turn ``stray_files_ignored`` red.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import ff_managers._panel.panels as panels_module
+from ff_managers import FFPanelSessionManager
+from ff_managers._panel.routing import FFExpertScore, ff_topic_words
 from ff_managers._panel.store import FFPanelStore
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
+
+
+def _rank(question: str, candidates: Sequence[tuple[str, Sequence[str]]], *, worst_first: bool, zero_shares: bool) -> list[FFExpertScore]:
+    asked = ff_topic_words(question)
+    scored = []
+    for index, (participant_id, areas) in enumerate(candidates):
+        score, matched = 0.0, []
+        for area in areas:
+            words = ff_topic_words(area)
+            if not words:
+                continue
+            share = len(words & asked) / len(words)
+            if share > 0 or (zero_shares and share >= 0):
+                score += share
+                matched.append(area)
+        if score > 0:
+            scored.append((score if worst_first else -score, index, FFExpertScore(participant_id, score, tuple(matched))))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [entry for _, _, entry in scored]
+
+
+def experts_worst_first(question: str, candidates: Sequence[tuple[str, Sequence[str]]]) -> list[FFExpertScore]:
+    """Experts ranked by ascending score (the sort key lost its minus): route_question picks the worst match."""
+    return _rank(question, candidates, worst_first=True, zero_shares=False)
+
+
+def unmatched_areas_listed(question: str, candidates: Sequence[tuple[str, Sequence[str]]]) -> list[FFExpertScore]:
+    """An area sharing no word with the question counts as matched (``share >= 0``)."""
+    return _rank(question, candidates, worst_first=False, zero_shares=True)
+
+
+class VoteRationaleDropped(FFPanelSessionManager):
+    """cast_vote stores and returns the vote without its rationale (mutant cast_vote 34: rationale=None)."""
+
+    async def cast_vote(self, user_id: str, panel_id: str, decision_id: str, participant_id: str, option: str, *, rationale: str | None = None) -> Any:
+        return await super().cast_vote(user_id, panel_id, decision_id, participant_id, option, rationale=None)
+
+
+class EmptyPanelLastSequenceOne(FFPanelSessionManager):
+    """The turn status of a panel with no message says last_sequence 1 (mutant _turn_status 50: ``else 1``)."""
+
+    async def get_turn_status(self, user_id: str, panel_id: str) -> Any:
+        status = await super().get_turn_status(user_id, panel_id)
+        return status.model_copy(update={"last_sequence": 1}) if status.last_sequence == 0 else status
 
 
 def _panel_ids_of_every_folder(self: FFPanelStore, user_id: str) -> list[str]:
@@ -21,7 +73,20 @@ def _panel_ids_of_every_folder(self: FFPanelStore, user_id: str) -> list[str]:
     return [entry.name for entry in self.storage.list_dir(folder) if entry.is_dir]
 
 
+_TEST = "panel_detail_contracts"
 DEFECTS: tuple[PlantedDefect, ...] = (
+    PlantedDefect(name="experts_worst_first", what=experts_worst_first.__doc__ or "", suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.routing.x_ff_rank_experts__mutmut_22",
+                  patches=((panels_module, "ff_rank_experts", experts_worst_first),)),
+    PlantedDefect(name="unmatched_expertise_listed", what=unmatched_areas_listed.__doc__ or "", suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.routing.x_ff_rank_experts__mutmut_14",
+                  patches=((panels_module, "ff_rank_experts", unmatched_areas_listed),)),
+    PlantedDefect(name="vote_rationale_dropped", what=VoteRationaleDropped.__doc__ or "", suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.deliberation.xǁFFPanelDeliberationǁcast_vote__mutmut_34",
+                  manager_classes={"panel": VoteRationaleDropped}),
+    PlantedDefect(name="empty_panel_last_sequence_one", what=EmptyPanelLastSequenceOne.__doc__ or "", suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.messages.xǁFFPanelMessagesǁ_turn_status__mutmut_50",
+                  manager_classes={"panel": EmptyPanelLastSequenceOne}),
     PlantedDefect(
         name="panel_listing_takes_any_folder", what=" ".join((_panel_ids_of_every_folder.__doc__ or "").split()),
         origin="README", suite="component", test="stray_files_ignored",

@@ -1,0 +1,62 @@
+"""Component suite, panel details: routing order, votes, turn status and listing (issue 20).
+
+What README.md promises about a panel beyond its messages, checked at run time on data the suite
+makes in a few small writes: ``route_question`` picks the *best* covering expert (whatever order
+the experts are listed in) and says which areas matched; a vote keeps its rationale; the turn
+status of a panel counts its rotation, rounds and last sequence exactly (0 when it is empty);
+``list_panels`` lists oldest first and filters by status exactly. These guarantees hid behind
+passing round trips: surviving mutants of ``_panel`` changed each of them with every check green.
+
+Registered on the component suite's REGISTRY (component.py imports this module at its end).
+"""
+
+from __future__ import annotations
+
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+
+from .component import REGISTRY
+
+__all__: list[str] = []
+
+
+@REGISTRY.test("panel details: routing order, vote rationale, turn status, listing", components=("panel",),
+               depends_on=("panel_round_trip",))
+async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    """route_question best-first with score and areas; vote rationale; exact turn status; list order and filters."""
+    user = ctx.new_user("pand")
+    with check.step("route_question picks the best covering expert, listed last"):
+        experts = [{"participant_id": "gen", "role": "expert", "expertise": ["grids", "storage batteries"]},
+                   {"participant_id": "sol", "role": "expert", "expertise": ["cooking", "solar panels", "grids"]}]
+        delegation = await ctx.panel.create_panel(user, experts, panel_type="topic_delegation", title="Routing")
+        route = await ctx.panel.route_question(user, delegation.panel_id, "How do solar panels feed the grids?")
+        check.equal((route.participant_id, route.score, route.matched), ("sol", 2.0, ["solar panels", "grids"]),
+                    "the expert with the highest summed share wins, with only its matching areas")
+    with check.step("a vote keeps its option and rationale"):
+        decision = await ctx.panel.record_decision(user, delegation.panel_id, "Which first?", ["solar", "storage"])
+        vote = await ctx.panel.cast_vote(user, delegation.panel_id, decision.decision_id, "gen", "storage", rationale="cheaper now")
+        check.equal((vote.participant_id, vote.option, vote.rationale, vote.decision_id),
+                    ("gen", "storage", "cheaper now", decision.decision_id), "cast_vote returns every field it was given")
+    with check.step("turn status counts exactly"):
+        robin = await ctx.panel.create_panel(user, [{"participant_id": "a"}, {"participant_id": "b"}], turn_policy="round_robin")
+        empty = await ctx.panel.get_turn_status(user, robin.panel_id)
+        check.equal((empty.next_speakers, empty.rotation, empty.round, empty.last_sequence), (["a"], 0, 0, 0),
+                    "an empty round-robin panel: a first, nothing counted")
+        check.equal((empty.turn_policy, empty.floor), ("round_robin", None), "the policy is reported, no floor")
+        for who in ("a", "b", "a"):
+            await ctx.panel.add_message(user, robin.panel_id, who, f"{who} speaks")
+        status = await ctx.panel.get_turn_status(user, robin.panel_id)
+        check.equal((status.next_speakers, status.rotation, status.round, status.last_sequence), (["b"], 3, 1, 3),
+                    "after a, b, a: b next, rotation 3, one full round, last sequence 3")
+    with check.step("list_panels: oldest first, status filters exact"):
+        await ctx.panel.close_panel(user, delegation.panel_id)
+        listed = await ctx.panel.list_panels(user)
+        check.equal([p.panel_id for p in listed], [delegation.panel_id, robin.panel_id], "every panel of the user, oldest first")
+        check.equal([p.message_count for p in listed], [0, 3], "each panel's message count")
+        check.equal([p.panel_id for p in await ctx.panel.list_panels(user, status="closed")], [delegation.panel_id], "closed only")
+        check.equal([p.panel_id for p in await ctx.panel.list_panels(user, status="open")], [robin.panel_id], "open only")
+        check.equal([p.panel_id for p in await ctx.panel.list_panels(user, panel_type="topic_delegation")], [delegation.panel_id],
+                    "one panel type only")
+        closed = await ctx.panel.get_turn_status(user, delegation.panel_id)
+        check.equal((closed.turn_policy, closed.next_speakers, closed.floor), (delegation.turn_policy, [], None),
+                    "a closed panel: nobody may speak")

@@ -331,7 +331,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     # report_contracts, and the failure suite for the crash paths.
     *STORAGE_DEFECTS,
     *REPORT_DEFECTS,
-    # Listings that take the leftovers of crashes and atomic writes for objects: stray_files_ignored.
+    # Listings that take the leftovers of crashes and atomic writes for objects (stray_files_ignored;
+    # the panel's listing defect is in PANEL_DEFECTS above).
     *KNOWLEDGE_DEFECTS,
-    *PANEL_DEFECTS,
 )

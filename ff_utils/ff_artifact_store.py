@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ff_utils.ff_errors import FFArtifactStoreError, FFValidationError
-from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory
+from ff_utils.ff_file_ops import ff_atomic_file
 from ff_utils.ff_hashing import ff_sha256_bytes, ff_sha256_file
 from ff_utils.ff_logging import get_logger
 
@@ -244,22 +243,11 @@ class FFArtifactStore:
         """
         destination = Path(destination)
         expected = self.stored_sha256(key)
-        ff_ensure_directory(destination.parent)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
-        os.close(fd)
-        try:
+        with ff_atomic_file(destination, suffix=".part") as part:
             with self._translated("download", key):
-                self._filesystem().get_file(self._path(key), tmp_name)
-            actual = ff_sha256_file(tmp_name)
+                self._filesystem().get_file(self._path(key), str(part))
+            actual = ff_sha256_file(part)
             self._verify(key, expected, actual)
-            with open(tmp_name, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, destination)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
-        ff_fsync_directory(destination.parent)
         return FFArtifactRef(self.url_of(key), key, actual, destination.stat().st_size)
 
     def _verify(self, key: str, expected: str, actual: str) -> None:

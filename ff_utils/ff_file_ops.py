@@ -17,6 +17,8 @@ import os
 import re
 import secrets
 import stat
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from ff_utils._dir_fd import NOFOLLOW, ff_lstat_under, ff_open_parent, ff_refuse_link
@@ -25,6 +27,7 @@ from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationErro
 __all__ = [
     "ff_safe_path",
     "ff_atomic_write",
+    "ff_atomic_file",
     "ff_ensure_directory",
     "ff_fsync_directory",
     "ff_open_read",
@@ -180,6 +183,34 @@ def ff_atomic_write(
                 raise
             if fsync:
                 os.fsync(parent)
+
+
+@contextlib.contextmanager
+def ff_atomic_file(destination: Path | str, *, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temp file beside ``destination`` for a writer that fills a file through its own API (a
+    download, a chunked copy), where :func:`ff_atomic_write`'s bytes in hand do not fit.
+
+    On a clean exit the file is fsynced and renamed over ``destination`` and the directory
+    fsynced: a reader or a crash sees no file or the whole file, never a prefix. On an error the
+    temp file is removed and nothing is placed.
+    """
+    destination = Path(destination)
+    ff_ensure_directory(destination.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=suffix, dir=destination.parent)
+    os.close(fd)
+    try:
+        yield Path(name)
+        fd = os.open(name, os.O_RDONLY | _CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(name, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+    ff_fsync_directory(destination.parent)
 
 
 def ff_open_read(path: Path | str, root: Path | str | None = None, *, writable: bool = False) -> int:

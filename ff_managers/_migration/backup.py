@@ -19,10 +19,8 @@ FFCorruptionError naming the file.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +29,7 @@ from typing import Any
 from ff_class_configs.ff_migration_dtos import FFMigrationStateDTO
 from ff_managers._migration.backup_remote import fetch_backup
 from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFStorageError, ff_translate_errors
-from ff_utils.ff_file_ops import ff_ensure_directory, ff_fsync_directory, ff_remove_tree
+from ff_utils.ff_file_ops import ff_atomic_file, ff_ensure_directory, ff_fsync_directory, ff_remove_tree
 from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_diff_manifests, ff_sha256_bytes
 from ff_utils.ff_json_utils import ff_dumps
 from ff_utils.ff_store import FFStore
@@ -137,23 +135,12 @@ def copy_file_atomic(source: Path, destination: Path, *, chunk: int = 1024 * 102
 
     A reader (or a crash) sees no file or the whole file, never a prefix. Raises FFStorageError.
     """
-    ff_ensure_directory(destination.parent)
-    with ff_translate_errors("copy file", source):
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
-        try:
-            copied = 0
-            with source.open("rb") as src, os.fdopen(fd, "wb") as dst:
-                while block := src.read(chunk):
-                    dst.write(block)
-                    copied += len(block)
-                dst.flush()
-                os.fsync(dst.fileno())
-            os.replace(tmp_name, destination)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp_name)
-            raise
-    ff_fsync_directory(destination.parent)
+    copied = 0
+    with ff_translate_errors("copy file", source), ff_atomic_file(destination) as part:
+        with source.open("rb") as src, part.open("wb") as dst:
+            while block := src.read(chunk):
+                dst.write(block)
+                copied += len(block)
     return copied
 
 

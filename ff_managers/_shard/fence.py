@@ -138,13 +138,7 @@ class FFUserFence:
         fd = self._open_lock(user_id)
         try:
             deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise FFStorageError(f"cannot lock the fence of {user_id}: {exc.strerror}") from exc
+            while not _try_flock(fd, fcntl.LOCK_EX, user_id):
                 if time.monotonic() >= deadline:
                     raise FFTimeoutError(f"writes to {user_id} did not drain within {timeout_s}s", user_id=user_id)
                 time.sleep(0.002)
@@ -164,6 +158,17 @@ class FFUserFence:
             self.document(user_id).unlink(missing_ok=True)
 
 
+def _try_flock(fd: int, mode: int, user_id: str) -> bool:
+    """Take ``mode`` (shared or exclusive) on the fence's lock without waiting; False when it is held."""
+    try:
+        fcntl.flock(fd, mode | fcntl.LOCK_NB)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            raise FFStorageError(f"cannot lock the fence of {user_id}: {exc.strerror}") from exc
+        return False
+    return True
+
+
 class _WriteGuard:
     """One write's hold on its user's fence (a class, not a generator: it runs on every write)."""
 
@@ -177,13 +182,7 @@ class _WriteGuard:
         fd = self._fd = fence._open_lock(user)
         try:
             deadline = None
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise FFStorageError(f"cannot lock the fence of {user}: {exc.strerror}") from exc
+            while not _try_flock(fd, fcntl.LOCK_SH, user):
                 deadline = deadline if deadline is not None else time.monotonic() + fence.wait_s
                 if time.monotonic() >= deadline:  # a mover holds it that long: treat as frozen, retryable
                     raise FFUserFrozenError(f"user {user} is being fenced; retry shortly", retry_after=fence.retry_after_s)

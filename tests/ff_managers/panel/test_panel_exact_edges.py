@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -24,15 +23,8 @@ from ff_managers._panel.message_index import FFMessageIndex
 from ff_managers._panel.routing import ff_rank_experts
 from ff_utils.ff_json_utils import ff_read_jsonl
 from tests._fakes import FakeClock
+from tests.ff_managers.panel._exact import DUO, T0
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-DUO = [{"participant_id": "ann"}, {"participant_id": "bob"}]
-
-
-@pytest.fixture
-async def panels(config):
-    async with FFPanelSessionManager(config, clock=FakeClock(T0)) as manager:
-        yield manager
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ and the field named by a bad ``limit`` or ``after_sequence``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,15 +20,8 @@ from ff_managers._panel.analytics import ff_panel_analytics
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 from tests._fakes import FakeClock
+from tests.ff_managers.panel._exact import DUO, T0
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-DUO = [{"participant_id": "ann"}, {"participant_id": "bob"}]
-
-
-@pytest.fixture
-async def panels(config):
-    async with FFPanelSessionManager(config, clock=FakeClock(T0)) as manager:
-        yield manager
 
 
 def message(seq: int, who: str, *, reply_to: str | None = None, at: int = 0, rotation: int = 0) -> FFPanelMessageDTO:

@@ -4,7 +4,6 @@ failing test (issue 20: these were surviving mutants of ``_panel``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,8 @@ from ff_utils.ff_errors import (
     FFValidationError,
 )
 from tests._fakes import FakeClock
+from tests.ff_managers.panel._exact import DUO, T0
 
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-DUO = [{"participant_id": "ann"}, {"participant_id": "bob"}]
-
-
-@pytest.fixture
-async def panels(config):
-    async with FFPanelSessionManager(config, clock=FakeClock(T0)) as manager:
-        yield manager
 
 
 def seats(*roles: str, kind: str = "ai") -> list[FFPanelParticipantDTO]:

@@ -16,7 +16,6 @@ from tests.testing.distributed._dask_procs import assert_gone
 
 @pytest.fixture
 async def local_cluster() -> AsyncIterator[FFClusterHandle]:
-    pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
     handle = None
     try:
         async with open_cluster(FFClusterTarget(workers=2, close_timeout=20)) as handle:

@@ -25,7 +25,6 @@ from testing.distributed import (
 )
 from tests.testing.distributed._dask_procs import assert_gone
 
-pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

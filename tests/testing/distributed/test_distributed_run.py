@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import dask
 import pytest
 
 from ff_class_configs import load_config
@@ -28,8 +29,6 @@ from testing.reporting import FFRunHistory
 from tests._suite_helpers import SessionsLostOnRestart
 from tests.testing.distributed._dask_procs import assert_gone, children
 
-dask = pytest.importorskip("dask", reason="the 'scale' extra (dask[distributed]) is not installed")
-pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 

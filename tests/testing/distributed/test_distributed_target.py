@@ -32,7 +32,6 @@ def test_unknown_scheme_and_missing_tls_file_are_refused(tmp_path: Path) -> None
 
 
 def test_tls_target_builds_a_security_that_requires_encryption(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
     ca = tmp_path / "ca.pem"
     ca.write_text("not read until a connection is made\n")
     security = FFClusterTarget(address="tls://10.0.0.5:8786", tls_ca=ca).security()
@@ -64,7 +63,6 @@ async def test_a_cluster_test_run_cannot_also_be_distributed(tmp_path: Path) -> 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_cli_run_distributed_local_writes_one_report_with_the_workers(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
     import json
 
     output = tmp_path / "reports"

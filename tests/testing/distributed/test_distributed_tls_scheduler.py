@@ -18,13 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from ff_class_configs import load_config
 from testing.distributed import FFClusterError, FFClusterTarget
 from testing.ff_run_all import FFRunOptions, run_suites
 
-pytest.importorskip("distributed", reason="the 'scale' extra (dask[distributed]) is not installed")
-trustme = pytest.importorskip("trustme")
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 DASK = str(Path(sys.executable).with_name("dask"))

@@ -27,7 +27,7 @@ from ff_utils._dir_fd import NOFOLLOW, ff_refuse_link, ff_walk_parent
 from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_open_read
-from ff_utils.ff_locks import ff_file_lock, ff_lock_held
+from ff_utils.ff_locks import ff_file_lock, ff_lock_held, ff_locks_failing_fast
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["ff_append_jsonl", "ff_flush_jsonl"]
@@ -85,6 +85,12 @@ class _GroupCommitAppender:
             # now, so there is no group to join, and waiting for one could deadlock (a leader
             # of another thread would be waiting for the very lock this thread holds).
             self._write_group(data, durability, batch_interval, held=True)
+            return
+        if ff_locks_failing_fast():
+            # The caller must not wait (see ff_locks_fail_fast): no group to join, whose leader
+            # might be waiting for the lock, and whose failure would reach other writers. The
+            # file lock is taken at once or FFLockBusy is raised, before anything is written.
+            self._write_group(data, durability, batch_interval)
             return
         with self._cond:
             group = self._open_group

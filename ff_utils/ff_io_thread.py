@@ -19,6 +19,14 @@ may block on disk):
 - if the job raises, every caller of that group gets the error (by the job's own contract
   nothing of the group was written); other groups of the same wake-up are unaffected.
 
+A log whose lock another process holds (frozen by SIGSTOP or a VM pause, or stuck on a slow
+disk) must not stall every other log of the root behind it. So the thread takes locks
+fail-fast (:func:`~ff_utils.ff_locks.ff_locks_fail_fast`): a job that meets a busy lock raises
+before writing anything, and its group moves to the *slow lane*, a few helper threads that may
+wait for the lock (up to the store's lock timeout). Later groups of the same key follow it
+there, in order, until its lane is empty; every other key keeps its one hop. :meth:`drain`
+and :meth:`close` wait for the slow lane too.
+
 Callers cancelled in the turn they submitted are dropped (never handed to the thread); the
 thread drops those it finds cancelled when it groups a wake-up's items; a caller cancelled later
 is simply not resolved.
@@ -39,9 +47,12 @@ import os
 import queue
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ff_utils.ff_locks import FFLockBusy, ff_locks_fail_fast
 from ff_utils.ff_logging import get_logger
 
 __all__ = ["FFIOThread", "IOJob"]
@@ -55,6 +66,7 @@ IOJob = Callable[[Any, list[Any]], Sequence[Any]]
 _log = get_logger("io_thread")
 _STOP = object()
 _DEFAULT_IDLE_S = 30.0
+_SLOW_LANE_THREADS = 4
 _threads: weakref.WeakSet[FFIOThread] = weakref.WeakSet()
 
 
@@ -72,6 +84,12 @@ class FFIOThread:
         """Items submitted since creation (for tests and health details)."""
         self.wakeups = 0
         """Times the thread woke to work (items per wake-up shows the batching)."""
+        self.slow_groups = 0
+        """Groups that met a busy lock and were written by the slow lane."""
+        self._slow_guard = threading.Condition()
+        self._slow: dict[tuple[Any, Any], deque[list[Any]]] = {}  # (job, key) -> its groups waiting in the slow lane
+        self._slow_barriers: list[list[Any]] = []  # barrier groups waiting for the slow lane to empty
+        self._slow_pool: ThreadPoolExecutor | None = None
         _threads.add(self)
 
     # ------------------------------------------------------------------ callers (event loop)
@@ -220,26 +238,102 @@ class FFIOThread:
                 continue
             groups.setdefault((job, key), []).append((item, future, loop))
         settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
-        for (job, key), batch in groups.items():
+        for slot, batch in groups.items():
+            if self._follow_slow_lane(slot, batch):
+                continue
             try:
-                outcomes = job(key, [item for item, _, _ in batch])
-                if len(outcomes) != len(batch):
-                    raise RuntimeError(f"{self.name}: the job returned {len(outcomes)} outcomes for {len(batch)} items")
-            except Exception as exc:  # noqa: BLE001 - isolation: the error belongs to this group's callers
-                outcomes = [exc] * len(batch)
-            except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: tell the callers, then stop
-                outcomes = [exc] * len(batch)
-                stopping = True
+                with ff_locks_fail_fast():
+                    outcomes, fatal = _run_group(self.name, slot, batch)
+            except FFLockBusy:
+                self._to_slow_lane(slot, batch)  # nothing of it was written
+                continue
+            stopping = stopping or fatal
             for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
                 settled.setdefault(loop, []).append((future, outcome))
         for loop, pairs in settled.items():
             _post(loop, pairs)
         if stopping:
+            self._wait_slow_lane()  # close() promises everything queued before it is written
             if stop_notify is not None:
                 done, loop = stop_notify
                 _post(loop, [(done, None)])
             return False
         return True
+
+    # ------------------------------------------------------------------ the slow lane
+
+    def _follow_slow_lane(self, slot: tuple[Any, Any], batch: list[Any]) -> bool:
+        """Queue ``batch`` behind its key's groups in the slow lane (True), if it has any.
+
+        A barrier waits for the whole slow lane, so drain() covers the groups written there.
+        """
+        with self._slow_guard:
+            if slot[0] is _barrier:
+                if not self._slow:
+                    return False
+                self._slow_barriers.append(batch)
+                return True
+            chain = self._slow.get(slot)
+            if chain is None:
+                return False
+            chain.append(batch)
+            return True
+
+    def _to_slow_lane(self, slot: tuple[Any, Any], batch: list[Any]) -> None:
+        with self._slow_guard:
+            self.slow_groups += 1
+            self._slow[slot] = deque([batch])
+            if self._slow_pool is None:
+                self._slow_pool = ThreadPoolExecutor(_SLOW_LANE_THREADS, thread_name_prefix=f"{self.name}-slow")
+            self._slow_pool.submit(self._run_slow_lane, slot)
+
+    def _run_slow_lane(self, slot: tuple[Any, Any]) -> None:
+        """Write one key's slow-lane groups in order (waiting for its lock), then retire the key."""
+        while True:
+            with self._slow_guard:
+                chain = self._slow[slot]
+                if not chain:
+                    del self._slow[slot]
+                    if not self._slow:
+                        barriers, self._slow_barriers = self._slow_barriers, []
+                        for batch in barriers:
+                            _post_batch(batch, [None] * len(batch))
+                        self._slow_guard.notify_all()
+                    return
+                batch = chain.popleft()
+            outcomes, _fatal = _run_group(self.name, slot, batch)
+            _post_batch(batch, outcomes)
+
+    def _wait_slow_lane(self) -> None:
+        with self._slow_guard:
+            while self._slow:
+                self._slow_guard.wait()
+
+
+def _run_group(name: str, slot: tuple[Any, Any], batch: list[Any]) -> tuple[Sequence[Any], bool]:
+    """``job(key, items)`` for one group: its outcomes, and whether a fatal error (SystemExit...)
+    asks the thread to stop. FFLockBusy passes through (the group is not written)."""
+    job, key = slot
+    try:
+        outcomes = job(key, [item for item, _, _ in batch])
+        if len(outcomes) != len(batch):
+            raise RuntimeError(f"{name}: the job returned {len(outcomes)} outcomes for {len(batch)} items")
+    except FFLockBusy:
+        raise
+    except Exception as exc:  # noqa: BLE001 - isolation: the error belongs to this group's callers
+        return [exc] * len(batch), False
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: tell the callers, then stop
+        return [exc] * len(batch), True
+    return outcomes, False
+
+
+def _post_batch(batch: list[Any], outcomes: Sequence[Any]) -> None:
+    """Resolve one group's callers, one call_soon_threadsafe per event loop."""
+    per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
+    for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
+        per_loop.setdefault(loop, []).append((future, outcome))
+    for loop, pairs in per_loop.items():
+        _post(loop, pairs)
 
 
 def _fail_queued(q: queue.SimpleQueue[Any], exc: BaseException) -> None:
@@ -288,6 +382,10 @@ def _after_fork_in_child() -> None:
         io._queue = None
         io._thread = None
         io._pending = {}
+        io._slow_guard = threading.Condition()
+        io._slow = {}
+        io._slow_barriers = []
+        io._slow_pool = None
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)

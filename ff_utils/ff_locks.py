@@ -25,7 +25,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -40,7 +40,16 @@ except ImportError:  # Windows: portalocker's LockFileEx path
 from ff_utils._dir_fd import NOFOLLOW, ff_open_parent, ff_refuse_link
 from ff_utils.ff_errors import FFStorageError, ff_translate_errors
 
-__all__ = ["FF_LOCK_SUFFIX", "ff_async_file_lock", "ff_file_lock", "ff_lock_held", "ff_lock_path"]
+__all__ = [
+    "FF_LOCK_SUFFIX",
+    "FFLockBusy",
+    "ff_async_file_lock",
+    "ff_file_lock",
+    "ff_lock_held",
+    "ff_lock_path",
+    "ff_locks_fail_fast",
+    "ff_locks_failing_fast",
+]
 
 FF_LOCK_SUFFIX = ".lock"
 _DEFAULT_TIMEOUT_S = 30.0
@@ -48,6 +57,45 @@ _MAX_OPEN_HANDLES = 256
 _POLL_START_S = 0.0002
 _POLL_MAX_S = 0.005
 _LOCK_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+
+
+class FFLockBusy(Exception):
+    """A lock was held by someone else while the calling thread was in :func:`ff_locks_fail_fast`.
+
+    Not an FFError on purpose: it never reaches a caller of the public API. The code that
+    turned fail-fast on catches it and takes another way (the I/O thread hands the group to a
+    thread that may wait; the metrics appender writes to its own overflow file). It is raised
+    before anything is written under the lock.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(f"lock busy: {path}")
+        self.path = path
+
+
+_fail_fast = threading.local()
+
+
+@contextlib.contextmanager
+def ff_locks_fail_fast() -> Iterator[None]:
+    """In the ``with`` body, a lock the calling thread cannot take at once raises FFLockBusy.
+
+    Why: a thread that serves many callers (the store's I/O thread) must not sleep on one
+    contended lock. The holder may be a process that is frozen (SIGSTOP, a VM pause) or
+    stuck on a slow disk; waiting for it would stall every other caller's write behind one
+    user's lock. Re-entrant and per thread.
+    """
+    previous = getattr(_fail_fast, "on", False)
+    _fail_fast.on = True
+    try:
+        yield
+    finally:
+        _fail_fast.on = previous
+
+
+def ff_locks_failing_fast() -> bool:
+    """Whether the calling thread is inside :func:`ff_locks_fail_fast`."""
+    return getattr(_fail_fast, "on", False)
 
 
 @dataclass(eq=False)
@@ -143,7 +191,15 @@ _try_lock = _try_lock_posix if fcntl is not None else _try_lock_portable
 _unlock = _unlock_posix if fcntl is not None else _unlock_portable
 
 
-def _lock_handle(handle: IO[bytes], path: Path | str, timeout: float) -> None:
+def _lock_handle(handle: IO[bytes], path: Path | str, timeout: float, fail_fast: bool = False) -> None:
+    if fail_fast:
+        try:
+            _try_lock(handle)
+            return
+        except portalocker.AlreadyLocked:
+            raise FFLockBusy(path) from None
+        except portalocker.LockException as exc:
+            raise FFStorageError(f"cannot lock: {exc}", path=path) from exc
     deadline = time.monotonic() + timeout
     pause = _POLL_START_S
     while True:
@@ -201,7 +257,11 @@ def ff_lock_held(path: Path | str) -> bool:
 def _acquire(path: Path | str, timeout: float, root: Path | str | None = None) -> _Entry:
     lock_file = _lock_file_for(path)
     entry = _entry_for(lock_file)
-    if not entry.thread_lock.acquire(timeout=timeout):
+    fail_fast = getattr(_fail_fast, "on", False)
+    if fail_fast:
+        if not entry.thread_lock.acquire(blocking=False):
+            raise FFLockBusy(path)
+    elif not entry.thread_lock.acquire(timeout=timeout):
         raise FFStorageError(f"lock not acquired within {timeout:.1f}s", path=path)
     opened = False
     try:
@@ -209,7 +269,7 @@ def _acquire(path: Path | str, timeout: float, root: Path | str | None = None) -
         if handle is None or handle.closed:
             handle = entry.handle = _open_lock_file(lock_file, root)  # cached on purpose, see module doc
             opened = True
-        _lock_handle(handle, path, timeout)
+        _lock_handle(handle, path, timeout, fail_fast)
     except BaseException:
         entry.thread_lock.release()
         raise

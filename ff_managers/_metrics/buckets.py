@@ -40,6 +40,8 @@ __all__ = [
     "resolve_window",
     "day_span",
     "file_span",
+    "file_stem",
+    "overflow_name",
 ]
 
 BucketGranularity = Literal["hour", "day"]
@@ -48,6 +50,26 @@ WindowSpec = None | timedelta | tuple[datetime | None, datetime | None]
 _DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HOUR_FILE = re.compile(r"(\d{2})\.jsonl")
 DAY_FILE = "day.jsonl"
+_WRITER_FILE = re.compile(r"([^.]+)\.w\d{1,10}\.jsonl")
+
+
+def overflow_name(file_name: str, pid: int) -> str:
+    """The name of process ``pid``'s own file beside the shared ``file_name`` (``18.jsonl`` ->
+    ``18.w4242.jsonl``): where it appends while another process holds the shared file's lock."""
+    return f"{file_name.removesuffix('.jsonl')}.w{pid}.jsonl"
+
+
+def file_stem(file_name: str) -> str | None:
+    """What a shared or overflow ``.jsonl`` file is named for (``18``, ``day``, a day), else None.
+
+    Samples and analytics events of one bucket may be split between the shared file and the
+    overflow files of processes that found it locked (``FFAppendFiles.append``); readers read
+    them all.
+    """
+    match = _WRITER_FILE.fullmatch(file_name)
+    if match is not None:
+        return match.group(1)
+    return file_name.removesuffix(".jsonl") if file_name.endswith(".jsonl") else None
 
 
 def to_utc(moment: datetime) -> datetime:
@@ -135,6 +157,10 @@ def file_span(day_name: str, file_name: str) -> tuple[datetime, datetime] | None
     day = day_span(day_name)
     if day is None:
         return None
+    stem = file_stem(file_name)
+    if stem is None:
+        return None
+    file_name = f"{stem}.jsonl"
     if file_name == DAY_FILE:
         return day
     match = _HOUR_FILE.fullmatch(file_name)

@@ -13,10 +13,13 @@ Bucket paths are checked by ``FFStore.path`` once per bucket and cached (see
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from ff_managers._metrics.buckets import overflow_name
+from ff_utils.ff_locks import FFLockBusy, ff_locks_fail_fast
 from ff_utils.ff_store import FFStore
 
 __all__ = ["FFAppendFiles"]
@@ -32,6 +35,8 @@ class FFAppendFiles:
         self._paths: dict[tuple[str, ...], Path] = {}  # path parts -> path checked by store.path
         self._unflushed: set[Path] = set()  # files appended with batch/never durability
         self._guard = threading.Lock()
+        self.overflowed = 0
+        """Records written to this process's overflow files because a shared file was locked."""
 
     def cached_path(self, *parts: str) -> Path:
         """A bucket file's path, built by ``store.path`` once per bucket (hot paths only).
@@ -53,8 +58,22 @@ class FFAppendFiles:
         return path
 
     def append(self, path: Path, record: Any) -> None:
-        """Append one record as a line; remember the file when its durability leaves it un-fsynced."""
-        self.store.append(path, record)
+        """Append one record as a line; remember the file when its durability leaves it un-fsynced.
+
+        Every process appends to the same bucket file, and a publisher (``add_message``) waits
+        for its samples. So the shared file's lock is tried once: when another process (or
+        thread) holds it -- a process frozen by SIGSTOP holds it for as long as it is stopped --
+        the record goes to this process's own file of the bucket (``overflow_name``), which no
+        other live process writes, instead of stalling every writer of every instance behind
+        the holder. Readers read both (``buckets.file_stem``).
+        """
+        try:
+            with ff_locks_fail_fast():
+                self.store.append(path, record)
+        except FFLockBusy:
+            path = path.with_name(overflow_name(path.name, os.getpid()))
+            self.store.append(path, record)
+            self.overflowed += 1
         if self.store.durability != "always":
             with self._guard:
                 self._unflushed.add(path)

@@ -21,7 +21,7 @@ from ff_class_configs.ff_metrics_config import FFMetricsConfigDTO
 from ff_class_configs.ff_metrics_dtos import FFUserAnalyticsDTO
 from ff_managers._core.errors import translate_errors
 from ff_managers._metrics.analytics import build_user_analytics, event_record
-from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span, to_utc
+from ff_managers._metrics.buckets import FFTimeWindow, bucket_parts, day_span, file_stem, to_utc
 from ff_managers._metrics.counts import FFWorkCounts
 from ff_managers._metrics.files import FFAppendFiles
 from ff_utils.ff_logging import get_logger
@@ -73,14 +73,16 @@ class FFUserEventLog:
         return build_user_analytics(user_id, records(), gap)
 
     def _day_files(self, base: Path, window: FFTimeWindow) -> Iterator[Path]:
-        """``<YYYY-MM-DD>.jsonl`` files directly under ``base`` whose day overlaps ``window``."""
+        """``<YYYY-MM-DD>.jsonl`` files (and overflow files ``<YYYY-MM-DD>.w<pid>.jsonl``) directly
+        under ``base`` whose day overlaps ``window``."""
         with translate_errors("list analytics", base):
             if not self._store.exists(base):
                 return
             names = [e.name for e in self._store.list_dir(base) if e.is_file]  # no symlink followed
         for file_name in names:
-            if not file_name.endswith(".jsonl"):
+            stem = file_stem(file_name)  # the day's shared file, or a process's overflow file of it
+            if stem is None:
                 continue
-            span = day_span(file_name.removesuffix(".jsonl"))
+            span = day_span(stem)
             if span is not None and window.overlaps(*span):
                 yield base / file_name

@@ -9,6 +9,7 @@ it within one lease without anyone cleaning up; a clean shutdown removes its fil
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -31,8 +32,24 @@ class FFInstanceRegistry:
         self._heartbeat = heartbeat_seconds
         self._task: asyncio.Task[None] | None = None
         self._me: FFInstanceDTO | None = None
+        # A renewal cancelled mid-write keeps running in its worker thread; without this guard
+        # it could write the lease file again after unregister() removed it, and a stopped
+        # instance would be listed for one more lease.
+        self._file_guard = threading.Lock()
+        self._removed = False
 
     def _write(self, instance: FFInstanceDTO) -> FFInstanceDTO:
+        with self._file_guard:
+            if self._removed:
+                return instance
+            return self._write_lease(instance)
+
+    def _remove(self, instance_id: str) -> None:
+        with self._file_guard:
+            self._removed = True
+            self._store.path("system", "service", "instances", f"{instance_id}.json").unlink(missing_ok=True)
+
+    def _write_lease(self, instance: FFInstanceDTO) -> FFInstanceDTO:
         renewed = instance.model_copy(update={"lease_expires_at": datetime.now(UTC) + self._lease})
         self._store.ensure_dir(self._folder)
         self._store.write_json(self._store.path("system", "service", "instances", f"{instance.instance_id}.json"),
@@ -40,6 +57,7 @@ class FFInstanceRegistry:
         return renewed
 
     async def register(self, instance: FFInstanceDTO) -> None:
+        self._removed = False
         self._me = await asyncio.to_thread(self._write, instance)
         self._task = asyncio.get_running_loop().create_task(self._renew(), name="ff-service-heartbeat")
 
@@ -57,9 +75,8 @@ class FFInstanceRegistry:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if self._me is not None:
-            path = self._store.path("system", "service", "instances", f"{self._me.instance_id}.json")
-            self._me = None
-            await asyncio.to_thread(path.unlink, missing_ok=True)
+            instance_id, self._me = self._me.instance_id, None
+            await asyncio.to_thread(self._remove, instance_id)
 
     def list_live(self) -> list[FFInstanceDTO]:
         """Every instance whose lease has not expired, oldest start first."""

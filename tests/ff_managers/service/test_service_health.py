@@ -154,3 +154,33 @@ async def test_concurrent_readiness_probes_all_pass(config: FFConfigurationManag
             for _ in range(3):
                 answers = await asyncio.gather(*(client.get("/health/ready") for _ in range(8)))
                 assert [a.status_code for a in answers] == [200] * 8, [a.json()["checks"] for a in answers if a.status_code != 200]
+
+
+async def test_a_renewal_cut_off_by_unregister_does_not_write_the_lease_again(config: FFConfigurationManagerConfigDTO) -> None:
+    """unregister() cancels the heartbeat while its write runs in a worker thread, which goes on;
+    the lease file must stay removed (it came back for one lease, seen in a loaded test run)."""
+    import threading
+
+    store = FFStore.from_config(config)
+    registry = FFInstanceRegistry(store, lease_seconds=30, heartbeat_seconds=0.01)
+    now = datetime.now(UTC)
+    me = FFInstanceDTO(instance_id="me", pid=1, host="127.0.0.1", http_port=1, tcp_port=None, udp_port=None, tls=False,
+                       started_at=now, lease_expires_at=now)  # fmt: skip
+    await registry.register(me)
+    writing, release = threading.Event(), threading.Event()
+    real_write = store.write_json
+
+    def slow_write(path: Path, data: object) -> None:
+        writing.set()
+        release.wait(10)
+        real_write(path, data)
+
+    store.write_json = slow_write  # type: ignore[method-assign]
+    assert await asyncio.to_thread(writing.wait, 10), "no renewal started"
+    unregistering = asyncio.ensure_future(registry.unregister())
+    await asyncio.sleep(0.1)
+    release.set()
+    await asyncio.wait_for(unregistering, 10)
+    await asyncio.sleep(0.1)
+    assert not (config.storage.base_path / "system" / "service" / "instances" / "me.json").exists()
+    assert registry.list_live() == []

@@ -184,3 +184,18 @@ async def test_a_renewal_cut_off_by_unregister_does_not_write_the_lease_again(co
     await asyncio.sleep(0.1)
     assert not (config.storage.base_path / "system" / "service" / "instances" / "me.json").exists()
     assert registry.list_live() == []
+
+
+async def test_ready_does_not_wait_for_a_probe_lock_another_instance_holds(config: FFConfigurationManagerConfigDTO) -> None:
+    """Another instance frozen inside its own probe holds the root-wide probe lock: this one is
+    still ready (a held lock shows locking works), and answers at once rather than at the lock's
+    30 s timeout."""
+    from tests._lock_holder import held_by_another_process
+
+    async with running_service(config) as (_service, ready):
+        probe_lock = Path(config.storage.base_path) / "system" / "service" / "ready-probe.lock"
+        with held_by_another_process(probe_lock):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ready.http_port}", timeout=10.0) as http:
+                answer = await http.get("/health/ready")
+        assert answer.status_code == 200
+        assert answer.json()["checks"]["lock"] == {"ok": True, "held_elsewhere": True}

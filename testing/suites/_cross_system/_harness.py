@@ -41,6 +41,7 @@ from ff_class_configs.ff_test_result_dtos import FFCrossSystemEventDTO
 from ff_utils.ff_errors import FFError, FFNotFoundError, FFTimeoutError
 from ff_utils.ff_logging import get_logger
 from testing._load import FFResourceSampler
+from testing.suites._cross_system._frozen_locks import held_data_files
 from testing.suites._cross_system._generator import FFArrival, FFOpenLoopGenerator, FFSendResult, arrival_schedule
 from testing.suites._cross_system._ledger import FFWriteLedger, SessionKey
 from testing.suites._cross_system._samples import FFAttempt, FFFaultRecord, FFUdpTally
@@ -466,6 +467,24 @@ class FFCrossHarness:
             self._frozen.add(instance_id)
         elif sig in (signal.SIGCONT, signal.SIGKILL):
             self._frozen.discard(instance_id)
+
+    async def frozen_holds(self, instance_id: str) -> set[Path]:
+        """The data files whose lock the (stopped) instance holds (see ``_frozen_locks``)."""
+        pid = self.cluster.instance(instance_id).pid
+        return await asyncio.to_thread(held_data_files, pid, self.cluster.data_dir)
+
+    def stalled_behind(self, attempt: FFAttempt, held: set[Path]) -> bool:
+        """Whether ``attempt`` needed a file the frozen instance holds locked: a write to a
+        session whose log it holds, or a refusal (audited) while it holds the audit chain."""
+        if not held:
+            return False
+        root = self.cluster.data_dir
+        if attempt.operation == _REFUSED:
+            return any(path.is_relative_to(root / "audit") for path in held)
+        if attempt.operation == "memory.add_message" and attempt.message_id:
+            where = self.ledger.acknowledged.get(attempt.message_id) or self.ledger.unacknowledged.get(attempt.message_id)
+            return where is not None and root / "users" / where[0] / "sessions" / where[1] / "messages.jsonl" in held
+        return False
 
     async def restart(self, instance_id: str) -> None:
         """Start the instance again on the same ports (the proxies in front keep theirs)."""

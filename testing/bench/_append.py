@@ -224,6 +224,29 @@ def _raw_fsync(work: Path, contents: list[str]) -> dict[str, float]:
     return {"messages_per_s": len(contents) / elapsed, "fsyncs_per_message": 1.0}
 
 
+def _raw_overwrite(work: Path, contents: list[str]) -> dict[str, float]:
+    """The disk's floor for SQLite's WAL: each line written into a page of a file allocated and
+    fsynced beforehand (no size change, so ``fdatasync`` commits no journal), as a WAL that has
+    wrapped does. Against ``raw_fsync_1w`` it shows what an append-only log cannot have: an
+    append changes the file's size, so its ``fsync`` commits ext4's journal."""
+    path = Path(tempfile.mkdtemp(prefix="raw_overwrite_", dir=work)) / "wal"
+    page = 4096
+    lines = [ff_dumps({"message_id": r[0], "session_id": r[1], "role": r[2], "content": r[3], "timestamp": r[4]}) + b"\n"
+             for r in (_row(i, c) for i, c in enumerate(contents))]
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, bytes(page * len(lines)))
+        os.fsync(fd)
+        started = time.perf_counter()
+        for i, line in enumerate(lines):
+            os.pwrite(fd, line, i * page)
+            os.fdatasync(fd)
+        elapsed = time.perf_counter() - started
+    finally:
+        os.close(fd)
+    return {"messages_per_s": len(contents) / elapsed}
+
+
 def _tinydb(work: Path, contents: list[str]) -> dict[str, float]:
     from tinydb import TinyDB  # the optional "bench" extra
 
@@ -259,5 +282,7 @@ def workload(sizes: FFBenchSizes, work: Path) -> Iterator[list[FFBenchCase]]:
         FFBenchCase("aiosqlite_full_8w", "aiosqlite", rate, lambda: _aiosqlite(work, "FULL", w, contents), f"{w} coroutines, own connections"),
         FFBenchCase("aiosqlite_normal_1w", "aiosqlite", rate, lambda: _aiosqlite(work, "NORMAL", 1, contents), "WAL, synchronous=NORMAL"),
         FFBenchCase("raw_fsync_1w", "raw_fsync", metrics, lambda: _raw_fsync(work, contents), "os.write + os.fsync per line"),
+        FFBenchCase("raw_overwrite_1w", "raw_overwrite", rate, lambda: _raw_overwrite(work, contents),
+                    "os.pwrite into a preallocated page + os.fdatasync per line (SQLite WAL's floor)"),
         FFBenchCase("tinydb_1w", "tinydb", rate, lambda: _tinydb(work, tiny), f"{len(tiny)} inserts, default JSON storage"),
     ]

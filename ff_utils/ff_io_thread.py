@@ -305,9 +305,14 @@ class FFIOThread:
             _post_batch(batch, outcomes)
 
     def _wait_slow_lane(self) -> None:
+        """Wait until the slow lane is empty, then let its threads go (a later busy lock starts
+        a fresh pool, as a later submit starts a fresh I/O thread)."""
         with self._slow_guard:
             while self._slow:
                 self._slow_guard.wait()
+            pool, self._slow_pool = self._slow_pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
 
 
 def _run_group(name: str, slot: tuple[Any, Any], batch: list[Any]) -> tuple[Sequence[Any], bool]:

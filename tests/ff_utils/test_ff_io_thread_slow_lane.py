@@ -110,3 +110,21 @@ async def test_a_session_locked_by_another_process_stalls_only_that_session(tmp_
         assert [m.content for m in await memory.get_messages("alice", stuck.session_id)] == ["waits for the lock"]
         assert message.content == "waits for the lock"
         assert len(await memory.get_messages("bob", free.session_id)) == 3
+
+
+async def test_close_lets_the_slow_lane_threads_go(tmp_path: Path) -> None:
+    import threading
+
+    io = FFIOThread("ff-io:slow-threads")
+    job = LockedAppend(tmp_path)
+    with held_by_another_process(job.path("a")):
+        waiting = io.submit(job, "a", "a1")
+        await asyncio.sleep(0.2)
+        assert any(t.name.startswith("ff-io:slow-threads-slow") for t in threading.enumerate())
+    await asyncio.wait_for(waiting, _BOUND_S)
+    await io.close()
+    for _ in range(200):  # bounded: idle pool threads end right after shutdown
+        if not any(t.name.startswith("ff-io:slow-threads-slow") and t.is_alive() for t in threading.enumerate()):
+            break
+        await asyncio.sleep(0.01)
+    assert not any(t.name.startswith("ff-io:slow-threads-slow") and t.is_alive() for t in threading.enumerate())

@@ -87,9 +87,8 @@ class _GroupCommitAppender:
             self._write_group(data, durability, batch_interval, held=True)
             return
         if ff_locks_failing_fast():
-            # The caller must not wait (see ff_locks_fail_fast): no group to join, whose leader
-            # might be waiting for the lock, and whose failure would reach other writers. The
-            # file lock is taken at once or FFLockBusy is raised, before anything is written.
+            # The caller must not wait (ff_locks_fail_fast): no group to join, whose leader may wait
+            # for the lock. The lock is taken at once or FFLockBusy raised, before any write.
             self._write_group(data, durability, batch_interval)
             return
         with self._cond:

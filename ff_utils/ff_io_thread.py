@@ -84,8 +84,7 @@ class FFIOThread:
         """Items submitted since creation (for tests and health details)."""
         self.wakeups = 0
         """Times the thread woke to work (items per wake-up shows the batching)."""
-        self.slow_groups = 0
-        """Groups that met a busy lock and were written by the slow lane."""
+        self.slow_groups = 0  # groups that met a busy lock and went to the slow lane
         self._slow_guard = threading.Condition()
         self._slow: dict[tuple[Any, Any], deque[list[Any]]] = {}  # (job, key) -> its groups waiting in the slow lane
         self._slow_barriers: list[list[Any]] = []  # barrier groups waiting for the slow lane to empty
@@ -263,10 +262,8 @@ class FFIOThread:
     # ------------------------------------------------------------------ the slow lane
 
     def _follow_slow_lane(self, slot: tuple[Any, Any], batch: list[Any]) -> bool:
-        """Queue ``batch`` behind its key's groups in the slow lane (True), if it has any.
-
-        A barrier waits for the whole slow lane, so drain() covers the groups written there.
-        """
+        """Queue ``batch`` behind its key's groups in the slow lane (True), if it has any; a barrier
+        waits for the whole slow lane, so drain() covers the groups written there."""
         with self._slow_guard:
             if slot[0] is _barrier:
                 if not self._slow:
@@ -305,8 +302,7 @@ class FFIOThread:
             _post_batch(batch, outcomes)
 
     def _wait_slow_lane(self) -> None:
-        """Wait until the slow lane is empty, then let its threads go (a later busy lock starts
-        a fresh pool, as a later submit starts a fresh I/O thread)."""
+        """Wait until the slow lane is empty, then let its threads go (a later busy lock starts a pool)."""
         with self._slow_guard:
             while self._slow:
                 self._slow_guard.wait()
@@ -316,8 +312,7 @@ class FFIOThread:
 
 
 def _run_group(name: str, slot: tuple[Any, Any], batch: list[Any]) -> tuple[Sequence[Any], bool]:
-    """``job(key, items)`` for one group: its outcomes, and whether a fatal error (SystemExit...)
-    asks the thread to stop. FFLockBusy passes through (the group is not written)."""
+    """One group's outcomes, and whether a fatal error asks the thread to stop (FFLockBusy passes)."""
     job, key = slot
     try:
         outcomes = job(key, [item for item, _, _ in batch])
@@ -333,7 +328,6 @@ def _run_group(name: str, slot: tuple[Any, Any], batch: list[Any]) -> tuple[Sequ
 
 
 def _post_batch(batch: list[Any], outcomes: Sequence[Any]) -> None:
-    """Resolve one group's callers, one call_soon_threadsafe per event loop."""
     per_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any]]] = {}
     for (_, future, loop), outcome in zip(batch, outcomes, strict=True):
         per_loop.setdefault(loop, []).append((future, outcome))

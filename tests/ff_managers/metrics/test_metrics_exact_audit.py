@@ -20,7 +20,12 @@ from ff_class_configs import FFConfigurationManagerConfigDTO, load_config
 from ff_class_configs.ff_metrics_dtos import FFAuditVerificationDTO
 from ff_managers import FFEventBus, FFMetricsCollectionManager
 from ff_managers._metrics.audit_seal import MIN_KEY_BYTES, audit_seal_from_settings
-from ff_utils.ff_errors import FFConfigError, FFConflictError, FFCorruptionError, FFValidationError
+from ff_utils.ff_errors import (
+    FFConfigError,
+    FFConflictError,
+    FFCorruptionError,
+    FFValidationError,
+)
 
 KEY = "correct horse battery staple 42"
 OTHER = "another key of enough length"
@@ -179,8 +184,8 @@ def test_a_key_file_inside_the_root_is_refused_naming_both_paths(tmp_path: Path)
     with pytest.raises(FFConfigError) as caught:
         audit_seal_from_settings(config.metrics, config.storage.base_path)
     assert (caught.value.message, caught.value.field) == (
-        f"metrics.audit_key_file {str(inside)!r} is inside the data root {str(root)!r}; keep the key "
-        "elsewhere (whoever can rewrite the log must not be able to read its key)",
+        (f"metrics.audit_key_file {str(inside)!r} is inside the data root {str(root)!r}; keep the key "
+        "elsewhere (whoever can rewrite the log must not be able to read its key)"),
         "metrics.audit_key_file")
     as_root = configured(tmp_path, audit_key_file=str(root))
     with pytest.raises(FFConfigError):

@@ -211,3 +211,17 @@ def test_a_key_file_is_stripped_and_checked_under_its_own_name(tmp_path: Path) -
         f"metrics.audit_key_file: the audit key must be at least {MIN_KEY_BYTES} bytes", "metrics.audit_key_file")
     key_file.write_bytes(b"\n" + b"k" * MIN_KEY_BYTES + b"\n")
     assert audit_seal_from_settings(config.metrics, config.storage.base_path).key == b"k" * MIN_KEY_BYTES
+
+
+async def test_a_stray_jsonl_beside_the_day_files_is_not_read(tmp_path: Path) -> None:
+    """Only ``<YYYY-MM-DD>.jsonl`` files are a user's analytics; another name (a copy an operator
+    left, ``notes.jsonl``) is skipped, not read and not an error."""
+    config = configured(tmp_path)
+    metrics = FFMetricsCollectionManager(config, bus=FFEventBus())
+    await metrics.record_event("alice", "login")
+    events = config.storage.base_path / "users" / "alice" / "analytics" / "events"
+    (events / "notes.jsonl").write_bytes(b'{"v": 1, "t": "2026-01-01T00:00:00+00:00", "type": "login", "data": {}}\n')
+    (events / "2026-13-99.jsonl").write_bytes(b"")
+    result = await metrics.get_user_analytics("alice")
+    assert (result.total_events, result.event_counts) == (1, {"login": 1})
+    await metrics.shutdown()

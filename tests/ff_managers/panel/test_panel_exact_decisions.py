@@ -145,3 +145,11 @@ def test_round_robin_turn_order_refusals():
         FFRoundRobinTurnPolicy(("ann", "bob", "ann"))
     assert (twice.value.message, twice.value.field, twice.value.value) == (
         "turn order lists a participant twice", "turn_order", ["ann", "bob", "ann"])
+
+
+async def test_an_import_refusal_names_the_message_it_could_not_read(panels):
+    panel = await panels.create_panel("alice", DUO)
+    with pytest.raises(FFValidationError) as caught:
+        await panels.import_messages("alice", panel.panel_id, [{"participant_id": "ann", "content": "x"},
+                                                              {"participant_id": "ann", "content": "y", "role": "robot"}])
+    assert caught.value.message.startswith("cannot read message 1: role: ") and caught.value.field == "role"

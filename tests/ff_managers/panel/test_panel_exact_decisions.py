@@ -153,3 +153,15 @@ async def test_an_import_refusal_names_the_message_it_could_not_read(panels):
         await panels.import_messages("alice", panel.panel_id, [{"participant_id": "ann", "content": "x"},
                                                               {"participant_id": "ann", "content": "y", "role": "robot"}])
     assert caught.value.message.startswith("cannot read message 1: role: ") and caught.value.field == "role"
+
+
+async def test_imported_metadata_comes_back_as_the_stored_json_copy(panels):
+    """import_messages returns what it stored: metadata as plain JSON (a tuple is a list), a copy
+    the caller's later changes cannot reach."""
+    panel = await panels.create_panel("alice", DUO)
+    nested = {"x": 1}
+    [returned] = await panels.import_messages("alice", panel.panel_id, [{"participant_id": "ann", "content": "x",
+                                                                         "metadata": {"k": (1, 2), "n": nested}}])
+    nested["x"] = 2
+    assert returned.metadata == {"k": [1, 2], "n": {"x": 1}}
+    assert [m.metadata for m in await panels.get_messages("alice", panel.panel_id)] == [returned.metadata]

@@ -225,3 +225,13 @@ async def test_a_stray_jsonl_beside_the_day_files_is_not_read(tmp_path: Path) ->
     result = await metrics.get_user_analytics("alice")
     assert (result.total_events, result.event_counts) == (1, {"login": 1})
     await metrics.shutdown()
+
+
+async def test_a_bad_event_type_names_its_field_and_value_and_shows_60_characters(tmp_path: Path) -> None:
+    metrics = FFMetricsCollectionManager(configured(tmp_path), bus=FFEventBus())
+    bad = "bad type " * 10
+    with pytest.raises(FFValidationError) as caught:
+        await metrics.record_event("alice", bad)
+    assert (caught.value.message, caught.value.field, caught.value.value) == (
+        f"invalid event_type {repr(bad)[:60]}: {EVENT_RULE}", "event_type", bad)
+    await metrics.shutdown()

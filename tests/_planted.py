@@ -11,6 +11,7 @@ allowed to import it.
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,9 @@ def planted(defect: PlantedDefect) -> Iterator[None]:
     undo: list[tuple[Any, str, Any]] = []
     try:
         for module, attribute, replacement in defect.patches:
-            undo.append((module, attribute, getattr(module, attribute)))
+            # getattr_static: a class's staticmethod is saved as the staticmethod object, not the bare
+            # function getattr gives (which, put back, would become a method taking self)
+            undo.append((module, attribute, inspect.getattr_static(module, attribute)))
             setattr(module, attribute, replacement)
         yield
     finally:

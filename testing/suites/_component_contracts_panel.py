@@ -2,7 +2,9 @@
 
 What README.md promises about a panel beyond its messages, checked at run time on data the suite
 makes in a few small writes: ``route_question`` picks the *best* covering expert (whatever order
-the experts are listed in) and says which areas matched; a vote keeps its rationale; the turn
+the experts are listed in) and says which areas matched; a vote keeps its rationale; a decision
+its proposer and metadata; a batch that mixes a new message with a stored id is refused, not
+taken for new messages (a retry names only stored messages); the turn
 status of a panel counts its rotation, rounds and last sequence exactly (0 when it is empty);
 ``list_panels`` lists oldest first and filters by status exactly. These guarantees hid behind
 passing round trips: surviving mutants of ``_panel`` changed each of them with every check green.
@@ -12,6 +14,7 @@ Registered on the component suite's REGISTRY (component.py imports this module a
 
 from __future__ import annotations
 
+from ff_utils.ff_errors import FFConflictError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
@@ -37,6 +40,13 @@ async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         vote = await ctx.panel.cast_vote(user, delegation.panel_id, decision.decision_id, "gen", "storage", rationale="cheaper now")
         check.equal((vote.participant_id, vote.option, vote.rationale, vote.decision_id),
                     ("gen", "storage", "cheaper now", decision.decision_id), "cast_vote returns every field it was given")
+    with check.step("a decision keeps its proposer and metadata"):
+        proposed = await ctx.panel.record_decision(user, delegation.panel_id, "Which grid?", ["north", "south"],
+                                                   proposed_by="sol", metadata={"ticket": 7})
+        check.equal((proposed.proposed_by, proposed.metadata, proposed.options), ("sol", {"ticket": 7}, ["north", "south"]),
+                    "record_decision returns every field it was given")
+        tallies = {t.decision.decision_id: t.decision for t in await ctx.panel.get_decisions(user, delegation.panel_id)}
+        check.equal(tallies.get(proposed.decision_id), proposed, "get_decisions reads the decision back field for field")
     with check.step("turn status counts exactly"):
         robin = await ctx.panel.create_panel(user, [{"participant_id": "a"}, {"participant_id": "b"}], turn_policy="round_robin")
         empty = await ctx.panel.get_turn_status(user, robin.panel_id)
@@ -48,6 +58,15 @@ async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         status = await ctx.panel.get_turn_status(user, robin.panel_id)
         check.equal((status.next_speakers, status.rotation, status.round, status.last_sequence), (["b"], 3, 1, 3),
                     "after a, b, a: b next, rotation 3, one full round, last sequence 3")
+    with check.step("a batch mixing a new message with a stored id is not a retry"):
+        other = ctx.new_user("panr")  # its own user: the listing checks below see only their panels
+        free = await ctx.panel.create_panel(other, [{"participant_id": "a"}, {"participant_id": "b"}], title="Retries")
+        await ctx.panel.import_messages(other, free.panel_id, [{"participant_id": "a", "content": "one", "message_id": "kept1"}])
+        with check.raises(FFConflictError, "a new message first and a stored id after it is refused, not written"):
+            await ctx.panel.import_messages(other, free.panel_id, [{"participant_id": "b", "content": "new", "message_id": "new1"},
+                                                                   {"participant_id": "a", "content": "one", "message_id": "kept1"}])
+        check.equal([m.message_id for m in await ctx.panel.get_messages(other, free.panel_id)], ["kept1"],
+                    "the stored message once, nothing of the refused batch")
     with check.step("list_panels: oldest first, status filters exact"):
         await ctx.panel.close_panel(user, delegation.panel_id)
         listed = await ctx.panel.list_panels(user)

@@ -594,3 +594,6 @@ from testing.suites import _storage_contracts  # noqa: F401
 
 # The panel details (routing order, votes, turn status, listing), from surviving mutants of _panel.
 from testing.suites import _component_contracts_panel  # noqa: F401
+
+# The metrics details (leftovers beside buckets and analytics days), from surviving mutants of _metrics.
+from testing.suites import _component_contracts_metrics  # noqa: F401

@@ -13,7 +13,7 @@ from typing import Any
 
 import ff_managers.ff_metrics_collection_manager as facade
 from ff_managers import FFMetricsCollectionManager
-from ff_managers._metrics import samples, stats
+from ff_managers._metrics import samples, stats, user_events
 from ff_managers._metrics.buckets import FFTimeWindow, _aware, to_utc
 from ff_managers._metrics.checks import validate_tags
 from ff_utils.ff_errors import FFValidationError
@@ -98,4 +98,44 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="summary_tags_not_reported", what=SummaryTagsNotReported.__doc__ or "", suite="component",
                   test="metrics_contracts", origin="mutant ff_managers._metrics.samples.xǁFFSampleStoreǁsummary__mutmut_103",
                   manager_classes={"metrics": SummaryTagsNotReported}),
+)
+
+
+
+def _bucket_files_any_name(self: Any, base: Any, window: FFTimeWindow) -> Any:
+    """Bucket listing without the "is it a day?" check: every sub-folder's ``.jsonl`` files are read
+    as buckets, so an operator's ``backup`` folder beside a metric's days is summarised too. (The
+    README's layout; the family of mutant _bucket_files 13, which unpacked the missing span.)"""
+    if not self._store.exists(base):
+        return
+    for day in [entry.name for entry in self._store.list_dir(base) if entry.is_dir]:
+        day_dir = base / day
+        for file_name in [entry.name for entry in self._store.list_dir(day_dir) if entry.is_file]:
+            file_window = samples.file_span(day, file_name)
+            if file_window is None or window.overlaps(*file_window):
+                yield day_dir / file_name
+
+
+def _day_files_any_name(self: Any, base: Any, window: FFTimeWindow) -> Any:
+    """Analytics day listing that reads every ``.jsonl`` beside the day files (no day-name check),
+    so a ``notes.jsonl`` an operator left is counted. (The README's layout; the family of mutant
+    _day_files 22, which unpacked the missing span.)"""
+    if not self._store.exists(base):
+        return
+    for file_name in [e.name for e in self._store.list_dir(base) if e.is_file]:
+        if not file_name.endswith(".jsonl"):
+            continue
+        span = user_events.day_span(file_name.removesuffix(".jsonl"))
+        if span is None or window.overlaps(*span):
+            yield base / file_name
+
+
+DEFECTS = (
+    *DEFECTS,
+    PlantedDefect(name="bucket_listing_reads_any_folder", what=" ".join((_bucket_files_any_name.__doc__ or "").split()),
+                  suite="component", test="metrics_detail_contracts", origin="README",
+                  patches=((samples.FFSampleStore, "_bucket_files", _bucket_files_any_name),)),
+    PlantedDefect(name="analytics_listing_reads_any_jsonl", what=" ".join((_day_files_any_name.__doc__ or "").split()),
+                  suite="component", test="metrics_detail_contracts", origin="README",
+                  patches=((user_events.FFUserEventLog, "_day_files", _day_files_any_name),)),
 )

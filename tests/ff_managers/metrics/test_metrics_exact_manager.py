@@ -203,3 +203,33 @@ async def test_a_torn_last_audit_line_is_reported_by_verify(metrics: FFMetricsCo
 async def test_system_metrics_name_their_data_root(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
     sample = await metrics.get_system_metrics()
     assert sample.data_root == str(config.storage.base_path) and sample.data_root_files >= 0
+
+
+class _DeniedDays(FFStore):
+    """A store whose listings of a metric's day folders (not the metric folder) fail with a raw OSError."""
+
+    def list_dir(self, path: Path) -> Any:
+        if path.parent.parent.name == "metrics":
+            raise PermissionError(13, "Permission denied", str(path))
+        return super().list_dir(path)
+
+
+async def test_a_failing_listing_of_a_day_folder_names_that_folder(config: FFConfigurationManagerConfigDTO) -> None:
+    plain = FFMetricsCollectionManager(config, bus=FFEventBus(), clock=FakeClock(T0))
+    await plain.record_metric("lat", 1)
+    await plain.shutdown()
+    metrics = FFMetricsCollectionManager(config, bus=FFEventBus(), clock=FakeClock(T0), store=_DeniedDays.from_config(config))
+    with pytest.raises(FFPermissionError) as caught:
+        await metrics.get_summary("lat")
+    day = config.storage.base_path / "metrics" / "lat" / T0.date().isoformat()
+    assert (caught.value.message, caught.value.path) == ("cannot list buckets: permission denied", day)
+    await metrics.shutdown()
+
+
+async def test_a_folder_that_is_not_a_day_beside_the_buckets_is_skipped(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
+    await metrics.record_metric("lat", 4)
+    stray = config.storage.base_path / "metrics" / "lat" / "backup"
+    stray.mkdir()
+    (stray / "10.jsonl").write_bytes(b'{"v": 1}\n')
+    summary = await metrics.get_summary("lat")
+    assert (summary.count, summary.max) == (1, 4)

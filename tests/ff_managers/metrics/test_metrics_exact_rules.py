@@ -115,6 +115,14 @@ def test_busy_percent_rounds_to_one_decimal_and_stays_in_0_100() -> None:
     assert busy_percent(NoIowait(0, 0, 0), NoIowait(1, 1, 2)) == 50.0  # platforms without iowait
 
 
+def test_busy_percent_under_a_second_and_past_a_counter_reset() -> None:
+    # samples taken less than a CPU-second apart still measure (the meter reads every few seconds)
+    assert busy_percent(Times(0, 0, 0, 0, 0, 0, 0), Times(0.25, 0, 0, 0.25, 0, 0, 0)) == 50.0
+    assert busy_percent(Times(0, 0, 0, 0, 0, 0, 0), Times(1, 0, 0, 0, 0, 0, 0)) == 100.0
+    # an idle counter that went back (more busy time than elapsed time) is clamped to exactly 100
+    assert busy_percent(Times(0, 0, 0, 5, 0, 0, 0), Times(10, 0, 0, 0, 0, 0, 0)) == 100.0
+
+
 def test_analytics_records_and_sessions() -> None:
     assert event_record(NOW, "login", {"a": 1}) == {"v": 1, "t": NOW.isoformat(), "type": "login", "data": {"a": 1}}
     gap = timedelta(minutes=30)

@@ -13,8 +13,11 @@ from typing import Any
 
 import ff_managers._panel.panels as panels_module
 from ff_managers import FFPanelSessionManager
+from ff_managers._panel.message_index import ff_message_fingerprint
 from ff_managers._panel.routing import FFExpertScore, ff_topic_words
 from ff_managers._panel.store import FFPanelStore
+from ff_managers._panel.writer import FFPanelMessageWriter
+from ff_utils.ff_errors import FFConflictError
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -64,6 +67,50 @@ class EmptyPanelLastSequenceOne(FFPanelSessionManager):
         return status.model_copy(update={"last_sequence": 1}) if status.last_sequence == 0 else status
 
 
+class DecisionProposerDropped(FFPanelSessionManager):
+    """record_decision stores and returns the decision without its proposer (mutant record_decision 28:
+    ``proposed_by=None`` in the DTO; the membership check still sees the argument)."""
+
+    async def record_decision(self, user_id: str, panel_id: str, question: str, options: Any, *,
+                              proposed_by: str | None = None, metadata: Any = None) -> Any:
+        if proposed_by is not None:  # the membership check the real code still makes
+            panel = await self.get_panel(user_id, panel_id)
+            self._parts.check.require_member(panel, proposed_by, "proposed_by")
+        return await super().record_decision(user_id, panel_id, question, options, proposed_by=None, metadata=metadata)
+
+
+def _replayed_stopping_at_a_new_id(group: Any, drafts: list[Any]) -> Any:
+    """The retry check stops at the first message whose id is not stored (``break`` for
+    ``continue``): a batch with a new message before stored ones is taken for new messages and
+    writes the stored ids a second time."""
+    ids = [d.message_id for d in drafts if d.message_id is not None]
+    if not ids:
+        return None
+    accepted = group.accepted
+    known = group.locked.known_messages(i for i in ids if i not in accepted)
+    taken: list[str] = []
+    differ: list[str] = []
+    for draft in drafts:
+        message_id = draft.message_id
+        if message_id in accepted:
+            m = accepted[message_id]
+            stored = ff_message_fingerprint(m.participant_id, m.role, m.content)
+        elif message_id in known:
+            stored = known[message_id][1]
+        else:
+            break
+        taken.append(message_id)
+        if stored != ff_message_fingerprint(draft.participant_id, draft.role or "", draft.content):
+            differ.append(message_id)
+    if not taken:
+        return None
+    if differ or len(taken) < len(drafts):
+        raise FFConflictError(f"message ids already used in this panel by other messages: {', '.join(sorted(differ or taken))}",
+                              field="message_id")
+    stored_messages = group.locked.stored_messages(known)
+    return [accepted[i] if i in accepted else stored_messages[i] for i in ids]
+
+
 def _panel_ids_of_every_folder(self: FFPanelStore, user_id: str) -> list[str]:
     """Panel ids are the names of every sub-folder (no id check): a leftover staging folder
     (``.<panel_id>.staging.tmp``) is listed as a panel."""
@@ -87,6 +134,14 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="empty_panel_last_sequence_one", what=EmptyPanelLastSequenceOne.__doc__ or "", suite="component", test=_TEST,
                   origin="mutant ff_managers._panel.messages.xǁFFPanelMessagesǁ_turn_status__mutmut_50",
                   manager_classes={"panel": EmptyPanelLastSequenceOne}),
+    PlantedDefect(name="decision_proposer_dropped", what=" ".join((DecisionProposerDropped.__doc__ or "").split()),
+                  suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.deliberation.xǁFFPanelDeliberationǁrecord_decision__mutmut_28",
+                  manager_classes={"panel": DecisionProposerDropped}),
+    PlantedDefect(name="partial_retry_taken_as_new", what=" ".join((_replayed_stopping_at_a_new_id.__doc__ or "").split()),
+                  suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.writer.xǁFFPanelMessageWriterǁ_replayed__mutmut_23",
+                  patches=((FFPanelMessageWriter, "_replayed", staticmethod(_replayed_stopping_at_a_new_id)),)),
     PlantedDefect(
         name="panel_listing_takes_any_folder", what=" ".join((_panel_ids_of_every_folder.__doc__ or "").split()),
         origin="README", suite="component", test="stray_files_ignored",

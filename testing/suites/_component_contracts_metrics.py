@@ -1,0 +1,57 @@
+"""Component suite, metrics details: what a listing of metric buckets and analytics days skips (issue 20).
+
+README.md says a metric's samples live in ``metrics/<name>/<YYYY-MM-DD>/<HH>.jsonl`` and a user's
+analytics in ``users/<id>/analytics/events/<YYYY-MM-DD>.jsonl``. An operator's copy or a leftover
+beside them (a ``backup`` folder, a ``notes.jsonl``) is not a day: the summary and the analytics
+must skip it, not read it and not fail. Surviving mutants of ``_metrics`` that unpacked a
+non-day name's missing span passed every check (a crash only with such a leftover present).
+
+Registered on the component suite's REGISTRY (component.py imports this module at its end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+
+from .component import REGISTRY
+
+__all__: list[str] = []
+
+
+@REGISTRY.test("metrics details: leftovers beside buckets and analytics days are skipped", components=("metrics",),
+               depends_on=("metrics_round_trip",))
+async def metrics_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    """A folder that is not a day beside a metric's buckets, and a .jsonl that is not a day beside a user's analytics."""
+    user = ctx.new_user("metd")
+    name = f"contract.leftover.{user}"
+    with check.step("record a sample and an event, then plant leftovers beside them"):
+        await ctx.metrics.record_metric(name, 4.0, kind="gauge")
+        await ctx.metrics.record_event(user, "login")
+
+        def plant() -> None:
+            stray = ctx.root / "metrics" / name / "backup"
+            stray.mkdir(parents=True, exist_ok=True)
+            (stray / "10.jsonl").write_bytes(b'{"v": 1, "value": 99.0}\n')
+            events = ctx.root / "users" / user / "analytics" / "events"
+            events.mkdir(parents=True, exist_ok=True)
+            (events / "notes.jsonl").write_bytes(b'{"v": 1, "t": "2026-01-01T00:00:00+00:00", "type": "login", "data": {}}\n')
+
+        await asyncio.to_thread(plant)
+    with check.step("the summary reads the day folders only"):
+        summary = await ctx.metrics.get_summary(name)
+        check.equal(summary.count, 1, "one sample: the leftover folder's line is not read")
+        check.equal((summary.min, summary.max, summary.sum), (4.0, 4.0, 4.0), "only the recorded value")
+        check.equal(summary.buckets_read, 1, "one bucket file opened, none inside the leftover folder")
+        check.equal(summary.skipped_lines, 0, "the leftover is skipped as a name, not counted as a bad line")
+        check.equal(summary.kind, "gauge", "the kind it was recorded with")
+        listed = [m.name for m in await ctx.metrics.list_metrics()]
+        check.equal(listed.count(name), 1, "the metric is listed once; the leftover is not a metric")
+    with check.step("the analytics read the day files only"):
+        analytics = await ctx.metrics.get_user_analytics(user)
+        check.equal(analytics.total_events, 1, "one event: notes.jsonl is not read")
+        check.equal(analytics.event_counts, {"login": 1}, "its type counted once")
+        check.equal(analytics.active_days, 1, "one active day, not the leftover's")
+        check.equal(len(analytics.active_dates), 1, "one date listed")

@@ -164,6 +164,15 @@ async def memory_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         cleared = await ctx.memory.update_session(shelf, made[0].session_id, title="", metadata={"b": 2})
         back = await ctx.memory.get_session(shelf, made[0].session_id)
         check.equal((cleared.title, back.title, back.metadata), ("", "", {"a": 0, "b": 2}), "an empty title clears it; metadata keys merge")
+    with check.step("list_sessions orders by the instant of the last message, whatever its UTC offset"):
+        zones = ctx.new_user("memtz")
+        east = await ctx.memory.create_session(zones, title="east")
+        west = await ctx.memory.create_session(zones, title="west")
+        # 12:00+05:00 is 07:00 UTC: earlier than 08:00 UTC, though its wall clock reads later
+        await ctx.memory.add_message(zones, east.session_id, "user", "hi", timestamp="2026-03-05T12:00:00+05:00")
+        await ctx.memory.add_message(zones, west.session_id, "user", "hi", timestamp="2026-03-05T08:00:00+00:00")
+        check.equal([x.title for x in await ctx.memory.list_sessions(zones)], ["west", "east"],
+                    "the session last active at the later instant comes first")
     with check.step("get_memory_context stays within its budget"):
         for budget in (120, 400):
             context = await ctx.memory.get_memory_context(lister, "lantern", budget_chars=budget)
@@ -188,7 +197,8 @@ async def memory_retention_per_layer(ctx: FFTestContext, check: FFChecker) -> No
             keep_importance = settings.importance_keep_threshold
             important = await ctx.memory.store_memory(user, f"{layer} important", layer=layer, importance=keep_importance, created_at=_T0)
             young = await ctx.memory.store_memory(user, f"{layer} young", layer=layer, importance=0.5, created_at=_T0 + timedelta(hours=hours / 2))
-            await ctx.memory.process_retention(now=expiry + timedelta(minutes=1), user_id=user)
+            report = await ctx.memory.process_retention(now=expiry + timedelta(minutes=1), user_id=user)
+            check.equal([u.user_id for u in report.users], [user], f"{layer}: a pass for one user reports that user only")
             active = {m.memory_id: m for m in await ctx.memory.get_memories(user, limit=100)}
             archived = {a.entry.memory_id: a for a in await ctx.memory.get_archived_memories(user)}
             check.equal({i for i, m in active.items() if m.layer == layer}, {important.memory_id, young.memory_id},

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ff_managers._core.checks import _refuse_non_plain
-from ff_managers._memory import conversations
+from datetime import UTC
+
+from ff_managers._memory import conversations, retention_pass
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_json_utils import ff_dumps, ff_loads
 from tests._planted import PlantedDefect
@@ -47,6 +49,22 @@ def update_refusing_a_cleared_title(self: Any, user_id: str, session_id: str, *,
     return _update(self, user_id, session_id, title=title, metadata=metadata)
 
 
+def activity_on_the_wall_clock(session: Any) -> float:
+    """Sessions ordered by the wall clock of their last activity: an aware time's offset is
+    replaced by UTC instead of converted (12:00+05:00 sorts after 08:00Z): mutant _activity 3."""
+    moment = session.last_message_at or session.created_at
+    return moment.replace(tzinfo=UTC).timestamp()
+
+
+_run = retention_pass.MemoryRetention.run
+
+
+def run_over_every_user(self: Any, now: Any, user_id: str | None, planner: Any) -> Any:
+    """process_retention(user_id=X) walks and reports every user, not X alone (the test for a
+    named user inverted): mutant MemoryRetention.run 4."""
+    return _run(self, now, None, planner)
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="list_sessions_limit_ignored", what=recent_ignoring_limit.__doc__ or "",
                   origin="mutant ff_managers._memory.conversations.xǁSessionsǁrecent__mutmut_21", suite="component",
@@ -57,4 +75,10 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="session_metadata_refused_at_its_limit", what=json_object_refused_at_its_limit.__doc__ or "",
                   origin="mutant ff_managers._core.checks.x_check_json_object__mutmut_20", suite="component",
                   test="memory_contracts", patches=((conversations, "check_json_object", json_object_refused_at_its_limit),)),
+    PlantedDefect(name="sessions_ordered_by_wall_clock", what=activity_on_the_wall_clock.__doc__ or "",
+                  origin="mutant ff_managers._memory.conversations.x__activity__mutmut_3", suite="component",
+                  test="memory_contracts", patches=((conversations, "_activity", activity_on_the_wall_clock),)),
+    PlantedDefect(name="retention_for_one_user_walks_all", what=run_over_every_user.__doc__ or "",
+                  origin="mutant ff_managers._memory.retention_pass.xǁMemoryRetentionǁrun__mutmut_4", suite="component",
+                  test="memory_retention_per_layer", patches=((retention_pass.MemoryRetention, "run", run_over_every_user),)),
 )

@@ -130,32 +130,36 @@ def test_a_process_that_is_gone_has_no_descendants() -> None:
 
 _TREE = """
 import subprocess, sys, time
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
-print(child.pid, flush=True)
+code = "import subprocess, sys, time; g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True); print(g.pid, flush=True); time.sleep(120)"
+child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+print(child.pid, int(child.stdout.readline()), flush=True)
 time.sleep(120)
 """
 
 
-def test_hard_kill_kills_the_supervisor_and_its_descendants_in_their_own_groups() -> None:
-    # the supervisor and its child each in their own session, never in this process's group
+def test_hard_kill_kills_the_supervisor_and_every_descendant_and_nothing_else() -> None:
+    # supervisor -> child -> grandchild, each in its own session (never this process's group), and a
+    # bystander: another child of this process, which is no descendant of the supervisor
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], start_new_session=True)
     parent = subprocess.Popen([sys.executable, "-c", _TREE], stdout=subprocess.PIPE, start_new_session=True)
-    child_pid = 0
+    pids: list[int] = []
     try:
         assert parent.stdout is not None
-        child_pid = int(parent.stdout.readline())
-        child = psutil.Process(child_pid)
+        pids = [int(part) for part in parent.stdout.readline().split()]
+        descendants = [psutil.Process(pid) for pid in pids]
         ff_hard_kill(parent.pid)
         assert parent.wait(timeout=60) == -signal.SIGKILL
-        gone, alive = psutil.wait_procs([child], timeout=60)
-        assert alive == [] and gone == [child]
+        gone, alive = psutil.wait_procs(descendants, timeout=60)
+        assert alive == [] and sorted(p.pid for p in gone) == sorted(pids)  # the grandchild too
+        assert bystander.poll() is None  # not a descendant: untouched
     finally:
-        for pid in (parent.pid, child_pid):
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        for pid in (parent.pid, bystander.pid, *pids):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         parent.wait(timeout=60)
+        bystander.wait(timeout=60)
 
 
 def test_hard_kill_of_a_process_that_is_gone_does_nothing() -> None:

@@ -10,7 +10,9 @@ a sandbox, except the one test of the data-root refusal (its bwrap probe).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -26,7 +28,8 @@ from ff_class_configs.ff_tool_dtos import FFBreakerState, FFToolRunResultDTO, FF
 from ff_managers import FFToolExecutionManager
 from ff_managers._tools import runs as runs_module
 from ff_managers._tools.resilience import FFToolBreakers
-from ff_managers._tools.sandbox import _limit_from_exit
+import ff_managers._tools.sandbox as sandbox_module
+from ff_managers._tools.sandbox import _ExitAwareProtocol, _limit_from_exit, _stop
 from ff_managers._tools.sandbox_files import _safe_relative, ff_read_packed, ff_write_packed
 from ff_managers._tools.watchdog import ff_count_descendants_psutil, ff_hard_kill
 from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFSandboxViolationError
@@ -293,3 +296,47 @@ def test_a_data_root_beside_the_tools_package_is_not_refused(tmp_path: Path, mon
     monkeypatch.setattr(runs_module, "TOOLS_PACKAGE_PARENT", tmp_path / "pkg")
     tools = FFToolExecutionManager(load_config(base_path=tmp_path / "pkg" / "tools_builtin_data", environ={}))
     tools._runs._check_not_exposed()  # the prefix of a name is not a parent directory
+
+
+# ------------------------------------------------------------------------------ a supervisor that ignores SIGTERM
+
+_DEAF = """
+import signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(120)"
+child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, start_new_session=True)
+child.stdout.readline()
+print(child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+async def test_a_supervisor_that_ignores_sigterm_is_killed_with_its_tree_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.subprocess_exec(
+        lambda: _ExitAwareProtocol(loop), sys.executable, "-c", _DEAF,
+        stdin=None, stdout=asyncio.subprocess.PIPE, stderr=None, start_new_session=True,
+    )  # fmt: skip
+    process = asyncio.subprocess.Process(transport, protocol, loop)
+    child_pid = 0
+    try:
+        assert process.stdout is not None
+        child_pid = int(await asyncio.wait_for(process.stdout.readline(), 60))
+        child = psutil.Process(child_pid)
+        with caplog.at_level(logging.WARNING, logger=sandbox_module._log.name):
+            await asyncio.wait_for(_stop(process, protocol), 60)  # SIGTERM, the grace, then the hard kill
+        assert protocol.exited.done() and transport.get_returncode() == -signal.SIGKILL
+        gone, alive = await asyncio.to_thread(psutil.wait_procs, [child], 60)
+        assert alive == [] and [p.pid for p in gone] == [child_pid]
+        assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == sandbox_module._log.name] == [
+            (logging.WARNING, f"supervisor {process.pid} ignored SIGTERM; killing its process tree")
+        ]
+    finally:
+        for pid in (process.pid, child_pid):
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        await asyncio.wait_for(protocol.exited, 60)
+        transport.close()

@@ -99,3 +99,25 @@ async def test_a_tool_registered_by_its_script_path_finds_the_script_in_the_sand
     assert result.ok and result.sandbox == "bwrap", result
     assert result.output == {"got": {"x": 1}}
     assert json.loads(result.model_dump_json())["output"] == {"got": {"x": 1}}
+
+
+_FILL = """
+import sys
+mib = 1024 * 1024
+open("a_full.bin", "wb").write(b"a" * mib)  # exactly the copy-back cap
+open("b_over.bin", "wb").write(b"b")  # one byte over it: not copied back
+sys.stderr.write("e" * 1000 + "TAIL")
+print("{}")
+"""
+
+
+async def test_the_copy_back_cap_is_one_mib_per_mb_and_the_stderr_tail_its_configured_bytes(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    tools = _tools(root, sandboxed=True, keep_work_dirs=True, sandbox_copy_back_mb=1, stderr_tail_bytes=256)
+    tools.register_tool(code_tool("fill", _FILL))
+    result = await tools.execute_tool("alice", "fill", {})
+    assert result.ok, result
+    work = _work_dir(root, result.run_id)
+    assert sorted(p.name for p in work.iterdir()) == ["a_full.bin"]
+    assert (work / "a_full.bin").stat().st_size == 1024 * 1024
+    assert result.stderr_tail == ("e" * 1000 + "TAIL")[-256:]

@@ -10,9 +10,12 @@ store refuses were never kept, and no test registered a tool by its script's abs
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from ff_class_configs import load_config
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO
@@ -121,3 +124,21 @@ async def test_the_copy_back_cap_is_one_mib_per_mb_and_the_stderr_tail_its_confi
     assert sorted(p.name for p in work.iterdir()) == ["a_full.bin"]
     assert (work / "a_full.bin").stat().st_size == 1024 * 1024
     assert result.stderr_tail == ("e" * 1000 + "TAIL")[-256:]
+
+
+async def test_the_configured_bwrap_found_on_path_starts_the_run_under_a_uid_of_the_configured_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    marker = tmp_path / "bwrap-calls.txt"
+    wrapper = folder / "ff-test-bwrap"  # a bwrap of its own name, found on PATH, that says it was used
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> {marker}\nexec /usr/bin/bwrap "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    tools = _tools(tmp_path / "root", sandboxed=True, bwrap_path="ff-test-bwrap", sandbox_uid_base=300_000, sandbox_uid_count=1000)
+    tools.register_tool(code_tool("whoami", "import json, os; print(json.dumps({'uid': os.getuid(), 'marker': 'uid-probe-7f3'}))"))
+    result = await tools.execute_tool("alice", "whoami", {})
+    assert result.ok and result.sandbox == "bwrap", result
+    assert 300_000 <= result.output["uid"] < 301_000
+    assert any("uid-probe-7f3" in line for line in marker.read_text().splitlines())  # the run itself went through it

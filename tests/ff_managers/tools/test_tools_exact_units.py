@@ -24,15 +24,17 @@ import psutil
 import pytest
 
 from ff_class_configs import load_config
-from ff_class_configs.ff_tool_dtos import FFBreakerState, FFToolRunResultDTO, FFToolRunStatus
+from ff_class_configs.ff_tool_dtos import FFBreakerState, FFToolLimitsDTO, FFToolRunResultDTO, FFToolRunStatus
 from ff_managers import FFToolExecutionManager
 from ff_managers._tools import runs as runs_module
+from ff_managers._tools.registry import ff_effective_limits
 from ff_managers._tools.resilience import FFToolBreakers
 import ff_managers._tools.sandbox as sandbox_module
 from ff_managers._tools.sandbox import _ExitAwareProtocol, _limit_from_exit, _stop
 from ff_managers._tools.sandbox_files import _safe_relative, ff_read_packed, ff_write_packed
 from ff_managers._tools.watchdog import ff_count_descendants_psutil, ff_hard_kill
 from ff_utils.ff_errors import FFCorruptionError, FFNotFoundError, FFSandboxViolationError
+from tests._tool_helpers import code_tool
 
 # ------------------------------------------------------------------------------ file frames
 
@@ -340,3 +342,33 @@ async def test_a_supervisor_that_ignores_sigterm_is_killed_with_its_tree_and_log
                     pass
         await asyncio.wait_for(protocol.exited, 60)
         transport.close()
+
+
+# ------------------------------------------------------------------------------ limits and mounts
+
+
+def test_effective_limits_take_each_unset_field_from_the_configuration(config) -> None:  # type: ignore[no-untyped-def]
+    settings = config.tools.model_copy(update={
+        "default_wall_time_seconds": 7.5, "default_cpu_time_seconds": 3.0, "default_memory_mb": 300,
+        "default_max_output_bytes": 12_345, "default_max_processes": 6, "default_max_open_files": 40,
+        "default_max_file_bytes": 54_321,
+    })  # fmt: skip
+    unset = code_tool("t", "pass", limits=FFToolLimitsDTO())
+    assert ff_effective_limits(unset, settings).model_dump() == {
+        "wall_time_seconds": 7.5, "cpu_time_seconds": 3.0, "memory_mb": 300, "max_output_bytes": 12_345,
+        "max_processes": 6, "max_open_files": 40, "max_file_bytes": 54_321,
+    }  # fmt: skip
+    own = FFToolLimitsDTO(wall_time_seconds=2.0, cpu_time_seconds=1.0, memory_mb=128, max_output_bytes=9999,
+                          max_processes=2, max_open_files=16, max_file_bytes=4096)  # fmt: skip
+    assert ff_effective_limits(code_tool("t", "pass", limits=own), settings) == own
+
+
+def test_only_absolute_regular_files_outside_the_data_root_are_mounted(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "inside").mkdir(parents=True)
+    inside = root / "inside" / "tool.py"
+    outside = tmp_path / "tool.py"
+    for script in (inside, outside):
+        script.write_text("print('{}')\n")
+    argv = (sys.executable, "-c", "relative.py", str(inside), str(outside), str(tmp_path), str(tmp_path / "missing.py"))
+    assert runs_module._program_files(argv, root.resolve()) == [str(outside.resolve())]

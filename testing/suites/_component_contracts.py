@@ -13,18 +13,23 @@ Registered on the component suite's REGISTRY (component.py imports this module a
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ff_class_configs.ff_memory_config import RETENTION_CHAIN
-from ff_class_configs.ff_tool_dtos import FFToolRunStatus
-from ff_utils.ff_errors import FFValidationError
+from pydantic import BaseModel, ConfigDict
+
+from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, FFToolRunStatus
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_dumps
 from testing._context import FFTestContext
 from testing.runner import FFChecker
-from testing.suites._disk import analytics_records
+from testing.suites._disk import analytics_records, data_path
 
 from .component import REGISTRY, _slug
 
@@ -350,6 +355,26 @@ async def knowledge_contracts(ctx: FFTestContext, check: FFChecker) -> None:
 # ====================================================================== tools
 
 
+# What a tool leaves in its work dir: a name the store refuses (a backslash) first, then an empty
+# file, then the rest (the copy-back frames them in name order, sub-folders last).
+_KEPT_OUTPUTS = {"empty.txt": b"", "z.txt": b"last", "sub/out.txt": "n\u00e9sted\n".encode()}
+_WRITER = (
+    "import os\n"
+    "os.makedirs('sub', exist_ok=True)\n"
+    "open('a\\\\refused.txt', 'w').write('refused by the store')\n"
+    + "".join(f"open({name!r}, 'wb').write({data!r})\n" for name, data in _KEPT_OUTPUTS.items())
+    + "print('{}')\n"
+)
+
+
+class _NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _kept_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} if folder.is_dir() else {}
+
+
 @REGISTRY.test("tools contracts: list_runs limit and order, every field", components=("tools",), depends_on=("tools_round_trip",))
 async def tools_contracts(ctx: FFTestContext, check: FFChecker) -> None:
     """list_runs(limit) is the last ``limit`` runs, oldest first (refusals included); each run reads back whole."""
@@ -372,6 +397,32 @@ async def tools_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             check.equal(_dump(await ctx.tools.get_run(user, result.run_id)), _dump(result), f"run {result.status.value}: get_run has every field")
         check.equal((ran.tool, ran.user_id, ran.arguments.get("text"), (ran.output or {}).get("words")), ("word_count", user, "one two three", 3),
                     "the run names its tool, user and arguments, and counted 3 words")
+    with check.step("get_run of an unknown run"):
+        try:
+            await ctx.tools.get_run(user, "run-never-made")
+            check.that(False, "get_run of an unknown run raises FFNotFoundError", "it returned")
+        except FFNotFoundError as exc:
+            check.equal((exc.kind, exc.key), ("tool_run", "run-never-made"), "the not-found error names kind tool_run and the run id")
+    if ctx.config.tools.keep_work_dirs and not ctx.tools.store.encrypted:  # else work dirs are dropped after the run
+        await _kept_outputs(ctx, check, user)
+
+
+async def _kept_outputs(ctx: FFTestContext, check: FFChecker, user: str) -> None:
+    """A run's work dir keeps every file the tool wrote (empty ones and sub-folders too), except
+    a name the store refuses, which skips only itself."""
+    tool = f"kept_{_slug(user)}"
+    ctx.tools.register_tool(FFToolDefinitionDTO(
+        name=tool, description="writes outputs into its work dir", argv=(sys.executable, "-c", _WRITER),
+        parameters=_NoArgs, limits=FFToolLimitsDTO(),
+    ))  # fmt: skip
+    try:
+        with check.step("a run's outputs are kept byte for byte"):
+            ran = await ctx.tools.execute_tool(user, tool, {})
+            check.require(ran.ok, "the writing tool ran", f"{ran.status}: {ran.error}")
+            kept = await asyncio.to_thread(_kept_files, data_path(ctx, "users", user, "tools", "work", ran.run_id))
+            check.equal(kept, _KEPT_OUTPUTS, "every output but the refused name is kept: empty files, sub-folders and the files after them")
+    finally:
+        ctx.tools.unregister_tool(tool)
 
 
 # ====================================================================== metrics

@@ -1,0 +1,77 @@
+"""An index rebuilt from the stored documents, exactly (issue 20, survivors of ``FFKbDocuments.read_chunks``).
+
+A manager that did not ingest a document (a restart) rebuilds its index from each document's
+``text.txt`` and ``chunks.json``: every hit must come back field for field as the ingesting
+manager returned it (ids, index, offsets, heading, text), and files that disagree with the
+catalog are an FFCorruptionError naming the file, never chunks cut from the wrong text.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ff_class_configs.ff_knowledge_dtos import FFKnowledgeChunkDTO
+from ff_managers import FFKnowledgeBaseManager
+from ff_utils.ff_errors import FFCorruptionError
+
+TEXT = (
+    "# Thermodynamics\n\n## Entropy\n\nEntropy measures the number of microscopic configurations of a state. "
+    "It never decreases in an isolated system.\n\n## Enthalpy\n\nEnthalpy adds pressure times volume to the "
+    "internal energy; chemists use it for reactions at constant pressure.\n\n"
+) * 6
+QUERY = "entropy enthalpy pressure configurations"
+
+
+async def _ingested(config) -> tuple[str, str, list]:
+    async with FFKnowledgeBaseManager(config) as kb:
+        base = await kb.create_knowledge_base("alice", "Physics")
+        doc = await kb.add_document("alice", base.kb_id, content=TEXT, title="Heat", format="markdown")
+        assert doc.chunk_count >= 3
+        hits = await kb.search("alice", base.kb_id, QUERY, top_k=50, per_document=0)
+        assert len(hits) == doc.chunk_count
+        return base.kb_id, doc.doc_id, hits
+
+
+async def test_a_restarted_manager_rebuilds_every_chunk_field_for_field(config) -> None:
+    kb_id, _doc_id, hits = await _ingested(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        await kb.refresh_index("alice", kb_id, force=True)
+        again = await kb.search("alice", kb_id, QUERY, top_k=50, per_document=0)
+        assert [h.model_dump() for h in again] == [h.model_dump() for h in hits]
+        for hit in hits:
+            chunk = await kb.get_chunk("alice", kb_id, hit.chunk_id)
+            assert chunk.model_dump() == {name: getattr(hit, name) for name in FFKnowledgeChunkDTO.model_fields}
+            assert TEXT[hit.char_start : hit.char_end] == hit.text
+    assert {h.heading for h in hits} >= {"Thermodynamics > Entropy", "Thermodynamics > Enthalpy"}
+
+
+async def test_a_text_file_that_does_not_match_its_checksum_is_corruption(config) -> None:
+    kb_id, doc_id, _hits = await _ingested(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        doc_dir = config.storage.base_path / "users" / "alice" / "knowledge" / kb_id / "documents" / doc_id
+        (doc_dir / "text.txt").write_text(TEXT.replace("Entropy", "Entrop!"), encoding="utf-8")
+        with pytest.raises(FFCorruptionError) as caught:
+            await kb.refresh_index("alice", kb_id, force=True)
+        assert caught.value.message == f"text of document {doc_id!r} does not match its checksum"
+        assert caught.value.path == doc_dir / "text.txt"
+
+
+@pytest.mark.parametrize("damage", ["no_heading", "bad_start", "not_a_list"])
+async def test_malformed_chunks_are_corruption_naming_the_file(config, damage: str) -> None:
+    kb_id, doc_id, _hits = await _ingested(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        doc_dir = config.storage.base_path / "users" / "alice" / "knowledge" / kb_id / "documents" / doc_id
+        stored = json.loads((doc_dir / "chunks.json").read_text(encoding="utf-8"))
+        if damage == "no_heading":
+            del stored["chunks"][1]["heading"]
+        elif damage == "bad_start":
+            stored["chunks"][0]["char_start"] = "first"
+        else:
+            stored["chunks"] = [1, 2]
+        (doc_dir / "chunks.json").write_text(json.dumps(stored), encoding="utf-8")
+        with pytest.raises(FFCorruptionError) as caught:
+            await kb.refresh_index("alice", kb_id, force=True)
+        assert caught.value.message.startswith(f"chunks of document {doc_id!r} are malformed: ")
+        assert caught.value.path == doc_dir / "chunks.json"

@@ -75,3 +75,14 @@ async def test_malformed_chunks_are_corruption_naming_the_file(config, damage: s
             await kb.refresh_index("alice", kb_id, force=True)
         assert caught.value.message.startswith(f"chunks of document {doc_id!r} are malformed: ")
         assert caught.value.path == doc_dir / "chunks.json"
+
+
+async def test_a_text_file_that_is_not_utf8_is_corruption_naming_the_action(config) -> None:
+    kb_id, doc_id, _hits = await _ingested(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        doc_dir = config.storage.base_path / "users" / "alice" / "knowledge" / kb_id / "documents" / doc_id
+        (doc_dir / "text.txt").write_bytes(b"\xff" + TEXT.encode("utf-8"))
+        with pytest.raises(FFCorruptionError) as caught:
+            await kb.refresh_index("alice", kb_id, force=True)
+        assert caught.value.message == "cannot read document text: not UTF-8: invalid start byte"
+        assert caught.value.path == doc_dir / "text.txt"

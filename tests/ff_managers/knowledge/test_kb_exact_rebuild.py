@@ -86,3 +86,18 @@ async def test_a_text_file_that_is_not_utf8_is_corruption_naming_the_action(conf
             await kb.refresh_index("alice", kb_id, force=True)
         assert caught.value.message == "cannot read document text: not UTF-8: invalid start byte"
         assert caught.value.path == doc_dir / "text.txt"
+
+
+async def test_health_counts_rebuilds_and_reports_the_last_and_slowest(config) -> None:
+    kb_id, _doc_id, _hits = await _ingested(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        assert kb.health().details == {"cached_knowledge_bases": 0, "index_rebuilds": 0, "last_rebuild_ms": None, "max_rebuild_ms": None}
+        other = await kb.create_knowledge_base("alice", "Other")
+        await kb.add_document("alice", other.kb_id, content="Optics bends light through lenses.", title="Optics")
+        for _ in range(3):
+            await kb.refresh_index("alice", kb_id, force=True)
+        await kb.refresh_index("alice", other.kb_id, force=True)
+        details = kb.health().details
+        assert (details["cached_knowledge_bases"], details["index_rebuilds"]) == (2, 4)
+        kb._search._rebuild_ms[:] = [5.0001234, 9.50049, 2.25]  # durations pinned: the figures are exact
+        assert kb.health().details == {"cached_knowledge_bases": 2, "index_rebuilds": 4, "last_rebuild_ms": 2.25, "max_rebuild_ms": 9.5}

@@ -75,3 +75,28 @@ async def test_a_conflicting_id_in_a_batch_names_the_base_and_the_document(confi
             await kb.add_documents("alice", base.kb_id, [{"content": "two", "document_id": "d1"}])
         assert caught.value.message == "document 'd1' already holds other content; delete it first"
         assert caught.value.context == {"kb_id": base.kb_id, "doc_id": "d1"}
+
+
+async def test_a_batch_item_given_as_bytes_is_stored(config) -> None:
+    async with FFKnowledgeBaseManager(config) as kb:
+        base = await kb.create_knowledge_base("alice", "Physics")
+        [doc] = await kb.add_documents("alice", base.kb_id, [{"data": "Snell's law: n1 sin a = n2 sin b".encode(), "format": "text"}])
+        assert (doc.size_bytes, doc.format) == (len("Snell's law: n1 sin a = n2 sin b"), "text")
+        assert await kb.get_document_text("alice", base.kb_id, doc.doc_id) == "Snell's law: n1 sin a = n2 sin b"
+
+
+@pytest.mark.parametrize(("item", "message", "field", "value"), [
+    ({"content": "x" * 101}, "documents[1].content: document of 101 bytes exceeds max_document_bytes (100)", "documents[1].content", 101),
+    ({"data": b"\xffok", "format": "text"}, "documents[1].data: text document is not UTF-8 (byte 0: invalid start byte)", "documents[1].data", None),
+])  # fmt: skip
+async def test_a_batch_item_refused_while_preparing_names_its_index_and_field(tmp_path, item, message, field, value) -> None:
+    from ff_class_configs import load_config
+    from ff_utils.ff_errors import FFValidationError as Refused
+
+    config = load_config(base_path=tmp_path, environ={}, overrides={"knowledge": {"max_document_bytes": 100}})
+    async with FFKnowledgeBaseManager(config) as kb:
+        base = await kb.create_knowledge_base("alice", "Physics")
+        with pytest.raises(Refused) as caught:
+            await kb.add_documents("alice", base.kb_id, [{"content": "fine"}, item])
+        assert (caught.value.message, caught.value.field, caught.value.value) == (message, field, value)
+        assert await kb.list_documents("alice", base.kb_id) == []

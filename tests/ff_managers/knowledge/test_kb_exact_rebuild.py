@@ -101,3 +101,17 @@ async def test_health_counts_rebuilds_and_reports_the_last_and_slowest(config) -
         assert (details["cached_knowledge_bases"], details["index_rebuilds"]) == (2, 4)
         kb._search._rebuild_ms[:] = [5.0001234, 9.50049, 2.25]  # durations pinned: the figures are exact
         assert kb.health().details == {"cached_knowledge_bases": 2, "index_rebuilds": 4, "last_rebuild_ms": 2.25, "max_rebuild_ms": 9.5}
+
+
+async def test_a_restarted_manager_loads_the_saved_index_instead_of_rebuilding(config) -> None:
+    """The saved index is a cache: a restart must use it (no rebuild) and answer the same hits."""
+    kb_id, _doc_id, hits = await _ingested(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        again = await kb.search("alice", kb_id, QUERY, top_k=50, per_document=0)
+        assert [h.model_dump() for h in again] == [h.model_dump() for h in hits]
+        assert kb.health().details["index_rebuilds"] == 0
+        empty = await kb.create_knowledge_base("alice", "Empty")
+        await kb.refresh_index("alice", empty.kb_id)
+    async with FFKnowledgeBaseManager(config) as kb:  # an empty base's saved index loads too
+        stats = await kb.refresh_index("alice", empty.kb_id)
+        assert kb.health().details["index_rebuilds"] == 0, stats

@@ -322,6 +322,15 @@ async def knowledge_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal((got.doc_id, got.title, got.format, got.source, got.metadata),
                     ("contract-doc-1", "Mirrors", "markdown", "contract://mirrors", {"course": 101, "tags": ["a"]}),
                     "id, title, format, source and metadata are the ones given")
+    with check.step("a batch of one document keeps every field, as add_document does"):
+        [batched] = await ctx.knowledge.add_documents(user, kb.kb_id, [{
+            "content": "Heliostat mirrors are cleaned at night.", "title": "Cleaning", "format": "text",
+            "source": "contract://cleaning", "metadata": {"shift": "night"}, "document_id": "contract-doc-2"}])  # fmt: skip
+        got = await ctx.knowledge.get_document(user, kb.kb_id, "contract-doc-2")
+        check.equal(_dump(got), _dump(batched), "the batched document read back equals the one add_documents returned")
+        check.equal((got.doc_id, got.title, got.format, got.source, got.metadata),
+                    ("contract-doc-2", "Cleaning", "text", "contract://cleaning", {"shift": "night"}),
+                    "a batch item's id, title, format, source and metadata are the ones given")
     with check.step("top_k is exact, ranked best first"):
         paragraphs = [f"## Part {i}\n\nThe heliostat field number {i} tracks the sun {'carefully ' * (i + 1)}across the sky." for i in range(8)]
         await ctx.knowledge.add_document(user, kb.kb_id, content="\n\n".join(paragraphs), title="Field", format="markdown")

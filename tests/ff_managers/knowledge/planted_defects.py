@@ -1,15 +1,18 @@
 """Planted defects inside ``ff_managers._knowledge`` (collected by ``tests/planted_defects``).
 
 They replace one method of the private package for the length of a suite run; the component
-suite's ``stray_files_ignored`` test must turn red on each.
+suite test each names must turn red on it (``stray_files_ignored`` for the listing, and
+``knowledge_contracts`` for the batch defects grown from surviving mutants, issue 20).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from ff_managers._knowledge import catalog
+from ff_managers._knowledge import catalog, checks, ingest
 from ff_managers._knowledge.catalog import CATALOG_NAME, FFKbCatalog
+from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -33,10 +36,42 @@ def _list_bases_with_hidden_folders(self: FFKbCatalog, user_id: str) -> list[Any
     return bases
 
 
+_write_many = ingest.FFKbIngest.write_many
+
+
+def _write_many_without_source(self: ingest.FFKbIngest, user_id: str, kb_id: str, prepared: list[Any], items: list[Any]) -> list[Any]:
+    """add_documents stores every batch item without its ``source`` (the batch path builds the
+    document from ``ready`` and ``item.metadata`` but passes None for the source)."""
+    return _write_many(self, user_id, kb_id, prepared, [dataclasses.replace(item, source=None) for item in items])
+
+
+def _check_batch_from_two(items: object, maximum: int) -> list[Any]:
+    """add_documents refuses a batch of one document (``1 < len(items)`` for ``1 <=``)."""
+    if isinstance(items, (str, bytes, bytearray, dict)) or not isinstance(items, (list, tuple)):
+        raise FFValidationError("documents must be a list of mappings", field="documents")
+    if not 1 < len(items) <= maximum:
+        raise FFValidationError(f"a batch holds 1 to {maximum:,} documents, not {len(items):,}", field="documents", value=len(items))
+    return list(items)
+
+
+def _doc(function: Any) -> str:
+    return " ".join((function.__doc__ or "").split())
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(
         name="kb_listing_takes_hidden_folders", what=" ".join((_list_bases_with_hidden_folders.__doc__ or "").split()),
         origin="README", suite="component", test="stray_files_ignored",
         patches=((catalog.FFKbCatalog, "list_bases", _list_bases_with_hidden_folders),),
+    ),
+    PlantedDefect(
+        name="kb_batch_drops_source", what=_doc(_write_many_without_source),
+        origin="mutant ff_managers._knowledge.ingest.xǁFFKbIngestǁwrite_many__mutmut_59", suite="component", test="knowledge_contracts",
+        patches=((ingest.FFKbIngest, "write_many", _write_many_without_source),),
+    ),
+    PlantedDefect(
+        name="kb_batch_of_one_refused", what=_doc(_check_batch_from_two),
+        origin="mutant ff_managers._knowledge.checks.x_check_batch__mutmut_13", suite="component", test="knowledge_contracts",
+        patches=((checks, "check_batch", _check_batch_from_two),),
     ),
 )

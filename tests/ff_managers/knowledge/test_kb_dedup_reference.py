@@ -71,3 +71,14 @@ def test_shingles_never_span_two_texts_and_match_one_text_at_a_time() -> None:
     assert all((t == _shingles(text)).all() for t, text in zip(together, texts, strict=True))
     assert (together[0] == together[5]).all() and not (together[0] == together[1]).all()
     assert _shingles("x y z") != _shingles("x y z w v")  # a short text is not a 5-gram's prefix
+
+
+def test_each_texts_shingles_are_sorted_and_distinct() -> None:
+    """A passage repeated inside one text counts once: shingle counts are distinct 5-grams."""
+    texts = ["a b c d e " * 4, "x y z w v x y z w v", "a b c d e " * 4, "q r s t u v"]
+    together = _all_shingles(texts)
+    # "a b c d e" x4: 16 windows, 5 distinct; "x y z w v" x2: 6 windows, 5 distinct; 2 in the last
+    assert [len(s) for s in together] == [5, 5, 5, 2]
+    for shingles in together:
+        assert (shingles[1:] > shingles[:-1]).all()  # strictly increasing: sorted, no repeats
+    assert (together[0] == together[2]).all()

@@ -114,6 +114,8 @@ def test_participant_for_each_rule() -> None:
     assert participant_for({"role": " USER ", "metadata": {"persona": "bob"}}, ids, seats) == USER_SEAT
     assert participant_for({"role": "assistant", "metadata": {"persona": "dr_sarah_wilson"}}, ids, seats) == "dr._sarah_wilson"
     assert participant_for({"role": "assistant", "metadata": {"persona": "bob"}}, ids, seats) == "bob"
+    # a persona named as people wrote it meets its file by the normalised key
+    assert participant_for({"role": "assistant", "metadata": {"persona": "Dr. Sarah Wilson"}}, ids, seats) == "dr._sarah_wilson"
     assert participant_for({"role": "assistant", "metadata": {"persona": "carol"}}, ids, seats) == ASSISTANT_SEAT
     assert participant_for({"role": "assistant", "metadata": {"persona": 7}}, ids, seats) == ASSISTANT_SEAT
     assert participant_for({"role": "assistant", "metadata": None}, ids, seats) == ASSISTANT_SEAT

@@ -15,6 +15,7 @@ from ff_managers._migration.legacy_mapping import (
     ASSISTANT_SEAT,
     IMPORT_KEY,
     USER_SEAT,
+    _attachments_to_v2,
     panel_message_from_v2,
     panel_message_to_v2,
     panel_to_v2,
@@ -120,3 +121,18 @@ def test_participant_for_each_rule() -> None:
     assert participant_for({"role": "assistant", "metadata": {"persona": 7}}, ids, seats) == ASSISTANT_SEAT
     assert participant_for({"role": "assistant", "metadata": None}, ids, seats) == ASSISTANT_SEAT
     assert participant_for({"role": "assistant", "metadata": {"persona": "carol"}}, ids, ["bob"]) == "bob"
+
+
+def test_attachments_keep_their_id_get_a_deterministic_one_or_stay_in_the_book() -> None:
+    """``_attachments_to_v2`` (second run's survivors 10-21): an id kept, a missing or empty one made
+    from the message id and the position, and an entry v2 cannot describe empties the v2 list."""
+    legacy = [{"attachment_id": "att1", "size_bytes": 3}, {"attachment_id": "", "size_bytes": 5}, {"name": "c.png"}]
+    book: dict = {}
+    converted = _attachments_to_v2(legacy, "m1", book)
+    assert [a["attachment_id"] for a in converted] == ["att1", "m1-a1", "m1-a2"]
+    assert [a["size_bytes"] for a in converted] == [3, 5, None] and converted[2]["name"] == "c.png"
+    assert book == {"original_attachments": legacy}
+    odd = [{"attachment_id": "att1"}, {"size_bytes": "big"}]
+    book = {}
+    assert _attachments_to_v2(odd, "m1", book) == []
+    assert book == {"original_attachments": odd, "attachments_not_in_v2": True}

@@ -33,6 +33,7 @@ VARIED_ROOTS = 3
 
 def _legacy_root(ctx: FFTestContext, name: str) -> Path:
     settings = ctx.config.integration_testing.migration_config
+    ff_remove_tree(ctx.run_dir / "migration" / name)  # a retried attempt starts from nothing
     generated = generate_legacy_root(
         ctx.run_dir / "migration" / name,
         FFLegacyGeneratorConfig(
@@ -78,6 +79,14 @@ async def dry_run_writes_nothing(ctx: FFTestContext, check: FFChecker) -> None:
     check.that(ff_build_manifest(source).same_content(before), "the source is byte-identical after the dry run")
     check.at_least(plan.records.get("messages", 0), 1, "the plan counts the messages it would import")
     check.at_least(plan.files_to_write, 1, "the plan counts the files it would write")
+    # The generated root holds the irregularities real roots have (stray files, links...): the
+    # plan must list them, since the dry run is how a user learns what a migration will skip.
+    check.at_least(len(plan.irregular), 1, "the plan lists the irregular items the migration would skip")
+    # What is copied byte for byte: the vector stores and the documents' sources (not their metadata).
+    copied = sum(e.size for e in before.entries
+                 if "/vectors/" in e.path or ("/documents/" in e.path and not e.path.endswith("/metadata.json")))
+    check.equal(plan.bytes_to_copy, copied, "the plan counts the bytes of the vector stores and documents it copies")
+    check.equal(plan.source_bytes, sum(e.size for e in before.entries), "the plan's source size is the bytes of the source's files")
 
 
 @REGISTRY.test("corrupt legacy input is quarantined and the original left untouched")

@@ -35,6 +35,7 @@ from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
 from tests.ff_managers.knowledge.planted_defects import DEFECTS as KNOWLEDGE_DEFECTS
 from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.ff_managers.migration.planted_defects import DEFECTS as MIGRATION_DEFECTS
 from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.ff_managers.tools.planted_defects import DEFECTS as TOOLS_DEFECTS
 from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
@@ -336,4 +337,5 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     # Listings that take the leftovers of crashes and atomic writes for objects (stray_files_ignored;
     # the panel's listing defect is in PANEL_DEFECTS above).
     *KNOWLEDGE_DEFECTS,
+    *MIGRATION_DEFECTS,
 )

@@ -72,6 +72,10 @@ def test_key_id_of_needs_the_magic_and_a_whole_key_id() -> None:
     assert FFEncryptionMiddleware.key_id_of(magic + bytes(range(8))) == bytes(range(8)).hex()
 
 
+def test_the_middleware_keeps_its_key_and_its_id(middleware: FFEncryptionMiddleware) -> None:
+    assert (middleware.key.secret, middleware.key_id) == (_SECRET, FFKey(_SECRET).key_id)
+
+
 def test_repr_names_the_class_and_the_key_id_only(middleware: FFEncryptionMiddleware) -> None:
     assert repr(middleware) == f"FFEncryptionMiddleware(key_id={FFKey(_SECRET).key_id!r})"
 

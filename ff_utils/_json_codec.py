@@ -45,7 +45,10 @@ def ff_dumps(value: Any, *, indent: bool = False) -> bytes:
     try:
         return orjson.dumps(value, default=_default, option=option)
     except (orjson.JSONEncodeError, TypeError) as exc:
-        raise FFValidationError(f"value cannot be stored as JSON: {exc}", field="record") from exc
+        # orjson words a refusal of ``_default`` as its own generic "Type is not JSON
+        # serializable: bytes" and keeps ours (with its hint) as the cause: show ours.
+        reason = exc.__cause__ if isinstance(exc.__cause__, TypeError) else exc
+        raise FFValidationError(f"value cannot be stored as JSON: {reason}", field="record") from exc
 
 
 def ff_loads(data: bytes | str, *, path: Path | None = None) -> Any:

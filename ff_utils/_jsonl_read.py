@@ -94,8 +94,18 @@ def _parse_line(line: bytes, path: Path, offset: int, line_number: int | None) -
 
 
 def _open(target: Path, root: Path | str | None, buffering: int = -1) -> Any:
-    """The file opened for reading without following a symlink (FFNotFoundError when missing)."""
-    return os.fdopen(ff_open_read(target, root), "rb", buffering=buffering)
+    """The file opened for reading without following a symlink (FFNotFoundError when missing).
+
+    ``os.fdopen`` refuses a directory (EISDIR) without closing the descriptor it was given: the
+    error is translated here and the descriptor closed, so a reader pointed at a folder gets an
+    FFStorageError and leaks nothing."""
+    fd = ff_open_read(target, root)
+    try:
+        with ff_translate_errors("open file", target):
+            return os.fdopen(fd, "rb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def ff_read_jsonl(

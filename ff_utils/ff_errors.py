@@ -125,7 +125,7 @@ def _first_pydantic_error(exc: Any) -> tuple[str | None, str, Any]:
     errors = exc.errors()
     first = errors[0] if errors else {}
     where = ".".join(str(part) for part in first.get("loc", ())) or None
-    return where, str(first.get("msg", exc)), first.get("input")
+    return where, str(first.get("msg", exc)).strip(), first.get("input")  # one line, also for the fallback
 
 
 def ff_input_error(

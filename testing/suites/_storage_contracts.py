@@ -6,7 +6,8 @@ README.md and ff_utils document, on a scratch root of its own, against figures c
 
 * JSONL: the last ``n`` records exactly (fast one-read page and general tail), oldest first; a
   torn last line (a crash before its newline) is never returned, counted or paged, is reported as
-  torn, and repair removes exactly its bytes, leaving the file byte-identical to before it; a
+  torn, and repair removes exactly its bytes, leaving the file byte-identical to before it (also
+  when the last newline is the first byte of a scan block); a
   record of exactly ``max_record_bytes`` is stored and one byte more refused, writing nothing;
 * an append waits for the file's lock, held by another thread (a repair) or another process;
 * atomic replace: a reader that opened the old document reads the old bytes whole after the
@@ -17,7 +18,8 @@ README.md and ff_utils document, on a scratch root of its own, against figures c
 * manifests: every regular file (empty and hidden ones too; locks, temp files and the manifest
   itself excluded) with its size and SHA-256, against an independent walk; verification finds a
   same-size change, an added and a removed file;
-* listings: sorted, typed without following a symlink; a path through a symlink is refused.
+* listings: sorted, typed without following a symlink; a path through a symlink is refused
+  (path, read, write and remove: nothing is deleted through it).
 
 Cheap: a few small files and one 1.5 MB document. Registered on the component suite's REGISTRY.
 """
@@ -88,6 +90,17 @@ def _check_jsonl(check: FFChecker, store: FFStore) -> None:
     check.equal(store.repair_jsonl(log), len(fragment), "JSONL: repair removes exactly the torn bytes")
     check.equal(log.read_bytes(), clean, "JSONL: after repair the log is byte-identical to before the crash")
     check.equal(store.repair_jsonl(log), 0, "JSONL: repairing a clean log removes nothing")
+    # A torn tail of 2^k - 1 bytes puts the last newline at the first byte of the block a
+    # backward scan reads last: a scan that misses a newline at offset 0 cuts the good record.
+    removed = {}
+    for block in (4096, 8192, 16384, 32768, 65536):
+        edge = store.path("logs", f"edge-{block}.jsonl")
+        store.append(edge, records[0])
+        with open(edge, "ab") as handle:
+            handle.write(b"x" * (block - 1))
+        removed[block] = store.repair_jsonl(edge)
+    check.equal(removed, {block: block - 1 for block in removed},
+                "JSONL: repair keeps the last newline at a scan block's first byte (torn tails of 2^k - 1 bytes)")
 
 
 def store_load(line: bytes) -> Any:
@@ -307,6 +320,8 @@ def _check_listing(check: FFChecker, store: FFStore, outside: Path) -> None:
     store.write_bytes(store.path("listing", "f"), b"f")
     outside.mkdir(parents=True, exist_ok=True)
     (outside / "secret").write_bytes(b"secret")
+    (outside / "sub").mkdir(exist_ok=True)
+    (outside / "sub" / "keep").write_bytes(b"keep")
     os.symlink(outside, folder / "l")
     listed = [(e.name, e.is_dir, e.is_file, e.is_symlink) for e in store.list_dir(folder)]
     check.equal(listed, [("d", True, False, False), ("f", False, True, False), ("l", False, False, True)],
@@ -314,13 +329,16 @@ def _check_listing(check: FFChecker, store: FFStore, outside: Path) -> None:
     refused = []
     for what, call in (("path", lambda: store.path("listing", "l", "secret")),
                        ("read", lambda: store.read_bytes(folder / "l" / "secret")),
-                       ("write", lambda: store.write_bytes(folder / "l" / "planted", b"x"))):
+                       ("write", lambda: store.write_bytes(folder / "l" / "planted", b"x")),
+                       ("remove", lambda: store.remove_tree(folder / "l" / "sub"))):
         try:
             call()
         except FFValidationError:
             refused.append(what)
-    check.equal(refused, ["path", "read", "write"], "listing: a path through a symlink is refused for path, read and write")
+    check.equal(refused, ["path", "read", "write", "remove"],
+                "listing: a path through a symlink is refused for path, read, write and remove")
     check.that(not (outside / "planted").exists(), "listing: nothing was written through the symlink")
+    check.that((outside / "sub" / "keep").exists(), "listing: nothing was deleted through the symlink")
 
 
 @REGISTRY.test("storage contracts: JSONL tail, torn lines, repair, limits, locks, atomic replace, encryption, manifests, listings")

@@ -34,7 +34,7 @@ from ff_utils import (
 from ff_utils._dir_fd import NOFOLLOW, ff_open_parent
 from ff_utils._json_codec import ff_dumps
 from ff_utils._jsonl_read import FFBadLine
-from ff_utils.ff_errors import FFStorageError, FFValidationError, ff_translate_errors
+from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 from ff_utils.ff_store import FFStore
 from tests._planted import PlantedDefect
 
@@ -288,6 +288,52 @@ def _diff_by_size(expected: Any, actual: Any) -> Any:
 
 
 _list_dir = _store_listing.ff_list_dir
+_remove_tree = ff_file_ops.ff_remove_tree
+
+
+def remove_tree_following_links_on_the_way(path: Path | str, *, root: Path | str | None = None) -> None:
+    """ff_remove_tree checks the path with a plain ``lstat`` even under a root: a symlinked folder
+    on the way is followed, and a tree outside the data root is deleted through it."""
+    import shutil
+    import stat
+
+    target = Path(path)
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise FFStorageError("refusing to delete through a symlink", path=target)
+    with ff_translate_errors("remove directory", target):
+        shutil.rmtree(target, ignore_errors=False)
+
+
+def repair_missing_newline_at_block_start(path: Path | str, *, root: Path | str | None = None) -> int:
+    """ff_repair_jsonl's backward scan takes a newline only after a block's first byte (``index >
+    0``): when the last newline is the first byte of the block read last, the last good record is
+    cut with the torn tail."""
+    target = Path(path)
+    try:
+        os.close(ff_file_ops.ff_open_read(target, root))
+    except FFNotFoundError:
+        return 0
+    with ff_locks.ff_file_lock(target, root=root), ff_translate_errors("repair JSONL", target):
+        with os.fdopen(ff_file_ops.ff_open_read(target, root, writable=True), "r+b") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(max(size - 1, 0))
+            if size == 0 or handle.read(1) == b"\n":
+                return 0
+            keep, position = 0, size
+            while position > 0:
+                step = min(_jsonl_read._TAIL_BLOCK, position)
+                position -= step
+                handle.seek(position)
+                index = handle.read(step).rfind(b"\n")
+                if index > 0:
+                    keep = position + index + 1
+                    break
+            handle.truncate(keep)
+            return size - keep
 
 
 def _list_following_links(path: Path | str, root: str | None) -> list[Any]:
@@ -330,11 +376,12 @@ def _rotation_drops_torn_tail(self: Any, relative: str, data: bytes) -> tuple[by
 # ====================================================================== the catalogue entries
 
 
-def _d(name: str, replacement: Any, patches: tuple[_Patch, ...], *, suite: str = "component", test: str = "storage_contracts") -> PlantedDefect:
+def _d(name: str, replacement: Any, patches: tuple[_Patch, ...], *, suite: str = "component", test: str = "storage_contracts",
+       origin: str = "README") -> PlantedDefect:
     if not patches:
         raise FFStorageError(f"planted defect {name}: nothing to patch")
     what = (replacement.__doc__ or "").strip()
-    return PlantedDefect(name=name, what=" ".join(what.split()), origin="README", suite=suite, test=test, patches=patches)
+    return PlantedDefect(name=name, what=" ".join(what.split()), origin=origin, suite=suite, test=test, patches=patches)
 
 
 DEFECTS: tuple[PlantedDefect, ...] = (
@@ -363,6 +410,10 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("manifest_skips_empty_files", _hash_skipping_empty, ((ff_hashing, "_hash_files", _hash_skipping_empty),)),
     _d("manifest_compared_by_size", _diff_by_size, _everywhere(_diff, _diff_by_size)),
     _d("listing_follows_symlinks", _list_following_links, _everywhere(_list_dir, _list_following_links)),
+    _d("remove_tree_follows_link_on_the_way", remove_tree_following_links_on_the_way,
+       _everywhere(_remove_tree, remove_tree_following_links_on_the_way), origin="mutant ff_utils.ff_file_ops.x_ff_remove_tree__mutmut_4"),
+    _d("repair_misses_newline_at_block_start", repair_missing_newline_at_block_start,
+       _everywhere(_repair, repair_missing_newline_at_block_start), origin="mutant ff_utils._jsonl_read.x_ff_repair_jsonl__mutmut_64"),
     _d("symlinks_below_root_followed", _safe_path_ignoring_links,
        (*_everywhere(_safe_path, _safe_path_ignoring_links), (FFStore, "confine_to_root", False))),
 )

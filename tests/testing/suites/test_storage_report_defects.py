@@ -194,6 +194,22 @@ def _through_link(tmp: Path) -> Any:
     return _outcome(lambda: store.write_bytes(store.root / "l" / "x", b"x")) or (tmp / "outside" / "x").exists()
 
 
+def _removed_through_link(tmp: Path) -> Any:
+    (tmp / "root").mkdir()
+    (tmp / "outside" / "sub").mkdir(parents=True)
+    (tmp / "outside" / "sub" / "keep").write_bytes(b"keep")
+    os.symlink(tmp / "outside", tmp / "root" / "l")
+    store = FFStore(tmp / "root")
+    return _outcome(lambda: store.remove_tree(store.root / "l" / "sub")), (tmp / "outside" / "sub" / "keep").exists()
+
+
+def _repaired_at_block_start(tmp: Path) -> Any:
+    log = tmp / "log.jsonl"
+    log.write_bytes(b'{"a":1}\n' + b"x" * (16 * 1024 - 1))  # the newline is the last block's first byte
+    store = FFStore(tmp)
+    return store.repair_jsonl(log), log.read_bytes()[:8]
+
+
 STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "atomic_write_in_place": lambda tmp, mp: _reader_after_replace(tmp),
     "atomic_write_never_fsyncs": _fsyncs,
@@ -217,6 +233,8 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "manifest_compared_by_size": lambda tmp, mp: _same_size_change(tmp),
     "listing_follows_symlinks": lambda tmp, mp: _listing(tmp),
     "symlinks_below_root_followed": lambda tmp, mp: _through_link(tmp),
+    "remove_tree_follows_link_on_the_way": lambda tmp, mp: _removed_through_link(tmp),
+    "repair_misses_newline_at_block_start": lambda tmp, mp: _repaired_at_block_start(tmp),
 }
 
 

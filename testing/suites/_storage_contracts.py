@@ -37,6 +37,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ff_class_configs.ff_storage_config import FFStorageConfigDTO
 from ff_utils import ff_hashing
 from ff_utils.ff_encryption import (
     FFEncryptionMiddleware,
@@ -341,6 +342,40 @@ def _check_listing(check: FFChecker, store: FFStore, outside: Path) -> None:
     check.that((outside / "sub" / "keep").exists(), "listing: nothing was deleted through the symlink")
 
 
+def _check_log_reads_through_link(check: FFChecker, store: FFStore, outside: Path) -> None:
+    """Every log read walks from the root: a log behind the symlinked folder ``listing/l`` (made
+    by :func:`_check_listing`) is refused by the one-read page, the tail, the full read and the count."""
+    (outside / "log.jsonl").write_bytes(b'{"i": 0}\n')
+    via = store.path("listing") / "l" / "log.jsonl"
+    refused = []
+    for what, call in (("page", lambda: store.tail_jsonl_page(via, 1)), ("tail", lambda: store.tail_jsonl(via, 1)),
+                       ("read", lambda: list(store.read_jsonl(via))), ("count", lambda: store.count_lines(via))):
+        try:
+            call()
+        except FFValidationError:
+            refused.append(what)
+    check.equal(refused, ["page", "tail", "read", "count"],
+                "listing: a log through a symlinked folder is refused by page, tail, read and count")
+
+
+def _check_key_named_by_config(check: FFChecker, root: Path) -> None:
+    """A store built from a storage section whose ``encryption_key_env`` names another variable
+    encrypts with the key found there (not with ``FF_ENCRYPTION_KEY``'s, nor in plaintext)."""
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"FF_CONTRACT_KEY_{ff_new_id()[:8].upper()}"
+    key_text = ff_generate_key_text()
+    os.environ[name] = key_text
+    try:
+        store = FFStore.from_config(FFStorageConfigDTO(base_path=root, encryption_key_env=name))
+    finally:
+        del os.environ[name]
+    document = store.path("doc.json")
+    store.write_json(document, {"text": "plain words"})
+    check.that(store.encrypted and store.middleware.key_id == ff_parse_key(key_text, source=name).key_id
+               and b"plain words" not in document.read_bytes(),
+               "encryption: the store encrypts with the key in the variable the configuration names")
+
+
 @REGISTRY.test("storage contracts: JSONL tail, torn lines, repair, limits, locks, atomic replace, encryption, manifests, listings")
 async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
     scratch = (ctx.run_dir / "storage_contracts" / ff_new_id()[:8]).resolve()
@@ -358,6 +393,7 @@ async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             await asyncio.to_thread(_check_atomic_replace, check, store)
         with check.step("encryption"):
             await asyncio.to_thread(_check_encryption, check, scratch / "encrypted")
+            await asyncio.to_thread(_check_key_named_by_config, check, scratch / "configured")
         with check.step("key rotation"):
             await asyncio.to_thread(_check_key_rotation, check, scratch / "rotation")
         with check.step("manifest"):
@@ -365,6 +401,7 @@ async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             await asyncio.to_thread(_check_manifest, check, scratch / "tree")
         with check.step("listing and symlinks"):
             await asyncio.to_thread(_check_listing, check, store, scratch / "outside")
+            await asyncio.to_thread(_check_log_reads_through_link, check, store, scratch / "outside")
     finally:
         await store.io.close()
 

@@ -373,6 +373,33 @@ def _rotation_drops_torn_tail(self: Any, relative: str, data: bytes) -> tuple[by
     return rewritten, changed, kept
 
 
+# ====================================================================== FFStore forgetting its own settings
+
+
+def _store_remove_tree_without_root(self: FFStore, path: Path) -> None:
+    """FFStore.remove_tree calls ff_remove_tree without the store's root: a symlinked folder on
+    the way below the root is followed, and the tree behind it (outside the data root) deleted."""
+    ff_file_ops.ff_remove_tree(path)
+
+
+def _store_tail_page_without_root(self: FFStore, path: Path, n: int, *, page_bytes: int = _jsonl_read.TAIL_PAGE_BYTES) -> Any:
+    """FFStore.tail_jsonl_page opens the log without the store's root: only the final name is
+    checked, so recent history is read through a symlinked folder below the root."""
+    if self.middleware.encrypted:
+        return None
+    return _jsonl_read.ff_tail_jsonl_page(path, n, page_bytes=page_bytes)
+
+
+def _from_config_ignoring_key_env(cls: type[FFStore], config: Any) -> FFStore:
+    """FFStore.from_config looks for the key in FF_ENCRYPTION_KEY whatever variable
+    storage.encryption_key_env names: a deployment that names its own stores in plaintext."""
+    storage = getattr(config, "storage", config)
+    key = ff_encryption.ff_resolve_key(getattr(storage, "encryption_key_file", None), data_root=storage.base_path)
+    return cls(storage.base_path, durability=storage.durability, max_record_bytes=storage.max_record_bytes,
+               batch_interval_s=storage.batch_fsync_interval_ms / 1000, lock_timeout_s=storage.lock_timeout_seconds,
+               middleware=ff_encryption.FFEncryptionMiddleware(key) if key is not None else None)
+
+
 # ====================================================================== the catalogue entries
 
 
@@ -414,6 +441,12 @@ DEFECTS: tuple[PlantedDefect, ...] = (
        _everywhere(_remove_tree, remove_tree_following_links_on_the_way), origin="mutant ff_utils.ff_file_ops.x_ff_remove_tree__mutmut_4"),
     _d("repair_misses_newline_at_block_start", repair_missing_newline_at_block_start,
        _everywhere(_repair, repair_missing_newline_at_block_start), origin="mutant ff_utils._jsonl_read.x_ff_repair_jsonl__mutmut_64"),
+    _d("store_remove_tree_without_root", _store_remove_tree_without_root,
+       ((FFStore, "remove_tree", _store_remove_tree_without_root),), origin="mutant ff_utils.ff_store.xǁFFStoreǁremove_tree__mutmut_2"),
+    _d("store_tail_page_without_root", _store_tail_page_without_root,
+       ((FFStore, "tail_jsonl_page", _store_tail_page_without_root),), origin="mutant ff_utils.ff_store.xǁFFStoreǁtail_jsonl_page__mutmut_3"),
+    _d("store_key_variable_ignored", _from_config_ignoring_key_env,
+       ((FFStore, "from_config", classmethod(_from_config_ignoring_key_env)),), origin="mutant ff_utils.ff_store.xǁFFStoreǁfrom_config__mutmut_16"),
     _d("symlinks_below_root_followed", _safe_path_ignoring_links,
        (*_everywhere(_safe_path, _safe_path_ignoring_links), (FFStore, "confine_to_root", False))),
 )

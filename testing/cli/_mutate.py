@@ -66,7 +66,7 @@ def _mutmut_version() -> str:
     try:
         return version("mutmut")
     except PackageNotFoundError:
-        raise FFConfigError("mutmut is not installed: pip install -e '.[mutation]' (or 'mutmut>=3.8,<4')") from None
+        raise FFConfigError("mutmut is not installed: run scripts/setup.sh (it installs the locked 'mutation' extra)") from None
 
 
 def _survivor_diffs(workspace: Path, survivors: list[dict[str, str]], budget_s: float = 300) -> None:

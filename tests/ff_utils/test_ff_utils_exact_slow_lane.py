@@ -12,9 +12,13 @@ import contextlib
 import subprocess
 import sys
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from ff_utils import ff_io_thread
 from ff_utils.ff_io_thread import FFIOThread
 from ff_utils.ff_locks import ff_file_lock, ff_lock_path
 
@@ -71,5 +75,29 @@ async def test_each_group_meeting_a_busy_lock_is_counted_and_at_most_four_thread
             assert not any(future.done() for future in waiting)
         assert await asyncio.wait_for(asyncio.gather(*waiting), BOUND_S) == keys
         assert [(tmp_path / key).read_text() for key in keys] == [f"{key}\n" for key in keys]
+    finally:
+        await io.close()
+
+
+async def test_after_fork_a_drain_waits_for_the_childs_own_slow_lane(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    io = FFIOThread("ff-io:fork-slow")
+    monkeypatch.setattr(ff_io_thread, "_threads", weakref.WeakSet([io]))
+    ff_io_thread._after_fork_in_child()  # called here: see test_ff_utils_exact_after_fork.py
+    job = _append(tmp_path)
+    try:
+        with _held([tmp_path / "k"]):
+            waiting = io.submit(job, "k", "k")
+            for _ in range(500):
+                if io.slow_groups == 1:
+                    break
+                await asyncio.sleep(0.01)
+            draining = asyncio.ensure_future(io.drain())
+            for _ in range(500):  # the barrier is handed over and waits behind the slow lane
+                if io.wakeups == 2:
+                    break
+                await asyncio.sleep(0.01)
+            assert not draining.done()
+        await asyncio.wait_for(draining, BOUND_S)
+        assert waiting.done() and waiting.result() == "k"
     finally:
         await io.close()

@@ -203,3 +203,14 @@ def test_with_middleware_swaps_the_middleware_of_the_copy_only(store: FFStore) -
     path = store.path("doc.json")
     plain.write_json(path, {"a": 1})
     assert path.read_bytes() == b'{\n  "a": 1\n}\n'
+
+
+def test_tail_jsonl_reports_a_bad_line_to_the_callers_handler(store: FFStore) -> None:
+    path = store.path("log.jsonl")
+    store.append(path, {"a": 1})
+    with open(path, "ab") as handle:
+        handle.write(b"not json\n")
+    store.append(path, {"b": 2})
+    bad: list[Any] = []
+    assert store.tail_jsonl(path, 3, on_bad_line=bad.append) == [{"a": 1}, {"b": 2}]
+    assert [(b.torn, b.offset) for b in bad] == [(False, len(b'{"a":1}\n'))]

@@ -214,3 +214,13 @@ def test_tail_jsonl_reports_a_bad_line_to_the_callers_handler(store: FFStore) ->
     bad: list[Any] = []
     assert store.tail_jsonl(path, 3, on_bad_line=bad.append) == [{"a": 1}, {"b": 2}]
     assert [(b.torn, b.offset) for b in bad] == [(False, len(b'{"a":1}\n'))]
+
+
+def test_whole_file_writes_fsync_unless_durability_is_never(tmp_path: Path, fsyncs: list[int]) -> None:
+    FFStore(tmp_path, durability="never").write_bytes(tmp_path / "never.bin", b"n")
+    assert fsyncs == []
+    FFStore(tmp_path, durability="batch").write_bytes(tmp_path / "batch.bin", b"b")
+    assert (tmp_path / "batch.bin").stat().st_ino in fsyncs
+    fsyncs.clear()
+    FFStore(tmp_path, durability="always").write_json(tmp_path / "always.json", {"a": 1})
+    assert (tmp_path / "always.json").stat().st_ino in fsyncs

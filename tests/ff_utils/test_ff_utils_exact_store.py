@@ -224,3 +224,16 @@ def test_whole_file_writes_fsync_unless_durability_is_never(tmp_path: Path, fsyn
     fsyncs.clear()
     FFStore(tmp_path, durability="always").write_json(tmp_path / "always.json", {"a": 1})
     assert (tmp_path / "always.json").stat().st_ino in fsyncs
+
+
+def test_read_bytes_honours_max_bytes_and_a_corrupt_document_names_its_file(store: FFStore) -> None:
+    path = store.path("big.bin")
+    store.write_bytes(path, b"12345")
+    assert store.read_bytes(path, max_bytes=5) == b"12345"
+    with pytest.raises(FFValidationError, match="exceeds the limit of 4"):
+        store.read_bytes(path, max_bytes=4)
+    doc = store.path("doc.json")
+    store.write_bytes(doc, b"{not json")
+    with pytest.raises(FFStorageError) as corrupt:
+        store.read_json(doc)
+    assert corrupt.value.path == doc

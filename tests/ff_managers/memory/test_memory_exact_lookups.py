@@ -82,3 +82,24 @@ def test_discarding_a_file_already_gone_is_quiet(tmp_path: Path) -> None:
     kept.write_bytes(b"x")
     RemoteAttachments.discard([gone, kept])
     assert not kept.exists()
+
+
+async def test_store_memory_names_each_bad_argument(tmp_path: Path) -> None:
+    mem = make(tmp_path / "data")
+    cases = (
+        ({"user_id": "../x"}, "user_id"), ({"importance": 2}, "importance"), ({"importance": "high"}, "importance"),
+        ({"session_id": "a b"}, "session_id"), ({"message_id": "a/b"}, "message_id"), ({"tags": ["ok", "a\nb"]}, "tags"),
+        ({"tags": ["x" * 65]}, "tags"), ({"layer": "attic"}, "layer"),
+    )
+    for kwargs, field in cases:
+        args = {"user_id": "alice", "content": "a fact", **kwargs}
+        with pytest.raises(FFValidationError) as caught:
+            await mem.store_memory(**args)
+        assert caught.value.field == field, kwargs
+    with pytest.raises(FFValidationError) as layer:
+        await mem.store_memory("alice", "a fact", layer="attic")
+    assert layer.value.message == "unknown memory layer 'attic'; expected one of immediate, short_term, medium_term, long_term, permanent"
+    assert layer.value.value == "attic"
+    stored = await mem.store_memory("alice", "a fact")
+    assert stored.memory_id.startswith("mem_")
+    await mem.shutdown()

@@ -89,7 +89,7 @@ async def test_store_memory_names_each_bad_argument(tmp_path: Path) -> None:
     cases = (
         ({"user_id": "../x"}, "user_id"), ({"importance": 2}, "importance"), ({"importance": "high"}, "importance"),
         ({"session_id": "a b"}, "session_id"), ({"message_id": "a/b"}, "message_id"), ({"tags": ["ok", "a\nb"]}, "tags"),
-        ({"tags": ["x" * 65]}, "tags"), ({"layer": "attic"}, "layer"),
+        ({"tags": ["x" * 65]}, "tags"), ({"layer": "attic"}, "layer"), ({"metadata": "x"}, "metadata"),
     )
     for kwargs, field in cases:
         args = {"user_id": "alice", "content": "a fact", **kwargs}

@@ -39,9 +39,9 @@ _ATTACHMENT_KEYS = {"attachment_id", "name", "mime_type", "data", "metadata", "s
 _MESSAGE_KEYS = {"message_id", "session_id", "role", "content", "timestamp", "attachments", "metadata", "extra", "schema_version"}
 
 
-def check_role(role: object, allowed: Sequence[str]) -> str:
+def check_role(role: object, allowed: Sequence[str], *, field: str = "role") -> str:
     if not isinstance(role, str) or role not in allowed:
-        raise FFValidationError(f"unknown role {role!r}; expected one of {', '.join(allowed)}", field="role", value=role)
+        raise FFValidationError(f"unknown role {role!r}; expected one of {', '.join(allowed)}", field=field, value=role)
     return role
 
 
@@ -198,7 +198,7 @@ def message_from_import(
         return FFChatMessageDTO(
             message_id=message_id,
             session_id=session_id,
-            role=check_role(raw.get("role"), allowed_roles),
+            role=check_role(raw.get("role"), allowed_roles, field=f"{where}.role"),
             content=check_content(raw.get("content"), field=f"{where}.content", max_chars=max_chars, allow_empty=True),
             timestamp=now()
             if timestamp is None

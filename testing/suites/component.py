@@ -597,3 +597,6 @@ from testing.suites import _component_contracts_panel  # noqa: F401
 
 # The metrics details (leftovers beside buckets and analytics days), from surviving mutants of _metrics.
 from testing.suites import _component_contracts_metrics  # noqa: F401
+
+# The memory details (update time, a damaged layer, the context budget), from surviving mutants of _memory.
+from testing.suites import _component_contracts_memory  # noqa: F401

@@ -8,7 +8,7 @@ from typing import Any
 from ff_managers._core.checks import _refuse_non_plain
 from datetime import UTC
 
-from ff_managers._memory import conversations, retention_pass
+from ff_managers._memory import conversations, layer_store, layers, retention_pass
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_json_utils import ff_dumps, ff_loads
 from tests._planted import PlantedDefect
@@ -65,6 +65,65 @@ def run_over_every_user(self: Any, now: Any, user_id: str | None, planner: Any) 
     return _run(self, now, None, planner)
 
 
+def update_without_its_time(self: Any, user_id: str, session_id: str, *, title: object, metadata: object) -> Any:
+    """update_session writes its time under a misspelt key, so ``updated_at`` keeps the creation
+    time: mutant Sessions.update 57."""
+    policy = self.policy
+    new_title = None
+    if title is not None:
+        new_title = conversations.check_text(title, field="title", max_chars=policy.max_title_chars, allow_empty=True)
+    new_metadata = conversations.check_json_object(metadata, field="metadata", max_bytes=policy.max_metadata_bytes)
+    now = self.clock()
+    doc = self.layout.session_dir(user_id, session_id) / conversations.SESSION_DOC
+
+    def change(current: dict[str, Any]) -> dict[str, Any]:
+        self.store.load(conversations.FFChatSessionDTO, current, doc)
+        merged = {**current.get("metadata", {}), **new_metadata}
+        merged = conversations.check_json_object(merged, field="metadata", max_bytes=policy.max_metadata_bytes)
+        updated = {**current, "metadata": merged, "XXupdated_atXX": now.isoformat()}
+        if new_title is not None:
+            updated["title"] = new_title
+        return updated
+
+    self.store.update_existing_json(doc, change, kind="session", key=session_id)
+    return self.read(user_id, session_id)
+
+
+def parse_layer_dropping_odd_lines(self: Any, path: Any, *, strict: bool) -> list[Any]:
+    """A line of another shape in a memory layer is skipped even when retention reads it to
+    rewrite the layer (``on_bad_line`` not passed on), so the pass silently drops it:
+    mutant MemoryStore._parse_layer 17."""
+    bad: list[Any] = []
+    records = self.store.read_jsonl(path, on_bad_line=bad.append)
+    entries = layer_store.load_records(self.store, layer_store.FFMemoryEntryDTO, records, path)
+    if bad and strict:
+        raise layer_store.FFCorruptionError(f"{len(bad)} unreadable line(s) in a memory layer", path=path)
+    return entries
+
+
+def context_without_the_budget_edge(self: Any, user_id: str, layer_names: Any, query: str, budget: int) -> Any:
+    """get_memory_context treats a line that fills the budget exactly as too long (``>=`` for
+    ``>``), so it is cut or left out: mutant MemoryLayers.context 21."""
+    lines: list[str] = []
+    hits: list[Any] = []
+    used = omitted = 0
+    for ranked in self.ranked(user_id, layer_names, query):
+        line = f"- [{ranked.entry.layer}] {' '.join(ranked.entry.content.split())}"
+        cost = len(line) + (1 if lines else 0)
+        if used + cost >= budget:
+            if lines or budget < 2:
+                omitted += 1
+                continue
+            line = line[: budget - 1] + "…"
+            cost = len(line)
+        lines.append(line)
+        used += cost
+        hits.append(layers.search_hit(ranked))
+    return layers.FFMemoryContextDTO(
+        query=query, text="\n".join(lines), hits=hits, budget_chars=budget, used_chars=used, omitted=omitted
+    )
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="list_sessions_limit_ignored", what=recent_ignoring_limit.__doc__ or "",
                   origin="mutant ff_managers._memory.conversations.xǁSessionsǁrecent__mutmut_21", suite="component",
@@ -81,4 +140,13 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="retention_for_one_user_walks_all", what=run_over_every_user.__doc__ or "",
                   origin="mutant ff_managers._memory.retention_pass.xǁMemoryRetentionǁrun__mutmut_4", suite="component",
                   test="memory_retention_per_layer", patches=((retention_pass.MemoryRetention, "run", run_over_every_user),)),
+    PlantedDefect(name="session_update_keeps_its_time", what=update_without_its_time.__doc__ or "",
+                  origin="mutant ff_managers._memory.conversations.xǁSessionsǁupdate__mutmut_57", suite="component",
+                  test="memory_detail_contracts", patches=((conversations.Sessions, "update", update_without_its_time),)),
+    PlantedDefect(name="retention_drops_odd_layer_lines", what=parse_layer_dropping_odd_lines.__doc__ or "",
+                  origin="mutant ff_managers._memory.layer_store.xǁMemoryStoreǁ_parse_layer__mutmut_17", suite="component",
+                  test="memory_detail_contracts", patches=((layer_store.MemoryStore, "_parse_layer", parse_layer_dropping_odd_lines),)),
+    PlantedDefect(name="context_budget_edge_off_by_one", what=context_without_the_budget_edge.__doc__ or "",
+                  origin="mutant ff_managers._memory.layers.xǁMemoryLayersǁcontext__mutmut_21", suite="component",
+                  test="memory_detail_contracts", patches=((layers.MemoryLayers, "context", context_without_the_budget_edge),)),
 )

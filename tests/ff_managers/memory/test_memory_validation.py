@@ -76,7 +76,7 @@ def test_import_maps_known_keys_and_keeps_unknown_ones_in_extra() -> None:
     with pytest.raises(FFValidationError) as info:
         message_from_import({"role": "robot", "content": "x"}, index=7, session_id="s1", allowed_roles=("user",),
                             max_chars=100, metadata_bytes=1000, new_id=new_id, now=lambda: datetime.now(UTC))
-    assert info.value.field == "role"
+    assert info.value.field == "messages[7].role"  # the docstring: ``field`` names the index
     for bad_field in ({"content": "NUL \x00"}, {"metadata": {"x": float("nan")}}, {"timestamp": "yesterday"}):
         with pytest.raises(FFValidationError):
             message_from_import({"role": "user", "content": "x", **bad_field}, index=0, session_id="s1",

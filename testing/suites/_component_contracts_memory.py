@@ -1,0 +1,68 @@
+"""Component suite, memory details: a session update's time, retention's refusal of a damaged
+layer, and the prompt context at its budget's edge (issue 20).
+
+What README.md and the manager's docstrings promise, checked at run time on data the suite makes
+in a few small writes: ``update_session`` moves the session's ``updated_at``; a retention pass
+over a layer holding a line of another shape refuses it (FFCorruptionError) and rewrites nothing,
+because rewriting would silently drop the line; ``get_memory_context`` keeps a line that fills
+its budget exactly. Surviving mutants of ``_memory`` changed each of them with every check green.
+
+Registered on the component suite's REGISTRY (component.py imports this module at its end).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from ff_utils.ff_errors import FFCorruptionError
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+from testing.suites._disk import data_path
+
+from .component import REGISTRY
+
+__all__: list[str] = []
+
+_T0 = datetime(2031, 3, 1, 8, 0, tzinfo=UTC)
+
+
+@REGISTRY.test("memory details: update time, a damaged layer, the context budget's edge", components=("memory",),
+               depends_on=("memory_round_trip",))
+async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    """update_session moves updated_at; retention refuses a layer with a wrong-shape line; a context line fills its budget."""
+    user = ctx.new_user("memd")
+    with check.step("update_session moves updated_at, not created_at"):
+        session = await ctx.memory.create_session(user, title="Dated")
+        updated = await ctx.memory.update_session(user, session.session_id, metadata={"touched": True})
+        back = await ctx.memory.get_session(user, session.session_id)
+        check.that(back.updated_at > session.updated_at and back.updated_at == updated.updated_at,
+                   "the update's time is stored", f"{session.updated_at} -> {back.updated_at}")
+        check.equal((back.created_at, back.title, back.metadata), (session.created_at, "Dated", {"touched": True}),
+                    "created_at and the title stay; the metadata is merged in")
+    with check.step("retention refuses a layer holding a line of another shape, and rewrites nothing"):
+        damaged_user = ctx.new_user("memdr")
+        await ctx.memory.store_memory(damaged_user, "a passing fact", layer="immediate", importance=0.1, created_at=_T0)
+        layer = data_path(ctx, "users", damaged_user, "memory", "immediate.jsonl")
+        await asyncio.to_thread(lambda: layer.write_bytes(layer.read_bytes() + b'{"memory_id": "odd", "content": 5}\n'))
+        damaged = await asyncio.to_thread(layer.read_bytes)
+        with check.raises(FFCorruptionError, "the pass for that user is refused"):
+            await ctx.memory.process_retention(now=_T0 + timedelta(days=30), user_id=damaged_user)
+        check.that(await asyncio.to_thread(layer.read_bytes) == damaged, "the layer file is unchanged")
+        check.equal([m.content for m in await ctx.memory.get_memories(damaged_user)], ["a passing fact"],
+                    "reads skip the odd line and keep the memory")
+        check.equal(await ctx.memory.get_archived_memories(damaged_user), [], "nothing was archived")
+    with check.step("get_memory_context keeps a line that fills its budget exactly"):
+        for i, text in enumerate(("the lantern is brass", "the lantern is old and brass", "a lantern")):
+            await ctx.memory.store_memory(user, text, layer="permanent", importance=0.9 - i / 10, created_at=_T0)
+        wide = await ctx.memory.get_memory_context(user, "lantern", budget_chars=1_000)
+        first = wide.text.split("\n")[0]
+        exact = await ctx.memory.get_memory_context(user, "lantern", budget_chars=len(first))
+        check.equal((exact.text, exact.used_chars, exact.omitted), (first, len(first), len(wide.hits) - 1),
+                    "the best line, exactly as long as the budget, is kept whole")
+        check.equal([h.entry.memory_id for h in exact.hits], [wide.hits[0].entry.memory_id], "with its hit")
+        two_lines = wide.text.split("\n")[:2]
+        pair = await ctx.memory.get_memory_context(user, "lantern", budget_chars=len(two_lines[0]) + 1 + len(two_lines[1]))
+        check.equal(pair.text, "\n".join(two_lines), "two lines and their separator fill their budget exactly")
+        tiny = await ctx.memory.get_memory_context(user, "lantern", budget_chars=2)
+        check.equal((tiny.text, tiny.used_chars), ("-…", 2), "a budget of 2 still shows the best memory, cut")

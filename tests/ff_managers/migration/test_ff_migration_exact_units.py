@@ -28,6 +28,7 @@ from ff_managers._migration.engine import migrate_root
 from ff_managers._migration.equivalence import EQUIVALENCE_RULES, _fields, same_instant
 from ff_managers._migration.info import migration_info, validate_root
 from ff_managers._migration.legacy_files import count_record_lines, describe_link
+from ff_managers._migration.legacy_format import message_problem
 from ff_managers._migration.registry import append_applied
 from ff_managers.ff_data_root import ff_ensure_data_root
 from ff_utils.ff_errors import FFNotFoundError
@@ -220,3 +221,24 @@ async def test_a_root_at_the_registrys_latest_version_is_current_at_that_version
     config = load_config(base_path=tmp_path / "unused", environ={})
     run = await migrate_root(root, root, config, registry=_registry())
     assert run.already_current and (run.from_version, run.to_version) == (3, 3) and run.run_id == "none"
+
+
+# ------------------------------------------------------------------ the reasons a user reads
+
+
+_OK = {"role": "user", "content": "hi"}
+
+
+@pytest.mark.parametrize(("record", "expected"), [
+    ({"content": "hi"}, ("invalid_record", "message without a role")),
+    ({**_OK, "role": ""}, ("invalid_record", "message without a role")),
+    ({**_OK, "content": 5}, ("invalid_record", "message content is neither text nor a list of text parts")),
+    ({**_OK, "metadata": []}, ("invalid_record", "message metadata is not an object")),
+    ({**_OK, "attachments": {"a": 1}}, ("invalid_record", "message attachments is not a list of objects")),
+    ({**_OK, "attachments": [{"a": 1}, "x"]}, ("invalid_record", "message attachments is not a list of objects")),
+    ({**_OK, "timestamp": "yesterday"}, ("invalid_record", "timestamp is neither ISO 8601 nor epoch seconds")),
+    ({**_OK, "content": "  "}, ("unimportable_record", "empty message: the v2 layout refuses messages without text")),
+    ({**_OK, "role": "USER", "metadata": None, "attachments": None, "timestamp": 1754042400}, ("", "")),
+])
+def test_message_problem_names_each_kind_of_damage(record: dict, expected: tuple[str, str]) -> None:
+    assert message_problem(record) == expected

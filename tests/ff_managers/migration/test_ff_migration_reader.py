@@ -80,6 +80,8 @@ def test_invalid_profile_and_session_json_are_reported(tmp_path: Path) -> None:
     assert ("invalid_profile", "users/u/profile.json") in kinds
     assert ("invalid_profile", "users/v/profile.json") in kinds
     assert ("invalid_session_json", "users/u/s/session.json") in kinds
+    (session_item,) = [i for i in inventory.irregular if i.kind == "invalid_session_json"]
+    assert session_item.reason.endswith(": imported as if it were missing")
     assert inventory.users[0].profile is None
 
 

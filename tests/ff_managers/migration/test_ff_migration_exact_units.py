@@ -29,9 +29,10 @@ from ff_managers._migration.equivalence import EQUIVALENCE_RULES, _fields, same_
 from ff_managers._migration.info import migration_info, validate_root
 from ff_managers._migration.legacy_files import count_record_lines, describe_link
 from ff_managers._migration.legacy_format import message_problem
+from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.registry import append_applied
 from ff_managers.ff_data_root import ff_ensure_data_root
-from ff_utils.ff_errors import FFNotFoundError
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_hashing import ff_build_manifest, ff_sha256_bytes, ff_write_manifest
 from ff_utils.ff_store import FFStore
 
@@ -242,3 +243,14 @@ _OK = {"role": "user", "content": "hi"}
 ])
 def test_message_problem_names_each_kind_of_damage(record: dict, expected: tuple[str, str]) -> None:
     assert message_problem(record) == expected
+
+
+def test_the_reader_refuses_what_is_no_legacy_root_naming_the_source(tmp_path: Path) -> None:
+    with pytest.raises(FFValidationError) as caught:
+        FFLegacyReader(tmp_path / "missing")
+    assert (caught.value.message, caught.value.field, caught.value.path) == (
+        f"legacy source is not a directory: {tmp_path / 'missing'}", "source", tmp_path / "missing")
+    with pytest.raises(FFValidationError) as caught:
+        FFLegacyReader(tmp_path)
+    assert (caught.value.message, caught.value.field, caught.value.path) == (
+        f"not a legacy v1 root (no users/ or personas_global/): {tmp_path}", "source", tmp_path)

@@ -101,3 +101,15 @@ def test_npy_header_is_read_without_numpy_and_checked(tmp_path: Path) -> None:
 
 def test_persona_key_joins_ids_and_transcript_names() -> None:
     assert persona_key("dr._sarah_wilson") == persona_key("dr_sarah_wilson") == "dr_sarah_wilson"
+
+
+def test_a_stale_message_count_is_listed_and_a_true_one_is_not(tmp_path: Path) -> None:
+    _write(tmp_path / "users/u/s/session.json", json.dumps({"session_id": "s", "title": "T", "message_count": 5}))
+    _write(tmp_path / "users/u/s/messages.jsonl", _message(0) + _message(1))
+    _write(tmp_path / "users/u/t/session.json", json.dumps({"session_id": "t", "title": "T", "message_count": 1}))
+    _write(tmp_path / "users/u/t/messages.jsonl", _message(0))
+    inventory = FFLegacyReader(tmp_path).scan()
+    stale = [i for i in inventory.irregular if i.kind == "stale_message_count"]
+    assert [(i.path, i.action.value) for i in stale] == [("users/u/s/session.json", "imported")]
+    assert stale[0].reason == ("session.json says message_count 5, messages.jsonl holds 2; "
+                               "the field is kept as legacy metadata")

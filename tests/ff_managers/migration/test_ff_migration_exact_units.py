@@ -29,6 +29,7 @@ from ff_managers._migration.equivalence import EQUIVALENCE_RULES, _fields, same_
 from ff_managers._migration.info import migration_info, validate_root
 from ff_managers._migration.legacy_files import count_record_lines, describe_link
 from ff_managers._migration.legacy_format import message_problem
+from ff_managers._migration.legacy_mapping import profile_from_v2
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.registry import append_applied
 from ff_managers.ff_data_root import ff_ensure_data_root
@@ -254,3 +255,10 @@ def test_the_reader_refuses_what_is_no_legacy_root_naming_the_source(tmp_path: P
         FFLegacyReader(tmp_path)
     assert (caught.value.message, caught.value.field, caught.value.path) == (
         f"not a legacy v1 root (no users/ or personas_global/): {tmp_path}", "source", tmp_path)
+
+
+def test_a_profile_without_an_import_book_is_rebuilt_as_stored() -> None:
+    """Only the book's ``profile_json: false`` (the legacy user had no profile.json) means "none"."""
+    stored = {"user_id": "u", "username": "U", "preferences": {"a": 1}, "metadata": {}, "extra": {"note": 1}}
+    rebuilt = profile_from_v2(stored)
+    assert rebuilt is not None and (rebuilt["user_id"], rebuilt["username"], rebuilt["note"]) == ("u", "U", 1)

@@ -99,6 +99,17 @@ def test_npy_header_is_read_without_numpy_and_checked(tmp_path: Path) -> None:
         parse_npy_header(tmp_path / "bad.npy")
 
 
+def test_a_version_2_npy_header_has_a_four_byte_length(tmp_path: Path) -> None:
+    header = b"{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }"
+    header += b" " * (64 - (12 + len(header) + 1) % 64) + b"\n"
+    good = b"\x93NUMPY\x02\x00" + len(header).to_bytes(4, "little") + header + bytes(3 * 4)
+    _write(tmp_path / "v2.npy", good)
+    assert parse_npy_header(tmp_path / "v2.npy") == ("<i4", [3])
+    _write(tmp_path / "v2_long.npy", good + b"\x00")  # one byte more than the shape holds
+    with pytest.raises(FFValidationError, match="data size does not match"):
+        parse_npy_header(tmp_path / "v2_long.npy")
+
+
 def test_persona_key_joins_ids_and_transcript_names() -> None:
     assert persona_key("dr._sarah_wilson") == persona_key("dr_sarah_wilson") == "dr_sarah_wilson"
 

@@ -8,6 +8,7 @@ names no stored backup, and an unpack error naming its action and the archive.
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 from datetime import UTC, datetime
@@ -76,3 +77,19 @@ def test_a_stored_backup_unpacks_and_an_unpack_error_names_the_archive(tmp_path:
     assert str(caught.value).startswith("cannot unpack backup: ")
     assert Path(caught.value.path) == tmp_path / ".exists.tar"
     assert not (tmp_path / ".exists.tar").exists()
+
+
+def test_a_stored_backup_with_an_escaping_member_names_it_and_the_archive(tmp_path: Path, s3: S3Endpoint) -> None:
+    evil = tmp_path / "evil.tar"
+    with tarfile.open(evil, "w") as tar:
+        member = tarfile.TarInfo("../../escaped.txt")
+        member.size = 3
+        tar.addfile(member, io.BytesIO(b"bad"))
+    key = "ff/migration-backups/t-0123456789ab/run-1/backup.tar"
+    FFArtifactStore(f"s3://{s3.bucket}", s3.options).put_file(key, evil)
+    (tmp_path / "work").mkdir()
+    with pytest.raises(FFStorageError) as caught:
+        fetch_backup(_state(f"s3://{s3.bucket}/{key}"), tmp_path / "work" / "restore", s3.options)
+    assert str(caught.value).startswith("stored backup holds an unsafe member: ") and "escaped.txt" in str(caught.value)
+    assert Path(caught.value.path) == tmp_path / "work" / ".restore.tar"
+    assert not any(tmp_path.rglob("escaped.txt"))

@@ -11,6 +11,7 @@ Journals and roots are made by hand, so each test takes milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ import pytest
 from ff_class_configs import load_config
 from ff_class_configs.ff_migration_dtos import FFAppliedMigrationDTO, FFMigrationStateDTO
 from ff_managers import FFMigration, FFMigrationRegistry
-from ff_managers._migration.backup import manifest_digest, work_dir_for, write_state
+from ff_managers._migration.backup import describe_diff, manifest_digest, work_dir_for, write_state
 from ff_managers._migration.backup_remote import _folder, _pack
 from ff_managers._migration.drift import MANIFEST_AFTER, changes_since_migration, post_migration_manifest
 from ff_managers._migration.engine import migrate_root
@@ -29,12 +30,13 @@ from ff_managers._migration.equivalence import EQUIVALENCE_RULES, _fields, same_
 from ff_managers._migration.info import migration_info, validate_root
 from ff_managers._migration.legacy_files import count_record_lines, describe_link
 from ff_managers._migration.legacy_format import message_problem
+from ff_managers._migration.legacy_ids import mapped_id
 from ff_managers._migration.legacy_mapping import profile_from_v2
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.registry import append_applied
 from ff_managers.ff_data_root import ff_ensure_data_root
 from ff_utils.ff_errors import FFNotFoundError, FFValidationError
-from ff_utils.ff_hashing import ff_build_manifest, ff_sha256_bytes, ff_write_manifest
+from ff_utils.ff_hashing import FFManifest, ff_build_manifest, ff_sha256_bytes, ff_write_manifest
 from ff_utils.ff_store import FFStore
 
 _AT = datetime(2026, 1, 2, tzinfo=UTC)
@@ -262,3 +264,27 @@ def test_a_profile_without_an_import_book_is_rebuilt_as_stored() -> None:
     stored = {"user_id": "u", "username": "U", "preferences": {"a": 1}, "metadata": {}, "extra": {"note": 1}}
     rebuilt = profile_from_v2(stored)
     assert rebuilt is not None and (rebuilt["user_id"], rebuilt["username"], rebuilt["note"]) == ("u", "U", 1)
+
+
+@pytest.mark.parametrize(("original", "readable"), [
+    ("Ünïcode Name!!", "Unicode-Name"),  # accents dropped, capitals kept, a run of others is one dash
+    ("..a..b..", "a-b"), ("A--B__c", "A-B__c"), ("-._x_.-", "x"), ("Xylophone X", "Xylophone-X"),
+    ("a" * 99 + "-b", "a" * 99), ("a" * 99 + "Xb", "a" * 99 + "X"),  # cut at 100, then trailing - . _ dropped
+    ("!!!", "id"), ("", "id"),
+])
+def test_a_mapped_id_is_a_readable_slug_and_a_digest(original: str, readable: str) -> None:
+    assert mapped_id(original) == f"{readable}-{hashlib.sha256(original.encode()).hexdigest()[:10]}"
+
+
+def test_a_name_with_undecodable_bytes_is_mapped_from_its_raw_bytes() -> None:
+    """os.fsdecode turns an undecodable byte into a lone surrogate; the digest reads it as such."""
+    original = b"bad\xff name".decode("utf-8", "surrogateescape")
+    assert mapped_id(original) == "bad-name-" + hashlib.sha256(b"bad\xed\xb3\xbf name").hexdigest()[:10]
+
+
+def test_a_long_difference_list_is_cut_at_fifty_lines_by_default() -> None:
+    entry = {"size": 1, "sha256": "0" * 64}
+    before = FFManifest(entries=[])
+    after = FFManifest(entries=[{"path": f"f{i:03}", **entry} for i in range(51)])
+    lines = describe_diff(before, after)
+    assert len(lines) == 51 and lines[49] == "added: f049" and lines[50] == "... and 1 more"

@@ -126,6 +126,16 @@ def detect_version(root: Path) -> int:
     raise FFValidationError(f"neither a legacy v1 root nor an FF data root: {root}", field="source", path=root)
 
 
+def _refuse_newer(src: Path, version: int, registry: FFMigrationRegistry) -> None:
+    """A root written by a newer FF Platform is not "already current": this one cannot read it."""
+    if version > registry.latest_version:
+        raise FFValidationError(
+            f"{src} is at schema version {version}, newer than the {registry.latest_version} this FF Platform "
+            "knows (a newer release wrote it); nothing was migrated",
+            field="schema_version", value=version, path=src,
+        )
+
+
 def _clock_for(newest: str) -> datetime:
     """The import's fixed clock: the newest legacy timestamp (deterministic for a given source)."""
     moment = parse_timestamp(newest) or datetime(2000, 1, 1)
@@ -193,6 +203,7 @@ async def plan_migration(
     _check_paths(src, dst)
     version = detect_version(src)
     registry = registry or default_registry()
+    _refuse_newer(src, version, registry)
     chain = registry.path(version, registry.latest_version)
     if not chain:
         return FFMigrationPlanDTO(source=str(src), target=str(dst), from_version=version, to_version=version,
@@ -244,7 +255,8 @@ async def migrate_root(
     """Migrate ``source`` into ``target`` (the same path for an in-place upgrade).
 
     ``reader_class`` is the seam the planted-defect tests use (a reader that follows links or
-    drops ids must be caught by the verification, which does not trust the reader). Raises FFValidationError (bad paths, unknown layout), FFCorruptionError (corrupt input under
+    drops ids must be caught by the verification, which does not trust the reader). Raises FFValidationError (bad paths, unknown layout,
+    a schema version newer than the registry's latest), FFCorruptionError (corrupt input under
     the abort policy), FFTimeoutError (past migration.timeout_minutes; nothing swapped in),
     FFStorageError (verification failed; the target is left as it was).
     """
@@ -255,6 +267,7 @@ async def migrate_root(
     recover(dst)
     registry = registry or default_registry()
     version = detect_version(src)
+    _refuse_newer(src, version, registry)
     chain = registry.path(version, registry.latest_version)
     previous = read_state(dst)
     settings = config.migration

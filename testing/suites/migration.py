@@ -12,10 +12,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ff_class_configs.ff_integration_testing_config import FFTestingLevel
-from ff_managers.ff_migration_manager import MIGRATION_LOG
+from ff_managers.ff_data_root import ff_ensure_data_root
+from ff_managers.ff_migration_manager import LEGACY_IMPORT_ID, MIGRATION_LOG
+from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_remove_tree
 from ff_utils.ff_hashing import ff_build_manifest
-from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_jsonl
+from ff_utils.ff_json_utils import ff_append_jsonl, ff_read_json, ff_read_jsonl, ff_write_json
 from testing._context import FFTestContext
 from testing.ff_migration_validator import FFMigrationValidator
 from testing.migration._generator import FFLegacyGeneratorConfig, generate_legacy_root
@@ -157,3 +159,41 @@ async def varied_roots_migrate(ctx: FFTestContext, check: FFChecker) -> None:
             check.details["equivalences"] = run.comparison.equivalences
     check.details["varied_roots"] = roots
     check.metric("varied_records", sum(int(r["records"]) for r in roots))  # type: ignore[call-overload]
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@REGISTRY.test("a data root written by a newer release is refused, not reported current")
+async def newer_root_refused(ctx: FFTestContext, check: FFChecker) -> None:
+    work = ctx.run_dir / "migration" / "newer"
+    ff_remove_tree(work)  # a retried attempt starts from nothing
+    root = work / "root"
+    ff_ensure_data_root(root)
+    meta = ff_read_json(root / "ff_meta.json")
+    ff_write_json(root / "ff_meta.json", {**meta, "schema_version": meta["schema_version"] + 1})
+    listing = _listing(work)
+    validator = FFMigrationValidator(ctx.config)
+    with check.raises(FFValidationError, "migrating it in place is refused"):
+        await validator.migrate(root, root)
+    with check.raises(FFValidationError, "migrating it elsewhere is refused"):
+        await validator.migrate(root, work / "target")
+    with check.raises(FFValidationError, "its dry run is refused"):
+        await validator.dry_run(root, work / "target")
+    check.equal(_listing(work), listing, "nothing was written (no target, journal or backup)")
+
+
+@REGISTRY.test("the applied-migrations log check reports every problem, not only the first")
+async def registry_reports_every_problem(ctx: FFTestContext, check: FFChecker) -> None:
+    root = ctx.run_dir / "migration" / "registry_problems"
+    ff_remove_tree(root)
+    ff_ensure_data_root(root)
+    entry = {"from_version": 1, "to_version": 2, "applied_at": "2026-01-01T00:00:00+00:00", "duration_seconds": 1.0}
+    ff_append_jsonl(root / MIGRATION_LOG, [  # one this release no longer knows, then a changed one
+        {**entry, "migration_id": "0000_retired", "checksum": "1" * 64},
+        {**entry, "migration_id": LEGACY_IMPORT_ID, "checksum": "0" * 64},
+    ], many=True)
+    problems = FFMigrationValidator(ctx.config).validate_registry(root)
+    check.equal(sorted((p.migration_id, p.problem) for p in problems),
+                [("0000_retired", "missing"), (LEGACY_IMPORT_ID, "changed")], "both problems are reported")

@@ -1,10 +1,11 @@
 """Planted defects inside ``ff_managers._migration`` (collected by ``tests/planted_defects``).
 
 Each replaces one function for the length of a suite run with the behaviour of a mutant of the
-package that survived the partial mutation run of 2026-12-05 and is now killed by the package's
-exact tests (tests/ff_managers/migration/test_ff_migration_exact_plan.py); the migration suite's
-dry-run test must turn red on each. Mutant numbers are those of the tree of that run's successor
-(``mutmut show`` in its workspace).
+package that survived a partial mutation run of 2026-12-05 and is now killed by the package's
+exact tests, or with a bug fixed since; the migration suite test it names must turn red on each:
+the dry-run test (plan_migration 100, 107), ``newer_root_refused`` (the root of a newer release
+reported "already current", fixed in a39fe79) and ``registry_reports_every_problem`` (registry
+validate 15). Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import ff_managers.ff_migration_manager as facade
-from ff_class_configs.ff_migration_dtos import FFMigrationPlanDTO
+from ff_class_configs.ff_migration_dtos import FFMigrationPlanDTO, FFRegistryProblemDTO
 from ff_managers._migration import engine
 from ff_managers._migration.legacy_import import FFCountingSink
+from ff_managers._migration.registry import FFMigrationRegistry
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -55,6 +57,30 @@ async def plan_subtracting_documents(source: Path | str, target: Path | str, con
     )
 
 
+def accept_a_newer_root(src: Path, version: int, registry: Any) -> None:
+    """The refusal of a root newer than the registry is gone: such a root is reported "already
+    current" (the behaviour before a39fe79), though this release cannot read what it holds."""
+
+
+def validate_stopping_at_a_missing_entry(self: FFMigrationRegistry, applied: list[Any]) -> list[FFRegistryProblemDTO]:
+    """The log check stops at the first migration the registry no longer knows (``break`` for
+    ``continue``: mutant registry validate 15), so a changed migration after it goes unreported."""
+    problems: list[FFRegistryProblemDTO] = []
+    expected_version: int | None = None
+    for entry in applied:
+        known = self.get(entry.migration_id)
+        if known is None:
+            problems.append(FFRegistryProblemDTO(migration_id=entry.migration_id, problem="missing",
+                                                 detail="no longer in the registry"))
+            break
+        if known.checksum() != entry.checksum:
+            problems.append(FFRegistryProblemDTO(migration_id=entry.migration_id, problem="changed", detail="checksum"))
+        if expected_version is not None and entry.from_version != expected_version:
+            problems.append(FFRegistryProblemDTO(migration_id=entry.migration_id, problem="out_of_order", detail="order"))
+        expected_version = entry.to_version
+    return problems
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(
         name="migration_plan_hides_irregular",
@@ -69,5 +95,19 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         origin="mutant ff_managers._migration.engine.x_plan_migration__mutmut_107",
         suite="migration", test="dry_run_writes_nothing",
         patches=((facade, "plan_migration", plan_subtracting_documents),),
+    ),
+    PlantedDefect(
+        name="migration_accepts_a_newer_root",
+        what="a data root whose schema version is newer than the registry's is reported already current, not refused",
+        origin="mutant ff_managers._migration.engine.x__already_current__mutmut_40 (the bug it showed, fixed in a39fe79)",
+        suite="migration", test="newer_root_refused",
+        patches=((engine, "_refuse_newer", accept_a_newer_root),),
+    ),
+    PlantedDefect(
+        name="migration_registry_check_stops_at_a_missing_entry",
+        what="validate_registry stops at the first applied migration the registry no longer knows",
+        origin="mutant ff_managers._migration.registry.xǁFFMigrationRegistryǁvalidate__mutmut_15",
+        suite="migration", test="registry_reports_every_problem",
+        patches=((FFMigrationRegistry, "validate", validate_stopping_at_a_missing_entry),),
     ),
 )

@@ -67,6 +67,7 @@ async def test_quarantine_policy_imports_the_rest_and_copies_the_damage_aside(tm
     assert run.comparison.equivalent, run.comparison.differences
     quarantined = [i for i in run.irregular if i.action.value == "quarantined"]
     assert [i.path for i in quarantined if i.path == damaged] and quarantined[0].kind in KINDS.values()
+    assert all(i.reason.endswith(" (copied to quarantine; good records imported)") for i in quarantined)
     copy = FFMigrationManager.work_dir(target) / run.run_id / "quarantine" / damaged
     assert copy.is_file() == (source / damaged).is_file()
     if copy.is_file():

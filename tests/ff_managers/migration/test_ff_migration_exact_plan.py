@@ -20,7 +20,7 @@ from ff_managers import FFMigrationManager
 from ff_managers._migration.backup import manifest_digest, read_state
 from ff_managers.ff_migration_manager import LEGACY_IMPORT_ID
 from ff_utils.ff_hashing import ff_build_manifest
-from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
+from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root, generate_varied_root, seeded_choose
 
 
 @pytest.fixture
@@ -137,3 +137,21 @@ async def test_a_root_at_the_latest_version_with_no_journal_is_already_current_a
     run = await manager.migrate(copy, elsewhere)
     assert run.already_current and run.target == str(elsewhere.resolve())
     assert run.manifest_digest_target == "" and not elsewhere.exists()
+
+
+async def test_the_plan_of_a_varied_root_counts_several_documents_no_panel_and_its_id_map(
+    tmp_path: Path, manager: FFMigrationManager
+) -> None:
+    """The generated root above has one panel and one document and maps no id, so a formula that
+    divides by those counts, or a plan without its id map, passed it (third run: plan_migration
+    63, 71, 101). This varied root has no panel, three documents and ids the v2 rule refuses."""
+    legacy = tmp_path / "varied"
+    generate_varied_root(legacy, seeded_choose(3))
+    plan = await manager.dry_run(legacy, tmp_path / "target")
+    run = await manager.migrate(legacy, tmp_path / "target")
+    assert run.comparison.equivalent and plan.records == run.counts
+    c = plan.records
+    assert (c["panels"], c["documents"]) == (0, 3)
+    assert plan.files_to_write == (c["users"] + 2 * c["sessions"] + c["personas"] + c["knowledge_bases"]
+                                   + 2 * c["documents"] + c["vector_files"] + 2)
+    assert plan.id_map and plan.id_map == run.id_map

@@ -87,16 +87,18 @@ async def test_a_damaged_backup_is_refused_before_it_replaces_the_root(data: Pat
     state = read_state(data)
     assert state is not None
     migrated = ff_build_manifest(data)
-    damaged = next(p for p in sorted(Path(state.backup_dir).rglob("*")) if p.is_file())
-    damaged.write_bytes(damaged.read_bytes() + b"!")
-    relative = damaged.relative_to(state.backup_dir).as_posix()
+    damaged = [p for p in sorted(Path(state.backup_dir).rglob("*")) if p.is_file()][:2]
+    for path in damaged:
+        path.write_bytes(path.read_bytes() + b"!")
+    relatives = [p.relative_to(state.backup_dir).as_posix() for p in damaged]
 
     with pytest.raises(FFStorageError) as caught:
         FFMigrationManager.rollback(data)
 
     message = caught.value.message
-    assert message.startswith("the backup does not match the manifest taken before the migration: ")
-    assert relative in message
+    prefix = "the backup does not match the manifest taken before the migration: "
+    assert message.startswith(prefix)
+    assert message[len(prefix):] == "; ".join(f"changed: {relative}" for relative in sorted(relatives))
     assert Path(caught.value.path) == Path(state.backup_dir)
     assert ff_build_manifest(data).same_content(migrated)  # the migrated root stays as it was
     assert not (work_dir_for(data) / state.run_id / "restore").exists()

@@ -80,6 +80,8 @@ def test_invalid_profile_and_session_json_are_reported(tmp_path: Path) -> None:
     assert ("invalid_profile", "users/u/profile.json") in kinds
     assert ("invalid_profile", "users/v/profile.json") in kinds
     assert ("invalid_session_json", "users/u/s/session.json") in kinds
+    (session_item,) = [i for i in inventory.irregular if i.kind == "invalid_session_json"]
+    assert session_item.reason.endswith(": imported as if it were missing")
     assert inventory.users[0].profile is None
 
 
@@ -97,5 +99,28 @@ def test_npy_header_is_read_without_numpy_and_checked(tmp_path: Path) -> None:
         parse_npy_header(tmp_path / "bad.npy")
 
 
+def test_a_version_2_npy_header_has_a_four_byte_length(tmp_path: Path) -> None:
+    header = b"{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }"
+    header += b" " * (64 - (12 + len(header) + 1) % 64) + b"\n"
+    good = b"\x93NUMPY\x02\x00" + len(header).to_bytes(4, "little") + header + bytes(3 * 4)
+    _write(tmp_path / "v2.npy", good)
+    assert parse_npy_header(tmp_path / "v2.npy") == ("<i4", [3])
+    _write(tmp_path / "v2_long.npy", good + b"\x00")  # one byte more than the shape holds
+    with pytest.raises(FFValidationError, match="data size does not match"):
+        parse_npy_header(tmp_path / "v2_long.npy")
+
+
 def test_persona_key_joins_ids_and_transcript_names() -> None:
     assert persona_key("dr._sarah_wilson") == persona_key("dr_sarah_wilson") == "dr_sarah_wilson"
+
+
+def test_a_stale_message_count_is_listed_and_a_true_one_is_not(tmp_path: Path) -> None:
+    _write(tmp_path / "users/u/s/session.json", json.dumps({"session_id": "s", "title": "T", "message_count": 5}))
+    _write(tmp_path / "users/u/s/messages.jsonl", _message(0) + _message(1))
+    _write(tmp_path / "users/u/t/session.json", json.dumps({"session_id": "t", "title": "T", "message_count": 1}))
+    _write(tmp_path / "users/u/t/messages.jsonl", _message(0))
+    inventory = FFLegacyReader(tmp_path).scan()
+    stale = [i for i in inventory.irregular if i.kind == "stale_message_count"]
+    assert [(i.path, i.action.value) for i in stale] == [("users/u/s/session.json", "imported")]
+    assert stale[0].reason == ("session.json says message_count 5, messages.jsonl holds 2; "
+                               "the field is kept as legacy metadata")

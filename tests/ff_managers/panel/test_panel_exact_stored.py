@@ -1,0 +1,23 @@
+"""What the panel logs hold, exactly, and the survivors of the ``_panel`` run of issue 20's session 7
+(every test here kills a mutant that passed every other test; docs/MUTATION.md names them)."""
+
+from __future__ import annotations
+
+import orjson
+
+from tests.ff_managers.panel._exact import DUO, T0
+
+
+async def test_messages_are_stored_as_their_json_form(panels, config):
+    """messages.jsonl holds each message's JSON form (``model_dump(mode="json")``), like the other logs:
+    a Python-mode dump still encodes, but with the encoder's own datetime text (``+00:00``, not ``Z``)."""
+    panel = await panels.create_panel("alice", DUO)
+    first = await panels.add_message("alice", panel.panel_id, "ann", "hello", metadata={"n": [1, 2]})
+    batch = await panels.import_messages("alice", panel.panel_id, [
+        {"participant_id": "bob", "content": "hi", "timestamp": "2024-01-02T03:04:05.000006Z", "reply_to": first.message_id},
+    ])
+    [log] = config.storage.base_path.rglob("messages.jsonl")
+    lines = [orjson.loads(line) for line in log.read_bytes().splitlines()]
+    assert lines == [m.model_dump(mode="json") for m in [first, *batch]]
+    assert [line["timestamp"] for line in lines] == [T0.isoformat().replace("+00:00", "Z"), "2024-01-02T03:04:05.000006Z"]
+    assert await panels.get_messages("alice", panel.panel_id) == [first, *batch]

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 
+from ff_utils.ff_errors import FFValidationError
 from tests.ff_managers.panel._exact import DUO, T0
 
 
@@ -21,3 +23,15 @@ async def test_messages_are_stored_as_their_json_form(panels, config):
     assert lines == [m.model_dump(mode="json") for m in [first, *batch]]
     assert [line["timestamp"] for line in lines] == [T0.isoformat().replace("+00:00", "Z"), "2024-01-02T03:04:05.000006Z"]
     assert await panels.get_messages("alice", panel.panel_id) == [first, *batch]
+
+
+async def test_a_bad_decision_id_is_refused_as_an_id_before_the_panel_is_read(panels):
+    """``cast_vote`` checks the decision id like every id argument (``invalid decision_id ...``), first:
+    even for a panel that does not exist (``cast_vote`` 3: the literal ``"decision_id"`` validated instead
+    left the DTO's wording, after the panel lookup)."""
+    panel = await panels.create_panel("alice", DUO)
+    for panel_id in (panel.panel_id, "panel_none"):
+        with pytest.raises(FFValidationError) as bad:
+            await panels.cast_vote("alice", panel_id, "../d", "ann", "yes")
+        assert (bad.value.field, bad.value.value) == ("decision_id", "../d")
+        assert bad.value.message.startswith("invalid decision_id '../d': ")

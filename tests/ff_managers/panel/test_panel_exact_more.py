@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 import pytest
 
@@ -35,3 +37,31 @@ async def test_a_bad_decision_id_is_refused_as_an_id_before_the_panel_is_read(pa
             await panels.cast_vote("alice", panel_id, "../d", "ann", "yes")
         assert (bad.value.field, bad.value.value) == ("decision_id", "../d")
         assert bad.value.message.startswith("invalid decision_id '../d': ")
+
+
+async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged(panels, config):
+    """README: a bad line is "skipped, logged and counted (``health().details["skipped_records"]``)" --
+    also in the logs read whole (insights, decisions, votes, the full message scan), not only the tail
+    (``records`` 2, 4: without the panel reader's own handler, the line was skipped uncounted)."""
+    pid = (await panels.create_panel("alice", DUO)).panel_id
+    await panels.record_insight("alice", pid, "first")
+    [log] = config.storage.base_path.rglob("insights.jsonl")
+    offset = log.stat().st_size
+    with log.open("ab") as out:
+        out.write(b"not json\n")
+    await panels.record_insight("alice", pid, "second")
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logging.getLogger("ff").addHandler(handler)  # the ff loggers do not propagate: caplog misses them
+    try:
+        before = panels.health().details["skipped_records"]
+        assert [i.content for i in await panels.get_insights("alice", pid)] == ["first", "second"]
+        assert panels.health().details["skipped_records"] == before + 1
+    finally:
+        logging.getLogger("ff").removeHandler(handler)
+    assert [w for w in seen if w.startswith(f"skipped a panel record in {log}: corrupt line at byte {offset}: ")], seen

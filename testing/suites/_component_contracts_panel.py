@@ -14,10 +14,13 @@ Registered on the component suite's REGISTRY (component.py imports this module a
 
 from __future__ import annotations
 
+import asyncio
+
 from ff_utils.ff_errors import FFConflictError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
+from ._disk import data_path
 from .component import REGISTRY
 
 __all__: list[str] = []
@@ -79,3 +82,27 @@ async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         closed = await ctx.panel.get_turn_status(user, delegation.panel_id)
         check.equal((closed.turn_policy, closed.next_speakers, closed.floor), (delegation.turn_policy, [], None),
                     "a closed panel: nobody may speak")
+
+
+@REGISTRY.test("panel logs: a bad line in a log read whole is skipped and counted", components=("panel",),
+               depends_on=("panel_round_trip",))
+async def panel_bad_line_counted(ctx: FFTestContext, check: FFChecker) -> None:
+    """README: a bad line is skipped, logged and counted (``health().details["skipped_records"]``), also in
+    the logs read whole (insights, decisions, votes), not only in the message log's tail."""
+    user = ctx.new_user("panb")
+    panel = await ctx.panel.create_panel(user, [{"participant_id": "a"}, {"participant_id": "b"}], title="Bad line")
+    await ctx.panel.record_insight(user, panel.panel_id, "before")
+    log = data_path(ctx, "users", user, "panels", panel.panel_id, "insights.jsonl")
+
+    def garble() -> None:
+        with log.open("ab") as out:
+            out.write(b"not json at all\n")
+
+    with check.step("a line that is not JSON between two insights"):
+        await asyncio.to_thread(garble)
+        await ctx.panel.record_insight(user, panel.panel_id, "after")
+        before = ctx.panel.health().details.get("skipped_records", 0)
+        insights = await ctx.panel.get_insights(user, panel.panel_id)
+        check.equal([i.content for i in insights], ["before", "after"], "both insights read back, the bad line skipped")
+        check.that(ctx.panel.health().details.get("skipped_records", 0) > before,
+                   "the skipped line is counted in health().details['skipped_records']")

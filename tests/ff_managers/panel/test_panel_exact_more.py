@@ -94,3 +94,17 @@ async def test_a_panel_json_that_does_not_fit_names_its_file(panels, config):
             assert caught.value.message == says
         else:
             assert str(document) in str(caught.value)
+
+
+async def test_the_same_message_id_in_two_panels_stays_each_panels_own(panels):
+    """Message ids are unique per panel: two panels may both hold ``m1``; a retry in either one is
+    answered from its own log (``FFLockedPanel._index`` 1: one id index shared by every panel took the
+    other panel's ``m1`` for this one's and refused the retry as a conflict)."""
+    first = (await panels.create_panel("alice", DUO)).panel_id
+    second = (await panels.create_panel("alice", DUO)).panel_id
+    [a] = await panels.import_messages("alice", first, [{"participant_id": "ann", "content": "from A", "message_id": "m1"}])
+    [b] = await panels.import_messages("alice", second, [{"participant_id": "bob", "content": "from B", "message_id": "m1"}])
+    assert await panels.import_messages("alice", first, [{"participant_id": "ann", "content": "from A", "message_id": "m1"}]) == [a]
+    assert await panels.import_messages("alice", second, [{"participant_id": "bob", "content": "from B", "message_id": "m1"}]) == [b]
+    assert [m.content for m in await panels.get_messages("alice", first)] == ["from A"]
+    assert [m.content for m in await panels.get_messages("alice", second)] == ["from B"]

@@ -67,3 +67,25 @@ def test_turn_order_resolution():
         ff_resolve_turn_order("free", people, ["p0"])
     with pytest.raises(FFValidationError, match="exactly one 'moderator'"):
         ff_resolve_turn_order("moderated", seats("pro", "con"), None)
+
+
+def test_turn_order_refusals_exactly():
+    """Every turn-order refusal's message, field and value (issue 20: only the type, or a fragment of
+    two messages, was read; mutants reviewed ahead of a run)."""
+    people = seats("pro", "con", "moderator")
+    cases = [
+        (("round_robin", people, ["p0", "ghost", "nobody"]), "turn_order names unknown participants: ghost, nobody", "turn_order", None),
+        (("round_robin", people, ["p0", "p1", "p0"]), "turn_order lists a participant twice", "turn_order", ["p0", "p1", "p0"]),
+        (("round_robin", people, []), "turn_order is empty", "turn_order", None),
+        (("free", people, ["p0"]), "turn_order only applies to round_robin panels (this one is free)", "turn_order", None),
+        (("moderated", people, ["p0"]), "turn_order only applies to round_robin panels (this one is moderated)", "turn_order", None),
+        (("moderated", seats("pro", "con"), None), "a moderated panel needs exactly one 'moderator', got 0", "participants", None),
+        (("moderated", seats("moderator", "moderator"), None), "a moderated panel needs exactly one 'moderator', got 2",
+         "participants", None),
+    ]
+    for arguments, message, field, value in cases:
+        with pytest.raises(FFValidationError) as caught:
+            ff_resolve_turn_order(*arguments)
+        assert (caught.value.message, caught.value.field, caught.value.value) == (message, field, value), arguments
+    assert ff_resolve_turn_order("free", people, []) == []  # an empty order is no order
+    assert ff_resolve_turn_order("round_robin", people, ("p2", "p0")) == ["p2", "p0"]  # a list, whatever was given

@@ -108,3 +108,25 @@ async def test_the_same_message_id_in_two_panels_stays_each_panels_own(panels):
     assert await panels.import_messages("alice", second, [{"participant_id": "bob", "content": "from B", "message_id": "m1"}]) == [b]
     assert [m.content for m in await panels.get_messages("alice", first)] == ["from A"]
     assert [m.content for m in await panels.get_messages("alice", second)] == ["from B"]
+
+
+async def test_create_panel_refusals_exactly(panels):
+    """Each argument of ``create_panel`` refused with its own message, field and value (issue 20:
+    ``panels.create`` mutants reviewed ahead of a run); the title at its limit is kept whole."""
+    cases = {
+        "turn_policy": ({"turn_policy": "anarchy"}, "unknown turn policy 'anarchy'; use one of free, round_robin, moderated", "anarchy"),
+        "title": ({"title": "t" * 301}, "title has 301 characters; the limit is 300", None),
+        "panel_id": ({"panel_id": "../p"}, None, "../p"),
+        "created_at": ({"created_at": "2025"}, "created_at must be a datetime, not '2025'", "2025"),
+        "metadata": ({"metadata": ["x"]}, "metadata must be a mapping, not list", None),
+    }
+    for field, (arguments, message, value) in cases.items():
+        with pytest.raises(FFValidationError) as caught:
+            await panels.create_panel("alice", DUO, **arguments)
+        assert (caught.value.field, caught.value.value) == (field, value), field
+        assert caught.value.message == message if message else caught.value.message.startswith("invalid panel_id '../p': ")
+    assert await panels.list_panels("alice") == []  # nothing refused was written
+    made = await panels.create_panel("alice", DUO, title="t" * 300, panel_id="panel_mine", created_at=T0.replace(year=2020),
+                                     metadata={"k": 1})
+    assert (made.title, made.panel_id, made.created_at, made.metadata) == ("t" * 300, "panel_mine", T0.replace(year=2020), {"k": 1})
+    assert await panels.get_panel("alice", "panel_mine") == made

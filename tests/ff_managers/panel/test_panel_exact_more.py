@@ -4,12 +4,28 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import orjson
 import pytest
 
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 from tests.ff_managers.panel._exact import DUO, T0
+
+
+@pytest.fixture
+def seen() -> Iterator[list[str]]:
+    """Warnings of the ff loggers (they do not propagate to the root logger: caplog misses them)."""
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logging.getLogger("ff").addHandler(handler)
+    yield messages
+    logging.getLogger("ff").removeHandler(handler)
 
 
 async def test_messages_are_stored_as_their_json_form(panels, config):
@@ -39,7 +55,7 @@ async def test_a_bad_decision_id_is_refused_as_an_id_before_the_panel_is_read(pa
         assert bad.value.message.startswith("invalid decision_id '../d': ")
 
 
-async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged(panels, config):
+async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged(panels, config, seen):
     """README: a bad line is "skipped, logged and counted (``health().details["skipped_records"]``)" --
     also in the logs read whole (insights, decisions, votes, the full message scan), not only the tail
     (``records`` 2, 4: without the panel reader's own handler, the line was skipped uncounted)."""
@@ -50,20 +66,9 @@ async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged
     with log.open("ab") as out:
         out.write(b"not json\n")
     await panels.record_insight("alice", pid, "second")
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logging.getLogger("ff").addHandler(handler)  # the ff loggers do not propagate: caplog misses them
-    try:
-        before = panels.health().details["skipped_records"]
-        assert [i.content for i in await panels.get_insights("alice", pid)] == ["first", "second"]
-        assert panels.health().details["skipped_records"] == before + 1
-    finally:
-        logging.getLogger("ff").removeHandler(handler)
+    before = panels.health().details["skipped_records"]
+    assert [i.content for i in await panels.get_insights("alice", pid)] == ["first", "second"]
+    assert panels.health().details["skipped_records"] == before + 1
     assert [w for w in seen if w.startswith(f"skipped a panel record in {log}: corrupt line at byte {offset}: ")], seen
 
 
@@ -130,3 +135,58 @@ async def test_create_panel_refusals_exactly(panels):
                                      metadata={"k": 1})
     assert (made.title, made.panel_id, made.created_at, made.metadata) == ("t" * 300, "panel_mine", T0.replace(year=2020), {"k": 1})
     assert await panels.get_panel("alice", "panel_mine") == made
+
+
+def _log_of(config, pid: str):
+    return config.storage.base_path / "users" / "alice" / "panels" / pid / "messages.jsonl"
+
+
+async def test_reads_leave_a_torn_tail_alone_and_the_next_write_repairs_it_saying_so(panels, config, seen):
+    """README: a torn last line is cut off *before the next write* (under the lock every append takes);
+    a read, which holds no lock, must not touch the file (``last_message`` 1: ``repair=True`` by default
+    made every unlocked read truncate the log). The repair is logged with the file, the byte and the
+    size cut (``last_messages`` 17, 18)."""
+    pid = (await panels.create_panel("alice", DUO)).panel_id
+    await panels.add_message("alice", pid, "ann", "one")
+    log = _log_of(config, pid)
+    size = log.stat().st_size
+    with log.open("ab") as out:
+        out.write(b'{"message_id": "half')
+    torn = log.read_bytes()
+    assert (await panels.get_panel("alice", pid)).message_count == 1
+    assert [m.content for m in await panels.get_messages("alice", pid)] == ["one"]
+    assert (await panels.get_turn_status("alice", pid)).last_sequence == 1
+    assert log.read_bytes() == torn
+    seen.clear()
+    assert (await panels.add_message("alice", pid, "bob", "two")).sequence == 2
+    assert f"skipped a panel record in {log}: torn last line at byte {size} repaired (20 bytes removed)" in seen, seen
+
+
+async def test_a_retry_after_a_restart_finds_the_only_message(config):
+    """A new process's first write to a panel with one message: the id index starts from that message
+    and is not complete until the log was read (``_index`` 40: ``complete=sequence == 1`` took the empty
+    index for complete, and the retry wrote ``m1`` a second time)."""
+    from ff_managers import FFPanelSessionManager
+    from tests._fakes import FakeClock
+
+    async with FFPanelSessionManager(config, clock=FakeClock(T0)) as first:
+        pid = (await first.create_panel("alice", DUO)).panel_id
+        [stored] = await first.import_messages("alice", pid, [{"participant_id": "ann", "content": "hi", "message_id": "m1"}])
+    async with FFPanelSessionManager(config, clock=FakeClock(T0)) as second:
+        assert await second.import_messages("alice", pid, [{"participant_id": "ann", "content": "hi", "message_id": "m1"}]) == [stored]
+        assert [m.message_id for m in await second.get_messages("alice", pid)] == ["m1"]
+
+
+async def test_a_log_replaced_by_one_of_the_same_length_is_not_trusted_from_memory(panels, config):
+    """A restored log with as many messages but others (``_index`` 30): the index of what this process
+    wrote is dropped, so an id of the old log is new again and an id of the restored one is a retry."""
+    pid = (await panels.create_panel("alice", DUO)).panel_id
+    await panels.import_messages("alice", pid, [{"participant_id": "ann", "content": "old", "message_id": "m_old"}])
+    log = _log_of(config, pid)
+    record = orjson.loads(log.read_bytes())
+    log.write_bytes(orjson.dumps({**record, "message_id": "m_restored", "content": "restored"}) + b"\n")
+    [again] = await panels.import_messages("alice", pid, [{"participant_id": "ann", "content": "old", "message_id": "m_old"}])
+    assert again.sequence == 2
+    [retry] = await panels.import_messages("alice", pid, [{"participant_id": "ann", "content": "restored", "message_id": "m_restored"}])
+    assert retry.sequence == 1
+    assert [m.message_id for m in await panels.get_messages("alice", pid)] == ["m_restored", "m_old"]

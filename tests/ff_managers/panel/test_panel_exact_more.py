@@ -130,6 +130,12 @@ async def test_create_panel_refusals_exactly(panels):
             await panels.create_panel("alice", DUO, **arguments)
         assert (caught.value.field, caught.value.value) == (field, value), field
         assert caught.value.message == message if message else caught.value.message.startswith("invalid panel_id '../p': ")
+    with pytest.raises(FFValidationError) as bad_user:
+        await panels.create_panel("../u", DUO)
+    assert (bad_user.value.field, bad_user.value.value) == ("user_id", "../u")
+    with pytest.raises(FFValidationError) as bad_seat_kind:
+        await panels.create_panel("alice", DUO, turn_order=None, title=7)  # type: ignore[arg-type]
+    assert bad_seat_kind.value.field == "title"
     assert await panels.list_panels("alice") == []  # nothing refused was written
     made = await panels.create_panel("alice", DUO, title="t" * 300, panel_id="panel_mine", created_at=T0.replace(year=2020),
                                      metadata={"k": 1})

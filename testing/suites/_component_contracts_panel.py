@@ -14,10 +14,13 @@ Registered on the component suite's REGISTRY (component.py imports this module a
 
 from __future__ import annotations
 
+import asyncio
+
 from ff_utils.ff_errors import FFConflictError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
+from ._disk import data_path
 from .component import REGISTRY
 
 __all__: list[str] = []
@@ -79,3 +82,50 @@ async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         closed = await ctx.panel.get_turn_status(user, delegation.panel_id)
         check.equal((closed.turn_policy, closed.next_speakers, closed.floor), (delegation.turn_policy, [], None),
                     "a closed panel: nobody may speak")
+
+
+@REGISTRY.test("panel logs: a bad line in a log read whole is skipped and counted", components=("panel",),
+               depends_on=("panel_round_trip",))
+async def panel_bad_line_counted(ctx: FFTestContext, check: FFChecker) -> None:
+    """README: a bad line is skipped, logged and counted (``health().details["skipped_records"]``), also in
+    the logs read whole (insights, decisions, votes), not only in the message log's tail."""
+    user = ctx.new_user("panb")
+    panel = await ctx.panel.create_panel(user, [{"participant_id": "a"}, {"participant_id": "b"}], title="Bad line")
+    await ctx.panel.record_insight(user, panel.panel_id, "before")
+    log = data_path(ctx, "users", user, "panels", panel.panel_id, "insights.jsonl")
+
+    def garble() -> None:
+        with log.open("ab") as out:
+            out.write(b"not json at all\n")
+
+    with check.step("a line that is not JSON between two insights"):
+        await asyncio.to_thread(garble)
+        await ctx.panel.record_insight(user, panel.panel_id, "after")
+        before = ctx.panel.health().details.get("skipped_records", 0)
+        insights = await ctx.panel.get_insights(user, panel.panel_id)
+        check.equal([i.content for i in insights], ["before", "after"], "both insights read back, the bad line skipped")
+        check.that(ctx.panel.health().details.get("skipped_records", 0) > before,
+                   "the skipped line is counted in health().details['skipped_records']")
+
+
+@REGISTRY.test("panel retries: the same message id in two panels stays each panel's own", components=("panel",),
+               depends_on=("panel_round_trip",))
+async def panel_message_ids_per_panel(ctx: FFTestContext, check: FFChecker) -> None:
+    """README: writes are idempotent by ``message_id`` -- per panel. Two panels of one user both hold ``m1``;
+    a retry in each is answered with that panel's own stored message, never refused as a conflict."""
+    user = ctx.new_user("panm")
+    seats = [{"participant_id": "a"}, {"participant_id": "b"}]
+    first = await ctx.panel.create_panel(user, seats, title="First")
+    second = await ctx.panel.create_panel(user, seats, title="Second")
+    with check.step("m1 in both panels, then a retry in each"):
+        [a] = await ctx.panel.import_messages(user, first.panel_id, [{"participant_id": "a", "content": "from first", "message_id": "m1"}])
+        [b] = await ctx.panel.import_messages(user, second.panel_id, [{"participant_id": "b", "content": "from second", "message_id": "m1"}])
+        for panel, stored, who, text in ((first, a, "a", "from first"), (second, b, "b", "from second")):
+            try:
+                again = await ctx.panel.import_messages(user, panel.panel_id, [{"participant_id": who, "content": text, "message_id": "m1"}])
+            except FFConflictError as exc:
+                check.that(False, "a retry of a panel's own m1 is not a conflict", str(exc))
+            else:
+                check.equal(again, [stored], "a retry returns the panel's own stored m1")
+        check.equal([m.content for m in await ctx.panel.get_messages(user, first.panel_id)], ["from first"], "first panel: its m1 once")
+        check.equal([m.content for m in await ctx.panel.get_messages(user, second.panel_id)], ["from second"], "second panel: its m1 once")

@@ -14,8 +14,10 @@ from typing import Any
 import ff_managers._panel.panels as panels_module
 from ff_managers import FFPanelSessionManager
 from ff_managers._panel.message_index import ff_message_fingerprint
+from ff_managers._panel.reading import FFPanelRecordReader
 from ff_managers._panel.routing import FFExpertScore, ff_topic_words
-from ff_managers._panel.store import FFPanelStore
+from ff_managers._panel.message_index import FFMessageIndex
+from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.writer import FFPanelMessageWriter
 from ff_utils.ff_errors import FFConflictError
 from tests._planted import PlantedDefect
@@ -120,6 +122,34 @@ def _panel_ids_of_every_folder(self: FFPanelStore, user_id: str) -> list[str]:
     return [entry.name for entry in self.storage.list_dir(folder) if entry.is_dir]
 
 
+def _records_skipping_bad_lines_uncounted(self: FFPanelRecordReader, model: Any, path: Any, panel_id: str) -> Any:
+    """A log read whole skips its bad lines with the storage layer's default report only (mutant
+    ``records`` 2: ``on_bad_line=None``): they are not counted in ``health().details["skipped_records"]``."""
+    for record in self.storage.read_jsonl(path, on_bad_line=None):
+        loaded = self._fit(model, record, path, panel_id)
+        if loaded is not None:
+            yield loaded
+
+
+def _index_shared_by_a_users_panels(self: FFLockedPanel) -> FFMessageIndex:
+    """The message-id index is cached per user instead of per panel (mutant ``_index`` 1 shares one for
+    every panel): a panel whose last message has the id and number of another panel's is taken for
+    it, and a retry there is refused as a conflict with the other panel's message."""
+    key = (self.user_id, "")
+    index = self._store._indexes.get(key)  # type: ignore[call-overload]
+    if self._synced and index is not None:
+        return index
+    known = index.last_message if index is not None else None
+    last = self._store.reader.last_message(self._messages, self.panel_id, repair=True, known=known)
+    sequence = last.sequence if last is not None else 0
+    if index is None or sequence < index.last_sequence or (sequence == index.last_sequence and last is not known):
+        index = self._store._indexes[key] = FFMessageIndex(sequence, last, complete=sequence == 0)  # type: ignore[index]
+    elif sequence > index.last_sequence:
+        index.last_sequence, index.last_message, index.complete = sequence, last, False
+    self._synced = True
+    return index
+
+
 _TEST = "panel_detail_contracts"
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="experts_worst_first", what=experts_worst_first.__doc__ or "", suite="component", test=_TEST,
@@ -142,6 +172,16 @@ DEFECTS: tuple[PlantedDefect, ...] = (
                   suite="component", test=_TEST,
                   origin="mutant ff_managers._panel.writer.xǁFFPanelMessageWriterǁ_replayed__mutmut_23",
                   patches=((FFPanelMessageWriter, "_replayed", staticmethod(_replayed_stopping_at_a_new_id)),)),
+    PlantedDefect(name="bad_lines_of_whole_log_reads_uncounted",
+                  what=" ".join((_records_skipping_bad_lines_uncounted.__doc__ or "").split()),
+                  suite="component", test="panel_bad_line_counted",
+                  origin="mutant ff_managers._panel.reading.xǁFFPanelRecordReaderǁrecords__mutmut_2",
+                  patches=((FFPanelRecordReader, "records", _records_skipping_bad_lines_uncounted),)),
+    PlantedDefect(name="message_index_shared_by_a_users_panels",
+                  what=" ".join((_index_shared_by_a_users_panels.__doc__ or "").split()),
+                  suite="component", test="panel_message_ids_per_panel",
+                  origin="mutant ff_managers._panel.store.xǁFFLockedPanelǁ_index__mutmut_1",
+                  patches=((FFLockedPanel, "_index", _index_shared_by_a_users_panels),)),
     PlantedDefect(
         name="panel_listing_takes_any_folder", what=" ".join((_panel_ids_of_every_folder.__doc__ or "").split()),
         origin="README", suite="component", test="stray_files_ignored",

@@ -77,3 +77,29 @@ def test_drafts_fill_roles_and_refuse_strangers_repeats_and_self_replies():
     ]
     for items, field in cases:
         refused(lambda: CHECK.drafts(PANEL, [FFPanelMessageInputDTO(**i) for i in items]), field)
+
+
+def test_participant_refusals_name_the_seat_and_the_field():
+    """Each refusal of ``participants`` says what was wrong and at which seat (issue 20: the checker's
+    messages and the seat index in its fields were read by no test; mutants reviewed ahead of a run)."""
+    for bad in ("ab", b"ab", {"participant_id": "a"}, 5):
+        with pytest.raises(FFValidationError) as caught:
+            CHECK.participants(bad)
+        assert (caught.value.message, caught.value.field) == ("participants must be a list", "participants")
+    first = {"participant_id": "a"}
+    for second, field, message in (
+        ({"participant_id": "b", "name": "toolong"}, "participants.1.name", "participants.1.name has 7 characters; the limit is 5"),
+        ({"participant_id": "b", "expertise": ["ok", "toolong"]}, "participants.1.expertise",
+         "participants.1.expertise has 7 characters; the limit is 5"),
+        ({"participant_id": "b", "metadata": {"k": "x" * 40}}, "participants.1.metadata",
+         "participants.1.metadata is 48 bytes as JSON; the limit is 32"),
+    ):
+        with pytest.raises(FFValidationError) as caught:
+            CHECK.participants([first, second])
+        assert (caught.value.field, caught.value.message) == (field, message)
+    with pytest.raises(FFValidationError) as caught:
+        CHECK.participants([first, {"participant_id": "../b"}])
+    assert caught.value.field == "participant_id"
+    assert caught.value.message.startswith("cannot read participant 1: participant_id: ")
+    [seat] = CHECK.participants([{"participant_id": "a", "metadata": {"k": [1]}}])
+    assert seat.metadata == {"k": [1]}

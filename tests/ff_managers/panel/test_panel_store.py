@@ -77,3 +77,17 @@ async def test_a_torn_last_line_is_skipped_and_numbering_continues_from_the_last
         third = await manager.add_message("alice", made.panel_id, "a", "three")
         assert third.sequence == 3
         assert [m.content for m in await manager.get_messages("alice", made.panel_id)] == ["one", "two", "three"]
+
+
+def test_a_taken_id_is_refused_naming_the_panel_and_the_index_entry_is_exact(tmp_path):
+    """The conflict names the panel (message, ``kind``, ``key``), for its owner and for anyone else; the
+    index entry holds the id, the owner, the creation time and the schema version (issue 20: the
+    refusal's wording and the entry's keys were read by no test)."""
+    store = FFPanelStore(FFStore(tmp_path))
+    store.create(panel())
+    for user in ("alice", "bob"):
+        with pytest.raises(FFConflictError) as caught:
+            store.create(panel(user_id=user))
+        assert (caught.value.message, caught.value.context) == ("a panel with id 'p1' already exists", {"kind": "panel", "key": "p1"})
+    entry = orjson.loads((tmp_path / "panels_index" / "p1.json").read_bytes())
+    assert entry == {"panel_id": "p1", "user_id": "alice", "created_at": "2025-01-01T00:00:00+00:00", "schema_version": 1}

@@ -13,7 +13,7 @@ from ff_class_configs.ff_panel_dtos import FFPanelDTO, FFPanelMessageInputDTO
 from ff_managers._panel.checks import FFPanelInputChecker
 from ff_managers._panel.store import FFPanelStore
 from ff_managers._panel.writer import FFPanelMessageWriter
-from ff_utils.ff_errors import FFStorageError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_read_jsonl
 from ff_utils.ff_store import FFStore
 
@@ -92,3 +92,28 @@ async def test_a_storage_failure_fails_its_group_and_the_next_one_proceeds(setup
     after = await writer.submit("u", "p", msg("after"), T0)
     assert after.messages[0].sequence == len(written) + 1
     await writer.drain()
+
+
+def test_one_group_keeps_the_floor_between_its_requests(tmp_path):
+    """Requests numbered in one group commit see each other's turn state (issue 20: ``_Group.accept``
+    losing the floor survived, since concurrent callers land in one group only by timing). The
+    I/O thread's job is called with a two-request group directly, so the grouping is certain."""
+    from ff_managers._panel.writer import _AppendRequest
+
+    store = FFPanelStore(FFStore(tmp_path, durability="never"))
+    seats = [{"participant_id": "mod", "role": "moderator"}, {"participant_id": "a"}, {"participant_id": "b"}]
+    store.create(FFPanelDTO(panel_id="m", user_id="u", panel_type="generic", participants=seats,
+                            turn_policy="moderated", created_at=T0))
+    writer = FFPanelMessageWriter(store, FFPanelInputChecker(FFPanelConfigDTO()), asyncio.to_thread)
+
+    def request(speaker: str, content: str, **extra) -> _AppendRequest:
+        return _AppendRequest([FFPanelMessageInputDTO(participant_id=speaker, content=content, **extra)], T0)
+
+    give, take, stranger = writer._write_batch(
+        ("u", "m"), [request("mod", "a, please", next_speaker="a"), request("a", "thanks"), request("b", "me too")])
+    assert not isinstance(take, FFConflictError), f"the floor given earlier in the group was lost: {take}"
+    assert [m.floor for m in give.messages + take.messages] == ["a", "a"]  # the floor held within the group
+    assert [m.sequence for m in give.messages + take.messages] == [1, 2]
+    assert isinstance(stranger, FFConflictError) and stranger.context["expected"] == ["mod", "a"]
+    log = tmp_path / "users" / "u" / "panels" / "m" / "messages.jsonl"
+    assert [(r["participant_id"], r["floor"]) for r in ff_read_jsonl(log)] == [("mod", "a"), ("a", "a")]

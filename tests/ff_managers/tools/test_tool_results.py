@@ -66,3 +66,29 @@ def test_only_real_failures_count_against_the_breaker() -> None:
     assert ff_counts_against_breaker(result(outcome(None, limit_exceeded="wall_time")))
     assert not ff_counts_against_breaker(result(outcome(65)))  # the input was refused; the tool is fine
     assert not ff_counts_against_breaker(result(outcome(0, b"{}")))
+
+
+def test_a_launch_error_or_a_success_is_never_transient() -> None:
+    """Only a failed attempt that ran is retried: not one that never started, nor one that exited 0."""
+    retries_127 = code_tool("probe", "print('{}')", retryable_exit_codes=frozenset({75, 127}))
+    assert ff_is_transient(retries_127, outcome(127))
+    assert not ff_is_transient(retries_127, outcome(127, launch_error="FileNotFoundError: x"))
+    assert not ff_is_transient(TOOL, outcome(75, launch_error="supervisor ended without a report (exit status 75)"))
+    assert not ff_is_transient(TOOL, outcome(0, b'{"error": {"retryable": true}}'))  # exit 0 is a success
+
+
+@pytest.mark.parametrize(
+    "ended, status, error",
+    [
+        (outcome(None, signal=int(signal.SIGTERM), limit_exceeded="output"), FFToolRunStatus.KILLED, "wrote more output than allowed and was killed"),
+        (outcome(None, signal=int(signal.SIGKILL), limit_exceeded="processes"), FFToolRunStatus.KILLED, "started more processes than allowed and was killed"),
+        (outcome(None, limit_exceeded="output"), FFToolRunStatus.KILLED, "wrote more output than allowed and was killed"),
+        (outcome(None, signal=int(signal.SIGKILL)), FFToolRunStatus.KILLED, "killed (signal 9)"),
+        (outcome(None, signal=int(signal.SIGTERM), stderr_tail=b"boom"), FFToolRunStatus.KILLED, "killed (signal 15)"),
+    ],
+)  # fmt: skip
+def test_a_limit_the_sandbox_tripped_names_no_signal_and_a_plain_signal_says_killed(
+    ended: FFSandboxOutcome, status: FFToolRunStatus, error: str
+) -> None:
+    made = result(ended)
+    assert (made.status, made.error, made.signal) == (status, error, ended.signal)

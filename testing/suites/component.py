@@ -597,3 +597,6 @@ from testing.suites import _component_contracts_panel  # noqa: F401
 
 # The metrics details (leftovers beside buckets and analytics days), from surviving mutants of _metrics.
 from testing.suites import _component_contracts_metrics  # noqa: F401
+
+# The tool outcomes (signal kills, the output limit, a success never retried), from surviving mutants of _tools.
+from testing.suites import _component_contracts_tools  # noqa: F401

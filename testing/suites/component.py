@@ -600,3 +600,5 @@ from testing.suites import _component_contracts_metrics  # noqa: F401
 
 # The memory details (update time, a damaged layer, the context budget), from surviving mutants of _memory.
 from testing.suites import _component_contracts_memory  # noqa: F401
+# The tool outcomes (signal kills, the output limit, a success never retried), from surviving mutants of _tools.
+from testing.suites import _component_contracts_tools  # noqa: F401

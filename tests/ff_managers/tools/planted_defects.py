@@ -1,18 +1,22 @@
 """Planted defects inside ``ff_managers._tools`` (collected by ``tests/planted_defects``).
 
-Each replaces one function of the private package for the length of a suite run. All three are
-surviving mutants of the first ``_tools`` mutation run that a new test killed
-(``test_tools_exact_units.py``, ``test_tools_exact_runs.py``), kept as plausible bugs: the
-component suite's ``tools_contracts`` must turn red on them (its unknown-run and kept-outputs
-steps).
+Each replaces one function of the private package for the length of a suite run. All are
+surviving mutants of a ``_tools`` mutation run that a new test killed, kept as plausible bugs.
+The first three (killed by ``test_tools_exact_units.py``, ``test_tools_exact_runs.py``) must turn
+the component suite's ``tools_contracts`` red (its unknown-run and kept-outputs steps); the last
+three (killed by ``test_tool_results.py``) its ``tools_outcome_contracts``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from typing import Any
 
+import ff_managers._tools.runs as runs_module
 import ff_managers._tools.sandbox as sandbox_module
-from ff_class_configs.ff_tool_dtos import FFToolRunResultDTO
+from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolRunResultDTO
+from ff_managers._tools.results import _LIMIT_NOTES, _declared_error, _parse_stdout, ff_run_result
 from ff_managers._tools.runs import FFToolRunPlan, FFToolRuns
 from ff_managers._tools.sandbox_files import _MAX_HEADER, _MAX_NAME, _safe_relative
 from ff_utils.ff_errors import FFNotFoundError, FFValidationError
@@ -75,7 +79,43 @@ def run_not_found_without_kind(self: FFToolRuns, user_id: str, run_id: str) -> F
     raise FFNotFoundError(f"no run {run_id} for user {user_id}", kind=None, key=run_id)
 
 
+def run_result_signal_kill_without_note(definition: FFToolDefinitionDTO, *, outcome: Any, **run: Any) -> FFToolRunResultDTO:
+    """A run killed by a signal that no limit explains reads ``None (signal 9)``: the note is looked
+    up without its default (``_LIMIT_NOTES.get(limit or "")``)."""
+    result = ff_run_result(definition, outcome=outcome, **run)
+    limit = outcome.limit_exceeded
+    if limit not in ("wall_time", "output", "processes") and not outcome.launch_error and outcome.signal is not None:
+        if (limit or "") not in _LIMIT_NOTES:
+            result = result.model_copy(update={"error": f"None (signal {outcome.signal})"})
+    return result
+
+
+def run_result_output_limit_as_a_signal_kill(definition: FFToolDefinitionDTO, *, outcome: Any, **run: Any) -> FFToolRunResultDTO:
+    """The output limit is missing from the limits that name their own kill (``limit in
+    ("XXoutputXX", "processes")``): a flooding tool reads as a signal kill, ``... (signal 15)``, or
+    by its exit code when no signal ended it."""
+    if outcome.limit_exceeded != "output":
+        return ff_run_result(definition, outcome=outcome, **run)
+    if not outcome.launch_error and outcome.signal is not None:
+        result = ff_run_result(definition, outcome=outcome, **run)
+        return result.model_copy(update={"error": f"{_LIMIT_NOTES['output']} (signal {outcome.signal})"})
+    result = ff_run_result(definition, outcome=dataclasses.replace(outcome, limit_exceeded=None), **run)
+    return result.model_copy(update={"limit_exceeded": "output"})
+
+
+def transient_success_with_a_retryable_document(definition: FFToolDefinitionDTO, outcome: Any) -> bool:
+    """A run that exited 0 is retried when its output holds ``{"error": {"retryable": true}}``:
+    the declared error is read whatever the exit code."""
+    if outcome.limit_exceeded or outcome.launch_error or outcome.signal is not None:
+        return False
+    if outcome.exit_code in definition.retryable_exit_codes:
+        return True
+    declared = _declared_error(_parse_stdout(outcome.stdout)[1])
+    return bool(declared and declared.get("retryable") is True)
+
+
 _TEST = "tools_contracts"
+_OUTCOMES = "tools_outcome_contracts"
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="empty_output_ends_copy_back", what=" ".join((read_packed_stops_at_an_empty_file.__doc__ or "").split()),
                   suite="component", test=_TEST,
@@ -89,4 +129,16 @@ DEFECTS: tuple[PlantedDefect, ...] = (
                   suite="component", test=_TEST,
                   origin="mutant ff_managers._tools.runs.xǁFFToolRunsǁfind__mutmut_16",
                   patches=((FFToolRuns, "find", run_not_found_without_kind),)),
+    PlantedDefect(name="signal_kill_reads_none", what=" ".join((run_result_signal_kill_without_note.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.results.x_ff_run_result__mutmut_19",
+                  patches=((runs_module, "ff_run_result", run_result_signal_kill_without_note),)),
+    PlantedDefect(name="output_limit_reported_as_signal_kill", what=" ".join((run_result_output_limit_as_a_signal_kill.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.results.x_ff_run_result__mutmut_10",
+                  patches=((runs_module, "ff_run_result", run_result_output_limit_as_a_signal_kill),)),
+    PlantedDefect(name="success_retried_for_its_output", what=" ".join((transient_success_with_a_retryable_document.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.results.x_ff_is_transient__mutmut_9",
+                  patches=((runs_module, "ff_is_transient", transient_success_with_a_retryable_document),)),
 )

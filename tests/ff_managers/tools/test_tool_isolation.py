@@ -317,6 +317,7 @@ async def test_explicitly_unsandboxed_runs_say_so(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ extract_text and bombs
 
 
+@pytest.mark.slow  # three PDF bombs (about 10 s); tools_builtin's bounds, outside _tools' mutants
 async def test_extract_text_stops_a_text_bomb_at_its_character_cap(tmp_path: Path) -> None:
     from testing.suites.security._pdf_bombs import flate_bomb_pdf, text_bomb_pdf, two_page_pdf
 

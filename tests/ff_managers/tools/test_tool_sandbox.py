@@ -177,6 +177,7 @@ async def test_memory_bomb_is_refused_by_rlimit_as(tools: FFToolExecutionManager
     assert result.limit_exceeded == "memory" and "MemoryError" in result.stderr_tail
 
 
+@pytest.mark.slow  # seconds of CPU spin per call; test_tools_focused.py judges the same path for mutation runs
 async def test_cpu_spin_is_stopped_by_rlimit_cpu(tools: FFToolExecutionManager) -> None:
     tools.register_tool(code_tool("spinner", "while True: pass", limits=FFToolLimitsDTO(cpu_time_seconds=1, wall_time_seconds=10)))
     result = await tools.execute_tool("alice", "spinner", {})
@@ -351,6 +352,7 @@ async def test_fork_bomb_is_contained_by_the_psutil_fallback(tmp_path: Path, mon
     assert scans and outcome.peak_processes > 4
 
 
+@pytest.mark.slow  # a 100-process fork bomb; test_tools_focused.py judges the thread path for mutation runs
 async def test_fork_bomb_under_a_high_process_limit_is_contained_off_the_loop(tmp_path: Path) -> None:
     """Past 64 allowed processes the /proc walk runs in a thread; it must trip all the same."""
     code = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"

@@ -1,0 +1,76 @@
+"""Component suite, tool outcomes: how a run that ended badly is reported, and what is retried (issue 20).
+
+README.md says a tool run's result carries its status (``timeout``, ``killed``, ``error``...), a
+one-line error and the signal that ended it, and that only transient failures are retried.
+Surviving mutants of ``_tools``' result mapping passed every check of that: a kill by a plain
+signal reported as ``None (signal 9)``, an output limit reported as a plain signal kill, and a
+run that exited 0 retried because its output held a retryable error document. Each is one tool
+run here (well under a second each); the planted defects of ``tests/ff_managers/tools`` turn it red.
+
+Registered on the component suite's REGISTRY (component.py imports this module at its end).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from pydantic import BaseModel, ConfigDict
+
+from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, FFToolRunResultDTO, FFToolRunStatus
+from testing._context import FFTestContext
+from testing.runner import FFChecker
+
+from .component import REGISTRY, _slug
+
+__all__: list[str] = []
+
+_KILLS_ITSELF = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
+_EXCEEDS_ITS_CPU_TIME = "import os, signal\nos.kill(os.getpid(), signal.SIGXCPU)\n"  # what RLIMIT_CPU sends, without the spin
+_FLOODS_STDOUT = "import sys\nsys.stdout.write('x' * (1 << 20))\nsys.stdout.flush()\n"
+_SUCCEEDS_WITH_AN_ERROR_DOCUMENT = "print('{\"error\": {\"type\": \"busy\", \"message\": \"later\", \"retryable\": true}}')\n"
+
+
+_KILL, _XCPU = int(signal.SIGKILL), int(signal.SIGXCPU)
+
+
+class _NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+async def _run(ctx: FFTestContext, user: str, name: str, code: str, **limits: object) -> FFToolRunResultDTO:
+    tool = f"{name}_{_slug(user)}"
+    ctx.tools.register_tool(FFToolDefinitionDTO(
+        name=tool, description=f"component suite: {name}", argv=(sys.executable, "-c", code),
+        parameters=_NoArgs, limits=FFToolLimitsDTO(**limits),  # type: ignore[arg-type]
+    ))  # fmt: skip
+    try:
+        return await ctx.tools.execute_tool(user, tool, {})
+    finally:
+        ctx.tools.unregister_tool(tool)
+
+
+@REGISTRY.test("tools outcomes: signal kills, an output limit, a success never retried", components=("tools",),
+               depends_on=("tools_round_trip",))
+async def tools_outcome_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    """A run's status, limit, signal and one-line error for the ways a tool ends badly; attempts for a success."""
+    user = ctx.new_user("toolo")
+    with check.step("a tool killed by a signal"):
+        ran = await _run(ctx, user, "self_kill", _KILLS_ITSELF)
+        check.equal((ran.status, ran.limit_exceeded, ran.signal, ran.error), (FFToolRunStatus.KILLED, None, _KILL, f"killed (signal {_KILL})"),
+                    "status killed, no limit, the signal, error 'killed (signal N)'")
+        check.equal(ran.attempts, 1, "a kill is not retried")
+    with check.step("a tool ended by SIGXCPU used up its CPU time"):
+        ran = await _run(ctx, user, "cpu_out", _EXCEEDS_ITS_CPU_TIME)
+        check.equal((ran.status, ran.limit_exceeded, ran.signal, ran.error),
+                    (FFToolRunStatus.KILLED, "cpu_time", _XCPU, f"used up its CPU-time limit (signal {_XCPU})"),
+                    "status killed, limit cpu_time, signal 24, and the limit's note with the signal")
+    with check.step("a tool that writes past max_output_bytes"):
+        ran = await _run(ctx, user, "flood", _FLOODS_STDOUT, max_output_bytes=4096)
+        check.equal((ran.status, ran.limit_exceeded, ran.error), (FFToolRunStatus.KILLED, "output", "wrote more output than allowed and was killed"),
+                    "status killed, limit output, the output limit's note (no signal in it)")
+        check.that(ran.stdout_truncated and ran.output is None, "its output is truncated and not parsed", f"{ran.stdout_truncated}, {ran.output!r}")
+    with check.step("a tool that exits 0 is not retried, whatever its output says"):
+        ran = await _run(ctx, user, "busy_ok", _SUCCEEDS_WITH_AN_ERROR_DOCUMENT)
+        check.equal((ran.status, ran.attempts), (FFToolRunStatus.SUCCESS, 1), "exit 0 is a success on the first attempt")
+        check.equal((ran.output or {}).get("error", {}).get("retryable"), True, "the document is the run's output")

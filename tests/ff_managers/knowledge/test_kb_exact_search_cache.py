@@ -248,3 +248,52 @@ async def test_fresh_chunks_are_kept_in_order_while_they_fit_and_counted_exactly
         assert kb._documents._fresh_chars == more["Optics"].text_chars
         await kb.delete_knowledge_base("alice", other)  # and released with its base
         assert kb._documents._fresh_chars == 0
+
+
+async def test_rebuild_and_refresh_durations_are_milliseconds_and_the_history_keeps_100(config, monkeypatch) -> None:
+    ticks = iter(range(1_000))
+    monkeypatch.setattr(search_module, "time", SimpleNamespace(perf_counter=lambda: 100 + next(ticks) / 4))  # 250 ms a call
+    async with FFKnowledgeBaseManager(config) as kb:
+        kb_id, _docs = await _base(kb, "Optics")
+        kb._search._rebuild_ms[:] = [float(i) for i in range(100)]
+        stats = await kb.refresh_index("alice", kb_id, force=True)
+        assert stats.duration_ms == 750.0, "refresh's start, the build's start and end, refresh's end"
+        assert kb._search._rebuild_ms[-1] == 250.0 and kb._search._rebuild_ms[0] == 1.0
+        assert len(kb._search._rebuild_ms) == 100
+        assert kb.health().details["last_rebuild_ms"] == 250.0
+
+
+@pytest.mark.parametrize("fold", [True, False])
+async def test_duplicate_passages_are_folded_only_when_configured(tmp_path, fold: bool) -> None:
+    from ff_class_configs import load_config
+
+    config = load_config(base_path=tmp_path, environ={}, overrides={"knowledge": {"fold_duplicates": fold}})
+    shared = "Lenses bend light and a prism splits white light into a spectrum of many colours today."
+    async with FFKnowledgeBaseManager(config) as kb:
+        kb_id = (await kb.create_knowledge_base("alice", "Physics")).kb_id
+        short = await kb.add_document("alice", kb_id, content=shared, title="Short")
+        long = await kb.add_document("alice", kb_id, content=shared + "\n\n" + DOCS["Mechanics"], title="Long")
+        hits = await kb.search("alice", kb_id, "prism spectrum", per_document=0)
+        found = [(h.doc_id, h.also_in_doc_ids) for h in hits if "prism" in h.text]
+        if fold:
+            assert found == [(short.doc_id, [long.doc_id])]
+        else:
+            assert sorted(found) == sorted([(short.doc_id, []), (long.doc_id, [])])
+
+
+async def test_the_configured_feedback_df_bound_reaches_the_index(tmp_path) -> None:
+    """With RM3 on a tiny base, the default bound (0.1 of the chunks) leaves no feedback word (the
+    query keeps its share of the weight, nothing is added); a bound of 1 lets feedback words in."""
+    from ff_class_configs import load_config
+
+    scores = {}
+    for name, knowledge in {
+        "default": {"feedback_min_chunks": 0},
+        "open": {"feedback_min_chunks": 0, "feedback_max_df_ratio": 1.0},
+    }.items():
+        config = load_config(base_path=tmp_path / name, environ={}, overrides={"knowledge": knowledge})
+        async with FFKnowledgeBaseManager(config) as kb:
+            kb_id, _docs = await _base(kb, "Optics", "Acoustics", "Mechanics")
+            scores[name] = [(h.chunk_id, round(h.score, 9)) for h in await kb.search("alice", kb_id, "light prism")]
+    assert [c for c, _ in scores["open"]][:1] == [c for c, _ in scores["default"]][:1]
+    assert scores["open"] != scores["default"]

@@ -597,3 +597,6 @@ from testing.suites import _component_contracts_panel  # noqa: F401
 
 # The metrics details (leftovers beside buckets and analytics days), from surviving mutants of _metrics.
 from testing.suites import _component_contracts_metrics  # noqa: F401
+
+# The knowledge details (same bytes under another id, default title), from surviving mutants of _knowledge.
+from testing.suites import _component_contracts_knowledge  # noqa: F401

@@ -153,15 +153,26 @@ async def test_a_rebuild_reads_and_tokenises_only_the_documents_it_did_not_have(
         await kb.delete_document("alice", kb_id, docs["Optics"].doc_id)
         await kb.search("alice", kb_id, QUERY)
         assert (probe.chunk_reads, probe.tokenised) == ([added.doc_id], added.chunk_count), "a deletion reuses the rest"
+        late = await kb.add_document("alice", kb_id, content="Prisms are cut from glass.", title="Glass")  # held fresh...
+        async with FFKnowledgeBaseManager(config) as other:  # ...then deleted by another process with one more
+            await other.delete_document("alice", kb_id, late.doc_id)
+            await other.delete_document("alice", kb_id, docs["Acoustics"].doc_id)
+        await kb.search("alice", kb_id, QUERY)
+        assert set(kb._documents._tokens[("alice", kb_id)]) == {added.doc_id}, "token lists of deleted documents are dropped"
+        assert (kb._documents._fresh, kb._documents._fresh_chars) == ({}, 0), "so are chunks never indexed"
 
 
 async def test_a_forced_refresh_rebuilds_from_the_stored_documents(config, monkeypatch) -> None:
     async with FFKnowledgeBaseManager(config) as kb:
         kb_id, docs = await _base(kb, "Optics", "Acoustics")
-        await kb.search("alice", kb_id, QUERY)
+        await kb.add_document("alice", kb_id, content="Lenses grind slowly.", title="Zoology")  # a title word found nowhere else
+        before = [h.model_dump() for h in await kb.search("alice", kb_id, "zoology lenses", per_document=0)]
         probe = _probe(kb, monkeypatch)
         stats = await kb.refresh_index("alice", kb_id, force=True)
-        assert (stats.rebuilt, stats.revision, _rebuilds(kb), probe.loads) == (True, 2, 2, 0)
+        after = [h.model_dump() for h in await kb.search("alice", kb_id, "zoology lenses", per_document=0)]
+        assert after == before and before[0]["document_title"] == "Zoology", "titles are indexed with every chunk, rebuilt or not"
+        docs = {d.title: d for d in await kb.list_documents("alice", kb_id)}
+        assert (stats.rebuilt, stats.revision, _rebuilds(kb), probe.loads) == (True, 3, 2, 0)
         assert sorted(probe.chunk_reads) == sorted(d.doc_id for d in docs.values())
         assert probe.tokenised == sum(d.chunk_count for d in docs.values()), "forced: the token lists are computed again"
         await kb.search("alice", kb_id, QUERY)

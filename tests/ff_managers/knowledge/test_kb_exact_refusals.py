@@ -127,7 +127,7 @@ async def test_hidden_and_stray_entries_of_the_knowledge_folder_are_not_bases(co
         (folder / ".hidden").mkdir()
         (folder / ".hidden" / "kb.json").write_bytes(kb._catalog.catalog_path("alice", kb_id).read_bytes())
         (folder / "notes.txt").write_text("not a base", encoding="utf-8")
-        (folder / "kb-crashed").mkdir()  # a folder left by a crash before its catalog was written
+        (folder / "a-crashed").mkdir()  # a folder left by a crash before its catalog was written, listed first
         assert [b.kb_id for b in await kb.list_knowledge_bases("alice")] == [kb_id]
 
 

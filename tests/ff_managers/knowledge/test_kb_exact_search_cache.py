@@ -272,6 +272,8 @@ async def test_rebuild_and_refresh_durations_are_milliseconds_and_the_history_ke
         assert kb._search._rebuild_ms[-1] == 250.0 and kb._search._rebuild_ms[0] == 1.0
         assert len(kb._search._rebuild_ms) == 100
         assert kb.health().details["last_rebuild_ms"] == 250.0
+        kb._search._rebuild_ms.append(1.23456)
+        assert (kb.health().details["last_rebuild_ms"], kb.health().details["max_rebuild_ms"]) == (1.235, 250.0), "3 decimals"
 
 
 @pytest.mark.parametrize("fold", [True, False])

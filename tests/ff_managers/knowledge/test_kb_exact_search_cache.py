@@ -310,3 +310,19 @@ async def test_the_configured_feedback_df_bound_reaches_the_index(tmp_path) -> N
             scores[name] = [(h.chunk_id, round(h.score, 9)) for h in await kb.search("alice", kb_id, "light prism")]
     assert [c for c, _ in scores["open"]][:1] == [c for c, _ in scores["default"]][:1]
     assert scores["open"] != scores["default"]
+
+
+@pytest.mark.parametrize("elsewhere", [False, True])
+async def test_a_document_replaced_under_its_id_is_searched_with_its_new_text(config, elsewhere: bool) -> None:
+    """Delete and add again under the same explicit id with other bytes (here or by another
+    process): the next search answers from the new text, never the old chunks (a rebuild reuses
+    a document's rows only while its text_sha256 is unchanged)."""
+    async with FFKnowledgeBaseManager(config) as kb, FFKnowledgeBaseManager(config) as other:
+        kb_id = (await kb.create_knowledge_base("alice", "Physics")).kb_id
+        await kb.add_document("alice", kb_id, content="Lenses bend light through glass.", document_id="doc-x")
+        assert [h.text for h in await kb.search("alice", kb_id, "lenses")] == ["Lenses bend light through glass."]
+        writer = other if elsewhere else kb
+        await writer.delete_document("alice", kb_id, "doc-x")
+        await writer.add_document("alice", kb_id, content="Violins resonate with wooden bodies.", document_id="doc-x")
+        assert [h.text for h in await kb.search("alice", kb_id, "violins")] == ["Violins resonate with wooden bodies."]
+        assert await kb.search("alice", kb_id, "lenses") == []

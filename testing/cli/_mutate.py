@@ -10,6 +10,7 @@ in docs/MUTATION.md.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 
 from rich.console import Console
@@ -26,6 +28,10 @@ from ff_class_configs import FFConfigurationManagerConfigDTO
 from ff_utils.ff_errors import FFConfigError, FFValidationError
 
 from ._registry import EXIT_CHECK_FAILED, EXIT_OK, command
+
+if TYPE_CHECKING:
+    from testing.mutation import MutationTarget
+    from testing.mutation._workspace import MutmutRun
 
 __all__ = ["cmd_mutate"]
 
@@ -40,6 +46,8 @@ def _mutate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-children", type=int, default=2, help="parallel test processes (default 2, for a 2-core machine)")
     parser.add_argument("--workspace", type=Path,
                         help="keep the run here (outside the checkout) and resume it on the next call; default: a temp folder removed afterwards")
+    parser.add_argument("--refresh", action="store_true",
+                        help="bring a --workspace run of an earlier commit up to this one: changed functions and every survivor are checked again")
     parser.add_argument("--results-dir", type=Path, default=CHECKOUT / "docs" / "mutation", help="where <package>.json goes")
     parser.add_argument("--doc", type=Path, default=CHECKOUT / "docs" / "MUTATION.md", help="Markdown file whose score table is updated")
 
@@ -58,7 +66,7 @@ def _mutmut_version() -> str:
     try:
         return version("mutmut")
     except PackageNotFoundError:
-        raise FFConfigError("mutmut is not installed: pip install -e '.[mutation]' (or 'mutmut>=3.8,<4')") from None
+        raise FFConfigError("mutmut is not installed: run scripts/setup.sh (it installs the locked 'mutation' extra)") from None
 
 
 def _survivor_diffs(workspace: Path, survivors: list[dict[str, str]], budget_s: float = 300) -> None:
@@ -76,10 +84,27 @@ def _survivor_diffs(workspace: Path, survivors: list[dict[str, str]], budget_s: 
         survivor["diff"] = "\n".join(diff)
 
 
+def _run(workspace: Path, target: MutationTarget, state: str, args: argparse.Namespace, console: Console) -> MutmutRun:
+    """One mutmut run within ``--max-minutes``. After a refresh the recorded survivors come first:
+    mutmut keeps the verdict of a mutant whose function did not change, but the tests may have."""
+    from testing.mutation import run_mutmut, tally_workspace
+
+    deadline = time.monotonic() + args.max_minutes * 60
+    if state == "refreshed":
+        survivors = [s["name"] for s in tally_workspace(workspace, target.name, target.mutate).survivors]
+        if survivors:
+            console.print(f"re-checking {len(survivors)} recorded survivors against the current tests")
+            run = run_mutmut(workspace, max_children=args.max_children, max_minutes=args.max_minutes, mutants=survivors)
+            if run.returncode is None or deadline - time.monotonic() < 30:
+                return run
+    return run_mutmut(workspace, max_children=args.max_children, max_minutes=max(0.5, (deadline - time.monotonic()) / 60))
+
+
 @command("mutate", "mutation testing of one package with mutmut, bounded in time (issue 20; nightly, not CI)", _mutate_arguments)
 def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
-    from testing.mutation import load_targets, prepare_workspace, run_mutmut, tally_workspace, update_scores_doc, write_result
+    from testing.mutation import load_targets, prepare_workspace, tally_workspace, update_scores_doc, write_result
     from testing.mutation._targets import mutmut_settings
+    from testing.mutation._workspace import WORKSPACE_MARK
 
     pyproject = CHECKOUT / "pyproject.toml"
     targets = load_targets(pyproject)
@@ -92,16 +117,18 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
         raise FFValidationError(f"unknown package {args.package!r}; configured: {', '.join(targets)}")
     if args.max_minutes <= 0 or args.max_children < 1:
         raise FFValidationError("--max-minutes must be > 0 and --max-children >= 1")
+    if args.refresh and args.workspace is None:
+        raise FFValidationError("--refresh brings an existing --workspace up to date; name it")
     mutmut_version = _mutmut_version()
     commit = _commit(CHECKOUT)
     temporary = args.workspace is None
     workspace = Path(tempfile.mkdtemp(prefix=f"ff-mutate-{target.name}-")) if temporary else args.workspace.resolve()
     started = time.monotonic()
     try:
-        fresh = prepare_workspace(CHECKOUT, workspace, target, mutmut_settings(pyproject), commit)
-        console.print(f"{'mutating' if fresh else 'resuming'} {target.name} in {workspace} "
+        state = prepare_workspace(CHECKOUT, workspace, target, mutmut_settings(pyproject), commit, refresh=args.refresh)
+        console.print(f"{ {'fresh': 'mutating', 'resumed': 'resuming', 'refreshed': 'refreshing'}[state]} {target.name} in {workspace} "
                       f"(at most {args.max_minutes:g} min, {args.max_children} children)")
-        run = run_mutmut(workspace, max_children=args.max_children, max_minutes=args.max_minutes)
+        run = _run(workspace, target, state, args, console)
         result = tally_workspace(workspace, target.name, target.mutate)
         if result.mutants == 0 or (result.not_checked == result.mutants and run.returncode not in (None, 0)):
             tail = run.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
@@ -117,6 +144,7 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
         _survivor_diffs(workspace, result.survivors)
         result.date = datetime.now(UTC).isoformat(timespec="seconds")
         result.commit, result.mutmut_version, result.max_children = commit, mutmut_version, args.max_children
+        result.earlier_commits = json.loads((workspace / WORKSPACE_MARK).read_text(encoding="utf-8")).get("earlier", [])
         result.minutes = round((time.monotonic() - started) / 60, 1)
         path = write_result(result, args.results_dir)
         update_scores_doc(args.doc, list(targets), args.results_dir)

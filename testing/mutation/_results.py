@@ -50,6 +50,7 @@ class MutationResult:
     minutes: float = 0.0
     survivors: list[dict[str, str]] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)  # files a mutant damaged: the verdicts are not to be trusted
+    earlier_commits: list[str] = field(default_factory=list)  # a refreshed run: kept verdicts of unchanged functions date from these
 
 
 def _status(code: int | None) -> str:

@@ -22,7 +22,7 @@ from ff_utils.ff_errors import FFConfigError
 
 from ._targets import MutationTarget
 
-__all__ = ["MutmutRun", "prepare_workspace", "run_mutmut", "workspace_pyproject"]
+__all__ = ["MutmutRun", "prepare_workspace", "refresh_workspace", "run_mutmut", "workspace_pyproject"]
 
 # Never copied: version control, environments, caches and generated data.
 _SKIP_NAMES = {".git", ".venv", ".venv-ci", "__pycache__", ".pytest_cache", ".hypothesis", "mutants",
@@ -73,20 +73,29 @@ def workspace_pyproject(text: str, settings: dict[str, Any], target: MutationTar
     return "\n".join(kept + table) + "\n"
 
 
-def prepare_workspace(checkout: Path, workspace: Path, target: MutationTarget, settings: dict[str, Any], commit: str) -> bool:
+def prepare_workspace(checkout: Path, workspace: Path, target: MutationTarget, settings: dict[str, Any], commit: str,
+                      *, refresh: bool = False) -> str:
     """Copy the checkout into ``workspace`` and configure mutmut for ``target``.
 
-    Returns False when ``workspace`` already holds a run of the same target and commit (it is
-    resumed: mutmut keeps the verdicts it has and tests only the mutants not yet checked); a
-    workspace made from another target or commit is refused rather than mixed.
+    Returns ``"fresh"`` for a new workspace, ``"resumed"`` when it already holds a run of the same
+    target and commit (mutmut keeps the verdicts it has and tests only the mutants not yet
+    checked), and ``"refreshed"`` when ``refresh`` brought a run of the same target from an
+    earlier commit up to this one (see :func:`refresh_workspace`). A workspace of another target,
+    or of another commit without ``refresh``, is refused rather than mixed.
     """
-    mark = {"package": target.name, "commit": commit}
     mark_path = workspace / WORKSPACE_MARK
     if mark_path.exists():
         found = json.loads(mark_path.read_text(encoding="utf-8"))
-        if found != mark:
-            raise FFConfigError(f"workspace {workspace} holds a run of {found}, not {mark}: use another --workspace")
-        return False
+        if found.get("package") != target.name or (found.get("commit") != commit and not refresh):
+            shown = {"package": found.get("package"), "commit": found.get("commit")}
+            hint = "use another --workspace" if found.get("package") != target.name else "add --refresh to bring it up to this commit"
+            raise FFConfigError(f"workspace {workspace} holds a run of {shown}, not {{'package': {target.name!r}, 'commit': {commit!r}}}: {hint}")
+        if found.get("commit") == commit:
+            return "resumed"
+        refresh_workspace(checkout, workspace, target, settings)
+        mark_path.write_text(json.dumps({"package": target.name, "commit": commit,
+                                         "earlier": found.get("earlier", []) + [found["commit"]]}), encoding="utf-8")
+        return "refreshed"
     if workspace.exists() and any(workspace.iterdir()):
         raise FFConfigError(f"workspace {workspace} is not empty and is not a mutation workspace")
     if workspace.resolve().is_relative_to(checkout.resolve()):
@@ -95,12 +104,53 @@ def prepare_workspace(checkout: Path, workspace: Path, target: MutationTarget, s
     for name in _tree_files(checkout):
         (workspace / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(checkout / name, workspace / name)
+    _write_workspace_pyproject(workspace, target, settings)
+    mark_path.write_text(json.dumps({"package": target.name, "commit": commit}), encoding="utf-8")
+    return "fresh"
+
+
+def _write_workspace_pyproject(workspace: Path, target: MutationTarget, settings: dict[str, Any]) -> None:
     source_tops = {Path(p).parts[0] for p in settings.get("source_paths", [])}
-    also_copy = sorted(p.name for p in workspace.iterdir() if p.name not in source_tops | {"pyproject.toml", WORKSPACE_MARK})
+    also_copy = sorted(p.name for p in workspace.iterdir()
+                       if p.name not in source_tops | {"pyproject.toml", WORKSPACE_MARK, "mutants", "mutmut-run.log"})
     pyproject = workspace / "pyproject.toml"
     pyproject.write_text(workspace_pyproject(pyproject.read_text(encoding="utf-8"), settings, target, also_copy), encoding="utf-8")
-    mark_path.write_text(json.dumps(mark), encoding="utf-8")
-    return True
+
+
+def refresh_workspace(checkout: Path, workspace: Path, target: MutationTarget, settings: dict[str, Any]) -> list[str]:
+    """Bring a workspace's copy of the tree up to the checkout, keeping mutmut's verdicts.
+
+    Every file that changed or disappeared is replaced (or removed) in the workspace, and its copy
+    under ``mutants/`` is removed so that mutmut copies or mutates it again. mutmut's own
+    incremental mode does the rest: it keeps the verdict of every mutant whose function's source
+    is unchanged (its ``.meta`` holds a hash per function), resets the others, and resets
+    everything when the test selection changed. Verdicts of unchanged functions were reached with
+    the earlier tests, so the caller re-checks the survivors against the new ones. Returns the
+    paths that changed.
+    """
+    wanted = {n.as_posix(): n for n in _tree_files(checkout)}
+    changed = []
+    for name, relative in wanted.items():
+        source, copy = checkout / relative, workspace / relative
+        if name == "pyproject.toml" or (copy.is_file() and copy.read_bytes() == source.read_bytes()):
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, copy)
+        changed.append(name)
+    kept = {"pyproject.toml", WORKSPACE_MARK, "mutmut-run.log"}
+    for folder, dirs, files in os.walk(workspace):
+        dirs[:] = [d for d in dirs if d not in _SKIP_NAMES]  # mutants/ included: mutmut's, handled below
+        for file in files:
+            relative = (Path(folder) / file).relative_to(workspace)
+            name = relative.as_posix()
+            if name not in wanted and name not in kept and file not in _SKIP_NAMES:
+                (workspace / relative).unlink()
+                changed.append(name)
+    for name in changed:
+        (workspace / "mutants" / name).unlink(missing_ok=True)
+    shutil.copy2(checkout / "pyproject.toml", workspace / "pyproject.toml")
+    _write_workspace_pyproject(workspace, target, settings)
+    return sorted(changed)
 
 
 @dataclass(frozen=True)
@@ -109,14 +159,15 @@ class MutmutRun:
     log: Path
 
 
-def run_mutmut(workspace: Path, *, max_children: int, max_minutes: float) -> MutmutRun:
+def run_mutmut(workspace: Path, *, max_children: int, max_minutes: float, mutants: list[str] | None = None) -> MutmutRun:
     """``mutmut run`` in ``workspace`` in its own process group, stopped (the whole group) after
-    ``max_minutes``; the verdicts mutmut saved so far stay in the workspace."""
+    ``max_minutes``; the verdicts mutmut saved so far stay in the workspace. ``mutants`` names the
+    mutants to (re-)check, whatever their verdict; without it mutmut checks those not yet checked."""
     log = workspace / "mutmut-run.log"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-c", _MUTMUT, "run", "--max-children", str(max_children)],
+        proc = subprocess.Popen([sys.executable, "-c", _MUTMUT, "run", "--max-children", str(max_children), *(mutants or [])],
                                 cwd=workspace, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True)
         try:

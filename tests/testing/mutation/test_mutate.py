@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -88,13 +89,16 @@ def test_the_workspace_is_a_copy_outside_the_checkout_and_resumes_only_the_same_
     target = load_targets(checkout / "pyproject.toml")["pkg"]
     settings = mutmut_settings(checkout / "pyproject.toml")
     workspace = tmp_path / "ws"
-    assert prepare_workspace(checkout, workspace, target, settings, "abc") is True
+    assert prepare_workspace(checkout, workspace, target, settings, "abc") == "fresh"
     assert (workspace / "pkg" / "mod.py").read_text(encoding="utf-8") == (checkout / "pkg" / "mod.py").read_text(encoding="utf-8")
     assert not (workspace / "ignored.log").exists() and not (workspace / ".git").exists()
     assert tomllib.loads((workspace / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mutmut"]["only_mutate"] == ["pkg/*"]
-    assert prepare_workspace(checkout, workspace, target, settings, "abc") is False  # resumed as is
-    with pytest.raises(FFConfigError, match="holds a run"):
+    assert prepare_workspace(checkout, workspace, target, settings, "abc") == "resumed"  # as is
+    with pytest.raises(FFConfigError, match="holds a run .* add --refresh"):
         prepare_workspace(checkout, workspace, target, settings, "def")
+    other = MutationTarget("other", ("pkg/*",), ("tests",))
+    with pytest.raises(FFConfigError, match="holds a run .* use another --workspace"):
+        prepare_workspace(checkout, workspace, other, settings, "abc", refresh=True)
     with pytest.raises(FFConfigError, match="inside the checkout"):
         prepare_workspace(checkout, checkout / "ws", target, settings, "abc")
     stray = tmp_path / "stray"
@@ -107,22 +111,66 @@ def test_the_workspace_is_a_copy_outside_the_checkout_and_resumes_only_the_same_
 
 
 def test_a_run_past_its_time_bound_is_stopped_with_every_process_it_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A shell stands in for mutmut (it starts in milliseconds, so a loaded machine cannot make it
+    # miss the bound): it starts a child, records its pid, and hangs.
     pid_file = tmp_path / "child.pid"
-    hang = (
-        "import subprocess, sys, time, pathlib; "
-        "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']); "
-        f"pathlib.Path({str(pid_file)!r}).write_text(str(c.pid)); time.sleep(120)"
-    )
-    monkeypatch.setattr(_workspace, "_MUTMUT", hang)
-    run = run_mutmut(tmp_path, max_children=1, max_minutes=0.2)  # room for two interpreter starts on a loaded machine
+    monkeypatch.setattr(_workspace.sys, "executable", "/bin/sh")
+    monkeypatch.setattr(_workspace, "_MUTMUT", f"sleep 120 & echo $! > {pid_file}; sleep 120")
+    run = run_mutmut(tmp_path, max_children=1, max_minutes=0.05)
     assert run.returncode is None
     assert pid_file.exists(), "the stand-in never started its child"
-    child = int(pid_file.read_text())
     try:
-        proc = psutil.Process(child)
-        assert proc.status() == psutil.STATUS_ZOMBIE or not proc.is_running()
+        child = psutil.Process(int(pid_file.read_text()))
     except psutil.NoSuchProcess:
-        pass
+        return  # gone already
+    # Killed, but a process can still be on its way out for a moment (seen as running): give it
+    # that moment. A process the stop missed would sleep on for two minutes.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if child.status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail(f"the child {child.pid} outlived the stop")
+
+
+def test_a_refresh_brings_the_workspace_to_the_checkout_and_keeps_mutmuts_verdicts(tmp_path: Path) -> None:
+    checkout = _git_checkout(tmp_path / "checkout")
+    (checkout / "tests").mkdir()
+    (checkout / "tests" / "test_mod.py").write_text("def test(): pass\n", encoding="utf-8")
+    (checkout / "tests" / "test_gone.py").write_text("def test(): pass\n", encoding="utf-8")
+    target = load_targets(checkout / "pyproject.toml")["pkg"]
+    settings = mutmut_settings(checkout / "pyproject.toml")
+    workspace = tmp_path / "ws"
+    prepare_workspace(checkout, workspace, target, settings, "abc")
+    # What a run leaves: mutmut's copies and a verdict file.
+    for name in ("pkg/mod.py", "tests/test_mod.py", "tests/test_gone.py"):
+        (workspace / "mutants" / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / "mutants" / name).write_bytes((workspace / name).read_bytes())
+    _meta(workspace, "pkg/mod.py", {"pkg.mod.x_f__mutmut_1": 0})
+
+    (checkout / "tests" / "test_mod.py").write_text("def test(): assert 1\n", encoding="utf-8")
+    (checkout / "tests" / "test_new.py").write_text("def test(): pass\n", encoding="utf-8")
+    (checkout / "tests" / "test_gone.py").unlink()
+    (checkout / "pyproject.toml").write_text((checkout / "pyproject.toml").read_text(encoding="utf-8").replace('name = "p"', 'name = "p2"'), encoding="utf-8")
+    assert prepare_workspace(checkout, workspace, target, settings, "def", refresh=True) == "refreshed"
+
+    assert (workspace / "tests" / "test_mod.py").read_text(encoding="utf-8") == "def test(): assert 1\n"
+    assert (workspace / "tests" / "test_new.py").exists() and not (workspace / "tests" / "test_gone.py").exists()
+    # mutmut copies the changed files again; the unchanged source keeps its mutated copy and verdicts.
+    assert not (workspace / "mutants" / "tests" / "test_mod.py").exists()
+    assert not (workspace / "mutants" / "tests" / "test_gone.py").exists()
+    assert (workspace / "mutants" / "pkg" / "mod.py").exists()
+    assert tally_workspace(workspace, "pkg", ("pkg/*",)).survivors == [{"name": "pkg.mod.x_f__mutmut_1", "status": "survived"}]
+    pyproject = (workspace / "pyproject.toml").read_text(encoding="utf-8")
+    assert tomllib.loads(pyproject)["project"]["name"] == "p2" and tomllib.loads(pyproject)["tool"]["mutmut"]["only_mutate"] == ["pkg/*"]
+    assert "mutants" not in tomllib.loads(pyproject)["tool"]["mutmut"]["also_copy"]
+    mark = json.loads((workspace / _workspace.WORKSPACE_MARK).read_text(encoding="utf-8"))
+    assert mark == {"package": "pkg", "commit": "def", "earlier": ["abc"]}
+    assert prepare_workspace(checkout, workspace, target, settings, "def", refresh=True) == "resumed"
 
 
 def _meta(workspace: Path, source: str, codes: dict[str, int | None]) -> None:

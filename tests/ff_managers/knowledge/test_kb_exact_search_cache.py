@@ -326,3 +326,15 @@ async def test_a_document_replaced_under_its_id_is_searched_with_its_new_text(co
         await writer.add_document("alice", kb_id, content="Violins resonate with wooden bodies.", document_id="doc-x")
         assert [h.text for h in await kb.search("alice", kb_id, "violins")] == ["Violins resonate with wooden bodies."]
         assert await kb.search("alice", kb_id, "lenses") == []
+
+
+async def test_the_saved_index_is_a_cache_written_without_fsync(config, monkeypatch) -> None:
+    """Losing the saved index to a power cut costs one rebuild, so saving it never fsyncs."""
+    async with FFKnowledgeBaseManager(config) as kb:
+        kb_id, _docs = await _base(kb, "Optics", "Acoustics")
+        fsyncs: list[int] = []
+        real_fsync = os.fsync
+        monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd) or real_fsync(fd))
+        stats = await kb.refresh_index("alice", kb_id)
+        assert stats.rebuilt and (kb._catalog.kb_dir("alice", kb_id) / "index" / "current.json").is_file()
+        assert fsyncs == []

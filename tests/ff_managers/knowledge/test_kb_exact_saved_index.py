@@ -140,3 +140,36 @@ async def test_an_encrypted_store_never_saves_the_index_in_plaintext(tmp_path) -
         assert (pointer["generation"], pointer["chunk_count"], pointer["revision"]) == (None, len(hits), 1)
     again, rebuilds = await _restart_search(config, kb_id)
     assert ([h.model_dump() for h in again], rebuilds) == ([h.model_dump() for h in hits], 1)
+
+
+async def test_a_first_search_finds_no_pointer_and_logs_nothing(config, caplog) -> None:
+    with caplog.at_level(logging.WARNING, logger="ff.knowledge.index"):
+        await _saved(config)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_a_loaded_index_keeps_its_feedback_and_its_revision(tmp_path, monkeypatch) -> None:
+    """RM3 on (no minimum of chunks, every word a feedback candidate): the loaded index answers
+    with the same scores as the one built; labelled with its revision, a catalog rewritten
+    without a change does not load it again (an empty base's too)."""
+    from ff_managers._knowledge import search as search_module
+
+    config = load_config(base_path=tmp_path, environ={}, overrides={"knowledge": {"feedback_min_chunks": 0, "feedback_max_df_ratio": 1.0}})
+    kb_id, _index_dir, hits = await _saved(config)
+    async with FFKnowledgeBaseManager(config) as kb:
+        empty = (await kb.create_knowledge_base("alice", "Empty")).kb_id
+        await kb.refresh_index("alice", empty)
+    loads: list[str] = []
+    real = search_module.load_index
+    monkeypatch.setattr(search_module, "load_index", lambda store, index_dir, **kw: loads.append(index_dir.parent.name) or real(store, index_dir, **kw))
+    async with FFKnowledgeBaseManager(config) as kb:
+        again = await kb.search("alice", kb_id, QUERY, per_document=0)
+        assert [h.model_dump() for h in again] == [h.model_dump() for h in hits]
+        await kb.refresh_index("alice", empty)
+        for base in (kb_id, empty):
+            catalog = kb._catalog.catalog_path("alice", base)
+            copy = catalog.with_name("kb.copy")
+            copy.write_bytes(catalog.read_bytes())
+            copy.replace(catalog)
+            await kb.refresh_index("alice", base)
+        assert (loads, kb.health().details["index_rebuilds"]) == ([kb_id, empty], 0)

@@ -135,6 +135,8 @@ async def test_a_catalog_replaced_by_an_identical_copy_keeps_the_index_in_memory
         again = await kb.search("alice", kb_id, QUERY)
         assert [h.model_dump() for h in again] == [h.model_dump() for h in hits]
         assert probe.io == 1, "the state remembers the new stat key"
+        added = await kb.add_document("alice", kb_id, content=DOCS["Acoustics"], title="Acoustics", format="markdown")
+        assert (await kb.search("alice", kb_id, "pitch frequency"))[0].doc_id == added.doc_id, "and rebuilds from it later"
 
 
 async def test_a_rebuild_reads_and_tokenises_only_the_documents_it_did_not_have(config, monkeypatch) -> None:

@@ -53,6 +53,10 @@ class FFKbState:
     revision: int
     titles: dict[str, str]
     index: FFKbIndex
+    text_shas: dict[str, str]
+    """Document id -> ``text_sha256`` of the catalog the index answers for (a rebuild reuses a
+    document's rows only while its text is the same: an id deleted and added again with other
+    bytes must not keep its old chunks)."""
 
 
 def _stat_key(path: Path) -> StatKey:
@@ -60,6 +64,10 @@ def _stat_key(path: Path) -> StatKey:
     # on every commit, even two within one clock tick.
     info = os.stat(path)
     return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def _text_shas(catalog: dict[str, Any]) -> dict[str, str]:
+    return {doc_id: str(entry["text_sha256"]) for doc_id, entry in catalog["documents"].items()}
 
 
 def _feedback_settings(settings: FFKnowledgeConfigDTO) -> FFFeedbackSettings | None:
@@ -216,7 +224,7 @@ class FFKbSearch:
         revision = int(catalog["revision"])
         titles = self._catalog.titles(catalog)
         if previous is not None and previous.index.revision == revision and not force:
-            state = FFKbState(catalog_path, stat_key, revision, titles, previous.index)
+            state = FFKbState(catalog_path, stat_key, revision, titles, previous.index, _text_shas(catalog))
             self._states[key] = state
             return state, False
         index_dir = self._catalog.kb_dir(user_id, kb_id) / "index"
@@ -230,20 +238,22 @@ class FFKbSearch:
                 stat_key = _stat_key(catalog_path)
                 revision = int(catalog["revision"])
                 titles = self._catalog.titles(catalog)
-                index = self._build(user_id, kb_id, catalog, previous.index if previous else None)
+                index = self._build(user_id, kb_id, catalog, previous)
                 # The saved index is a cache that load_index checks and rebuilds when unreadable,
                 # so it is written without fsync: losing it to a power cut costs one rebuild.
                 save_index(self._store.with_settings(durability="never"), index_dir, index)
-        state = FFKbState(catalog_path, stat_key, revision, titles, index)
+        state = FFKbState(catalog_path, stat_key, revision, titles, index, _text_shas(catalog))
         self._states[key] = state
         return state, rebuilt
 
-    def _build(self, user_id: str, kb_id: str, catalog: dict[str, Any], previous: FFKbIndex | None) -> FFKbIndex:
+    def _build(self, user_id: str, kb_id: str, catalog: dict[str, Any], previous: FFKbState | None) -> FFKbIndex:
         started = time.perf_counter()
         known: dict[str, list[FFChunkRecord]] = {}
         if previous is not None:
-            for record in previous.records:
-                known.setdefault(record.doc_id, []).append(record)
+            current = _text_shas(catalog)
+            for record in previous.index.records:
+                if previous.text_shas.get(record.doc_id) == current.get(record.doc_id):
+                    known.setdefault(record.doc_id, []).append(record)
         records: list[FFChunkRecord] = []
         tokens: list[list[str]] = []
         for doc_id, entry in catalog["documents"].items():

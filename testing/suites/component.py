@@ -602,3 +602,5 @@ from testing.suites import _component_contracts_metrics  # noqa: F401
 from testing.suites import _component_contracts_memory  # noqa: F401
 # The tool outcomes (signal kills, the output limit, a success never retried), from surviving mutants of _tools.
 from testing.suites import _component_contracts_tools  # noqa: F401
+# The knowledge details (same bytes under another id, default title), from surviving mutants of _knowledge.
+from testing.suites import _component_contracts_knowledge  # noqa: F401

@@ -1,8 +1,9 @@
 """Planted defects inside ``ff_managers._knowledge`` (collected by ``tests/planted_defects``).
 
 They replace one method of the private package for the length of a suite run; the component
-suite test each names must turn red on it (``stray_files_ignored`` for the listing, and
-``knowledge_contracts`` for the batch defects grown from surviving mutants, issue 20).
+suite test each names must turn red on it (``stray_files_ignored`` for the listing,
+``knowledge_contracts`` for the batch defects and ``knowledge_detail_contracts`` for the ingest
+defects grown from surviving mutants, issue 20).
 """
 
 from __future__ import annotations
@@ -54,6 +55,26 @@ def _check_batch_from_two(items: object, maximum: int) -> list[Any]:
     return list(items)
 
 
+def _checksums_keyed_by_nothing(documents: dict[str, Any]) -> dict[Any, Any]:
+    """add_document without an id stores a second copy of bytes the knowledge base already holds
+    under an explicit ``document_id`` (the checksum index is keyed by None, so only the default,
+    checksum-derived id finds a repeat)."""
+    found: dict[Any, Any] = {}
+    for entry in documents.values():
+        found.setdefault(None, entry)
+    return found
+
+
+def _first_word(text: str, max_chars: int) -> str:
+    """A document given no title is titled by its first word, not its first line (the text is
+    split on any whitespace instead of on newlines)."""
+    for line in text.split(None):
+        stripped = " ".join(line.split())
+        if stripped:
+            return stripped[:max_chars]
+    return "Untitled"
+
+
 def _doc(function: Any) -> str:
     return " ".join((function.__doc__ or "").split())
 
@@ -73,5 +94,15 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         name="kb_batch_of_one_refused", what=_doc(_check_batch_from_two),
         origin="mutant ff_managers._knowledge.checks.x_check_batch__mutmut_13", suite="component", test="knowledge_contracts",
         patches=((checks, "check_batch", _check_batch_from_two),),
+    ),
+    PlantedDefect(
+        name="kb_same_bytes_stored_twice", what=_doc(_checksums_keyed_by_nothing),
+        origin="mutant ff_managers._knowledge.ingest.x__checksums__mutmut_2", suite="component", test="knowledge_detail_contracts",
+        patches=((ingest, "_checksums", _checksums_keyed_by_nothing),),
+    ),
+    PlantedDefect(
+        name="kb_default_title_first_word", what=_doc(_first_word),
+        origin="mutant ff_managers._knowledge.ingest.x__first_line__mutmut_1", suite="component", test="knowledge_detail_contracts",
+        patches=((ingest, "_first_line", _first_word),),
     ),
 )

@@ -23,6 +23,7 @@ def test_else_the_last_line_break():
 def test_else_after_the_last_sentence_end():
     assert _best_break("xA. B. C. D", 1, 11) == 9  # ends at window offsets 2, 5, 8: the last one
     assert _best_break("Go! Now", 0, 7) == 3
+    assert _best_break("One. Two three", 0, 14) == 4  # a sentence end beats a later space
 
 
 def test_else_the_last_space_or_tab_else_the_end():
@@ -30,6 +31,7 @@ def test_else_the_last_space_or_tab_else_the_end():
     assert _best_break("ab cd\tef\tgh", 0, 11) == 8
     assert _best_break("x abc", 1, 5) == 5  # a space at offset 0 does not count
     assert _best_break("ab c", 0, 4) == 2
+    assert _best_break("a bcd", 0, 5) == 1  # a space at offset 1 counts
     assert _best_break("abcdef", 0, 6) == 6
 
 

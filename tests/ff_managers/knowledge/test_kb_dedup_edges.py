@@ -34,3 +34,36 @@ def test_a_threshold_outside_zero_one_is_refused(threshold):
 def test_a_threshold_of_one_is_allowed():
     text = " ".join(WORDS)
     assert find_passage_owners([("a", text), ("b", text)], {"a": 5, "b": 9}, threshold=1)[1] == FFPassageOwnership("a", ("b",))
+
+
+@pytest.mark.parametrize("long_first", [True, False])
+def test_a_document_repeating_half_a_passage_does_not_hold_it(long_first):
+    """Shingles are a set per document: half of a passage held twice is still half of it."""
+    passage, half = " ".join(WORDS), " ".join(WORDS[:9])  # 10 shingles; the first 5 of them
+    chunks = [("long", passage), ("rep", half), ("rep", half)]
+    if not long_first:
+        chunks = [*chunks[1:], chunks[0]]
+    owners = find_passage_owners(chunks, {"long": 900, "rep": 100})
+    assert owners[chunks.index(("long", passage))] == FFPassageOwnership("long", ())
+
+
+def test_fold_duplicates_marks_each_row_with_its_owner_and_indexes_only_the_owners():
+    from ff_managers._knowledge.index import FFChunkRecord, fold_duplicates
+
+    text = " ".join(WORDS)
+    records = [
+        FFChunkRecord("c-long-0", "long", 0, 0, 500, "", "intro words of the long one only"),
+        FFChunkRecord("c-long-1", "long", 1, 500, 900, "", text),
+        FFChunkRecord("c-short-0", "short", 0, 0, len(text), "", text),
+    ]
+    tokens = [["intro"], ["w1"], ["w1"]]
+    marked, indexed = fold_duplicates(records, tokens)
+    assert [(r.chunk_id, r.owner, r.also_in, r.folded) for r in marked] == [
+        ("c-long-0", "long", (), False),
+        ("c-long-1", "short", ("long",), True),
+        ("c-short-0", "short", ("long",), False),
+    ]
+    assert indexed == [["intro"], [], ["w1"]]
+    assert [(r.chunk_index, r.char_start, r.char_end, r.heading, r.text) for r in marked] == [
+        (r.chunk_index, r.char_start, r.char_end, r.heading, r.text) for r in records
+    ]

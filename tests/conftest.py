@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,18 @@ def sample_report() -> Any:
     from testing.reporting.sample import build_sample_report
 
     return build_sample_report()
+
+
+@pytest.fixture
+def warnings_logged() -> Iterator[list[str]]:
+    """Warnings of the ff loggers (they do not propagate to the root logger, so caplog misses them)."""
+    seen: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Collect(level=logging.WARNING)
+    logging.getLogger("ff").addHandler(handler)
+    yield seen
+    logging.getLogger("ff").removeHandler(handler)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -22,21 +21,6 @@ async def mem(tmp_path: Path) -> AsyncIterator[FFMemoryLayerManager]:
     await manager.initialize()
     yield manager
     await manager.shutdown()
-
-
-@pytest.fixture
-def warnings_logged() -> Iterator[list[str]]:
-    """Warnings of the ff loggers (they do not propagate to the root logger, so caplog misses them)."""
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logging.getLogger("ff").addHandler(handler)
-    yield seen
-    logging.getLogger("ff").removeHandler(handler)
 
 
 def insert_lines(path: Path, *, after: int, lines: list[bytes]) -> None:

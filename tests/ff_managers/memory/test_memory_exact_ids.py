@@ -10,7 +10,6 @@ twice; records without a string ``message_id`` are skipped, and bad lines are sk
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -97,21 +96,6 @@ def test_one_session_over_the_bound_is_kept(store: CountingStore) -> None:
     index = FFMessageIdIndex(store, max_ids=1)
     assert index.ids(a) == {"a1", "a2", "a3"}
     assert reads_of(store, index, a) == []
-
-
-@pytest.fixture
-def warnings_logged() -> Iterator[list[str]]:
-    """Warnings of the ff loggers (they do not propagate to the root logger, so caplog misses them)."""
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logging.getLogger("ff").addHandler(handler)
-    yield seen
-    logging.getLogger("ff").removeHandler(handler)
 
 
 def test_records_without_a_string_id_and_bad_lines_are_skipped_silently(store: CountingStore, warnings_logged: list[str]) -> None:

@@ -5,8 +5,6 @@ half-created panel, the warning a skipped line leaves, a tally of an option no l
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -24,22 +22,6 @@ from ff_managers._panel.routing import ff_rank_experts
 from ff_utils.ff_json_utils import ff_read_jsonl
 from tests._fakes import FakeClock
 from tests.ff_managers.panel._exact import DUO, T0
-
-
-
-@pytest.fixture
-def warnings_logged() -> Iterator[list[str]]:
-    """Warnings of the ff loggers (they do not propagate to the root logger, so caplog misses them)."""
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logging.getLogger("ff").addHandler(handler)
-    yield seen
-    logging.getLogger("ff").removeHandler(handler)
 
 
 def folder(config, user: str, pid: str) -> Path:

@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,3 +71,24 @@ def warnings_logged() -> Iterator[list[str]]:
     logging.getLogger("ff").addHandler(handler)
     yield seen
     logging.getLogger("ff").removeHandler(handler)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under a mutmut worker only, run a mutant's tests fastest first.
+
+    mutmut runs every test that reaches a mutated function, with ``-x``, in an arbitrary order; a
+    function reached by many sandbox or end-to-end tests then often makes a mutant that a unit test
+    kills in milliseconds wait for tens of seconds first (``_tools``: 930 mutants in 70 minutes
+    with this, 574 in 45 without). Sorted by the clean-run durations mutmut recorded
+    (``mutmut-stats.json`` in its working directory), the verdict is the same: a mutant is killed
+    when any of its tests fails, whatever their order. Outside a mutant's run
+    (``MUTANT_UNDER_TEST`` names a mutant only there) nothing changes.
+    """
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    try:
+        durations = json.loads(Path("mutmut-stats.json").read_text(encoding="utf-8"))["duration_by_test"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if isinstance(durations, dict):
+        items.sort(key=lambda item: float(durations.get(item.nodeid) or 0.0))

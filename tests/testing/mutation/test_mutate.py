@@ -240,3 +240,19 @@ def test_a_workspace_a_mutant_damaged_is_found_and_its_verdicts_marked_invalid(t
     doc = tmp_path / "M.md"
     update_scores_doc(doc, ["pkg"], tmp_path / "results")
     assert "invalid (n/a: a mutant damaged the workspace)" in doc.read_text(encoding="utf-8")
+
+
+def test_under_a_mutmut_worker_a_mutants_tests_run_fastest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from tests.conftest import pytest_collection_modifyitems
+
+    items = [SimpleNamespace(nodeid=n) for n in ("t::slow", "t::unknown", "t::fast")]
+    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": {"t::slow": 9.0, "t::fast": 0.01}}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MUTANT_UNDER_TEST", raising=False)
+    pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == ["t::slow", "t::unknown", "t::fast"]  # not a mutant's run: as collected
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "ff_utils.ff_store.x_f__mutmut_3")
+    pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
+    assert [i.nodeid for i in items] == ["t::unknown", "t::fast", "t::slow"]

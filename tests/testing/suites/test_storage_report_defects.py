@@ -203,6 +203,23 @@ def _removed_through_link(tmp: Path) -> Any:
     return _outcome(lambda: store.remove_tree(store.root / "l" / "sub")), (tmp / "outside" / "sub" / "keep").exists()
 
 
+def _tail_page_through_link(tmp: Path) -> Any:
+    (tmp / "root").mkdir()
+    (tmp / "outside").mkdir()
+    (tmp / "outside" / "log.jsonl").write_bytes(b'{"a":1}\n{"a":2}\n')
+    os.symlink(tmp / "outside", tmp / "root" / "l")
+    store = FFStore(tmp / "root")
+    return _outcome(lambda: store.tail_jsonl_page(store.root / "l" / "log.jsonl", 3))
+
+
+def _key_named_by_config(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from ff_class_configs import FFStorageConfigDTO
+
+    monkeypatch.setenv("FF_PROBE_KEY", ff_generate_key_text())
+    monkeypatch.delenv("FF_ENCRYPTION_KEY", raising=False)
+    return FFStore.from_config(FFStorageConfigDTO(base_path=tmp, encryption_key_env="FF_PROBE_KEY")).encrypted
+
+
 def _repaired_at_block_start(tmp: Path) -> Any:
     log = tmp / "log.jsonl"
     log.write_bytes(b'{"a":1}\n' + b"x" * (16 * 1024 - 1))  # the newline is the last block's first byte
@@ -235,6 +252,9 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "symlinks_below_root_followed": lambda tmp, mp: _through_link(tmp),
     "remove_tree_follows_link_on_the_way": lambda tmp, mp: _removed_through_link(tmp),
     "repair_misses_newline_at_block_start": lambda tmp, mp: _repaired_at_block_start(tmp),
+    "store_remove_tree_without_root": lambda tmp, mp: _removed_through_link(tmp),
+    "store_tail_page_without_root": lambda tmp, mp: _tail_page_through_link(tmp),
+    "store_key_variable_ignored": _key_named_by_config,
 }
 
 

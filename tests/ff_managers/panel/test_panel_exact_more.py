@@ -3,29 +3,11 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-
 import orjson
 import pytest
 
 from ff_utils.ff_errors import FFCorruptionError, FFValidationError
 from tests.ff_managers.panel._exact import DUO, T0
-
-
-@pytest.fixture
-def seen() -> Iterator[list[str]]:
-    """Warnings of the ff loggers (they do not propagate to the root logger: caplog misses them)."""
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    handler = Collect(level=logging.WARNING)
-    logging.getLogger("ff").addHandler(handler)
-    yield messages
-    logging.getLogger("ff").removeHandler(handler)
 
 
 async def test_messages_are_stored_as_their_json_form(panels, config):
@@ -55,7 +37,7 @@ async def test_a_bad_decision_id_is_refused_as_an_id_before_the_panel_is_read(pa
         assert bad.value.message.startswith("invalid decision_id '../d': ")
 
 
-async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged(panels, config, seen):
+async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged(panels, config, warnings_logged):
     """README: a bad line is "skipped, logged and counted (``health().details["skipped_records"]``)" --
     also in the logs read whole (insights, decisions, votes, the full message scan), not only the tail
     (``records`` 2, 4: without the panel reader's own handler, the line was skipped uncounted)."""
@@ -69,7 +51,7 @@ async def test_a_line_that_is_not_json_in_a_whole_log_read_is_counted_and_logged
     before = panels.health().details["skipped_records"]
     assert [i.content for i in await panels.get_insights("alice", pid)] == ["first", "second"]
     assert panels.health().details["skipped_records"] == before + 1
-    assert [w for w in seen if w.startswith(f"skipped a panel record in {log}: corrupt line at byte {offset}: ")], seen
+    assert [w for w in warnings_logged if w.startswith(f"skipped a panel record in {log}: corrupt line at byte {offset}: ")], warnings_logged
 
 
 async def test_a_bad_panel_id_is_refused_naming_the_panel_id(panels):
@@ -147,7 +129,7 @@ def _log_of(config, pid: str):
     return config.storage.base_path / "users" / "alice" / "panels" / pid / "messages.jsonl"
 
 
-async def test_reads_leave_a_torn_tail_alone_and_the_next_write_repairs_it_saying_so(panels, config, seen):
+async def test_reads_leave_a_torn_tail_alone_and_the_next_write_repairs_it_saying_so(panels, config, warnings_logged):
     """README: a torn last line is cut off *before the next write* (under the lock every append takes);
     a read, which holds no lock, must not touch the file (``last_message`` 1: ``repair=True`` by default
     made every unlocked read truncate the log). The repair is logged with the file, the byte and the
@@ -163,9 +145,9 @@ async def test_reads_leave_a_torn_tail_alone_and_the_next_write_repairs_it_sayin
     assert [m.content for m in await panels.get_messages("alice", pid)] == ["one"]
     assert (await panels.get_turn_status("alice", pid)).last_sequence == 1
     assert log.read_bytes() == torn
-    seen.clear()
+    warnings_logged.clear()
     assert (await panels.add_message("alice", pid, "bob", "two")).sequence == 2
-    assert f"skipped a panel record in {log}: torn last line at byte {size} repaired (20 bytes removed)" in seen, seen
+    assert f"skipped a panel record in {log}: torn last line at byte {size} repaired (20 bytes removed)" in warnings_logged, warnings_logged
 
 
 async def test_a_retry_after_a_restart_finds_the_only_message(config):

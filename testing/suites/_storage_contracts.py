@@ -34,6 +34,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -327,19 +328,25 @@ def _check_listing(check: FFChecker, store: FFStore, outside: Path) -> None:
     listed = [(e.name, e.is_dir, e.is_file, e.is_symlink) for e in store.list_dir(folder)]
     check.equal(listed, [("d", True, False, False), ("f", False, True, False), ("l", False, False, True)],
                 "listing: sorted, typed without following the symlink")
-    refused = []
-    for what, call in (("path", lambda: store.path("listing", "l", "secret")),
-                       ("read", lambda: store.read_bytes(folder / "l" / "secret")),
-                       ("write", lambda: store.write_bytes(folder / "l" / "planted", b"x")),
-                       ("remove", lambda: store.remove_tree(folder / "l" / "sub"))):
-        try:
-            call()
-        except FFValidationError:
-            refused.append(what)
+    refused = _refused((("path", lambda: store.path("listing", "l", "secret")),
+                        ("read", lambda: store.read_bytes(folder / "l" / "secret")),
+                        ("write", lambda: store.write_bytes(folder / "l" / "planted", b"x")),
+                        ("remove", lambda: store.remove_tree(folder / "l" / "sub"))))
     check.equal(refused, ["path", "read", "write", "remove"],
                 "listing: a path through a symlink is refused for path, read, write and remove")
     check.that(not (outside / "planted").exists(), "listing: nothing was written through the symlink")
     check.that((outside / "sub" / "keep").exists(), "listing: nothing was deleted through the symlink")
+
+
+def _refused(calls: tuple[tuple[str, Callable[[], object]], ...]) -> list[str]:
+    """The names of the calls that were refused as invalid input (FFValidationError)."""
+    refused = []
+    for what, call in calls:
+        try:
+            call()
+        except FFValidationError:
+            refused.append(what)
+    return refused
 
 
 def _check_log_reads_through_link(check: FFChecker, store: FFStore, outside: Path) -> None:
@@ -347,13 +354,8 @@ def _check_log_reads_through_link(check: FFChecker, store: FFStore, outside: Pat
     by :func:`_check_listing`) is refused by the one-read page, the tail, the full read and the count."""
     (outside / "log.jsonl").write_bytes(b'{"i": 0}\n')
     via = store.path("listing") / "l" / "log.jsonl"
-    refused = []
-    for what, call in (("page", lambda: store.tail_jsonl_page(via, 1)), ("tail", lambda: store.tail_jsonl(via, 1)),
-                       ("read", lambda: list(store.read_jsonl(via))), ("count", lambda: store.count_lines(via))):
-        try:
-            call()
-        except FFValidationError:
-            refused.append(what)
+    refused = _refused((("page", lambda: store.tail_jsonl_page(via, 1)), ("tail", lambda: store.tail_jsonl(via, 1)),
+                        ("read", lambda: list(store.read_jsonl(via))), ("count", lambda: store.count_lines(via))))
     check.equal(refused, ["page", "tail", "read", "count"],
                 "listing: a log through a symlinked folder is refused by page, tail, read and count")
 

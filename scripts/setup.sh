@@ -6,7 +6,7 @@
 #
 # - System packages: Pango and HarfBuzz-subset for WeasyPrint (PDF reports) and bubblewrap (`bwrap`, the tool
 #   sandbox). Checked with `ldconfig -p` and `command -v`; apt runs only when one is missing.
-# - Python packages: the SHA-256 of the lock, pyproject.toml and this script is recorded in
+# - Python packages: the SHA-256 of the locks (pip.txt, lock.txt), pyproject.toml and this script is recorded in
 #   $VENV/.ff-setup-hash after a successful install. When it matches and the venv's python is
 #   there, pip is not started at all. When it differs, the lock is installed again (pip checks
 #   every file against the lock's hashes) and the stamp rewritten.
@@ -22,10 +22,11 @@ cd "$ROOT"
 VENV="${VENV_DIR:-.venv}"
 STAMP="$VENV/.ff-setup-hash"
 LOCK="requirements/lock.txt"
+PIP_LOCK="requirements/pip.txt"  # the pip that installs the lock (see requirements/pip.in)
 
 say() { echo "setup: $*" >&2; }
 
-wanted_hash() { cat "$LOCK" pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1; }
+wanted_hash() { cat "$PIP_LOCK" "$LOCK" pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1; }
 
 venv_is_current() {
   [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(wanted_hash)" ]
@@ -94,7 +95,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 rm -f "$STAMP"
-say "installing the locked dependencies ($LOCK) into $VENV"
+say "installing the locked pip ($PIP_LOCK), then the locked dependencies ($LOCK) into $VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$PIP_LOCK"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$LOCK"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
 "$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check >&2; exit 1; }

@@ -19,6 +19,8 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements" / "lock.txt"
+PIP_LOCK = ROOT / "requirements" / "pip.txt"
+PIP_INPUT = ROOT / "requirements" / "pip.in"
 PYPROJECT = ROOT / "pyproject.toml"
 LOCKED_EXTRAS = ("test", "bench")
 # The lock is resolved for this target (scripts/lock: --python-version 3.11 --python-platform linux).
@@ -35,10 +37,10 @@ TARGET_ENVIRONMENT = {
 }
 
 
-def _lock_entries() -> dict[str, tuple[Requirement, list[str]]]:
+def _lock_entries(lock: Path = LOCK) -> dict[str, tuple[Requirement, list[str]]]:
     """Each locked requirement with its hashes, by canonical name, from the requirements-file text."""
     entries: dict[str, tuple[Requirement, list[str]]] = {}
-    logical_lines = re.sub(r"\\\n", " ", LOCK.read_text(encoding="utf-8")).splitlines()
+    logical_lines = re.sub(r"\\\n", " ", lock.read_text(encoding="utf-8")).splitlines()
     for line in logical_lines:
         text = line.split("#", 1)[0].strip()
         if not text:
@@ -102,3 +104,15 @@ def test_the_ranges_are_ranges_and_not_pins() -> None:
         operators = {specifier.operator for specifier in requirement.specifier}
         assert "==" not in operators and "===" not in operators, f"{section}: {requirement} is a pin"
         assert any(op in (">=", ">", "~=") for op in operators), f"{section}: {requirement} has no lower bound"
+
+
+def test_the_pip_lock_pins_the_pip_that_pip_in_asks_for_with_hashes() -> None:
+    # setup.sh installs requirements/pip.txt (hash-checked) before the lock; it must hold exactly
+    # the pip that requirements/pip.in names, and nothing else.
+    (wanted,) = [Requirement(line) for line in PIP_INPUT.read_text(encoding="utf-8").splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+    locked = _lock_entries(PIP_LOCK)
+    assert list(locked) == ["pip"]
+    requirement, hashes = locked["pip"]
+    assert _pinned_version(requirement) == _pinned_version(wanted)
+    assert hashes and all(re.fullmatch(r"sha256:[0-9a-f]{64}", value) for value in hashes)

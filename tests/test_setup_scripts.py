@@ -62,16 +62,18 @@ def _run(script: str, venv: Path, *args: str) -> subprocess.CompletedProcess[str
     return subprocess.run([str(SCRIPTS / script), *args], env=env, capture_output=True, text=True, timeout=60)
 
 
-def test_first_setup_installs_the_lock_then_the_project_and_stamps_the_venv(recording_venv: Path) -> None:
+def test_first_setup_installs_pip_then_the_lock_then_the_project_and_stamps_the_venv(recording_venv: Path) -> None:
     assert _run("setup.sh", recording_venv, "--check").returncode == 1
 
     result = _run("setup.sh", recording_venv)
 
     assert result.returncode == 0, result.stderr
     calls = _calls(recording_venv)
-    assert calls[0].startswith("-m pip install") and calls[0].endswith("-r requirements/lock.txt")
-    assert calls[1].startswith("-m pip install") and calls[1].endswith("--no-deps -e .")
-    assert calls[2] == "-m pip check"
+    # The locked pip comes first: the venv's bundled pip cannot install the hashed lock.
+    assert calls[0].startswith("-m pip install") and calls[0].endswith("--require-hashes -r requirements/pip.txt")
+    assert calls[1].startswith("-m pip install") and calls[1].endswith("-r requirements/lock.txt")
+    assert calls[2].startswith("-m pip install") and calls[2].endswith("--no-deps -e .")
+    assert calls[3] == "-m pip check"
     assert (recording_venv / ".ff-setup-hash").is_file()
     assert _run("setup.sh", recording_venv, "--check").returncode == 0
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import shutil
 import subprocess
 import sys
@@ -48,6 +49,10 @@ def _mutate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep the run here (outside the checkout) and resume it on the next call; default: a temp folder removed afterwards")
     parser.add_argument("--refresh", action="store_true",
                         help="bring a --workspace run of an earlier commit up to this one: changed functions and every survivor are checked again")
+    parser.add_argument("--sample", type=int, metavar="N",
+                        help="check N mutants drawn uniformly from the whole package: an unbiased estimate of its score with a 95 %% interval "
+                             "(written to <package>.sample.json); resumable with the same --workspace")
+    parser.add_argument("--seed", type=int, help="the sample's seed (default: a random one, recorded in the result)")
     parser.add_argument("--results-dir", type=Path, default=CHECKOUT / "docs" / "mutation", help="where <package>.json goes")
     parser.add_argument("--doc", type=Path, default=CHECKOUT / "docs" / "MUTATION.md", help="Markdown file whose score table is updated")
 
@@ -82,6 +87,56 @@ def _survivor_diffs(workspace: Path, survivors: list[dict[str, str]], budget_s: 
             continue
         diff = [line for line in shown.stdout.splitlines() if line.startswith(("-", "+")) and not line.startswith(("---", "+++"))]
         survivor["diff"] = "\n".join(diff)
+
+
+def _sample_names(workspace: Path, target: MutationTarget, args: argparse.Namespace, console: Console) -> tuple[list[str], int]:
+    """The workspace's sample: the one it recorded (a resumed run checks the same mutants), or a
+    new one drawn from every mutant mutmut generates for the package."""
+    from testing.mutation._sample import all_mutant_names, draw_sample, sample_record
+    from testing.mutation._workspace import SAMPLE_RECORD, generate_mutants
+
+    record = workspace / SAMPLE_RECORD
+    if record.exists():
+        found = json.loads(record.read_text(encoding="utf-8"))
+        if (args.seed is not None and args.seed != found["seed"]) or min(args.sample, found["population"]) != len(found["names"]):
+            raise FFConfigError(f"workspace {workspace} holds a sample of {len(found['names'])} (seed {found['seed']}); "
+                                f"use the same --sample and --seed, or another --workspace")
+        return found["names"], found["seed"]
+    console.print(f"generating every mutant of {target.name} to draw the sample from")
+    generate_mutants(workspace, max_children=args.max_children)
+    population = all_mutant_names(workspace, target.mutate)
+    if not population:
+        raise FFConfigError(f"mutmut generated no mutant of {target.name}")
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
+    names = draw_sample(population, args.sample, seed)
+    record.write_text(sample_record(names, seed, len(population)), encoding="utf-8")
+    return names, seed
+
+
+def _run_sample(workspace: Path, target: MutationTarget, names: list[str], args: argparse.Namespace, console: Console,
+                *, recheck_survivors: bool = False) -> MutmutRun:
+    """Check the sample's mutants not yet checked (and, after a refresh, its survivors) within
+    ``--max-minutes``. mutmut re-checks every mutant it is given by name; a refresh may also reset
+    verdicts when it starts (changed functions), so it goes round until none of the sample is left."""
+    from testing.mutation import run_mutmut
+    from testing.mutation._results import DETECTED, tally_statuses
+    from testing.mutation._workspace import MutmutRun
+
+    deadline = time.monotonic() + args.max_minutes * 60
+    run = MutmutRun(0, workspace / "mutmut-run.log")
+    done: set[str] = set()
+    for _round in range(3):
+        statuses = tally_statuses(workspace, target.mutate)[0]
+        pending = [name for name in names if statuses.get(name, "not checked") == "not checked"
+                   or (recheck_survivors and name not in done and statuses[name] not in DETECTED + ("skipped",))]
+        if not pending or deadline - time.monotonic() < 30:
+            break
+        console.print(f"checking {len(pending)} of the sample's {len(names)} mutants ({len(statuses)} in the package)")
+        run = run_mutmut(workspace, max_children=args.max_children, max_minutes=(deadline - time.monotonic()) / 60, mutants=pending)
+        done |= set(pending)
+        if run.returncode is None:
+            break
+    return run
 
 
 def _run(workspace: Path, target: MutationTarget, state: str, args: argparse.Namespace, console: Console) -> MutmutRun:
@@ -119,6 +174,8 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
         raise FFValidationError("--max-minutes must be > 0 and --max-children >= 1")
     if args.refresh and args.workspace is None:
         raise FFValidationError("--refresh brings an existing --workspace up to date; name it")
+    if args.sample is not None and args.sample < 1:
+        raise FFValidationError("--sample takes a number of mutants >= 1")
     mutmut_version = _mutmut_version()
     commit = _commit(CHECKOUT)
     temporary = args.workspace is None
@@ -128,8 +185,11 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
         state = prepare_workspace(CHECKOUT, workspace, target, mutmut_settings(pyproject), commit, refresh=args.refresh)
         console.print(f"{ {'fresh': 'mutating', 'resumed': 'resuming', 'refreshed': 'refreshing'}[state]} {target.name} in {workspace} "
                       f"(at most {args.max_minutes:g} min, {args.max_children} children)")
-        run = _run(workspace, target, state, args, console)
-        result = tally_workspace(workspace, target.name, target.mutate)
+        sample, seed = _sample_names(workspace, target, args, console) if args.sample else (None, None)
+        run = (_run_sample(workspace, target, sample, args, console, recheck_survivors=state == "refreshed") if sample
+               else _run(workspace, target, state, args, console))
+        result = tally_workspace(workspace, target.name, target.mutate, only=sample)
+        result.seed = seed
         if result.mutants == 0 or (result.not_checked == result.mutants and run.returncode not in (None, 0)):
             tail = run.log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
             console.print("\n".join(tail), markup=False, highlight=False)
@@ -155,6 +215,12 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
     state = "complete" if result.complete else f"stopped at {args.max_minutes:g} min, {result.not_checked} not checked"
     if result.damaged:
         state = "INVALID: a mutant damaged the workspace"
+    if result.sample_of:
+        low, high = result.interval or (None, None)
+        score = score if low is None else f"{score}, 95 % interval {low:.1f}-{high:.1f} %"
+        console.print(f"{target.name}: a sample of {result.mutants} of {result.sample_of} mutants (seed {result.seed}): {result.killed} killed, "
+                      f"{result.timeout} timeouts, {result.survived} survived; estimated score {score} ({state}); written to {path}")
+        return EXIT_CHECK_FAILED if result.damaged else EXIT_OK
     console.print(f"{target.name}: {result.mutants} mutants, {result.killed} killed, {result.timeout} timeouts, "
                   f"{result.survived} survived, score {score} ({state}); written to {path}")
     return EXIT_CHECK_FAILED if result.damaged else EXIT_OK

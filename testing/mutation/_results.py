@@ -15,7 +15,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["MutationResult", "STATUS_BY_EXIT_CODE", "render_scores_table", "tally_workspace", "update_scores_doc", "write_result"]
+from ._sample import wilson_interval
+
+__all__ = ["MutationResult", "STATUS_BY_EXIT_CODE", "render_scores_table", "tally_statuses", "tally_workspace", "update_scores_doc",
+           "write_result"]
 
 # mutmut 3's meaning of the exit codes it records (mutmut.stats.status_by_exit_code); anything
 # else is "suspicious". Kept here so reading results does not need mutmut installed.
@@ -27,6 +30,7 @@ STATUS_BY_EXIT_CODE: dict[int | None, str] = {
 # Verdicts that detect the mutant: a failing test, a hang the time limit caught, a type error.
 DETECTED = ("killed", "timeout", "caught by type check")
 START, END = "<!-- mutation-scores:start -->", "<!-- mutation-scores:end -->"
+SAMPLE_START, SAMPLE_END = "<!-- mutation-samples:start -->", "<!-- mutation-samples:end -->"
 
 
 @dataclass
@@ -51,14 +55,18 @@ class MutationResult:
     survivors: list[dict[str, str]] = field(default_factory=list)
     damaged: list[str] = field(default_factory=list)  # files a mutant damaged: the verdicts are not to be trusted
     earlier_commits: list[str] = field(default_factory=list)  # a refreshed run: kept verdicts of unchanged functions date from these
+    sample_of: int = 0  # a sampled run: how many mutants the package has (``mutants`` is the sample's size); 0 for a full run
+    seed: int | None = None  # the sample's seed (draw_sample), so the same mutants can be checked again
+    interval: list[float] = field(default_factory=list)  # Wilson 95 % interval of the whole package's score, from the sample
 
 
 def _status(code: int | None) -> str:
     return STATUS_BY_EXIT_CODE.get(code, "suspicious")
 
 
-def tally_workspace(workspace: Path, package: str, patterns: tuple[str, ...]) -> MutationResult:
-    """Count the verdicts of every mutant of the files matching ``patterns`` in ``workspace``."""
+def tally_statuses(workspace: Path, patterns: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """Each mutant's status for the files matching ``patterns``, and the ``.meta`` files that could
+    not be read (a mutant overwrote them: see _integrity)."""
     statuses: dict[str, str] = {}
     unreadable: list[str] = []
     mutants_dir = workspace / "mutants"
@@ -69,31 +77,48 @@ def tally_workspace(workspace: Path, package: str, patterns: tuple[str, ...]) ->
         try:
             codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
         except (UnicodeDecodeError, ValueError, KeyError, TypeError):
-            unreadable.append(meta.relative_to(workspace).as_posix())  # overwritten by a mutant: see _integrity
+            unreadable.append(meta.relative_to(workspace).as_posix())
             continue
         statuses.update({name: _status(code) for name, code in codes.items()})
+    return statuses, unreadable
+
+
+def tally_workspace(workspace: Path, package: str, patterns: tuple[str, ...], *, only: list[str] | None = None) -> MutationResult:
+    """Count the verdicts of every mutant of the files matching ``patterns`` in ``workspace``, or
+    of the mutants named in ``only`` (a sample; ``sample_of`` then says how many there are)."""
+    statuses, unreadable = tally_statuses(workspace, patterns)
+    population = len(statuses)
+    if only is not None:
+        statuses = {name: statuses.get(name, "not checked") for name in only}
     counts = Counter(statuses.values())
     checked = len(statuses) - counts["not checked"] - counts["skipped"]
     detected = sum(counts[s] for s in DETECTED)
     other = {s: n for s, n in sorted(counts.items()) if s not in ("killed", "timeout", "survived", "not checked")}
     survivors = [{"name": n, "status": s} for n, s in sorted(statuses.items()) if s not in DETECTED + ("not checked", "skipped")]
-    return MutationResult(
+    result = MutationResult(
         package=package, mutants=len(statuses), killed=counts["killed"], timeout=counts["timeout"],
         survived=counts["survived"], other=other, not_checked=counts["not checked"],
         score=round(100 * detected / checked, 1) if checked else None,
         complete=bool(statuses) and counts["not checked"] == 0 and not unreadable, survivors=survivors, damaged=unreadable)
+    if only is not None:
+        result.sample_of = population
+        result.interval = list(wilson_interval(detected, checked)) if checked else []
+    return result
 
 
 def write_result(result: MutationResult, results_dir: Path) -> Path:
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / f"{result.package}.json"
+    path = results_dir / (f"{result.package}.sample.json" if result.sample_of else f"{result.package}.json")
     path.write_text(json.dumps(asdict(result), indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def _load_results(results_dir: Path) -> dict[str, dict]:
+def _load_results(results_dir: Path, *, sampled: bool = False) -> dict[str, dict]:
+    """Full runs (``<package>.json``) or sampled ones (``<package>.sample.json``), by package."""
     found = {}
     for path in sorted(results_dir.glob("*.json")):
+        if path.name.endswith(".sample.json") != sampled:
+            continue
         data = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and "package" in data:
             found[data["package"]] = data
@@ -120,12 +145,36 @@ def render_scores_table(packages: list[str], results_dir: Path) -> str:
     return "\n".join(rows)
 
 
+def render_sample_table(packages: list[str], results_dir: Path) -> str:
+    """A Markdown table of the sampled runs: the estimate of each package's whole score and its
+    95 % interval; packages without a sampled run are left out."""
+    results = _load_results(results_dir, sampled=True)
+    rows = ["| package | all mutants | sample (seed) | detected | survived | not checked | estimated score | 95 % interval | date | commit |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
+    for name in (n for n in packages if n in results):
+        r = results[name]
+        score = "n/a" if r["score"] is None else f"{r['score']:.1f} %"
+        if r.get("damaged"):
+            score = f"invalid ({score}: a mutant damaged the workspace)"
+        interval = f"{r['interval'][0]:.1f} - {r['interval'][1]:.1f} %" if r.get("interval") else ""
+        detected = r["killed"] + r["timeout"] + r["other"].get("caught by type check", 0)
+        rows.append(f"| `{name}` | {r['sample_of']} | {r['mutants']} ({r['seed']}) | {detected} | {r['survived']} | "
+                    f"{r['not_checked']} | {score} | {interval} | {r['date'][:10]} | {r['commit'][:10]} |")
+    return "\n".join(rows) if len(rows) > 2 else "No sampled run yet."
+
+
+def _replace_between(text: str, start: str, end: str, table: str) -> str:
+    block = f"{start}\n{table}\n{end}"
+    if start in text and end in text:
+        return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _m: block, text, flags=re.S)
+    return text.rstrip("\n") + "\n\n" + block + "\n"
+
+
 def update_scores_doc(doc: Path, packages: list[str], results_dir: Path) -> None:
-    """Replace the table between the markers of ``doc`` (added at the end if it has none)."""
-    table = f"{START}\n{render_scores_table(packages, results_dir)}\n{END}"
+    """Replace the tables between the markers of ``doc`` (each added at the end if missing): the
+    full runs' scores, and, once a sampled run exists, the sampled estimates."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Mutation testing\n"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _m: table, text, flags=re.S)
-    else:
-        text = text.rstrip("\n") + "\n\n" + table + "\n"
+    text = _replace_between(text, START, END, render_scores_table(packages, results_dir))
+    if _load_results(results_dir, sampled=True) or SAMPLE_START in text:
+        text = _replace_between(text, SAMPLE_START, SAMPLE_END, render_sample_table(packages, results_dir))
     doc.write_text(text, encoding="utf-8")

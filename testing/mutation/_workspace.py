@@ -22,14 +22,28 @@ from ff_utils.ff_errors import FFConfigError
 
 from ._targets import MutationTarget
 
-__all__ = ["MutmutRun", "prepare_workspace", "refresh_workspace", "run_mutmut", "workspace_pyproject"]
+__all__ = ["MutmutRun", "generate_mutants", "prepare_workspace", "refresh_workspace", "run_mutmut", "workspace_pyproject"]
 
 # Never copied: version control, environments, caches and generated data.
 _SKIP_NAMES = {".git", ".venv", ".venv-ci", "__pycache__", ".pytest_cache", ".hypothesis", "mutants",
                "ff_data", "ff_reports", "build", "dist"}
 # The workspace remembers what it was made from, so a resumed run never mixes two trees.
 WORKSPACE_MARK = "ff-mutate-workspace.json"
+# A sampled run's names and seed (testing.cli._mutate), kept across a refresh like the mark.
+SAMPLE_RECORD = "ff-mutate-sample.json"
 _MUTMUT = "import sys; from mutmut.__main__ import cli; sys.exit(cli())"
+# mutmut's own first step of `mutmut run` (mutmut 3.8: mutmut.__main__._run), alone: a sample is
+# drawn from the mutants it writes before any test runs. Internal names: the lock pins mutmut.
+_GENERATE = """
+import os, sys
+from mutmut.__main__ import create_mutants
+from mutmut.mutation.trampoline import set_mutant_under_test
+from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+copy_src_dir(); copy_also_copy_files(); setup_source_paths()
+create_mutants(int(sys.argv[1]))
+"""
 
 
 def _tree_files(checkout: Path) -> list[Path]:
@@ -112,7 +126,7 @@ def prepare_workspace(checkout: Path, workspace: Path, target: MutationTarget, s
 def _write_workspace_pyproject(workspace: Path, target: MutationTarget, settings: dict[str, Any]) -> None:
     source_tops = {Path(p).parts[0] for p in settings.get("source_paths", [])}
     also_copy = sorted(p.name for p in workspace.iterdir()
-                       if p.name not in source_tops | {"pyproject.toml", WORKSPACE_MARK, "mutants", "mutmut-run.log"})
+                       if p.name not in source_tops | {"pyproject.toml", WORKSPACE_MARK, SAMPLE_RECORD, "mutants", "mutmut-run.log"})
     pyproject = workspace / "pyproject.toml"
     pyproject.write_text(workspace_pyproject(pyproject.read_text(encoding="utf-8"), settings, target, also_copy), encoding="utf-8")
 
@@ -137,7 +151,7 @@ def refresh_workspace(checkout: Path, workspace: Path, target: MutationTarget, s
         copy.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, copy)
         changed.append(name)
-    kept = {"pyproject.toml", WORKSPACE_MARK, "mutmut-run.log"}
+    kept = {"pyproject.toml", WORKSPACE_MARK, SAMPLE_RECORD, "mutmut-run.log"}
     for folder, dirs, files in os.walk(workspace):
         dirs[:] = [d for d in dirs if d not in _SKIP_NAMES]  # mutants/ included: mutmut's, handled below
         for file in files:
@@ -151,6 +165,20 @@ def refresh_workspace(checkout: Path, workspace: Path, target: MutationTarget, s
     shutil.copy2(checkout / "pyproject.toml", workspace / "pyproject.toml")
     _write_workspace_pyproject(workspace, target, settings)
     return sorted(changed)
+
+
+def generate_mutants(workspace: Path, *, max_children: int, timeout_s: float = 600) -> None:
+    """Write every mutant of the workspace's target (``mutants/**.meta``) without running a test."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    try:
+        done = subprocess.run([sys.executable, "-c", _GENERATE, str(max_children)], cwd=workspace, env=env,
+                              capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise FFConfigError(f"mutmut did not finish generating mutants in {timeout_s:g} s") from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise FFConfigError(f"mutmut could not generate the mutants (exit {done.returncode}): {last}")
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,15 @@ __all__ = ["MutationTarget", "load_targets", "mutmut_settings"]
 class MutationTarget:
     """One package: ``mutate`` are glob patterns of the files to mutate (mutmut's ``only_mutate``),
     ``tests`` the pytest paths (or node ids) whose failures count as kills, ``skip`` patterns of
-    files left unmutated (mutmut's ``do_not_mutate``)."""
+    files left unmutated (mutmut's ``do_not_mutate``), ``test_timeout`` seconds a test may take
+    under a mutant before pytest-timeout fails it (default: pytest's own setting). mutmut stops a
+    mutant that spins on the CPU, but one that waits (a lock, a poll) runs into that timeout."""
 
     name: str
     mutate: tuple[str, ...]
     tests: tuple[str, ...]
     skip: tuple[str, ...] = ()
+    test_timeout: int | None = None
 
 
 def _mutmut_table(pyproject: Path) -> dict[str, Any]:
@@ -59,5 +62,8 @@ def load_targets(pyproject: Path) -> dict[str, MutationTarget]:
         skip = entry.get("skip", [])
         if not (isinstance(skip, list) and all(isinstance(k, str) for k in skip)):
             raise FFConfigError(f"[tool.mutmut.packages.{name}] skip must be a list of globs")
-        targets[name] = MutationTarget(name, tuple(mutate), tuple(tests), tuple(skip))
+        test_timeout = entry.get("test_timeout")
+        if test_timeout is not None and not (isinstance(test_timeout, int) and not isinstance(test_timeout, bool) and test_timeout > 0):
+            raise FFConfigError(f"[tool.mutmut.packages.{name}] test_timeout must be a whole number of seconds > 0")
+        targets[name] = MutationTarget(name, tuple(mutate), tuple(tests), tuple(skip), test_timeout)
     return targets

@@ -82,6 +82,8 @@ def workspace_pyproject(text: str, settings: dict[str, Any], target: MutationTar
     if target.skip:
         merged["do_not_mutate"] = sorted(set(merged.get("do_not_mutate", [])) | set(target.skip))
     merged["pytest_add_cli_args_test_selection"] = list(target.tests)
+    if target.test_timeout is not None:
+        merged["pytest_add_cli_args"] = [*merged.get("pytest_add_cli_args", []), "--timeout", str(target.test_timeout)]
     merged["also_copy"] = sorted(set(merged.get("also_copy", [])) | set(also_copy))
     table = ["", "[tool.mutmut]"] + [f"{key} = {_toml_value(value)}" for key, value in merged.items()]
     return "\n".join(kept + table) + "\n"

@@ -68,6 +68,20 @@ def test_the_workspace_pyproject_configures_mutmut_for_one_package_only() -> Non
     assert table["source_paths"] == mutmut_settings(PYPROJECT)["source_paths"]
     original = tomllib.loads(text)
     assert out["project"] == original["project"] and out["tool"]["pytest"] == original["tool"]["pytest"]
+    assert table["pytest_add_cli_args"] == mutmut_settings(PYPROJECT)["pytest_add_cli_args"]  # no test_timeout: pytest's own
+
+
+def test_a_package_test_timeout_goes_to_pytest_for_that_package_only(tmp_path: Path) -> None:
+    text = PYPROJECT.read_text(encoding="utf-8")
+    target = MutationTarget("_x", ("ff_managers/_x/*",), ("tests/a.py",), test_timeout=45)
+    table = tomllib.loads(workspace_pyproject(text, mutmut_settings(PYPROJECT), target, []))["tool"]["mutmut"]
+    assert table["pytest_add_cli_args"] == [*mutmut_settings(PYPROJECT)["pytest_add_cli_args"], "--timeout", "45"]
+    assert load_targets(PYPROJECT)["ff_utils"].test_timeout == 60 and load_targets(PYPROJECT)["_knowledge"].test_timeout is None
+    bad = tmp_path / "pyproject.toml"
+    for value in ("0", "true", '"60"', "1.5"):
+        bad.write_text(f'[tool.mutmut]\n[tool.mutmut.packages.x]\nmutate = ["x/*"]\ntests = ["t"]\ntest_timeout = {value}\n', encoding="utf-8")
+        with pytest.raises(FFConfigError, match="test_timeout"):
+            load_targets(bad)
 
 
 def _git_checkout(path: Path) -> Path:

@@ -57,10 +57,14 @@ def _mutate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--doc", type=Path, default=CHECKOUT / "docs" / "MUTATION.md", help="Markdown file whose score table is updated")
 
 
-def _commit(checkout: Path) -> str:
+def _commit(checkout: Path, outputs: tuple[Path, ...] = ()) -> str:
+    """HEAD, with ``+dirty`` when tracked files differ from it; ``outputs`` (this command's own result
+    files and score doc, rewritten by every run) do not count, so runs in a row stay clean."""
+    excluded = [f":(exclude){path.resolve().relative_to(checkout.resolve()).as_posix()}" for path in outputs
+                if path.resolve().is_relative_to(checkout.resolve())]
     try:
         head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "HEAD"], check=True, capture_output=True, text=True, timeout=30).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no", "--", ".", *excluded],
                                check=True, capture_output=True, text=True, timeout=30).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -177,7 +181,7 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
     if args.sample is not None and args.sample < 1:
         raise FFValidationError("--sample takes a number of mutants >= 1")
     mutmut_version = _mutmut_version()
-    commit = _commit(CHECKOUT)
+    commit = _commit(CHECKOUT, (args.results_dir, args.doc))
     temporary = args.workspace is None
     workspace = Path(tempfile.mkdtemp(prefix=f"ff-mutate-{target.name}-")) if temporary else args.workspace.resolve()
     started = time.monotonic()

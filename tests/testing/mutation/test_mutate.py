@@ -270,3 +270,24 @@ def test_under_a_mutmut_worker_a_mutants_tests_run_fastest_first(tmp_path: Path,
     monkeypatch.setenv("MUTANT_UNDER_TEST", "ff_utils.ff_store.x_f__mutmut_3")
     pytest_collection_modifyitems(None, items)  # type: ignore[arg-type]
     assert [i.nodeid for i in items] == ["t::unknown", "t::fast", "t::slow"]
+
+
+def test_the_recorded_commit_is_dirty_for_changed_code_but_not_for_the_commands_own_results(tmp_path: Path) -> None:
+    from testing.cli._mutate import _commit
+
+    checkout = _git_checkout(tmp_path / "c")
+    (checkout / "docs" / "mutation").mkdir(parents=True)
+    (checkout / "docs" / "MUTATION.md").write_text("# M\n", encoding="utf-8")
+    (checkout / "docs" / "mutation" / "pkg.json").write_text("{}", encoding="utf-8")
+    git = ["git", "-C", str(checkout), "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run(git + ["add", "-A"], check=True, timeout=30)
+    subprocess.run(git + ["commit", "-qm", "c"], check=True, timeout=30)
+    head = subprocess.run(git + ["rev-parse", "HEAD"], check=True, capture_output=True, text=True, timeout=30).stdout.strip()
+    outputs = (checkout / "docs" / "mutation", checkout / "docs" / "MUTATION.md")
+
+    (checkout / "docs" / "MUTATION.md").write_text("# M\nnew table\n", encoding="utf-8")
+    (checkout / "docs" / "mutation" / "pkg.json").write_text('{"score": 1}', encoding="utf-8")
+    assert _commit(checkout, outputs) == head
+    assert _commit(checkout) == f"{head}+dirty"
+    (checkout / "pkg" / "mod.py").write_text("def f(x):\n    return x + 2\n", encoding="utf-8")
+    assert _commit(checkout, outputs) == f"{head}+dirty"

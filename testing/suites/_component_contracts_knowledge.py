@@ -6,7 +6,9 @@ document, even one stored under an explicit ``document_id`` (the first copy in c
 nothing written), by ``add_document`` and ``add_documents`` alike; a document given no title is
 titled by its source, else by its first non-blank line with whitespace collapsed; a refused
 search argument is named; an unknown document or chunk is not found, naming it; deleting a
-document stamps the base's ``updated_at``. Surviving mutants of ``_knowledge`` changed each of
+document stamps the base's ``updated_at``; bytes without a format and a PDF given as text are
+refused naming ``format``; a UTF-8 byte-order mark is not part of the text; a search asking for
+all but one of its matches answers the best of them. Surviving mutants of ``_knowledge`` changed each of
 these with every check green.
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
@@ -70,3 +72,17 @@ async def knowledge_detail_contracts(ctx: FFTestContext, check: FFChecker) -> No
         base = await ctx.knowledge.get_knowledge_base(user, kb.kb_id)
         check.equal(base.document_count, 3, "three documents left")
         check.that(base.updated_at is not None and base.updated_at >= first.added_at, "updated_at is the deletion's time")
+    with check.step("document refusals name the format; a byte-order mark is dropped; all but one match can be asked for"):
+        unnamed = await _refusal(ctx.knowledge.add_document(user, kb.kb_id, data=b"Mirrors tilt."))
+        check.equal((type(unnamed), getattr(unnamed, "field", None)), (FFValidationError, "format"), "bytes without a format are refused as format")
+        as_text = await _refusal(ctx.knowledge.add_document(user, kb.kb_id, content="Mirrors tilt.", format="pdf"))
+        check.equal((type(as_text), getattr(as_text, "field", None), getattr(as_text, "message", None)),
+                    (FFValidationError, "format", "a PDF must be given as data= bytes, not content="), "a PDF given as text is refused as format")
+        text = "Parabolic troughs focus sunlight on a pipe."
+        bom = await ctx.knowledge.add_document(user, kb.kb_id, data=("\ufeff" + text).encode("utf-8"), format="text")
+        check.equal(await ctx.knowledge.get_document_text(user, kb.kb_id, bom.doc_id), text, "the UTF-8 byte-order mark is not part of the text")
+        await ctx.knowledge.add_documents(user, kb.kb_id, [{"content": f"Pyranometer reading {i}: irradiance logged."} for i in range(3)])
+        every = await ctx.knowledge.search(user, kb.kb_id, "pyranometer", top_k=10, per_document=0)
+        check.equal(len(every), 3, "three chunks name the pyranometer")
+        fewer = await ctx.knowledge.search(user, kb.kb_id, "pyranometer", top_k=2, per_document=0)
+        check.equal([h.chunk_id for h in fewer], [h.chunk_id for h in every[:2]], "top_k=2 of three matches: the best two")

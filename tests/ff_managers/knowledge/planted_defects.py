@@ -2,8 +2,8 @@
 
 They replace one method of the private package for the length of a suite run; the component
 suite test each names must turn red on it (``stray_files_ignored`` for the listing,
-``knowledge_contracts`` for the batch defects and ``knowledge_detail_contracts`` for the ingest
-defects grown from surviving mutants, issue 20).
+``knowledge_contracts`` for the batch defects and ``knowledge_detail_contracts`` for the ingest,
+extraction and search defects grown from surviving mutants, issue 20).
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ff_managers._knowledge import catalog, checks, ingest
+import numpy as np
+
+from ff_managers._knowledge import catalog, checks, extract, index, ingest
 from ff_managers._knowledge.catalog import CATALOG_NAME, FFKbCatalog
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
@@ -75,6 +77,45 @@ def _first_word(text: str, max_chars: int) -> str:
     return "Untitled"
 
 
+def _bom_kept(text: str) -> str:
+    """A UTF-8 byte-order mark stays at the start of the extracted text (the BOM test looks for
+    another prefix), so every chunk offset is one character off the text the caller gave."""
+    if text.startswith("XX\ufeffXX"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+_resolve_format = extract.resolve_format
+
+
+def _format_refusal_unnamed(fmt: str | None, *, has_bytes: bool) -> Any:
+    """add_document(data=...) without a format is refused naming no field (``field="format"`` lost)."""
+    if fmt is None and has_bytes:
+        raise FFValidationError("data= needs format= (one of text, markdown, pdf or their MIME types)")
+    return _resolve_format(fmt, has_bytes=has_bytes)
+
+
+_extract_text = extract.extract_text
+
+
+def _pdf_content_parsed(*, content: str | None, data: bytes | None, fmt: str | None, max_bytes: int, limits: Any = None) -> Any:
+    """A PDF given as ``content=`` text is not refused as such (``== "PDF"`` for ``== "pdf"``): its
+    UTF-8 bytes go to the PDF parser, which refuses them as ``data`` that is not a PDF."""
+    if isinstance(content, str) and data is None and _resolve_format(fmt, has_bytes=False) == "pdf":
+        return _extract_text(content=None, data=content.encode("utf-8"), fmt=fmt, max_bytes=max_bytes, limits=limits)
+    return _extract_text(content=content, data=data, fmt=fmt, max_bytes=max_bytes, limits=limits)
+
+
+def _best_rows_cut_one_late(candidates: np.ndarray, scores: np.ndarray, window: int) -> np.ndarray:
+    """A search asking for all but one of its matches fails (IndexError): the tie-keeping cut reads
+    the partitioned scores at ``window + 1`` instead of ``window - 1``."""
+    if candidates.size <= window:
+        return candidates
+    values = scores[candidates]
+    cut = -np.partition(-values, window - 1)[window + 1]
+    return candidates[values >= cut]
+
+
 def _doc(function: Any) -> str:
     return " ".join((function.__doc__ or "").split())
 
@@ -104,5 +145,25 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         name="kb_default_title_first_word", what=_doc(_first_word),
         origin="mutant ff_managers._knowledge.ingest.x__first_line__mutmut_1", suite="component", test="knowledge_detail_contracts",
         patches=((ingest, "_first_line", _first_word),),
+    ),
+    PlantedDefect(
+        name="kb_byte_order_mark_kept", what=_doc(_bom_kept),
+        origin="mutant ff_managers._knowledge.extract.x_normalise_text__mutmut_2", suite="component", test="knowledge_detail_contracts",
+        patches=((extract, "normalise_text", _bom_kept),),
+    ),
+    PlantedDefect(
+        name="kb_format_refusal_unnamed", what=_doc(_format_refusal_unnamed),
+        origin="mutant ff_managers._knowledge.extract.x_resolve_format__mutmut_5", suite="component", test="knowledge_detail_contracts",
+        patches=((extract, "resolve_format", _format_refusal_unnamed),),
+    ),
+    PlantedDefect(
+        name="kb_pdf_content_parsed", what=_doc(_pdf_content_parsed),
+        origin="mutant ff_managers._knowledge.extract.x_extract_text__mutmut_49", suite="component", test="knowledge_detail_contracts",
+        patches=((ingest, "extract_text", _pdf_content_parsed),),
+    ),
+    PlantedDefect(
+        name="kb_search_all_but_one_fails", what=_doc(_best_rows_cut_one_late),
+        origin="mutant ff_managers._knowledge.index.x__best_rows__mutmut_13", suite="component", test="knowledge_detail_contracts",
+        patches=((index, "_best_rows", _best_rows_cut_one_late),),
     ),
 )

@@ -138,7 +138,7 @@ def _run_sample(workspace: Path, target: MutationTarget, names: list[str], args:
         console.print(f"checking {len(pending)} of the sample's {len(names)} mutants ({len(statuses)} in the package)")
         run = run_mutmut(workspace, max_children=args.max_children, max_minutes=(deadline - time.monotonic()) / 60, mutants=pending)
         done |= set(pending)
-        if run.returncode is None:
+        if run.returncode != 0:  # stopped at the time bound, or mutmut failed (its log says why)
             break
     return run
 

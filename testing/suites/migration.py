@@ -50,6 +50,7 @@ def _legacy_root(ctx: FFTestContext, name: str) -> Path:
 @REGISTRY.test("update, verify, rollback and re-apply a legacy data root")
 async def full_cycle(ctx: FFTestContext, check: FFChecker) -> None:
     validator = FFMigrationValidator(ctx.config)
+    ff_remove_tree(ctx.run_dir / "migration" / "cycle")  # a retried attempt starts from nothing
     with check.step("validate existing data migration"):
         summary = await validator.validate_existing_data_migration(work_dir=ctx.run_dir / "migration" / "cycle")
     check.details["migration"] = summary.model_dump(mode="json")
@@ -182,6 +183,27 @@ async def newer_root_refused(ctx: FFTestContext, check: FFChecker) -> None:
     with check.raises(FFValidationError, "its dry run is refused"):
         await validator.dry_run(root, work / "target")
     check.equal(_listing(work), listing, "nothing was written (no target, journal or backup)")
+
+
+@REGISTRY.test("a source that is not a folder, or a target inside the source, is refused naming the field")
+async def bad_paths_refused(ctx: FFTestContext, check: FFChecker) -> None:
+    work = ctx.run_dir / "migration" / "bad_paths"
+    ff_remove_tree(work)  # a retried attempt starts from nothing
+    folder = work / "source"
+    folder.mkdir(parents=True)
+    a_file = work / "source.txt"
+    a_file.write_text("not a data root")
+    listing = _listing(work)
+    validator = FFMigrationValidator(ctx.config)
+    for label, source, target, field in (("a source that is a file", a_file, work / "target", "source"),
+                                         ("a target inside the source", folder, folder / "inner", "target")):
+        try:
+            await validator.migrate(source, target)
+        except FFValidationError as exc:
+            check.equal(exc.field, field, f"{label} is refused as FFValidationError naming field {field!r}")
+        else:
+            check.that(False, f"{label} is refused", "nothing was raised")
+    check.equal(_listing(work), listing, "nothing was written")
 
 
 @REGISTRY.test("the applied-migrations log check reports every problem, not only the first")

@@ -4,8 +4,10 @@ Each replaces one function for the length of a suite run with the behaviour of a
 package that survived a partial mutation run of 2026-12-05 and is now killed by the package's
 exact tests, or with a bug fixed since; the migration suite test it names must turn red on each:
 the dry-run test (plan_migration 100, 107), ``newer_root_refused`` (the root of a newer release
-reported "already current", fixed in a39fe79) and ``registry_reports_every_problem`` (registry
-validate 15). Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
+reported "already current", fixed in a39fe79), ``registry_reports_every_problem`` (registry
+validate 15), ``full_cycle`` (the target's profiles counted twice: _Comparer._user 19 of the sample of
+2026-12-06) and ``bad_paths_refused`` (a bad source's refusal without its field: _check_paths 6
+of that sample). Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
 """
 
 from __future__ import annotations
@@ -16,13 +18,17 @@ from typing import Any
 import ff_managers.ff_migration_manager as facade
 from ff_class_configs.ff_migration_dtos import FFMigrationPlanDTO, FFRegistryProblemDTO
 from ff_managers._migration import engine
+from ff_managers._migration.compare import _Comparer
+from ff_managers._migration.legacy_mapping import document_ids, profile_from_v2
 from ff_managers._migration.legacy_import import FFCountingSink
 from ff_managers._migration.registry import FFMigrationRegistry
+from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
 
 _real_plan = engine.plan_migration
+_real_check_paths = engine._check_paths
 
 
 async def plan_without_irregular(source: Path | str, target: Path | str, config: Any, *, registry: Any = None) -> FFMigrationPlanDTO:
@@ -81,6 +87,40 @@ def validate_stopping_at_a_missing_entry(self: FFMigrationRegistry, applied: lis
     return problems
 
 
+async def user_counting_the_target_profile_twice(self: _Comparer, user: Any) -> None:
+    """The comparison counts each profile it reads back from the target twice
+    (``target_counts["profiles"] += 2``: mutant _Comparer._user 19 of the sample of 2026-12-06),
+    so the report's source/target table shows profiles that do not exist."""
+    self.counts["users"] += 1
+    target = await self.view.get_user(user.user_id)
+    where = f"users/{user.legacy_id or user.user_id}/profile.json"
+    if target is None:
+        self.differ(f"{where}: user {user.user_id} missing in target")
+        return
+    rebuilt = profile_from_v2(target)
+    if rebuilt is not None:
+        self.target_counts["profiles"] += 2
+    if user.profile is not None:
+        self.counts["profiles"] += 1
+        if rebuilt is None:
+            self.differ(f"{where}: profile fields not kept")
+        else:
+            self.fields.diff(where, "profile", user.profile, rebuilt)
+    elif rebuilt is not None:
+        self.differ(f"{where}: target claims a legacy profile the source does not have")
+    doc_ids = document_ids(user)
+    for session in user.sessions:
+        await self._session(user.user_id, session, doc_ids)
+
+
+def check_paths_without_the_source_field(source: Path, target: Path) -> None:
+    """The refusal of a source that is not a folder no longer names its field (``field="source"``
+    dropped: mutant _check_paths 6 of the sample of 2026-12-06); the other refusals as they are."""
+    if not source.is_dir():
+        raise FFValidationError(f"source is not a directory: {source}", path=source)
+    _real_check_paths(source, target)
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(
         name="migration_plan_hides_irregular",
@@ -109,5 +149,19 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         origin="mutant ff_managers._migration.registry.xǁFFMigrationRegistryǁvalidate__mutmut_15",
         suite="migration", test="registry_reports_every_problem",
         patches=((FFMigrationRegistry, "validate", validate_stopping_at_a_missing_entry),),
+    ),
+    PlantedDefect(
+        name="migration_counts_target_profiles_twice",
+        what="the comparison counts every profile read back from the target twice (source/target table wrong)",
+        origin="mutant ff_managers._migration.compare.xǁ_Comparerǁ_user__mutmut_19",
+        suite="migration", test="full_cycle",
+        patches=((_Comparer, "_user", user_counting_the_target_profile_twice),),
+    ),
+    PlantedDefect(
+        name="migration_bad_source_names_no_field",
+        what="the refusal of a migration source that is not a folder names no field",
+        origin="mutant ff_managers._migration.engine.x__check_paths__mutmut_6",
+        suite="migration", test="bad_paths_refused",
+        patches=((engine, "_check_paths", check_paths_without_the_source_field),),
     ),
 )

@@ -10,7 +10,7 @@ from tests._suite_helpers import run_suite
 
 
 async def test_the_refusal_checks_pass_on_the_real_code(tmp_path: Path) -> None:
-    results = await run_suite(tmp_path, "migration", "newer_root_refused", "registry_reports_every_problem")
-    for name in ("newer_root_refused", "registry_reports_every_problem"):
+    results = await run_suite(tmp_path, "migration", "newer_root_refused", "registry_reports_every_problem", "bad_paths_refused")
+    for name in ("newer_root_refused", "registry_reports_every_problem", "bad_paths_refused"):
         assert results[name].status == FFTestStatus.PASSED, [a for a in results[name].assertions if not a.passed]
 

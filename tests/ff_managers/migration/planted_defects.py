@@ -5,7 +5,9 @@ package that survived a partial mutation run of 2026-12-05 and is now killed by 
 exact tests, or with a bug fixed since; the migration suite test it names must turn red on each:
 the dry-run test (plan_migration 100, 107), ``newer_root_refused`` (the root of a newer release
 reported "already current", fixed in a39fe79) and ``registry_reports_every_problem`` (registry
-validate 15). Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
+validate 15); the 2026-12-06 sample added the vector index read as messages (``_scan_vectors`` 51,
+caught by the dry-run test's check that nothing inside the generated vector stores is listed).
+Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ff_managers.ff_migration_manager as facade
 from ff_class_configs.ff_migration_dtos import FFMigrationPlanDTO, FFRegistryProblemDTO
 from ff_managers._migration import engine
 from ff_managers._migration.legacy_import import FFCountingSink
+from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.registry import FFMigrationRegistry
 from tests._planted import PlantedDefect
 
@@ -81,6 +84,18 @@ def validate_stopping_at_a_missing_entry(self: FFMigrationRegistry, applied: lis
     return problems
 
 
+_real_iter_lines = FFLegacyReader.iter_lines
+
+
+def iter_lines_index_as_messages(self: FFLegacyReader, path: Path, *, note: bool = False, messages: bool = True) -> Any:
+    """The vector index's lines are checked as chat messages (``messages=True`` in
+    ``_scan_vectors``: mutant _scan_vectors 51 of the 2026-12-06 sample): every index line is
+    refused as an invalid record and the index counted as holding none."""
+    if Path(path).name == "vector_index.jsonl":
+        messages = True
+    return _real_iter_lines(self, path, note=note, messages=messages)
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(
         name="migration_plan_hides_irregular",
@@ -109,5 +124,12 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         origin="mutant ff_managers._migration.registry.xǁFFMigrationRegistryǁvalidate__mutmut_15",
         suite="migration", test="registry_reports_every_problem",
         patches=((FFMigrationRegistry, "validate", validate_stopping_at_a_missing_entry),),
+    ),
+    PlantedDefect(
+        name="migration_vector_index_read_as_messages",
+        what="the lines of a vector index are checked as chat messages and all refused",
+        origin="mutant ff_managers._migration.legacy_stores.xǁFFLegacyStoreScansǁ_scan_vectors__mutmut_51 (2026-12-06 sample)",
+        suite="migration", test="dry_run_writes_nothing",
+        patches=((FFLegacyReader, "iter_lines", iter_lines_index_as_messages),),
     ),
 )

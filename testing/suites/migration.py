@@ -85,6 +85,10 @@ async def dry_run_writes_nothing(ctx: FFTestContext, check: FFChecker) -> None:
     # The generated root holds the irregularities real roots have (stray files, links...): the
     # plan must list them, since the dry run is how a user learns what a migration will skip.
     check.at_least(len(plan.irregular), 1, "the plan lists the irregular items the migration would skip")
+    # The generated vector stores are well-formed (the index holds one line per embedding): an
+    # item listed under one means the reader misread an index line, not that the root is damaged.
+    check.equal([f"{i.path}:{i.line_number} {i.kind}" for i in plan.irregular if "/vectors/" in i.path], [],
+                "the plan lists nothing inside the generated vector stores")
     # What is copied byte for byte: the vector stores and the documents' sources (not their metadata).
     copied = sum(e.size for e in before.entries
                  if "/vectors/" in e.path or ("/documents/" in e.path and not e.path.endswith("/metadata.json")))

@@ -6,8 +6,10 @@ exact tests, or with a bug fixed since; the migration suite test it names must t
 the dry-run test (plan_migration 100, 107), ``newer_root_refused`` (the root of a newer release
 reported "already current", fixed in a39fe79), ``registry_reports_every_problem`` (registry
 validate 15), ``full_cycle`` (the target's profiles counted twice: _Comparer._user 19 of the sample of
-2026-12-06) and ``bad_paths_refused`` (a bad source's refusal without its field: _check_paths 6
-of that sample). Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
+2026-12-06), ``bad_paths_refused`` (a bad source's refusal without its field: _check_paths 6
+of that sample) and the dry-run test again (the vector index read as messages: ``_scan_vectors`` 51
+of that sample; nothing inside the generated vector stores may be listed).
+Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ff_managers._migration import engine
 from ff_managers._migration.compare import _Comparer
 from ff_managers._migration.legacy_mapping import document_ids, profile_from_v2
 from ff_managers._migration.legacy_import import FFCountingSink
+from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.registry import FFMigrationRegistry
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
@@ -121,6 +124,18 @@ def check_paths_without_the_source_field(source: Path, target: Path) -> None:
     _real_check_paths(source, target)
 
 
+_real_iter_lines = FFLegacyReader.iter_lines
+
+
+def iter_lines_index_as_messages(self: FFLegacyReader, path: Path, *, note: bool = False, messages: bool = True) -> Any:
+    """The vector index's lines are checked as chat messages (``messages=True`` in
+    ``_scan_vectors``: mutant _scan_vectors 51 of the 2026-12-06 sample): every index line is
+    refused as an invalid record and the index counted as holding none."""
+    if Path(path).name == "vector_index.jsonl":
+        messages = True
+    return _real_iter_lines(self, path, note=note, messages=messages)
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(
         name="migration_plan_hides_irregular",
@@ -163,5 +178,12 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         origin="mutant ff_managers._migration.engine.x__check_paths__mutmut_6",
         suite="migration", test="bad_paths_refused",
         patches=((engine, "_check_paths", check_paths_without_the_source_field),),
+    ),
+    PlantedDefect(
+        name="migration_vector_index_read_as_messages",
+        what="the lines of a vector index are checked as chat messages and all refused",
+        origin="mutant ff_managers._migration.legacy_stores.xǁFFLegacyStoreScansǁ_scan_vectors__mutmut_51 (2026-12-06 sample)",
+        suite="migration", test="dry_run_writes_nothing",
+        patches=((FFLegacyReader, "iter_lines", iter_lines_index_as_messages),),
     ),
 )

@@ -6,6 +6,9 @@ Surviving mutants of ``_tools``' result mapping passed every check of that: a ki
 signal reported as ``None (signal 9)``, an output limit reported as a plain signal kill, and a
 run that exited 0 retried because its output held a retryable error document. Each is one tool
 run here (well under a second each); the planted defects of ``tests/ff_managers/tools`` turn it red.
+The 2026-12-06 sample added: a retried run's duration is that of all its attempts (one attempt of
+1.5 s, then a quick one), and the refusals before a run name their field (path arguments that are
+not parameters at registration, a staged file that is not bytes).
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
 """
@@ -18,6 +21,7 @@ import sys
 from pydantic import BaseModel, ConfigDict
 
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, FFToolRunResultDTO, FFToolRunStatus
+from ff_utils.ff_errors import FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
@@ -29,6 +33,14 @@ _KILLS_ITSELF = "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"
 _EXCEEDS_ITS_CPU_TIME = "import os, signal\nos.kill(os.getpid(), signal.SIGXCPU)\n"  # what RLIMIT_CPU sends, without the spin
 _FLOODS_STDOUT = "import sys\nsys.stdout.write('x' * (1 << 20))\nsys.stdout.flush()\n"
 _SUCCEEDS_WITH_AN_ERROR_DOCUMENT = "print('{\"error\": {\"type\": \"busy\", \"message\": \"later\", \"retryable\": true}}')\n"
+_SLOW_THEN_TEMPFAIL_ONCE = (  # the work dir persists across attempts: the marker tells the second from the first
+    "import os, sys, time\n"
+    "if not os.path.exists('attempted'):\n"
+    "    open('attempted', 'w').close()\n"
+    "    time.sleep(1.5)\n"
+    "    sys.exit(75)\n"
+    "print('{}')\n"
+)
 
 
 _KILL, _XCPU = int(signal.SIGKILL), int(signal.SIGXCPU)
@@ -74,3 +86,22 @@ async def tools_outcome_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         ran = await _run(ctx, user, "busy_ok", _SUCCEEDS_WITH_AN_ERROR_DOCUMENT)
         check.equal((ran.status, ran.attempts), (FFToolRunStatus.SUCCESS, 1), "exit 0 is a success on the first attempt")
         check.equal((ran.output or {}).get("error", {}).get("retryable"), True, "the document is the run's output")
+    with check.step("a retried run's duration is that of every attempt"):
+        ran = await _run(ctx, user, "slow_retry", _SLOW_THEN_TEMPFAIL_ONCE)
+        check.equal((ran.status, ran.attempts), (FFToolRunStatus.SUCCESS, 2), "exit 75 once, then a success on the second attempt")
+        check.that(ran.duration_ms >= 1500, "duration_ms counts the first attempt's 1.5 s too", f"{ran.duration_ms} ms")
+    with check.step("refusals before a run name their field"):
+        tool = f"bad_paths_{_slug(user)}"
+        try:
+            ctx.tools.register_tool(FFToolDefinitionDTO(name=tool, description="component suite: path argument not a parameter",
+                                                        argv=(sys.executable, "-c", "print('{}')"), parameters=_NoArgs,
+                                                        path_arguments=("where",)))  # fmt: skip
+            check.that(False, "a path argument that is not a parameter is refused at registration", "it was registered")
+            ctx.tools.unregister_tool(tool)
+        except FFValidationError as exc:
+            check.equal(exc.field, "path_arguments", "the refusal names field path_arguments")
+        try:
+            await ctx.tools.execute_tool(user, "word_count", {"text": "a b"}, files={"in.txt": "not bytes"})  # type: ignore[dict-item]
+            check.that(False, "a staged file that is not bytes is refused", "it ran")
+        except FFValidationError as exc:
+            check.equal(exc.field, "files", "the refusal names field files")

@@ -4,22 +4,28 @@ Each replaces one function of the private package for the length of a suite run.
 surviving mutants of a ``_tools`` mutation run that a new test killed, kept as plausible bugs.
 The first three (killed by ``test_tools_exact_units.py``, ``test_tools_exact_runs.py``) must turn
 the component suite's ``tools_contracts`` red (its unknown-run and kept-outputs steps); the last
-three (killed by ``test_tool_results.py``) its ``tools_outcome_contracts``.
+three (killed by ``test_tool_results.py``) its ``tools_outcome_contracts``, as must the last three
+(survivors of the 2026-12-06 sample, killed by ``test_tools_sample_kills.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
+from datetime import datetime
 from typing import Any
 
 import ff_managers._tools.runs as runs_module
 import ff_managers._tools.sandbox as sandbox_module
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolRunResultDTO
+from ff_managers._tools.registry import FFToolRegistry
 from ff_managers._tools.results import _LIMIT_NOTES, _declared_error, _parse_stdout, ff_run_result
 from ff_managers._tools.runs import FFToolRunPlan, FFToolRuns
+from ff_managers._tools.sandbox import FFSandboxOutcome
 from ff_managers._tools.sandbox_files import _MAX_HEADER, _MAX_NAME, _safe_relative
-from ff_utils.ff_errors import FFNotFoundError, FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFNotFoundError, FFValidationError
+from ff_utils.ff_ids import ff_validate_id
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -114,6 +120,60 @@ def transient_success_with_a_retryable_document(definition: FFToolDefinitionDTO,
     return bool(declared and declared.get("retryable") is True)
 
 
+def register_without_the_path_argument_check(self: FFToolRegistry, definition: FFToolDefinitionDTO, *, replace: bool = False) -> None:
+    """register_tool no longer checks that every path argument is a parameter (``missing = None``):
+    a path argument the model does not have is accepted, and never checked against the work dir."""
+    if not isinstance(definition, FFToolDefinitionDTO):
+        raise FFValidationError("register_tool takes an FFToolDefinitionDTO", field="definition")
+    if definition.name in self._tools and not replace:
+        raise FFConflictError(f"tool {definition.name!r} is already registered", tool=definition.name)
+    self._tools[definition.name] = definition
+
+
+def check_files_without_field(self: FFToolRuns, files: Any) -> dict[str, bytes]:
+    """A staged file that is not bytes is refused without naming the field (``field`` dropped)."""
+    staged: dict[str, bytes] = {}
+    total = 0
+    for name, data in (files or {}).items():
+        ff_validate_id(name, "file name")
+        if not isinstance(data, (bytes, bytearray)):
+            raise FFValidationError(f"file {name!r} must be bytes")
+        total += len(data)
+        staged[name] = bytes(data)
+    if total > self.settings.max_input_file_bytes:
+        raise FFValidationError(f"staged files of {total:,} bytes exceed {self.settings.max_input_file_bytes:,}", field="files")
+    return staged
+
+
+async def run_timing_only_the_last_attempt(self: FFToolRuns, plan: FFToolRunPlan, started_at: datetime, isolation: str) -> FFToolRunResultDTO:
+    """A retried run's duration is that of its last attempt (``elapsed = outcome.duration_s`` for
+    ``+=``): the time of every failed attempt before it is lost."""
+    definition, settings = plan.definition, self.settings
+    request = self._request(plan, isolation)
+    attempts = 0
+    elapsed = 0.0
+
+    async def attempt() -> FFSandboxOutcome:
+        nonlocal attempts, elapsed, request
+        attempts += 1
+        outcome = await runs_module.ff_run_sandboxed(request)
+        elapsed = outcome.duration_s
+        if outcome.files:
+            request = dataclasses.replace(request, files=tuple(outcome.files))
+        return outcome
+
+    outcome = await runs_module.ff_retry(
+        attempt, is_transient=lambda outcome: runs_module.ff_is_transient(definition, outcome), max_attempts=settings.max_retries + 1,
+        backoff=settings.retry_backoff_seconds, backoff_max=settings.retry_backoff_max_seconds, sleep=self.sleep,
+    )  # fmt: skip
+    if outcome.files and settings.keep_work_dirs:
+        await asyncio.to_thread(self._write_back, plan, outcome.files)
+    return runs_module.ff_run_result(
+        definition, user_id=plan.user_id, run_id=plan.run_id, arguments=plan.arguments,
+        started_at=started_at, outcome=outcome, attempts=attempts, elapsed=elapsed,
+    )  # fmt: skip
+
+
 _TEST = "tools_contracts"
 _OUTCOMES = "tools_outcome_contracts"
 DEFECTS: tuple[PlantedDefect, ...] = (
@@ -141,4 +201,16 @@ DEFECTS: tuple[PlantedDefect, ...] = (
                   suite="component", test=_OUTCOMES,
                   origin="mutant ff_managers._tools.results.x_ff_is_transient__mutmut_9",
                   patches=((runs_module, "ff_is_transient", transient_success_with_a_retryable_document),)),
+    PlantedDefect(name="path_arguments_not_checked_at_registration",
+                  what=" ".join((register_without_the_path_argument_check.__doc__ or "").split()), suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.registry.xǁFFToolRegistryǁregister__mutmut_20",
+                  patches=((FFToolRegistry, "register", register_without_the_path_argument_check),)),
+    PlantedDefect(name="staged_file_refusal_without_field", what=" ".join((check_files_without_field.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.runs.xǁFFToolRunsǁ_check_files__mutmut_15",
+                  patches=((FFToolRuns, "_check_files", check_files_without_field),)),
+    PlantedDefect(name="retried_run_timed_by_its_last_attempt", what=" ".join((run_timing_only_the_last_attempt.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.runs.xǁFFToolRunsǁ_run__mutmut_16",
+                  patches=((FFToolRuns, "_run", run_timing_only_the_last_attempt),)),
 )

@@ -45,8 +45,9 @@ def _commit(checkout: Path, files: dict[str, str]) -> None:
     subprocess.run(git + ["commit", "-qm", "step"], check=True, timeout=30)
 
 
-def test_a_refresh_rechecks_survivors_and_changed_functions_only(tmp_path: Path) -> None:
-    checkout, workspace = tmp_path / "checkout", tmp_path / "ws"
+def _two_function_checkout(tmp_path: Path) -> Path:
+    """A git checkout of ``pkg.mod`` (f and g) whose test of f is weak: ``x + 2`` for ``x + 1`` survives."""
+    checkout = tmp_path / "checkout"
     checkout.mkdir()
     subprocess.run(["git", "init", "-q", str(checkout)], check=True, timeout=30)
     _commit(checkout, {
@@ -55,6 +56,11 @@ def test_a_refresh_rechecks_survivors_and_changed_functions_only(tmp_path: Path)
         "pkg/mod.py": "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n",
         "tests/test_mod.py": "from pkg.mod import f, g\n\n\ndef test_f():\n    assert f(1) > 0\n\n\ndef test_g():\n    assert g(2) == 4\n",
     })
+    return checkout
+
+
+def test_a_refresh_rechecks_survivors_and_changed_functions_only(tmp_path: Path) -> None:
+    checkout, workspace = _two_function_checkout(tmp_path), tmp_path / "ws"
     target = load_targets(checkout / "pyproject.toml")["pkg"]
     settings = mutmut_settings(checkout / "pyproject.toml")
     args = argparse.Namespace(max_minutes=3, max_children=1)
@@ -79,15 +85,7 @@ def test_a_refresh_rechecks_survivors_and_changed_functions_only(tmp_path: Path)
 
 
 def test_a_sampled_run_checks_exactly_the_drawn_mutants_and_resumes_the_same_sample(tmp_path: Path) -> None:
-    checkout, workspace = tmp_path / "checkout", tmp_path / "ws"
-    checkout.mkdir()
-    subprocess.run(["git", "init", "-q", str(checkout)], check=True, timeout=30)
-    _commit(checkout, {
-        "pyproject.toml": _PYPROJECT,
-        "pkg/__init__.py": "",
-        "pkg/mod.py": "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n",
-        "tests/test_mod.py": "from pkg.mod import f, g\n\n\ndef test_f():\n    assert f(1) > 0\n\n\ndef test_g():\n    assert g(2) == 4\n",
-    })
+    checkout, workspace = _two_function_checkout(tmp_path), tmp_path / "ws"
     target = load_targets(checkout / "pyproject.toml")["pkg"]
     args = argparse.Namespace(max_minutes=3, max_children=1, sample=2, seed=5)
     prepare_workspace(checkout, workspace, target, mutmut_settings(checkout / "pyproject.toml"), "c1")
@@ -106,15 +104,7 @@ def test_a_sampled_run_checks_exactly_the_drawn_mutants_and_resumes_the_same_sam
 
 
 def test_a_refreshed_sample_rechecks_its_survivors_against_the_new_tests(tmp_path: Path) -> None:
-    checkout, workspace = tmp_path / "checkout", tmp_path / "ws"
-    checkout.mkdir()
-    subprocess.run(["git", "init", "-q", str(checkout)], check=True, timeout=30)
-    _commit(checkout, {
-        "pyproject.toml": _PYPROJECT,
-        "pkg/__init__.py": "",
-        "pkg/mod.py": "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n",
-        "tests/test_mod.py": "from pkg.mod import f, g\n\n\ndef test_f():\n    assert f(1) > 0\n\n\ndef test_g():\n    assert g(2) == 4\n",
-    })
+    checkout, workspace = _two_function_checkout(tmp_path), tmp_path / "ws"
     target = load_targets(checkout / "pyproject.toml")["pkg"]
     settings = mutmut_settings(checkout / "pyproject.toml")
     args = argparse.Namespace(max_minutes=3, max_children=1, sample=100, seed=1)  # the whole (small) package

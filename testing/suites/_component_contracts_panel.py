@@ -1,7 +1,8 @@
 """Component suite, panel details: routing order, votes, turn status and listing (issue 20).
 
 What README.md promises about a panel beyond its messages, checked at run time on data the suite
-makes in a few small writes: ``route_question`` picks the *best* covering expert (whatever order
+makes in a few small writes: ``panel.created`` carries the panel's id, type, policy and
+participant count (the payload the panel's events module documents: ids and counts, no content); ``route_question`` picks the *best* covering expert (whatever order
 the experts are listed in) and says which areas matched; a vote keeps its rationale; a decision
 its proposer and metadata; a batch that mixes a new message with a stored id is refused, not
 taken for new messages (a retry names only stored messages); the turn
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ff_managers import FFEvent
 from ff_utils.ff_errors import FFConflictError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
@@ -34,10 +36,20 @@ async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
     with check.step("route_question picks the best covering expert, listed last"):
         experts = [{"participant_id": "gen", "role": "expert", "expertise": ["grids", "storage batteries"]},
                    {"participant_id": "sol", "role": "expert", "expertise": ["cooking", "solar panels", "grids"]}]
-        delegation = await ctx.panel.create_panel(user, experts, panel_type="topic_delegation", title="Routing")
+        announced: list[FFEvent] = []
+        unsubscribe = ctx.bus.subscribe("panel.created", announced.append)
+        try:
+            delegation = await ctx.panel.create_panel(user, experts, panel_type="topic_delegation", title="Routing")
+        finally:
+            unsubscribe()
         route = await ctx.panel.route_question(user, delegation.panel_id, "How do solar panels feed the grids?")
         check.equal((route.participant_id, route.score, route.matched), ("sol", 2.0, ["solar panels", "grids"]),
                     "the expert with the highest summed share wins, with only its matching areas")
+    with check.step("panel.created names the panel, its type and policy, and counts its participants"):
+        check.equal([e.payload for e in announced if e.user_id == user],
+                    [{"panel_id": delegation.panel_id, "panel_type": "topic_delegation",
+                      "turn_policy": delegation.turn_policy, "participants": 2}],
+                    "one panel.created event with the panel's ids and its participant count, no content")
     with check.step("a vote keeps its option and rationale"):
         decision = await ctx.panel.record_decision(user, delegation.panel_id, "Which first?", ["solar", "storage"])
         vote = await ctx.panel.cast_vote(user, delegation.panel_id, decision.decision_id, "gen", "storage", rationale="cheaper now")

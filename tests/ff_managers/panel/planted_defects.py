@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import ff_managers._panel.events as events_module
 import ff_managers._panel.panels as panels_module
 from ff_managers import FFPanelSessionManager
 from ff_managers._panel.message_index import ff_message_fingerprint
@@ -150,6 +151,13 @@ def _index_shared_by_a_users_panels(self: FFLockedPanel) -> FFMessageIndex:
     return index
 
 
+def _created_without_participant_count(panel: Any) -> dict[str, Any]:
+    """The ``panel.created`` payload carries its participant count under a misspelt key (mutant
+    ``events.x_created`` 7): a subscriber reading ``participants`` finds nothing."""
+    return {"panel_id": panel.panel_id, "panel_type": panel.panel_type.value, "turn_policy": panel.turn_policy,
+            "participant": len(panel.participants)}
+
+
 _TEST = "panel_detail_contracts"
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="experts_worst_first", what=experts_worst_first.__doc__ or "", suite="component", test=_TEST,
@@ -172,6 +180,11 @@ DEFECTS: tuple[PlantedDefect, ...] = (
                   suite="component", test=_TEST,
                   origin="mutant ff_managers._panel.writer.xǁFFPanelMessageWriterǁ_replayed__mutmut_23",
                   patches=((FFPanelMessageWriter, "_replayed", staticmethod(_replayed_stopping_at_a_new_id)),)),
+    PlantedDefect(name="created_event_participant_count_misnamed",
+                  what=" ".join((_created_without_participant_count.__doc__ or "").split()),
+                  suite="component", test=_TEST,
+                  origin="mutant ff_managers._panel.events.x_created__mutmut_7",
+                  patches=((events_module, "created", _created_without_participant_count),)),
     PlantedDefect(name="bad_lines_of_whole_log_reads_uncounted",
                   what=" ".join((_records_skipping_bad_lines_uncounted.__doc__ or "").split()),
                   suite="component", test="panel_bad_line_counted",

@@ -1,11 +1,12 @@
 """Component suite, memory details: a session update's time, retention's refusal of a damaged
-layer, and the prompt context at its budget's edge (issue 20).
+layer, the prompt context at its budget's edge, and what a refusal names (issue 20).
 
 What README.md and the manager's docstrings promise, checked at run time on data the suite makes
 in a few small writes: ``update_session`` moves the session's ``updated_at``; a retention pass
 over a layer holding a line of another shape refuses it (FFCorruptionError) and rewrites nothing,
 because rewriting would silently drop the line; ``get_memory_context`` keeps a line that fills
-its budget exactly. Surviving mutants of ``_memory`` changed each of them with every check green.
+its budget exactly; an unknown role is refused naming ``role``, a missing session names its kind
+and id, and a taken session id names that id. Surviving mutants of ``_memory`` changed each of them with every check green.
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
 """
@@ -13,9 +14,10 @@ Registered on the component suite's REGISTRY (component.py imports this module a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
-from ff_utils.ff_errors import FFCorruptionError
+from ff_utils.ff_errors import FFConflictError, FFCorruptionError, FFNotFoundError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 from testing.suites._disk import data_path
@@ -27,10 +29,19 @@ __all__: list[str] = []
 _T0 = datetime(2031, 3, 1, 8, 0, tzinfo=UTC)
 
 
+async def _refusal(call: Awaitable[object]) -> BaseException | None:
+    try:
+        await call
+    except Exception as exc:  # noqa: BLE001 - the caller checks its type and fields
+        return exc
+    return None
+
+
 @REGISTRY.test("memory details: update time, a damaged layer, the context budget's edge", components=("memory",),
                depends_on=("memory_round_trip",))
 async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
-    """update_session moves updated_at; retention refuses a layer with a wrong-shape line; a context line fills its budget."""
+    """update_session moves updated_at; retention refuses a layer with a wrong-shape line; a context line fills its budget;
+    refusals name the field, the missing session, the taken id."""
     user = ctx.new_user("memd")
     with check.step("update_session moves updated_at, not created_at"):
         session = await ctx.memory.create_session(user, title="Dated")
@@ -66,3 +77,13 @@ async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         check.equal(pair.text, "\n".join(two_lines), "two lines and their separator fill their budget exactly")
         tiny = await ctx.memory.get_memory_context(user, "lantern", budget_chars=2)
         check.equal((tiny.text, tiny.used_chars), ("-…", 2), "a budget of 2 still shows the best memory, cut")
+    with check.step("refusals name what they refuse: a role, a missing session, a taken session id"):
+        role = await _refusal(ctx.memory.add_message(user, session.session_id, "not-a-role", "hi"))
+        check.that(isinstance(role, FFValidationError) and role.field == "role", "an unknown role names the field role",
+                   repr(role))
+        missing = await _refusal(ctx.memory.add_message(user, "ses_missing", "user", "hi"))
+        check.that(isinstance(missing, FFNotFoundError) and (missing.kind, missing.key) == ("session", "ses_missing"),
+                   "a missing session is named by kind and id", repr(missing) + f" {getattr(missing, 'kind', None)}")
+        taken = await _refusal(ctx.memory.create_session(user, "again", session_id=session.session_id))
+        check.that(isinstance(taken, FFConflictError) and taken.message == f"session {session.session_id!r} already exists",
+                   "a taken session id is a conflict naming that id", repr(taken))

@@ -8,8 +8,8 @@ from typing import Any
 from ff_managers._core.checks import _refuse_non_plain
 from datetime import UTC
 
-from ff_managers._memory import conversations, layer_store, layers, retention_pass
-from ff_utils.ff_errors import FFValidationError
+from ff_managers._memory import conversations, layer_store, layers, messages, retention_pass, validation
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_dumps, ff_loads
 from tests._planted import PlantedDefect
 
@@ -124,6 +124,24 @@ def context_without_the_budget_edge(self: Any, user_id: str, layer_names: Any, q
     )
 
 
+def check_role_with_a_misspelt_field(role: object, allowed: Any, *, field: str = "XXroleXX") -> str:
+    """add_message's refusal of an unknown role names a misspelt field (the default ``field`` of
+    check_role changed; only the import passes its own): mutant check_role 1."""
+    return validation.check_role(role, allowed, field=field)
+
+
+def require_without_its_kind(self: Any, files: Any) -> None:
+    """A missing session's FFNotFoundError carries no ``kind``: mutant Messages._require 4."""
+    if not self.store.exists(files.document):
+        raise FFNotFoundError(f"session {files.session_id!r} not found", kind=None, key=files.session_id)
+
+
+def create_without_its_key(self: Any, session: Any) -> None:
+    """A taken session id is a conflict naming ``None`` instead of the id: mutant Sessions.create 10."""
+    doc = self.layout.session_dir(session.user_id, session.session_id) / conversations.SESSION_DOC
+    self.store.create_json(doc, session.to_record(), kind="session", key=None)
+
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="list_sessions_limit_ignored", what=recent_ignoring_limit.__doc__ or "",
                   origin="mutant ff_managers._memory.conversations.xǁSessionsǁrecent__mutmut_21", suite="component",
@@ -149,4 +167,13 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="context_budget_edge_off_by_one", what=context_without_the_budget_edge.__doc__ or "",
                   origin="mutant ff_managers._memory.layers.xǁMemoryLayersǁcontext__mutmut_21", suite="component",
                   test="memory_detail_contracts", patches=((layers.MemoryLayers, "context", context_without_the_budget_edge),)),
+    PlantedDefect(name="message_role_refusal_misnamed", what=check_role_with_a_misspelt_field.__doc__ or "",
+                  origin="mutant ff_managers._memory.validation.x_check_role__mutmut_1", suite="component",
+                  test="memory_detail_contracts", patches=((messages, "check_role", check_role_with_a_misspelt_field),)),
+    PlantedDefect(name="missing_session_without_its_kind", what=require_without_its_kind.__doc__ or "",
+                  origin="mutant ff_managers._memory.messages.xǁMessagesǁ_require__mutmut_4", suite="component",
+                  test="memory_detail_contracts", patches=((messages.Messages, "_require", require_without_its_kind),)),
+    PlantedDefect(name="session_conflict_without_its_id", what=create_without_its_key.__doc__ or "",
+                  origin="mutant ff_managers._memory.conversations.xǁSessionsǁcreate__mutmut_10", suite="component",
+                  test="memory_detail_contracts", patches=((conversations.Sessions, "create", create_without_its_key),)),
 )

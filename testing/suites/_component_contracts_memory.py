@@ -7,6 +7,8 @@ over a layer holding a line of another shape refuses it (FFCorruptionError) and 
 because rewriting would silently drop the line; ``get_memory_context`` keeps a line that fills
 its budget exactly; an unknown role is refused naming ``role``, a missing session names its kind
 and id, and a taken session id names that id. Surviving mutants of ``_memory`` changed each of them with every check green.
+``import_messages`` validates the whole batch before its one append: a bad item at the end of a
+batch refuses it and writes none of the good items before it.
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
 """
@@ -87,3 +89,12 @@ async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         taken = await _refusal(ctx.memory.create_session(user, "again", session_id=session.session_id))
         check.that(isinstance(taken, FFConflictError) and taken.message == f"session {session.session_id!r} already exists",
                    "a taken session id is a conflict naming that id", repr(taken))
+    with check.step("import_messages: a bad item refuses the whole batch, nothing written; a good batch appends whole"):
+        batch_session = await ctx.memory.create_session(user, title="Import")
+        good = [{"role": "user", "content": "one", "message_id": "imp1"}, {"role": "assistant", "content": "two", "message_id": "imp2"}]
+        bad = await _refusal(ctx.memory.import_messages(user, batch_session.session_id, [*good, {"role": "not-a-role", "content": "x"}]))
+        check.that(isinstance(bad, FFValidationError), "a batch with a bad last item is refused", repr(bad))
+        check.equal(await ctx.memory.get_messages(user, batch_session.session_id), [], "none of the good items before it was written")
+        stored = [m.message_id for m in await ctx.memory.import_messages(user, batch_session.session_id, good)]
+        check.equal((stored, [m.message_id for m in await ctx.memory.get_messages(user, batch_session.session_id)]),
+                    (["imp1", "imp2"], ["imp1", "imp2"]), "the good batch alone is appended, in order")

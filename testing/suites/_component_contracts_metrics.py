@@ -5,6 +5,9 @@ analytics in ``users/<id>/analytics/events/<YYYY-MM-DD>.jsonl``. An operator's c
 beside them (a ``backup`` folder, a ``notes.jsonl``) is not a day: the summary and the analytics
 must skip it, not read it and not fail. Surviving mutants of ``_metrics`` that unpacked a
 non-day name's missing span passed every check (a crash only with such a leftover present).
+README.md also says a metric name is dot-separated segments starting with a letter, at most 200
+characters, and that NaN, inf and negative timings are refused: each refusal names its field and
+writes nothing.
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
 """
@@ -12,7 +15,9 @@ Registered on the component suite's REGISTRY (component.py imports this module a
 from __future__ import annotations
 
 import asyncio
+import math
 
+from ff_utils.ff_errors import FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
@@ -55,3 +60,29 @@ async def metrics_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None
         check.equal(analytics.event_counts, {"login": 1}, "its type counted once")
         check.equal(analytics.active_days, 1, "one active day, not the leftover's")
         check.equal(len(analytics.active_dates), 1, "one date listed")
+    with check.step("metric names: 200 characters accepted, 201 and a first character not a letter refused"):
+        prefix = f"contract.names.{user}."
+        longest = prefix + "n" * (200 - len(prefix))
+        await ctx.metrics.record_metric(longest, 1.0)
+        check.equal((await ctx.metrics.get_summary(longest)).count, 1, "a 200-character name is accepted")
+        for refused, why in ((longest + "n", "a 201-character name"), (f"9{user}.digit", "a name starting with a digit"),
+                             (f"_{user}.underscore", "a name starting with an underscore")):
+            try:
+                await ctx.metrics.record_metric(refused, 1.0)
+            except FFValidationError as exc:
+                check.equal(exc.field, "name", f"{why} is refused naming name")
+            else:
+                check.that(False, f"{why} is refused")
+            check.that(not (ctx.root / "metrics" / refused).exists(), f"{why}: nothing written")
+    with check.step("NaN, inf and negative timings are refused, nothing written"):
+        timed = f"contract.timing.{user}"
+        await ctx.metrics.record_metric(timed, 0.0)
+        for value in (math.nan, math.inf, -math.inf, -0.5):
+            try:
+                await ctx.metrics.record_metric(timed, value)
+            except FFValidationError as exc:
+                check.equal(exc.field, "value", f"a timing of {value} is refused naming value")
+            else:
+                check.that(False, f"a timing of {value} is refused")
+        after = await ctx.metrics.get_summary(timed)
+        check.equal((after.count, after.sum, after.kind), (1, 0.0, "timing"), "only the 0.0 timing was written")

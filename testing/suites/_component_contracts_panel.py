@@ -7,7 +7,9 @@ the experts are listed in) and says which areas matched; a vote keeps its ration
 its proposer and metadata; a batch that mixes a new message with a stored id is refused, not
 taken for new messages (a retry names only stored messages); the turn
 status of a panel counts its rotation, rounds and last sequence exactly (0 when it is empty);
-``list_panels`` lists oldest first and filters by status exactly. These guarantees hid behind
+``list_panels`` lists oldest first and filters by status exactly; ``import_messages`` validates the
+whole batch before its one append (a bad last item writes nothing) and a re-sent batch appends
+nothing; 2 and 32 participants are accepted, 1 and 33 refused naming ``participants``. These guarantees hid behind
 passing round trips: surviving mutants of ``_panel`` changed each of them with every check green.
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 
 from ff_managers import FFEvent
-from ff_utils.ff_errors import FFConflictError
+from ff_utils.ff_errors import FFConflictError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
@@ -82,6 +84,29 @@ async def panel_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
                                                                    {"participant_id": "a", "content": "one", "message_id": "kept1"}])
         check.equal([m.message_id for m in await ctx.panel.get_messages(other, free.panel_id)], ["kept1"],
                     "the stored message once, nothing of the refused batch")
+    with check.step("import_messages: a bad item refuses the whole batch; a re-sent batch appends nothing"):
+        batch = [{"participant_id": "a", "content": "one", "message_id": "b1"}, {"participant_id": "b", "content": "two", "message_id": "b2"}]
+        with check.raises(FFValidationError, "a batch whose last item names no participant of the panel is refused"):
+            await ctx.panel.import_messages(other, free.panel_id, [*batch, {"participant_id": "nobody", "content": "three"}])
+        check.equal([m.message_id for m in await ctx.panel.get_messages(other, free.panel_id)], ["kept1"], "none of its good items was written")
+        first = await ctx.panel.import_messages(other, free.panel_id, batch)
+        again = await ctx.panel.import_messages(other, free.panel_id, batch)
+        check.equal(again, first, "the re-sent batch returns the stored messages")
+        check.equal([(m.message_id, m.sequence) for m in await ctx.panel.get_messages(other, free.panel_id)],
+                    [("kept1", 1), ("b1", 2), ("b2", 3)], "each message once, numbered without a gap")
+    with check.step("2 and 32 participants are accepted; 1 and 33 refused naming participants, nothing written"):
+        sizes = ctx.new_user("pans")
+        for count in (1, 33):
+            try:
+                await ctx.panel.create_panel(sizes, [{"participant_id": f"p{i}"} for i in range(count)], title=f"{count} seats")
+            except FFValidationError as exc:
+                check.equal(exc.field, "participants", f"a panel of {count}: FFValidationError naming participants")
+            else:
+                check.that(False, f"a panel of {count} is refused")
+        for count in (2, 32):
+            made = await ctx.panel.create_panel(sizes, [{"participant_id": f"p{i}"} for i in range(count)], title=f"{count} seats")
+            check.equal(len(made.participants), count, f"a panel of {count} is accepted")
+        check.equal([p.title for p in await ctx.panel.list_panels(sizes)], ["2 seats", "32 seats"], "only the accepted panels were written")
     with check.step("list_panels: oldest first, status filters exact"):
         await ctx.panel.close_panel(user, delegation.panel_id)
         listed = await ctx.panel.list_panels(user)

@@ -8,6 +8,7 @@ from typing import Any
 from ff_managers._core.checks import _refuse_non_plain
 from datetime import UTC
 
+from ff_managers import FFMemoryLayerManager
 from ff_managers._memory import conversations, layer_store, layers, messages, retention_pass, validation
 from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from ff_utils.ff_json_utils import ff_dumps, ff_loads
@@ -176,4 +177,24 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="session_conflict_without_its_id", what=create_without_its_key.__doc__ or "",
                   origin="mutant ff_managers._memory.conversations.xǁSessionsǁcreate__mutmut_10", suite="component",
                   test="memory_detail_contracts", patches=((conversations.Sessions, "create", create_without_its_key),)),
+)
+
+
+class ImportOneByOne(FFMemoryLayerManager):
+    """A refused import batch keeps the good messages checked before the bad one (appended one by
+    one as they pass), where README says "validated, then ONE append": nothing written."""
+
+    async def import_messages(self, user_id: str, session_id: str, messages: Any) -> Any:
+        try:
+            return await super().import_messages(user_id, session_id, messages)
+        except FFValidationError:
+            for message in messages:  # stops at the bad one, with the earlier ones written
+                await super().import_messages(user_id, session_id, [message])
+            raise
+
+
+DEFECTS = (
+    *DEFECTS,
+    PlantedDefect(name="memory_import_appends_one_by_one", what=" ".join((ImportOneByOne.__doc__ or "").split()),
+                  origin="README", suite="component", test="memory_detail_contracts", manager_classes={"memory": ImportOneByOne}),
 )

@@ -15,7 +15,7 @@ import ff_managers.ff_metrics_collection_manager as facade
 from ff_managers import FFMetricsCollectionManager
 from ff_managers._metrics import samples, stats, user_events
 from ff_managers._metrics.buckets import FFTimeWindow, _aware, to_utc
-from ff_managers._metrics.checks import validate_tags
+from ff_managers._metrics.checks import validate_metric_name, validate_tags, validate_value
 from ff_utils.ff_errors import FFValidationError
 from tests._planted import PlantedDefect
 
@@ -138,4 +138,42 @@ DEFECTS = (
     PlantedDefect(name="analytics_listing_reads_any_jsonl", what=" ".join((_day_files_any_name.__doc__ or "").split()),
                   suite="component", test="metrics_detail_contracts", origin="README",
                   patches=((user_events.FFUserEventLog, "_day_files", _day_files_any_name),)),
+)
+
+
+def name_of_201_accepted(value: object) -> str:
+    """A metric name of 201 characters accepted (the length compared with ``>`` 201, README: at most 200)."""
+    if isinstance(value, str) and len(value) == 201:
+        return validate_metric_name(value[:200]) and value
+    return validate_metric_name(value)
+
+
+def name_first_not_a_letter_accepted(value: object) -> str:
+    """A metric name starting with a digit or ``_`` accepted (README: the first character a letter)."""
+    if isinstance(value, str) and value[:1] in "0123456789_":
+        return validate_metric_name("n" + value[1:]) and value
+    return validate_metric_name(value)
+
+
+def negative_timing_accepted(value: object, kind: Any, field: str = "value") -> float | int:
+    """A negative timing accepted (the ``>= 0`` rule kept for counters only)."""
+    return validate_value(value, "gauge" if kind == "timing" else kind, field)
+
+
+def non_finite_timing_accepted(value: object, kind: Any, field: str = "value") -> float | int:
+    """NaN and inf timings accepted (a value rule that checks only the type and the sign)."""
+    if isinstance(value, float) and not math.isfinite(value) and kind == "timing" and not value < 0:
+        return value
+    return validate_value(value, kind, field)
+
+
+DEFECTS = (
+    *DEFECTS,
+    *(PlantedDefect(name=name, what=function.__doc__ or "", suite="component", test="metrics_detail_contracts", origin="README",
+                    patches=((facade, attribute, function),))
+      for name, attribute, function in (("metric_name_of_201_accepted", "validate_metric_name", name_of_201_accepted),
+                                        ("metric_name_not_starting_with_a_letter_accepted", "validate_metric_name",
+                                         name_first_not_a_letter_accepted),
+                                        ("negative_timing_accepted", "validate_value", negative_timing_accepted),
+                                        ("non_finite_timing_accepted", "validate_value", non_finite_timing_accepted))),
 )

@@ -15,12 +15,13 @@ import ff_managers._panel.events as events_module
 import ff_managers._panel.panels as panels_module
 from ff_managers import FFPanelSessionManager
 from ff_managers._panel.message_index import ff_message_fingerprint
+from ff_managers._panel.rules import ff_check_composition
 from ff_managers._panel.reading import FFPanelRecordReader
 from ff_managers._panel.routing import FFExpertScore, ff_topic_words
 from ff_managers._panel.message_index import FFMessageIndex
 from ff_managers._panel.store import FFLockedPanel, FFPanelStore
 from ff_managers._panel.writer import FFPanelMessageWriter
-from ff_utils.ff_errors import FFConflictError
+from ff_utils.ff_errors import FFConflictError, FFValidationError
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -200,4 +201,60 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         origin="README", suite="component", test="stray_files_ignored",
         patches=((FFPanelStore, "list_panel_ids", _panel_ids_of_every_folder),),
     ),
+)
+
+
+class PanelImportOneByOne(FFPanelSessionManager):
+    """A refused import batch keeps the good messages checked before the bad one (appended one by
+    one as they pass), where README says "validated (turns too), then ONE append": nothing written."""
+
+    async def import_messages(self, user_id: str, panel_id: str, messages: Any) -> Any:
+        try:
+            return await super().import_messages(user_id, panel_id, messages)
+        except FFValidationError:
+            for message in messages:  # stops at the bad one, with the earlier ones written
+                await super().import_messages(user_id, panel_id, [message])
+            raise
+
+
+class PanelImportResentAppendsAgain(FFPanelSessionManager):
+    """A re-sent import batch (every id already stored) is appended again under new ids instead of
+    returning the stored messages (README: a re-sent import_messages batch appends nothing)."""
+
+    async def import_messages(self, user_id: str, panel_id: str, messages: Any) -> Any:
+        stored = {m.message_id for m in await self.get_messages(user_id, panel_id, limit=1_000)}
+        if len(messages) > 1 and all(dict(m).get("message_id") in stored for m in messages):
+            messages = [{k: v for k, v in dict(m).items() if k != "message_id"} for m in messages]
+        return await super().import_messages(user_id, panel_id, messages)
+
+
+def _composition_one_seat_over(panel_type: Any, participants: Any, *, min_participants: int, max_participants: int) -> None:
+    """33 participants accepted: the upper bound compared with ``>`` max + 1 (one seat over the README's 32)."""
+    ff_check_composition(panel_type, participants, min_participants=min_participants, max_participants=max_participants + 1)
+
+
+def _composition_one_seat_short(panel_type: Any, participants: Any, *, min_participants: int, max_participants: int) -> None:
+    """A panel of one participant accepted: the lower bound one short (README: 2 to 32 participants)."""
+    ff_check_composition(panel_type, participants, min_participants=min_participants - 1, max_participants=max_participants)
+
+
+def _composition_refusal_unnamed(panel_type: Any, participants: Any, *, min_participants: int, max_participants: int) -> None:
+    """A participant count out of bounds is refused without naming the field ``participants``."""
+    try:
+        ff_check_composition(panel_type, participants, min_participants=min_participants, max_participants=max_participants)
+    except FFValidationError as exc:
+        raise FFValidationError(exc.message) from None
+
+
+DEFECTS = (
+    *DEFECTS,
+    PlantedDefect(name="panel_import_appends_one_by_one", what=" ".join((PanelImportOneByOne.__doc__ or "").split()),
+                  origin="README", suite="component", test=_TEST, manager_classes={"panel": PanelImportOneByOne}),
+    PlantedDefect(name="panel_import_resent_appends_again", what=" ".join((PanelImportResentAppendsAgain.__doc__ or "").split()),
+                  origin="README", suite="component", test=_TEST, manager_classes={"panel": PanelImportResentAppendsAgain}),
+    *(PlantedDefect(name=name, what=" ".join((function.__doc__ or "").split()), origin="README", suite="component", test=_TEST,
+                    patches=((panels_module, "ff_check_composition", function),))
+      for name, function in (("panel_33_participants_accepted", _composition_one_seat_over),
+                             ("panel_one_participant_accepted", _composition_one_seat_short),
+                             ("panel_participant_count_refusal_unnamed", _composition_refusal_unnamed))),
 )

@@ -15,11 +15,13 @@ README.md and ff_utils document, on a scratch root of its own, against figures c
 * encryption: a fresh nonce per record and per document, and a record or document moved to
   another file does not decrypt there; a key rotation re-encrypts every record and document
   (hidden ones too), keeps a torn tail byte for byte, counts exactly, and is a no-op run again;
-* manifests: every regular file (empty and hidden ones too; locks, temp files and the manifest
-  itself excluded) with its size and SHA-256, against an independent walk; verification finds a
-  same-size change, an added and a removed file;
+* manifests: every regular file (empty and hidden ones too, those named after a symlink too;
+  locks, temp files, symlinks and the manifest itself excluded) with its size and SHA-256,
+  against an independent walk; verification finds a same-size change, an added and a removed
+  file;
 * listings: sorted, typed without following a symlink; a path through a symlink is refused
-  (path, read, write and remove: nothing is deleted through it).
+  (path, read, write and remove: nothing is deleted through it; a log's reads and the store's
+  lock: no lock file is made behind it).
 
 Cheap: a few small files and one 1.5 MB document. Registered on the component suite's REGISTRY.
 """
@@ -305,6 +307,7 @@ def _check_manifest(check: FFChecker, root: Path) -> None:
     for name, data in files.items():
         Path(root, name).parent.mkdir(parents=True, exist_ok=True)
         Path(root, name).write_bytes(data)
+    os.symlink("a.txt", Path(root, "b-link"))  # not listed; the files and folders named after it are
     manifest = ff_hashing.ff_build_manifest(root)
     got = [(e.path, e.size, e.sha256) for e in manifest.entries]
     check.equal(got, _independent_manifest(root), "manifest: every file (empty and hidden too) with size and SHA-256, sorted")
@@ -351,13 +354,21 @@ def _refused(calls: tuple[tuple[str, Callable[[], object]], ...]) -> list[str]:
 
 def _check_log_reads_through_link(check: FFChecker, store: FFStore, outside: Path) -> None:
     """Every log read walks from the root: a log behind the symlinked folder ``listing/l`` (made
-    by :func:`_check_listing`) is refused by the one-read page, the tail, the full read and the count."""
+    by :func:`_check_listing`) is refused by the one-read page, the tail, the full read, the count
+    and the store's lock (which makes no lock file behind it)."""
     (outside / "log.jsonl").write_bytes(b'{"i": 0}\n')
     via = store.path("listing") / "l" / "log.jsonl"
     refused = _refused((("page", lambda: store.tail_jsonl_page(via, 1)), ("tail", lambda: store.tail_jsonl(via, 1)),
-                        ("read", lambda: list(store.read_jsonl(via))), ("count", lambda: store.count_lines(via))))
-    check.equal(refused, ["page", "tail", "read", "count"],
-                "listing: a log through a symlinked folder is refused by page, tail, read and count")
+                        ("read", lambda: list(store.read_jsonl(via))), ("count", lambda: store.count_lines(via)),
+                        ("lock", lambda: _hold(store.lock(via)))))
+    check.equal(refused, ["page", "tail", "read", "count", "lock"],
+                "listing: a log through a symlinked folder is refused by page, tail, read, count and lock")
+    check.equal(sorted(os.listdir(outside)), ["log.jsonl", "secret", "sub"], "listing: no lock file was made through the symlink")
+
+
+def _hold(lock: contextlib.AbstractContextManager[None]) -> None:
+    with lock:
+        pass
 
 
 def _check_key_named_by_config(check: FFChecker, root: Path) -> None:

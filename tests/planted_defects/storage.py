@@ -272,6 +272,26 @@ def _walk_skipping_hidden(root: Path, exclude: Callable[[str], bool]) -> Iterato
     return ((relative, full) for relative, full in _walk(root, exclude) if not relative.rsplit("/", 1)[-1].startswith("."))
 
 
+def _walk_stopping_at_symlink(root: Path, exclude: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    """The manifest walk meets a symlink with ``break``, not ``continue``: the files and folders
+    named after it in its folder are left out of the manifest."""
+    pending = [(os.fspath(root), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        with ff_translate_errors("list directory", Path(directory)), os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        subdirs = []
+        for entry in entries:
+            if entry.is_symlink():
+                break
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append((entry.path, relative + "/"))
+            elif entry.is_file(follow_symlinks=False) and not exclude(relative):
+                yield relative, entry.path
+        pending.extend(reversed(subdirs))
+
+
 def _hash_skipping_empty(files: Iterator[tuple[str, str]], out: list[Any]) -> None:
     """Empty files are left out of the manifest (a ``while read := ...`` that never appends them)."""
     mine: list[Any] = []
@@ -390,6 +410,12 @@ def _store_tail_page_without_root(self: FFStore, path: Path, n: int, *, page_byt
     return _jsonl_read.ff_tail_jsonl_page(path, n, page_bytes=page_bytes)
 
 
+def _store_lock_without_root(self: FFStore, path: Path) -> Any:
+    """FFStore.lock takes the lock without the store's root: a symlinked folder on the way below
+    the root is followed, and the lock file created behind it, outside the data root."""
+    return ff_locks.ff_file_lock(path, timeout=self.settings.lock_timeout_s)
+
+
 def _from_config_ignoring_key_env(cls: type[FFStore], config: Any) -> FFStore:
     """FFStore.from_config looks for the key in FF_ENCRYPTION_KEY whatever variable
     storage.encryption_key_env names: a deployment that names its own stores in plaintext."""
@@ -434,6 +460,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
     _d("rotation_skips_hidden_files", _rotation_skips_dot_files, ((ff_key_rotation, "_skipped", _rotation_skips_dot_files),)),
     _d("rotation_drops_torn_tail", _rotation_drops_torn_tail, ((ff_key_rotation._Recoder, "log", _rotation_drops_torn_tail),)),
     _d("manifest_skips_hidden_files", _walk_skipping_hidden, ((ff_hashing, "_walk", _walk_skipping_hidden),)),
+    _d("manifest_stops_at_symlink", _walk_stopping_at_symlink, ((ff_hashing, "_walk", _walk_stopping_at_symlink),),
+       origin="mutant ff_utils.ff_hashing.x__walk__mutmut_20"),
     _d("manifest_skips_empty_files", _hash_skipping_empty, ((ff_hashing, "_hash_files", _hash_skipping_empty),)),
     _d("manifest_compared_by_size", _diff_by_size, _everywhere(_diff, _diff_by_size)),
     _d("listing_follows_symlinks", _list_following_links, _everywhere(_list_dir, _list_following_links)),
@@ -445,6 +473,8 @@ DEFECTS: tuple[PlantedDefect, ...] = (
        ((FFStore, "remove_tree", _store_remove_tree_without_root),), origin="mutant ff_utils.ff_store.xǁFFStoreǁremove_tree__mutmut_2"),
     _d("store_tail_page_without_root", _store_tail_page_without_root,
        ((FFStore, "tail_jsonl_page", _store_tail_page_without_root),), origin="mutant ff_utils.ff_store.xǁFFStoreǁtail_jsonl_page__mutmut_3"),
+    _d("store_lock_without_root", _store_lock_without_root,
+       ((FFStore, "lock", _store_lock_without_root),), origin="mutant ff_utils.ff_store.xǁFFStoreǁlock__mutmut_3"),
     _d("store_key_variable_ignored", _from_config_ignoring_key_env,
        ((FFStore, "from_config", classmethod(_from_config_ignoring_key_env)),), origin="mutant ff_utils.ff_store.xǁFFStoreǁfrom_config__mutmut_16"),
     _d("symlinks_below_root_followed", _safe_path_ignoring_links,

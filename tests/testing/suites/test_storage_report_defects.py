@@ -212,6 +212,25 @@ def _tail_page_through_link(tmp: Path) -> Any:
     return _outcome(lambda: store.tail_jsonl_page(store.root / "l" / "log.jsonl", 3))
 
 
+def _lock_through_link(tmp: Path) -> Any:
+    (tmp / "root").mkdir()
+    (tmp / "outside").mkdir()
+    os.symlink(tmp / "outside", tmp / "root" / "l")
+    store = FFStore(tmp / "root")
+
+    def hold() -> None:
+        with store.lock(store.root / "l" / "doc.json"):
+            pass
+
+    return _outcome(hold), sorted(os.listdir(tmp / "outside"))
+
+
+def _manifest_past_symlink(tmp: Path) -> list[str]:
+    _tree(tmp)
+    os.symlink(tmp / "a", tmp / "b-link")  # sorted before "empty": the walk must go on past it
+    return [e.path for e in ff_hashing.ff_build_manifest(tmp).entries]
+
+
 def _key_named_by_config(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from ff_class_configs import FFStorageConfigDTO
 
@@ -246,6 +265,7 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "rotation_skips_hidden_files": lambda tmp, mp: _rotated(tmp),
     "rotation_drops_torn_tail": lambda tmp, mp: _rotated(tmp),
     "manifest_skips_hidden_files": lambda tmp, mp: [e.path for e in ff_hashing.ff_build_manifest(_tree(tmp)).entries],
+    "manifest_stops_at_symlink": lambda tmp, mp: _manifest_past_symlink(tmp),
     "manifest_skips_empty_files": lambda tmp, mp: [e.path for e in ff_hashing.ff_build_manifest(_tree(tmp)).entries],
     "manifest_compared_by_size": lambda tmp, mp: _same_size_change(tmp),
     "listing_follows_symlinks": lambda tmp, mp: _listing(tmp),
@@ -254,6 +274,7 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "repair_misses_newline_at_block_start": lambda tmp, mp: _repaired_at_block_start(tmp),
     "store_remove_tree_without_root": lambda tmp, mp: _removed_through_link(tmp),
     "store_tail_page_without_root": lambda tmp, mp: _tail_page_through_link(tmp),
+    "store_lock_without_root": lambda tmp, mp: _lock_through_link(tmp),
     "store_key_variable_ignored": _key_named_by_config,
 }
 

@@ -21,7 +21,10 @@ README.md and ff_utils document, on a scratch root of its own, against figures c
   file;
 * listings: sorted, typed without following a symlink; a path through a symlink is refused
   (path, read, write and remove: nothing is deleted through it; a log's reads and the store's
-  lock: no lock file is made behind it).
+  lock: no lock file is made behind it);
+* path names: a space is a name character (``my notes.txt`` round-trips), a control character
+  is refused with ``field="path"`` and the part as ``value``; a lock not acquired within its
+  timeout is an FFStorageError naming the data file.
 
 Cheap: a few small files and one 1.5 MB document. Registered on the component suite's REGISTRY.
 """
@@ -47,7 +50,7 @@ from ff_utils.ff_encryption import (
     ff_generate_key_text,
     ff_parse_key,
 )
-from ff_utils.ff_errors import FFCorruptionError, FFValidationError
+from ff_utils.ff_errors import FFCorruptionError, FFStorageError, FFValidationError
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import FFBadLine, ff_dumps
 from ff_utils.ff_key_rotation import ff_reencrypt_tree
@@ -389,6 +392,33 @@ def _check_key_named_by_config(check: FFChecker, root: Path) -> None:
                "encryption: the store encrypts with the key in the variable the configuration names")
 
 
+def _check_path_names(check: FFChecker, store: FFStore) -> None:
+    """A space is an ordinary name character; a control character is refused, naming the part;
+    a lock not acquired within its timeout says which data file it was for."""
+    try:
+        spaced = store.path("names", "my notes.txt")
+    except FFValidationError as exc:
+        spaced, refused_space = None, exc.message
+    else:
+        refused_space = ""
+        store.write_bytes(spaced, b"notes")
+    check.that(spaced is not None and spaced.name == "my notes.txt" and store.read_bytes(spaced) == b"notes",
+               f"paths: a name with a space is stored and read back {refused_space}".rstrip())
+    try:
+        store.path("names", "bad\x01name")
+        refusal: tuple[Any, ...] = ()
+    except FFValidationError as exc:
+        refusal = (exc.field, exc.value)
+    check.equal(refusal, ("path", "bad\x01name"), "paths: a control character is refused with field 'path' and the part as value")
+    data = store.path("names", "locked.json")
+    try:
+        with ff_file_lock(data, root=store.root), ff_file_lock(data, timeout=0.05, root=store.root):
+            timed_out: Any = None
+    except FFStorageError as exc:
+        timed_out = exc.path
+    check.equal(timed_out, data, "locks: a lock not acquired within its timeout names the data file")
+
+
 @REGISTRY.test("storage contracts: JSONL tail, torn lines, repair, limits, locks, atomic replace, encryption, manifests, listings")
 async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
     scratch = (ctx.run_dir / "storage_contracts" / ff_new_id()[:8]).resolve()
@@ -415,6 +445,8 @@ async def storage_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         with check.step("listing and symlinks"):
             await asyncio.to_thread(_check_listing, check, store, scratch / "outside")
             await asyncio.to_thread(_check_log_reads_through_link, check, store, scratch / "outside")
+        with check.step("path names and lock errors"):
+            await asyncio.to_thread(_check_path_names, check, store)
     finally:
         await store.io.close()
 

@@ -426,6 +426,36 @@ def _from_config_ignoring_key_env(cls: type[FFStore], config: Any) -> FFStore:
                middleware=ff_encryption.FFEncryptionMiddleware(key) if key is not None else None)
 
 
+# ====================================================================== path names and lock errors (sample 2026-12-06)
+
+_check_segment = ff_file_ops._check_segment
+_acquire = ff_locks._acquire
+
+
+def _check_segment_refusing_space(segment: str, part: str) -> None:
+    """ff_safe_path's control-character test is one too wide (``ord(ch) <= 32``): a space is
+    refused, so a name such as "my notes.txt" can never be stored."""
+    if any(ord(ch) == 32 for ch in segment):
+        raise ff_file_ops._refuse(f"control character in {part[:60]!r}", part)
+    _check_segment(segment, part)
+
+
+def _refuse_without_value(message: str, part: object) -> FFValidationError:
+    """Every unsafe-path refusal loses its ``value``: the caller is not told which part was refused."""
+    return FFValidationError(f"unsafe path: {message}", field="path", value=None)
+
+
+def _acquire_losing_path(path: Path | str, timeout: float, root: Path | str | None = None) -> Any:
+    """A lock not acquired within its timeout raises an FFStorageError naming no file: the
+    operator cannot tell which document or log was stuck."""
+    try:
+        return _acquire(path, timeout, root)
+    except ff_locks.FFLockBusy:
+        raise
+    except FFStorageError as exc:
+        raise FFStorageError(exc.message) from None
+
+
 # ====================================================================== the catalogue entries
 
 
@@ -479,4 +509,10 @@ DEFECTS: tuple[PlantedDefect, ...] = (
        ((FFStore, "from_config", classmethod(_from_config_ignoring_key_env)),), origin="mutant ff_utils.ff_store.xǁFFStoreǁfrom_config__mutmut_16"),
     _d("symlinks_below_root_followed", _safe_path_ignoring_links,
        (*_everywhere(_safe_path, _safe_path_ignoring_links), (FFStore, "confine_to_root", False))),
+    _d("space_refused_in_names", _check_segment_refusing_space,
+       ((ff_file_ops, "_check_segment", _check_segment_refusing_space),), origin="mutant ff_utils.ff_file_ops.x__check_segment__mutmut_30"),
+    _d("path_refusal_without_value", _refuse_without_value,
+       ((ff_file_ops, "_refuse", _refuse_without_value),), origin="mutant ff_utils.ff_file_ops.x__refuse__mutmut_3"),
+    _d("lock_timeout_without_path", _acquire_losing_path,
+       ((ff_locks, "_acquire", _acquire_losing_path),), origin="mutant ff_utils.ff_locks.x__acquire__mutmut_24"),
 )

@@ -23,8 +23,9 @@ from ff_utils.ff_encryption import (
     ff_generate_key_text,
     ff_parse_key,
 )
-from ff_utils.ff_errors import FFError
+from ff_utils.ff_errors import FFError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_dumps
+from ff_utils.ff_locks import ff_file_lock
 from ff_utils.ff_store import FFStore
 from testing import _load
 from testing.reporting import (
@@ -276,7 +277,27 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "store_tail_page_without_root": lambda tmp, mp: _tail_page_through_link(tmp),
     "store_lock_without_root": lambda tmp, mp: _lock_through_link(tmp),
     "store_key_variable_ignored": _key_named_by_config,
+    "space_refused_in_names": lambda tmp, mp: _outcome(lambda: FFStore(tmp).path("my notes.txt").name),
+    "path_refusal_without_value": lambda tmp, mp: _refusal(lambda: ff_file_ops.ff_safe_path(tmp, "bad\x01name")),
+    "lock_timeout_without_path": lambda tmp, mp: _lock_timeout_path(tmp),
 }
+
+
+def _refusal(call: Callable[[], Any]) -> Any:
+    try:
+        call()
+    except FFValidationError as exc:
+        return exc.field, exc.value
+    return None
+
+
+def _lock_timeout_path(tmp: Path) -> Any:
+    data = tmp / "doc.json"
+    try:
+        with ff_file_lock(data), ff_file_lock(data, timeout=0.05):
+            return None
+    except FFStorageError as exc:
+        return exc.path == data
 
 
 def _history(tmp: Path) -> tuple[list[str], list[str]]:

@@ -232,18 +232,31 @@ class Messages:
             self._append_checked(files, records)
         return None
 
-    def append_imported(self, files: SessionFiles, messages: list[FFChatMessageDTO]) -> None:
+    def append_imported(self, files: SessionFiles, messages: list[FFChatMessageDTO]) -> int:
         """Append converted messages in ONE append; FFNotFoundError for a missing session.
 
-        Each record must fit the store's record limit (FFValidationError, nothing written).
+        Each record must fit the store's record limit (FFValidationError, nothing written). A
+        message whose id the session already holds is not appended again when it is the same
+        message (a re-sent batch appends nothing, like a re-sent add_message); with other content
+        it is FFConflictError and nothing of the batch is written. Returns how many were appended.
         """
         records = [message.model_dump(mode="json") for message in messages]
         for record in records:
             check_record_size(record, self.store.max_record_bytes)
         self._require(files)  # before the lock, whose file would create a missing session's folder
         with self.store.lock(self._ids.lock_path(files.log)):
-            if records:
-                self._append_checked(files, records)
+            known = self._ids.ids(files.log) if records else set()
+            fresh = []
+            for record in records:
+                if record["message_id"] in known:
+                    outcome = self._repeat(files, self._ids.find(files.log, record["message_id"]), record)
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    continue
+                fresh.append(record)
+            if fresh:
+                self._append_checked(files, fresh)
+        return len(fresh)
 
     def _append_batch(self, files: SessionFiles, items: list[NewMessage]) -> list[Outcome | BaseException]:
         self._require(files)  # before the lock, whose file would create a missing session's folder

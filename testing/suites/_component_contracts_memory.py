@@ -89,7 +89,7 @@ async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         taken = await _refusal(ctx.memory.create_session(user, "again", session_id=session.session_id))
         check.that(isinstance(taken, FFConflictError) and taken.message == f"session {session.session_id!r} already exists",
                    "a taken session id is a conflict naming that id", repr(taken))
-    with check.step("import_messages: a bad item refuses the whole batch, nothing written; a good batch appends whole"):
+    with check.step("import_messages: a bad item refuses the whole batch, nothing written; a good batch appends whole, once"):
         batch_session = await ctx.memory.create_session(user, title="Import")
         good = [{"role": "user", "content": "one", "message_id": "imp1"}, {"role": "assistant", "content": "two", "message_id": "imp2"}]
         bad = await _refusal(ctx.memory.import_messages(user, batch_session.session_id, [*good, {"role": "not-a-role", "content": "x"}]))
@@ -98,3 +98,6 @@ async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         stored = [m.message_id for m in await ctx.memory.import_messages(user, batch_session.session_id, good)]
         check.equal((stored, [m.message_id for m in await ctx.memory.get_messages(user, batch_session.session_id)]),
                     (["imp1", "imp2"], ["imp1", "imp2"]), "the good batch alone is appended, in order")
+        await ctx.memory.import_messages(user, batch_session.session_id, good)
+        check.equal([m.message_id for m in await ctx.memory.get_messages(user, batch_session.session_id)], ["imp1", "imp2"],
+                    "a re-sent batch appends nothing")

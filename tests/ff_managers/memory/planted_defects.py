@@ -198,3 +198,22 @@ DEFECTS = (
     PlantedDefect(name="memory_import_appends_one_by_one", what=" ".join((ImportOneByOne.__doc__ or "").split()),
                   origin="README", suite="component", test="memory_detail_contracts", manager_classes={"memory": ImportOneByOne}),
 )
+
+
+def append_imported_again(self: messages.Messages, files: Any, imported: list[Any]) -> int:
+    """A re-sent import batch is appended again (the behaviour before 2026-12-06): a client that
+    retries an import after a timeout duplicates the session's history."""
+    records = [message.model_dump(mode="json") for message in imported]
+    self._require(files)
+    with self.store.lock(self._ids.lock_path(files.log)):
+        if records:
+            self._append_checked(files, records)
+    return len(records)
+
+
+DEFECTS = (
+    *DEFECTS,
+    PlantedDefect(name="memory_import_resent_appends_again", what=" ".join((append_imported_again.__doc__ or "").split()),
+                  origin="README", suite="component", test="memory_detail_contracts",
+                  patches=((messages.Messages, "append_imported", append_imported_again),)),
+)

@@ -281,3 +281,32 @@ def test_vector_store_irregular_items(tmp_path: Path) -> None:
         "vector_count_mismatch", "2 embeddings but 3 index lines; both files copied byte-identical")
     bad = _one(inventory, "users/u1/sessions/s2/vectors/embeddings.npy")
     assert (bad.kind, bad.action, bad.reason) == ("invalid_vectors", SKIPPED, "not a .npy file (bad magic)")
+
+
+# ---------------------------------------------------------------- after the refresh (2026-12-06)
+
+def test_a_stray_file_in_a_session_directory_is_a_skipped_stray_file(tmp_path: Path) -> None:
+    """_scan_session 125 (the stray file's kind None)."""
+    root = _root(tmp_path)
+    _write(root / "users/u1/s1/notes.txt", "scratch")
+    item = _one(_scan(root), "users/u1/s1/notes.txt")
+    assert (item.kind, item.action, item.reason) == ("stray_file", SKIPPED, "not part of a legacy session directory")
+
+
+def test_an_invalid_session_json_is_noted_once_not_also_as_missing(tmp_path: Path) -> None:
+    """_scan_session 157 (``and`` -> ``or``: a session.json that is there but invalid was also noted
+    as "no session.json")."""
+    root = _root(tmp_path)
+    _write(root / "users/u1/s1/session.json", json.dumps({"title": ["x"]}))
+    kinds = [i.kind for i in _scan(root).irregular if i.path.startswith("users/u1/s1")]
+    assert kinds == ["invalid_session_json"]
+
+
+def test_a_migration_that_skips_a_version_is_refused_naming_both_versions() -> None:
+    """registry FFMigration.__post_init__ 10 (the refusal's message None)."""
+    from ff_managers._migration.registry import FFMigration
+
+    with pytest.raises(FFValidationError) as refused:
+        FFMigration("0009_jump", 1, 3, "one to three", lambda *_: None)
+    assert refused.value.message == "migration 0009_jump must go up one version (1 -> 3)"
+    assert refused.value.field == "to_version"

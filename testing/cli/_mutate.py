@@ -51,7 +51,7 @@ def _mutate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="bring a --workspace run of an earlier commit up to this one: changed functions and every survivor are checked again")
     parser.add_argument("--sample", type=int, metavar="N",
                         help="check N mutants drawn uniformly from the whole package: an unbiased estimate of its score with a 95 %% interval "
-                             "(written to <package>.sample.json); resumable with the same --workspace")
+                             "(written to <package>.sample-<seed>.json); resumable with the same --workspace")
     parser.add_argument("--seed", type=int, help="the sample's seed (default: a random one, recorded in the result)")
     parser.add_argument("--results-dir", type=Path, default=CHECKOUT / "docs" / "mutation", help="where <package>.json goes")
     parser.add_argument("--doc", type=Path, default=CHECKOUT / "docs" / "MUTATION.md", help="Markdown file whose score table is updated")

@@ -107,21 +107,36 @@ def tally_workspace(workspace: Path, package: str, patterns: tuple[str, ...], *,
 
 
 def write_result(result: MutationResult, results_dir: Path) -> Path:
+    """``<package>.json`` for a full run; ``<package>.sample-<seed>.json`` for a sample (one file per
+    seed, so a fresh sample drawn after a review sits beside the one that was reviewed)."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    path = results_dir / (f"{result.package}.sample.json" if result.sample_of else f"{result.package}.json")
+    name = f"{result.package}.sample-{result.seed}.json" if result.sample_of else f"{result.package}.json"
+    path = results_dir / name
     path.write_text(json.dumps(asdict(result), indent=2) + "\n", encoding="utf-8")
     return path
 
 
-def _load_results(results_dir: Path, *, sampled: bool = False) -> dict[str, dict]:
-    """Full runs (``<package>.json``) or sampled ones (``<package>.sample.json``), by package."""
+def _is_sample(path: Path) -> bool:
+    return ".sample" in path.name
+
+
+def _load_results(results_dir: Path) -> dict[str, dict]:
+    """The full runs (``<package>.json``), by package."""
     found = {}
     for path in sorted(results_dir.glob("*.json")):
-        if path.name.endswith(".sample.json") != sampled:
-            continue
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = None if _is_sample(path) else json.loads(path.read_text(encoding="utf-8"))
         if isinstance(data, dict) and "package" in data:
             found[data["package"]] = data
+    return found
+
+
+def _load_samples(results_dir: Path) -> list[dict]:
+    """Every sampled run (``<package>.sample-<seed>.json``)."""
+    found = []
+    for path in sorted(results_dir.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8")) if _is_sample(path) else None
+        if isinstance(data, dict) and "package" in data and data.get("sample_of"):
+            found.append(data)
     return found
 
 
@@ -146,19 +161,19 @@ def render_scores_table(packages: list[str], results_dir: Path) -> str:
 
 
 def render_sample_table(packages: list[str], results_dir: Path) -> str:
-    """A Markdown table of the sampled runs: the estimate of each package's whole score and its
-    95 % interval; packages without a sampled run are left out."""
-    results = _load_results(results_dir, sampled=True)
+    """A Markdown table of the sampled runs, each package's samples in the order they were drawn:
+    the estimate of the whole package's score and its 95 % interval."""
+    order = {name: i for i, name in enumerate(packages)}
+    samples = sorted(_load_samples(results_dir), key=lambda r: (order.get(r["package"], len(order)), r["package"], r["date"]))
     rows = ["| package | all mutants | sample (seed) | detected | survived | not checked | estimated score | 95 % interval | date | commit |",
             "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
-    for name in (n for n in packages if n in results):
-        r = results[name]
+    for r in samples:
         score = "n/a" if r["score"] is None else f"{r['score']:.1f} %"
         if r.get("damaged"):
             score = f"invalid ({score}: a mutant damaged the workspace)"
         interval = f"{r['interval'][0]:.1f} - {r['interval'][1]:.1f} %" if r.get("interval") else ""
         detected = r["killed"] + r["timeout"] + r["other"].get("caught by type check", 0)
-        rows.append(f"| `{name}` | {r['sample_of']} | {r['mutants']} ({r['seed']}) | {detected} | {r['survived']} | "
+        rows.append(f"| `{r['package']}` | {r['sample_of']} | {r['mutants']} ({r['seed']}) | {detected} | {r['survived']} | "
                     f"{r['not_checked']} | {score} | {interval} | {r['date'][:10]} | {r['commit'][:10]} |")
     return "\n".join(rows) if len(rows) > 2 else "No sampled run yet."
 
@@ -175,6 +190,6 @@ def update_scores_doc(doc: Path, packages: list[str], results_dir: Path) -> None
     full runs' scores, and, once a sampled run exists, the sampled estimates."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Mutation testing\n"
     text = _replace_between(text, START, END, render_scores_table(packages, results_dir))
-    if _load_results(results_dir, sampled=True) or SAMPLE_START in text:
+    if _load_samples(results_dir) or SAMPLE_START in text:
         text = _replace_between(text, SAMPLE_START, SAMPLE_END, render_sample_table(packages, results_dir))
     doc.write_text(text, encoding="utf-8")

@@ -90,7 +90,7 @@ def test_a_sample_has_its_own_file_and_table_and_leaves_the_full_runs_alone(tmp_
     sampled.date, sampled.commit, sampled.seed = "2026-12-06T08:00:00+00:00", "fedcba9876543210", 42
     results, doc = tmp_path / "results", tmp_path / "MUTATION.md"
     assert write_result(full, results).name == "pkg.json"
-    assert write_result(sampled, results).name == "pkg.sample.json"
+    assert write_result(sampled, results).name == "pkg.sample-42.json"
     doc.write_text("# M\n\n<!-- mutation-scores:start -->\nold\n<!-- mutation-scores:end -->\n\nafter\n", encoding="utf-8")
 
     update_scores_doc(doc, ["pkg", "other"], results)
@@ -103,3 +103,19 @@ def test_a_sample_has_its_own_file_and_table_and_leaves_the_full_runs_alone(tmp_
     assert "other" not in sample_table and "after" in text
     update_scores_doc(doc, ["pkg", "other"], results)
     assert doc.read_text(encoding="utf-8") == text  # idempotent: one table of each
+
+
+def test_two_samples_of_a_package_sit_side_by_side_in_the_order_they_were_drawn(tmp_path: Path) -> None:
+    _meta(tmp_path, "pkg/a.py", {"pkg.a.x_f__mutmut_1": 1, "pkg.a.x_f__mutmut_2": 0})
+    results, doc = tmp_path / "results", tmp_path / "MUTATION.md"
+    for seed, date, only in ((7, "2026-12-07T01:00:00+00:00", ["pkg.a.x_f__mutmut_1"]), (6, "2026-12-06T01:00:00+00:00", ["pkg.a.x_f__mutmut_2"])):
+        sampled = tally_workspace(tmp_path, "pkg", ("pkg/*",), only=only)
+        sampled.date, sampled.commit, sampled.seed = date, "c" * 10, seed
+        write_result(sampled, results)
+
+    update_scores_doc(doc, ["pkg"], results)
+
+    table = doc.read_text(encoding="utf-8").split("<!-- mutation-samples:start -->")[1].split("<!-- mutation-samples:end -->")[0]
+    rows = [line for line in table.splitlines() if line.startswith("| `pkg`")]
+    assert [row.split("|")[3].strip() for row in rows] == ["1 (6)", "1 (7)"]  # the earlier draw first
+    assert [row.split("|")[7].strip() for row in rows] == ["0.0 %", "100.0 %"]

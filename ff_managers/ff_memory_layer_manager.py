@@ -191,19 +191,17 @@ class FFMemoryLayerManager(FFComponentBase):
     ) -> list[FFChatMessageDTO]:
         """Append many existing messages (a legacy import) in ONE append, keeping every field.
 
-        Every message is validated first (see :func:`message_from_import`: unknown top-level keys
-        go to ``extra``, ids and timestamps are kept as given, naive ones stay naive, empty
-        content is kept); one bad message refuses the whole batch and nothing is written. Attachments are recorded as given (metadata only; use
-        add_message for bytes). A message the session already holds (same id, same message) is not
-        appended again, so a re-sent batch appends nothing; the same id with other content is
-        FFConflictError. Raises FFValidationError, or FFNotFoundError for a missing session.
+        Every message is validated first (:func:`message_from_import`: unknown keys go to ``extra``,
+        ids and timestamps kept as given); one bad message refuses the whole batch, nothing written.
+        Attachments are metadata only (add_message takes bytes). A message already held (same id, same
+        message) is not appended again: a re-sent batch appends nothing; the same id with other content
+        is FFConflictError. Raises FFValidationError, or FFNotFoundError for a missing session.
         """
         async with self._operation():
             files = self._messages.session(user_id, session_id)
             converted = self._messages.from_import(session_id, messages)
-            appended = await self._io(self._messages.append_imported, files, converted)
-            if appended:
-                payload = {"session_id": session_id, "imported": len(converted), "message_id": converted[-1].message_id}
+            if appended := await self._io(self._messages.append_imported, files, converted):
+                payload = {"session_id": session_id, "imported": appended, "message_id": converted[-1].message_id}
                 await self._publish("memory.message_added", payload, user_id=user_id)
             return converted
 

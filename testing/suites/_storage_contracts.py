@@ -54,7 +54,7 @@ from ff_utils.ff_errors import FFCorruptionError, FFStorageError, FFValidationEr
 from ff_utils.ff_ids import ff_new_id
 from ff_utils.ff_json_utils import FFBadLine, ff_dumps
 from ff_utils.ff_key_rotation import ff_reencrypt_tree
-from ff_utils.ff_locks import FF_LOCK_SUFFIX, ff_file_lock
+from ff_utils.ff_locks import FF_LOCK_SUFFIX, ff_file_lock, ff_lock_path
 from ff_utils.ff_store import FFStore
 from testing._context import FFTestContext
 from testing.runner import FFChecker
@@ -394,7 +394,8 @@ def _check_key_named_by_config(check: FFChecker, root: Path) -> None:
 
 def _check_path_names(check: FFChecker, store: FFStore) -> None:
     """A space is an ordinary name character; a control character is refused, naming the part;
-    a lock not acquired within its timeout says which data file it was for."""
+    a lock not acquired within its timeout says which data file it was for, and a lock file that
+    cannot be opened (a folder at its name) is named."""
     try:
         spaced = store.path("names", "my notes.txt")
     except FFValidationError as exc:
@@ -417,6 +418,14 @@ def _check_path_names(check: FFChecker, store: FFStore) -> None:
     except FFStorageError as exc:
         timed_out = exc.path
     check.equal(timed_out, data, "locks: a lock not acquired within its timeout names the data file")
+    blocked = store.path("names", "blocked.json")
+    ff_lock_path(blocked).mkdir(parents=True, exist_ok=True)  # a folder where its lock file goes
+    try:
+        with ff_file_lock(blocked, root=store.root):
+            unopened: Any = None
+    except FFStorageError as exc:
+        unopened = exc.path
+    check.equal(unopened, ff_lock_path(blocked), "locks: a lock file that cannot be opened is named in the error")
 
 
 @REGISTRY.test("storage contracts: JSONL tail, torn lines, repair, limits, locks, atomic replace, encryption, manifests, listings")

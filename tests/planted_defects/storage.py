@@ -456,6 +456,18 @@ def _acquire_losing_path(path: Path | str, timeout: float, root: Path | str | No
         raise FFStorageError(exc.message) from None
 
 
+_open_lock_file = ff_locks._open_lock_file
+
+
+def _open_lock_file_losing_path(lock_file: str, root: Path | str | None) -> Any:
+    """A lock file that cannot be opened (a folder at its name, no permission) raises an
+    FFStorageError naming no file: the operator cannot tell which lock file is in the way."""
+    try:
+        return _open_lock_file(lock_file, root)
+    except FFStorageError as exc:
+        raise FFStorageError(exc.message) from None
+
+
 # ====================================================================== the catalogue entries
 
 
@@ -515,4 +527,6 @@ DEFECTS: tuple[PlantedDefect, ...] = (
        ((ff_file_ops, "_refuse", _refuse_without_value),), origin="mutant ff_utils.ff_file_ops.x__refuse__mutmut_3"),
     _d("lock_timeout_without_path", _acquire_losing_path,
        ((ff_locks, "_acquire", _acquire_losing_path),), origin="mutant ff_utils.ff_locks.x__acquire__mutmut_24"),
+    _d("lock_open_error_without_path", _open_lock_file_losing_path,
+       ((ff_locks, "_open_lock_file", _open_lock_file_losing_path),), origin="mutant ff_utils.ff_locks.x__open_lock_file__mutmut_9"),
 )

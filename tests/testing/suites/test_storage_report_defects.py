@@ -25,7 +25,7 @@ from ff_utils.ff_encryption import (
 )
 from ff_utils.ff_errors import FFError, FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_dumps
-from ff_utils.ff_locks import ff_file_lock
+from ff_utils.ff_locks import ff_file_lock, ff_lock_path
 from ff_utils.ff_store import FFStore
 from testing import _load
 from testing.reporting import (
@@ -280,6 +280,7 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "space_refused_in_names": lambda tmp, mp: _outcome(lambda: FFStore(tmp).path("my notes.txt").name),
     "path_refusal_without_value": lambda tmp, mp: _refusal(lambda: ff_file_ops.ff_safe_path(tmp, "bad\x01name")),
     "lock_timeout_without_path": lambda tmp, mp: _lock_timeout_path(tmp),
+    "lock_open_error_without_path": lambda tmp, mp: _lock_open_error_path(tmp),
 }
 
 
@@ -289,6 +290,16 @@ def _refusal(call: Callable[[], Any]) -> Any:
     except FFValidationError as exc:
         return exc.field, exc.value
     return None
+
+
+def _lock_open_error_path(tmp: Path) -> Any:
+    data = tmp / "doc.json"
+    ff_lock_path(data).mkdir()  # a folder where the lock file goes
+    try:
+        with ff_file_lock(data, root=tmp):
+            return None
+    except FFStorageError as exc:
+        return exc.path == ff_lock_path(data)
 
 
 def _lock_timeout_path(tmp: Path) -> Any:

@@ -456,6 +456,16 @@ def _acquire_losing_path(path: Path | str, timeout: float, root: Path | str | No
         raise FFStorageError(exc.message) from None
 
 
+def _store_update_json_ignoring_default(self: FFStore, path: Path, updater: Callable[[Any], Any], *, default: Any = None) -> Any:
+    """FFStore.update_json reads a missing document with ``None`` instead of the caller's
+    ``default``: an updater that starts a counter or a list from its default crashes or loses it."""
+    self.ensure_dir(path.parent)
+    with self.lock(path):
+        updated = updater(self.read_json(path, None))
+        self.write_json(path, updated)
+        return updated
+
+
 # ====================================================================== the catalogue entries
 
 
@@ -515,4 +525,6 @@ DEFECTS: tuple[PlantedDefect, ...] = (
        ((ff_file_ops, "_refuse", _refuse_without_value),), origin="mutant ff_utils.ff_file_ops.x__refuse__mutmut_3"),
     _d("lock_timeout_without_path", _acquire_losing_path,
        ((ff_locks, "_acquire", _acquire_losing_path),), origin="mutant ff_utils.ff_locks.x__acquire__mutmut_24"),
+    _d("store_update_json_ignores_default", _store_update_json_ignoring_default,
+       ((FFStore, "update_json", _store_update_json_ignoring_default),), origin="mutant ff_utils.ff_store.xǁFFStoreǁupdate_json__mutmut_6"),
 )

@@ -280,6 +280,8 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "space_refused_in_names": lambda tmp, mp: _outcome(lambda: FFStore(tmp).path("my notes.txt").name),
     "path_refusal_without_value": lambda tmp, mp: _refusal(lambda: ff_file_ops.ff_safe_path(tmp, "bad\x01name")),
     "lock_timeout_without_path": lambda tmp, mp: _lock_timeout_path(tmp),
+    "store_update_json_ignores_default": lambda tmp, mp: _outcome(
+        lambda: FFStore(tmp).update_json(tmp / "counter.json", lambda data: data, default={"n": 0})),
 }
 
 

@@ -216,6 +216,12 @@ def _check_atomic_replace(check: FFChecker, store: FFStore) -> None:
         store.write_json(doc, {"version": 2, "body": "new"})
         check.equal(reader.read(), old_bytes, "atomic replace: a reader of the old document reads it whole")
     check.equal(store.read_json(doc), {"version": 2, "body": "new"}, "atomic replace: the new document reads back")
+    given: list[Any] = []
+    counter = store.path("docs", "counter.json")
+    for _ in range(2):
+        store.update_json(counter, lambda data: given.append(data) or {"n": (data or {}).get("n", 0) + 1}, default={"n": 10})
+    check.equal((given, store.read_json(counter)), ([{"n": 10}, {"n": 11}], {"n": 12}),
+                "update: the updater of a missing document gets the caller's default, then the stored data")
     big = os.urandom(1_500_000)
     blob = store.path("docs", "blob.bin")
     store.write_bytes(blob, big)

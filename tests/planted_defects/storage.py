@@ -468,6 +468,16 @@ def _open_lock_file_losing_path(lock_file: str, root: Path | str | None) -> Any:
         raise FFStorageError(exc.message) from None
 
 
+def _store_update_json_ignoring_default(self: FFStore, path: Path, updater: Callable[[Any], Any], *, default: Any = None) -> Any:
+    """FFStore.update_json reads a missing document with ``None`` instead of the caller's
+    ``default``: an updater that starts a counter or a list from its default crashes or loses it."""
+    self.ensure_dir(path.parent)
+    with self.lock(path):
+        updated = updater(self.read_json(path, None))
+        self.write_json(path, updated)
+        return updated
+
+
 # ====================================================================== the catalogue entries
 
 
@@ -529,4 +539,6 @@ DEFECTS: tuple[PlantedDefect, ...] = (
        ((ff_locks, "_acquire", _acquire_losing_path),), origin="mutant ff_utils.ff_locks.x__acquire__mutmut_24"),
     _d("lock_open_error_without_path", _open_lock_file_losing_path,
        ((ff_locks, "_open_lock_file", _open_lock_file_losing_path),), origin="mutant ff_utils.ff_locks.x__open_lock_file__mutmut_9"),
+    _d("store_update_json_ignores_default", _store_update_json_ignoring_default,
+       ((FFStore, "update_json", _store_update_json_ignoring_default),), origin="mutant ff_utils.ff_store.xǁFFStoreǁupdate_json__mutmut_6"),
 )

@@ -281,6 +281,8 @@ STORAGE_PROBES: dict[str, Callable[[Path, pytest.MonkeyPatch], Any]] = {
     "path_refusal_without_value": lambda tmp, mp: _refusal(lambda: ff_file_ops.ff_safe_path(tmp, "bad\x01name")),
     "lock_timeout_without_path": lambda tmp, mp: _lock_timeout_path(tmp),
     "lock_open_error_without_path": lambda tmp, mp: _lock_open_error_path(tmp),
+    "store_update_json_ignores_default": lambda tmp, mp: _outcome(
+        lambda: FFStore(tmp).update_json(tmp / "counter.json", lambda data: data, default={"n": 0})),
 }
 
 

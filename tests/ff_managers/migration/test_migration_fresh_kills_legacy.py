@@ -18,15 +18,14 @@ import pytest
 
 from ff_class_configs.ff_migration_dtos import FFIrregularAction
 from ff_managers._migration import legacy_reader
-from ff_managers._migration.legacy_format import parse_line, profile_problem
+from ff_managers._migration.legacy_format import FFLegacyLine, parse_line, profile_problem
 from ff_managers._migration.legacy_ids import mapped_id
 from ff_managers._migration.legacy_import import FFLegacyImport
 from ff_managers._migration.legacy_mapping import IMPORT_KEY, document_id_for, message_from_v2, message_to_v2
 from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.legacy_records import FFSessionRecord
-from ff_managers._migration.legacy_format import FFLegacyLine
 
-from tests.ff_managers.migration.test_migration_sample_kills_legacy import _items, _msg, _one, _root, _scan, _write, npy_bytes
+from tests.ff_managers.migration.test_migration_sample_kills_legacy import _items, _msg, _root, _scan, _write, npy_bytes
 from tests.ff_managers.migration.test_migration_sample_kills_legacy_import import RecordingSink
 
 SKIPPED = FFIrregularAction.SKIPPED

@@ -63,11 +63,13 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     key_file.write_text(FFServiceManager(load_config(base_path=root, environ={})).create_api_key("alice").key)
     command = [sys.executable, str(REPO / "main.py"), "serve", "--data-dir", str(root), "--port", "0", "--tcp-port", "off",
                "--udp-port", "off", "--ready-file", str(ready)]  # fmt: skip
-    process = subprocess.Popen(command, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:  # a file, not a pipe: an unread pipe that fills up stops the process
+        process = subprocess.Popen(command, env=_environment(), stdout=subprocess.DEVNULL, stderr=out, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while not ready.exists():
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
             assert time.monotonic() < deadline, "serve did not get ready"
             time.sleep(0.05)
         yield f"http://127.0.0.1:{orjson.loads(ready.read_bytes())['http_port']}", key_file
@@ -139,7 +141,9 @@ def test_interrupting_load_ends_master_and_workers(server: tuple[str, Path], tmp
     out = tmp_path / "out"
     command = [sys.executable, str(REPO / "main.py"), "load", "--target", url, "--users", "2", "--rate", "4", "--duration", "120",
                "--workers", "2", "--user-id", "alice", "--api-key-file", str(key_file), "--output", str(out), "--no-open-loop"]  # fmt: skip
-    process = subprocess.Popen(command, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    log = tmp_path / "load.log"
+    with log.open("wb") as printed:  # a file, not a pipe: an unread pipe that fills up would stop `load` before it can exit
+        process = subprocess.Popen(command, env=_environment(), stdout=printed, stderr=subprocess.STDOUT, start_new_session=True)
     locust: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 120
@@ -151,7 +155,10 @@ def test_interrupting_load_ends_master_and_workers(server: tuple[str, Path], tmp
         assert os.getpgid(locust[0].pid) != os.getpgid(process.pid)
         time.sleep(2)  # load is flowing
         process.send_signal(signal.SIGINT)
-        assert process.wait(90) == 130
+        try:
+            assert process.wait(90) == 130, log.read_text(errors="replace")[-3000:]
+        except subprocess.TimeoutExpired:
+            raise AssertionError("load did not end 90 s after SIGINT; it printed:\n" + log.read_text(errors="replace")[-3000:]) from None
         assert not [p.pid for p in locust if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     finally:
         _end(process)
@@ -195,7 +202,8 @@ def test_master_mode_with_a_worker_started_apart(server: tuple[str, Path], tmp_p
     port, out = free_port(), tmp_path / "out"
     command = [sys.executable, str(REPO / "main.py"), "load", "--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
                "--output", str(tmp_path / "worker"), "--timeout", "180"]  # fmt: skip
-    worker = subprocess.Popen(command, env=_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    with (tmp_path / "worker.log").open("wb") as printed:  # a file, not a pipe nobody reads
+        worker = subprocess.Popen(command, env=_environment(), stdout=printed, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         code, printed = run_cli("load", "--master", "--expect-workers", "1", "--master-port", str(port), "--target", url, "--users", "2",
                                 "--rate", "6", "--duration", "3", "--user-id", "alice", "--api-key-file", str(key_file),

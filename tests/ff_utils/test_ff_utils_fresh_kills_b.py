@@ -38,6 +38,7 @@ from ff_utils.ff_file_ops import ff_safe_path
 from ff_utils.ff_io_thread import FFIOThread
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_check_jsonl, ff_read_jsonl
 from ff_utils.ff_locks import ff_file_lock, ff_lock_path, ff_locks_fail_fast
+from tests.ff_utils._lock_handles import open_lock_handles
 
 # ------------------------------------------------------------------ ff_safe_path
 
@@ -106,17 +107,6 @@ def test_a_failing_flock_under_fail_fast_is_cannot_lock(tmp_path: Path, monkeypa
         pass
 
 
-def _open_lock_handles(folder: Path) -> int:
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(f"{folder}/") and target.endswith(".lock"):
-            count += 1
-    return count
-
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_handles_over_the_bound_are_closed_down_to_it_exactly(tmp_path: Path) -> None:
@@ -126,10 +116,10 @@ def test_handles_over_the_bound_are_closed_down_to_it_exactly(tmp_path: Path) ->
     with contextlib.ExitStack() as stack:
         for i in range(260):  # all held: none of them may be closed, so 260 stay open
             stack.enter_context(ff_file_lock(folder / f"f{i}"))
-        assert _open_lock_handles(folder) == 260
+        assert open_lock_handles(folder) == 260
     with ff_file_lock(folder / "one-more"):  # 261 open: the five oldest idle ones are closed
         pass
-    assert _open_lock_handles(folder) == 256
+    assert open_lock_handles(folder) == 256
 
 
 # ------------------------------------------------------------------ JSONL read / check / append

@@ -29,6 +29,7 @@ from ff_utils.ff_file_ops import ff_open_read, ff_safe_path
 from ff_utils.ff_io_thread import FFIOThread
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_flush_jsonl, ff_read_jsonl
 from ff_utils.ff_locks import ff_file_lock, ff_lock_path
+from tests.ff_utils._lock_handles import open_lock_handles
 
 # ------------------------------------------------------------------ ff_safe_path / ff_open_read
 
@@ -145,17 +146,6 @@ def test_a_lock_held_by_another_open_file_times_out_naming_the_data_file(tmp_pat
         pass
 
 
-def _open_lock_handles(folder: Path) -> int:
-    count = 0
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith(f"{folder}/") and target.endswith(".lock"):
-            count += 1
-    return count
-
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc")
 def test_handles_of_released_locks_stay_cached_up_to_the_bound(tmp_path: Path) -> None:
@@ -165,7 +155,7 @@ def test_handles_of_released_locks_stay_cached_up_to_the_bound(tmp_path: Path) -
     for i in range(150):
         with ff_file_lock(folder / f"f{i}"):
             pass
-    assert _open_lock_handles(folder) == 150
+    assert open_lock_handles(folder) == 150
 
 
 # ------------------------------------------------------------------ I/O thread

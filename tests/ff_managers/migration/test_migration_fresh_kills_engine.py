@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 from datetime import UTC, datetime
@@ -26,31 +25,16 @@ from ff_managers._migration.legacy_reader import FFLegacyReader
 from ff_managers._migration.manager_adapter import FFManagerTarget
 from ff_utils.ff_errors import FFConflictError, FFStorageError, FFValidationError
 from ff_utils.ff_hashing import ff_build_manifest, ff_write_manifest
-from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
+from testing.migration import generate_legacy_root
+from tests.ff_managers.migration._small_migration import SMALL, TargetView, config_for, migrate_small
 
-_SMALL = FFLegacyGeneratorConfig(seed=3, users=1, sessions_per_user=2, messages_per_session=2)
 
-
-def _config(tmp: Path, **environ: str) -> Any:
-    return load_config(base_path=tmp / "unused", environ=environ)
 
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("fresh_engine")
-    generate_legacy_root(base / "src", _SMALL)
-    run = asyncio.run(migrate_root(base / "src", base / "dst", _config(base)))
-    assert run.comparison.equivalent, run.comparison.differences
-    return base / "src", base / "dst"
+    return migrate_small(tmp_path_factory.mktemp("fresh_engine"))
 
-
-class _View:
-    def __init__(self, real: FFManagerTarget, **overrides: Any) -> None:
-        self._real = real
-        self._overrides = overrides
-
-    def __getattr__(self, name: str) -> Any:
-        return self._overrides.get(name) or getattr(self._real, name)
 
 
 async def _compare(migrated: tuple[Path, Path], *, skipped: list[FFIrregularItemDTO] | None = None,
@@ -58,7 +42,7 @@ async def _compare(migrated: tuple[Path, Path], *, skipped: list[FFIrregularItem
     src, dst = migrated
     reader = FFLegacyReader(src)
     async with FFManagerTarget(load_config(base_path=dst, environ={})) as real:
-        return await compare_source_target(reader, reader.scan(), _View(real, **overrides), [], skipped or [])
+        return await compare_source_target(reader, reader.scan(), TargetView(real, **overrides), [], skipped or [])
 
 
 # ------------------------------------------------------------------ audit.FFLineAudit.check 27
@@ -195,7 +179,7 @@ async def test_a_profile_field_the_target_changed_is_named_with_the_profile_file
             return {**stored, "extra": {**(stored.get("extra") or {}), "added_by_test": 1}}
 
         reader = FFLegacyReader(migrated[0])
-        comparison = await compare_source_target(reader, reader.scan(), _View(real, get_user=get_user), [], [])
+        comparison = await compare_source_target(reader, reader.scan(), TargetView(real, get_user=get_user), [], [])
     profile_lines = [d for d in comparison.differences if "profile.json" in d]
     assert profile_lines == ["users/user_000/profile.json: field 'added_by_test' only in target"]
 
@@ -216,8 +200,8 @@ async def test_a_vector_file_that_is_not_byte_identical_is_named(migrated: tuple
 
 
 async def test_panel_messages_are_imported_in_batches_no_larger_than_the_panel_managers_limit(tmp_path: Path) -> None:
-    generate_legacy_root(tmp_path / "src", _SMALL)
-    config = _config(tmp_path, FF_PANEL__MAX_IMPORT_MESSAGES="1")
+    generate_legacy_root(tmp_path / "src", SMALL)
+    config = config_for(tmp_path, FF_PANEL__MAX_IMPORT_MESSAGES="1")
     run = await migrate_root(tmp_path / "src", tmp_path / "dst", config)
     assert run.comparison.equivalent, run.comparison.differences
     # 8 panel messages, one a call (a batch the manager refuses is retried record by record, so the
@@ -230,7 +214,7 @@ async def test_panel_messages_are_imported_in_batches_no_larger_than_the_panel_m
 async def test_a_backup_that_differs_from_the_target_is_refused_with_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    generate_legacy_root(tmp_path / "src", _SMALL)
+    generate_legacy_root(tmp_path / "src", SMALL)
     dst = tmp_path / "dst"
     dst.mkdir()
     (dst / "kept.txt").write_text("the target as it was")
@@ -243,7 +227,7 @@ async def test_a_backup_that_differs_from_the_target_is_refused_with_its_reason(
 
     monkeypatch.setattr(engine, "copy_tree", copy_then_damage)
     with pytest.raises(FFStorageError) as caught:
-        await migrate_root(tmp_path / "src", dst, _config(tmp_path))
+        await migrate_root(tmp_path / "src", dst, config_for(tmp_path))
     assert caught.value.message == "the backup copy does not match the target's manifest"
     assert (dst / "kept.txt").read_text() == "the target as it was"
 
@@ -252,10 +236,10 @@ async def test_a_run_not_swapped_in_reports_its_id_map_batch_size_and_logs_why(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     src = tmp_path / "src"
-    generate_legacy_root(src, _SMALL)
+    generate_legacy_root(src, SMALL)
     chat = src / "users" / "user_000" / "chat_session_user_000_00001"
     chat.rename(chat.parent / "my chat")  # an id the v2 rule refuses: mapped, listed in the id map
-    config = _config(tmp_path, FF_MIGRATION__BATCH_SIZE="7")
+    config = config_for(tmp_path, FF_MIGRATION__BATCH_SIZE="7")
     plan = await plan_migration(src, tmp_path / "dst", config)
 
     async def import_then_touch_the_source(context: Any) -> Any:

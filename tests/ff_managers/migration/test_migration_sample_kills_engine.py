@@ -9,7 +9,6 @@ target to look different), so most tests take milliseconds.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -31,34 +30,16 @@ from ff_managers._migration.manager_adapter import FFManagerTarget
 from ff_managers.ff_data_root import FF_META_NAME
 from ff_utils.ff_errors import FFCorruptionError, FFStorageError, FFValidationError
 from ff_utils.ff_store import FFStore
-from testing.migration import FFLegacyGeneratorConfig, generate_legacy_root
+from testing.migration import generate_legacy_root
+from tests.ff_managers.migration._small_migration import SMALL, TargetView, config_for, migrate_small
 
-_SMALL = FFLegacyGeneratorConfig(seed=3, users=1, sessions_per_user=2, messages_per_session=2)
 
-
-def _config(tmp: Path) -> Any:
-    return load_config(base_path=tmp / "unused", environ={})
 
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(legacy source, migrated target): one user with a profile, a panel, a document, 2 vector files."""
-    base = tmp_path_factory.mktemp("sample_engine")
-    generate_legacy_root(base / "src", _SMALL)
-    run = asyncio.run(migrate_root(base / "src", base / "dst", _config(base)))
-    assert run.comparison.equivalent, run.comparison.differences
-    return base / "src", base / "dst"
+    return migrate_small(tmp_path_factory.mktemp("sample_engine"))
 
-
-class _View:
-    """The real target view, with the methods a test replaces."""
-
-    def __init__(self, real: FFManagerTarget, **overrides: Any) -> None:
-        self._real = real
-        self._overrides = overrides
-
-    def __getattr__(self, name: str) -> Any:
-        return self._overrides.get(name) or getattr(self._real, name)
 
 
 async def _compare(migrated: tuple[Path, Path], *,
@@ -70,7 +51,7 @@ async def _compare(migrated: tuple[Path, Path], *,
     if drop_vectors:
         inventory = inventory.model_copy(update={"vector_sets": []})
     async with FFManagerTarget(load_config(base_path=dst, environ={})) as real:
-        return await compare_source_target(reader, inventory, _View(real, **overrides), explained or [], [])
+        return await compare_source_target(reader, inventory, TargetView(real, **overrides), explained or [], [])
 
 
 # ------------------------------------------------------------------ engine._check_paths
@@ -80,16 +61,16 @@ async def test_a_source_that_is_not_a_directory_is_refused_naming_the_source(tmp
     source = tmp_path / "file.txt"
     source.write_text("x")
     with pytest.raises(FFValidationError) as caught:
-        await plan_migration(source, tmp_path / "dst", _config(tmp_path))
+        await plan_migration(source, tmp_path / "dst", config_for(tmp_path))
     assert caught.value.message == f"source is not a directory: {source}"
     assert caught.value.field == "source" and caught.value.path == source
 
 
 async def test_a_target_inside_the_source_is_refused_naming_the_target(tmp_path: Path) -> None:
-    generate_legacy_root(tmp_path / "src", _SMALL)
+    generate_legacy_root(tmp_path / "src", SMALL)
     target = tmp_path / "src" / "inner"
     with pytest.raises(FFValidationError) as caught:
-        await plan_migration(tmp_path / "src", target, _config(tmp_path))
+        await plan_migration(tmp_path / "src", target, config_for(tmp_path))
     assert caught.value.message == "source and target must not contain each other"
     assert caught.value.field == "target" and caught.value.path == target
 
@@ -99,12 +80,12 @@ async def test_a_target_inside_the_source_is_refused_naming_the_target(tmp_path:
 
 async def test_a_panel_without_a_creation_time_gets_the_imports_clock_not_a_fixed_date(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    generate_legacy_root(src, _SMALL)
+    generate_legacy_root(src, SMALL)
     (panel_json,) = [p for p in src.rglob("session.json") if json.loads(p.read_text()).get("session_type") == "panel"]
     data = json.loads(panel_json.read_text())
     del data["created_at"]
     panel_json.write_text(json.dumps(data))
-    run = await migrate_root(src, tmp_path / "dst", _config(tmp_path))
+    run = await migrate_root(src, tmp_path / "dst", config_for(tmp_path))
     assert run.comparison.equivalent, run.comparison.differences
     clock = json.loads((tmp_path / "dst" / FF_META_NAME).read_text())["created_at"]  # the import's clock
     (stored,) = (tmp_path / "dst").rglob("panel.json")
@@ -118,7 +99,7 @@ async def test_a_panel_without_a_creation_time_gets_the_imports_clock_not_a_fixe
 
 async def test_a_source_changed_during_the_run_is_named_and_nothing_is_swapped_in(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    generate_legacy_root(src, _SMALL)
+    generate_legacy_root(src, SMALL)
 
     async def import_then_touch_the_source(context: Any) -> Any:
         stats = await legacy_v1_import_forward(context)
@@ -127,7 +108,7 @@ async def test_a_source_changed_during_the_run_is_named_and_nothing_is_swapped_i
         return stats
 
     registry = FFMigrationRegistry([FFMigration("0001_legacy_v1_import", 1, 2, "import", import_then_touch_the_source)])
-    run = await migrate_root(src, tmp_path / "dst", _config(tmp_path), registry=registry)
+    run = await migrate_root(src, tmp_path / "dst", config_for(tmp_path), registry=registry)
     assert not run.comparison.equivalent and run.migrations_applied == []
     assert run.source == str(src.resolve()) and run.target == str((tmp_path / "dst").resolve())
     (line,) = [d for d in run.comparison.differences if "source changed" in d]
@@ -140,7 +121,7 @@ async def test_a_target_that_differs_from_the_verified_copy_after_the_swap_is_a_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src, dst = tmp_path / "src", tmp_path / "dst"
-    generate_legacy_root(src, _SMALL)
+    generate_legacy_root(src, SMALL)
 
     def swap_then_change(state: FFMigrationStateDTO) -> None:
         swap_in(state)
@@ -149,7 +130,7 @@ async def test_a_target_that_differs_from_the_verified_copy_after_the_swap_is_a_
 
     monkeypatch.setattr(engine, "swap_in", swap_then_change)
     with pytest.raises(FFStorageError) as caught:
-        await migrate_root(src, dst, _config(tmp_path))
+        await migrate_root(src, dst, config_for(tmp_path))
     added = "; ".join(f"added: stray_{n}.txt" for n in range(5))
     assert caught.value.message == f"the target's manifest differs from the verified staging copy: {added}; ... and 2 more"
     assert caught.value.path == dst.resolve()
@@ -249,7 +230,7 @@ async def test_a_profile_the_target_does_not_hold_is_named(migrated: tuple[Path,
             return {**stored, "extra": extra}
 
         reader = FFLegacyReader(migrated[0])
-        comparison = await compare_source_target(reader, reader.scan(), _View(real, get_user=get_user), [], [])
+        comparison = await compare_source_target(reader, reader.scan(), TargetView(real, get_user=get_user), [], [])
     assert "users/user_000/profile.json: profile fields not kept" in comparison.differences
 
 

@@ -103,11 +103,19 @@ def _spawn(command: list[str], log: Path, env: Mapping[str, str], group: int) ->
                                 process_group=group, close_fds=True)  # fmt: skip
 
 
+_POLL_S = 0.05
+
+
 async def _wait(process: subprocess.Popen[bytes], timeout_s: float, what: str) -> int:
-    try:
-        return await asyncio.to_thread(process.wait, timeout_s)
-    except subprocess.TimeoutExpired:
-        raise FFTimeoutError(f"{what} still ran {timeout_s:.0f} s after it started (bound: wait for workers + run time + grace)") from None
+    """The process's exit code, polled on the loop: no thread is left blocked in ``wait`` when the
+    caller is cancelled (Ctrl-C), so leaving never waits for one (it could have for the whole
+    budget, minutes, if ending the group failed)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while (code := process.poll()) is None:
+        if asyncio.get_running_loop().time() >= deadline:
+            raise FFTimeoutError(f"{what} still ran {timeout_s:.0f} s after it started (bound: wait for workers + run time + grace)")
+        await asyncio.sleep(_POLL_S)
+    return code
 
 
 async def _supervise(master: subprocess.Popen[bytes], workers: list[subprocess.Popen[bytes]], budget_s: float) -> int:
@@ -122,7 +130,7 @@ async def _supervise(master: subprocess.Popen[bytes], workers: list[subprocess.P
         for process in (master, *workers):
             if process.poll() is None:  # a member that left the group (it never does): end it alone
                 process.kill()
-            await asyncio.to_thread(process.wait, 10)
+            await _wait(process, 10, "a killed Locust process")
 
 
 def _environment(extra: Mapping[str, str]) -> dict[str, str]:
@@ -147,7 +155,7 @@ async def run_local(spec: FFLocustSpec, log_dir: Path, env: Mapping[str, str]) -
 async def _supervise_failed_start(master: subprocess.Popen[bytes], workers: list[subprocess.Popen[bytes]]) -> None:
     await end_group(master.pid, grace_s=2.0, leader=master.pid)
     for process in (master, *workers):
-        await asyncio.to_thread(process.wait, 10)
+        await _wait(process, 10, "a killed Locust process")
 
 
 async def run_master(spec: FFLocustSpec, log_dir: Path, env: Mapping[str, str]) -> int:

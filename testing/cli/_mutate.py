@@ -31,7 +31,7 @@ from ff_utils.ff_errors import FFConfigError, FFValidationError
 from ._registry import EXIT_CHECK_FAILED, EXIT_OK, command
 
 if TYPE_CHECKING:
-    from testing.mutation import MutationTarget
+    from testing.mutation import MutationResult, MutationTarget
     from testing.mutation._workspace import MutmutRun
 
 __all__ = ["cmd_mutate"]
@@ -55,6 +55,8 @@ def _mutate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="the sample's seed (default: a random one, recorded in the result)")
     parser.add_argument("--results-dir", type=Path, default=CHECKOUT / "docs" / "mutation", help="where <package>.json goes")
     parser.add_argument("--doc", type=Path, default=CHECKOUT / "docs" / "MUTATION.md", help="Markdown file whose score table is updated")
+    parser.add_argument("--equivalents", type=Path, default=CHECKOUT / "docs" / "mutation" / "equivalent",
+                        help="the reviewed survivors listed as equivalent (<package>/*.toml), left out of the second score")
 
 
 def _commit(checkout: Path, outputs: tuple[Path, ...] = ()) -> str:
@@ -159,6 +161,23 @@ def _run(workspace: Path, target: MutationTarget, state: str, args: argparse.Nam
     return run_mutmut(workspace, max_children=args.max_children, max_minutes=max(0.5, (deadline - time.monotonic()) / 60))
 
 
+def _without_equivalents(result: MutationResult, equivalents: Path) -> str:
+    """The sample's survivors a review listed as equivalent, and its score without them."""
+    from testing.mutation._equivalent import list_survivors, load_equivalents
+    from testing.mutation._sample import wilson_interval
+
+    listing = list_survivors(result.survivors, load_equivalents(equivalents, result.package))
+    detected = result.killed + result.timeout + result.other.get("caught by type check", 0)
+    checked = result.mutants - result.not_checked - result.other.get("skipped", 0) - len(listing.equivalent)
+    line = f"{len(listing.equivalent)} of its {len(result.survivors)} survivors are listed as equivalent in {equivalents}"
+    if checked > 0:
+        low, high = wilson_interval(detected, checked)
+        line += f"; without them: {100 * detected / checked:.1f} % (95 % interval {low:.1f}-{high:.1f} %)"
+    if listing.stale:
+        line += f"; {len(listing.stale)} entries name another change now (stale): {', '.join(listing.stale[:5])}"
+    return line
+
+
 @command("mutate", "mutation testing of one package with mutmut, bounded in time (issue 20; nightly, not CI)", _mutate_arguments)
 def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO, console: Console) -> int:
     from testing.mutation import load_targets, prepare_workspace, tally_workspace, update_scores_doc, write_result
@@ -211,7 +230,7 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
         result.earlier_commits = json.loads((workspace / WORKSPACE_MARK).read_text(encoding="utf-8")).get("earlier", [])
         result.minutes = round((time.monotonic() - started) / 60, 1)
         path = write_result(result, args.results_dir)
-        update_scores_doc(args.doc, list(targets), args.results_dir)
+        update_scores_doc(args.doc, list(targets), args.results_dir, args.equivalents)
     finally:
         if temporary:
             shutil.rmtree(workspace, ignore_errors=True)
@@ -224,6 +243,7 @@ def cmd_mutate(args: argparse.Namespace, config: FFConfigurationManagerConfigDTO
         score = score if low is None else f"{score}, 95 % interval {low:.1f}-{high:.1f} %"
         console.print(f"{target.name}: a sample of {result.mutants} of {result.sample_of} mutants (seed {result.seed}): {result.killed} killed, "
                       f"{result.timeout} timeouts, {result.survived} survived; estimated score {score} ({state}); written to {path}")
+        console.print(_without_equivalents(result, args.equivalents))
         return EXIT_CHECK_FAILED if result.damaged else EXIT_OK
     console.print(f"{target.name}: {result.mutants} mutants, {result.killed} killed, {result.timeout} timeouts, "
                   f"{result.survived} survived, score {score} ({state}); written to {path}")

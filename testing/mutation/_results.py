@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ._equivalent import list_survivors, load_equivalents
 from ._sample import wilson_interval
 
 __all__ = ["MutationResult", "STATUS_BY_EXIT_CODE", "render_scores_table", "tally_statuses", "tally_workspace", "update_scores_doc",
@@ -160,21 +161,39 @@ def render_scores_table(packages: list[str], results_dir: Path) -> str:
     return "\n".join(rows)
 
 
-def render_sample_table(packages: list[str], results_dir: Path) -> str:
+def _percent(detected: int, checked: int) -> str:
+    return "n/a" if checked <= 0 else f"{100 * detected / checked:.1f} %"
+
+
+def _interval(detected: int, checked: int) -> str:
+    if checked <= 0:
+        return ""
+    low, high = wilson_interval(detected, checked)
+    return f"{low:.1f} - {high:.1f} %"
+
+
+def render_sample_table(packages: list[str], results_dir: Path, equivalents_dir: Path | None = None) -> str:
     """A Markdown table of the sampled runs, each package's samples in the order they were drawn:
-    the estimate of the whole package's score and its 95 % interval."""
+    the estimate of the whole package's score and its 95 % interval, then the same without the
+    survivors a review listed as equivalent (``equivalents_dir``, default ``<results_dir>/equivalent``;
+    see _equivalent), the usual measure: detected over the mutants that are not equivalent."""
+    equivalents_dir = equivalents_dir if equivalents_dir is not None else results_dir / "equivalent"
     order = {name: i for i, name in enumerate(packages)}
     samples = sorted(_load_samples(results_dir), key=lambda r: (order.get(r["package"], len(order)), r["package"], r["date"]))
-    rows = ["| package | all mutants | sample (seed) | detected | survived | not checked | estimated score | 95 % interval | date | commit |",
-            "|---|---:|---:|---:|---:|---:|---:|---|---|---|"]
+    listed = {package: load_equivalents(equivalents_dir, package) for package in {r["package"] for r in samples}}
+    rows = ["| package | all mutants | sample (seed) | detected | survived | not checked | estimated score | 95 % interval "
+            "| listed equivalent | score without them | 95 % interval | date | commit |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|---|"]
     for r in samples:
-        score = "n/a" if r["score"] is None else f"{r['score']:.1f} %"
+        detected = r["killed"] + r["timeout"] + r["other"].get("caught by type check", 0)
+        checked = r["mutants"] - r["not_checked"] - r["other"].get("skipped", 0)
+        score, interval = _percent(detected, checked), _interval(detected, checked)
         if r.get("damaged"):
             score = f"invalid ({score}: a mutant damaged the workspace)"
-        interval = f"{r['interval'][0]:.1f} - {r['interval'][1]:.1f} %" if r.get("interval") else ""
-        detected = r["killed"] + r["timeout"] + r["other"].get("caught by type check", 0)
+        equivalent = len(list_survivors(r.get("survivors", []), listed[r["package"]]).equivalent)
         rows.append(f"| `{r['package']}` | {r['sample_of']} | {r['mutants']} ({r['seed']}) | {detected} | {r['survived']} | "
-                    f"{r['not_checked']} | {score} | {interval} | {r['date'][:10]} | {r['commit'][:10]} |")
+                    f"{r['not_checked']} | {score} | {interval} | {equivalent} | {_percent(detected, checked - equivalent)} | "
+                    f"{_interval(detected, checked - equivalent)} | {r['date'][:10]} | {r['commit'][:10]} |")
     return "\n".join(rows) if len(rows) > 2 else "No sampled run yet."
 
 
@@ -185,11 +204,12 @@ def _replace_between(text: str, start: str, end: str, table: str) -> str:
     return text.rstrip("\n") + "\n\n" + block + "\n"
 
 
-def update_scores_doc(doc: Path, packages: list[str], results_dir: Path) -> None:
+def update_scores_doc(doc: Path, packages: list[str], results_dir: Path, equivalents_dir: Path | None = None) -> None:
     """Replace the tables between the markers of ``doc`` (each added at the end if missing): the
-    full runs' scores, and, once a sampled run exists, the sampled estimates."""
+    full runs' scores, and, once a sampled run exists, the sampled estimates (with and without the
+    survivors listed as equivalent in ``equivalents_dir``)."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Mutation testing\n"
     text = _replace_between(text, START, END, render_scores_table(packages, results_dir))
     if _load_samples(results_dir) or SAMPLE_START in text:
-        text = _replace_between(text, SAMPLE_START, SAMPLE_END, render_sample_table(packages, results_dir))
+        text = _replace_between(text, SAMPLE_START, SAMPLE_END, render_sample_table(packages, results_dir, equivalents_dir))
     doc.write_text(text, encoding="utf-8")

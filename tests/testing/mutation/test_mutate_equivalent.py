@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ff_utils.ff_errors import FFConfigError
-from testing.mutation import load_targets, tally_workspace, update_scores_doc, write_result
+from testing.mutation import MutationResult, load_targets, tally_workspace, update_scores_doc, write_result
 from testing.mutation._equivalent import changed_lines, list_survivors, load_equivalents
 from testing.mutation._sample import wilson_interval
 
@@ -150,3 +150,21 @@ def test_the_repository_list_of_equivalent_mutants_is_well_formed() -> None:
     for package in packages:
         for entry in load_equivalents(folder, package).values():  # parses, and every entry names a mutant of the package
             assert len(entry.reason) >= 15, entry  # a reason a reader can check, not a word
+
+
+def test_the_command_says_how_many_survivors_are_listed_the_score_without_them_and_what_is_stale(tmp_path: Path) -> None:
+    from testing.cli._mutate import _without_equivalents
+
+    results = _sample_with_survivors(tmp_path, {
+        "pkg.a.x_f__mutmut_2": '-    return x or None\n+    return x or ""',
+        "pkg.a.x_f__mutmut_3": "-    return x\n+    return None",
+    })
+    result = MutationResult(**json.loads((results / "pkg.sample-5.json").read_text(encoding="utf-8")))
+    _write(tmp_path / "eq" / "pkg", "a.toml", ENTRY + ENTRY.replace("mutmut_2", "mutmut_3"))
+
+    line = _without_equivalents(result, tmp_path / "eq")
+
+    low, high = wilson_interval(8, 9)
+    assert line.startswith(f"1 of its 2 survivors are listed as equivalent in {tmp_path / 'eq'}")
+    assert f"without them: 88.9 % (95 % interval {low:.1f}-{high:.1f} %)" in line
+    assert line.endswith("1 entries name another change now (stale): pkg.a.x_f__mutmut_3")

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import ff_utils._jsonl_append as j
-from ff_utils import ff_ids
+from ff_utils import ff_fs_sync, ff_ids
 from ff_utils.ff_errors import FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_flush_jsonl
 from ff_utils.ff_locks import ff_file_lock, ff_locks_fail_fast
@@ -252,3 +252,24 @@ def test_a_root_that_does_not_hold_the_log_is_refused_on_a_later_append_as_on_th
     ff_append_jsonl(log, {"x": 3})  # the refused root was not adopted: the log's own root stays
     ff_append_jsonl(log, {"x": 4}, root=tmp_path / "a")
     assert log.read_bytes() == b'{"x":1}\n{"x":3}\n{"x":4}\n'
+
+
+# ------------------------------------------------------------------ ff_fs_sync
+
+
+def test_syncfs_is_called_once_on_a_descriptor_of_the_folder_and_os_sync_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ff_sync_filesystem 3 (`syncfs = None`: every call fell back to os.sync, which flushes every
+    filesystem of the machine instead of the folder's one)."""
+    seen: list[bool] = []
+
+    def syncfs(fd: int) -> int:
+        seen.append(os.path.samestat(os.fstat(fd), os.stat(tmp_path)))
+        return 0
+
+    synced: list[str] = []
+    monkeypatch.setattr(ff_fs_sync, "_syncfs", lambda: syncfs)
+    monkeypatch.setattr(os, "sync", lambda: synced.append("sync"))
+    ff_fs_sync.ff_sync_filesystem(tmp_path)
+    assert (seen, synced) == ([True], [])

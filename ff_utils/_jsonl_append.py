@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from ff_utils._dir_fd import NOFOLLOW, ff_refuse_link, ff_walk_parent
+from ff_utils._dir_fd import NOFOLLOW, ff_refuse_link, ff_relative_parts, ff_walk_parent
 from ff_utils._json_codec import DEFAULT_MAX_RECORD_BYTES, Durability, ff_dumps
 from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError, ff_translate_errors
 from ff_utils.ff_file_ops import ff_open_read
@@ -281,8 +281,7 @@ class _GroupCommitAppender:
 _appenders_guard = threading.Lock()
 _appenders: dict[Path, _GroupCommitAppender] = {}
 
-# Appenders holding an open descriptor, least recently opened first; bounded so that appending
-# to many files never runs the process out of descriptors.
+# Appenders holding an open descriptor, least recently opened first; bounded (never out of descriptors).
 _MAX_OPEN_LOGS = 64
 _open_logs_guard = threading.Lock()
 _open_logs: OrderedDict[int, _GroupCommitAppender] = OrderedDict()
@@ -321,8 +320,7 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-# The same appenders by the absolute path string callers pass: building and hashing a Path
-# per append was a tenth of its cost. Relative paths are not cached here (they follow the cwd).
+# The same appenders by the absolute path callers pass (a Path per append cost a tenth); relative ones follow the cwd.
 _appenders_by_name: dict[str, _GroupCommitAppender] = {}
 
 
@@ -338,6 +336,8 @@ def _appender_for(path: Path | str, root: str | None = None) -> _GroupCommitAppe
             appender = _appenders[key] = _GroupCommitAppender(key, root)
         elif root is not None and (appender.root is None or len(root) < len(appender.root)):
             appender.root = root  # the walk from the outermost root known checks the most levels
+        elif root is not None:  # not walked from, but a root not holding the path is refused all the same
+            ff_relative_parts(root, appender._name)
         if os.path.isabs(name):
             _appenders_by_name[name] = appender
         return appender

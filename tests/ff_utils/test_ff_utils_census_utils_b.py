@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from ff_utils import ff_locks
-from ff_utils.ff_errors import FFStorageError, FFValidationError
+from ff_utils.ff_errors import FFNotFoundError, FFStorageError, FFValidationError
+from ff_utils.ff_hashing import ff_build_manifest, ff_default_manifest_exclude
 from ff_utils.ff_locks import FFLockBusy, ff_file_lock, ff_lock_path, ff_locks_fail_fast, ff_locks_failing_fast
 from tests.ff_utils._lock_handles import open_lock_handles
 
@@ -126,3 +127,63 @@ def test_taking_a_lock_whose_handle_is_cached_opens_and_closes_no_handle(tmp_pat
     with ff_file_lock(folder / "one-more"):  # a new handle: trimmed to the bound
         pass
     assert open_lock_handles(folder) == 256
+
+
+# ------------------------------------------------------------------ ff_hashing
+
+
+def test_manifest_workers_are_named_daemon_threads(tmp_path: Path) -> None:
+    # _hash_while_walking 11, 12, 14-16: ff-manifest-<i>, daemon (seen from the walk, which runs
+    # in the calling thread while the workers wait for files).
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"a")
+    before = set(threading.enumerate())
+    seen: list[list[tuple[str, bool]]] = []
+
+    def exclude(relative: str) -> bool:
+        seen.append(sorted((t.name, t.daemon) for t in set(threading.enumerate()) - before))
+        return False
+
+    manifest = ff_build_manifest(root, exclude=exclude, workers=3)
+    assert [e.path for e in manifest.entries] == ["a.txt"]
+    assert seen == [[("ff-manifest-0", True), ("ff-manifest-1", True), ("ff-manifest-2", True)]]
+
+
+def test_a_worker_failure_seen_mid_walk_is_still_raised(tmp_path: Path) -> None:
+    # _hash_while_walking 19: the walk stops when a worker failed, and the error is raised (a
+    # ``return`` there skipped the raise and gave a manifest without the file). The walk waits
+    # (bounded) for the failed worker to end, so it sees the error before its next file.
+    root = tmp_path / "tree"
+    root.mkdir()
+    for i in range(40):
+        (root / f"a{i:02}.txt").write_bytes(b"x%d" % i)
+    before = set(threading.enumerate())
+
+    def exclude(relative: str) -> bool:
+        if relative == "a00.txt":
+            (root / relative).unlink()  # handed over in the first batch, gone when hashed
+        elif relative == "a20.txt":  # the first batch (a00-a15) is queued: wait for its failure
+            workers = set(threading.enumerate()) - before
+            for _ in range(1000):
+                if any(not t.is_alive() for t in workers):
+                    break
+                next(iter(workers)).join(0.01)
+        return False
+
+    with pytest.raises(FFNotFoundError) as caught:
+        ff_build_manifest(root, exclude=exclude, workers=2)
+    assert caught.value.message == "cannot hash file: no such file"
+    assert caught.value.path == root / "a00.txt"
+
+
+def test_locks_temp_files_and_manifests_two_folders_down_are_left_out(tmp_path: Path) -> None:
+    # ff_default_manifest_exclude 6: the file's own name is the part after the last "/".
+    root = tmp_path / "tree"
+    (root / "a" / "b").mkdir(parents=True)
+    for name in ("keep.txt", ".doc.json.lock", ".doc.json.1a2b3c.tmp", "ff_manifest.json", "ok.lock"):
+        (root / "a" / "b" / name).write_bytes(b"x")
+    assert [e.path for e in ff_build_manifest(root, workers=1).entries] == ["a/b/keep.txt", "a/b/ok.lock"]
+    assert ff_default_manifest_exclude("a/b/.doc.json.lock") is True
+    assert ff_default_manifest_exclude("a/b/c.d/ff_manifest.json") is True
+    assert ff_default_manifest_exclude("a/.b/keep.txt") is False

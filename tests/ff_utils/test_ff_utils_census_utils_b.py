@@ -187,3 +187,33 @@ def test_locks_temp_files_and_manifests_two_folders_down_are_left_out(tmp_path: 
     assert ff_default_manifest_exclude("a/b/.doc.json.lock") is True
     assert ff_default_manifest_exclude("a/b/c.d/ff_manifest.json") is True
     assert ff_default_manifest_exclude("a/.b/keep.txt") is False
+
+
+@pytest.mark.parametrize(
+    ("workers", "cores", "expected"),
+    [
+        (None, 3, ["ff-manifest-0", "ff-manifest-1", "ff-manifest-2"]),  # one per core by default
+        (None, None, []),  # core count unknown: one, in the calling thread
+        (2, 5, ["ff-manifest-0", "ff-manifest-1"]),
+        (1, 5, []),  # workers=1 walks and hashes in the calling thread
+    ],
+)
+def test_how_many_manifest_workers_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int | None, cores: int | None, expected: list[str]
+) -> None:
+    # ff_build_manifest 27-29, 32: the worker count and the single-thread path.
+    root = tmp_path / "tree"
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"a")
+    before = set(threading.enumerate())
+    seen: list[list[str]] = []
+
+    def exclude(relative: str) -> bool:
+        seen.append(sorted(t.name for t in set(threading.enumerate()) - before))
+        return False
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    manifest = ff_build_manifest(root, exclude=exclude, workers=workers)
+    monkeypatch.undo()
+    assert [(e.path, e.size) for e in manifest.entries] == [("a.txt", 1)]
+    assert seen == [expected]

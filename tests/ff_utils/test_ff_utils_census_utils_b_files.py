@@ -116,3 +116,11 @@ def test_a_symlink_and_a_file_on_the_way_are_refused_naming_the_segment(tmp_path
     assert refused.message == "unsafe path: cannot inspect 'doc.json': Not a directory"
     assert refused.value == "doc.json"
     assert ff_safe_path(tmp_path, "ab:c") == tmp_path.resolve() / "ab:c"  # a colon further on is a name
+
+
+def test_roots_ending_in_x_and_the_filesystem_root_hold_their_paths(tmp_path: Path) -> None:
+    # ff_safe_path 93, 95: the inside check strips only the root's trailing "/".
+    root = tmp_path / "dataX"
+    root.mkdir()
+    assert ff_safe_path(root, "a/b") == root.resolve() / "a" / "b"
+    assert ff_safe_path("/", "tmp") == Path("/tmp")

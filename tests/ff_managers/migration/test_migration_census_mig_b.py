@@ -19,6 +19,7 @@ from ff_managers._migration.backup import (
     copy_tree,
     manifest_digest,
     read_state,
+    recover,
     rollback,
     swap_in,
     work_dir_for,
@@ -159,3 +160,20 @@ def test_the_journal_records_when_it_was_written_in_utc(tmp_path: Path) -> None:
     assert read is not None and read.updated_at.utcoffset() == timedelta(0)
     assert read.updated_at >= before.replace(microsecond=0)
     assert read.model_dump(exclude={"updated_at"}) == state.model_dump(exclude={"updated_at"})
+
+
+@pytest.mark.parametrize("phase", ["prepared", "staged"])
+def test_recover_discards_the_staging_copy_of_a_run_killed_before_its_swap(tmp_path: Path, phase: str) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    staging = work_dir_for(target) / "staging"
+    staging.mkdir(parents=True)
+    (staging / "half.txt").write_text("half")
+    write_state(FFMigrationStateDTO.model_validate({
+        "run_id": "run-1", "source": str(tmp_path / "src"), "target": str(target.resolve()), "in_place": False,
+        "target_existed": True, "phase": phase, "started_at": "2026-01-02T00:00:00Z"}))
+    state = recover(target)
+    assert state is not None and state.phase == phase
+    assert not staging.exists()
+    assert sorted(p.name for p in target.iterdir()) == ["old.txt"]

@@ -9,12 +9,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import stat
 import threading
 import time
 import types
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +22,11 @@ import ff_utils._jsonl_append as j
 from ff_utils import ff_fs_sync, ff_ids
 from ff_utils.ff_errors import FFStorageError, FFValidationError
 from ff_utils.ff_json_utils import ff_append_jsonl, ff_flush_jsonl
+
+from tests.ff_utils._fsync_recorder import fsynced  # noqa: F401  (a fixture)
 from ff_utils.ff_locks import ff_file_lock, ff_locks_fail_fast
 
 
-@pytest.fixture
-def fsynced(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Records each fsync of a regular file by the path the kernel names it by, then does it."""
-    seen: list[str] = []
-    real = os.fsync
-
-    def recording(fd: int) -> None:
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            seen.append(os.readlink(f"/proc/self/fd/{fd}"))
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", recording)
-    yield seen
 
 
 # ------------------------------------------------------------------ ff_ids: the random pool

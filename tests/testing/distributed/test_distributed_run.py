@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dask
+import distributed  # noqa: F401  (see below)
 import pytest
 
 from ff_class_configs import load_config
@@ -115,6 +116,9 @@ class DiesOnAWorker(FFMemoryLayerManager):
 
 
 async def test_a_suite_whose_worker_dies_comes_back_as_errors_not_as_a_hang(tmp_path: Path) -> None:
+    # distributed is imported at the top of this module on purpose: its defaults must be in dask's
+    # config before this set, or the set's exit deletes the whole "distributed" key it created and
+    # every later cluster in the process fails with KeyError: 'distributed' (CI, random order).
     before, listener = children(), _SeesWorkers()
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):  # the LocalCluster's scheduler runs here
         outcome = await run_suites(
@@ -128,3 +132,4 @@ async def test_a_suite_whose_worker_dies_comes_back_as_errors_not_as_a_hang(tmp_
     assert results and all(r.status == FFTestStatus.ERROR and r.error_type == "KilledWorker" for r in results)
     assert outcome.report.verdict == "failed" and outcome.exit_code == 1
     assert_gone(listener.during - before)
+    assert dask.config.get("distributed.comm.require-encryption", default=KeyError) is not KeyError

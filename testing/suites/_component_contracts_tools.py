@@ -20,7 +20,14 @@ import sys
 
 from pydantic import BaseModel, ConfigDict
 
-from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolLimitsDTO, FFToolRunResultDTO, FFToolRunStatus
+from ff_class_configs.ff_tool_dtos import (
+    FFBreakerState,
+    FFToolDefinitionDTO,
+    FFToolLimitsDTO,
+    FFToolRefusal,
+    FFToolRunResultDTO,
+    FFToolRunStatus,
+)
 from ff_utils.ff_errors import FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
@@ -105,3 +112,51 @@ async def tools_outcome_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             check.that(False, "a staged file that is not bytes is refused", "it ran")
         except FFValidationError as exc:
             check.equal(exc.field, "files", "the refusal names field files")
+
+
+_FAILS = "import sys\nsys.exit(1)\n"
+_RATE, _THRESHOLD = 2, 2  # small enough to reach in a few runs; refill is 1 run per 30 s of the clock
+
+
+@REGISTRY.test("tools policy: the per-user rate limit and the per-tool breaker refuse, and the refusals are logged",
+               components=("tools",), depends_on=("tools_round_trip",))
+async def tools_policy_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    """README: "permission, per-user rate limit and per-tool circuit breaker return status refused,
+    logged". A second tools manager on this root with ``rate_limit_per_minute=2`` and
+    ``breaker_failure_threshold=2``: a user's third run at once is refused, another user's is not;
+    a tool's breaker opens at exactly its second consecutive failure and refuses that tool only;
+    each refusal started nothing and is in the user's runs."""
+    settings = ctx.config.tools.model_copy(update={"rate_limit_per_minute": _RATE, "breaker_failure_threshold": _THRESHOLD})
+    tools = ctx.fresh_manager("tools", config=ctx.config.model_copy(update={"tools": settings}))
+    await tools.initialize()
+    busy, other, first, second, third = (ctx.new_user(p) for p in ("rate", "rate", "brk", "brk", "brk"))
+    failing = f"always_fails_{_slug(first)}"
+    try:
+        with check.step("the per-user rate limit"):
+            runs = [await tools.execute_tool(busy, "word_count", {"text": "a b"}) for _ in range(_RATE + 1)]
+            check.equal([r.status for r in runs], [FFToolRunStatus.SUCCESS] * _RATE + [FFToolRunStatus.REFUSED],
+                        f"{_RATE} runs at once pass, run {_RATE + 1} is refused")
+            refused = runs[-1]
+            check.equal((refused.refusal, refused.attempts, refused.exit_code), (FFToolRefusal.RATE_LIMITED, 0, None),
+                        "refused as rate_limited, nothing started")
+            ran = await tools.execute_tool(other, "word_count", {"text": "a b"})
+            check.equal(ran.status, FFToolRunStatus.SUCCESS, "another user's run is not held to the first user's limit")
+            logged = {r.run_id: r for r in await tools.list_runs(busy, limit=10)}
+            check.equal(set(logged), {r.run_id for r in runs}, "every run and the refusal are in the user's runs")
+            check.equal((logged.get(refused.run_id) or runs[0]).status, FFToolRunStatus.REFUSED, "the refusal is logged as refused")
+        with check.step("the per-tool circuit breaker"):
+            tools.register_tool(FFToolDefinitionDTO(name=failing, description="component suite: exits 1",
+                                                    argv=(sys.executable, "-c", _FAILS), parameters=_NoArgs))  # fmt: skip
+            statuses = [(await tools.execute_tool(user, failing, {})).status for user in (first, second)]
+            check.equal(statuses, [FFToolRunStatus.ERROR] * _THRESHOLD, f"the first {_THRESHOLD} failures run")
+            check.equal(tools.breaker_state(failing), FFBreakerState.OPEN, f"the breaker is open after {_THRESHOLD} consecutive failures")
+            refused = await tools.execute_tool(third, failing, {})
+            check.equal((refused.status, refused.refusal, refused.attempts), (FFToolRunStatus.REFUSED, FFToolRefusal.CIRCUIT_OPEN, 0),
+                        "the next run of that tool is refused as circuit_open, nothing started")
+            check.equal(tools.health().details.get("open_breakers"), [failing], "health() names the open breaker")
+            ran = await tools.execute_tool(third, "word_count", {"text": "a b"})
+            check.equal(ran.status, FFToolRunStatus.SUCCESS, "the open breaker refuses that tool only")
+            logged = [r.run_id for r in await tools.list_runs(third, limit=10)]
+            check.that(refused.run_id in logged, "the circuit_open refusal is in the user's runs", f"{logged}")
+    finally:
+        await tools.shutdown()  # its registry and breakers are its own: nothing to undo on the run's manager

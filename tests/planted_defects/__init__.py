@@ -38,6 +38,7 @@ from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
 from tests.ff_managers.migration.planted_defects import DEFECTS as MIGRATION_DEFECTS
 from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.ff_managers.tools.planted_defects import DEFECTS as TOOLS_DEFECTS
+from tests.ff_managers.tools.planted_defects_policy import DEFECTS as TOOLS_POLICY_DEFECTS
 from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
 from tests.planted_defects.reports import DEFECTS as REPORT_DEFECTS
 from tests.planted_defects.storage import DEFECTS as STORAGE_DEFECTS
@@ -324,6 +325,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     *MEMORY_DEFECTS,
     *PANEL_DEFECTS,
     *TOOLS_DEFECTS,
+    *TOOLS_POLICY_DEFECTS,
     # The use-case suite's scenarios check the same guarantees on the data they produce.
     _c("rag_search_top_k_plus_one", SearchTopKPlusOne.__doc__ or "", "rag_chat", suite="use_cases",
        manager_classes={"knowledge": SearchTopKPlusOne}),

@@ -36,6 +36,23 @@ def _no_base(kb_id: str) -> FFNotFoundError:
     return FFNotFoundError(f"no knowledge base {kb_id!r}", kind="knowledge_base", key=kb_id)
 
 
+def _is_live(catalog: Any) -> bool:
+    """A catalog that exists and is not marked deleted, whatever else it holds."""
+    return isinstance(catalog, dict) and not catalog.get("deleted")
+
+
+def _what_it_held(catalog: Catalog) -> dict[str, int]:
+    """Documents and chunks of a catalog about to be deleted; what a damaged one cannot say counts 0."""
+    documents = catalog.get("documents")
+    if not isinstance(documents, dict):
+        return {"documents": 0, "chunks": 0}
+    chunks = 0
+    for entry in documents.values():
+        count = entry.get("chunk_count") if isinstance(entry, dict) else None
+        chunks += count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+    return {"documents": len(documents), "chunks": chunks}
+
+
 def _entry_of(documents: dict[str, Any], kb_id: str, doc_id: str) -> dict[str, Any]:
     document = documents.get(doc_id)
     if document is None:
@@ -71,18 +88,26 @@ class FFKbCatalog:
 
     def read(self, user_id: str, kb_id: str) -> Catalog:
         """The live catalog; FFNotFoundError when missing or deleted, FFCorruptionError when unreadable."""
-        catalog = self.store.read_json(self.catalog_path(user_id, kb_id), None)
+        path = self.catalog_path(user_id, kb_id)
+        catalog = self.store.read_json(path, None)
         if catalog is None:
             raise _no_base(kb_id)
-        return self.live(catalog, kb_id)
+        return self.live(catalog, kb_id, path)
 
     @staticmethod
-    def live(catalog: Any, kb_id: str) -> Catalog:
+    def live(catalog: Any, kb_id: str, path: Path | None = None) -> Catalog:
         """``catalog`` if it is a live catalog of the current layout (else FFNotFoundError / FFCorruptionError)."""
         if not isinstance(catalog, dict) or catalog.get("deleted"):
             raise _no_base(kb_id)
-        if catalog.get("schema_version") != KB_SCHEMA_VERSION or not isinstance(catalog.get("documents"), dict):
-            raise FFCorruptionError(f"catalog of knowledge base {kb_id!r} has an unknown layout")
+        revision = catalog.get("revision")
+        if (
+            catalog.get("schema_version") != KB_SCHEMA_VERSION
+            or not isinstance(catalog.get("documents"), dict)
+            or not isinstance(catalog.get("kb"), dict)
+            or not isinstance(revision, int)
+            or isinstance(revision, bool)
+        ):
+            raise FFCorruptionError(f"catalog of knowledge base {kb_id!r} has an unknown layout", path=path)
         return catalog
 
     @staticmethod
@@ -112,10 +137,12 @@ class FFKbCatalog:
         for entry in self.store.list_dir(knowledge):  # sorted; no symlink followed
             if entry.name.startswith(".") or not entry.is_dir:
                 continue
-            catalog = self.store.read_json(entry.path / CATALOG_NAME, None)
-            if catalog is None or catalog.get("deleted"):
+            path = entry.path / CATALOG_NAME
+            catalog = self.store.read_json(path, None)
+            if catalog is None or (isinstance(catalog, dict) and catalog.get("deleted")):
                 continue  # a folder left by a crash before its catalog was written, or a deletion
-            bases.append(self._base_dto(catalog, entry.path / CATALOG_NAME))
+            # the layout check of get_knowledge_base: a kb.json one refuses, the other does not list
+            bases.append(self._base_dto(self.live(catalog, entry.name, path), path))
         bases.sort(key=lambda b: (b.created_at, b.kb_id))
         return bases
 
@@ -157,16 +184,18 @@ class FFKbCatalog:
     def delete(self, user_id: str, kb_id: str) -> dict[str, int]:
         """Mark the catalog deleted (the commit point), then remove the folder; return what it held."""
         counts: dict[str, int] = {}
-        self.read(user_id, kb_id)  # FFNotFoundError before any lock file is created
+        if not _is_live(self.store.read_json(self.catalog_path(user_id, kb_id), None)):
+            raise _no_base(kb_id)  # before any lock file is created; a damaged catalog can still be deleted
+
         with self.write_lock(user_id, kb_id):
 
             def mark(current: Catalog | None) -> Catalog:
-                if current is None or current.get("deleted"):
+                if not _is_live(current):
                     raise _no_base(kb_id)
-                documents = current.get("documents", {})
-                counts["documents"] = len(documents)
-                counts["chunks"] = sum(int(d.get("chunk_count", 0)) for d in documents.values())
-                return {**current, "deleted": True, "revision": int(current.get("revision", 0)) + 1}
+                counts.update(_what_it_held(current))
+                revision = current.get("revision")
+                revision = revision if isinstance(revision, int) and not isinstance(revision, bool) else 0
+                return {**current, "deleted": True, "revision": revision + 1}
 
             self.store.update_json(self.catalog_path(user_id, kb_id), mark, default=None)
         self.store.remove_tree(self.kb_dir(user_id, kb_id))
@@ -198,13 +227,15 @@ class FFKbCatalog:
     ) -> None:
         """One read-modify-write of a live catalog's documents: new ``updated_at``, next revision."""
 
+        path = self.catalog_path(user_id, kb_id)
+
         def update(current: Any) -> Catalog:
-            current = self.live(current, kb_id)
+            current = self.live(current, kb_id, path)
             return {
                 **current,
                 "kb": {**current["kb"], "updated_at": updated_at},
-                "revision": int(current["revision"]) + 1,
+                "revision": current["revision"] + 1,
                 "documents": change(current["documents"]),
             }
 
-        self.store.update_json(self.catalog_path(user_id, kb_id), update)
+        self.store.update_json(path, update)

@@ -166,3 +166,41 @@ async def panel_message_ids_per_panel(ctx: FFTestContext, check: FFChecker) -> N
                 check.equal(again, [stored], "a retry returns the panel's own stored m1")
         check.equal([m.content for m in await ctx.panel.get_messages(user, first.panel_id)], ["from first"], "first panel: its m1 once")
         check.equal([m.content for m in await ctx.panel.get_messages(user, second.panel_id)], ["from second"], "second panel: its m1 once")
+
+
+def _seats(*roles: str, human: int = 0) -> list[dict[str, str]]:
+    """Participants p0, p1... with these roles; the first ``human`` of them typed by a person."""
+    return [{"participant_id": f"p{i}", "role": role, "kind": "human" if i < human else "ai"} for i, role in enumerate(roles)]
+
+
+# README: "Panel types and their rules". Per type: the smallest composition the rule accepts, and
+# compositions one short of it (or one over, for the single game master).
+_COMPOSITIONS: tuple[tuple[str, list[dict[str, str]], tuple[list[dict[str, str]], ...]], ...] = (
+    ("generic", _seats("participant", "participant"), ()),
+    ("multi_ai_panel", _seats("participant", "participant"), (_seats("participant", "participant", human=1),)),
+    ("ai_debate", _seats("pro", "con"), (_seats("pro", "pro"), _seats("con", "participant"))),
+    ("topic_delegation", _seats("expert", "participant"), (_seats("participant", "participant"),)),
+    ("ai_game_master", _seats("game_master", "player"),
+     (_seats("game_master", "participant"), _seats("game_master", "game_master", "player"), _seats("player", "player"))),
+    ("auto_task_agent", _seats("agent", "participant"), (_seats("participant", "participant"),)),
+)
+
+
+@REGISTRY.test("panel types: each type's composition rule at its edge", components=("panel",), depends_on=("panel_round_trip",))
+async def panel_composition_contracts(ctx: FFTestContext, check: FFChecker) -> None:
+    """Each panel type accepts its smallest valid composition and refuses one short of its rule,
+    naming ``participants``, with nothing written (six small writes, the refusals write nothing)."""
+    user = ctx.new_user("panc")
+    for panel_type, accepted, refused in _COMPOSITIONS:
+        with check.step(f"{panel_type}: the rule's edge"):
+            made = await ctx.panel.create_panel(user, accepted, panel_type=panel_type, title=panel_type)
+            check.equal((made.panel_type, len(made.participants)), (panel_type, len(accepted)),
+                        f"{panel_type} accepts {[s['role'] for s in accepted]}")
+            for seats in refused:
+                try:
+                    await ctx.panel.create_panel(user, seats, panel_type=panel_type, title=f"refused {panel_type}")
+                    check.that(False, f"{panel_type} refuses {[(s['role'], s['kind']) for s in seats]}", "it was created")
+                except FFValidationError as exc:
+                    check.equal(exc.field, "participants", f"{panel_type}: the refusal names participants")
+    listed = [p.title for p in await ctx.panel.list_panels(user)]
+    check.equal(listed, [t for t, _, _ in _COMPOSITIONS], "only the accepted panels were written, in order")

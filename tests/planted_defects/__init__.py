@@ -37,6 +37,7 @@ from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
 from tests.ff_managers.migration.planted_defects import DEFECTS as MIGRATION_DEFECTS
 from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
+from tests.ff_managers.panel.planted_defects_composition import DEFECTS as PANEL_COMPOSITION_DEFECTS
 from tests.ff_managers.tools.planted_defects import DEFECTS as TOOLS_DEFECTS
 from tests.ff_managers.tools.planted_defects_policy import DEFECTS as TOOLS_POLICY_DEFECTS
 from tests.planted_defects.guarantees import DEFECTS as GUARANTEE_DEFECTS
@@ -324,6 +325,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     *CORE_DEFECTS,
     *MEMORY_DEFECTS,
     *PANEL_DEFECTS,
+    *PANEL_COMPOSITION_DEFECTS,
     *TOOLS_DEFECTS,
     *TOOLS_POLICY_DEFECTS,
     # The use-case suite's scenarios check the same guarantees on the data they produce.

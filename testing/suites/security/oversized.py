@@ -13,6 +13,7 @@ files are uploads that could fill the disk (ASVS V12.1.1).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -290,9 +291,10 @@ async def oversized_attachment(ctx: FFTestContext, check: FFChecker, seen: FFObs
         name="tool arguments and staged files over their limits",
         category="oversized payload",
         asvs_id="V12.1.1",
-        attack="execute_tool with an arguments document of tools.max_argument_bytes + 1 bytes (a probe tool taking "
-        "any object, and word_count), and with staged files totalling tools.max_input_file_bytes + 1 bytes",
-        expected=_EXPECTED + " (no work directory, no process, no run logged)",
+        attack="execute_tool with an arguments document of exactly tools.max_argument_bytes + 1 bytes of UTF-8 JSON "
+        "(a probe tool taking any object, and word_count), and with staged files totalling tools.max_input_file_bytes + 1 bytes",
+        expected=_EXPECTED + " (no work directory, no process, no run logged); arguments of exactly the limit run, "
+        "logged byte for byte",
     ),
     group="test_oversized_payloads",
     components=("tools",),
@@ -307,15 +309,35 @@ async def oversized_tool_input(ctx: FFTestContext, check: FFChecker, seen: FFObs
 
     def probes(box: FFSandboxRoot, _: None) -> list[FFProbe]:
         tools = box["tools"]
-        blob = "x" * (args_limit + 1)
+        over = _arguments_of_bytes(args_limit + 1)
         files = {"big.txt": b"x" * (files_limit + 1)}
         return [
-            FFProbe("execute_tool(probe, arguments=limit+1)", lambda: tools.execute_tool("victim", "sec_probe_noop", {"blob": blob})),
-            FFProbe("execute_tool(word_count, text=limit+1)", lambda: tools.execute_tool("victim", "word_count", {"text": blob})),
+            FFProbe("execute_tool(probe, arguments=limit+1 bytes)", lambda: tools.execute_tool("victim", "sec_probe_noop", over)),
+            FFProbe("execute_tool(word_count, text=limit+1)", lambda: tools.execute_tool("victim", "word_count", {"text": "x" * (args_limit + 1)})),
             FFProbe("execute_tool(word_count, files=limit+1)", lambda: tools.execute_tool("victim", "word_count", {"path": "big.txt"}, files=files)),
         ]
 
-    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-06", "tools", setup, probes)
+    async def at_limit(box: FFSandboxRoot, _: None) -> None:
+        sent = _arguments_of_bytes(args_limit)
+        ran = await box["tools"].execute_tool("victim", "sec_probe_noop", sent)
+        check.equal(ran.status.value, "success", f"arguments of exactly {args_limit:,} bytes as JSON run")
+        [logged] = [r for r in await box["tools"].list_runs("victim", limit=5) if r.run_id == ran.run_id] or [None]
+        check.that(logged is not None and logged.arguments == sent, f"the run's {args_limit:,} bytes of arguments are logged byte for byte",
+                   "missing or changed")
+
+    await _refuse_oversized(ctx, check, seen, "SEC-SIZE-06", "tools", setup, probes, at_limit)
+
+
+def _arguments_of_bytes(total: int) -> dict[str, str]:
+    """``{"blob": ...}`` whose compact UTF-8 JSON is exactly ``total`` bytes, mostly 2-byte characters,
+    so a limit counted in characters, or off by one, shows (counted here with the standard library,
+    not the encoder under test)."""
+    frame = len(json.dumps({"blob": ""}, separators=(",", ":")).encode())
+    pairs, single = divmod(total - frame, 2)
+    arguments = {"blob": "é" * pairs + "x" * single}
+    if len(json.dumps(arguments, separators=(",", ":"), ensure_ascii=False).encode()) != total:
+        raise ValueError(f"no arguments document of exactly {total} bytes")  # a frame of odd size cannot miss by more
+    return arguments
 
 
 @security_check(

@@ -1,18 +1,25 @@
-"""Planted defects in the tools' run policy: the per-user rate limit, the per-tool circuit breaker and
-the log of refusals (collected by ``tests/planted_defects``).
+"""Planted defects in the tools' run policy: the per-user rate limit, the per-tool circuit breaker,
+the log of refusals and the arguments' size limit (collected by ``tests/planted_defects``).
 
 README.md promises "permission, per-user rate limit and per-tool circuit breaker return status
 ``refused``, logged"; until the component suite's ``tools_policy_contracts`` no suite ran into a
 limit or a breaker, so each of these bugs went through ``run-all`` green (GUARANTEES.md listed the
-guarantee as unchecked). Each replaces one method for the length of the run.
+guarantee as unchecked). Each replaces one method for the length of the run. The last two are
+caught by the security suite's SEC-SIZE-06, which sends arguments of exactly the limit and one byte
+over, in UTF-8 JSON of 2-byte characters.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import ff_managers._tools.runs as runs_module
 from ff_class_configs.ff_tool_dtos import FFBreakerState, FFToolRunResultDTO, FFToolRunStatus
 from ff_managers._core.circuit_breaker import FFCircuitBreaker
 from ff_managers._tools.resilience import FFTokenBucket, FFToolBreakers, FFUserRateLimiter
 from ff_managers._tools.runs import FFToolRuns
+from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_json_utils import ff_dumps, ff_loads
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -70,7 +77,32 @@ def refusals_not_logged(self: FFToolRuns, result: FFToolRunResultDTO) -> None:
         _log(self, result)
 
 
+def _arguments_checked(measure: Any, refuses_at_limit: bool) -> Any:
+    def check_json_object(value: object, *, field: str, max_bytes: int) -> dict[str, Any]:
+        if value is None:
+            return {}
+        encoded = ff_dumps(dict(value))  # type: ignore[call-overload]
+        size = measure(encoded)
+        if size > max_bytes or (refuses_at_limit and size == max_bytes):
+            raise FFValidationError(f"{field} is {size:,} bytes as JSON; the limit is {max_bytes:,}", field=field)
+        copy: dict[str, Any] = ff_loads(encoded)
+        return copy
+
+    return check_json_object
+
+
+_ARGUMENT_DEFECTS = (
+    ("sec_tool_arguments_refused_at_their_limit", _arguments_checked(len, True),
+     "execute_tool refuses arguments of exactly tools.max_argument_bytes as JSON (>= for >)."),
+    ("sec_tool_arguments_counted_in_characters", _arguments_checked(lambda encoded: len(encoded.decode()), False),
+     "execute_tool measures its arguments in characters, not bytes: a document of accented text passes the limit."),
+)
+
 DEFECTS: tuple[PlantedDefect, ...] = tuple(
+    PlantedDefect(name=name, what=what, origin="README", suite="security", test="oversized_tool_input",
+                  patches=((runs_module, "check_json_object", replacement),))
+    for name, replacement, what in _ARGUMENT_DEFECTS
+) + tuple(
     PlantedDefect(name=name, what=" ".join((function.__doc__ or "").split()), origin="README", suite="component", test=_TEST,
                   patches=((owner, attribute, function),))
     for name, owner, attribute, function in (

@@ -125,8 +125,8 @@ class FFTestContext:
             await manager.initialize()
         return context
 
-    def _build(self, name: str, config: FFConfigurationManagerConfigDTO, bus: FFEventBus) -> Any:
-        return self.manager_classes[name](config, bus=bus, clock=self.clock, store=self.store_factory(config))
+    def _build(self, name: str, config: FFConfigurationManagerConfigDTO, bus: FFEventBus, clock: Clock | None = None) -> Any:
+        return self.manager_classes[name](config, bus=bus, clock=clock or self.clock, store=self.store_factory(config))
 
     @property
     def root(self) -> Path:
@@ -166,15 +166,21 @@ class FFTestContext:
         return fresh
 
     def fresh_manager(
-        self, name: str, *, bus: FFEventBus | None = None, config: FFConfigurationManagerConfigDTO | None = None
+        self,
+        name: str,
+        *,
+        bus: FFEventBus | None = None,
+        config: FFConfigurationManagerConfigDTO | None = None,
+        clock: Clock | None = None,
     ) -> Any:
         """A second, independent instance (as another process would have), not started.
 
         It runs on this context's root unless ``config`` says otherwise (a sandbox root, other
-        durability), on ``bus`` or a private one from ``bus_factory``, and is built from the same
-        parts as the context's own managers, so an injected store or class reaches it too.
+        durability), on ``bus`` or a private one from ``bus_factory``, on ``clock`` or the run's
+        (a check of exact time edges sets its own), and is built from the same parts as the
+        context's own managers, so an injected store or class reaches it too.
         """
-        return self._build(name, config or self.config, bus or self.bus_factory(None))
+        return self._build(name, config or self.config, bus or self.bus_factory(None), clock)
 
     async def close(self) -> None:
         for manager in self.managers.values():

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ff_utils.ff_errors import FFValidationError
 from testing._context import FFTestContext
@@ -86,3 +88,47 @@ async def metrics_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None
                 check.that(False, f"a timing of {value} is refused")
         after = await ctx.metrics.get_summary(timed)
         check.equal((after.count, after.sum, after.kind), (1, 0.0, "timing"), "only the 0.0 timing was written")
+
+
+class _SetClock:
+    """The clock of the window check's own metrics manager: it reads what the check last set."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@REGISTRY.test("metrics windows: a duration is [now - d, now], a (start, end) is [start, end), across bucket files",
+               components=("metrics",), depends_on=("metrics_round_trip",))
+async def metrics_window_edges(ctx: FFTestContext, check: FFChecker) -> None:
+    """README: "a timedelta ([now - d, now]), or (start, end) aware datetimes ([start, end))". A second
+    metrics manager on this root, on a clock the check sets, records 1 at 10:00, 2 at 10:30 and 4 at
+    11:00 (two hour buckets); each window's sum says exactly which samples it kept."""
+    t0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+    clock = _SetClock(t0)
+    metrics = ctx.fresh_manager("metrics", clock=clock)
+    await metrics.initialize()
+    name = f"contract.window.{ctx.new_user('metw')}"
+    try:
+        for offset, value in ((0, 1.0), (30, 2.0), (60, 4.0)):
+            clock.now = t0 + timedelta(minutes=offset)
+            await metrics.record_metric(name, value, kind="gauge")
+        clock.now = t0 + timedelta(hours=1)
+        second = timedelta(microseconds=1)
+        windows: tuple[tuple[str, Any, float], ...] = (
+            ("(10:00, 11:00) keeps its start, not its end", (t0, t0 + timedelta(hours=1)), 3.0),
+            ("(10:00 + 1 µs, 11:00 + 1 µs) drops 10:00, keeps 11:00", (t0 + second, t0 + timedelta(hours=1) + second), 6.0),
+            ("(None, 10:30) keeps everything before 10:30", (None, t0 + timedelta(minutes=30)), 1.0),
+            ("(11:00, None) keeps 11:00 on", (t0 + timedelta(hours=1), None), 4.0),
+            ("timedelta(hours=1) at 11:00 keeps both ends", timedelta(hours=1), 7.0),
+            ("timedelta(minutes=30) at 11:00 keeps 10:30 and 11:00", timedelta(minutes=30), 6.0),
+            ("timedelta(minutes=30) - 1 µs drops 10:30", timedelta(minutes=30) - second, 4.0),
+        )
+        for label, window, total in windows:
+            with check.step(label):
+                summary = await metrics.get_summary(name, window)
+                check.equal(summary.sum, total, f"the window's samples sum to {total:g}")
+    finally:
+        await metrics.shutdown()

@@ -35,6 +35,7 @@ from tests.ff_managers.core.planted_defects import DEFECTS as CORE_DEFECTS
 from tests.ff_managers.knowledge.planted_defects import DEFECTS as KNOWLEDGE_DEFECTS
 from tests.ff_managers.memory.planted_defects import DEFECTS as MEMORY_DEFECTS
 from tests.ff_managers.metrics.planted_defects import DEFECTS as METRICS_DEFECTS
+from tests.ff_managers.metrics.planted_defects_windows import DEFECTS as METRICS_WINDOW_DEFECTS
 from tests.ff_managers.migration.planted_defects import DEFECTS as MIGRATION_DEFECTS
 from tests.ff_managers.panel.planted_defects import DEFECTS as PANEL_DEFECTS
 from tests.ff_managers.panel.planted_defects_composition import DEFECTS as PANEL_COMPOSITION_DEFECTS
@@ -322,6 +323,7 @@ CATALOGUE: tuple[PlantedDefect, ...] = (
     _c("event_data_not_stored", EventDataNotStored.__doc__ or "", _MET, manager_classes={"metrics": EventDataNotStored}),
     _c("tag_values_truncated", TagValuesTruncated.__doc__ or "", _MET, manager_classes={"metrics": TagValuesTruncated}),
     *METRICS_DEFECTS,
+    *METRICS_WINDOW_DEFECTS,
     *CORE_DEFECTS,
     *MEMORY_DEFECTS,
     *PANEL_DEFECTS,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,17 +27,23 @@ def _without(key: str) -> Callable[[dict[str, Any]], None]:
     return lambda catalog: catalog.pop(key)
 
 
+async def _damaged_base(kb: FFKnowledgeBaseManager, damage: Callable[[dict[str, Any]], None]) -> tuple[str, Path]:
+    """A new base of alice's whose kb.json was then edited by hand with ``damage``: its id and kb.json."""
+    kb_id = (await kb.create_knowledge_base("alice", "Physics")).kb_id
+    path = kb._catalog.catalog_path("alice", kb_id)
+    catalog = json.loads(path.read_text(encoding="utf-8"))
+    damage(catalog)
+    path.write_text(json.dumps(catalog), encoding="utf-8")
+    return kb_id, path
+
+
 @pytest.mark.parametrize("damage", [_without("revision"), _without("kb"), lambda c: c.update(revision="seven")],
                          ids=["no_revision", "no_kb_record", "revision_not_a_number"])
 async def test_adding_to_a_damaged_catalog_is_refused_naming_the_file_and_writes_nothing(
     config: FFConfigurationManagerConfigDTO, damage: Callable[[dict[str, Any]], None]
 ) -> None:
     async with FFKnowledgeBaseManager(config) as kb:
-        kb_id = (await kb.create_knowledge_base("alice", "Physics")).kb_id
-        path = kb._catalog.catalog_path("alice", kb_id)
-        catalog = json.loads(path.read_text(encoding="utf-8"))
-        damage(catalog)
-        path.write_text(json.dumps(catalog), encoding="utf-8")
+        kb_id, path = await _damaged_base(kb, damage)
         before = path.read_bytes()
 
         with pytest.raises(FFCorruptionError) as caught:
@@ -53,11 +60,7 @@ async def test_list_and_get_refuse_the_same_damaged_catalog(
     config: FFConfigurationManagerConfigDTO, damage: Callable[[dict[str, Any]], None]
 ) -> None:
     async with FFKnowledgeBaseManager(config) as kb:
-        kb_id = (await kb.create_knowledge_base("alice", "Physics")).kb_id
-        path = kb._catalog.catalog_path("alice", kb_id)
-        catalog = json.loads(path.read_text(encoding="utf-8"))
-        damage(catalog)
-        path.write_text(json.dumps(catalog), encoding="utf-8")
+        kb_id, path = await _damaged_base(kb, damage)
 
         with pytest.raises(FFCorruptionError):
             await kb.get_knowledge_base("alice", kb_id)

@@ -19,7 +19,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_errors import FFConflictError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
@@ -132,3 +132,33 @@ async def metrics_window_edges(ctx: FFTestContext, check: FFChecker) -> None:
                 check.equal(summary.sum, total, f"the window's samples sum to {total:g}")
     finally:
         await metrics.shutdown()
+
+
+_KINDS = ("timing", "counter", "gauge")
+
+
+@REGISTRY.test("metrics kinds: a name keeps the kind of its first sample, in every instance", components=("metrics",),
+               depends_on=("metrics_round_trip",))
+async def metrics_kind_kept(ctx: FFTestContext, check: FFChecker) -> None:
+    """README: "a name keeps the kind of its first sample". For each kind first: a sample of either
+    other kind is FFConflictError naming the first, from this instance and from a second one (another
+    process would be one), and writes nothing."""
+    user = ctx.new_user("metk")
+    other_instance = ctx.fresh_manager("metrics")
+    await other_instance.initialize()
+    try:
+        for first in _KINDS:
+            name = f"contract.kind.{first}.{user}"
+            with check.step(f"first sample a {first}"):
+                await ctx.metrics.record_metric(name, 1.0, kind=first)
+                for manager, who in ((ctx.metrics, "this instance"), (other_instance, "a second instance")):
+                    for other in (k for k in _KINDS if k != first):
+                        try:
+                            await manager.record_metric(name, 2.0, kind=other)
+                            check.that(False, f"{who} refuses a {other} sample of a {first}", "it was recorded")
+                        except FFConflictError as exc:
+                            check.equal(exc.context.get("kind"), first, f"{who}: a {other} sample is refused naming the kind {first}")
+                summary = await ctx.metrics.get_summary(name)
+                check.equal((summary.count, summary.sum), (1, 1.0), "only the first sample was written")
+    finally:
+        await other_instance.shutdown()

@@ -1,9 +1,12 @@
-"""Planted defects at the edges of a summary's time window (collected by ``tests/planted_defects``).
+"""Planted defects at the edges of a summary's time window, and in a name's kind (collected by
+``tests/planted_defects``).
 
 README.md: a window is a ``timedelta`` (``[now - d, now]``) or ``(start, end)`` aware datetimes
 (``[start, end)``). The use cases run on the real clock, so they checked which samples a window
 keeps but never the boundary instant; each of these bugs went through ``run-all`` green until the
-component suite's ``metrics_window_edges`` (its own clock, samples exactly on the edges).
+component suite's ``metrics_window_edges`` (its own clock, samples exactly on the edges). "A name
+keeps the kind of its first sample" was checked only for a counter after a timing, in one instance;
+``metrics_kind_kept`` checks every pair, from a second instance too.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from datetime import datetime
 
 import ff_managers.ff_metrics_collection_manager as manager_module
 from ff_managers._metrics.buckets import FFTimeWindow, resolve_window
+from ff_managers._metrics.samples import FFSampleStore
+from ff_utils.ff_errors import FFConflictError
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -48,6 +53,25 @@ def overlaps_ignoring_an_inclusive_end(self: FFTimeWindow, span_start: datetime,
     return not (self.end is not None and span_start >= self.end)
 
 
+_ensure_kind = FFSampleStore._ensure_kind
+
+
+def kind_remembered_per_process(self: FFSampleStore, name: str, kind: str, stamp: str) -> None:
+    """A name's kind is kept in memory only: another process (or a restart) takes any kind for it."""
+    known = self._kinds.setdefault(name, kind)
+    if known != kind:
+        raise FFConflictError(f"metric {name!r} is a {known}, not a {kind}", name=name, kind=known)
+
+
+def gauge_and_timing_mixed(self: FFSampleStore, name: str, kind: str, stamp: str) -> None:
+    """A gauge and a timing are taken for one kind (both are "values"): their samples mix in one summary."""
+    try:
+        _ensure_kind(self, name, kind, stamp)
+    except FFConflictError as exc:
+        if {exc.context.get("kind"), kind} != {"gauge", "timing"}:
+            raise
+
+
 DEFECTS: tuple[PlantedDefect, ...] = tuple(
     PlantedDefect(name=name, what=" ".join((function.__doc__ or "").split()), origin="README", suite="component", test=_TEST,
                   patches=((owner, attribute, function),))
@@ -57,4 +81,9 @@ DEFECTS: tuple[PlantedDefect, ...] = tuple(
         ("window_drops_its_start", FFTimeWindow, "contains", contains_without_its_start),
         ("bucket_at_an_inclusive_end_not_opened", FFTimeWindow, "overlaps", overlaps_ignoring_an_inclusive_end),
     )
+) + tuple(
+    PlantedDefect(name=name, what=" ".join((function.__doc__ or "").split()), origin="README", suite="component",
+                  test="metrics_kind_kept", patches=((FFSampleStore, "_ensure_kind", function),))
+    for name, function in (("metric_kind_remembered_per_process", kind_remembered_per_process),
+                           ("gauge_and_timing_mixed", gauge_and_timing_mixed))
 )

@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 _MAX_PATH_BYTES = 4096
+_NAME_MAX = 255  # bytes in one file name (NAME_MAX on Linux)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC
 _READ_FLAGS = os.O_RDONLY | _CLOEXEC
@@ -56,8 +57,8 @@ def _check_segment(segment: str, part: str) -> None:
         encoded = segment.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate cannot become a file name
         raise _refuse(f"not valid Unicode in {part[:60]!r}", part) from exc
-    if len(encoded) > 255:
-        raise _refuse("path segment longer than 255 bytes", part)
+    if len(encoded) > _NAME_MAX:
+        raise _refuse(f"path segment longer than {_NAME_MAX} bytes", part)
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in segment):
         raise _refuse(f"control character in {part[:60]!r}", part)
 
@@ -147,6 +148,17 @@ def _refuse_existing_link(parent: int, name: str, target: Path) -> None:
         raise ff_refuse_link(name, target)
 
 
+def _temp_prefix(name: str, tail_bytes: int) -> str:
+    """``.<name>.`` for a temp file beside ``name``, the name cut (on a character boundary) so that
+    the prefix and ``tail_bytes`` more stay within the 255 bytes of a file name: every name the
+    path check accepts can be written atomically."""
+    room = _NAME_MAX - tail_bytes - 2
+    encoded = name.encode()
+    if len(encoded) > room:
+        name = encoded[:room].decode(errors="ignore")
+    return f".{name}."
+
+
 def ff_atomic_write(
     path: Path | str, data: bytes, *, fsync: bool = True, mode: int = 0o644, root: Path | str | None = None
 ) -> None:
@@ -167,7 +179,8 @@ def ff_atomic_write(
     with ff_open_parent(target, root, create=True) as (parent, name):
         _refuse_existing_link(parent, name, target)
         with ff_translate_errors("write file", target):
-            tmp_name = f".{name}.{secrets.token_hex(6)}.tmp"
+            random_part = secrets.token_hex(6)
+            tmp_name = f"{_temp_prefix(name, len(random_part) + 4)}{random_part}.tmp"
             fd = os.open(tmp_name, _CREATE_FLAGS | NOFOLLOW, 0o600, dir_fd=parent)
             try:
                 os.fchmod(fd, mode)
@@ -196,7 +209,8 @@ def ff_atomic_file(destination: Path | str, *, suffix: str = ".tmp") -> Iterator
     """
     destination = Path(destination)
     ff_ensure_directory(destination.parent)
-    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=suffix, dir=destination.parent)
+    prefix = _temp_prefix(destination.name, 8 + len(suffix.encode()))  # mkstemp puts 8 random characters before the suffix
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=destination.parent)
     os.close(fd)
     try:
         yield Path(name)

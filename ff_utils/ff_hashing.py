@@ -127,14 +127,17 @@ def _walk(root: Path, exclude: Callable[[str], bool]) -> Iterator[tuple[str, str
         with ff_translate_errors("list directory", Path(directory)), os.scandir(directory) as listing:
             entries = sorted(listing, key=lambda e: e.name)
         subdirs = []
-        for entry in entries:
-            if entry.is_symlink():
-                continue
-            relative = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                subdirs.append((entry.path, relative + "/"))
-            elif entry.is_file(follow_symlinks=False) and not exclude(relative):
-                yield relative, entry.path
+        # an OSError while sorting the entries out (a caller's ``exclude``, a stat) names this
+        # directory; past the yield it would be taken for a failure to hash the file before it
+        with ff_translate_errors("list directory", Path(directory)):
+            for entry in entries:
+                if entry.is_symlink():
+                    continue
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    subdirs.append((entry.path, relative + "/"))
+                elif entry.is_file(follow_symlinks=False) and not exclude(relative):
+                    yield relative, entry.path
         pending.extend(reversed(subdirs))
 
 

@@ -101,3 +101,38 @@ async def memory_detail_contracts(ctx: FFTestContext, check: FFChecker) -> None:
         await ctx.memory.import_messages(user, batch_session.session_id, good)
         check.equal([m.message_id for m in await ctx.memory.get_messages(user, batch_session.session_id)], ["imp1", "imp2"],
                     "a re-sent batch appends nothing")
+
+
+_RECORD_LIMIT = 4096  # the smallest storage.max_record_bytes the configuration allows is 1024
+
+
+@REGISTRY.test("memory record limit: a message record of exactly storage.max_record_bytes is written, one byte more refused",
+               components=("memory",), depends_on=("memory_round_trip",))
+async def memory_record_limit(ctx: FFTestContext, check: FFChecker) -> None:
+    """A second memory manager on this root with ``storage.max_record_bytes`` 4096: a message whose
+    record is exactly the limit is written and read back whole; one byte more is FFValidationError
+    naming ``record`` and the session's log is unchanged (the check runs before anything is written)."""
+    config = ctx.config.model_copy(update={"storage": ctx.config.storage.model_copy(update={"max_record_bytes": _RECORD_LIMIT})})
+    memory = ctx.fresh_manager("memory", config=config)
+    await memory.initialize()
+    user = ctx.new_user("memr")
+    try:
+        session = await memory.create_session(user, "record limit")
+        await memory.add_message(user, session.session_id, "user", "x", message_id="msg_one")
+        log = data_path(ctx, "users", user, "sessions", session.session_id, "messages.jsonl")
+        one = len((await asyncio.to_thread(log.read_bytes)).rstrip(b"\n"))  # the record with one character
+        fill = 1 + _RECORD_LIMIT - one  # same id length, so the record grows by the content alone
+        with check.step("exactly the limit"):
+            await memory.add_message(user, session.session_id, "user", "y" * fill, message_id="msg_two")
+            lines = (await asyncio.to_thread(log.read_bytes)).splitlines()
+            check.equal([len(line) for line in lines], [one, _RECORD_LIMIT], f"a record of exactly {_RECORD_LIMIT} bytes is written")
+            back = await memory.get_messages(user, session.session_id, limit=2)
+            check.equal([len(m.content) for m in back], [1, fill], "and read back whole")
+        with check.step("one byte over"):
+            before = await asyncio.to_thread(log.read_bytes)
+            refused = await _refusal(memory.add_message(user, session.session_id, "user", "z" * (fill + 1), message_id="msg_six"))
+            check.that(isinstance(refused, FFValidationError) and refused.field == "record",
+                       "a record one byte over is FFValidationError naming record", repr(refused))
+            check.equal(await asyncio.to_thread(log.read_bytes), before, "nothing was appended")
+    finally:
+        await memory.shutdown()

@@ -217,3 +217,19 @@ DEFECTS = (
                   origin="README", suite="component", test="memory_detail_contracts",
                   patches=((messages.Messages, "append_imported", append_imported_again),)),
 )
+
+
+def record_size_refused_at_the_limit(record: dict[str, Any], max_bytes: int) -> None:
+    """A message whose record is exactly ``storage.max_record_bytes`` is refused (``>=`` for ``>``):
+    mutant ``check_record_size`` 2 of the 2026-12-08 sample, killed by ``test_memory_fresh8_kills.py``."""
+    size = len(ff_dumps(record))
+    if size >= max_bytes:
+        raise FFValidationError(f"record of {size:,} bytes exceeds the limit of {max_bytes:,}", field="record")
+
+
+DEFECTS = (
+    *DEFECTS,
+    PlantedDefect(name="memory_record_refused_at_its_limit", what=" ".join((record_size_refused_at_the_limit.__doc__ or "").split()),
+                  origin="mutant ff_managers._memory.validation.x_check_record_size__mutmut_2", suite="component",
+                  test="memory_record_limit", patches=((messages, "check_record_size", record_size_refused_at_the_limit),)),
+)

@@ -8,24 +8,29 @@ reported "already current", fixed in a39fe79), ``registry_reports_every_problem`
 validate 15), ``full_cycle`` (the target's profiles counted twice: _Comparer._user 19 of the sample of
 2026-12-06), ``bad_paths_refused`` (a bad source's refusal without its field: _check_paths 6
 of that sample) and the dry-run test again (the vector index read as messages: ``_scan_vectors`` 51
-of that sample; nothing inside the generated vector stores may be listed).
+of that sample; nothing inside the generated vector stores may be listed). Seven survivors of the
+sample of 2026-12-07 (killed by ``test_migration_fresh_kills_legacy.py``) turn ``legacy_details_survive``
+red: the migration suite's hand-written legacy root, whose every detail is known.
 Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import ff_managers.ff_migration_manager as facade
 from ff_class_configs.ff_migration_dtos import FFMigrationPlanDTO, FFRegistryProblemDTO
-from ff_managers._migration import engine
+from ff_managers._migration import compare, engine, legacy_format, legacy_import, legacy_mapping, legacy_reader, legacy_records
 from ff_managers._migration.compare import _Comparer
 from ff_managers._migration.legacy_mapping import document_ids, profile_from_v2
 from ff_managers._migration.legacy_import import FFCountingSink
 from ff_managers._migration.legacy_reader import FFLegacyReader
+from ff_managers._migration.manager_adapter import FFManagerTarget
 from ff_managers._migration.registry import FFMigrationRegistry
 from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_file_ops import ff_read_bytes
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -136,6 +141,109 @@ def iter_lines_index_as_messages(self: FFLegacyReader, path: Path, *, note: bool
     return _real_iter_lines(self, path, note=note, messages=messages)
 
 
+
+# ---------------------------------------------------------------- the 2026-12-07 sample (caught by legacy_details_survive)
+# Killed by tests/ff_managers/migration/test_migration_fresh_kills_legacy.py and _engine.py; the
+# migration suite's hand-written root (testing/suites/_migration_details.py) holds each detail.
+
+
+def message_from_v2_losing_the_session_id(message: dict[str, Any]) -> dict[str, Any]:
+    """A legacy message line that carried its own ``session_id`` is rebuilt from the target with
+    ``session_id`` None (``record["session_id"] = None``: mutant message_from_v2 18), so the
+    comparison reports a difference for a message that migrated intact and the migration is not
+    swapped in."""
+    extra = dict(message.get("extra") or {})
+    book = extra.pop(legacy_mapping.IMPORT_KEY, {})
+    record = {name: message.get(name) for name in legacy_mapping.MESSAGE_FIELDS}
+    record.update(extra)
+    if "session_id" in book:
+        record["session_id"] = None
+    return legacy_mapping._restore(record, book)
+
+
+def classify_session_ignoring_participants(session: Any) -> None:
+    """A legacy session whose only panel sign is its ``participants`` list is imported as a chat
+    (``bool(None)`` for ``bool(session.participants)``: mutant classify_session 37)."""
+    meta = session.session_json or {}
+    metadata = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
+    participants = metadata.get("participants") if isinstance(metadata.get("participants"), list) else []
+    session.participants = [p for p in participants if isinstance(p, str)]
+    is_panel = (
+        session.session_id.startswith("panel_session_")
+        or meta.get("session_type") == "panel"
+        or metadata.get("session_type") == "panel"
+        or bool(session.transcripts)
+        or bool(None)
+    )
+    session.kind = "panel" if is_panel else "chat"
+
+
+_real_panel_to_v2 = legacy_import.panel_to_v2
+
+
+def panel_to_v2_without_its_documents(session: Any, persona_ids: Any, registered: Any, refs: Any, doc_ids: Any, now: Any) -> Any:
+    """A migrated panel's book no longer names the documents it had (its document ids not passed
+    to ``panel_to_v2``: mutant _import_user 49)."""
+    return _real_panel_to_v2(session, persona_ids, registered, refs, None, now)
+
+
+_real_put_document = FFManagerTarget.put_document
+
+
+async def put_document_without_the_legacy_mime_type(self: FFManagerTarget, user_id: str, kb_id: str, document: dict[str, Any],
+                                                    source: Path) -> None:
+    """The import hands every document over without its legacy MIME type (the key misspelt:
+    ``meta.get("XXmime_typeXX")``, mutant _import_user 139), so the file suffix decides: markdown
+    kept in a ``.txt`` file becomes plain text."""
+    await _real_put_document(self, user_id, kb_id, {**document, "mime_type": None}, source)
+
+
+async def put_document_by_suffix_only(self: FFManagerTarget, user_id: str, kb_id: str, document: dict[str, Any], source: Path) -> None:
+    """The target adapter ignores a document's legacy MIME type (``document.get(None)``: mutant
+    FFManagerTarget.put_document 9): markdown kept in a ``.txt`` file becomes plain text."""
+    data = ff_read_bytes(source, max_bytes=self.config.knowledge.max_document_bytes)
+    fmt = document.get(None) or source.suffix or None  # type: ignore[call-overload]
+    await self.knowledge.add_document(
+        user_id, kb_id, data=data, format=fmt, title=document["title"], source=document["source"],
+        metadata=document["metadata"], document_id=document["document_id"],
+    )
+
+
+_real_iter_session_records = legacy_records.iter_session_records
+
+
+def iter_session_records_renamed_without_transcript(reader: Any, session: Any, *, note: bool = False) -> Any:
+    """A transcript record renamed for a ``message_id`` that messages.jsonl uses for another record
+    loses its persona (``FFSessionRecord(relative, None, ...)``: mutant iter_session_records 122):
+    the scan counts it as a messages.jsonl message and the import's explanation undercounts the
+    transcript's own records."""
+    for rec in _real_iter_session_records(reader, session, note=note):
+        yield dataclasses.replace(rec, transcript=None) if rec.status == "renamed" else rec
+
+
+def profile_problem_without_metadata(profile: dict[str, Any], user_id: str) -> str:
+    """A legacy profile whose ``metadata`` is not an object is not refused by the scan
+    (``"METADATA"`` checked instead: mutant profile_problem 19); it reaches the import, which
+    fails on it."""
+    if profile.get("user_id") not in (None, user_id):
+        return f"profile names user {profile.get('user_id')!r}, directory is {user_id!r}"
+    if profile.get("username") is not None and not isinstance(profile.get("username"), str):
+        return "username is not text"
+    for key in ("preferences", "METADATA"):
+        if profile.get(key) is not None and not isinstance(profile.get(key), dict):
+            return f"{key} is not an object"
+    for key in ("created_at", "updated_at"):
+        if profile.get(key) is not None and not legacy_format.is_timestamp(profile.get(key)):
+            return f"{key} is not an ISO 8601 timestamp"
+    return ""
+
+
+def _doc(function: Any) -> str:
+    return " ".join((function.__doc__ or "").split())
+
+
+_DETAILS = "legacy_details_survive"
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(
         name="migration_plan_hides_irregular",
@@ -185,5 +293,41 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         origin="mutant ff_managers._migration.legacy_stores.xǁFFLegacyStoreScansǁ_scan_vectors__mutmut_51 (2026-12-06 sample)",
         suite="migration", test="dry_run_writes_nothing",
         patches=((FFLegacyReader, "iter_lines", iter_lines_index_as_messages),),
+    ),
+    PlantedDefect(
+        name="migration_message_session_id_lost", what=_doc(message_from_v2_losing_the_session_id),
+        origin="mutant ff_managers._migration.legacy_mapping.x_message_from_v2__mutmut_18", suite="migration", test=_DETAILS,
+        patches=((compare, "message_from_v2", message_from_v2_losing_the_session_id),),
+    ),
+    PlantedDefect(
+        name="migration_participants_panel_imported_as_chat", what=_doc(classify_session_ignoring_participants),
+        origin="mutant ff_managers._migration.legacy_format.x_classify_session__mutmut_37", suite="migration", test=_DETAILS,
+        patches=((legacy_reader, "classify_session", classify_session_ignoring_participants),),
+    ),
+    PlantedDefect(
+        name="migration_panel_book_without_documents", what=_doc(panel_to_v2_without_its_documents),
+        origin="mutant ff_managers._migration.legacy_import.xǁFFLegacyImportǁ_import_user__mutmut_49", suite="migration", test=_DETAILS,
+        patches=((legacy_import, "panel_to_v2", panel_to_v2_without_its_documents),),
+    ),
+    PlantedDefect(
+        name="migration_document_mime_type_dropped", what=_doc(put_document_without_the_legacy_mime_type),
+        origin="mutant ff_managers._migration.legacy_import.xǁFFLegacyImportǁ_import_user__mutmut_139", suite="migration", test=_DETAILS,
+        patches=((FFManagerTarget, "put_document", put_document_without_the_legacy_mime_type),),
+    ),
+    PlantedDefect(
+        name="migration_document_format_by_suffix", what=_doc(put_document_by_suffix_only),
+        origin="mutant ff_managers._migration.manager_adapter.xǁFFManagerTargetǁput_document__mutmut_9", suite="migration", test=_DETAILS,
+        patches=((FFManagerTarget, "put_document", put_document_by_suffix_only),),
+    ),
+    PlantedDefect(
+        name="migration_renamed_transcript_record_loses_persona", what=_doc(iter_session_records_renamed_without_transcript),
+        origin="mutant ff_managers._migration.legacy_records.x_iter_session_records__mutmut_122", suite="migration", test=_DETAILS,
+        patches=tuple((module, "iter_session_records", iter_session_records_renamed_without_transcript)
+                      for module in (legacy_import, legacy_reader, compare)),
+    ),
+    PlantedDefect(
+        name="migration_profile_metadata_not_checked", what=_doc(profile_problem_without_metadata),
+        origin="mutant ff_managers._migration.legacy_format.x_profile_problem__mutmut_19", suite="migration", test=_DETAILS,
+        patches=((legacy_reader, "profile_problem", profile_problem_without_metadata),),
     ),
 )

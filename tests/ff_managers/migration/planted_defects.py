@@ -9,7 +9,8 @@ validate 15), ``full_cycle`` (the target's profiles counted twice: _Comparer._us
 2026-12-06), ``bad_paths_refused`` (a bad source's refusal without its field: _check_paths 6
 of that sample) and the dry-run test again (the vector index read as messages: ``_scan_vectors`` 51
 of that sample; nothing inside the generated vector stores may be listed). Seven survivors of the
-sample of 2026-12-07 (killed by ``test_migration_fresh_kills_legacy.py``) turn ``legacy_details_survive``
+sample of 2026-12-07 (killed by ``test_migration_fresh_kills_legacy.py``) and three of the census of
+``legacy_reader`` (``test_migration_census_mig_a.py``) and that sample turn ``legacy_details_survive``
 red: the migration suite's hand-written legacy root, whose every detail is known.
 Mutant numbers are those of the trees of those runs (``mutmut show`` in a workspace).
 """
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import ff_managers.ff_migration_manager as facade
-from ff_class_configs.ff_migration_dtos import FFMigrationPlanDTO, FFRegistryProblemDTO
+from ff_class_configs.ff_migration_dtos import FFIdMappingDTO, FFMigrationPlanDTO, FFRegistryProblemDTO
 from ff_managers._migration import compare, engine, legacy_format, legacy_import, legacy_mapping, legacy_reader, legacy_records
 from ff_managers._migration.compare import _Comparer
 from ff_managers._migration.legacy_mapping import document_ids, profile_from_v2
@@ -31,6 +32,7 @@ from ff_managers._migration.manager_adapter import FFManagerTarget
 from ff_managers._migration.registry import FFMigrationRegistry
 from ff_utils.ff_errors import FFValidationError
 from ff_utils.ff_file_ops import ff_read_bytes
+from ff_utils.ff_ids import ff_is_valid_id
 from tests._planted import PlantedDefect
 
 __all__ = ["DEFECTS"]
@@ -162,8 +164,7 @@ def message_from_v2_losing_the_session_id(message: dict[str, Any]) -> dict[str, 
 
 
 def classify_session_ignoring_participants(session: Any) -> None:
-    """A legacy session whose only panel sign is its ``participants`` list is imported as a chat
-    (``bool(None)`` for ``bool(session.participants)``: mutant classify_session 37)."""
+    """A legacy session whose only panel sign is its ``participants`` is imported as a chat (``bool(None)``: classify_session 37)."""
     meta = session.session_json or {}
     metadata = meta.get("metadata") if isinstance(meta.get("metadata"), dict) else {}
     participants = metadata.get("participants") if isinstance(metadata.get("participants"), list) else []
@@ -182,8 +183,7 @@ _real_panel_to_v2 = legacy_import.panel_to_v2
 
 
 def panel_to_v2_without_its_documents(session: Any, persona_ids: Any, registered: Any, refs: Any, doc_ids: Any, now: Any) -> Any:
-    """A migrated panel's book no longer names the documents it had (its document ids not passed
-    to ``panel_to_v2``: mutant _import_user 49)."""
+    """A migrated panel's book no longer names its documents (their ids not passed: _import_user 49)."""
     return _real_panel_to_v2(session, persona_ids, registered, refs, None, now)
 
 
@@ -236,6 +236,57 @@ def profile_problem_without_metadata(profile: dict[str, Any], user_id: str) -> s
         if profile.get(key) is not None and not legacy_format.is_timestamp(profile.get(key)):
             return f"{key} is not an ISO 8601 timestamp"
     return ""
+
+
+def read_json_object_keeping_the_bom(self: FFLegacyReader, entry: Any, kind: str) -> dict[str, Any] | None:
+    """A legacy ``profile.json`` or ``session.json`` starting with a UTF-8 BOM (as Windows editors write
+    it) is refused as invalid JSON (the BOM never stripped: ``and False``, _read_json_object 31)."""
+    path = entry.path
+    if entry.kind != "file":
+        self._note(path, "unreadable", legacy_reader._SKIPPED, "expected a file, found a directory")
+        return None
+    try:
+        raw = legacy_reader.read_nofollow(path)
+    except OSError as exc:
+        self._note(path, "unreadable", legacy_reader._SKIPPED, f"cannot read: {exc.strerror or exc}")
+        return None
+    raw = raw[len(legacy_reader.BOM):] if (raw.startswith(legacy_reader.BOM)) and False else raw
+    if not raw.strip():
+        return {}
+    try:
+        value = legacy_reader.orjson.loads(raw)
+    except legacy_reader.orjson.JSONDecodeError as exc:
+        self._note(path, kind, legacy_reader._SKIPPED, f"not valid JSON: {exc}")
+        return None
+    if not isinstance(value, dict):
+        self._note(path, kind, legacy_reader._SKIPPED, f"expected a JSON object, found {type(value).__name__}")
+        return None
+    return value
+
+
+def unique_panel_ids_dropping_every_session_mapping(self: FFLegacyReader, inventory: Any) -> None:
+    """When a panel id is met again (two users' panels of one name), every session mapping of the
+    id map is dropped, not only that panel's (``or`` for ``and``: mutant _unique_panel_ids 14), so
+    the run's id map no longer says where a session with an invalid legacy name went."""
+    taken: set[str] = set()
+    for user in inventory.users:
+        for session in user.sessions:
+            if session.kind != "panel":
+                continue
+            if session.session_id in taken:
+                legacy = session.legacy_id or session.session_id
+                session.session_id = legacy_reader.mapped_id(session.relative_dir)
+                session.legacy_id = legacy
+                self._id_map = [m for m in self._id_map if not (m.kind == "session" or m.path == session.relative_dir)]
+                self._id_map.append(FFIdMappingDTO(kind="session", legacy_id=legacy, v2_id=session.session_id, path=session.relative_dir))
+            taken.add(session.session_id)
+
+
+def document_id_one_character_longer(stored_name: str) -> str:
+    """A legacy document whose name is not a valid id gets ``doc-`` and 101 characters of it, not
+    100 (``[:101]``: mutant document_id_for 12), so a long name's id differs from the one earlier
+    releases wrote for it."""
+    return stored_name if ff_is_valid_id(stored_name) else "doc-" + "".join(c if c.isalnum() else "-" for c in stored_name)[:101]
 
 
 def _doc(function: Any) -> str:
@@ -329,5 +380,20 @@ DEFECTS: tuple[PlantedDefect, ...] = (
         name="migration_profile_metadata_not_checked", what=_doc(profile_problem_without_metadata),
         origin="mutant ff_managers._migration.legacy_format.x_profile_problem__mutmut_19", suite="migration", test=_DETAILS,
         patches=((legacy_reader, "profile_problem", profile_problem_without_metadata),),
+    ),
+    PlantedDefect(
+        name="migration_json_with_bom_refused", what=_doc(read_json_object_keeping_the_bom),
+        origin="mutant ff_managers._migration.legacy_reader.xǁFFLegacyReaderǁ_read_json_object__mutmut_31", suite="migration", test=_DETAILS,
+        patches=((FFLegacyReader, "_read_json_object", read_json_object_keeping_the_bom),),
+    ),
+    PlantedDefect(
+        name="migration_id_map_loses_session_mappings", what=_doc(unique_panel_ids_dropping_every_session_mapping),
+        origin="mutant ff_managers._migration.legacy_reader.xǁFFLegacyReaderǁ_unique_panel_ids__mutmut_14", suite="migration", test=_DETAILS,
+        patches=((FFLegacyReader, "_unique_panel_ids", unique_panel_ids_dropping_every_session_mapping),),
+    ),
+    PlantedDefect(
+        name="migration_long_document_id_one_longer", what=_doc(document_id_one_character_longer),
+        origin="mutant ff_managers._migration.legacy_mapping.x_document_id_for__mutmut_12", suite="migration", test=_DETAILS,
+        patches=((legacy_mapping, "document_id_for", document_id_one_character_longer),),
     ),
 )

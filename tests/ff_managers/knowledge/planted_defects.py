@@ -3,7 +3,9 @@
 They replace one method of the private package for the length of a suite run; the component
 suite test each names must turn red on it (``stray_files_ignored`` for the listing,
 ``knowledge_contracts`` for the batch defects and ``knowledge_detail_contracts`` for the ingest,
-extraction and search defects grown from surviving mutants, issue 20).
+extraction and search defects grown from surviving mutants, issue 20; ``knowledge_input_contracts``
+for the ten grown from the census and the 2026-12-07 sample: format names, line ends, refusals
+naming their field, an untitled document's title, a capped search).
 """
 
 from __future__ import annotations
@@ -177,14 +179,14 @@ def _lone_carriage_return_marked(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "XX\nXX")
 
 
+_check_text = extract._check_text
+
+
 def _nul_refusal_misnamed(text: str) -> str:
     """Text with a NUL character is refused naming a field that does not exist (``XXcontentXX``)."""
     if "\x00" in text:
         raise FFValidationError("document text contains NUL bytes: binary data sent as text?", field="XXcontentXX")
     return _check_text(text)
-
-
-_check_text = extract._check_text
 
 
 def _refusal_changed(message: str, **changes: Any) -> Any:
@@ -202,13 +204,13 @@ def _refusal_changed(message: str, **changes: Any) -> Any:
     return extract_text
 
 
+_first_line = ingest._first_line
+
+
 def _first_line_uncut(text: str, max_chars: int) -> str:
     """A document given no title is titled by its whole first line, however long: the cut to
     ``max_title_chars`` gets ``None`` (``_first_line(extracted.text, None)``)."""
     return _first_line(text, None)  # type: ignore[arg-type]
-
-
-_first_line = ingest._first_line
 
 
 def _search_answering_short(self: index.FFKbIndex, query_tokens: list[str], top_k: int, *, per_document: int | None = None,

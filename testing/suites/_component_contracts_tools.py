@@ -8,15 +8,20 @@ run that exited 0 retried because its output held a retryable error document. Ea
 run here (well under a second each); the planted defects of ``tests/ff_managers/tools`` turn it red.
 The 2026-12-06 sample added: a retried run's duration is that of all its attempts (one attempt of
 1.5 s, then a quick one), and the refusals before a run name their field (path arguments that are
-not parameters at registration, a staged file that is not bytes).
+not parameters at registration, a staged file that is not bytes). The 2026-12-07 sample added: a
+run id is ``run-`` and 32 hex digits, a result's arguments are plain JSON data (a date, a tuple and
+an enum argument come back as text, a list and text), and a tool name that is not text is not found.
 
 Registered on the component suite's REGISTRY (component.py imports this module at its end).
 """
 
 from __future__ import annotations
 
+import enum
+import re
 import signal
 import sys
+from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
@@ -28,7 +33,7 @@ from ff_class_configs.ff_tool_dtos import (
     FFToolRunResultDTO,
     FFToolRunStatus,
 )
-from ff_utils.ff_errors import FFValidationError
+from ff_utils.ff_errors import FFNotFoundError, FFValidationError
 from testing._context import FFTestContext
 from testing.runner import FFChecker
 
@@ -57,14 +62,27 @@ class _NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-async def _run(ctx: FFTestContext, user: str, name: str, code: str, **limits: object) -> FFToolRunResultDTO:
+class _Colour(enum.Enum):
+    RED = "red"
+
+
+class _TypedArgs(BaseModel):
+    """Arguments that pydantic would hand back as Python objects (a date, a tuple, an enum)."""
+
+    day: date
+    pair: tuple[int, int]
+    colour: _Colour
+
+
+async def _run(ctx: FFTestContext, user: str, name: str, code: str, arguments: dict[str, object] | None = None,
+               parameters: type[BaseModel] = _NoArgs, **limits: object) -> FFToolRunResultDTO:
     tool = f"{name}_{_slug(user)}"
     ctx.tools.register_tool(FFToolDefinitionDTO(
         name=tool, description=f"component suite: {name}", argv=(sys.executable, "-c", code),
-        parameters=_NoArgs, limits=FFToolLimitsDTO(**limits),  # type: ignore[arg-type]
+        parameters=parameters, limits=FFToolLimitsDTO(**limits),  # type: ignore[arg-type]
     ))  # fmt: skip
     try:
-        return await ctx.tools.execute_tool(user, tool, {})
+        return await ctx.tools.execute_tool(user, tool, arguments or {})
     finally:
         ctx.tools.unregister_tool(tool)
 
@@ -112,6 +130,18 @@ async def tools_outcome_contracts(ctx: FFTestContext, check: FFChecker) -> None:
             check.that(False, "a staged file that is not bytes is refused", "it ran")
         except FFValidationError as exc:
             check.equal(exc.field, "files", "the refusal names field files")
+    with check.step("a run's id and its arguments as plain JSON data; a tool name that is not text is not found"):
+        typed = {"day": "2026-12-07", "pair": [1, 2], "colour": "red"}
+        ran = await _run(ctx, user, "typed", "print('{}')", typed, _TypedArgs)
+        check.that(re.fullmatch(r"run-[0-9a-f]{32}", ran.run_id) is not None, "the run id is run- and 32 hex digits", ran.run_id)
+        check.equal((ran.arguments, [type(v).__name__ for v in ran.arguments.values()]), (typed, ["str", "list", "str"]),
+                    "the result's arguments are the validated JSON data (no date, tuple or enum objects)")
+        check.equal((await ctx.tools.get_run(user, ran.run_id)).arguments, ran.arguments, "get_run reads back the same arguments")
+        try:
+            await ctx.tools.execute_tool(user, ["word_count"], {"text": "a b"})  # type: ignore[arg-type]
+            check.that(False, "a tool name that is a list is not found", "it ran")
+        except FFNotFoundError as exc:
+            check.equal((exc.kind, exc.key), ("tool", "['word_count']"), "not found, naming kind tool and the name given")
 
 
 _FAILS = "import sys\nsys.exit(1)\n"

@@ -604,3 +604,5 @@ from testing.suites import _component_contracts_memory  # noqa: F401
 from testing.suites import _component_contracts_tools  # noqa: F401
 # The knowledge details (same bytes under another id, default title), from surviving mutants of _knowledge.
 from testing.suites import _component_contracts_knowledge  # noqa: F401
+# The knowledge input (format names, line ends, refusals named, titles cut, a capped search), from the census of _knowledge.
+from testing.suites import _component_contracts_knowledge_input  # noqa: F401

@@ -223,3 +223,7 @@ async def registry_reports_every_problem(ctx: FFTestContext, check: FFChecker) -
     problems = FFMigrationValidator(ctx.config).validate_registry(root)
     check.equal(sorted((p.migration_id, p.problem) for p in problems),
                 [("0000_retired", "missing"), (LEGACY_IMPORT_ID, "changed")], "both problems are reported")
+
+
+# A hand-written legacy root whose every detail is known, from surviving mutants of _migration.
+from testing.suites import _migration_details  # noqa: E402, F401

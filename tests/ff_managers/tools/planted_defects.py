@@ -5,7 +5,9 @@ surviving mutants of a ``_tools`` mutation run that a new test killed, kept as p
 The first three (killed by ``test_tools_exact_units.py``, ``test_tools_exact_runs.py``) must turn
 the component suite's ``tools_contracts`` red (its unknown-run and kept-outputs steps); the last
 three (killed by ``test_tool_results.py``) its ``tools_outcome_contracts``, as must the last three
-(survivors of the 2026-12-06 sample, killed by ``test_tools_sample_kills.py``).
+(survivors of the 2026-12-06 sample, killed by ``test_tools_sample_kills.py``), and the three of the
+2026-12-07 sample killed by ``test_tools_fresh_review.py`` (a tool name that is not text, arguments as
+Python objects, a mangled run id).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import ff_managers._tools.runs as runs_module
 import ff_managers._tools.sandbox as sandbox_module
 from ff_class_configs.ff_tool_dtos import FFToolDefinitionDTO, FFToolRunResultDTO
+from ff_managers._core.errors import validate_input
 from ff_managers._tools.registry import FFToolRegistry
 from ff_managers._tools.results import _LIMIT_NOTES, _declared_error, _parse_stdout, ff_run_result
 from ff_managers._tools.runs import FFToolRunPlan, FFToolRuns
@@ -174,8 +177,41 @@ async def run_timing_only_the_last_attempt(self: FFToolRuns, plan: FFToolRunPlan
     )  # fmt: skip
 
 
+
+# ---------------------------------------------------------------- the 2026-12-07 sample (test_tools_fresh_review.py)
+
+
+def get_without_the_type_check(self: FFToolRegistry, name: str) -> FFToolDefinitionDTO:
+    """A tool name that is not text (a list) crashes the call with a TypeError (unhashable type)
+    instead of being not found: the ``isinstance`` check dropped (``... or True``)."""
+    definition = self._tools.get(name)
+    if definition is None:
+        raise FFNotFoundError(f"no tool named {name!r}", kind="tool", key=str(name))
+    return definition
+
+
+def validate_arguments_as_python_objects(definition: FFToolDefinitionDTO, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A run's ``arguments`` hold Python objects (a date, a tuple, an enum) instead of the plain
+    JSON data the run log keeps, so the result of ``execute_tool`` differs from what ``get_run``
+    reads back (``model_dump(mode="JSON")``: pydantic takes an unknown mode for Python)."""
+    model = validate_input(definition.parameters, arguments, field="arguments", action=f"run {definition.name}", tool=definition.name)
+    return model.model_dump(mode="python", exclude_none=True)
+
+
+def plan_with_a_mangled_run_id(self: FFToolRuns, user_id: str, tool_name: str, arguments: Any, files: Any) -> FFToolRunPlan:
+    """Run ids lose their documented form ``run-`` and 32 hex digits: they start ``XXrun-XX``
+    (``ff_new_id("XXrun-XX")``)."""
+    definition = self.registry.get(tool_name)
+    plain = runs_module.check_json_object(arguments, field="arguments", max_bytes=self.settings.max_argument_bytes)
+    validated = self.registry.validate_arguments(definition, plain)
+    payload = runs_module.ff_dumps(validated)
+    staged = self._check_files(files)
+    run_id = runs_module.ff_new_id("XXrun-XX")
+    return FFToolRunPlan(definition, user_id, run_id, validated, payload, staged, self._work_dir(user_id, run_id))
+
 _TEST = "tools_contracts"
 _OUTCOMES = "tools_outcome_contracts"
+
 DEFECTS: tuple[PlantedDefect, ...] = (
     PlantedDefect(name="empty_output_ends_copy_back", what=" ".join((read_packed_stops_at_an_empty_file.__doc__ or "").split()),
                   suite="component", test=_TEST,
@@ -213,4 +249,16 @@ DEFECTS: tuple[PlantedDefect, ...] = (
                   suite="component", test=_OUTCOMES,
                   origin="mutant ff_managers._tools.runs.xǁFFToolRunsǁ_run__mutmut_16",
                   patches=((FFToolRuns, "_run", run_timing_only_the_last_attempt),)),
+    PlantedDefect(name="tool_name_not_text_crashes", what=" ".join((get_without_the_type_check.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.registry.xǁFFToolRegistryǁget__mutmut_3",
+                  patches=((FFToolRegistry, "get", get_without_the_type_check),)),
+    PlantedDefect(name="tool_arguments_kept_as_python_objects", what=" ".join((validate_arguments_as_python_objects.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.registry.xǁFFToolRegistryǁvalidate_arguments__mutmut_19",
+                  patches=((FFToolRegistry, "validate_arguments", staticmethod(validate_arguments_as_python_objects)),)),
+    PlantedDefect(name="tool_run_id_mangled", what=" ".join((plan_with_a_mangled_run_id.__doc__ or "").split()),
+                  suite="component", test=_OUTCOMES,
+                  origin="mutant ff_managers._tools.runs.xǁFFToolRunsǁplan__mutmut_23",
+                  patches=((FFToolRuns, "plan", plan_with_a_mangled_run_id),)),
 )

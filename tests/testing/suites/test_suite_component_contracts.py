@@ -22,7 +22,7 @@ from tests._suite_helpers import run_suite
 from tests.planted_defects import CATALOGUE, caught, planted, run_defect
 
 _CONTRACTS = ("memory_contracts", "memory_retention_per_layer", "panel_contracts", "panel_detail_contracts", "knowledge_contracts",
-              "knowledge_detail_contracts", "memory_detail_contracts",
+              "knowledge_detail_contracts", "knowledge_input_contracts", "memory_detail_contracts",
               "tools_contracts", "metrics_contracts", "metrics_detail_contracts")  # fmt: skip
 # The storage layer's and the reports' checks: apart, so the managers' mutation runs (which use
 # the test above) do not pay for them; ff_utils' mutation run uses the one below.

@@ -274,7 +274,7 @@ async def ff_run_sandboxed(request: FFSandboxRequest) -> FFSandboxOutcome:
     status_read, status_write = os.pipe()
     sandboxed = request.isolation == "bwrap"
     in_fd = ff_write_packed(request.files) if sandboxed and request.files else None
-    out_fd = os.memfd_create("ff-tool-out", 0) if sandboxed else None
+    out_fd = os.memfd_create("ff-tool-out", os.MFD_CLOEXEC) if sandboxed else None
     passed = tuple(fd for fd in (status_write, in_fd, out_fd, ff_launcher_code_fd()) if fd is not None)
     command = _command(request, status_write, in_fd, out_fd)
     loop = asyncio.get_running_loop()

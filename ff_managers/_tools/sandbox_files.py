@@ -23,7 +23,7 @@ _MAX_NAME = 4096
 
 def ff_write_packed(files: Iterable[tuple[str, bytes]]) -> int:
     """A new memfd (offset 0) holding ``files`` framed; the caller passes it to the run and closes it."""
-    fd = os.memfd_create("ff-tool-in", 0)
+    fd = os.memfd_create("ff-tool-in", os.MFD_CLOEXEC)
     try:
         for name, data in files:
             encoded = name.encode()

@@ -96,7 +96,7 @@ def ff_run_result(
     else:
         declared = _declared_error(document) if parsed else None
         output = document if parsed else None
-        if limit in ("memory", "file_size", "work_dir_size"):  # refused by the kernel; the tool failed on it
+        if limit in ("memory", "file_size"):  # refused by the kernel; the tool failed on it (work_dir_size: above)
             error = _LIMIT_NOTES[limit]
         elif declared and isinstance(declared.get("message"), str):
             error = f"{declared.get('type', 'error')}: {declared['message']}"

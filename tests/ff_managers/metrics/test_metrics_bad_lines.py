@@ -50,7 +50,8 @@ async def test_summaries_skip_and_count_wrong_shape_samples(metrics: FFMetricsCo
 async def test_analytics_skip_wrong_shape_events(metrics: FFMetricsCollectionManager, config: FFConfigurationManagerConfigDTO) -> None:
     await metrics.record_event("alice", "login", {"session_id": "s1"})
     folder = config.storage.base_path / "users" / "alice" / "analytics" / "events"
-    day_file = next(folder.iterdir())
+    day_file = folder / "2026-03-04.jsonl"  # by name: the folder also holds the file's ".<name>.lock"
+    assert day_file.is_file()
     with day_file.open("ab") as handle:
         for line in ([1], {"t": "2026-03-04T10:16:00"}, {"t": "2026-03-04T10:16:00+00:00", "type": 5}, {"type": "x"}):
             handle.write(orjson.dumps(line) + b"\n")

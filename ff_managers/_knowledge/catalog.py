@@ -36,6 +36,11 @@ def _no_base(kb_id: str) -> FFNotFoundError:
     return FFNotFoundError(f"no knowledge base {kb_id!r}", kind="knowledge_base", key=kb_id)
 
 
+def _plain_int(value: object) -> bool:
+    """An int that is not a bool (JSON ``true`` loads as one)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_live(catalog: Any) -> bool:
     """A catalog that exists and is not marked deleted, whatever else it holds."""
     return isinstance(catalog, dict) and not catalog.get("deleted")
@@ -49,7 +54,7 @@ def _what_it_held(catalog: Catalog) -> dict[str, int]:
     chunks = 0
     for entry in documents.values():
         count = entry.get("chunk_count") if isinstance(entry, dict) else None
-        chunks += count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+        chunks += count if _plain_int(count) and count > 0 else 0
     return {"documents": len(documents), "chunks": chunks}
 
 
@@ -99,13 +104,11 @@ class FFKbCatalog:
         """``catalog`` if it is a live catalog of the current layout (else FFNotFoundError / FFCorruptionError)."""
         if not isinstance(catalog, dict) or catalog.get("deleted"):
             raise _no_base(kb_id)
-        revision = catalog.get("revision")
         if (
             catalog.get("schema_version") != KB_SCHEMA_VERSION
             or not isinstance(catalog.get("documents"), dict)
             or not isinstance(catalog.get("kb"), dict)
-            or not isinstance(revision, int)
-            or isinstance(revision, bool)
+            or not _plain_int(catalog.get("revision"))
         ):
             raise FFCorruptionError(f"catalog of knowledge base {kb_id!r} has an unknown layout", path=path)
         return catalog
@@ -194,8 +197,7 @@ class FFKbCatalog:
                     raise _no_base(kb_id)
                 counts.update(_what_it_held(current))
                 revision = current.get("revision")
-                revision = revision if isinstance(revision, int) and not isinstance(revision, bool) else 0
-                return {**current, "deleted": True, "revision": revision + 1}
+                return {**current, "deleted": True, "revision": (revision if _plain_int(revision) else 0) + 1}
 
             self.store.update_json(self.catalog_path(user_id, kb_id), mark, default=None)
         self.store.remove_tree(self.kb_dir(user_id, kb_id))

@@ -95,12 +95,8 @@ async def legacy_details_survive(ctx: FFTestContext, check: FFChecker) -> None:
     target = config.model_copy(deep=True)
     target.storage.base_path = work / "target"
     with check.step("read the target's panels and documents"):
-        panels = FFPanelSessionManager(target)
-        await panels.initialize()
-        try:
+        async with FFPanelSessionManager(target) as panels:
             books = {p.panel_id: (p.metadata.get(_IMPORT_KEY) or {}).get("documents") for p in await panels.list_panels("u1")}
-        finally:
-            await panels.shutdown()
         async with FFKnowledgeBaseManager(target) as knowledge:
             formats = {d.doc_id: d.format for kb in await knowledge.list_knowledge_bases("u1")
                        for d in await knowledge.list_documents("u1", kb.kb_id)}

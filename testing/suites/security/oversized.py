@@ -321,7 +321,7 @@ async def oversized_tool_input(ctx: FFTestContext, check: FFChecker, seen: FFObs
         sent = _arguments_of_bytes(args_limit)
         ran = await box["tools"].execute_tool("victim", "sec_probe_noop", sent)
         check.equal(ran.status.value, "success", f"arguments of exactly {args_limit:,} bytes as JSON run")
-        [logged] = [r for r in await box["tools"].list_runs("victim", limit=5) if r.run_id == ran.run_id] or [None]
+        logged = next((r for r in await box["tools"].list_runs("victim", limit=5) if r.run_id == ran.run_id), None)
         check.that(logged is not None and logged.arguments == sent, f"the run's {args_limit:,} bytes of arguments are logged byte for byte",
                    "missing or changed")
 
